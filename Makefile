@@ -1,0 +1,41 @@
+# virt-nestify source-tree wrapper (do not remove this marker line)
+#
+# A fresh clone builds with plain "make": this wrapper installs missing
+# Debian packages (build-aux/install-deps), bootstraps autotools and
+# configures an out-of-tree build in build/, then runs every target
+# there.  "make check", "make demo", "make install" all work from here.
+# Pass configure options with CONFIGURE_FLAGS="--enable-asan ...".
+
+BUILDDIR ?= build
+CONFIGURE_FLAGS ?=
+SRCDIR := $(CURDIR)
+
+.PHONY: all deps bootstrap distclean-wrapper
+all:
+
+$(SRCDIR)/configure: configure.ac Makefile.am
+	@build-aux/install-deps
+	cd $(SRCDIR) && autoreconf -fi
+
+$(BUILDDIR)/Makefile: $(SRCDIR)/configure
+	@build-aux/install-deps
+	mkdir -p $(BUILDDIR)
+	cd $(BUILDDIR) && $(SRCDIR)/configure $(CONFIGURE_FLAGS)
+
+deps:
+	@build-aux/install-deps
+
+bootstrap: $(BUILDDIR)/Makefile
+
+distclean-wrapper:
+	rm -rf $(BUILDDIR)
+
+# Every other target goes to the configured build directory.
+%: $(BUILDDIR)/Makefile
+	@$(MAKE) --no-print-directory -C $(BUILDDIR) $@
+
+all: $(BUILDDIR)/Makefile
+	@$(MAKE) --no-print-directory -C $(BUILDDIR) all
+
+Makefile: ;
+configure.ac Makefile.am: ;

@@ -1,0 +1,377 @@
+/*
+ * nestify.h: libnestify, the policy engine behind virt-nestify
+ *
+ * The library is pure: it reads XML texts and structs and produces an
+ * edited document plus a report.  It never prints, exits, reads files,
+ * talks to libvirt or looks at the clock, so the same inputs always give
+ * the same bytes.  Every public name starts with nst_.
+ *
+ * Errors: functions that can fail return 0 on success and -1 on failure;
+ * when they take a "char **err" they store a new one-line message there
+ * (lower case, no full stop) that the caller frees.
+ */
+#ifndef NESTIFY_H
+#define NESTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- cpusets */
+
+/* Host CPU ids are below NST_MAX_CPUS; larger hosts are refused. */
+#define NST_MAX_CPUS 4096
+
+struct nst_cpuset {
+    uint64_t bits[NST_MAX_CPUS / 64];
+};
+
+void nst_cpuset_clear_all(struct nst_cpuset *set);
+void nst_cpuset_set(struct nst_cpuset *set, unsigned int cpu);
+void nst_cpuset_clear(struct nst_cpuset *set, unsigned int cpu);
+bool nst_cpuset_test(const struct nst_cpuset *set, unsigned int cpu);
+unsigned int nst_cpuset_count(const struct nst_cpuset *set);
+bool nst_cpuset_is_empty(const struct nst_cpuset *set);
+/* Returns the lowest cpu >= from in set, or -1. */
+int nst_cpuset_next(const struct nst_cpuset *set, unsigned int from);
+void nst_cpuset_union(struct nst_cpuset *dst, const struct nst_cpuset *src);
+void nst_cpuset_subtract(struct nst_cpuset *dst, const struct nst_cpuset *src);
+void nst_cpuset_intersect(struct nst_cpuset *dst, const struct nst_cpuset *src);
+bool nst_cpuset_intersects(const struct nst_cpuset *a,
+                           const struct nst_cpuset *b);
+bool nst_cpuset_equal(const struct nst_cpuset *a, const struct nst_cpuset *b);
+
+/*
+ * Parses libvirt's cpuset syntax ("0-3,8,^2").  Returns 0, or -1 with
+ * *err set.  An empty string is an error.
+ */
+int nst_cpuset_parse(const char *text, struct nst_cpuset *set, char **err);
+
+/*
+ * Formats set the way libvirt's virBitmapFormat does ("0-3,8"), so that
+ * what we write is what libvirt stores.  Returns a new string the caller
+ * frees ("" for an empty set), NULL only when out of memory.
+ */
+char *nst_cpuset_format(const struct nst_cpuset *set);
+
+/* ------------------------------------------------------------ host model */
+
+enum nst_vendor {
+    NST_VENDOR_UNKNOWN,
+    NST_VENDOR_INTEL,
+    NST_VENDOR_AMD,
+    NST_VENDOR_LAST
+};
+
+/* Name as libvirt spells it ("Intel", "AMD", "unknown"). */
+const char *nst_vendor_name(enum nst_vendor vendor);
+
+enum nst_tristate {
+    NST_TRISTATE_UNKNOWN,
+    NST_TRISTATE_YES,
+    NST_TRISTATE_NO,
+    NST_TRISTATE_LAST
+};
+
+/* One hugepage (or base page) size of a host NUMA cell. */
+struct nst_pages {
+    unsigned long long size_kib;
+    unsigned long long total;   /* pages the cell has of this size */
+    unsigned long long free;    /* pages free; = total unless told */
+};
+
+#define NST_MAX_PAGE_SIZES 8
+
+struct nst_cell {
+    unsigned int id;
+    unsigned long long memory_kib;
+    struct nst_cpuset cpus;
+    size_t npages;
+    struct nst_pages pages[NST_MAX_PAGE_SIZES];
+};
+
+struct nst_host_cpu {
+    unsigned int id;
+    unsigned int socket_id;
+    unsigned int die_id;
+    unsigned int core_id;
+    unsigned int cell_id;
+    struct nst_cpuset siblings;  /* includes the cpu itself */
+};
+
+struct nst_host {
+    char *arch;                  /* "x86_64"; never NULL after parse */
+    char *model;                 /* host CPU model or NULL */
+    enum nst_vendor vendor;
+    bool has_vmx;
+    bool has_svm;
+    /* from domain capabilities when given, else UNKNOWN */
+    enum nst_tristate passthrough_supported;
+
+    size_t ncells;
+    struct nst_cell *cells;      /* sorted by id */
+    size_t ncpus;
+    struct nst_host_cpu *cpus;   /* sorted by id */
+
+    /*
+     * CPU feature names the target libvirt knows (its cpu_map), sorted;
+     * NULL when not loaded, in which case only the names listed by
+     * nst_feature_is_known_bogus() are treated as unknown.
+     */
+    char **known_features;
+    size_t nknown_features;
+};
+
+/*
+ * Builds the host model from a libvirt capabilities document and,
+ * optionally (domcaps may be NULL), a domain capabilities document.
+ * A capabilities document without NUMA topology is refused with an error
+ * that says what is missing.  Returns 0 with *out set (free with
+ * nst_host_free), or -1 with *err set.
+ */
+int nst_host_parse(const char *caps, size_t caps_len,
+                   const char *domcaps, size_t domcaps_len,
+                   struct nst_host **out, char **err);
+
+/* Reads libvirt's cpu_map x86_features.xml into host->known_features. */
+int nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
+                          char **err);
+
+/* Records free pages of one size in one cell (live mode knows them). */
+int nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
+                            unsigned long long size_kib,
+                            unsigned long long free, char **err);
+
+const struct nst_cell *nst_host_cell(const struct nst_host *host,
+                                     unsigned int cell_id);
+const struct nst_host_cpu *nst_host_cpu(const struct nst_host *host,
+                                        unsigned int cpu_id);
+/* All CPUs of the host. */
+void nst_host_all_cpus(const struct nst_host *host, struct nst_cpuset *out);
+/* SMT threads per core (1 without SMT); the largest seen. */
+unsigned int nst_host_threads_per_core(const struct nst_host *host);
+
+/*
+ * The default housekeeping CPUs: the first core (with all its SMT
+ * siblings) of every host cell.  Emulator and I/O threads run there and
+ * no vCPU is pinned there.
+ */
+void nst_host_default_housekeeping(const struct nst_host *host,
+                                   struct nst_cpuset *out);
+
+void nst_host_free(struct nst_host *host);
+
+/* True when libvirt cannot know the CPU feature (see nst_host). */
+bool nst_host_feature_unknown(const struct nst_host *host, const char *name);
+
+/*
+ * Linux /proc/cpuinfo VMX flag names that guides put in <feature> but
+ * that libvirt 9.0's cpu_map does not define ("ept", "vpid", ...): a
+ * domain requiring them defines and then fails to start.
+ */
+bool nst_feature_is_known_bogus(const char *name);
+
+/* Spectre/MDS mitigation features that must never be disabled. */
+bool nst_feature_is_mitigation(const char *name);
+
+/* -------------------------------------------------------------- profiles */
+
+enum nst_thread_policy {
+    NST_THREAD_PREFER,    /* pack vCPUs onto SMT siblings */
+    NST_THREAD_ISOLATE,   /* one vCPU per core, siblings left idle */
+    NST_THREAD_REQUIRE,   /* SMT host required, whole cores only */
+    NST_THREAD_LAST
+};
+
+const char *nst_thread_policy_name(enum nst_thread_policy policy);
+
+/*
+ * A profile is the result of applying settings ("key = value") over the
+ * defaults; see docs/profiles.md for every key.  Profiles compose left to
+ * right: a later profile overrides only the keys it sets.
+ */
+struct nst_profile {
+    char *name;                  /* "perf" or "perf,secure" */
+    char *description;
+
+    bool nested;                 /* host-passthrough + vmx/svm */
+
+    bool pinning;                /* vcpupin/emulatorpin from the host */
+    enum nst_thread_policy thread_policy;
+    bool housekeeping_auto;      /* first core of every cell */
+    struct nst_cpuset housekeeping;  /* used when !housekeeping_auto */
+    bool split;                  /* may spread a big guest over cells */
+    bool numa;                   /* guest cells + strict numatune */
+    bool hugepages;              /* largest free size of the cell */
+
+    bool memtune;                /* soft/hard limits */
+    unsigned int memtune_overhead_min_mib;
+    unsigned int memtune_overhead_percent;
+
+    bool cpu_limits;             /* shares/period/quota */
+    unsigned int cpu_shares_per_vcpu;
+    unsigned int cpu_period_us;
+    unsigned int cpu_quota_percent;
+
+    bool mitigations;            /* remove disables of mitigations */
+};
+
+/* A profile text and where it came from (for error messages). */
+struct nst_profile_source {
+    const char *name;            /* "perf" */
+    const char *origin;          /* "/etc/virt-nestify/profiles.d/perf.profile" */
+    const char *text;
+    size_t len;
+};
+
+/* The built-in profiles, embedded at build time. */
+const struct nst_profile_source *nst_builtin_profiles(size_t *count);
+
+/* Fills profile with the defaults (every rule off). */
+int nst_profile_init(struct nst_profile *profile);
+void nst_profile_clear(struct nst_profile *profile);
+
+/*
+ * Applies one "key=value" (as given to --set) to profile.  Unknown keys
+ * and bad values are errors naming the key.
+ */
+int nst_profile_set(struct nst_profile *profile, const char *assignment,
+                    char **err);
+
+/* Applies every line of a profile text; errors name origin and line. */
+int nst_profile_apply_text(struct nst_profile *profile,
+                           const struct nst_profile_source *src, char **err);
+
+/*
+ * Composes names ("perf,secure") from sources (later sources with the
+ * same name override earlier ones, so user directories come after the
+ * built-ins) into profile, which the caller has initialised.
+ */
+int nst_profile_compose(struct nst_profile *profile, const char *names,
+                        const struct nst_profile_source *sources,
+                        size_t nsources, char **err);
+
+/* ------------------------------------------------------------ documents */
+
+/*
+ * A domain document: the libxml2 DOM plus the original bytes, so that
+ * serialising reproduces every byte outside what a rule changed.
+ * Documents with a DOCTYPE (and so any entity) are refused.
+ */
+struct nst_doc;
+
+/* label names the input in errors ("ubuntu.xml", "domain 'web1'"). */
+int nst_doc_parse(const char *text, size_t len, const char *label,
+                  struct nst_doc **out, char **err);
+/* Returns a new NUL-terminated string the caller frees; *len optional. */
+char *nst_doc_serialize(const struct nst_doc *doc, size_t *len);
+/* The domain's <name>, or NULL; owned by doc. */
+const char *nst_doc_domain_name(const struct nst_doc *doc);
+void nst_doc_free(struct nst_doc *doc);
+
+/* ---------------------------------------------------------------- report */
+
+enum nst_severity {
+    NST_CHANGE,
+    NST_WARNING,
+    NST_ERROR,
+    NST_SEVERITY_LAST
+};
+
+struct nst_report_entry {
+    enum nst_severity severity;
+    char *rule;      /* "cpu-mode", "vcpu-pinning", ... */
+    char *target;    /* "/domain/cpu/@mode" style path, may be NULL */
+    char *message;   /* what happened and why */
+};
+
+struct nst_report {
+    char *domain;
+    char *profile;
+    size_t nentries;
+    struct nst_report_entry *entries;
+};
+
+void nst_report_init(struct nst_report *report, const char *domain,
+                     const char *profile);
+void nst_report_clear(struct nst_report *report);
+/* printf-style; out of memory aborts nothing, the entry is dropped. */
+void nst_report_add(struct nst_report *report, enum nst_severity severity,
+                    const char *rule, const char *target, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
+size_t nst_report_count(const struct nst_report *report,
+                        enum nst_severity severity);
+/* New strings the caller frees. */
+char *nst_report_format_text(const struct nst_report *report);
+char *nst_report_format_json(const struct nst_report *report);
+
+/* ---------------------------------------------------------------- policy */
+
+struct nst_apply_options {
+    const struct nst_profile *profile;
+    const struct nst_host *host;
+    /* CPUs other domains already pin; NULL for none */
+    const struct nst_cpuset *taken;
+    bool strict;                 /* warnings become errors */
+};
+
+/*
+ * Applies the profile to doc, recording every change, warning and
+ * refusal in report.  Returns 0, or -1 when the profile cannot be applied
+ * (the report says why); on -1 the document must not be used.
+ */
+int nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
+              struct nst_report *report);
+
+/* ------------------------------------------------------------ allocator */
+
+#define NST_MAX_GUEST_CELLS 64
+
+struct nst_placement_request {
+    unsigned int vcpus;
+    unsigned long long memory_kib;
+    enum nst_thread_policy policy;
+    bool allow_split;
+    const struct nst_cpuset *taken;         /* NULL: none */
+    const struct nst_cpuset *housekeeping;  /* never given to vCPUs */
+};
+
+struct nst_guest_cell {
+    unsigned int host_cell;      /* host NUMA cell id */
+    unsigned int first_vcpu;
+    unsigned int nvcpus;
+    unsigned long long memory_kib;
+};
+
+struct nst_placement {
+    size_t ncells;
+    struct nst_guest_cell cells[NST_MAX_GUEST_CELLS];
+    unsigned int *pins;          /* pins[vcpu] = host cpu; owned */
+    unsigned int nvcpus;
+    unsigned int threads;        /* guest topology: threads per core */
+    struct nst_cpuset used;      /* every CPU consumed, idle siblings too */
+};
+
+/*
+ * Places req->vcpus on host: one host cell when the guest fits one,
+ * else split evenly over as few cells as divide the guest (when
+ * allow_split).  Deterministic.  Returns 0 with *out filled (free with
+ * nst_placement_clear), or -1 with *reason set to a sentence naming
+ * what is missing.
+ */
+int nst_place(const struct nst_host *host,
+              const struct nst_placement_request *req,
+              struct nst_placement *out, char **reason);
+void nst_placement_clear(struct nst_placement *placement);
+
+/* ------------------------------------------------------------------ diff */
+
+/*
+ * Unified diff (3 lines of context) of two texts, labelled like
+ * "diff -u".  Returns a new string the caller frees: "" when the texts
+ * are equal, NULL when out of memory.
+ */
+char *nst_diff_unified(const char *a, size_t alen, const char *b, size_t blen,
+                       const char *label_a, const char *label_b);
+
+#endif /* NESTIFY_H */

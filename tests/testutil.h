@@ -1,0 +1,29 @@
+/*
+ * testutil.h: helpers for the Check suites
+ */
+#ifndef NESTIFY_TESTUTIL_H
+#define NESTIFY_TESTUTIL_H
+
+#include <stddef.h>
+
+/*
+ * Reads a file below the source tree ($NST_SRCDIR, "." when unset),
+ * e.g. "tests/fixtures/hosts/intel-e5-2697v4.xml".  Returns a new
+ * NUL-terminated buffer the caller frees; aborts the test when missing.
+ */
+char *test_read_srcfile(const char *relpath, size_t *len);
+
+/* Reads any file; NULL when it does not exist. */
+char *test_read_file(const char *path, size_t *len);
+
+/* Writes data to path, replacing it; aborts the test on failure. */
+void test_write_file(const char *path, const char *data, size_t len);
+
+/* $NST_SRCDIR or "." */
+const char *test_srcdir(void);
+
+/* Runs the suite with Check; returns the process exit status. */
+struct Suite;
+int test_run_suite(struct Suite *suite);
+
+#endif /* NESTIFY_TESTUTIL_H */
