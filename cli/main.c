@@ -1,0 +1,46 @@
+/*
+ * main.c: virt-nestify's command table
+ *
+ * "virt-nestify COMMAND ..." runs a command; anything else (options
+ * first) is the default command, apply.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "tool.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    { "apply", vn_cmd_apply },
+    { "profiles", vn_cmd_profiles },
+};
+
+int
+main(int argc, char **argv)
+{
+    int ret;
+
+    xmlInitParser();
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        puts("virt-nestify " PACKAGE_VERSION);
+        return VN_EXIT_OK;
+    }
+    const struct command *cmd = &commands[0];
+    int shift = 0;
+    for (size_t i = 0; argc > 1 && i < sizeof(commands) / sizeof(*commands);
+         i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            cmd = &commands[i];
+            shift = 1;
+        }
+    }
+    ret = cmd->run(argc - shift, argv + shift);
+    xmlCleanupParser();
+    return ret;
+}

@@ -1,0 +1,140 @@
+/*
+ * util.c: messages and files for the tool
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tool.h"
+
+#define MAX_INPUT (64u << 20)
+
+static void
+message(const char *kind, const char *fmt, va_list ap)
+{
+    char *text = nst_vprintf(fmt, ap);
+    fprintf(stderr, "virt-nestify: %s: %s\n", kind, text ? text : fmt);
+    free(text);
+}
+
+void
+vn_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    message("error", fmt, ap);
+    va_end(ap);
+}
+
+void
+vn_warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    message("warning", fmt, ap);
+    va_end(ap);
+}
+
+char *
+vn_read_file(const char *path, size_t *len, char **err)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    struct nst_buf buf = { 0 };
+    char chunk[65536];
+    ssize_t n;
+
+    if (fd < 0) {
+        nst_set_error(err, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            nst_set_error(err, "%s: %s", is_stdin ? "stdin" : path,
+                          strerror(errno));
+            goto fail;
+        }
+        nst_buf_add(&buf, chunk, (size_t)n);
+        if (buf.len > MAX_INPUT) {
+            nst_set_error(err, "%s: larger than 64 MiB",
+                          is_stdin ? "stdin" : path);
+            goto fail;
+        }
+    }
+    if (!is_stdin)
+        close(fd);
+    char *data = nst_buf_finish(&buf, len);
+    if (!data)
+        nst_set_error(err, "%s: out of memory", path);
+    return data;
+
+ fail:
+    if (!is_stdin)
+        close(fd);
+    free(nst_buf_finish(&buf, NULL));
+    return NULL;
+}
+
+int
+vn_write_file_atomic(const char *path, const char *data, size_t len,
+                     char **err)
+{
+    struct stat st;
+    char *tmp = NULL;
+    int fd = -1;
+
+    if (stat(path, &st) < 0) {
+        nst_set_error(err, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!(tmp = nst_printf("%s.XXXXXX", path)) || (fd = mkstemp(tmp)) < 0) {
+        nst_set_error(err, "%s: cannot create a temporary file: %s", path,
+                      strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        done += (size_t)n;
+    }
+    if (fchmod(fd, st.st_mode & 07777) < 0 || fsync(fd) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto fail;
+    free(tmp);
+    return 0;
+
+ fail:
+    nst_set_error(err, "%s: cannot write: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return -1;
+}
+
+int
+vn_write_stdout(const char *data, size_t len)
+{
+    if (len && fwrite(data, 1, len, stdout) != len)
+        return -1;
+    return fflush(stdout) == 0 ? 0 : -1;
+}

@@ -1,0 +1,1053 @@
+/*
+ * policy.c: the rules, one function each
+ *
+ * nst_apply() reads what it needs from the domain (vCPUs, memory), then
+ * runs every rule the profile turns on, in a fixed order.  A rule edits
+ * the document only through xmledit.h, so it changes exactly what it
+ * means to, and records every change with the reason for it.  A rule
+ * that cannot do its job records an error and stops the run; nothing of
+ * a refused run is used.  Why each rule does what it does is written
+ * next to it and, for users, in docs/profiles.md.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "xmledit.h"
+
+struct run {
+    struct nst_doc *doc;
+    xmlNodePtr root;
+    const struct nst_apply_options *opts;
+    const struct nst_profile *profile;
+    const struct nst_host *host;
+    struct nst_report *report;
+    unsigned int vcpus;
+    unsigned long long memory_kib;
+    bool placed;
+    struct nst_placement placement;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static int
+refuse(struct run *run, const char *rule, const char *target,
+       const char *message)
+{
+    nst_report_add(run->report, NST_ERROR, rule, target, "%s", message);
+    return -1;
+}
+
+static int
+oom(struct run *run)
+{
+    return refuse(run, "internal", NULL, "out of memory");
+}
+
+/* A warning, or with --strict an error that stops the run. */
+static int
+warn(struct run *run, const char *rule, const char *target,
+     const char *message)
+{
+    if (run->opts->strict) {
+        nst_report_add(run->report, NST_ERROR, rule, target,
+                       "%s (--strict)", message);
+        return -1;
+    }
+    nst_report_add(run->report, NST_WARNING, rule, target, "%s", message);
+    return 0;
+}
+
+/* Accumulates edit results: 1 changed, 0 same, -1 failed. */
+static bool
+changed(int *failed, int result)
+{
+    if (result < 0)
+        *failed = 1;
+    return result > 0;
+}
+
+static int
+set_number_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
+                unsigned long long value)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%llu", value);
+    return nst_set_attr(doc, node, name, text);
+}
+
+static int
+set_number_text(struct nst_doc *doc, xmlNodePtr node,
+                unsigned long long value)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%llu", value);
+    return nst_set_text(doc, node, text);
+}
+
+/* libvirt's scaled-integer units, as a multiplier of bytes. */
+static int
+unit_bytes(const char *unit, unsigned long long *bytes)
+{
+    static const struct { const char *name; unsigned long long bytes; }
+    units[] = {
+        { "b", 1 }, { "bytes", 1 },
+        { "KB", 1000ULL }, { "k", 1024ULL }, { "KiB", 1024ULL },
+        { "MB", 1000000ULL }, { "M", 1048576ULL }, { "MiB", 1048576ULL },
+        { "GB", 1000000000ULL }, { "G", 1073741824ULL },
+        { "GiB", 1073741824ULL },
+        { "TB", 1000000000000ULL }, { "T", 1099511627776ULL },
+        { "TiB", 1099511627776ULL },
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(unit, units[i].name) == 0) {
+            *bytes = units[i].bytes;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Reads an element like <memory unit='GiB'>8</memory> as KiB. */
+static int
+read_kib(const xmlNode *node, unsigned long long *kib)
+{
+    char *text = nst_text(node);
+    char *unit = nst_attr(node, "unit");
+    unsigned long long value, bytes = 1024;
+    int ret = -1;
+
+    if (text && nst_parse_ull(text, ULLONG_MAX / 1024 / 1024 / 1024 / 1024,
+                              &value) == 0 &&
+        (!unit || unit_bytes(unit, &bytes) == 0)) {
+        *kib = value * bytes / 1024;
+        ret = 0;
+    }
+    free(text);
+    free(unit);
+    return ret;
+}
+
+static char *
+format_cpus(const struct nst_cpuset *set)
+{
+    return nst_cpuset_format(set);
+}
+
+/* ------------------------------------------------------- domain facts */
+
+/* Reads vCPU count and memory size; refuses what the rules cannot use. */
+static int
+read_domain(struct run *run)
+{
+    xmlNodePtr vcpu = nst_child(run->root, "vcpu");
+    xmlNodePtr memory = nst_child(run->root, "memory");
+    unsigned long long n = 1;
+
+    if (vcpu) {
+        char *text = nst_text(vcpu);
+        int bad = !text || nst_parse_ull(text, NST_MAX_CPUS, &n) < 0 || !n;
+        free(text);
+        if (bad)
+            return refuse(run, "domain", "/domain/vcpu",
+                          "<vcpu> is not a vCPU count between 1 and 4096");
+    }
+    run->vcpus = (unsigned int)n;
+    if (!memory || read_kib(memory, &run->memory_kib) < 0 ||
+        !run->memory_kib)
+        return refuse(run, "domain", "/domain/memory",
+                      "<memory> is missing or not a size libvirt accepts");
+    return 0;
+}
+
+/* ------------------------------------------------------------ nested */
+
+/* vmx on Intel, svm on AMD: requiring the other one is accepted by
+ * libvirt and gives a guest without virtualization. */
+static const char *
+virt_feature(const struct nst_host *host)
+{
+    if (host->vendor == NST_VENDOR_INTEL && host->has_vmx)
+        return "vmx";
+    if (host->vendor == NST_VENDOR_AMD && host->has_svm)
+        return "svm";
+    if (host->vendor == NST_VENDOR_UNKNOWN)
+        return host->has_vmx ? "vmx" : host->has_svm ? "svm" : NULL;
+    return NULL;
+}
+
+static int
+rule_cpu_mode(struct run *run)
+{
+    const struct nst_host *host = run->host;
+    const char *feature = virt_feature(host);
+    int failed = 0;
+    bool created;
+
+    if (!feature) {
+        char *msg = nst_printf(
+            "host CPU has no %s (capabilities: arch '%s', vendor '%s'): "
+            "nested guests need VT-x or AMD-V enabled in the host firmware",
+            host->vendor == NST_VENDOR_INTEL ? "vmx" :
+            host->vendor == NST_VENDOR_AMD ? "svm" : "vmx or svm",
+            host->arch, nst_vendor_name(host->vendor));
+        int ret = refuse(run, "cpu-mode", "/domain/cpu", msg ? msg : "");
+        free(msg);
+        return ret;
+    }
+    if (host->passthrough_supported == NST_TRISTATE_NO)
+        return refuse(run, "cpu-mode", "/domain/cpu",
+                      "domain capabilities say host-passthrough is not "
+                      "supported on this host");
+    if (!nst_attr_is(run->root, "type", "kvm")) {
+        char *type = nst_attr(run->root, "type");
+        char *msg = nst_printf("domain type '%s' is not 'kvm': "
+                               "host-passthrough needs KVM and will not "
+                               "start under TCG", type ? type : "");
+        int ret = warn(run, "cpu-mode", "/domain/@type", msg ? msg : "");
+        free(type);
+        free(msg);
+        if (ret < 0)
+            return -1;
+    }
+
+    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
+                                nst_order_domain, &created);
+    if (!cpu)
+        return oom(run);
+    char *old_mode = nst_attr(cpu, "mode");
+    char *old_check = nst_attr(cpu, "check");
+    bool mode = changed(&failed, nst_set_attr(run->doc, cpu, "mode",
+                                              "host-passthrough"));
+    bool check = changed(&failed, nst_set_attr(run->doc, cpu, "check",
+                                               "none"));
+    /* match= only means something for custom mode. */
+    bool match = changed(&failed, nst_remove_attr(run->doc, cpu, "match"));
+    if (failed) {
+        free(old_mode);
+        free(old_check);
+        return oom(run);
+    }
+    if (created)
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode", "/domain/cpu",
+                       "added <cpu mode='host-passthrough' check='none'>: "
+                       "the guest sees the host CPU with its %s "
+                       "sub-features, which nested guests need", feature);
+    else if (mode || check || match)
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode", "/domain/cpu",
+                       "mode '%s' -> 'host-passthrough', check '%s' -> "
+                       "'none': only host-passthrough passes every %s "
+                       "sub-feature (EPT/NPT, VPID, ...) to the guest",
+                       old_mode ? old_mode : "(none)",
+                       old_check ? old_check : "(none)", feature);
+    free(old_mode);
+    free(old_check);
+
+    /* host-passthrough takes the host's model and vendor. */
+    static const char *const replaced[] = { "model", "vendor" };
+    for (size_t i = 0; i < 2; i++) {
+        xmlNodePtr node = nst_child(cpu, replaced[i]);
+        if (!node)
+            continue;
+        char *text = nst_text(node);
+        char *target = nst_printf("/domain/cpu/%s", replaced[i]);
+        if (nst_remove(run->doc, node) < 0)
+            failed = 1;
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode", target,
+                       "removed <%s>%s</%s>: host-passthrough uses the "
+                       "host's", replaced[i], text ? text : "", replaced[i]);
+        free(text);
+        free(target);
+    }
+    return failed ? oom(run) : 0;
+}
+
+static bool
+is_virt_feature(const char *name)
+{
+    return strcmp(name, "vmx") == 0 || strcmp(name, "svm") == 0;
+}
+
+static int
+rule_cpu_features(struct run *run)
+{
+    const char *want = virt_feature(run->host);
+    xmlNodePtr cpu = nst_child(run->root, "cpu");
+    xmlNodePtr found = NULL;
+    int failed = 0;
+
+    for (xmlNodePtr f = nst_child(cpu, "feature"), next; f; f = next) {
+        next = nst_next(f, "feature");
+        char *name = nst_attr(f, "name");
+        char *policy = nst_attr(f, "policy");
+        char *target = nst_printf("/domain/cpu/feature[@name='%s']",
+                                  name ? name : "");
+        const char *why = NULL;
+
+        if (!name || !target) {
+            why = "a <feature> without a name is invalid";
+        } else if (nst_host_feature_unknown(run->host, name)) {
+            why = "libvirt does not know this feature, so the domain "
+                  "defines but fails to start; host-passthrough already "
+                  "passes the host's VMX/SVM sub-features";
+        } else if (is_virt_feature(name) && strcmp(name, want) != 0) {
+            why = strcmp(want, "vmx") == 0 ?
+                  "svm is AMD's; on this Intel host the guest needs vmx" :
+                  "vmx is Intel's; on this AMD host the guest needs svm";
+        } else if (is_virt_feature(name) && policy &&
+                   (strcmp(policy, "disable") == 0 ||
+                    strcmp(policy, "forbid") == 0)) {
+            why = "it hides virtualization from the guest";
+        } else if (strcmp(name, want) == 0 && !found) {
+            found = f;
+        } else if (strcmp(name, want) == 0) {
+            why = "duplicate";
+        }
+        if (why) {
+            if (nst_remove(run->doc, f) < 0)
+                failed = 1;
+            nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
+                           "removed %s of '%s': %s",
+                           policy ? policy : "feature", name ? name : "",
+                           why);
+        }
+        free(name);
+        free(policy);
+        free(target);
+    }
+    if (failed)
+        return oom(run);
+
+    char *target = nst_printf("/domain/cpu/feature[@name='%s']", want);
+    if (!target)
+        return oom(run);
+    if (!found) {
+        found = nst_insert(run->doc, cpu, "feature", nst_order_cpu);
+        if (!found || nst_set_attr(run->doc, found, "policy", "require") < 0 ||
+            nst_set_attr(run->doc, found, "name", want) < 0) {
+            free(target);
+            return oom(run);
+        }
+        nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
+                       "added require of '%s': %s host, the guest needs "
+                       "it to run its own VMs", want,
+                       nst_vendor_name(run->host->vendor));
+    } else {
+        char *policy = nst_attr(found, "policy");
+        int r = nst_set_attr(run->doc, found, "policy", "require");
+        if (r > 0)
+            nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
+                           "policy '%s' -> 'require' for '%s': the guest "
+                           "must not start without it",
+                           policy ? policy : "", want);
+        free(policy);
+        if (r < 0) {
+            free(target);
+            return oom(run);
+        }
+    }
+    free(target);
+    return 0;
+}
+
+/* ------------------------------------------------------------ secure */
+
+static int
+rule_mitigations(struct run *run)
+{
+    xmlNodePtr cpu = nst_child(run->root, "cpu");
+    if (!cpu)
+        return 0;
+    for (xmlNodePtr f = nst_child(cpu, "feature"), next; f; f = next) {
+        next = nst_next(f, "feature");
+        char *name = nst_attr(f, "name");
+        char *policy = nst_attr(f, "policy");
+        if (name && policy && nst_feature_is_mitigation(name) &&
+            (strcmp(policy, "disable") == 0 ||
+             strcmp(policy, "forbid") == 0)) {
+            char *target = nst_printf("/domain/cpu/feature[@name='%s']",
+                                      name);
+            nst_remove(run->doc, f);
+            nst_report_add(run->report, NST_CHANGE, "mitigations", target,
+                           "removed %s of '%s': it is a Spectre/MDS "
+                           "mitigation and the guest must keep it",
+                           policy, name);
+            free(target);
+        }
+        free(name);
+        free(policy);
+    }
+    return 0;
+}
+
+/* Whole-domain memory limits: the hard limit covers guest memory plus
+ * QEMU's own overhead, so the limit can never kill a well-behaved
+ * guest, and a runaway QEMU cannot take the host's memory. */
+static int
+rule_memtune(struct run *run)
+{
+    const struct nst_profile *p = run->profile;
+    unsigned long long overhead = run->memory_kib *
+                                  p->memtune_overhead_percent / 100;
+    unsigned long long min = (unsigned long long)p->memtune_overhead_min_mib
+                             * 1024;
+    if (overhead < min)
+        overhead = min;
+    unsigned long long hard = run->memory_kib + overhead;
+    unsigned long long soft = run->memory_kib;
+    static const char *const names[] = { "hard_limit", "soft_limit" };
+    unsigned long long values[] = { hard, soft };
+    int failed = 0;
+    bool any = false;
+
+    xmlNodePtr memtune = nst_ensure(run->doc, run->root, "memtune",
+                                    nst_order_domain, NULL);
+    if (!memtune)
+        return oom(run);
+    for (size_t i = 0; i < 2; i++) {
+        xmlNodePtr node = nst_ensure(run->doc, memtune, names[i],
+                                     nst_order_memtune, NULL);
+        unsigned long long have;
+        if (!node)
+            return oom(run);
+        if (read_kib(node, &have) == 0 && have == values[i] &&
+            nst_attr_is(node, "unit", "KiB"))
+            continue;
+        any |= changed(&failed, set_number_text(run->doc, node, values[i]));
+        any |= changed(&failed, nst_set_attr(run->doc, node, "unit", "KiB"));
+    }
+    /* libvirt refuses a swap limit below the hard limit. */
+    xmlNodePtr swap = nst_child(memtune, "swap_hard_limit");
+    unsigned long long have;
+    if (swap && read_kib(swap, &have) == 0 && have < hard) {
+        any |= changed(&failed, set_number_text(run->doc, swap, hard));
+        any |= changed(&failed, nst_set_attr(run->doc, swap, "unit", "KiB"));
+    }
+    if (failed)
+        return oom(run);
+    if (any)
+        nst_report_add(run->report, NST_CHANGE, "memtune", "/domain/memtune",
+                       "hard_limit %llu KiB = memory %llu KiB + overhead "
+                       "%llu KiB (%u%%, at least %u MiB), soft_limit %llu "
+                       "KiB: QEMU cannot take more than the guest plus its "
+                       "overhead, and the guest is never limited below "
+                       "its own memory", hard, run->memory_kib, overhead,
+                       p->memtune_overhead_percent,
+                       p->memtune_overhead_min_mib, soft);
+    return 0;
+}
+
+/* CPU time limits: shares weigh guests by size (within cgroup v2's
+ * 1..10000 cpu.weight range), and quota/period cap each vCPU thread. */
+static int
+rule_cpu_limits(struct run *run)
+{
+    const struct nst_profile *p = run->profile;
+    unsigned long long shares = (unsigned long long)p->cpu_shares_per_vcpu *
+                                run->vcpus;
+    if (shares > 10000)
+        shares = 10000;
+    if (shares < 2)
+        shares = 2;
+    unsigned long long period = p->cpu_period_us;
+    unsigned long long quota = period * p->cpu_quota_percent / 100;
+    if (quota < 1000)
+        quota = 1000;   /* libvirt's minimum */
+    static const char *const names[] = { "shares", "period", "quota" };
+    unsigned long long values[] = { shares, period, quota };
+    int failed = 0;
+    bool any = false;
+
+    xmlNodePtr cputune = nst_ensure(run->doc, run->root, "cputune",
+                                    nst_order_domain, NULL);
+    if (!cputune)
+        return oom(run);
+    for (size_t i = 0; i < 3; i++) {
+        xmlNodePtr node = nst_ensure(run->doc, cputune, names[i],
+                                     nst_order_cputune, NULL);
+        if (!node)
+            return oom(run);
+        any |= changed(&failed, set_number_text(run->doc, node, values[i]));
+    }
+    if (failed)
+        return oom(run);
+    if (any)
+        nst_report_add(run->report, NST_CHANGE, "cpu-limits",
+                       "/domain/cputune",
+                       "shares %llu (%u per vCPU), period %llu us, quota "
+                       "%llu us: each vCPU thread gets at most %u%% of a "
+                       "host CPU, and bigger guests weigh more under "
+                       "contention", shares, p->cpu_shares_per_vcpu, period,
+                       quota, p->cpu_quota_percent);
+    return 0;
+}
+
+/* -------------------------------------------------------------- perf */
+
+static int
+place(struct run *run)
+{
+    const struct nst_profile *p = run->profile;
+    struct nst_cpuset housekeeping;
+    char *reason = NULL;
+
+    if (nst_child(run->root, "maxMemory"))
+        return refuse(run, "placement", "/domain/maxMemory",
+                      "memory hotplug (<maxMemory>) is not supported by "
+                      "the placement rules");
+    if (p->housekeeping_auto)
+        nst_host_default_housekeeping(run->host, &housekeeping);
+    else
+        housekeeping = p->housekeeping;
+
+    struct nst_placement_request req = {
+        .vcpus = run->vcpus,
+        .memory_kib = run->memory_kib,
+        .policy = p->thread_policy,
+        .allow_split = p->split,
+        .taken = run->opts->taken,
+        .housekeeping = &housekeeping,
+    };
+    if (nst_place(run->host, &req, &run->placement, &reason) < 0) {
+        int ret = refuse(run, "placement", "/domain/vcpu",
+                         reason ? reason : "cannot place the guest");
+        free(reason);
+        return ret;
+    }
+    run->placed = true;
+    return 0;
+}
+
+/* Host CPUs of the guest's host cells that are housekeeping CPUs: where
+ * the emulator and I/O threads go, near the guest's memory. */
+static void
+housekeeping_near(struct run *run, struct nst_cpuset *out)
+{
+    struct nst_cpuset cells;
+    nst_cpuset_clear_all(&cells);
+    for (size_t i = 0; i < run->placement.ncells; i++) {
+        const struct nst_cell *cell =
+            nst_host_cell(run->host, run->placement.cells[i].host_cell);
+        if (cell)
+            nst_cpuset_union(&cells, &cell->cpus);
+    }
+    if (run->profile->housekeeping_auto)
+        nst_host_default_housekeeping(run->host, out);
+    else
+        *out = run->profile->housekeeping;
+    struct nst_cpuset near = *out;
+    nst_cpuset_intersect(&near, &cells);
+    if (!nst_cpuset_is_empty(&near))
+        *out = near;
+}
+
+/*
+ * Makes parent's <NAME ID_ATTR='id' [mode='MODE'] VALUE_ATTR='set'/>
+ * children exactly the given ids with the given sets, editing in place;
+ * attributes come in libvirt's order.  mode may be NULL.
+ */
+static int
+sync_pins(struct run *run, xmlNodePtr cputune, const char *name,
+          const char *id_attr, const char *mode, const char *value_attr,
+          const unsigned int *ids, char **cpusets, size_t n, bool *any)
+{
+    int failed = 0;
+
+    /* Update or drop the existing ones. */
+    for (xmlNodePtr pin = nst_child(cputune, name), next; pin; pin = next) {
+        next = nst_next(pin, name);
+        char *id_text = nst_attr(pin, id_attr);
+        unsigned long long id;
+        size_t i = n;
+        if (id_text && nst_parse_ull(id_text, UINT32_MAX, &id) == 0)
+            for (i = 0; i < n && ids[i] != id; i++)
+                ;
+        free(id_text);
+        if (i == n) {
+            *any |= changed(&failed, nst_remove(run->doc, pin));
+            continue;
+        }
+        if (mode)
+            *any |= changed(&failed, nst_set_attr(run->doc, pin, "mode",
+                                                  mode));
+        *any |= changed(&failed, nst_set_attr(run->doc, pin, value_attr,
+                                              cpusets[i]));
+    }
+    /* Add the missing ones after the last of their kind. */
+    for (size_t i = 0; i < n && !failed; i++) {
+        bool present = false;
+        for (xmlNodePtr pin = nst_child(cputune, name); pin;
+             pin = nst_next(pin, name)) {
+            char *id_text = nst_attr(pin, id_attr);
+            unsigned long long id;
+            if (id_text && nst_parse_ull(id_text, UINT32_MAX, &id) == 0 &&
+                id == ids[i])
+                present = true;
+            free(id_text);
+        }
+        if (present)
+            continue;
+        xmlNodePtr pin = nst_insert(run->doc, cputune, name,
+                                    nst_order_cputune);
+        if (!pin || set_number_attr(run->doc, pin, id_attr, ids[i]) < 0 ||
+            (mode && nst_set_attr(run->doc, pin, "mode", mode) < 0) ||
+            nst_set_attr(run->doc, pin, value_attr, cpusets[i]) < 0)
+            failed = 1;
+        *any = true;
+    }
+    return failed ? -1 : 0;
+}
+
+/* The I/O thread ids of the domain: <iothreadids> or 1..<iothreads>. */
+static size_t
+iothread_ids(struct run *run, unsigned int **ids)
+{
+    xmlNodePtr list = nst_child(run->root, "iothreadids");
+    xmlNodePtr count = nst_child(run->root, "iothreads");
+    unsigned long long n = 0;
+    size_t k = 0;
+
+    *ids = NULL;
+    if (list)
+        n = nst_count_children(list, "iothread");
+    else if (count) {
+        char *text = nst_text(count);
+        if (!text || nst_parse_ull(text, 65536, &n) < 0)
+            n = 0;
+        free(text);
+    }
+    if (!n || !(*ids = calloc(n, sizeof(**ids))))
+        return 0;
+    if (list) {
+        for (xmlNodePtr t = nst_child(list, "iothread"); t;
+             t = nst_next(t, "iothread")) {
+            char *text = nst_attr(t, "id");
+            unsigned long long id;
+            if (text && nst_parse_ull(text, UINT32_MAX, &id) == 0)
+                (*ids)[k++] = (unsigned int)id;
+            free(text);
+        }
+    } else {
+        for (k = 0; k < n; k++)
+            (*ids)[k] = (unsigned int)k + 1;
+    }
+    return k;
+}
+
+static int
+rule_pinning(struct run *run)
+{
+    struct nst_placement *pl = &run->placement;
+    struct nst_cpuset near, vcpu_cpus;
+    unsigned int *ids = NULL, *iothreads = NULL;
+    char **cpusets = NULL;
+    char *near_text = NULL, *vcpu_text = NULL;
+    bool pins = false, emulator = false, io = false, vcpu_changed = false;
+    int failed = 0;
+
+    xmlNodePtr cputune = nst_ensure(run->doc, run->root, "cputune",
+                                    nst_order_domain, NULL);
+    ids = calloc(pl->nvcpus, sizeof(*ids));
+    cpusets = calloc(pl->nvcpus, sizeof(*cpusets));
+    if (!cputune || !ids || !cpusets)
+        goto oom;
+    nst_cpuset_clear_all(&vcpu_cpus);
+    for (unsigned int v = 0; v < pl->nvcpus; v++) {
+        struct nst_cpuset one;
+        nst_cpuset_clear_all(&one);
+        nst_cpuset_set(&one, pl->pins[v]);
+        nst_cpuset_set(&vcpu_cpus, pl->pins[v]);
+        ids[v] = v;
+        if (!(cpusets[v] = format_cpus(&one)))
+            goto oom;
+    }
+    if (sync_pins(run, cputune, "vcpupin", "vcpu", NULL, "cpuset", ids,
+                  cpusets, pl->nvcpus, &pins) < 0)
+        goto oom;
+
+    housekeeping_near(run, &near);
+    if (!(near_text = format_cpus(&near)) ||
+        !(vcpu_text = format_cpus(&vcpu_cpus)))
+        goto oom;
+    xmlNodePtr ep = nst_ensure(run->doc, cputune, "emulatorpin",
+                               nst_order_cputune, NULL);
+    if (!ep)
+        goto oom;
+    emulator = changed(&failed, nst_set_attr(run->doc, ep, "cpuset",
+                                             near_text));
+
+    size_t nio = iothread_ids(run, &iothreads);
+    for (size_t i = 0; i < pl->nvcpus; i++)
+        free(cpusets[i]);
+    for (size_t i = 0; i < nio && i < pl->nvcpus; i++)
+        cpusets[i] = near_text;
+    if (nio > pl->nvcpus) {
+        char **more = realloc(cpusets, nio * sizeof(*cpusets));
+        if (!more)
+            goto oom_shared;
+        cpusets = more;
+        for (size_t i = 0; i < nio; i++)
+            cpusets[i] = near_text;
+    }
+    if (sync_pins(run, cputune, "iothreadpin", "iothread", NULL, "cpuset",
+                  iothreads, cpusets, nio, &io) < 0)
+        goto oom_shared;
+
+    /* Every vCPU and the emulator are pinned now: <vcpu cpuset> would
+     * only mislead, and placement='auto' (numad) would fight the pins. */
+    xmlNodePtr vcpu = nst_child(run->root, "vcpu");
+    if (vcpu) {
+        vcpu_changed |= changed(&failed,
+                                nst_remove_attr(run->doc, vcpu, "cpuset"));
+        if (nst_attr_is(vcpu, "placement", "auto"))
+            vcpu_changed |= changed(&failed, nst_set_attr(
+                run->doc, vcpu, "placement", "static"));
+    }
+    if (failed)
+        goto oom_shared;
+
+    if (pins)
+        nst_report_add(run->report, NST_CHANGE, "vcpu-pinning",
+                       "/domain/cputune/vcpupin",
+                       "%u vCPUs pinned one to one on host CPUs %s "
+                       "(thread policy %s): no vCPU migrates between host "
+                       "CPUs, caches stay warm",
+                       pl->nvcpus, vcpu_text,
+                       nst_thread_policy_name(run->profile->thread_policy));
+    if (emulator)
+        nst_report_add(run->report, NST_CHANGE, "emulator-pinning",
+                       "/domain/cputune/emulatorpin",
+                       "emulator threads on housekeeping CPUs %s, off the "
+                       "vCPUs' CPUs", near_text);
+    if (io)
+        nst_report_add(run->report, NST_CHANGE, "iothread-pinning",
+                       "/domain/cputune/iothreadpin",
+                       "%zu I/O threads on housekeeping CPUs %s", nio,
+                       near_text);
+    if (vcpu_changed)
+        nst_report_add(run->report, NST_CHANGE, "vcpu-pinning",
+                       "/domain/vcpu",
+                       "placement='static' without cpuset: every vCPU and "
+                       "the emulator have their own pins");
+    free(ids);
+    free(cpusets);
+    free(iothreads);
+    free(near_text);
+    free(vcpu_text);
+    return 0;
+
+ oom:
+    if (cpusets)
+        for (size_t i = 0; i < pl->nvcpus; i++)
+            free(cpusets[i]);
+ oom_shared:
+    free(ids);
+    free(cpusets);
+    free(iothreads);
+    free(near_text);
+    free(vcpu_text);
+    return oom(run);
+}
+
+static int
+rule_topology(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    unsigned int sockets = (unsigned int)pl->ncells;
+    unsigned int threads = pl->threads;
+    unsigned int cores = pl->nvcpus / (sockets * threads);
+    int failed = 0;
+    bool any = false;
+
+    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
+                                nst_order_domain, NULL);
+    xmlNodePtr topo = cpu ? nst_ensure(run->doc, cpu, "topology",
+                                       nst_order_cpu, NULL) : NULL;
+    if (!topo)
+        return oom(run);
+    any |= changed(&failed, set_number_attr(run->doc, topo, "sockets",
+                                            sockets));
+    any |= changed(&failed, nst_set_attr(run->doc, topo, "dies", "1"));
+    any |= changed(&failed, set_number_attr(run->doc, topo, "cores", cores));
+    any |= changed(&failed, set_number_attr(run->doc, topo, "threads",
+                                            threads));
+    if (failed)
+        return oom(run);
+    if (any)
+        nst_report_add(run->report, NST_CHANGE, "topology",
+                       "/domain/cpu/topology",
+                       "%u socket(s) x %u cores x %u threads, as placed: "
+                       "one guest socket per host cell%s", sockets, cores,
+                       threads, threads > 1 ?
+                       ", guest SMT siblings are host SMT siblings" : "");
+    return 0;
+}
+
+static int
+rule_numa(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    int failed = 0;
+    bool cells_changed = false, tune_changed = false;
+    struct nst_cpuset nodes;
+
+    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
+                                nst_order_domain, NULL);
+    xmlNodePtr numa = cpu ? nst_ensure(run->doc, cpu, "numa", nst_order_cpu,
+                                       NULL) : NULL;
+    if (!numa)
+        return oom(run);
+    /* Guest cells: edit in place, keep attributes we do not manage. */
+    for (xmlNodePtr c = nst_child(numa, "cell"), next; c; c = next) {
+        next = nst_next(c, "cell");
+        char *id_text = nst_attr(c, "id");
+        unsigned long long id;
+        if (!id_text || nst_parse_ull(id_text, UINT32_MAX, &id) < 0 ||
+            id >= pl->ncells)
+            cells_changed |= changed(&failed, nst_remove(run->doc, c));
+        free(id_text);
+    }
+    nst_cpuset_clear_all(&nodes);
+    for (size_t i = 0; i < pl->ncells && !failed; i++) {
+        const struct nst_guest_cell *gc = &pl->cells[i];
+        struct nst_cpuset vcpus;
+        xmlNodePtr cell = NULL;
+
+        nst_cpuset_set(&nodes, gc->host_cell);
+        for (xmlNodePtr c = nst_child(numa, "cell"); c && !cell;
+             c = nst_next(c, "cell")) {
+            char *id_text = nst_attr(c, "id");
+            unsigned long long id;
+            if (id_text && nst_parse_ull(id_text, UINT32_MAX, &id) == 0 &&
+                id == i)
+                cell = c;
+            free(id_text);
+        }
+        if (!cell) {
+            cell = nst_insert(run->doc, numa, "cell", (const char *[]){
+                                  "cell", NULL });
+            if (!cell)
+                return oom(run);
+            cells_changed = true;
+        }
+        nst_cpuset_clear_all(&vcpus);
+        for (unsigned int v = 0; v < gc->nvcpus; v++)
+            nst_cpuset_set(&vcpus, gc->first_vcpu + v);
+        char *text = format_cpus(&vcpus);
+        if (!text)
+            return oom(run);
+        cells_changed |= changed(&failed, set_number_attr(run->doc, cell,
+                                                          "id", i));
+        cells_changed |= changed(&failed, nst_set_attr(run->doc, cell,
+                                                       "cpus", text));
+        cells_changed |= changed(&failed, set_number_attr(
+            run->doc, cell, "memory", gc->memory_kib));
+        cells_changed |= changed(&failed, nst_set_attr(run->doc, cell,
+                                                       "unit", "KiB"));
+        free(text);
+    }
+
+    /* numatune: strict binding, one memnode per guest cell. */
+    xmlNodePtr tune = nst_ensure(run->doc, run->root, "numatune",
+                                 nst_order_domain, NULL);
+    xmlNodePtr memory = tune ? nst_ensure(run->doc, tune, "memory",
+                                          nst_order_numatune, NULL) : NULL;
+    char *nodes_text = format_cpus(&nodes);
+    if (!memory || !nodes_text) {
+        free(nodes_text);
+        return oom(run);
+    }
+    tune_changed |= changed(&failed, nst_set_attr(run->doc, memory, "mode",
+                                                  "strict"));
+    tune_changed |= changed(&failed, nst_set_attr(run->doc, memory,
+                                                  "nodeset", nodes_text));
+    tune_changed |= changed(&failed, nst_remove_attr(run->doc, memory,
+                                                     "placement"));
+    unsigned int *ids = calloc(pl->ncells, sizeof(*ids));
+    char **sets = calloc(pl->ncells, sizeof(*sets));
+    for (size_t i = 0; ids && sets && i < pl->ncells; i++) {
+        struct nst_cpuset one;
+        nst_cpuset_clear_all(&one);
+        nst_cpuset_set(&one, pl->cells[i].host_cell);
+        ids[i] = (unsigned int)i;
+        if (!(sets[i] = format_cpus(&one)))
+            failed = 1;
+    }
+    if (!ids || !sets || failed ||
+        sync_pins(run, tune, "memnode", "cellid", "strict", "nodeset", ids,
+                  sets, pl->ncells, &tune_changed) < 0)
+        failed = 1;
+    for (size_t i = 0; sets && i < pl->ncells; i++)
+        free(sets[i]);
+    free(sets);
+    free(ids);
+    if (failed) {
+        free(nodes_text);
+        return oom(run);
+    }
+
+    if (cells_changed)
+        nst_report_add(run->report, NST_CHANGE, "guest-numa",
+                       "/domain/cpu/numa",
+                       "%zu guest NUMA cell(s) matching the placement: the "
+                       "guest kernel sees which vCPUs share memory",
+                       pl->ncells);
+    if (tune_changed)
+        nst_report_add(run->report, NST_CHANGE, "numatune",
+                       "/domain/numatune",
+                       "memory bound strictly to host node(s) %s, each "
+                       "guest cell to the host cell its vCPUs run on: no "
+                       "remote memory access", nodes_text);
+    free(nodes_text);
+    return 0;
+}
+
+static const struct nst_pages *
+cell_pages(const struct nst_cell *cell, unsigned long long size_kib)
+{
+    for (size_t i = 0; cell && i < cell->npages; i++)
+        if (cell->pages[i].size_kib == size_kib)
+            return &cell->pages[i];
+    return NULL;
+}
+
+/* The largest hugepage size that every host cell of the placement has
+ * enough free pages of for its guest cell, or 0. */
+static unsigned long long
+pick_page_size(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    const struct nst_cell *first = nst_host_cell(run->host,
+                                                 pl->cells[0].host_cell);
+    unsigned long long best = 0;
+
+    for (size_t s = 0; first && s < first->npages; s++) {
+        unsigned long long size = first->pages[s].size_kib;
+        bool fits = size > 4 && size > best;
+        for (size_t i = 0; fits && i < pl->ncells; i++) {
+            const struct nst_cell *cell =
+                nst_host_cell(run->host, pl->cells[i].host_cell);
+            const struct nst_pages *pages = cell_pages(cell, size);
+            unsigned long long need = pl->cells[i].memory_kib / size;
+            fits = pages && pl->cells[i].memory_kib % size == 0 &&
+                   pages->free >= need;
+        }
+        if (fits)
+            best = size;
+    }
+    return best;
+}
+
+static int
+rule_hugepages(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    unsigned long long size = pick_page_size(run);
+    struct nst_cpuset guest_cells;
+    int failed = 0;
+    bool any = false;
+
+    if (!size) {
+        char *msg = nst_printf(
+            "no hugepage size has enough free pages on host node %u for "
+            "%llu KiB; the guest stays on normal pages (reserve hugepages "
+            "on the host to use them)", pl->cells[0].host_cell,
+            pl->cells[0].memory_kib);
+        int ret = warn(run, "hugepages", "/domain/memoryBacking",
+                       msg ? msg : "");
+        free(msg);
+        return ret;
+    }
+    xmlNodePtr backing = nst_ensure(run->doc, run->root, "memoryBacking",
+                                    nst_order_domain, NULL);
+    xmlNodePtr huge = backing ? nst_ensure(run->doc, backing, "hugepages",
+                                           nst_order_memory_backing,
+                                           NULL) : NULL;
+    if (!huge)
+        return oom(run);
+    /* One <page> for all guest cells; other sizes go. */
+    xmlNodePtr page = nst_child(huge, "page");
+    for (xmlNodePtr p = page ? nst_next(page, "page") : NULL, next; p;
+         p = next) {
+        next = nst_next(p, "page");
+        any |= changed(&failed, nst_remove(run->doc, p));
+    }
+    if (!page) {
+        page = nst_insert(run->doc, huge, "page",
+                          (const char *[]){ "page", NULL });
+        if (!page)
+            return oom(run);
+        any = true;
+    }
+    nst_cpuset_clear_all(&guest_cells);
+    for (size_t i = 0; i < pl->ncells; i++)
+        nst_cpuset_set(&guest_cells, (unsigned int)i);
+    char *cells = format_cpus(&guest_cells);
+    if (!cells)
+        return oom(run);
+    any |= changed(&failed, set_number_attr(run->doc, page, "size", size));
+    any |= changed(&failed, nst_set_attr(run->doc, page, "unit", "KiB"));
+    if (run->profile->numa)
+        any |= changed(&failed, nst_set_attr(run->doc, page, "nodeset",
+                                             cells));
+    else
+        any |= changed(&failed, nst_remove_attr(run->doc, page, "nodeset"));
+    free(cells);
+    if (failed)
+        return oom(run);
+    if (any)
+        nst_report_add(run->report, NST_CHANGE, "hugepages",
+                       "/domain/memoryBacking/hugepages",
+                       "guest memory on %llu KiB pages, the largest size "
+                       "host node %u has enough free of (%llu needed): "
+                       "fewer TLB misses, no swapping",
+                       size, pl->cells[0].host_cell,
+                       pl->cells[0].memory_kib / size);
+    return 0;
+}
+
+/* -------------------------------------------------------------- apply */
+
+int
+nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
+          struct nst_report *report)
+{
+    const struct nst_profile *p = opts->profile;
+    struct run run = {
+        .doc = doc,
+        .root = nst_doc_root(doc),
+        .opts = opts,
+        .profile = p,
+        .host = opts->host,
+        .report = report,
+    };
+    int ret = -1;
+
+    if (read_domain(&run) < 0)
+        goto out;
+    if (p->nested && (rule_cpu_mode(&run) < 0 ||
+                      rule_cpu_features(&run) < 0))
+        goto out;
+    if (p->mitigations && rule_mitigations(&run) < 0)
+        goto out;
+    if ((p->pinning || p->numa || p->hugepages) && place(&run) < 0)
+        goto out;
+    if (p->pinning && (rule_pinning(&run) < 0 || rule_topology(&run) < 0))
+        goto out;
+    if (p->numa && rule_numa(&run) < 0)
+        goto out;
+    if (p->hugepages && rule_hugepages(&run) < 0)
+        goto out;
+    if (p->memtune && rule_memtune(&run) < 0)
+        goto out;
+    if (p->cpu_limits && rule_cpu_limits(&run) < 0)
+        goto out;
+    ret = 0;
+
+ out:
+    if (run.placed)
+        nst_placement_clear(&run.placement);
+    return ret;
+}

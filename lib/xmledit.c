@@ -1,0 +1,796 @@
+/*
+ * xmledit.c: formatting-preserving edits of a domain document
+ *
+ * How the bytes are kept: after libxml2 has parsed (and so checked) the
+ * input, a small scanner walks the same bytes and records, for every
+ * node of the <domain> tree in document order, where its bytes start
+ * and end (struct span, hung on node->_private).  Edits set flags on the
+ * span of the node they touch and of its ancestors.  The serialiser
+ * copies the bytes of every node whose subtree is untouched and writes
+ * the rest; nodes created by a rule have no span and are always written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "internal.h"
+#include "xmledit.h"
+
+enum {
+    SPAN_ATTRS = 1,      /* the element's attributes changed */
+    SPAN_CHILDREN = 2,   /* children added, removed or replaced */
+    SPAN_INSIDE = 4,     /* something below changed */
+};
+
+struct span {
+    size_t start;        /* first byte of the node */
+    size_t end;          /* one past its last byte */
+    size_t open_end;     /* elements: where "/>" or ">" of the start tag is */
+    size_t close_start;  /* elements with an end tag: where "</" is */
+    bool empty_tag;      /* written as <x/> */
+    unsigned int flags;
+};
+
+struct nst_doc {
+    char *text;          /* the input, NUL-terminated */
+    size_t len;
+    xmlDocPtr xml;
+    xmlNodePtr root;
+    struct span *spans;
+    size_t nspans;
+    char quote;          /* the input's attribute quote character */
+    char *name;          /* <name> of the domain, or NULL */
+};
+
+const char *const nst_order_domain[] = {
+    "name", "uuid", "genid", "title", "description", "metadata",
+    "maxMemory", "memory", "currentMemory", "blkiotune", "memtune",
+    "memoryBacking", "vcpu", "vcpus", "iothreads", "iothreadids",
+    "defaultiothread", "cputune", "numatune", "resource", "sysinfo",
+    "bootloader", "bootloader_args", "os", "idmap", "features", "cpu",
+    "clock", "on_poweroff", "on_reboot", "on_crash", "on_lockfailure", "pm",
+    "perf", "devices", "seclabel", "keywrap", "launchSecurity", NULL
+};
+const char *const nst_order_cpu[] = {
+    "model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa",
+    NULL
+};
+const char *const nst_order_cputune[] = {
+    "shares", "period", "quota", "global_period", "global_quota",
+    "emulator_period", "emulator_quota", "iothread_period", "iothread_quota",
+    "vcpupin", "emulatorpin", "iothreadpin", "vcpusched", "iothreadsched",
+    "emulatorsched", "cachetune", "memorytune", NULL
+};
+const char *const nst_order_numatune[] = { "memory", "memnode", NULL };
+const char *const nst_order_memory_backing[] = {
+    "hugepages", "nosharepages", "locked", "source", "access", "allocation",
+    "discard", NULL
+};
+const char *const nst_order_memtune[] = {
+    "hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit", NULL
+};
+
+/* ------------------------------------------------------------- scanning */
+
+enum token_kind { TOK_START, TOK_END, TOK_TEXT, TOK_COMMENT, TOK_CDATA,
+                  TOK_PI };
+
+struct token {
+    enum token_kind kind;
+    size_t start, end, open_end;
+    bool empty_tag;
+};
+
+struct scanner {
+    const char *text;
+    size_t len;
+    size_t pos;
+};
+
+static bool
+starts_with(const struct scanner *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return s->len - s->pos >= n && memcmp(s->text + s->pos, prefix, n) == 0;
+}
+
+/* Moves past the next occurrence of end; false when there is none. */
+static bool
+skip_past(struct scanner *s, const char *end)
+{
+    size_t n = strlen(end);
+    while (s->len - s->pos >= n) {
+        if (memcmp(s->text + s->pos, end, n) == 0) {
+            s->pos += n;
+            return true;
+        }
+        s->pos++;
+    }
+    return false;
+}
+
+/*
+ * Reads the next token.  Returns false at the end of the text or on
+ * bytes libxml2 would not have accepted (which cannot happen for a
+ * document it parsed; the caller then reports an internal error).
+ */
+static bool
+scan_token(struct scanner *s, struct token *tok)
+{
+    if (s->pos >= s->len)
+        return false;
+    tok->start = s->pos;
+    tok->empty_tag = false;
+    if (s->text[s->pos] != '<') {
+        while (s->pos < s->len && s->text[s->pos] != '<')
+            s->pos++;
+        tok->kind = TOK_TEXT;
+    } else if (starts_with(s, "<!--")) {
+        tok->kind = TOK_COMMENT;
+        if (!skip_past(s, "-->"))
+            return false;
+    } else if (starts_with(s, "<![CDATA[")) {
+        tok->kind = TOK_CDATA;
+        if (!skip_past(s, "]]>"))
+            return false;
+    } else if (starts_with(s, "<?")) {
+        tok->kind = TOK_PI;
+        if (!skip_past(s, "?>"))
+            return false;
+    } else if (starts_with(s, "<!")) {
+        return false;   /* DOCTYPE: refused before we get here */
+    } else {
+        bool end_tag = starts_with(s, "</");
+        char quote = 0;
+        s->pos++;
+        while (s->pos < s->len) {
+            char c = s->text[s->pos];
+            if (quote) {
+                if (c == quote)
+                    quote = 0;
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '>') {
+                break;
+            }
+            s->pos++;
+        }
+        if (s->pos >= s->len)
+            return false;
+        tok->open_end = s->pos;
+        if (!end_tag && s->text[s->pos - 1] == '/') {
+            tok->empty_tag = true;
+            tok->open_end = s->pos - 1;
+        }
+        s->pos++;
+        tok->kind = end_tag ? TOK_END : TOK_START;
+    }
+    tok->end = s->pos;
+    return true;
+}
+
+/*
+ * Gives node and its subtree their spans, consuming tokens.  Returns -1
+ * when the tokens do not match the tree.
+ */
+static int
+map_node(struct nst_doc *doc, struct scanner *s, xmlNodePtr node)
+{
+    struct token tok;
+    enum token_kind want;
+
+    switch (node->type) {
+    case XML_ELEMENT_NODE: want = TOK_START; break;
+    case XML_TEXT_NODE: want = TOK_TEXT; break;
+    case XML_COMMENT_NODE: want = TOK_COMMENT; break;
+    case XML_CDATA_SECTION_NODE: want = TOK_CDATA; break;
+    case XML_PI_NODE: want = TOK_PI; break;
+    default: return -1;
+    }
+    if (!scan_token(s, &tok) || tok.kind != want)
+        return -1;
+
+    struct span *span = &doc->spans[doc->nspans++];
+    span->start = tok.start;
+    span->end = tok.end;
+    span->open_end = tok.open_end;
+    span->empty_tag = tok.empty_tag;
+    span->close_start = 0;
+    span->flags = 0;
+    node->_private = span;
+    if (node->type != XML_ELEMENT_NODE || tok.empty_tag)
+        return 0;
+
+    for (xmlNodePtr child = node->children; child; child = child->next)
+        if (map_node(doc, s, child) < 0)
+            return -1;
+    size_t close = s->pos;
+    if (!scan_token(s, &tok) || tok.kind != TOK_END)
+        return -1;
+    span->close_start = close;
+    span->end = tok.end;
+    return 0;
+}
+
+static size_t
+count_nodes(const xmlNode *node)
+{
+    size_t n = 1;
+    for (const xmlNode *child = node->children; child; child = child->next)
+        n += count_nodes(child);
+    return n;
+}
+
+/* Maps the whole <domain> tree; the root is the first start tag. */
+static int
+map_document(struct nst_doc *doc)
+{
+    struct scanner s = { doc->text, doc->len, 0 };
+    struct token tok;
+
+    doc->spans = calloc(count_nodes(doc->root), sizeof(*doc->spans));
+    if (!doc->spans)
+        return -1;
+    /* Skip the prolog (declaration, comments, whitespace). */
+    for (;;) {
+        size_t before = s.pos;
+        if (!scan_token(&s, &tok))
+            return -1;
+        if (tok.kind == TOK_START) {
+            s.pos = before;
+            break;
+        }
+    }
+    if (map_node(doc, &s, doc->root) < 0)
+        return -1;
+    const char *q = memchr(doc->text + doc->spans[0].start, '=',
+                           doc->spans[0].open_end - doc->spans[0].start);
+    doc->quote = '\'';
+    if (q) {
+        q++;
+        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+            q++;
+        if (*q == '"')
+            doc->quote = '"';
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- parsing */
+
+/* SAX hook: a DOCTYPE is where entities (external or exploding) come
+ * from, and libvirt never writes one, so refuse it before anything in
+ * it is read. */
+static void
+refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+               const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    ctxt->_private = (void *)"doctype";
+    xmlStopParser(ctxt);
+}
+
+static void
+strip_newline(char *msg)
+{
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+}
+
+int
+nst_doc_parse(const char *text, size_t len, const char *label,
+              struct nst_doc **out, char **err)
+{
+    struct nst_doc *doc = NULL;
+    xmlParserCtxtPtr ctxt = NULL;
+
+    *out = NULL;
+    if (len >= 2 && (((unsigned char)text[0] == 0xFE &&
+                      (unsigned char)text[1] == 0xFF) ||
+                     ((unsigned char)text[0] == 0xFF &&
+                      (unsigned char)text[1] == 0xFE))) {
+        nst_set_error(err, "%s: UTF-16 is not supported, use UTF-8", label);
+        return -1;
+    }
+    if (memchr(text, '\0', len)) {
+        nst_set_error(err, "%s: contains a NUL byte", label);
+        return -1;
+    }
+    if (len > INT32_MAX) {
+        nst_set_error(err, "%s: too large", label);
+        return -1;
+    }
+
+    doc = calloc(1, sizeof(*doc));
+    if (!doc || !(doc->text = malloc(len + 1)))
+        goto oom;
+    memcpy(doc->text, text, len);
+    doc->text[len] = '\0';
+    doc->len = len;
+
+    ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        goto oom;
+    ctxt->sax->internalSubset = refuse_doctype;
+    /* No NOENT, no DTDLOAD, no NOBLANKS: nothing fetched, nothing
+     * expanded, every whitespace node kept. */
+    doc->xml = xmlCtxtReadMemory(ctxt, text, (int)len, label, NULL,
+                                 XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                 XML_PARSE_NOWARNING);
+    if (ctxt->_private) {
+        nst_set_error(err, "%s: a DOCTYPE is not allowed in domain XML "
+                      "(entities are never expanded)", label);
+        goto error;
+    }
+    if (!doc->xml || !ctxt->wellFormed) {
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+        char *msg = e && e->message ? nst_printf("%s", e->message) : NULL;
+        if (msg)
+            strip_newline(msg);
+        nst_set_error(err, "%s: line %d: %s", label, e ? e->line : 0,
+                      msg ? msg : "not well-formed XML");
+        free(msg);
+        goto error;
+    }
+    doc->root = xmlDocGetRootElement(doc->xml);
+    if (!doc->root) {
+        nst_set_error(err, "%s: empty document", label);
+        goto error;
+    }
+    if (strcmp((const char *)doc->root->name, "domain") != 0 ||
+        doc->root->ns) {
+        nst_set_error(err, "%s: root element is <%s>, expected <domain>",
+                      label, doc->root->name);
+        goto error;
+    }
+    if (map_document(doc) < 0) {
+        nst_set_error(err, "%s: cannot map the document's bytes", label);
+        goto error;
+    }
+    xmlNodePtr name = nst_child(doc->root, "name");
+    if (name && !(doc->name = nst_text(name)))
+        goto oom;
+    xmlFreeParserCtxt(ctxt);
+    *out = doc;
+    return 0;
+
+ oom:
+    nst_set_error(err, "%s: out of memory", label);
+ error:
+    if (ctxt)
+        xmlFreeParserCtxt(ctxt);
+    nst_doc_free(doc);
+    return -1;
+}
+
+void
+nst_doc_free(struct nst_doc *doc)
+{
+    if (!doc)
+        return;
+    if (doc->xml)
+        xmlFreeDoc(doc->xml);
+    free(doc->spans);
+    free(doc->text);
+    free(doc->name);
+    free(doc);
+}
+
+xmlNodePtr
+nst_doc_root(const struct nst_doc *doc)
+{
+    return doc->root;
+}
+
+const char *
+nst_doc_domain_name(const struct nst_doc *doc)
+{
+    return doc->name;
+}
+
+/* ---------------------------------------------------------------- reads */
+
+static bool
+is_element(const xmlNode *node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE &&
+           (!name || strcmp((const char *)node->name, name) == 0);
+}
+
+xmlNodePtr
+nst_child(const xmlNode *parent, const char *name)
+{
+    for (xmlNodePtr node = parent->children; node; node = node->next)
+        if (is_element(node, name))
+            return node;
+    return NULL;
+}
+
+xmlNodePtr
+nst_next(const xmlNode *node, const char *name)
+{
+    for (node = node->next; node; node = node->next)
+        if (is_element(node, name))
+            return (xmlNodePtr)node;
+    return NULL;
+}
+
+size_t
+nst_count_children(const xmlNode *parent, const char *name)
+{
+    size_t n = 0;
+    for (xmlNodePtr node = nst_child(parent, name); node;
+         node = nst_next(node, name))
+        n++;
+    return n;
+}
+
+char *
+nst_attr(const xmlNode *node, const char *name)
+{
+    xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
+    if (!value)
+        return NULL;
+    char *copy = nst_printf("%s", (const char *)value);
+    xmlFree(value);
+    return copy;
+}
+
+bool
+nst_attr_is(const xmlNode *node, const char *name, const char *value)
+{
+    xmlChar *have = xmlGetNoNsProp(node, (const xmlChar *)name);
+    bool same = have && strcmp((const char *)have, value) == 0;
+    xmlFree(have);
+    return same;
+}
+
+char *
+nst_text(const xmlNode *node)
+{
+    xmlChar *content = xmlNodeGetContent(node);
+    char *copy = nst_printf("%s", content ? (const char *)content : "");
+    xmlFree(content);
+    return copy;
+}
+
+/* ---------------------------------------------------------------- edits */
+
+static void
+mark(xmlNodePtr node, unsigned int flags)
+{
+    struct span *span = node->_private;
+    if (span)
+        span->flags |= flags;
+    for (node = node->parent; node && node->type == XML_ELEMENT_NODE;
+         node = node->parent) {
+        span = node->_private;
+        if (span)
+            span->flags |= SPAN_INSIDE;
+    }
+}
+
+int
+nst_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
+             const char *value)
+{
+    if (nst_attr_is(node, name, value))
+        return 0;
+    if (!xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)value))
+        return -1;
+    mark(node, SPAN_ATTRS);
+    return 1;
+}
+
+int
+nst_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name)
+{
+    xmlAttrPtr attr = xmlHasProp(node, (const xmlChar *)name);
+    if (!attr)
+        return 0;
+    xmlRemoveProp(attr);
+    mark(node, SPAN_ATTRS);
+    return 1;
+}
+
+static bool
+is_blank_text(const xmlNode *node)
+{
+    if (!node || node->type != XML_TEXT_NODE)
+        return false;
+    for (const xmlChar *c = node->content; c && *c; c++)
+        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
+            return false;
+    return true;
+}
+
+int
+nst_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text)
+{
+    char *have = nst_text(node);
+    if (!have)
+        return -1;
+    bool same = strcmp(have, text) == 0 && !nst_child(node, NULL);
+    free(have);
+    if (same)
+        return 0;
+    while (node->children) {
+        xmlNodePtr child = node->children;
+        xmlUnlinkNode(child);
+        xmlFreeNode(child);
+    }
+    xmlNodePtr content = xmlNewText((const xmlChar *)text);
+    if (!content)
+        return -1;
+    xmlAddChild(node, content);
+    mark(node, SPAN_CHILDREN);
+    return 1;
+}
+
+int
+nst_remove(struct nst_doc *doc, xmlNodePtr node)
+{
+    xmlNodePtr parent = node->parent;
+    xmlNodePtr before = node->prev;
+
+    if (is_blank_text(before)) {
+        xmlUnlinkNode(before);
+        xmlFreeNode(before);
+    }
+    xmlUnlinkNode(node);
+    xmlFreeNode(node);
+    /* An element left with only whitespace becomes empty: <cpu .../>. */
+    if (!nst_child(parent, NULL)) {
+        bool blank = true;
+        for (xmlNodePtr c = parent->children; c; c = c->next)
+            if (!is_blank_text(c))
+                blank = false;
+        while (blank && parent->children) {
+            xmlNodePtr c = parent->children;
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+    }
+    mark(parent, SPAN_CHILDREN);
+    return 1;
+}
+
+/* The whitespace after the last newline of the text before node. */
+static const char *
+indent_of(const xmlNode *node, size_t *len)
+{
+    const xmlNode *prev = node->prev;
+    if (!is_blank_text(prev))
+        return NULL;
+    const char *text = (const char *)prev->content;
+    const char *nl = strrchr(text, '\n');
+    if (!nl)
+        return NULL;
+    *len = strlen(nl + 1);
+    return nl + 1;
+}
+
+/* Index of name in order; unknown names sort last. */
+static size_t
+order_index(const char *const *order, const char *name)
+{
+    size_t i;
+    for (i = 0; order[i]; i++)
+        if (strcmp(order[i], name) == 0)
+            return i;
+    return i;
+}
+
+/* Makes a whitespace text node "\n" + indent. */
+static xmlNodePtr
+new_indent(const char *indent, size_t len)
+{
+    char *text = nst_printf("\n%.*s", (int)len, indent);
+    if (!text)
+        return NULL;
+    xmlNodePtr node = xmlNewText((const xmlChar *)text);
+    free(text);
+    return node;
+}
+
+/* Indentation unit of the document: that of the root's children. */
+static void
+indent_unit(const struct nst_doc *doc, const char **unit, size_t *len)
+{
+    xmlNodePtr first = nst_child(doc->root, NULL);
+    *unit = first ? indent_of(first, len) : NULL;
+    if (!*unit || *len == 0) {
+        *unit = "  ";
+        *len = 2;
+    }
+}
+
+xmlNodePtr
+nst_insert(struct nst_doc *doc, xmlNodePtr parent, const char *name,
+           const char *const *order)
+{
+    xmlNodePtr node = xmlNewNode(NULL, (const xmlChar *)name);
+    if (!node)
+        return NULL;
+
+    size_t want = order_index(order, name);
+    xmlNodePtr after = NULL, first = nst_child(parent, NULL);
+    for (xmlNodePtr c = first; c; c = nst_next(c, NULL))
+        if (order_index(order, (const char *)c->name) <= want)
+            after = c;
+
+    if (first) {
+        /* Siblings exist: copy their indentation. */
+        size_t len = 0;
+        const char *indent = indent_of(first, &len);
+        if (!indent)
+            indent = "", len = 0;
+        xmlNodePtr ws = new_indent(indent, len);
+        if (!ws)
+            goto oom;
+        if (after) {
+            xmlAddNextSibling(after, node);
+            xmlAddPrevSibling(node, ws);
+        } else {
+            xmlAddPrevSibling(first, node);
+            xmlAddPrevSibling(first, ws);
+        }
+    } else {
+        /* No siblings: one unit deeper than the parent. */
+        const char *unit, *indent;
+        size_t unit_len, len = 0;
+        indent_unit(doc, &unit, &unit_len);
+        indent = indent_of(parent, &len);
+        if (!indent)
+            indent = "", len = 0;
+        char *inner = nst_printf("%.*s%.*s", (int)len, indent,
+                                 (int)unit_len, unit);
+        if (!inner)
+            goto oom;
+        xmlNodePtr open = new_indent(inner, strlen(inner));
+        xmlNodePtr close = new_indent(indent, len);
+        free(inner);
+        if (!open || !close) {
+            xmlFreeNode(open);
+            xmlFreeNode(close);
+            goto oom;
+        }
+        /* Drop whitespace-only text, so <x>\n</x> gets a clean layout. */
+        while (parent->children && is_blank_text(parent->children)) {
+            xmlNodePtr c = parent->children;
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+        xmlAddChild(parent, open);
+        xmlAddChild(parent, node);
+        xmlAddChild(parent, close);
+    }
+    mark(parent, SPAN_CHILDREN);
+    return node;
+
+ oom:
+    xmlFreeNode(node);
+    return NULL;
+}
+
+xmlNodePtr
+nst_ensure(struct nst_doc *doc, xmlNodePtr parent, const char *name,
+           const char *const *order, bool *created)
+{
+    xmlNodePtr node = nst_child(parent, name);
+    if (created)
+        *created = !node;
+    return node ? node : nst_insert(doc, parent, name, order);
+}
+
+/* ---------------------------------------------------------- serialising */
+
+static void
+add_escaped(struct nst_buf *buf, const char *text, bool attr)
+{
+    for (const char *c = text; *c; c++) {
+        switch (*c) {
+        case '&': nst_buf_adds(buf, "&amp;"); break;
+        case '<': nst_buf_adds(buf, "&lt;"); break;
+        case '>': nst_buf_adds(buf, "&gt;"); break;
+        case '\'': nst_buf_adds(buf, attr ? "&apos;" : "'"); break;
+        case '"': nst_buf_adds(buf, attr ? "&quot;" : "\""); break;
+        case '\n': nst_buf_adds(buf, attr ? "&#10;" : "\n"); break;
+        case '\r': nst_buf_adds(buf, "&#13;"); break;
+        case '\t': nst_buf_adds(buf, attr ? "&#9;" : "\t"); break;
+        default: nst_buf_add(buf, c, 1);
+        }
+    }
+}
+
+/* "<name a='1' b='2'" with the document's quote character. */
+static void
+add_open_tag(const struct nst_doc *doc, struct nst_buf *buf,
+             const xmlNode *node)
+{
+    char q = doc->quote;
+
+    nst_buf_adds(buf, "<");
+    if (node->ns && node->ns->prefix)
+        nst_buf_addf(buf, "%s:", (const char *)node->ns->prefix);
+    nst_buf_adds(buf, (const char *)node->name);
+    for (const xmlNs *ns = node->nsDef; ns; ns = ns->next) {
+        nst_buf_adds(buf, " xmlns");
+        if (ns->prefix)
+            nst_buf_addf(buf, ":%s", (const char *)ns->prefix);
+        nst_buf_addf(buf, "=%c", q);
+        add_escaped(buf, (const char *)ns->href, true);
+        nst_buf_add(buf, &q, 1);
+    }
+    for (const xmlAttr *a = node->properties; a; a = a->next) {
+        nst_buf_adds(buf, " ");
+        if (a->ns && a->ns->prefix)
+            nst_buf_addf(buf, "%s:", (const char *)a->ns->prefix);
+        nst_buf_addf(buf, "%s=%c", (const char *)a->name, q);
+        xmlChar *value = xmlNodeGetContent((const xmlNode *)a);
+        add_escaped(buf, value ? (const char *)value : "", true);
+        xmlFree(value);
+        nst_buf_add(buf, &q, 1);
+    }
+}
+
+static void
+emit(const struct nst_doc *doc, struct nst_buf *buf, const xmlNode *node)
+{
+    const struct span *span = node->_private;
+
+    if (span && !span->flags) {
+        nst_buf_add(buf, doc->text + span->start, span->end - span->start);
+        return;
+    }
+    switch (node->type) {
+    case XML_ELEMENT_NODE:
+        break;
+    case XML_TEXT_NODE:
+        add_escaped(buf, (const char *)node->content, false);
+        return;
+    case XML_COMMENT_NODE:
+        nst_buf_addf(buf, "<!--%s-->", (const char *)node->content);
+        return;
+    default:
+        return;   /* rules create nothing else */
+    }
+
+    /* Start tag: the original bytes unless the attributes changed. */
+    if (span && !(span->flags & SPAN_ATTRS)) {
+        size_t end = span->open_end;
+        if (span->empty_tag)   /* "<cpu a='1' />" loses its " " too */
+            while (end > span->start && (doc->text[end - 1] == ' ' ||
+                                         doc->text[end - 1] == '\t'))
+                end--;
+        nst_buf_add(buf, doc->text + span->start, end - span->start);
+    } else {
+        add_open_tag(doc, buf, node);
+    }
+    if (!node->children) {
+        nst_buf_adds(buf, "/>");
+        return;
+    }
+    nst_buf_adds(buf, ">");
+    for (const xmlNode *c = node->children; c; c = c->next)
+        emit(doc, buf, c);
+    if (span && !span->empty_tag)
+        nst_buf_add(buf, doc->text + span->close_start,
+                    span->end - span->close_start);
+    else
+        nst_buf_addf(buf, "</%s>", (const char *)node->name);
+}
+
+char *
+nst_doc_serialize(const struct nst_doc *doc, size_t *len)
+{
+    struct nst_buf buf = { 0 };
+    const struct span *root = doc->root->_private;
+
+    nst_buf_add(&buf, doc->text, root->start);
+    emit(doc, &buf, doc->root);
+    nst_buf_add(&buf, doc->text + root->end, doc->len - root->end);
+    return nst_buf_finish(&buf, len);
+}

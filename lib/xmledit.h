@@ -1,0 +1,75 @@
+/*
+ * xmledit.h: formatting-preserving edits of a domain document
+ *
+ * A struct nst_doc keeps the original bytes next to the libxml2 DOM and
+ * knows, for every node that came from the input, where its bytes are.
+ * Edits go through the helpers below, which remember what they touched;
+ * nst_doc_serialize() then copies every untouched node's bytes verbatim
+ * and writes only touched and new nodes.  So a run changes nothing but
+ * what a rule changed: not the quote style, not a comment, not an entity.
+ *
+ * New elements are put where libvirt would put them (its element order,
+ * given as a NULL-terminated list of names) with their siblings'
+ * indentation; a removed element takes the whitespace before it along.
+ */
+#ifndef NESTIFY_XMLEDIT_H
+#define NESTIFY_XMLEDIT_H
+
+#include <libxml/tree.h>
+
+#include "nestify.h"
+
+/* The <domain> root element; owned by doc. */
+xmlNodePtr nst_doc_root(const struct nst_doc *doc);
+
+/* First element child of parent named name (any name when NULL). */
+xmlNodePtr nst_child(const xmlNode *parent, const char *name);
+/* Next element sibling after node named name (any name when NULL). */
+xmlNodePtr nst_next(const xmlNode *node, const char *name);
+/* Number of element children named name. */
+size_t nst_count_children(const xmlNode *parent, const char *name);
+
+/* Returns a new copy of the attribute (caller frees) or NULL. */
+char *nst_attr(const xmlNode *node, const char *name);
+/* Returns true when the attribute exists and equals value. */
+bool nst_attr_is(const xmlNode *node, const char *name, const char *value);
+/* Returns a new copy of the element's text (caller frees), never NULL
+ * unless out of memory. */
+char *nst_text(const xmlNode *node);
+
+/*
+ * Each edit returns 1 when it changed the document, 0 when the document
+ * already was that way, -1 when out of memory.
+ */
+int nst_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
+                 const char *value);
+int nst_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name);
+/* Replaces the element's content with text. */
+int nst_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text);
+/* Removes node and the whitespace before it. */
+int nst_remove(struct nst_doc *doc, xmlNodePtr node);
+
+/*
+ * Inserts a new empty element named name under parent at libvirt's
+ * position given by order (after any existing elements of the same
+ * name).  Returns the new node (owned by the document) or NULL when out
+ * of memory.
+ */
+xmlNodePtr nst_insert(struct nst_doc *doc, xmlNodePtr parent,
+                      const char *name, const char *const *order);
+
+/* The first child named name, inserted by nst_insert when missing;
+ * *created (optional) tells which. */
+xmlNodePtr nst_ensure(struct nst_doc *doc, xmlNodePtr parent,
+                      const char *name, const char *const *order,
+                      bool *created);
+
+/* libvirt's element orders (from its XML formatter). */
+extern const char *const nst_order_domain[];
+extern const char *const nst_order_cpu[];
+extern const char *const nst_order_cputune[];
+extern const char *const nst_order_numatune[];
+extern const char *const nst_order_memory_backing[];
+extern const char *const nst_order_memtune[];
+
+#endif /* NESTIFY_XMLEDIT_H */

@@ -1,0 +1,290 @@
+/*
+ * test-xmledit.c: formatting-preserving parse, edit and serialise
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testutil.h"
+#include "xmledit.h"
+
+static struct nst_doc *
+parse_ok(const char *text)
+{
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+    ck_assert_msg(nst_doc_parse(text, strlen(text), "t.xml", &doc, &err) == 0,
+                  "parse: %s", err);
+    return doc;
+}
+
+static void
+check_output(struct nst_doc *doc, const char *expected)
+{
+    char *out = nst_doc_serialize(doc, NULL);
+    ck_assert_str_eq(out, expected);
+    free(out);
+}
+
+/* Parse errors: one line naming the input, and what is wrong. */
+static void
+check_refused(const char *text, size_t len, const char *expected_part)
+{
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+    ck_assert_int_eq(nst_doc_parse(text, len, "t.xml", &doc, &err), -1);
+    ck_assert_ptr_null(doc);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, expected_part) != NULL, "error '%s' lacks '%s'",
+                  err, expected_part);
+    ck_assert_msg(strncmp(err, "t.xml: ", 7) == 0, "error '%s'", err);
+    ck_assert_ptr_null(strchr(err, '\n'));
+    free(err);
+}
+
+START_TEST(test_identity_fixtures)
+{
+    static const char *const names[] = {
+        "ubuntu-guest", "windows-guest", "custom-model", "existing-tuning",
+        "seed-bogus", "big-guest",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        char *path = nst_printf("tests/fixtures/domains/%s.xml", names[i]);
+        size_t len, out_len;
+        char *text = test_read_srcfile(path, &len);
+        struct nst_doc *doc = NULL;
+        char *err = NULL;
+        ck_assert_msg(nst_doc_parse(text, len, path, &doc, &err) == 0, "%s",
+                      err);
+        char *out = nst_doc_serialize(doc, &out_len);
+        ck_assert_uint_eq(out_len, len);
+        ck_assert_msg(memcmp(out, text, len) == 0, "%s changed", path);
+        ck_assert_str_eq(nst_doc_domain_name(doc), names[i]);
+        free(out);
+        free(text);
+        free(path);
+        nst_doc_free(doc);
+    }
+}
+END_TEST
+
+/* Quotes, entities, comments, CDATA, PIs and odd spacing survive. */
+START_TEST(test_identity_odd_bytes)
+{
+    const char *text =
+        "<?xml version=\"1.0\"?>\n<!-- before -->\n"
+        "<domain  type=\"kvm\" >\n"
+        "\t<name>a &amp; b&#x41;</name>\n"
+        "  <description><![CDATA[<raw>]]> &lt;x&gt; </description>\n"
+        "  <?pi data?>\n"
+        "  <cpu mode = 'custom'   match=\"exact\" >\r\n"
+        "    <model fallback='allow'>Skylake</model><!-- c -->\n"
+        "  </cpu>\n"
+        "  <devices><disk x='&apos;&quot;&gt;'/></devices>\n"
+        "</domain>\n<!-- after -->\n";
+    struct nst_doc *doc = parse_ok(text);
+    check_output(doc, text);
+    nst_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_set_attr_touches_one_tag)
+{
+    const char *text =
+        "<domain type=\"kvm\">\n"
+        "  <cpu mode=\"custom\" match=\"exact\" check=\"partial\">\n"
+        "    <model  fallback='allow'>Skylake</model>\n"
+        "  </cpu>\n"
+        "  <on_crash>destroy</on_crash>\n"
+        "</domain>";
+    struct nst_doc *doc = parse_ok(text);
+    xmlNodePtr cpu = nst_child(nst_doc_root(doc), "cpu");
+    ck_assert_int_eq(nst_set_attr(doc, cpu, "mode", "custom"), 0);
+    ck_assert_int_eq(nst_set_attr(doc, cpu, "mode", "host-passthrough"), 1);
+    ck_assert_int_eq(nst_remove_attr(doc, cpu, "match"), 1);
+    ck_assert_int_eq(nst_remove_attr(doc, cpu, "match"), 0);
+    ck_assert_int_eq(nst_set_attr(doc, cpu, "check", "none"), 1);
+    /* The document quotes with ", so does the regenerated tag. */
+    check_output(doc,
+        "<domain type=\"kvm\">\n"
+        "  <cpu mode=\"host-passthrough\" check=\"none\">\n"
+        "    <model  fallback='allow'>Skylake</model>\n"
+        "  </cpu>\n"
+        "  <on_crash>destroy</on_crash>\n"
+        "</domain>");
+    nst_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_insert_in_libvirt_order)
+{
+    const char *text =
+        "<domain type='kvm'>\n"
+        "  <name>x</name>\n"
+        "  <memory unit='KiB'>1024</memory>\n"
+        "  <vcpu placement='static'>2</vcpu>\n"
+        "  <os>\n"
+        "    <type>hvm</type>\n"
+        "  </os>\n"
+        "  <cpu mode='host-model'/>\n"
+        "  <devices/>\n"
+        "</domain>\n";
+    struct nst_doc *doc = parse_ok(text);
+    xmlNodePtr root = nst_doc_root(doc);
+    bool created;
+    /* cputune goes after vcpu, memtune after memory. */
+    xmlNodePtr tune = nst_ensure(doc, root, "cputune", nst_order_domain,
+                                 &created);
+    ck_assert(created);
+    xmlNodePtr pin = nst_insert(doc, tune, "vcpupin", nst_order_cputune);
+    nst_set_attr(doc, pin, "vcpu", "0");
+    nst_set_attr(doc, pin, "cpuset", "1");
+    xmlNodePtr shares = nst_insert(doc, tune, "shares", nst_order_cputune);
+    nst_set_text(doc, shares, "200");
+    xmlNodePtr mt = nst_insert(doc, root, "memtune", nst_order_domain);
+    xmlNodePtr hard = nst_insert(doc, mt, "hard_limit", nst_order_memtune);
+    nst_set_attr(doc, hard, "unit", "KiB");
+    nst_set_text(doc, hard, "2048");
+    /* Children into a self-closing element. */
+    xmlNodePtr cpu = nst_child(root, "cpu");
+    xmlNodePtr feat = nst_insert(doc, cpu, "feature", nst_order_cpu);
+    nst_set_attr(doc, feat, "policy", "require");
+    nst_set_attr(doc, feat, "name", "vmx");
+    xmlNodePtr topo = nst_insert(doc, cpu, "topology", nst_order_cpu);
+    nst_set_attr(doc, topo, "sockets", "1");
+    ck_assert_ptr_eq(nst_ensure(doc, root, "cputune", nst_order_domain,
+                                &created), tune);
+    ck_assert(!created);
+    check_output(doc,
+        "<domain type='kvm'>\n"
+        "  <name>x</name>\n"
+        "  <memory unit='KiB'>1024</memory>\n"
+        "  <memtune>\n"
+        "    <hard_limit unit='KiB'>2048</hard_limit>\n"
+        "  </memtune>\n"
+        "  <vcpu placement='static'>2</vcpu>\n"
+        "  <cputune>\n"
+        "    <shares>200</shares>\n"
+        "    <vcpupin vcpu='0' cpuset='1'/>\n"
+        "  </cputune>\n"
+        "  <os>\n"
+        "    <type>hvm</type>\n"
+        "  </os>\n"
+        "  <cpu mode='host-model'>\n"
+        "    <topology sockets='1'/>\n"
+        "    <feature policy='require' name='vmx'/>\n"
+        "  </cpu>\n"
+        "  <devices/>\n"
+        "</domain>\n");
+    nst_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_remove_takes_whitespace)
+{
+    const char *text =
+        "<domain type='kvm'>\n"
+        "  <cpu mode='custom'>\n"
+        "    <model>Skylake</model>\n"
+        "    <vendor>Intel</vendor>\n"
+        "  </cpu>\n"
+        "  <memoryBacking>\n"
+        "    <hugepages/>\n"
+        "  </memoryBacking>\n"
+        "</domain>";
+    struct nst_doc *doc = parse_ok(text);
+    xmlNodePtr root = nst_doc_root(doc);
+    xmlNodePtr cpu = nst_child(root, "cpu");
+    ck_assert_int_eq(nst_remove(doc, nst_child(cpu, "vendor")), 1);
+    check_output(doc,
+        "<domain type='kvm'>\n"
+        "  <cpu mode='custom'>\n"
+        "    <model>Skylake</model>\n"
+        "  </cpu>\n"
+        "  <memoryBacking>\n"
+        "    <hugepages/>\n"
+        "  </memoryBacking>\n"
+        "</domain>");
+    /* The last child gone: the element closes itself. */
+    nst_remove(doc, nst_child(cpu, "model"));
+    /* Children into an empty element nested two deep. */
+    xmlNodePtr huge = nst_child(nst_child(root, "memoryBacking"),
+                                "hugepages");
+    xmlNodePtr page = nst_insert(doc, huge, "page",
+                                 (const char *[]){ "page", NULL });
+    nst_set_attr(doc, page, "size", "2048");
+    check_output(doc,
+        "<domain type='kvm'>\n"
+        "  <cpu mode='custom'/>\n"
+        "  <memoryBacking>\n"
+        "    <hugepages>\n"
+        "      <page size='2048'/>\n"
+        "    </hugepages>\n"
+        "  </memoryBacking>\n"
+        "</domain>");
+    nst_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_set_text_escapes)
+{
+    struct nst_doc *doc = parse_ok("<domain><title>old</title></domain>");
+    xmlNodePtr title = nst_child(nst_doc_root(doc), "title");
+    ck_assert_int_eq(nst_set_text(doc, title, "a<b&c"), 1);
+    ck_assert_int_eq(nst_set_text(doc, title, "a<b&c"), 0);
+    nst_set_attr(doc, title, "q", "it's \"x\"");
+    check_output(doc, "<domain><title q='it&apos;s &quot;x&quot;'>"
+                      "a&lt;b&amp;c</title></domain>");
+    nst_doc_free(doc);
+}
+END_TEST
+
+START_TEST(test_refusals)
+{
+    check_refused("<domain><name>x</domain>", 24, "line 1");
+    check_refused("<capabilities/>", 15, "root element is <capabilities>");
+    check_refused("", 0, "t.xml");
+    check_refused("<domain>\0</domain>", 18, "NUL");
+    check_refused("\xff\xfe<\0d\0", 6, "UTF-16");
+    check_refused("<domain xmlns='urn:x'/>", 23, "expected <domain>");
+
+    /* An external entity is never read: the DOCTYPE is refused first. */
+    char path[] = "/tmp/nst-xxe-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "SECRET", 6), 6);
+    close(fd);
+    char *xxe = nst_printf("<!DOCTYPE domain [<!ENTITY x SYSTEM 'file://%s'>]>"
+                           "<domain><name>&x;</name></domain>", path);
+    check_refused(xxe, strlen(xxe), "DOCTYPE is not allowed");
+    free(xxe);
+    unlink(path);
+
+    const char *bomb =
+        "<!DOCTYPE d [<!ENTITY a 'aaaaaaaaaa'>"
+        "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>"
+        "<!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>"
+        "<!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'>]>"
+        "<domain><name>&d;&d;&d;&d;&d;&d;&d;&d;</name></domain>";
+    check_refused(bomb, strlen(bomb), "DOCTYPE is not allowed");
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("xmledit");
+    TCase *tc = tcase_create("xmledit");
+    tcase_add_test(tc, test_identity_fixtures);
+    tcase_add_test(tc, test_identity_odd_bytes);
+    tcase_add_test(tc, test_set_attr_touches_one_tag);
+    tcase_add_test(tc, test_insert_in_libvirt_order);
+    tcase_add_test(tc, test_remove_takes_whitespace);
+    tcase_add_test(tc, test_set_text_escapes);
+    tcase_add_test(tc, test_refusals);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
