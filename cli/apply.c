@@ -323,7 +323,9 @@ vn_cmd_apply(int argc, char **argv)
         goto oom;
     bool pending = out_len != len || memcmp(out, text, len) != 0;
     if (o.dry_run || o.check) {
-        char *a = nst_printf("a/%s", o.file), *b = nst_printf("b/%s", o.file);
+        /* "diff -u" labels; patch ignores what follows the tab. */
+        char *a = nst_printf("%s\t(current)", o.file);
+        char *b = nst_printf("%s\t(profile %s)", o.file, profile.name);
         diff = a && b ? nst_diff_unified(text, len, out, out_len, a, b) : NULL;
         free(a);
         free(b);

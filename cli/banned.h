@@ -6,6 +6,11 @@
 #ifndef NESTIFY_BANNED_H
 #define NESTIFY_BANNED_H
 
+/* The system's own headers first: glibc defines some of these inline. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #define BANNED(func) sorry_##func##_is_banned_use_a_bounded_alternative
 
 #undef strcpy

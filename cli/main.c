@@ -4,6 +4,8 @@
  * "virt-nestify COMMAND ..." runs a command; anything else (options
  * first) is the default command, apply.
  */
+#include <config.h>
+
 #include <stdio.h>
 #include <string.h>
 

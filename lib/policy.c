@@ -119,9 +119,8 @@ read_kib(const xmlNode *node, unsigned long long *kib)
     unsigned long long value, bytes = 1024;
     int ret = -1;
 
-    if (text && nst_parse_ull(text, ULLONG_MAX / 1024 / 1024 / 1024 / 1024,
-                              &value) == 0 &&
-        (!unit || unit_bytes(unit, &bytes) == 0)) {
+    if (text && (!unit || unit_bytes(unit, &bytes) == 0) &&
+        nst_parse_ull(text, ULLONG_MAX / bytes, &value) == 0) {
         *kib = value * bytes / 1024;
         ret = 0;
     }

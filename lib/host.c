@@ -1,0 +1,1093 @@
+/*
+ * host.c: the host model, from libvirt's capabilities (and optionally
+ * domain capabilities) XML
+ *
+ * Everything the policy needs to know about the host is read here once:
+ * vendor and virtualization flag, NUMA cells with their CPUs, memory and
+ * pages, and the CPU feature names the target libvirt knows.  The rest of
+ * the library never looks at capabilities XML again.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------- cleanup */
+
+static void
+xmlchar_cleanup(xmlChar **p)
+{
+    xmlFree(*p);
+}
+
+static void
+str_cleanup(char **p)
+{
+    free(*p);
+}
+
+static void
+doc_cleanup(xmlDoc **p)
+{
+    if (*p)
+        xmlFreeDoc(*p);
+}
+
+#define AUTO_XMLCHAR __attribute__((cleanup(xmlchar_cleanup))) xmlChar *
+#define AUTO_STR __attribute__((cleanup(str_cleanup))) char *
+#define AUTO_DOC __attribute__((cleanup(doc_cleanup))) xmlDoc *
+
+/* ------------------------------------------------------------- parsing */
+
+/* What the parser hooks saw; lives in ctxt->_private. */
+struct parse_state {
+    bool doctype;
+    bool failed;
+    int line;
+    char *message;      /* first error libxml2 reported, or NULL */
+};
+
+/*
+ * A DOCTYPE is where entities (and so external files and entity
+ * expansion bombs) come from, and libvirt never writes one.  Stopping the
+ * parser as soon as the DOCTYPE name is read means no entity declaration
+ * is ever parsed, let alone loaded or expanded.
+ */
+static void
+refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+               const xmlChar *system_id)
+{
+    xmlParserCtxt *ctxt = ctx;
+    struct parse_state *state = ctxt->_private;
+
+    state->doctype = true;
+    xmlStopParser(ctxt);
+}
+
+/*
+ * Keeps the first error: later ones are usually consequences of it
+ * ("premature end of data" after a tag mismatch).  Having our own
+ * structured handler also means libxml2 never falls back to printing on
+ * stderr or to a process-wide handler.
+ */
+static void
+record_error(void *ctx, xmlErrorPtr error)
+{
+    xmlParserCtxt *ctxt = ctx;
+    struct parse_state *state = ctxt->_private;
+
+    if (!error || error->level < XML_ERR_ERROR || state->failed)
+        return;
+    state->failed = true;
+    state->line = error->line;
+    if (!error->message)
+        return;
+
+    /* one line: drop the trailing newline, fold any inner ones */
+    size_t len = strlen(error->message);
+    while (len && (error->message[len - 1] == '\n' ||
+                   error->message[len - 1] == ' '))
+        len--;
+    state->message = nst_printf("%.*s", (int)len, error->message);
+    if (state->message)
+        for (char *p = state->message; *p; p++)
+            if (*p == '\n' || *p == '\r')
+                *p = ' ';
+}
+
+/*
+ * Parses text as an XML document.  label names it in errors
+ * ("capabilities").  Never reads the network or any file, refuses any
+ * DOCTYPE.  Returns a document the caller frees with xmlFreeDoc, or NULL
+ * with *err set.
+ */
+static xmlDoc *
+parse_xml(const char *text, size_t len, const char *label, char **err)
+{
+    struct parse_state state = { 0 };
+    xmlParserCtxt *ctxt;
+    xmlDoc *doc;
+
+    if (len > INT_MAX) {
+        nst_set_error(err, "%s document is too large", label);
+        return NULL;
+    }
+    ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        nst_set_error(err, "out of memory parsing %s", label);
+        return NULL;
+    }
+    ctxt->_private = &state;
+    ctxt->sax->internalSubset = refuse_doctype;
+    ctxt->sax->serror = record_error;
+
+    /* no XML_PARSE_NOENT or XML_PARSE_DTDLOAD: entities stay unexpanded */
+    doc = xmlCtxtReadMemory(ctxt, text, (int)len, NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+    xmlFreeParserCtxt(ctxt);
+
+    if (state.doctype) {
+        nst_set_error(err, "%s document must not contain a DOCTYPE", label);
+    } else if (!doc || state.failed) {
+        if (state.line > 0)
+            nst_set_error(err, "cannot parse %s: line %d: %s", label,
+                          state.line,
+                          state.message ? state.message : "invalid XML");
+        else
+            nst_set_error(err, "cannot parse %s: %s", label,
+                          state.message ? state.message : "invalid XML");
+    } else if (!xmlDocGetRootElement(doc)) {
+        nst_set_error(err, "cannot parse %s: document is empty", label);
+    } else {
+        free(state.message);
+        return doc;
+    }
+    free(state.message);
+    if (doc)
+        xmlFreeDoc(doc);
+    return NULL;
+}
+
+/* Returns the root element if it is called name, else NULL with *err. */
+static const xmlNode *
+expect_root(const xmlDoc *doc, const char *name, const char *label,
+            char **err)
+{
+    const xmlNode *root = xmlDocGetRootElement((xmlDoc *)doc);
+
+    if (!xmlStrEqual(root->name, BAD_CAST name)) {
+        nst_set_error(err, "not a %s document: root element is <%s>", label,
+                      (const char *)root->name);
+        return NULL;
+    }
+    return root;
+}
+
+/* ---------------------------------------------------------- DOM helpers */
+
+/* The next element at or after node called name, or NULL. */
+static const xmlNode *
+next_named(const xmlNode *node, const char *name)
+{
+    for (; node; node = node->next)
+        if (node->type == XML_ELEMENT_NODE &&
+            xmlStrEqual(node->name, BAD_CAST name))
+            return node;
+    return NULL;
+}
+
+/* The first child element of parent called name, or NULL. */
+static const xmlNode *
+child(const xmlNode *parent, const char *name)
+{
+    return parent ? next_named(parent->children, name) : NULL;
+}
+
+#define FOR_EACH_CHILD(var, parent, name) \
+    for (const xmlNode *var = child(parent, name); var; \
+         var = next_named(var->next, name))
+
+/* Follows "a/b/c" down from node, first match at each step; or NULL. */
+static const xmlNode *
+descend(const xmlNode *node, const char *path)
+{
+    char step[64];
+
+    while (node && *path) {
+        size_t len = strcspn(path, "/");
+        if (len >= sizeof(step))
+            return NULL;
+        memcpy(step, path, len);
+        step[len] = '\0';
+        node = child(node, step);
+        path += len;
+        if (*path == '/')
+            path++;
+    }
+    return node;
+}
+
+/* Attribute name of node; the caller frees it with xmlFree.  NULL if none. */
+static xmlChar *
+attr(const xmlNode *node, const char *name)
+{
+    return xmlGetNoNsProp(node, BAD_CAST name);
+}
+
+/*
+ * The text of node without surrounding white space.  Returns a new
+ * string the caller frees, or NULL when out of memory.
+ */
+static char *
+trimmed_text(const xmlNode *node)
+{
+    AUTO_XMLCHAR content = xmlNodeGetContent(node);
+    const char *start = content ? (const char *)content : "";
+    size_t len;
+
+    while (*start == ' ' || *start == '\t' || *start == '\n' ||
+           *start == '\r')
+        start++;
+    len = strlen(start);
+    while (len && (start[len - 1] == ' ' || start[len - 1] == '\t' ||
+                   start[len - 1] == '\n' || start[len - 1] == '\r'))
+        len--;
+    return nst_printf("%.*s", (int)len, start);
+}
+
+/*
+ * Reads attribute name of node as a decimal number not above max.
+ * Returns 1 when read, 0 when absent (*out untouched), -1 when invalid
+ * with *err set; what names the owner in the message ("cpu 3").
+ */
+static int
+attr_ull(const xmlNode *node, const char *name, unsigned long long max,
+         unsigned long long *out, const char *what, char **err)
+{
+    AUTO_XMLCHAR value = attr(node, name);
+
+    if (!value)
+        return 0;
+    if (nst_parse_ull((const char *)value, max, out) < 0) {
+        nst_set_error(err, "invalid %s '%s' of %s in capabilities", name,
+                      (const char *)value, what);
+        return -1;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- units */
+
+/*
+ * Converts value given in unit to KiB the way libvirt's virScaleInteger
+ * reads units: b, byte, bytes; k, M, G, T, P, E alone or with "iB" are
+ * powers of 1024; with "B" powers of 1000; letters in any case; no unit
+ * (NULL or "") means KiB, the unit libvirt itself writes.  The result is
+ * rounded down, *exact says whether anything was dropped.  Returns 0, or
+ * -1 for an unknown unit (-2 when the result does not fit).
+ */
+static int
+scale_to_kib(unsigned long long value, const char *unit,
+             unsigned long long *kib, bool *exact)
+{
+    unsigned __int128 scale = 1;
+    unsigned __int128 bytes;
+
+    if (!unit || !*unit) {
+        scale = 1024;
+    } else if (!strcasecmp(unit, "b") || !strcasecmp(unit, "byte") ||
+               !strcasecmp(unit, "bytes")) {
+        scale = 1;
+    } else {
+        static const char powers[] = "kmgtpe";
+        const char *pos = strchr(powers, unit[0] | 0x20);
+        unsigned int base;
+
+        if (!unit[1] || !strcasecmp(unit + 1, "iB"))
+            base = 1024;
+        else if ((unit[1] == 'b' || unit[1] == 'B') && !unit[2])
+            base = 1000;
+        else
+            return -1;
+        if (!pos || !*pos)
+            return -1;
+        for (const char *p = powers; p <= pos; p++)
+            scale *= base;
+    }
+
+    /* value < 2^64 and scale <= 1024^6 = 2^60, so this cannot overflow */
+    bytes = (unsigned __int128)value * scale;
+    if (bytes / 1024 > ULLONG_MAX)
+        return -2;
+    *kib = (unsigned long long)(bytes / 1024);
+    *exact = bytes % 1024 == 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------ host cpu */
+
+/* Returns a new malloc'd copy of s, NULL when out of memory. */
+static char *
+copy_string(const char *s)
+{
+    return nst_printf("%s", s);
+}
+
+static enum nst_vendor
+vendor_from_name(const char *name)
+{
+    /* libvirt spells them exactly so (cpu_map/x86_vendors.xml) */
+    if (!strcmp(name, "Intel"))
+        return NST_VENDOR_INTEL;
+    if (!strcmp(name, "AMD"))
+        return NST_VENDOR_AMD;
+    return NST_VENDOR_UNKNOWN;
+}
+
+/* Sets has_vmx/has_svm from the <feature name> children of cpu. */
+static void
+read_virt_features(struct nst_host *host, const xmlNode *cpu,
+                   bool check_policy)
+{
+    FOR_EACH_CHILD(feature, cpu, "feature") {
+        AUTO_XMLCHAR name = attr(feature, "name");
+        AUTO_XMLCHAR policy = check_policy ? attr(feature, "policy") : NULL;
+
+        if (!name)
+            continue;
+        /* in domcaps host-model, policy='disable' means the opposite */
+        if (policy && !xmlStrEqual(policy, BAD_CAST "require"))
+            continue;
+        if (xmlStrEqual(name, BAD_CAST "vmx"))
+            host->has_vmx = true;
+        else if (xmlStrEqual(name, BAD_CAST "svm"))
+            host->has_svm = true;
+    }
+}
+
+static int
+parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
+{
+    const xmlNode *cpu = descend(root, "host/cpu");
+    const xmlNode *node;
+
+    if (!cpu) {
+        nst_set_error(err, "capabilities have no host cpu (host/cpu "
+                      "missing)");
+        return -1;
+    }
+    node = child(cpu, "arch");
+    if (node)
+        host->arch = trimmed_text(node);
+    if (!host->arch || !*host->arch) {
+        nst_set_error(err, "capabilities have no host cpu architecture "
+                      "(host/cpu/arch missing or empty)");
+        return -1;
+    }
+
+    node = child(cpu, "model");
+    if (node) {
+        host->model = trimmed_text(node);
+        if (!host->model)
+            goto oom;
+        if (!*host->model) {
+            free(host->model);
+            host->model = NULL;
+        }
+    }
+
+    node = child(cpu, "vendor");
+    if (node) {
+        AUTO_STR vendor = trimmed_text(node);
+        if (!vendor)
+            goto oom;
+        host->vendor = vendor_from_name(vendor);
+    }
+
+    read_virt_features(host, cpu, false);
+    return 0;
+
+ oom:
+    nst_set_error(err, "out of memory reading capabilities");
+    return -1;
+}
+
+/* ------------------------------------------------------------- topology */
+
+static int
+compare_cells(const void *a, const void *b)
+{
+    const struct nst_cell *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int
+compare_cpus(const void *a, const void *b)
+{
+    const struct nst_host_cpu *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int
+compare_pages(const void *a, const void *b)
+{
+    const struct nst_pages *x = a, *y = b;
+    return (x->size_kib > y->size_kib) - (x->size_kib < y->size_kib);
+}
+
+static int
+parse_cell_memory(struct nst_cell *cell, const xmlNode *node, char **err)
+{
+    AUTO_XMLCHAR unit = attr(node, "unit");
+    AUTO_STR text = trimmed_text(node);
+    unsigned long long value;
+    bool exact;
+    int rc;
+
+    if (!text) {
+        nst_set_error(err, "out of memory reading capabilities");
+        return -1;
+    }
+    if (nst_parse_ull(text, ULLONG_MAX, &value) < 0) {
+        nst_set_error(err, "invalid memory '%s' of cell %u in capabilities",
+                      text, cell->id);
+        return -1;
+    }
+    /* rounding down: never promise memory the cell may not have */
+    rc = scale_to_kib(value, (const char *)unit, &cell->memory_kib, &exact);
+    if (rc == -1) {
+        nst_set_error(err, "invalid memory unit '%s' of cell %u in "
+                      "capabilities", (const char *)unit, cell->id);
+        return -1;
+    }
+    if (rc < 0) {
+        nst_set_error(err, "memory of cell %u in capabilities is too large",
+                      cell->id);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+parse_cell_pages(struct nst_cell *cell, const xmlNode *node, char **err)
+{
+    AUTO_XMLCHAR unit = attr(node, "unit");
+    AUTO_XMLCHAR size = attr(node, "size");
+    AUTO_STR text = trimmed_text(node);
+    struct nst_pages pages = { 0 };
+    unsigned long long value;
+    bool exact;
+    int rc;
+
+    if (!text) {
+        nst_set_error(err, "out of memory reading capabilities");
+        return -1;
+    }
+    if (!size || nst_parse_ull((const char *)size, ULLONG_MAX, &value) < 0) {
+        nst_set_error(err, "invalid page size '%s' in cell %u of "
+                      "capabilities", size ? (const char *)size : "",
+                      cell->id);
+        return -1;
+    }
+    rc = scale_to_kib(value, (const char *)unit, &pages.size_kib, &exact);
+    if (rc == -1) {
+        nst_set_error(err, "invalid page size unit '%s' in cell %u of "
+                      "capabilities", (const char *)unit, cell->id);
+        return -1;
+    }
+    if (rc < 0 || !exact || !pages.size_kib) {
+        nst_set_error(err, "invalid page size '%s' in cell %u of "
+                      "capabilities (must be a positive whole number of "
+                      "KiB)",
+                      (const char *)size, cell->id);
+        return -1;
+    }
+    if (nst_parse_ull(text, ULLONG_MAX, &pages.total) < 0) {
+        nst_set_error(err, "invalid number of %llu KiB pages '%s' in cell %u "
+                      "of capabilities", pages.size_kib, text, cell->id);
+        return -1;
+    }
+    pages.free = pages.total;
+
+    for (size_t i = 0; i < cell->npages; i++) {
+        if (cell->pages[i].size_kib == pages.size_kib) {
+            nst_set_error(err, "cell %u of capabilities lists %llu KiB pages "
+                          "twice", cell->id, pages.size_kib);
+            return -1;
+        }
+    }
+    if (cell->npages == NST_MAX_PAGE_SIZES) {
+        nst_set_error(err, "cell %u of capabilities has more than %d page "
+                      "sizes", cell->id, NST_MAX_PAGE_SIZES);
+        return -1;
+    }
+    cell->pages[cell->npages++] = pages;
+    return 0;
+}
+
+/*
+ * Reads one <cpu> of a cell into *cpu.  seen holds the CPU ids read so
+ * far, to catch one listed twice.
+ */
+static int
+parse_cpu(struct nst_host_cpu *cpu, const struct nst_cell *cell,
+          const xmlNode *node, struct nst_cpuset *seen, char **err)
+{
+    AUTO_XMLCHAR id = attr(node, "id");
+    AUTO_XMLCHAR siblings = attr(node, "siblings");
+    AUTO_STR what = NULL;
+    unsigned long long value;
+
+    if (!id || nst_parse_ull((const char *)id, ULLONG_MAX, &value) < 0) {
+        nst_set_error(err, "invalid cpu id '%s' in cell %u of capabilities",
+                      id ? (const char *)id : "", cell->id);
+        return -1;
+    }
+    if (value >= NST_MAX_CPUS) {
+        nst_set_error(err, "cpu id %llu in cell %u of capabilities is out of "
+                      "range (host cpus must be below %d)", value, cell->id,
+                      NST_MAX_CPUS);
+        return -1;
+    }
+    cpu->id = (unsigned int)value;
+    cpu->cell_id = cell->id;
+    if (nst_cpuset_test(seen, cpu->id)) {
+        nst_set_error(err, "cpu %u is listed twice in capabilities", cpu->id);
+        return -1;
+    }
+    nst_cpuset_set(seen, cpu->id);
+
+    what = nst_printf("cpu %u", cpu->id);
+    if (!what) {
+        nst_set_error(err, "out of memory reading capabilities");
+        return -1;
+    }
+    /*
+     * libvirt writes only the id for a CPU whose topology it could not
+     * read (an offline one): then it is its own core, so nothing groups
+     * it with other CPUs by mistake.
+     */
+    value = 0;
+    if (attr_ull(node, "socket_id", UINT_MAX, &value, what, err) < 0)
+        return -1;
+    cpu->socket_id = (unsigned int)value;
+    value = 0;
+    if (attr_ull(node, "die_id", UINT_MAX, &value, what, err) < 0)
+        return -1;
+    cpu->die_id = (unsigned int)value;
+    value = cpu->id;
+    if (attr_ull(node, "core_id", UINT_MAX, &value, what, err) < 0)
+        return -1;
+    cpu->core_id = (unsigned int)value;
+
+    if (siblings) {
+        AUTO_STR cpuset_err = NULL;
+        if (nst_cpuset_parse((const char *)siblings, &cpu->siblings,
+                             &cpuset_err) < 0) {
+            nst_set_error(err, "invalid siblings of cpu %u in capabilities: "
+                          "%s", cpu->id,
+                          cpuset_err ? cpuset_err : "invalid cpuset");
+            return -1;
+        }
+    } else {
+        nst_cpuset_clear_all(&cpu->siblings);
+    }
+    nst_cpuset_set(&cpu->siblings, cpu->id);
+    return 0;
+}
+
+static int
+parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
+           struct nst_cpuset *seen, char **err)
+{
+    AUTO_XMLCHAR id = attr(node, "id");
+    unsigned long long value;
+    const xmlNode *memory;
+
+    /* guest nodesets are cpuset-style bitmaps, so cells share the limit */
+    if (!id || nst_parse_ull((const char *)id, ULLONG_MAX, &value) < 0) {
+        nst_set_error(err, "invalid cell id '%s' in capabilities",
+                      id ? (const char *)id : "");
+        return -1;
+    }
+    if (value >= NST_MAX_CPUS) {
+        nst_set_error(err, "cell id %llu in capabilities is out of range "
+                      "(cell ids must be below %d)", value, NST_MAX_CPUS);
+        return -1;
+    }
+    cell->id = (unsigned int)value;
+
+    /* libvirt leaves <memory> out when it does not know the size */
+    memory = child(node, "memory");
+    if (memory && parse_cell_memory(cell, memory, err) < 0)
+        return -1;
+
+    FOR_EACH_CHILD(pages, node, "pages") {
+        if (parse_cell_pages(cell, pages, err) < 0)
+            return -1;
+    }
+    qsort(cell->pages, cell->npages, sizeof(cell->pages[0]), compare_pages);
+
+    /* a memory-only cell (no <cpus>) is valid: it just gets no vCPUs */
+    FOR_EACH_CHILD(cpu, child(node, "cpus"), "cpu") {
+        struct nst_host_cpu *hcpu = &host->cpus[host->ncpus];
+        if (parse_cpu(hcpu, cell, cpu, seen, err) < 0)
+            return -1;
+        host->ncpus++;
+        nst_cpuset_set(&cell->cpus, hcpu->id);
+    }
+    return 0;
+}
+
+static int
+parse_topology(struct nst_host *host, const xmlNode *root, char **err)
+{
+    const xmlNode *cells = descend(root, "host/topology/cells");
+    struct nst_cpuset seen;
+    struct nst_cpuset all;
+    size_t ncells = 0, ncpus = 0;
+
+    if (!cells) {
+        nst_set_error(err, "capabilities have no NUMA topology "
+                      "(host/topology/cells missing): cannot plan placement");
+        return -1;
+    }
+    FOR_EACH_CHILD(cell, cells, "cell") {
+        ncells++;
+        FOR_EACH_CHILD(cpu, child(cell, "cpus"), "cpu")
+            ncpus++;
+    }
+    if (!ncells) {
+        nst_set_error(err, "capabilities have no NUMA cells "
+                      "(host/topology/cells/cell missing): cannot plan "
+                      "placement");
+        return -1;
+    }
+    if (!ncpus) {
+        nst_set_error(err, "capabilities list no host cpus "
+                      "(host/topology/cells/cell/cpus/cpu missing): cannot "
+                      "plan placement");
+        return -1;
+    }
+
+    host->cells = calloc(ncells, sizeof(*host->cells));
+    host->cpus = calloc(ncpus, sizeof(*host->cpus));
+    if (!host->cells || !host->cpus) {
+        nst_set_error(err, "out of memory reading capabilities");
+        return -1;
+    }
+
+    nst_cpuset_clear_all(&seen);
+    FOR_EACH_CHILD(cell, cells, "cell") {
+        if (parse_cell(host, &host->cells[host->ncells], cell, &seen,
+                       err) < 0)
+            return -1;
+        host->ncells++;
+    }
+
+    qsort(host->cells, host->ncells, sizeof(*host->cells), compare_cells);
+    for (size_t i = 1; i < host->ncells; i++) {
+        if (host->cells[i].id == host->cells[i - 1].id) {
+            nst_set_error(err, "cell %u is listed twice in capabilities",
+                          host->cells[i].id);
+            return -1;
+        }
+    }
+    qsort(host->cpus, host->ncpus, sizeof(*host->cpus), compare_cpus);
+
+    /*
+     * A sibling libvirt did not list (an offline CPU) must never be
+     * handed out, so siblings only name CPUs of the host.
+     */
+    nst_host_all_cpus(host, &all);
+    for (size_t i = 0; i < host->ncpus; i++)
+        nst_cpuset_intersect(&host->cpus[i].siblings, &all);
+    return 0;
+}
+
+/* ---------------------------------------------------------- domain caps */
+
+static int
+parse_domcaps(struct nst_host *host, const char *text, size_t len,
+              char **err)
+{
+    AUTO_DOC doc = parse_xml(text, len, "domain capabilities", err);
+    const xmlNode *root;
+    const xmlNode *host_model = NULL;
+
+    if (!doc)
+        return -1;
+    root = expect_root(doc, "domainCapabilities", "domain capabilities",
+                       err);
+    if (!root)
+        return -1;
+
+    FOR_EACH_CHILD(mode, child(root, "cpu"), "mode") {
+        AUTO_XMLCHAR name = attr(mode, "name");
+        AUTO_XMLCHAR supported = NULL;
+
+        if (!name)
+            continue;
+        if (xmlStrEqual(name, BAD_CAST "host-model")) {
+            host_model = mode;
+            continue;
+        }
+        if (!xmlStrEqual(name, BAD_CAST "host-passthrough"))
+            continue;
+        supported = attr(mode, "supported");
+        if (!supported)
+            continue;
+        if (xmlStrEqual(supported, BAD_CAST "yes")) {
+            host->passthrough_supported = NST_TRISTATE_YES;
+        } else if (xmlStrEqual(supported, BAD_CAST "no")) {
+            host->passthrough_supported = NST_TRISTATE_NO;
+        } else {
+            nst_set_error(err, "invalid supported='%s' of cpu mode "
+                          "'host-passthrough' in domain capabilities",
+                          (const char *)supported);
+            return -1;
+        }
+    }
+
+    /*
+     * Capabilities from a host whose CPU libvirt could not decode (or
+     * from the test driver) name no vendor; the host-model CPU that
+     * domain capabilities describe does, with its vmx/svm.
+     */
+    if (host->vendor == NST_VENDOR_UNKNOWN && host_model) {
+        const xmlNode *vendor = child(host_model, "vendor");
+        if (vendor) {
+            AUTO_STR name = trimmed_text(vendor);
+            if (!name) {
+                nst_set_error(err, "out of memory reading domain "
+                              "capabilities");
+                return -1;
+            }
+            host->vendor = vendor_from_name(name);
+            read_virt_features(host, host_model, true);
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- public API */
+
+const char *
+nst_vendor_name(enum nst_vendor vendor)
+{
+    switch (vendor) {
+    case NST_VENDOR_INTEL:
+        return "Intel";
+    case NST_VENDOR_AMD:
+        return "AMD";
+    case NST_VENDOR_UNKNOWN:
+    case NST_VENDOR_LAST:
+        break;
+    }
+    return "unknown";
+}
+
+/*
+ * Returns 0 with *out a new host the caller frees with nst_host_free, or
+ * -1 with *err set and *out NULL.  The texts stay the caller's.
+ */
+int
+nst_host_parse(const char *caps, size_t caps_len,
+               const char *domcaps, size_t domcaps_len,
+               struct nst_host **out, char **err)
+{
+    AUTO_DOC doc = NULL;
+    struct nst_host *host;
+    const xmlNode *root;
+
+    *out = NULL;
+    if (!caps) {
+        nst_set_error(err, "no capabilities document given");
+        return -1;
+    }
+    doc = parse_xml(caps, caps_len, "capabilities", err);
+    if (!doc)
+        return -1;
+    root = expect_root(doc, "capabilities", "capabilities", err);
+    if (!root)
+        return -1;
+
+    host = calloc(1, sizeof(*host));
+    if (!host) {
+        nst_set_error(err, "out of memory reading capabilities");
+        return -1;
+    }
+    if (parse_host_cpu(host, root, err) < 0 ||
+        parse_topology(host, root, err) < 0 ||
+        (domcaps && parse_domcaps(host, domcaps, domcaps_len, err) < 0)) {
+        nst_host_free(host);
+        return -1;
+    }
+    *out = host;
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+free_names(char **names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
+/*
+ * Replaces host->known_features with the <feature name> list of a
+ * cpu_map features file; on error the earlier list (if any) stays.
+ * Only <feature> names count: libvirt 9.0 rejects the <alias> names
+ * ("md_clear") in domain XML with "Unknown CPU feature".
+ */
+int
+nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
+                      char **err)
+{
+    AUTO_DOC doc = parse_xml(xml ? xml : "", xml ? len : 0, "cpu map", err);
+    const xmlNode *root;
+    char **names = NULL;
+    size_t count = 0, kept = 0;
+
+    if (!doc)
+        return -1;
+    root = expect_root(doc, "cpus", "cpu map", err);
+    if (!root)
+        return -1;
+
+    FOR_EACH_CHILD(feature, root, "feature")
+        count++;
+    if (!count) {
+        nst_set_error(err, "cpu map defines no features");
+        return -1;
+    }
+    names = calloc(count, sizeof(*names));
+    if (!names) {
+        nst_set_error(err, "out of memory reading cpu map");
+        return -1;
+    }
+    FOR_EACH_CHILD(feature, root, "feature") {
+        AUTO_XMLCHAR name = attr(feature, "name");
+        if (!name || !*name) {
+            nst_set_error(err, "cpu map has a <feature> without a name");
+            free_names(names, kept);
+            return -1;
+        }
+        names[kept] = copy_string((const char *)name);
+        if (!names[kept]) {
+            nst_set_error(err, "out of memory reading cpu map");
+            free_names(names, kept);
+            return -1;
+        }
+        kept++;
+    }
+
+    qsort(names, count, sizeof(*names), compare_names);
+    kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (kept && !strcmp(names[kept - 1], names[i]))
+            free(names[i]);
+        else
+            names[kept++] = names[i];
+    }
+
+    free_names(host->known_features, host->nknown_features);
+    host->known_features = names;
+    host->nknown_features = kept;
+    return 0;
+}
+
+/*
+ * Records that free of the cell's size_kib pages are free.  Returns 0,
+ * or -1 with *err set (unknown cell or size, more free than total).
+ */
+int
+nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
+                        unsigned long long size_kib,
+                        unsigned long long free_pages, char **err)
+{
+    /* host is ours to change; nst_host_cell only hands out const */
+    struct nst_cell *cell = (struct nst_cell *)nst_host_cell(host, cell_id);
+
+    if (!cell) {
+        nst_set_error(err, "host has no NUMA cell %u", cell_id);
+        return -1;
+    }
+    for (size_t i = 0; i < cell->npages; i++) {
+        struct nst_pages *pages = &cell->pages[i];
+        if (pages->size_kib != size_kib)
+            continue;
+        if (free_pages > pages->total) {
+            nst_set_error(err, "cell %u cannot have %llu free %llu KiB "
+                          "pages: it has only %llu", cell_id, free_pages,
+                          size_kib, pages->total);
+            return -1;
+        }
+        pages->free = free_pages;
+        return 0;
+    }
+    nst_set_error(err, "cell %u has no %llu KiB pages", cell_id, size_kib);
+    return -1;
+}
+
+/* The cell with that id (owned by host), or NULL. */
+const struct nst_cell *
+nst_host_cell(const struct nst_host *host, unsigned int cell_id)
+{
+    struct nst_cell key = { .id = cell_id };
+
+    if (!host || !host->ncells)
+        return NULL;
+    return bsearch(&key, host->cells, host->ncells, sizeof(*host->cells),
+                   compare_cells);
+}
+
+/* The CPU with that id (owned by host), or NULL. */
+const struct nst_host_cpu *
+nst_host_cpu(const struct nst_host *host, unsigned int cpu_id)
+{
+    struct nst_host_cpu key = { .id = cpu_id };
+
+    if (!host || !host->ncpus)
+        return NULL;
+    return bsearch(&key, host->cpus, host->ncpus, sizeof(*host->cpus),
+                   compare_cpus);
+}
+
+void
+nst_host_all_cpus(const struct nst_host *host, struct nst_cpuset *out)
+{
+    nst_cpuset_clear_all(out);
+    for (size_t i = 0; i < host->ncpus; i++)
+        nst_cpuset_set(out, host->cpus[i].id);
+}
+
+unsigned int
+nst_host_threads_per_core(const struct nst_host *host)
+{
+    unsigned int threads = 1;
+
+    for (size_t i = 0; i < host->ncpus; i++) {
+        unsigned int n = nst_cpuset_count(&host->cpus[i].siblings);
+        if (n > threads)
+            threads = n;
+    }
+    return threads;
+}
+
+/*
+ * The core of each cell's lowest CPU: low CPU ids are where the kernel
+ * and most daemons end up by default, so taking them from the guests
+ * costs the least.
+ */
+void
+nst_host_default_housekeeping(const struct nst_host *host,
+                              struct nst_cpuset *out)
+{
+    nst_cpuset_clear_all(out);
+    for (size_t i = 0; i < host->ncells; i++) {
+        int first = nst_cpuset_next(&host->cells[i].cpus, 0);
+        const struct nst_host_cpu *cpu;
+
+        if (first < 0)
+            continue;
+        cpu = nst_host_cpu(host, (unsigned int)first);
+        if (cpu)
+            nst_cpuset_union(out, &cpu->siblings);
+    }
+}
+
+void
+nst_host_free(struct nst_host *host)
+{
+    if (!host)
+        return;
+    free(host->arch);
+    free(host->model);
+    free(host->cells);
+    free(host->cpus);
+    free_names(host->known_features, host->nknown_features);
+    free(host);
+}
+
+bool
+nst_host_feature_unknown(const struct nst_host *host, const char *name)
+{
+    if (!name)
+        return true;
+    if (!host || !host->known_features)
+        return nst_feature_is_known_bogus(name);
+    return !bsearch(&name, host->known_features, host->nknown_features,
+                    sizeof(*host->known_features), compare_names);
+}
+
+/*
+ * Linux prints these in /proc/cpuinfo ("flags" before 5.8, "vmx flags"
+ * since), guides copy them into <feature policy='require'>, and none is
+ * in libvirt 9.0's cpu_map/x86_features.xml (checked one by one; the
+ * test suite re-checks against the installed file).  Sorted for bsearch.
+ */
+static const char *const bogus_features[] = {
+    "apicv",
+    "bus_lock_detect",
+    "ept",
+    "ept_1gb",
+    "ept_5level",
+    "ept_ad",
+    "ept_mode_based_exec",
+    "ept_x_only",
+    "flexpriority",
+    "invvpid",
+    "mtf",
+    "notify_vm_exiting",
+    "ple",
+    "pml",
+    "posted_intr",
+    "preemption_timer",
+    "shadow_vmcs",
+    "tpr_shadow",
+    "tsc_offset",
+    "tsc_scaling",
+    "unrestricted_guest",
+    "usr_wait_pause",
+    "vapic",
+    "vapic_reg",
+    "vid",
+    "vnmi",
+    "vpid",
+    "vtpr",
+};
+
+static int
+compare_name_key(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+bool
+nst_feature_is_known_bogus(const char *name)
+{
+    if (!name)
+        return false;
+    return bsearch(name, bogus_features,
+                   sizeof(bogus_features) / sizeof(bogus_features[0]),
+                   sizeof(bogus_features[0]), compare_name_key) != NULL;
+}
+
+bool
+nst_feature_is_mitigation(const char *name)
+{
+    static const char *const mitigations[] = {
+        "spec-ctrl",    /* IBRS/IBPB MSR: Spectre v2 (Intel) */
+        "stibp",        /* single-thread indirect branch predictors:
+                           Spectre v2 across SMT siblings */
+        "ssbd",         /* speculative store bypass disable: Spectre v4 */
+        "ibpb",         /* indirect branch prediction barrier (AMD) */
+        "amd-ssbd",     /* Spectre v4 on AMD (its own SSBD bit) */
+        "virt-ssbd",    /* Spectre v4 via the virtualised SSBD MSR, for
+                           AMD hosts without amd-ssbd */
+        "amd-stibp",    /* Spectre v2 across SMT siblings on AMD */
+        "md-clear",     /* VERW clears CPU buffers: MDS (ZombieLoad,
+                           RIDL, Fallout) */
+    };
+
+    if (!name)
+        return false;
+    for (size_t i = 0; i < sizeof(mitigations) / sizeof(mitigations[0]);
+         i++)
+        if (!strcmp(name, mitigations[i]))
+            return true;
+    return false;
+}

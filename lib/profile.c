@@ -1,0 +1,665 @@
+/*
+ * profile.c: profile texts -> struct nst_profile, and their composition
+ *
+ * A profile is "key = value" lines applied over the defaults.  Every key
+ * is described once, in keys[] below: its name, how its value is parsed,
+ * which field it sets and its default.  The same table serves profile
+ * files, --set KEY=VALUE and nst_profile_init, so a new key cannot be
+ * known to one and missing from the others.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Longest line we read; longer ones are almost surely not a profile. */
+#define MAX_LINE 4096
+
+/* Origin used in the messages of nst_profile_set. */
+#define SET_ORIGIN "--set"
+
+static const char *const thread_policy_names[NST_THREAD_LAST] = {
+    [NST_THREAD_PREFER] = "prefer",
+    [NST_THREAD_ISOLATE] = "isolate",
+    [NST_THREAD_REQUIRE] = "require",
+};
+
+enum key_type {
+    KEY_TEXT,            /* char *, free text, "" means none */
+    KEY_BOOL,            /* bool, on/off and friends */
+    KEY_UINT,            /* unsigned int within [min, max] */
+    KEY_THREAD_POLICY,   /* enum nst_thread_policy */
+    KEY_HOUSEKEEPING,    /* housekeeping_auto + housekeeping */
+};
+
+struct key_def {
+    const char *name;
+    enum key_type type;
+    size_t offset;               /* of the field in struct nst_profile */
+    unsigned int min, max;       /* KEY_UINT only */
+    const char *def;             /* default, in profile syntax; NULL: none */
+};
+
+#define FIELD(f) offsetof(struct nst_profile, f)
+
+static const struct key_def keys[] = {
+    { "description", KEY_TEXT, FIELD(description), 0, 0, NULL },
+    { "nested", KEY_BOOL, FIELD(nested), 0, 0, "off" },
+    { "pinning", KEY_BOOL, FIELD(pinning), 0, 0, "off" },
+    { "thread-policy", KEY_THREAD_POLICY, FIELD(thread_policy), 0, 0,
+      "prefer" },
+    { "housekeeping", KEY_HOUSEKEEPING, FIELD(housekeeping), 0, 0, "auto" },
+    { "split", KEY_BOOL, FIELD(split), 0, 0, "on" },
+    { "numa", KEY_BOOL, FIELD(numa), 0, 0, "off" },
+    { "hugepages", KEY_BOOL, FIELD(hugepages), 0, 0, "off" },
+    { "memtune", KEY_BOOL, FIELD(memtune), 0, 0, "off" },
+    { "memtune-overhead-min", KEY_UINT, FIELD(memtune_overhead_min_mib),
+      1, 1048576, "512" },
+    { "memtune-overhead-percent", KEY_UINT,
+      FIELD(memtune_overhead_percent), 0, 100, "10" },
+    { "cpu-limits", KEY_BOOL, FIELD(cpu_limits), 0, 0, "off" },
+    { "cpu-shares-per-vcpu", KEY_UINT, FIELD(cpu_shares_per_vcpu),
+      1, 10000, "100" },
+    { "cpu-period", KEY_UINT, FIELD(cpu_period_us), 1000, 1000000,
+      "100000" },
+    { "cpu-quota-percent", KEY_UINT, FIELD(cpu_quota_percent), 1, 100,
+      "100" },
+    { "mitigations", KEY_BOOL, FIELD(mitigations), 0, 0, "off" },
+};
+
+#undef FIELD
+
+/* Spellings of booleans, true ones at even indexes. */
+static const char *const bool_words[] = {
+    "on", "off", "yes", "no", "true", "false", "1", "0",
+};
+
+const char *
+nst_thread_policy_name(enum nst_thread_policy policy)
+{
+    if ((unsigned int)policy >= NST_THREAD_LAST)
+        return "unknown";
+    return thread_policy_names[policy];
+}
+
+/*
+ * Stores "<origin>:<line>: message" in *err, or "<origin>: message" when
+ * line is 0 (a --set has no line).
+ */
+static void __attribute__((format(printf, 4, 5)))
+line_error(char **err, const char *origin, size_t line, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = nst_vprintf(fmt, ap);
+    va_end(ap);
+    if (!msg) {
+        free(*err);
+        *err = NULL;
+        return;
+    }
+    if (line)
+        nst_set_error(err, "%s:%zu: %s", origin, line, msg);
+    else
+        nst_set_error(err, "%s: %s", origin, msg);
+    free(msg);
+}
+
+static char *
+dup_string(const char *str)
+{
+    return str ? nst_printf("%s", str) : NULL;
+}
+
+/*
+ * Copies src into dst with strings of its own, so that a failed apply
+ * can be thrown away leaving the caller's profile as it was.
+ */
+static int
+profile_copy(struct nst_profile *dst, const struct nst_profile *src)
+{
+    *dst = *src;
+    dst->name = dup_string(src->name);
+    dst->description = dup_string(src->description);
+    if ((src->name && !dst->name) ||
+        (src->description && !dst->description)) {
+        nst_profile_clear(dst);
+        return -1;
+    }
+    return 0;
+}
+
+/* Replaces *profile by *tmp, which it takes over. */
+static void
+profile_commit(struct nst_profile *profile, struct nst_profile *tmp)
+{
+    nst_profile_clear(profile);
+    *profile = *tmp;
+}
+
+static int
+parse_bool(const char *value, bool *out)
+{
+    for (size_t i = 0; i < sizeof(bool_words) / sizeof(bool_words[0]); i++) {
+        if (strcmp(value, bool_words[i]) == 0) {
+            *out = i % 2 == 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Returns a new "(expected ...)" text for def, NULL when out of memory. */
+static char *
+expected_text(const struct key_def *def)
+{
+    switch (def->type) {
+    case KEY_BOOL:
+        return nst_printf("on or off");
+    case KEY_UINT:
+        return nst_printf("a whole number from %u to %u", def->min, def->max);
+    case KEY_THREAD_POLICY:
+        return nst_printf("%s, %s or %s",
+                          thread_policy_names[NST_THREAD_PREFER],
+                          thread_policy_names[NST_THREAD_ISOLATE],
+                          thread_policy_names[NST_THREAD_REQUIRE]);
+    case KEY_HOUSEKEEPING:
+        return nst_printf("auto or a cpu list such as 0-1,28-29");
+    case KEY_TEXT:
+        break;
+    }
+    return nst_printf("text");
+}
+
+/*
+ * Parses value for def into profile.  Returns 0, or -1 with *err set
+ * (origin and line as for line_error).
+ */
+static int
+set_value(struct nst_profile *profile, const struct key_def *def,
+          const char *value, const char *origin, size_t line, char **err)
+{
+    char *field = (char *)profile + def->offset;
+
+    switch (def->type) {
+    case KEY_TEXT: {
+        char *copy = NULL;
+        /* An empty description is no description. */
+        if (*value && !(copy = dup_string(value)))
+            goto oom;
+        char **str = (char **)(void *)field;
+        free(*str);
+        *str = copy;
+        return 0;
+    }
+    case KEY_BOOL:
+        if (parse_bool(value, (bool *)(void *)field) < 0)
+            goto invalid;
+        return 0;
+    case KEY_UINT: {
+        unsigned long long n;
+        if (nst_parse_ull(value, def->max, &n) < 0 || n < def->min)
+            goto invalid;
+        *(unsigned int *)(void *)field = (unsigned int)n;
+        return 0;
+    }
+    case KEY_THREAD_POLICY:
+        for (int i = 0; i < NST_THREAD_LAST; i++) {
+            if (strcmp(value, thread_policy_names[i]) == 0) {
+                profile->thread_policy = (enum nst_thread_policy)i;
+                return 0;
+            }
+        }
+        goto invalid;
+    case KEY_HOUSEKEEPING: {
+        if (strcmp(value, "auto") == 0) {
+            profile->housekeeping_auto = true;
+            nst_cpuset_clear_all(&profile->housekeeping);
+            return 0;
+        }
+        struct nst_cpuset set;
+        /* An empty set ("0,^0") would leave nowhere for the emulator. */
+        if (nst_cpuset_parse(value, &set, NULL) < 0 ||
+            nst_cpuset_is_empty(&set))
+            goto invalid;
+        profile->housekeeping_auto = false;
+        profile->housekeeping = set;
+        return 0;
+    }
+    }
+
+ invalid: {
+        char *expected = expected_text(def);
+        if (!expected)
+            goto oom;
+        line_error(err, origin, line, "invalid value '%s' for '%s' "
+                   "(expected %s)", value, def->name, expected);
+        free(expected);
+        return -1;
+    }
+ oom:
+    nst_set_error(err, "out of memory");
+    return -1;
+}
+
+static const struct key_def *
+find_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+int
+nst_profile_init(struct nst_profile *profile)
+{
+    memset(profile, 0, sizeof(*profile));
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (!keys[i].def)
+            continue;
+        /* Cannot fail: the defaults are valid and allocate nothing. */
+        if (set_value(profile, &keys[i], keys[i].def, "default", 0,
+                      NULL) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void
+nst_profile_clear(struct nst_profile *profile)
+{
+    if (!profile)
+        return;
+    free(profile->name);
+    profile->name = NULL;
+    free(profile->description);
+    profile->description = NULL;
+}
+
+static bool
+is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates). */
+static bool
+valid_utf8(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t more;
+        uint32_t cp, min;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            more = 1;
+            cp = c & 0x1f;
+            min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            more = 2;
+            cp = c & 0x0f;
+            min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            more = 3;
+            cp = c & 0x07;
+            min = 0x10000;
+        } else {
+            return false;
+        }
+        if (len - i - 1 < more)
+            return false;
+        for (size_t k = 1; k <= more; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += more + 1;
+    }
+    return true;
+}
+
+/*
+ * Refuses bytes that cannot be in a profile line: NUL, invalid UTF-8 and
+ * control characters other than tab (a description ends up on terminals
+ * and in reports).
+ */
+static int
+check_bytes(const char *text, size_t len, const char *origin, size_t line,
+            char **err)
+{
+    if (len > MAX_LINE) {
+        line_error(err, origin, line, "line is longer than %d bytes",
+                   MAX_LINE);
+        return -1;
+    }
+    if (memchr(text, '\0', len)) {
+        line_error(err, origin, line, "contains a NUL byte");
+        return -1;
+    }
+    if (!valid_utf8((const unsigned char *)text, len)) {
+        line_error(err, origin, line, "invalid UTF-8");
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            line_error(err, origin, line, "contains control character 0x%02x",
+                       c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Applies one line text[0..len) to profile.  line is its number in a
+ * profile text, or 0 for a --set assignment, which has no comments or
+ * blank lines.  On failure profile may be half changed: callers work on
+ * a copy.
+ */
+static int
+apply_line(struct nst_profile *profile, const char *text, size_t len,
+           const char *origin, size_t line, char **err)
+{
+    if (check_bytes(text, len, origin, line, err) < 0)
+        return -1;
+
+    const char *start = text, *end = text + len;
+    while (start < end && is_blank(*start))
+        start++;
+    while (end > start && is_blank(end[-1]))
+        end--;
+    if (line && (start == end || *start == '#'))
+        return 0;
+
+    const char *eq = memchr(start, '=', (size_t)(end - start));
+    const char *key_end = eq;
+    while (eq && key_end > start && is_blank(key_end[-1]))
+        key_end--;
+    if (!eq || key_end == start) {
+        line_error(err, origin, line, "expected '%s'",
+                   line ? "key = value" : "key=value");
+        return -1;
+    }
+    const char *value = eq + 1;
+    while (value < end && is_blank(*value))
+        value++;
+
+    int ret = -1;
+    char *key_str = nst_printf("%.*s", (int)(key_end - start), start);
+    char *value_str = nst_printf("%.*s", (int)(end - value), value);
+    if (!key_str || !value_str) {
+        nst_set_error(err, "out of memory");
+        goto cleanup;
+    }
+    const struct key_def *def = find_key(key_str);
+    if (!def) {
+        line_error(err, origin, line, "unknown key '%s'", key_str);
+        goto cleanup;
+    }
+    ret = set_value(profile, def, value_str, origin, line, err);
+
+ cleanup:
+    free(key_str);
+    free(value_str);
+    return ret;
+}
+
+int
+nst_profile_set(struct nst_profile *profile, const char *assignment,
+                char **err)
+{
+    struct nst_profile tmp;
+
+    if (!assignment) {
+        line_error(err, SET_ORIGIN, 0, "expected 'key=value'");
+        return -1;
+    }
+    if (profile_copy(&tmp, profile) < 0) {
+        nst_set_error(err, "out of memory");
+        return -1;
+    }
+    if (apply_line(&tmp, assignment, strlen(assignment), SET_ORIGIN, 0,
+                   err) < 0) {
+        nst_profile_clear(&tmp);
+        return -1;
+    }
+    profile_commit(profile, &tmp);
+    return 0;
+}
+
+int
+nst_profile_apply_text(struct nst_profile *profile,
+                       const struct nst_profile_source *src, char **err)
+{
+    struct nst_profile tmp;
+
+    if (!src || (!src->text && src->len)) {
+        nst_set_error(err, "no profile text");
+        return -1;
+    }
+    const char *origin = src->origin ? src->origin :
+                         src->name ? src->name : "profile";
+    const char *p = src->text, *end = src->text + src->len;
+
+    /* Editors on some systems start UTF-8 files with a byte order mark. */
+    if (src->len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
+
+    if (profile_copy(&tmp, profile) < 0) {
+        nst_set_error(err, "out of memory");
+        return -1;
+    }
+    for (size_t line = 1; p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        size_t len = (size_t)(line_end - p);
+        /* CRLF files: the CR belongs to the line break, not the value. */
+        if (len && p[len - 1] == '\r')
+            len--;
+        if (apply_line(&tmp, p, len, origin, line, err) < 0) {
+            nst_profile_clear(&tmp);
+            return -1;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    profile_commit(profile, &tmp);
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Returns a new "a, b, c" list of the sources' names, sorted and without
+ * duplicates, or "none"; NULL when out of memory.
+ */
+static char *
+known_names(const struct nst_profile_source *sources, size_t nsources)
+{
+    struct nst_buf buf = { 0 };
+    const char **names = calloc(nsources ? nsources : 1, sizeof(*names));
+    size_t n = 0;
+
+    if (!names)
+        return NULL;
+    for (size_t i = 0; i < nsources; i++)
+        if (sources[i].name)
+            names[n++] = sources[i].name;
+    qsort(names, n, sizeof(*names), compare_names);
+    for (size_t i = 0; i < n; i++) {
+        if (i && strcmp(names[i], names[i - 1]) == 0)
+            continue;
+        if (buf.len)
+            nst_buf_adds(&buf, ", ");
+        nst_buf_adds(&buf, names[i]);
+    }
+    if (!n)
+        nst_buf_adds(&buf, "none");
+    free(names);
+    return nst_buf_finish(&buf, NULL);
+}
+
+/* The last source named name[0..len), or NULL. */
+static const struct nst_profile_source *
+find_source(const char *name, size_t len,
+            const struct nst_profile_source *sources, size_t nsources)
+{
+    for (size_t i = nsources; i-- > 0;) {
+        const char *s = sources[i].name;
+        if (s && strlen(s) == len && memcmp(s, name, len) == 0)
+            return &sources[i];
+    }
+    return NULL;
+}
+
+struct name_range {
+    const char *start;
+    size_t len;
+};
+
+/*
+ * Splits names at commas into ranges without surrounding blanks, looks
+ * each up and refuses empty and repeated names.  Returns the number of
+ * names with *out and *picked set (caller frees both), or -1 with *err.
+ */
+static long
+split_names(const char *names, const struct nst_profile_source *sources,
+            size_t nsources, struct name_range **out,
+            const struct nst_profile_source ***picked, char **err)
+{
+    size_t max = 1;
+    for (const char *c = names; *c; c++)
+        if (*c == ',')
+            max++;
+
+    struct name_range *ranges = calloc(max, sizeof(*ranges));
+    const struct nst_profile_source **srcs = calloc(max, sizeof(*srcs));
+    if (!ranges || !srcs) {
+        nst_set_error(err, "out of memory");
+        goto error;
+    }
+
+    size_t n = 0;
+    const char *p = names;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        while (p < end && is_blank(*p))
+            p++;
+        while (end > p && is_blank(end[-1]))
+            end--;
+        size_t len = (size_t)(end - p);
+
+        if (!len) {
+            nst_set_error(err, "empty profile name in '%s'", names);
+            goto error;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (ranges[i].len == len && memcmp(ranges[i].start, p, len) == 0) {
+                nst_set_error(err, "profile '%.*s' is given twice",
+                              (int)len, p);
+                goto error;
+            }
+        }
+        srcs[n] = find_source(p, len, sources, nsources);
+        if (!srcs[n]) {
+            char *known = known_names(sources, nsources);
+            if (!known)
+                nst_set_error(err, "out of memory");
+            else
+                nst_set_error(err, "unknown profile '%.*s' (known: %s)",
+                              (int)len, p, known);
+            free(known);
+            goto error;
+        }
+        ranges[n].start = p;
+        ranges[n].len = len;
+        n++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *out = ranges;
+    *picked = srcs;
+    return (long)n;
+
+ error:
+    free(ranges);
+    free(srcs);
+    return -1;
+}
+
+int
+nst_profile_compose(struct nst_profile *profile, const char *names,
+                    const struct nst_profile_source *sources,
+                    size_t nsources, char **err)
+{
+    struct name_range *ranges = NULL;
+    const struct nst_profile_source **picked = NULL;
+    struct nst_buf joined_names = { 0 }, joined_desc = { 0 };
+    struct nst_profile tmp;
+    int ret = -1;
+
+    if (!names) {
+        nst_set_error(err, "no profile given");
+        return -1;
+    }
+    long n = split_names(names, sources, nsources, &ranges, &picked, err);
+    if (n < 0)
+        return -1;
+    if (profile_copy(&tmp, profile) < 0) {
+        nst_set_error(err, "out of memory");
+        goto cleanup;
+    }
+
+    for (long i = 0; i < n; i++) {
+        /* Start without one, to see whether this profile sets its own. */
+        free(tmp.description);
+        tmp.description = NULL;
+        if (nst_profile_apply_text(&tmp, picked[i], err) < 0) {
+            nst_profile_clear(&tmp);
+            goto cleanup;
+        }
+        if (i)
+            nst_buf_adds(&joined_names, ",");
+        nst_buf_add(&joined_names, ranges[i].start, ranges[i].len);
+        if (tmp.description) {
+            if (joined_desc.len)
+                nst_buf_adds(&joined_desc, "; ");
+            nst_buf_adds(&joined_desc, tmp.description);
+        }
+    }
+
+    nst_profile_clear(&tmp);
+    bool has_desc = joined_desc.len > 0;
+    tmp.name = nst_buf_finish(&joined_names, NULL);
+    tmp.description = has_desc ? nst_buf_finish(&joined_desc, NULL) : NULL;
+    if (!tmp.name || (has_desc && !tmp.description)) {
+        nst_profile_clear(&tmp);
+        nst_set_error(err, "out of memory");
+        goto cleanup;
+    }
+    profile_commit(profile, &tmp);
+    ret = 0;
+
+ cleanup:
+    free(joined_names.data);
+    free(joined_desc.data);
+    free(ranges);
+    free(picked);
+    return ret;
+}

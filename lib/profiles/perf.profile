@@ -1,0 +1,31 @@
+# perf: nested, plus placement for steady performance.
+#
+# Built into virt-nestify; a file of the same name in the profiles.d
+# directory replaces it.  See docs/profiles.md for every key.
+
+description = Nested, plus vCPUs pinned NUMA-local on whole cores, guest NUMA cell, strict memory binding and hugepages
+
+# The guest still gets to run its own VMs.
+nested = on
+
+# Dedicated host CPUs: no migration between cores and warm caches.
+pinning = on
+
+# Pack vCPUs onto SMT siblings so the guest takes whole cores and no
+# other domain shares a core (and its caches) with it.
+thread-policy = prefer
+
+# Emulator and I/O threads on the first core of every host cell, so they
+# do not steal time from the vCPUs.
+housekeeping = auto
+
+# A guest larger than one host cell is split evenly rather than refused.
+split = on
+
+# One guest NUMA cell per host cell used, memory bound strictly to it:
+# no remote memory accesses.
+numa = on
+
+# Back guest memory with the largest hugepages the cell has free: fewer
+# TLB misses, and memory that cannot be swapped.
+hugepages = on

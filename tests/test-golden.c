@@ -1,0 +1,182 @@
+/*
+ * test-golden.c: domain + host + profile -> expected XML and report
+ *
+ * Every case compares byte for byte with tests/fixtures/expected/
+ * DOMAIN--HOST--PROFILE.xml (absent when the profile is refused) and
+ * .report (the text report).  Regenerate on purpose with
+ * NST_TEST_REGENERATE_OUTPUT=1 and review the result in git diff.
+ * Each output is also run again: a second run must change nothing.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static const char *const domains[] = {
+    "ubuntu-guest", "windows-guest", "custom-model", "existing-tuning",
+    "seed-bogus", "big-guest",
+};
+/* host fixture, domain capabilities fixture or NULL */
+static const char *const hosts[][2] = {
+    { "intel-e5-2697v4", "intel-e5-2697v4-domcaps" },
+    { "amd-epyc-7502p-nps4", NULL },
+    { "small-nosmt", NULL },
+    { "test-default", NULL },
+};
+static const char *const profiles[] = {
+    "nested", "perf", "secure", "perf,secure",
+};
+
+#define NDOMAINS (sizeof(domains) / sizeof(*domains))
+#define NHOSTS (sizeof(hosts) / sizeof(*hosts))
+#define NPROFILES (sizeof(profiles) / sizeof(*profiles))
+
+static struct nst_host *
+load_host(size_t i)
+{
+    char *caps_path = nst_printf("tests/fixtures/hosts/%s.xml", hosts[i][0]);
+    char *dc_path = hosts[i][1] ?
+        nst_printf("tests/fixtures/hosts/%s.xml", hosts[i][1]) : NULL;
+    size_t caps_len, dc_len = 0, map_len;
+    char *caps = test_read_srcfile(caps_path, &caps_len);
+    char *dc = dc_path ? test_read_srcfile(dc_path, &dc_len) : NULL;
+    struct nst_host *host = NULL;
+    char *err = NULL;
+
+    ck_assert_msg(nst_host_parse(caps, caps_len, dc, dc_len, &host, &err) == 0,
+                  "%s: %s", caps_path, err);
+    /* The target libvirt's own feature list, as the tool reads it. */
+    const char *map_path = getenv("NST_CPU_MAP");
+    char *map = test_read_file(map_path ? map_path :
+                               "/usr/share/libvirt/cpu_map/x86_features.xml",
+                               &map_len);
+    ck_assert_msg(map != NULL, "libvirt's cpu_map is missing");
+    ck_assert_int_eq(nst_host_load_cpu_map(host, map, map_len, &err), 0);
+    free(map);
+    free(caps);
+    free(dc);
+    free(caps_path);
+    free(dc_path);
+    return host;
+}
+
+static void
+load_profile(const char *names, struct nst_profile *profile)
+{
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    char *err = NULL;
+    nst_profile_init(profile);
+    ck_assert_msg(nst_profile_compose(profile, names, src, n, &err) == 0,
+                  "%s", err);
+}
+
+/* Compares with the expected file, or writes it when regenerating;
+ * expected == NULL means the file must not exist. */
+static void
+compare_expected(const char *path, const char *actual)
+{
+    char *full = nst_printf("%s/%s", test_srcdir(), path);
+    const char *regen = getenv("NST_TEST_REGENERATE_OUTPUT");
+
+    if (regen && strcmp(regen, "1") == 0) {
+        if (actual)
+            test_write_file(full, actual, strlen(actual));
+        else
+            unlink(full);
+    }
+    char *expected = test_read_file(full, NULL);
+    if (!actual)
+        ck_assert_msg(!expected, "%s exists but the profile was refused",
+                      path);
+    else {
+        ck_assert_msg(expected != NULL, "%s missing (NST_TEST_REGENERATE_"
+                      "OUTPUT=1 writes it)", path);
+        ck_assert_msg(strcmp(expected, actual) == 0,
+                      "%s differs; actual:\n%s", path, actual);
+    }
+    free(expected);
+    free(full);
+}
+
+/* One case: _i indexes domains x hosts x profiles. */
+START_TEST(test_golden)
+{
+    size_t d = (size_t)_i / (NHOSTS * NPROFILES);
+    size_t h = (size_t)_i / NPROFILES % NHOSTS;
+    size_t p = (size_t)_i % NPROFILES;
+    char *dom_path = nst_printf("tests/fixtures/domains/%s.xml", domains[d]);
+    size_t len, out_len;
+    char *text = test_read_srcfile(dom_path, &len);
+    struct nst_host *host = load_host(h);
+    struct nst_profile profile;
+    struct nst_doc *doc = NULL;
+    struct nst_report report;
+    char *err = NULL;
+
+    load_profile(profiles[p], &profile);
+    ck_assert_int_eq(nst_doc_parse(text, len, dom_path, &doc, &err), 0);
+    nst_report_init(&report, nst_doc_domain_name(doc), profile.name);
+    struct nst_apply_options opts = { &profile, host, NULL, false };
+    int ret = nst_apply(doc, &opts, &report);
+
+    char *name = nst_printf("%s--%s--%s", domains[d], hosts[h][0],
+                            profiles[p]);
+    for (char *c = name; *c; c++)
+        if (*c == ',')
+            *c = '+';
+    char *xml_path = nst_printf("tests/fixtures/expected/%s.xml", name);
+    char *report_path = nst_printf("tests/fixtures/expected/%s.report", name);
+    char *out = ret == 0 ? nst_doc_serialize(doc, &out_len) : NULL;
+    char *report_text = nst_report_format_text(&report);
+    ck_assert_int_eq(ret < 0, nst_report_count(&report, NST_ERROR) > 0);
+    compare_expected(xml_path, out);
+    compare_expected(report_path, report_text);
+
+    if (out) {
+        /* Idempotent: the output, run again, changes nothing. */
+        struct nst_doc *again = NULL;
+        struct nst_report second;
+        ck_assert_int_eq(nst_doc_parse(out, out_len, xml_path, &again, &err),
+                         0);
+        nst_report_init(&second, nst_doc_domain_name(again), profile.name);
+        ck_assert_int_eq(nst_apply(again, &opts, &second), 0);
+        char *second_text = nst_report_format_text(&second);
+        ck_assert_msg(nst_report_count(&second, NST_CHANGE) == 0,
+                      "%s: second run changed:\n%s", name, second_text);
+        char *out2 = nst_doc_serialize(again, NULL);
+        ck_assert_str_eq(out2, out);
+        free(out2);
+        free(second_text);
+        nst_report_clear(&second);
+        nst_doc_free(again);
+    }
+
+    free(out);
+    free(report_text);
+    free(xml_path);
+    free(report_path);
+    free(name);
+    nst_report_clear(&report);
+    nst_doc_free(doc);
+    nst_profile_clear(&profile);
+    nst_host_free(host);
+    free(text);
+    free(dom_path);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("golden");
+    TCase *tc = tcase_create("golden");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_golden, 0, NDOMAINS * NHOSTS * NPROFILES);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
