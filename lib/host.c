@@ -15,6 +15,7 @@
 #include <libxml/tree.h>
 
 #include "internal.h"
+#include "xmledit.h"
 
 /* ------------------------------------------------------------- cleanup */
 
@@ -43,111 +44,31 @@ doc_cleanup(xmlDoc **p)
 
 /* ------------------------------------------------------------- parsing */
 
-/* What the parser hooks saw; lives in ctxt->_private. */
-struct parse_state {
-    bool doctype;
-    bool failed;
-    int line;
-    char *message;      /* first error libxml2 reported, or NULL */
-};
-
 /*
- * A DOCTYPE is where entities (and so external files and entity
- * expansion bombs) come from, and libvirt never writes one.  Stopping the
- * parser as soon as the DOCTYPE name is read means no entity declaration
- * is ever parsed, let alone loaded or expanded.
- */
-static void
-refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-               const xmlChar *system_id)
-{
-    xmlParserCtxt *ctxt = ctx;
-    struct parse_state *state = ctxt->_private;
-
-    state->doctype = true;
-    xmlStopParser(ctxt);
-}
-
-/*
- * Keeps the first error: later ones are usually consequences of it
- * ("premature end of data" after a tag mismatch).  Having our own
- * structured handler also means libxml2 never falls back to printing on
- * stderr or to a process-wide handler.
- */
-static void
-record_error(void *ctx, xmlErrorPtr error)
-{
-    xmlParserCtxt *ctxt = ctx;
-    struct parse_state *state = ctxt->_private;
-
-    if (!error || error->level < XML_ERR_ERROR || state->failed)
-        return;
-    state->failed = true;
-    state->line = error->line;
-    if (!error->message)
-        return;
-
-    /* one line: drop the trailing newline, fold any inner ones */
-    size_t len = strlen(error->message);
-    while (len && (error->message[len - 1] == '\n' ||
-                   error->message[len - 1] == ' '))
-        len--;
-    state->message = nst_printf("%.*s", (int)len, error->message);
-    if (state->message)
-        for (char *p = state->message; *p; p++)
-            if (*p == '\n' || *p == '\r')
-                *p = ' ';
-}
-
-/*
- * Parses text as an XML document.  label names it in errors
- * ("capabilities").  Never reads the network or any file, refuses any
- * DOCTYPE.  Returns a document the caller frees with xmlFreeDoc, or NULL
- * with *err set.
+ * Parses text as an XML document with nst_xml_parse (no network, no
+ * file, no DOCTYPE).  label names it in errors ("capabilities").
+ * Returns a document the caller frees with xmlFreeDoc, or NULL with
+ * *err set.
  */
 static xmlDoc *
 parse_xml(const char *text, size_t len, const char *label, char **err)
 {
-    struct parse_state state = { 0 };
-    xmlParserCtxt *ctxt;
-    xmlDoc *doc;
+    bool doctype = false;
+    char *why = NULL;
+    xmlDoc *doc = nst_xml_parse(text, len, &doctype, &why);
 
-    if (len > INT_MAX) {
-        nst_set_error(err, "%s document is too large", label);
-        return NULL;
-    }
-    ctxt = xmlNewParserCtxt();
-    if (!ctxt) {
-        nst_set_error(err, "out of memory parsing %s", label);
-        return NULL;
-    }
-    ctxt->_private = &state;
-    ctxt->sax->internalSubset = refuse_doctype;
-    ctxt->sax->serror = record_error;
-
-    /* no XML_PARSE_NOENT or XML_PARSE_DTDLOAD: entities stay unexpanded */
-    doc = xmlCtxtReadMemory(ctxt, text, (int)len, NULL, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
-    xmlFreeParserCtxt(ctxt);
-
-    if (state.doctype) {
+    if (doctype)
         nst_set_error(err, "%s document must not contain a DOCTYPE", label);
-    } else if (!doc || state.failed) {
-        if (state.line > 0)
-            nst_set_error(err, "cannot parse %s: line %d: %s", label,
-                          state.line,
-                          state.message ? state.message : "invalid XML");
-        else
-            nst_set_error(err, "cannot parse %s: %s", label,
-                          state.message ? state.message : "invalid XML");
-    } else if (!xmlDocGetRootElement(doc)) {
+    else if (!doc)
+        nst_set_error(err, "cannot parse %s: %s", label,
+                      why ? why : "out of memory");
+    else if (!xmlDocGetRootElement(doc))
         nst_set_error(err, "cannot parse %s: document is empty", label);
-    } else {
-        free(state.message);
+    else {
+        free(why);
         return doc;
     }
-    free(state.message);
+    free(why);
     if (doc)
         xmlFreeDoc(doc);
     return NULL;

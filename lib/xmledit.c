@@ -259,24 +259,100 @@ map_document(struct nst_doc *doc)
 
 /* -------------------------------------------------------------- parsing */
 
-/* SAX hook: a DOCTYPE is where entities (external or exploding) come
- * from, and libvirt never writes one, so refuse it before anything in
- * it is read. */
+/* What the parser hooks saw; lives in ctxt->_private. */
+struct parse_state {
+    bool doctype;
+    bool failed;
+    int line;
+    char *message;      /* first error libxml2 reported, or NULL */
+};
+
+/*
+ * A DOCTYPE is where entities (and so external files and entity
+ * expansion bombs) come from, and libvirt never writes one.  Stopping the
+ * parser as soon as the DOCTYPE name is read means no entity declaration
+ * is ever parsed, let alone loaded or expanded.
+ */
 static void
 refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
                const xmlChar *system_id)
 {
     xmlParserCtxtPtr ctxt = ctx;
-    ctxt->_private = (void *)"doctype";
+    struct parse_state *state = ctxt->_private;
+
+    state->doctype = true;
     xmlStopParser(ctxt);
 }
 
+/*
+ * Keeps the first error: later ones are usually consequences of it
+ * ("premature end of data" after a tag mismatch).  Having our own
+ * structured handler also means libxml2 never falls back to printing on
+ * stderr or to a process-wide handler.
+ */
 static void
-strip_newline(char *msg)
+record_error(void *ctx, xmlErrorPtr error)
 {
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
+    xmlParserCtxtPtr ctxt = ctx;
+    struct parse_state *state = ctxt->_private;
+
+    if (!error || error->level < XML_ERR_ERROR || state->failed)
+        return;
+    state->failed = true;
+    state->line = error->line;
+    if (!error->message)
+        return;
+    /* one line: drop the trailing newline, fold any inner ones */
+    size_t len = strlen(error->message);
+    while (len && (error->message[len - 1] == '\n' ||
+                   error->message[len - 1] == ' '))
+        len--;
+    state->message = nst_printf("%.*s", (int)len, error->message);
+    for (char *p = state->message; p && *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+xmlDocPtr
+nst_xml_parse(const char *text, size_t len, bool *doctype, char **err)
+{
+    struct parse_state state = { 0 };
+    xmlParserCtxtPtr ctxt;
+    xmlDocPtr doc;
+
+    *doctype = false;
+    if (len > INT32_MAX) {
+        nst_set_error(err, "larger than 2 GiB");
+        return NULL;
+    }
+    if (!(ctxt = xmlNewParserCtxt())) {
+        nst_set_error(err, "out of memory");
+        return NULL;
+    }
+    ctxt->_private = &state;
+    ctxt->sax->internalSubset = refuse_doctype;
+    ctxt->sax->serror = record_error;
+    /* No NOENT, no DTDLOAD, no NOBLANKS: nothing fetched, nothing
+     * expanded, every whitespace node kept. */
+    doc = xmlCtxtReadMemory(ctxt, text, (int)len, NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+    xmlFreeParserCtxt(ctxt);
+    if (state.doctype || !doc || state.failed) {
+        *doctype = state.doctype;
+        if (state.line > 0)
+            nst_set_error(err, "line %d: %s", state.line,
+                          state.message ? state.message : "invalid XML");
+        else
+            nst_set_error(err, "%s",
+                          state.message ? state.message : "invalid XML");
+        free(state.message);
+        if (doc)
+            xmlFreeDoc(doc);
+        return NULL;
+    }
+    free(state.message);
+    return doc;
 }
 
 int
@@ -284,8 +360,6 @@ nst_doc_parse(const char *text, size_t len, const char *label,
               struct nst_doc **out, char **err)
 {
     struct nst_doc *doc = NULL;
-    xmlParserCtxtPtr ctxt = NULL;
-
     *out = NULL;
     if (len >= 2 && (((unsigned char)text[0] == 0xFE &&
                       (unsigned char)text[1] == 0xFF) ||
@@ -310,28 +384,16 @@ nst_doc_parse(const char *text, size_t len, const char *label,
     doc->text[len] = '\0';
     doc->len = len;
 
-    ctxt = xmlNewParserCtxt();
-    if (!ctxt)
-        goto oom;
-    ctxt->sax->internalSubset = refuse_doctype;
-    /* No NOENT, no DTDLOAD, no NOBLANKS: nothing fetched, nothing
-     * expanded, every whitespace node kept. */
-    doc->xml = xmlCtxtReadMemory(ctxt, text, (int)len, label, NULL,
-                                 XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                 XML_PARSE_NOWARNING);
-    if (ctxt->_private) {
-        nst_set_error(err, "%s: a DOCTYPE is not allowed in domain XML "
-                      "(entities are never expanded)", label);
-        goto error;
-    }
-    if (!doc->xml || !ctxt->wellFormed) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char *msg = e && e->message ? nst_printf("%s", e->message) : NULL;
-        if (msg)
-            strip_newline(msg);
-        nst_set_error(err, "%s: line %d: %s", label, e ? e->line : 0,
-                      msg ? msg : "not well-formed XML");
-        free(msg);
+    bool doctype;
+    char *why = NULL;
+    doc->xml = nst_xml_parse(text, len, &doctype, &why);
+    if (!doc->xml) {
+        if (doctype)
+            nst_set_error(err, "%s: a DOCTYPE is not allowed in domain XML "
+                          "(entities are never expanded)", label);
+        else
+            nst_set_error(err, "%s: %s", label, why ? why : "out of memory");
+        free(why);
         goto error;
     }
     doc->root = xmlDocGetRootElement(doc->xml);
@@ -352,15 +414,12 @@ nst_doc_parse(const char *text, size_t len, const char *label,
     xmlNodePtr name = nst_child(doc->root, "name");
     if (name && !(doc->name = nst_text(name)))
         goto oom;
-    xmlFreeParserCtxt(ctxt);
     *out = doc;
     return 0;
 
  oom:
     nst_set_error(err, "%s: out of memory", label);
  error:
-    if (ctxt)
-        xmlFreeParserCtxt(ctxt);
     nst_doc_free(doc);
     return -1;
 }

@@ -19,6 +19,16 @@
 
 #include "nestify.h"
 
+/*
+ * Parses text with libxml2 safely: never the network or a file, any
+ * DOCTYPE refused before its declarations are read (so no entity is ever
+ * loaded or expanded), whitespace kept.  Returns a document the caller
+ * frees with xmlFreeDoc, or NULL with *err set to "line N: message" (or
+ * *doctype true when a DOCTYPE was the reason).
+ */
+xmlDocPtr nst_xml_parse(const char *text, size_t len, bool *doctype,
+                        char **err);
+
 /* The <domain> root element; owned by doc. */
 xmlNodePtr nst_doc_root(const struct nst_doc *doc);
 

@@ -1,0 +1,192 @@
+#!/bin/sh
+# End-to-end tests of offline mode: the virt-nestify binary on the
+# bundled fixtures, good and bad input.  Run by "make check" (with
+# NST_VALGRIND set, every run of the tool is under valgrind).
+set -u
+
+: "${NST_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${NST_BUILDDIR:=$NST_SRCDIR/build}"
+VN="${NST_VALGRIND:-} $NST_BUILDDIR/virt-nestify"
+FX="$NST_SRCDIR/tests/fixtures"
+INTEL="--host-caps $FX/hosts/intel-e5-2697v4.xml --domcaps $FX/hosts/intel-e5-2697v4-domcaps.xml"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export VIRT_NESTIFY_PROFILES_DIR="$TMP/no-profiles.d"
+failures=0
+count=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# run EXPECTED_EXIT ARGS...: runs the tool, stdout/stderr in $TMP/out, $TMP/err
+run() {
+    want=$1
+    shift
+    count=$((count + 1))
+    # shellcheck disable=SC2086
+    $VN "$@" >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        fail "exit $got, expected $want: virt-nestify $*"
+        sed 's/^/  stderr: /' "$TMP/err"
+        return 1
+    fi
+    return 0
+}
+
+# bad_input DESCRIPTION EXPECTED_STDERR_PART ARGS...: exit 2, nothing on
+# stdout, exactly one line on stderr that says what is wrong.
+bad_input() {
+    desc=$1
+    part=$2
+    shift 2
+    run 2 "$@" || { echo "  ($desc)"; return; }
+    [ -s "$TMP/out" ] && fail "$desc: stdout not empty"
+    lines=$(wc -l <"$TMP/err")
+    [ "$lines" = 1 ] || fail "$desc: $lines lines on stderr"
+    grep -q "^virt-nestify: error: .*$part" "$TMP/err" ||
+        fail "$desc: stderr lacks '$part': $(cat "$TMP/err")"
+}
+
+# --- the README's main job: dry run of perf on ubuntu-guest -----------
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf --dry-run &&
+{
+    grep -q "^domain 'ubuntu-guest', profile 'perf': 8 changes" "$TMP/out" ||
+        fail "dry-run: no report line"
+    grep -q "^+    <vcpupin vcpu='0' cpuset='1'/>" "$TMP/out" ||
+        fail "dry-run: no vcpupin in the diff"
+    grep -q "^--- $FX/domains/ubuntu-guest.xml	(current)" "$TMP/out" ||
+        fail "dry-run: no diff header"
+    # The diff applies: patch turns the input into the golden output.
+    cp "$FX/domains/ubuntu-guest.xml" "$TMP/patched.xml"
+    sed -n '/^--- /,$p' "$TMP/out" | patch -s "$TMP/patched.xml" ||
+        fail "dry-run: diff does not apply"
+    cmp -s "$TMP/patched.xml" \
+        "$FX/expected/ubuntu-guest--intel-e5-2697v4--perf.xml" ||
+        fail "dry-run: patched file differs from the golden output"
+}
+
+# --- XML on stdout equals the golden file, report on stderr -----------
+run 0 --file "$FX/domains/seed-bogus.xml" $INTEL --profile perf,secure &&
+{
+    cmp -s "$TMP/out" "$FX/expected/seed-bogus--intel-e5-2697v4--perf+secure.xml" ||
+        fail "stdout differs from golden seed-bogus perf,secure"
+    grep -q "16 changes" "$TMP/err" || fail "no report on stderr"
+}
+run 0 -q --file "$FX/domains/seed-bogus.xml" $INTEL -p nested &&
+    { [ -s "$TMP/err" ] && fail "-q still reports"; }
+
+# --- stdin ------------------------------------------------------------
+count=$((count + 1))
+# shellcheck disable=SC2086
+$VN --file - $INTEL --profile nested <"$FX/domains/custom-model.xml" >"$TMP/out" 2>/dev/null ||
+    fail "stdin: exit $?"
+cmp -s "$TMP/out" "$FX/expected/custom-model--intel-e5-2697v4--nested.xml" ||
+    fail "stdin: output differs from golden"
+
+# --- JSON report --------------------------------------------------------
+run 0 --file "$FX/domains/seed-bogus.xml" $INTEL --profile secure --output json &&
+{
+    grep -q '^  "domain": "seed-bogus",$' "$TMP/out" || fail "json: domain"
+    grep -q '^  "result": "changed",$' "$TMP/out" || fail "json: result"
+    grep -q '"rule": "mitigations", "target": "/domain/cpu/feature\[@name='"'"'spec-ctrl'"'"'\]"' "$TMP/out" ||
+        fail "json: mitigation change"
+    grep -q '^  "errors": \[\]$' "$TMP/out" || fail "json: errors"
+    grep -q '<domain' "$TMP/out" && fail "json: XML mixed into JSON"
+}
+
+# --- in place, idempotent, --check -------------------------------------
+cp "$FX/domains/existing-tuning.xml" "$TMP/dom.xml"
+chmod 640 "$TMP/dom.xml"
+run 1 --file "$TMP/dom.xml" $INTEL --profile perf --check ||
+    true
+cmp -s "$TMP/dom.xml" "$FX/domains/existing-tuning.xml" || fail "--check changed the file"
+run 0 --file "$TMP/dom.xml" $INTEL --profile perf --in-place &&
+    cmp -s "$TMP/dom.xml" "$FX/expected/existing-tuning--intel-e5-2697v4--perf.xml" ||
+    fail "--in-place result differs from golden"
+[ "$(stat -c %a "$TMP/dom.xml")" = 640 ] || fail "--in-place lost the file mode"
+ls "$TMP"/dom.xml.* >/dev/null 2>&1 && fail "--in-place left a temporary file"
+run 0 --file "$TMP/dom.xml" $INTEL --profile perf --check &&
+    grep -q "no change needed" "$TMP/out" || fail "second run is not a no-op"
+
+# --- profile settings and user profiles --------------------------------
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf \
+    --set thread-policy=isolate &&
+{
+    grep -q "<vcpupin vcpu='1' cpuset='2'/>" "$TMP/out" ||
+        fail "--set thread-policy=isolate: vCPU 1 not on its own core"
+    grep -q "threads='1'" "$TMP/out" || fail "isolate: guest threads not 1"
+}
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf \
+    --set housekeeping=0-1,36-37 &&
+    grep -q "<emulatorpin cpuset='0-1,36-37'/>" "$TMP/out" ||
+    fail "--set housekeeping"
+printf 'description = pins only\npinning = on\n' >"$TMP/pin.profile"
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile-file "$TMP/pin.profile" &&
+{
+    grep -q "profile 'pin'" "$TMP/err" || fail "--profile-file: name"
+    grep -q "host-model" "$TMP/out" || fail "--profile-file: nested applied"
+}
+mkdir -p "$VIRT_NESTIFY_PROFILES_DIR"
+printf 'description = my site\nnested = on\nmemtune = on\n' >"$VIRT_NESTIFY_PROFILES_DIR/site.profile"
+run 0 profiles && grep -q "^site  *my site$" "$TMP/out" && grep -q "^perf " "$TMP/out" ||
+    fail "profiles: list"
+run 0 profiles secure && grep -q "^mitigations = on" "$TMP/out" ||
+    fail "profiles secure: text"
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile site &&
+    grep -q "<hard_limit unit='KiB'>" "$TMP/out" || fail "profiles.d profile"
+rm -rf "$VIRT_NESTIFY_PROFILES_DIR"
+
+# --- warnings and --strict ----------------------------------------------
+run 0 --file "$FX/domains/big-guest.xml" $INTEL --profile perf &&
+    grep -q "warning  hugepages" "$TMP/err" || fail "big-guest: no hugepages warning"
+bad_input "strict" "hugepages" --file "$FX/domains/big-guest.xml" $INTEL --profile perf --strict
+
+# --- bad input: one line, exit 2, nothing on stdout, nothing changed -----
+printf '<domain type="kvm"><name>x</name>\n<vcpu>2</domain>\n' >"$TMP/malformed.xml"
+printf '<network><name>x</name></network>\n' >"$TMP/network.xml"
+echo SECRET >"$TMP/secret"
+printf '<!DOCTYPE domain [<!ENTITY x SYSTEM "file://%s/secret">]>\n<domain type="kvm"><name>&x;</name></domain>\n' "$TMP" >"$TMP/xxe.xml"
+printf '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>\n<domain><name>&c;&c;&c;</name></domain>\n' >"$TMP/bomb.xml"
+printf 'nested = on\npinning = maybe\n' >"$TMP/bad.profile"
+for f in malformed network xxe bomb; do
+    cp "$TMP/$f.xml" "$TMP/$f.orig"
+done
+bad_input "malformed" "malformed.xml: line 2:" --file "$TMP/malformed.xml" $INTEL -p nested --in-place
+bad_input "not a domain" "network.xml: root element is <network>, expected <domain>" --file "$TMP/network.xml" $INTEL -p nested --in-place
+bad_input "external entity" "xxe.xml: a DOCTYPE is not allowed" --file "$TMP/xxe.xml" $INTEL -p nested --in-place
+grep -q SECRET "$TMP/out" "$TMP/err" && fail "external entity was read"
+bad_input "entity bomb" "bomb.xml: a DOCTYPE is not allowed" --file "$TMP/bomb.xml" $INTEL -p nested --in-place
+for f in malformed network xxe bomb; do
+    cmp -s "$TMP/$f.xml" "$TMP/$f.orig" || fail "$f.xml was changed"
+done
+bad_input "unknown profile" "unknown profile 'turbo' (known: nested, perf, secure)" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p turbo
+bad_input "malformed profile" "bad.profile:2: invalid value 'maybe' for 'pinning'" --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile-file "$TMP/bad.profile"
+bad_input "unknown --set key" "--set: unknown key 'turbo'" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf --set turbo=on
+bad_input "caps without topology" "no-topology.xml: " --file "$FX/domains/ubuntu-guest.xml" --host-caps "$FX/hosts/bad/no-topology.xml" -p nested
+bad_input "caps wrong root" "not-caps.xml: " --file "$FX/domains/ubuntu-guest.xml" --host-caps "$FX/hosts/bad/not-caps.xml" -p nested
+bad_input "missing domain file" "nope.xml: No such file or directory" --file "$TMP/nope.xml" $INTEL -p nested
+bad_input "no vmx on the host" "domain 'ubuntu-guest': cpu-mode: host CPU has no vmx or svm" --file "$FX/domains/ubuntu-guest.xml" --host-caps "$FX/hosts/test-default.xml" -p nested
+bad_input "guest too big" "domain 'ubuntu-guest': placement: guest needs 8 cpus" --file "$FX/domains/ubuntu-guest.xml" --host-caps "$FX/hosts/small-nosmt.xml" -p perf
+bad_input "bad --taken" "--taken: invalid cpuset" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf --taken 1-
+bad_input "bad --output" "--output must be" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf --output yaml
+bad_input "no --host-caps" "--host-caps is required" --file "$FX/domains/ubuntu-guest.xml" -p perf
+bad_input "bad cpu map" "x86_features.xml: No such file" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p nested --cpu-map "$TMP/x86_features.xml"
+
+# --- CPUs other domains pin are left alone ---------------------------
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf --taken 1-17,37-53 &&
+    grep -q "<vcpupin vcpu='0' cpuset='19'/>" "$TMP/out" ||
+    fail "--taken: guest not moved to cell 1"
+
+# --- a failing stdout is a system failure ------------------------------
+if [ -w /dev/full ]; then
+    count=$((count + 1))
+    # shellcheck disable=SC2086
+    $VN --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf >/dev/full 2>"$TMP/err"
+    [ $? = 3 ] || fail "write error: exit code"
+fi
+
+echo "$count runs, $failures failures"
+[ "$failures" = 0 ]

@@ -1,0 +1,206 @@
+/*
+ * test-define.c: the real QEMU driver accepts every golden output
+ *
+ * Starts libvirt's QEMU driver in this process (qemu:///embed with a
+ * fresh root), defines each golden XML of tests/fixtures/expected with
+ * VIR_DOMAIN_DEFINE_VALIDATE, reads back what libvirt stored (after its
+ * normalisation) and runs the same profile on that: nothing may change.
+ * Domain type 'kvm' becomes 'qemu' for the define, as this machine has
+ * no /dev/kvm and libvirt refuses type 'kvm' without it.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static char root[] = "/tmp/nst-embed-XXXXXX";
+static virConnectPtr conn;
+
+static void
+quiet_errors(void *data, virErrorPtr err)
+{
+}
+
+static void
+setup(void)
+{
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    char *etc = nst_printf("%s/etc", root);
+    char *conf = nst_printf("%s/etc/qemu.conf", root);
+    ck_assert_int_eq(mkdir(etc, 0700), 0);
+    test_write_file(conf, "stdio_handler = \"file\"\n", 23);
+    char *uri = nst_printf("qemu:///embed?root=%s", root);
+    virSetErrorFunc(NULL, quiet_errors);
+    /* The embedded driver needs an event loop; define never waits on it. */
+    ck_assert_int_eq(virEventRegisterDefaultImpl(), 0);
+    conn = virConnectOpen(uri);
+    ck_assert_msg(conn != NULL, "cannot open %s: %s", uri,
+                  virGetLastErrorMessage());
+    free(uri);
+    free(conf);
+    free(etc);
+}
+
+static void
+teardown(void)
+{
+    if (conn)
+        virConnectClose(conn);
+    char *cmd = nst_printf("rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+}
+
+/* "ubuntu-guest--intel-e5-2697v4--perf+secure.xml" -> its three parts */
+static void
+split_name(const char *file, char **domain, char **host, char **profile)
+{
+    char *copy = nst_printf("%.*s", (int)(strlen(file) - 4), file);
+    char *a = strstr(copy, "--");
+    char *b = a ? strstr(a + 2, "--") : NULL;
+    ck_assert_msg(a && b, "bad golden name %s", file);
+    *a = *b = '\0';
+    *domain = nst_printf("%s", copy);
+    *host = nst_printf("%s", a + 2);
+    *profile = nst_printf("%s", b + 2);
+    for (char *c = *profile; *c; c++)
+        if (*c == '+')
+            *c = ',';
+    free(copy);
+}
+
+static struct nst_host *
+load_host(const char *name)
+{
+    char *path = nst_printf("tests/fixtures/hosts/%s.xml", name);
+    size_t len, map_len;
+    char *caps = test_read_srcfile(path, &len), *err = NULL;
+    struct nst_host *host = NULL;
+    ck_assert_msg(nst_host_parse(caps, len, NULL, 0, &host, &err) == 0, "%s",
+                  err);
+    const char *map_path = getenv("NST_CPU_MAP");
+    char *map = test_read_file(map_path ? map_path :
+                               "/usr/share/libvirt/cpu_map/x86_features.xml",
+                               &map_len);
+    ck_assert_ptr_nonnull(map);
+    ck_assert_int_eq(nst_host_load_cpu_map(host, map, map_len, &err), 0);
+    free(map);
+    free(caps);
+    free(path);
+    return host;
+}
+
+/* Defines one golden output and re-applies its profile to the result. */
+static void
+check_one(const char *file)
+{
+    char *domain, *host_name, *profile_name, *err = NULL;
+    split_name(file, &domain, &host_name, &profile_name);
+    char *path = nst_printf("tests/fixtures/expected/%s", file);
+    char *xml = test_read_srcfile(path, NULL);
+    const char *kvm = "<domain type='kvm'";
+    char *type = strstr(xml, kvm);
+    ck_assert_msg(type != NULL, "%s: no <domain type='kvm'", file);
+    char *qemu_xml = nst_printf("%.*s<domain type='qemu'%s", (int)(type - xml),
+                                xml, type + strlen(kvm));
+    free(xml);
+    xml = qemu_xml;
+
+    virDomainPtr dom = virDomainDefineXMLFlags(conn, xml,
+                                               VIR_DOMAIN_DEFINE_VALIDATE);
+    ck_assert_msg(dom != NULL, "%s: libvirt refused it: %s", file,
+                  virGetLastErrorMessage());
+    char *stored = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+                                       VIR_DOMAIN_XML_SECURE);
+    ck_assert_ptr_nonnull(stored);
+
+    /* libvirt's normalised form: the profile finds nothing to do. */
+    struct nst_host *host = load_host(host_name);
+    struct nst_profile profile;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, profile_name, src, n,
+                                         &err), 0);
+    struct nst_doc *doc = NULL;
+    ck_assert_int_eq(nst_doc_parse(stored, strlen(stored), file, &doc, &err),
+                     0);
+    struct nst_report report;
+    nst_report_init(&report, domain, profile_name);
+    struct nst_apply_options opts = { &profile, host, NULL, false };
+    ck_assert_int_eq(nst_apply(doc, &opts, &report), 0);
+    char *text = nst_report_format_text(&report);
+    ck_assert_msg(nst_report_count(&report, NST_CHANGE) == 0,
+                  "%s: the stored definition still changes:\n%s\n%s", file,
+                  text, stored);
+    free(text);
+
+    ck_assert_int_eq(virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM),
+                     0);
+    virDomainFree(dom);
+    nst_report_clear(&report);
+    nst_doc_free(doc);
+    nst_profile_clear(&profile);
+    nst_host_free(host);
+    free(stored);
+    free(xml);
+    free(path);
+    free(domain);
+    free(host_name);
+    free(profile_name);
+}
+
+static int
+compare(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+START_TEST(test_define_all)
+{
+    char *dir_path = nst_printf("%s/tests/fixtures/expected", test_srcdir());
+    DIR *dir = opendir(dir_path);
+    char **files = NULL;
+    size_t n = 0;
+
+    ck_assert_ptr_nonnull(dir);
+    for (struct dirent *e; (e = readdir(dir));) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0) {
+            files = realloc(files, (n + 1) * sizeof(*files));
+            files[n++] = nst_printf("%s", e->d_name);
+        }
+    }
+    closedir(dir);
+    qsort(files, n, sizeof(*files), compare);
+    /* A suite that finds nothing must not pass. */
+    ck_assert_uint_ge(n, 40);
+    for (size_t i = 0; i < n; i++) {
+        check_one(files[i]);
+        free(files[i]);
+    }
+    free(files);
+    free(dir_path);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("define");
+    TCase *tc = tcase_create("qemu-embed");
+    tcase_set_timeout(tc, 600);
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_define_all);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
