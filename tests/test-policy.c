@@ -1,0 +1,368 @@
+/*
+ * test-policy.c: each rule on small domains, one behaviour per test
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+struct result {
+    int ret;
+    char *xml;          /* NULL when refused */
+    char *report;
+    struct nst_report r;
+};
+
+static struct nst_host *
+host_fixture(const char *name)
+{
+    char *path = nst_printf("tests/fixtures/hosts/%s.xml", name);
+    size_t len;
+    char *caps = test_read_srcfile(path, &len), *err = NULL;
+    struct nst_host *host = NULL;
+    ck_assert_msg(nst_host_parse(caps, len, NULL, 0, &host, &err) == 0, "%s",
+                  err);
+    free(caps);
+    free(path);
+    return host;
+}
+
+/* Applies profile (plus NULL-terminated --set assignments) to xml. */
+static void
+apply(struct result *res, const char *xml, const char *host_name,
+      const char *profile_names, const struct nst_cpuset *taken, bool strict,
+      ...)
+{
+    struct nst_host *host = host_fixture(host_name);
+    struct nst_profile profile;
+    struct nst_doc *doc = NULL;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    char *err = NULL;
+    va_list ap;
+
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, profile_names, src, n,
+                                         &err), 0);
+    va_start(ap, strict);
+    for (const char *set; (set = va_arg(ap, const char *));)
+        ck_assert_msg(nst_profile_set(&profile, set, &err) == 0, "%s", err);
+    va_end(ap);
+    ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
+                  "%s", err);
+    nst_report_init(&res->r, "t", profile.name);
+    struct nst_apply_options opts = { &profile, host, taken, strict };
+    res->ret = nst_apply(doc, &opts, &res->r);
+    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
+    res->report = nst_report_format_text(&res->r);
+    nst_doc_free(doc);
+    nst_profile_clear(&profile);
+    nst_host_free(host);
+}
+
+static void
+result_clear(struct result *res)
+{
+    free(res->xml);
+    free(res->report);
+    nst_report_clear(&res->r);
+}
+
+#define HAS(res, text) \
+    ck_assert_msg((res).xml && strstr((res).xml, text), \
+                  "missing %s in:\n%s", text, (res).xml)
+#define LACKS(res, text) \
+    ck_assert_msg((res).xml && !strstr((res).xml, text), \
+                  "unexpected %s in:\n%s", text, (res).xml)
+#define SAYS(res, text) \
+    ck_assert_msg(strstr((res).report, text), "report lacks %s:\n%s", text, \
+                  (res).report)
+
+#define DOMAIN(vcpus, mem_kib, cpu) \
+    "<domain type='kvm'>\n" \
+    "  <name>t</name>\n" \
+    "  <memory unit='KiB'>" mem_kib "</memory>\n" \
+    "  <vcpu placement='static'>" vcpus "</vcpu>\n" \
+    "  <os>\n" \
+    "    <type arch='x86_64'>hvm</type>\n" \
+    "  </os>\n" \
+    cpu \
+    "</domain>\n"
+
+START_TEST(test_nested_intel_and_amd)
+{
+    const char *xml = DOMAIN("2", "2097152",
+        "  <cpu mode='custom' match='exact'>\n"
+        "    <model fallback='allow'>EPYC</model>\n"
+        "    <topology sockets='1' dies='1' cores='2' threads='1'/>\n"
+        "    <cache mode='passthrough'/>\n"
+        "    <feature policy='require' name='svm'/>\n"
+        "    <feature policy='disable' name='vmx'/>\n"
+        "    <feature policy='require' name='pcid'/>\n"
+        "    <feature policy='require' name='ept'/>\n"
+        "  </cpu>\n");
+    struct result intel = { 0 }, amd = { 0 };
+
+    apply(&intel, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
+    ck_assert_int_eq(intel.ret, 0);
+    HAS(intel, "<cpu mode='host-passthrough' check='none'>");
+    HAS(intel, "<feature policy='require' name='vmx'/>");
+    LACKS(intel, "svm");
+    LACKS(intel, "'ept'");
+    LACKS(intel, "<model");
+    LACKS(intel, "disable");
+    /* Valid things stay: topology, cache, other features. */
+    HAS(intel, "<topology sockets='1' dies='1' cores='2' threads='1'/>");
+    HAS(intel, "<cache mode='passthrough'/>");
+    HAS(intel, "<feature policy='require' name='pcid'/>");
+    SAYS(intel, "svm is AMD's");
+
+    apply(&amd, xml, "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
+    ck_assert_int_eq(amd.ret, 0);
+    HAS(amd, "<feature policy='require' name='svm'/>");
+    LACKS(amd, "vmx");
+    result_clear(&intel);
+    result_clear(&amd);
+}
+END_TEST
+
+START_TEST(test_nested_refused_without_virt)
+{
+    struct result res = { 0 };
+    apply(&res, DOMAIN("2", "2097152", ""), "test-default", "nested", NULL,
+          false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    ck_assert_ptr_null(res.xml);
+    SAYS(res, "host CPU has no vmx or svm");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_nested_keeps_existing_require)
+{
+    const char *xml = DOMAIN("2", "2097152",
+        "  <cpu mode='host-passthrough' check='none' migratable='on'>\n"
+        "    <feature policy='optional' name='vmx'/>\n"
+        "  </cpu>\n");
+    struct result res = { 0 };
+    apply(&res, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
+    HAS(res, "<cpu mode='host-passthrough' check='none' migratable='on'>\n"
+             "    <feature policy='require' name='vmx'/>\n  </cpu>");
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_CHANGE), 1);
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_perf_pins_avoid_taken_and_housekeeping)
+{
+    struct nst_cpuset taken;
+    nst_cpuset_parse("1-10,37-46", &taken, NULL);
+    struct result res = { 0 };
+    apply(&res, DOMAIN("4", "4194304", ""), "intel-e5-2697v4", "perf",
+          &taken, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    /* Cell 0 still has room after the taken CPUs: 11,47,12,48. */
+    HAS(res, "<vcpupin vcpu='0' cpuset='11'/>");
+    HAS(res, "<vcpupin vcpu='1' cpuset='47'/>");
+    HAS(res, "<vcpupin vcpu='3' cpuset='48'/>");
+    HAS(res, "<emulatorpin cpuset='0,36'/>");
+    HAS(res, "<topology sockets='1' dies='1' cores='2' threads='2'/>");
+    HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'/>");
+    HAS(res, "<memnode cellid='0' mode='strict' nodeset='0'/>");
+    HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_perf_split_over_cells)
+{
+    struct result res = { 0 };
+    apply(&res, DOMAIN("48", "100663296", ""), "intel-e5-2697v4", "perf",
+          NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cell id='0' cpus='0-23' memory='50331648' unit='KiB'/>");
+    HAS(res, "<cell id='1' cpus='24-47' memory='50331648' unit='KiB'/>");
+    HAS(res, "<memory mode='strict' nodeset='0-1'/>");
+    HAS(res, "<memnode cellid='1' mode='strict' nodeset='1'/>");
+    HAS(res, "<topology sockets='2' dies='1' cores='12' threads='2'/>");
+    HAS(res, "<emulatorpin cpuset='0,18,36,54'/>");
+    /* vCPU 24 is the first of guest cell 1, on host cell 1. */
+    HAS(res, "<vcpupin vcpu='24' cpuset='19'/>");
+    /* 48 GiB per cell: 1 GiB pages (16 free) and 2 MiB (16 GiB) too few. */
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 1);
+    SAYS(res, "warning  hugepages");
+    LACKS(res, "<hugepages>");
+    result_clear(&res);
+
+    apply(&res, DOMAIN("48", "100663296", ""), "intel-e5-2697v4", "perf",
+          NULL, false, "split=off", NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "error    placement");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_perf_strict_turns_warning_into_error)
+{
+    struct result res = { 0 };
+    apply(&res, DOMAIN("2", "2097152", ""), "small-nosmt", "perf", NULL,
+          true, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "hugepages");
+    SAYS(res, "(--strict)");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_perf_hugepage_size_per_cell)
+{
+    /* AMD cell 0 has 1 GiB pages, cell 1 only 2 MiB pages. */
+    struct nst_cpuset taken;
+    nst_cpuset_parse("1-7,33-39", &taken, NULL);
+    struct result res = { 0 };
+    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
+          NULL, false, NULL);
+    HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
+    result_clear(&res);
+    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
+          &taken, false, NULL);
+    HAS(res, "<memnode cellid='0' mode='strict' nodeset='1'/>");
+    HAS(res, "<page size='2048' unit='KiB' nodeset='0'/>");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_perf_iothreads_and_auto_placement)
+{
+    const char *xml =
+        "<domain type='kvm'>\n"
+        "  <name>t</name>\n"
+        "  <memory unit='GiB'>2</memory>\n"
+        "  <vcpu placement='auto' cpuset='0-3'>2</vcpu>\n"
+        "  <iothreads>2</iothreads>\n"
+        "  <numatune>\n"
+        "    <memory mode='interleave' placement='auto'/>\n"
+        "  </numatune>\n"
+        "</domain>\n";
+    struct result res = { 0 };
+    apply(&res, xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<vcpu placement='static'>2</vcpu>");
+    HAS(res, "<iothreadpin iothread='1' cpuset='0,36'/>");
+    HAS(res, "<iothreadpin iothread='2' cpuset='0,36'/>");
+    HAS(res, "<memory mode='strict' nodeset='0'/>");
+    HAS(res, "<cell id='0' cpus='0-1' memory='2097152' unit='KiB'/>");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_secure_limits_and_mitigations)
+{
+    const char *xml = DOMAIN("4", "4194304",
+        "  <cpu mode='host-passthrough'>\n"
+        "    <feature policy='require' name='vmx'/>\n"
+        "    <feature policy='disable' name='md-clear'/>\n"
+        "    <feature policy='forbid' name='ssbd'/>\n"
+        "    <feature policy='disable' name='invtsc'/>\n"
+        "    <feature policy='require' name='spec-ctrl'/>\n"
+        "  </cpu>\n");
+    struct result res = { 0 };
+    apply(&res, xml, "intel-e5-2697v4", "secure", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "md-clear");
+    LACKS(res, "ssbd");
+    HAS(res, "<feature policy='disable' name='invtsc'/>");
+    HAS(res, "<feature policy='require' name='spec-ctrl'/>");
+    /* 4 GiB: 10% is 419430 KiB, below the 512 MiB minimum. */
+    HAS(res, "<hard_limit unit='KiB'>4718592</hard_limit>");
+    HAS(res, "<soft_limit unit='KiB'>4194304</soft_limit>");
+    HAS(res, "<shares>400</shares>");
+    HAS(res, "<period>100000</period>");
+    HAS(res, "<quota>100000</quota>");
+    result_clear(&res);
+
+    /* A big guest: 10% overhead, shares capped at cgroup v2's 10000. */
+    apply(&res, DOMAIN("128", "268435456", ""), "intel-e5-2697v4", "secure",
+          NULL, false, "cpu-quota-percent=50", NULL);
+    HAS(res, "<hard_limit unit='KiB'>295279001</hard_limit>");
+    HAS(res, "<shares>10000</shares>");
+    HAS(res, "<quota>50000</quota>");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_secure_replaces_low_hard_limit_in_other_units)
+{
+    const char *xml =
+        "<domain type='kvm'>\n"
+        "  <name>t</name>\n"
+        "  <memory unit='GiB'>8</memory>\n"
+        "  <memtune>\n"
+        "    <hard_limit unit='GiB'>8</hard_limit>\n"
+        "    <swap_hard_limit unit='GiB'>8</swap_hard_limit>\n"
+        "  </memtune>\n"
+        "</domain>\n";
+    struct result res = { 0 };
+    apply(&res, xml, "intel-e5-2697v4", "secure", NULL, false, NULL);
+    HAS(res, "    <hard_limit unit='KiB'>9227468</hard_limit>\n"
+             "    <soft_limit unit='KiB'>8388608</soft_limit>\n"
+             "    <swap_hard_limit unit='KiB'>9227468</swap_hard_limit>\n");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_bad_domain_values)
+{
+    struct result res = { 0 };
+    apply(&res, DOMAIN("zero", "2097152", ""), "intel-e5-2697v4", "nested",
+          NULL, false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "<vcpu> is not a vCPU count");
+    result_clear(&res);
+    apply(&res, DOMAIN("2", "2 GiB", ""), "intel-e5-2697v4", "nested",
+          NULL, false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "<memory> is missing");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_deterministic)
+{
+    size_t len;
+    char *xml = test_read_srcfile("tests/fixtures/domains/seed-bogus.xml",
+                                  &len);
+    struct result a = { 0 }, b = { 0 };
+    apply(&a, xml, "amd-epyc-7502p-nps4", "perf,secure", NULL, false, NULL);
+    apply(&b, xml, "amd-epyc-7502p-nps4", "perf,secure", NULL, false, NULL);
+    ck_assert_str_eq(a.xml, b.xml);
+    ck_assert_str_eq(a.report, b.report);
+    result_clear(&a);
+    result_clear(&b);
+    free(xml);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("policy");
+    TCase *tc = tcase_create("rules");
+    tcase_add_test(tc, test_nested_intel_and_amd);
+    tcase_add_test(tc, test_nested_refused_without_virt);
+    tcase_add_test(tc, test_nested_keeps_existing_require);
+    tcase_add_test(tc, test_perf_pins_avoid_taken_and_housekeeping);
+    tcase_add_test(tc, test_perf_split_over_cells);
+    tcase_add_test(tc, test_perf_strict_turns_warning_into_error);
+    tcase_add_test(tc, test_perf_hugepage_size_per_cell);
+    tcase_add_test(tc, test_perf_iothreads_and_auto_placement);
+    tcase_add_test(tc, test_secure_limits_and_mitigations);
+    tcase_add_test(tc, test_secure_replaces_low_hard_limit_in_other_units);
+    tcase_add_test(tc, test_bad_domain_values);
+    tcase_add_test(tc, test_deterministic);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
