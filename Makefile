@@ -10,7 +10,7 @@ BUILDDIR ?= build
 CONFIGURE_FLAGS ?=
 SRCDIR := $(CURDIR)
 
-.PHONY: all deps bootstrap distclean-wrapper
+.PHONY: all deps bootstrap distclean-wrapper check-asan check-valgrind check-all
 all:
 
 $(SRCDIR)/configure: configure.ac Makefile.am
@@ -29,6 +29,21 @@ bootstrap: $(BUILDDIR)/Makefile
 
 distclean-wrapper:
 	rm -rf $(BUILDDIR)
+
+# The whole suite again under AddressSanitizer + UBSan, and under
+# valgrind, each in its own build directory; check-all runs all three.
+check-asan: $(SRCDIR)/configure
+	@$(MAKE) --no-print-directory BUILDDIR=build-asan \
+		CONFIGURE_FLAGS="--enable-asan --enable-ubsan" check
+
+check-valgrind: $(SRCDIR)/configure
+	@$(MAKE) --no-print-directory BUILDDIR=build-valgrind \
+		CONFIGURE_FLAGS="--enable-valgrind" check
+
+check-all:
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
 
 # Every other target goes to the configured build directory.
 %: $(BUILDDIR)/Makefile

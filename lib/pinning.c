@@ -550,6 +550,13 @@ explain_split(const struct ctx *c, struct nst_buf *buf, bool show_mem,
     }
 }
 
+/*
+ * See nestify.h and the top of this file.  *out is overwritten, never
+ * freed: clear an earlier placement first.  On success out->pins is a
+ * new array the caller owns (nst_placement_clear frees it); on -1 out is
+ * empty and *reason (which must be NULL or a string nst_place may free)
+ * holds a new message the caller frees.  reason may be NULL.
+ */
 int
 nst_place(const struct nst_host *host,
           const struct nst_placement_request *req,
@@ -667,6 +674,7 @@ nst_place(const struct nst_host *host,
     return ret;
 }
 
+/* Frees the pins and empties placement; accepts NULL and cleared ones. */
 void
 nst_placement_clear(struct nst_placement *placement)
 {

@@ -92,7 +92,8 @@ build_host(const struct geometry *g, unsigned long long cell_mem_kib)
             for (unsigned int t = 0; t < g->threads; t++) {
                 unsigned int id = geo_cpu(g, ci, k, t);
                 struct nst_host_cpu *cpu = &host->cpus[id];
-                ck_assert_uint_lt(id, host->ncpus);
+                if (id >= host->ncpus)   /* per cpu: keep Check out */
+                    ck_abort_msg("cpu %u beyond %zu", id, host->ncpus);
                 cpu->id = id;
                 cpu->socket_id = ci;
                 cpu->core_id = k;
@@ -645,6 +646,18 @@ START_TEST(test_missing_sibling)
     assert_used(&p, "0-6");
     nst_placement_clear(&p);
     free_host(host);
+
+    /* cpu 4 offline instead: require skips the one-thread core 0 */
+    host = build_host(&g, 16 * GIB);
+    nst_cpuset_clear(&host->cells[0].cpus, 4);
+    nst_cpuset_clear(&host->cpus[0].siblings, 4);
+    req.vcpus = 6;
+    req.policy = NST_THREAD_REQUIRE;
+    const unsigned int want_skip[] = { 1, 5, 2, 6, 3, 7 };
+    place_ok(host, &req, &p);
+    assert_pins(&p, want_skip, 6);
+    nst_placement_clear(&p);
+    free_host(host);
 }
 END_TEST
 
@@ -694,6 +707,66 @@ START_TEST(test_bad_requests)
     req.policy = NST_THREAD_PREFER;
     reason = place_refused(&empty, &req);
     ck_assert_str_eq(reason, "host has no numa cells to place the guest in");
+    free(reason);
+    free_host(host);
+}
+END_TEST
+
+START_TEST(test_singular_counts)
+{
+    const struct geometry g = { 1, 1, 2, SIB_SPLIT };
+    struct nst_host *host = build_host(&g, 16 * GIB);
+    struct nst_cpuset taken = cpus_of("0-1");
+    struct nst_placement_request req = {
+        .vcpus = 1, .memory_kib = GIB, .policy = NST_THREAD_PREFER,
+        .allow_split = true, .taken = &taken,
+    };
+    char *reason = place_refused(host, &req);
+    ck_assert_str_eq(reason, "guest needs 1 cpu but the most any host cell "
+                     "has free is 0 (cell 0: 2 cpus, 0 housekeeping, "
+                     "2 taken)");
+    free(reason);
+
+    taken = cpus_of("1");
+    req.policy = NST_THREAD_ISOLATE;
+    reason = place_refused(host, &req);
+    ck_assert_str_eq(reason, "guest needs 1 cpu on cores of their own (thread "
+                     "policy 'isolate') but the most free whole cores any "
+                     "host cell has is 0 (cell 0: 1 core, 1 with a "
+                     "housekeeping or taken thread)");
+    free(reason);
+    free_host(host);
+}
+END_TEST
+
+START_TEST(test_many_cells)
+{
+    /* more host cells than a guest may have: k stops at 64 */
+    const struct geometry g = { 70, 1, 1, SIB_SPLIT };
+    struct nst_host *host = build_host(&g, GIB);
+    struct nst_placement_request req = {
+        .vcpus = 64, .memory_kib = 64 * GIB, .policy = NST_THREAD_PREFER,
+        .allow_split = true,
+    };
+    struct nst_placement p;
+
+    place_ok(host, &req, &p);
+    ck_assert_uint_eq(p.ncells, NST_MAX_GUEST_CELLS);
+    ck_assert_uint_eq(p.cells[63].host_cell, 63);
+    ck_assert_uint_eq(p.cells[63].memory_kib, GIB);
+    ck_assert_uint_eq(p.pins[63], 63);
+    nst_placement_clear(&p);
+
+    req.vcpus = 66;
+    char *reason = place_refused(host, &req);
+    ck_assert_str_eq(reason, "guest needs 66 cpus and cannot be split evenly "
+                     "over the host's 70 cells with 1 free cpu each");
+    free(reason);
+
+    req.vcpus = 67;
+    reason = place_refused(host, &req);
+    ck_assert_msg(strstr(reason, "; 67 vcpus cannot be divided evenly among "
+                         "2 to 64 cells"), "%s", reason);
     free(reason);
     free_host(host);
 }
@@ -849,12 +922,12 @@ check_placement(unsigned int no, const struct geometry *g,
     unsigned long long mem = 0;
     unsigned int *core_pins = calloc(ncpus, sizeof(*core_pins));
 
-    ck_assert_ptr_nonnull(core_pins);
+    CHECK(core_pins, "out of memory");
     nst_cpuset_clear_all(&pinned);
     CHECK(p->nvcpus == req->vcpus, "case %u: nvcpus", no);
     CHECK(p->ncells >= 1 && p->ncells <= NST_MAX_GUEST_CELLS,
           "case %u: ncells %zu", no, p->ncells);
-    ck_assert_ptr_nonnull(p->pins);
+    CHECK(p->pins, "case %u: no pins", no);
 
     for (size_t i = 0; i < p->ncells; i++) {
         const struct nst_guest_cell *cell = &p->cells[i];
@@ -981,7 +1054,8 @@ check_placement(unsigned int no, const struct geometry *g,
     CHECK(p->threads == threads, "case %u: threads %u, want %u", no,
           p->threads, threads);
     if (req->policy == NST_THREAD_REQUIRE)
-        ck_assert_uint_eq(p->threads, g->threads);
+        CHECK(p->threads == g->threads, "case %u: require gave threads %u",
+              no, p->threads);
     free(core_pins);
 }
 
@@ -1097,10 +1171,9 @@ run_case(unsigned int no, uint64_t *rs, enum nst_thread_policy policy,
               "but the oracle finds no room", no, req.vcpus,
               pname(policy), g.ncells,
               g.cores, g.threads);
-        ck_assert_ptr_nonnull(reason);
+        CHECK(reason, "case %u: refused without a reason", no);
         check_reason(no, reason);
-        ck_assert_ptr_null(p.pins);
-        ck_assert_uint_eq(p.ncells, 0);
+        CHECK(!p.pins && !p.ncells, "case %u: refusal left a placement", no);
         st->refused++;
         free(reason);
     } else {
@@ -1108,7 +1181,7 @@ run_case(unsigned int no, uint64_t *rs, enum nst_thread_policy policy,
               "refused: %s", no, req.vcpus,
               pname(policy), req.memory_kib,
               g.ncells, g.cores, g.threads, reason);
-        ck_assert_ptr_null(reason);
+        CHECK(!reason, "case %u: success with a reason", no);
         CHECK(p.ncells == want_k, "case %u: %zu cells, oracle %u",
               no, p.ncells, want_k);
         for (unsigned int i = 0; i < want_k; i++)
@@ -1124,12 +1197,12 @@ run_case(unsigned int no, uint64_t *rs, enum nst_thread_policy policy,
         /* same inputs, same bytes */
         if (no % 7 == 0) {
             struct nst_placement again;
-            ck_assert_int_eq(nst_place(host, &req, &again, NULL), 0);
-            ck_assert_uint_eq(again.ncells, p.ncells);
-            ck_assert_int_eq(memcmp(again.cells, p.cells, sizeof(p.cells)), 0);
-            ck_assert_int_eq(memcmp(again.pins, p.pins,
-                                    p.nvcpus * sizeof(*p.pins)), 0);
-            ck_assert(nst_cpuset_equal(&again.used, &p.used));
+            CHECK(nst_place(host, &req, &again, NULL) == 0 &&
+                  again.ncells == p.ncells && again.threads == p.threads &&
+                  !memcmp(again.cells, p.cells, sizeof(p.cells)) &&
+                  !memcmp(again.pins, p.pins, p.nvcpus * sizeof(*p.pins)) &&
+                  nst_cpuset_equal(&again.used, &p.used),
+                  "case %u: a second run placed differently", no);
             nst_placement_clear(&again);
         }
         nst_placement_clear(&p);
@@ -1179,6 +1252,8 @@ pinning_suite(void)
     tcase_add_test(tc, test_missing_sibling);
     tcase_add_test(tc, test_isolate_refused);
     tcase_add_test(tc, test_bad_requests);
+    tcase_add_test(tc, test_singular_counts);
+    tcase_add_test(tc, test_many_cells);
     suite_add_tcase(s, tc);
 
     TCase *prop = tcase_create("properties");
