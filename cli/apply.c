@@ -237,16 +237,35 @@ build_host(const struct apply_opts *o, char **err)
     }
     /* Without a cpu_map only the built-in list of bogus names is known;
      * the default map is optional, one given by name is not. */
-    if (strcmp(map_path, "none") != 0) {
-        if (!(map = vn_read_file(map_path, &map_len, err))) {
-            if (o->cpu_map)
-                goto fail;
-            free(*err);
-            *err = NULL;
-        } else if (nst_host_load_cpu_map(host, map, map_len, &why) < 0) {
-            nst_set_error(err, "%s: %s", map_path, why);
+    if (strcmp(map_path, "none") == 0)
+        goto out;
+    if (!(map = vn_read_file(map_path, &map_len, err))) {
+        if (o->cpu_map)
+            goto fail;
+        free(*err);
+        *err = NULL;
+        goto out;
+    }
+    if (nst_host_load_cpu_map(host, map, map_len, &why) < 0) {
+        nst_set_error(err, "%s: %s", map_path, why);
+        goto fail;
+    }
+    /* The host model's own file, beside the map, holds the features
+     * the model implies (svm on EPYC); without it, only listed ones. */
+    if (host->model) {
+        const char *slash = strrchr(map_path, '/');
+        char *path = nst_printf("%.*s%sx86_%s.xml",
+                                slash ? (int)(slash - map_path) : 0, map_path,
+                                slash ? "/" : "", host->model);
+        char *model = path ? vn_read_file(path, &map_len, &why) : NULL;
+        if (model && nst_host_load_cpu_model(host, model, map_len, &why) < 0) {
+            nst_set_error(err, "%s: %s", path, why);
+            free(model);
+            free(path);
             goto fail;
         }
+        free(model);
+        free(path);
     }
     goto out;
  fail:

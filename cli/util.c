@@ -90,15 +90,19 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
     struct stat st;
     char *tmp = NULL;
     int fd = -1;
+    /* Write where a symlink points, so the link stays a link. */
+    char *target = realpath(path, NULL);
 
-    if (stat(path, &st) < 0) {
+    if (!target || stat(target, &st) < 0) {
         nst_set_error(err, "%s: %s", path, strerror(errno));
+        free(target);
         return -1;
     }
-    if (!(tmp = nst_printf("%s.XXXXXX", path)) || (fd = mkstemp(tmp)) < 0) {
+    if (!(tmp = nst_printf("%s.XXXXXX", target)) || (fd = mkstemp(tmp)) < 0) {
         nst_set_error(err, "%s: cannot create a temporary file: %s", path,
                       strerror(errno));
         free(tmp);
+        free(target);
         return -1;
     }
     size_t done = 0;
@@ -117,9 +121,10 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
         goto fail;
     }
     fd = -1;
-    if (rename(tmp, path) < 0)
+    if (rename(tmp, target) < 0)
         goto fail;
     free(tmp);
+    free(target);
     return 0;
 
  fail:
@@ -128,6 +133,7 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
         close(fd);
     unlink(tmp);
     free(tmp);
+    free(target);
     return -1;
 }
 

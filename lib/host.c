@@ -811,6 +811,41 @@ nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
 }
 
 /*
+ * A host CPU model implies the features its cpu_map file lists: libvirt
+ * reports only the features beyond the model, so an EPYC-Rome host shows
+ * no <feature name='svm'/> although it has SVM.  Reads the model's file
+ * (<cpus><model name='X'>...) and records vmx/svm when the model has
+ * them.  A file for another model is an error.
+ */
+int
+nst_host_load_cpu_model(struct nst_host *host, const char *xml, size_t len,
+                        char **err)
+{
+    AUTO_DOC doc = parse_xml(xml ? xml : "", xml ? len : 0, "cpu model",
+                             err);
+    const xmlNode *root;
+
+    if (!doc || !(root = expect_root(doc, "cpus", "cpu model", err)))
+        return -1;
+    FOR_EACH_CHILD(model, root, "model") {
+        AUTO_XMLCHAR name = attr(model, "name");
+        if (!name || !host->model || strcmp((const char *)name, host->model))
+            continue;
+        FOR_EACH_CHILD(feature, model, "feature") {
+            AUTO_XMLCHAR fname = attr(feature, "name");
+            if (fname && !strcmp((const char *)fname, "vmx"))
+                host->has_vmx = true;
+            if (fname && !strcmp((const char *)fname, "svm"))
+                host->has_svm = true;
+        }
+        return 0;
+    }
+    nst_set_error(err, "cpu model file does not define the host's model '%s'",
+                  host->model ? host->model : "(none)");
+    return -1;
+}
+
+/*
  * Records that free of the cell's size_kib pages are free.  Returns 0,
  * or -1 with *err set (unknown cell or size, more free than total).
  */

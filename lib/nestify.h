@@ -137,6 +137,14 @@ int nst_host_parse(const char *caps, size_t caps_len,
 int nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
                           char **err);
 
+/*
+ * Reads the cpu_map file of the host's CPU model (x86_EPYC-Rome.xml):
+ * the features a model implies are not listed in capabilities, so vmx or
+ * svm may only show here.
+ */
+int nst_host_load_cpu_model(struct nst_host *host, const char *xml,
+                            size_t len, char **err);
+
 /* Records free pages of one size in one cell (live mode knows them). */
 int nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
                             unsigned long long size_kib,

@@ -438,8 +438,9 @@ rule_memtune(struct run *run)
     return 0;
 }
 
-/* CPU time limits: shares weigh guests by size (within cgroup v2's
- * 1..10000 cpu.weight range), and quota/period cap each vCPU thread. */
+/* CPU time limits: shares weigh guests by size, kept within 2..10000
+ * (cgroup v1's minimum share, cgroup v2's largest cpu.weight), and
+ * quota/period cap each vCPU thread. */
 static int
 rule_cpu_limits(struct run *run)
 {

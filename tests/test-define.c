@@ -78,27 +78,6 @@ split_name(const char *file, char **domain, char **host, char **profile)
     free(copy);
 }
 
-static struct nst_host *
-load_host(const char *name)
-{
-    char *path = nst_printf("tests/fixtures/hosts/%s.xml", name);
-    size_t len, map_len;
-    char *caps = test_read_srcfile(path, &len), *err = NULL;
-    struct nst_host *host = NULL;
-    ck_assert_msg(nst_host_parse(caps, len, NULL, 0, &host, &err) == 0, "%s",
-                  err);
-    const char *map_path = getenv("NST_CPU_MAP");
-    char *map = test_read_file(map_path ? map_path :
-                               "/usr/share/libvirt/cpu_map/x86_features.xml",
-                               &map_len);
-    ck_assert_ptr_nonnull(map);
-    ck_assert_int_eq(nst_host_load_cpu_map(host, map, map_len, &err), 0);
-    free(map);
-    free(caps);
-    free(path);
-    return host;
-}
-
 /* Defines one golden output and re-applies its profile to the result. */
 static void
 check_one(const char *file)
@@ -124,7 +103,7 @@ check_one(const char *file)
     ck_assert_ptr_nonnull(stored);
 
     /* libvirt's normalised form: the profile finds nothing to do. */
-    struct nst_host *host = load_host(host_name);
+    struct nst_host *host = test_load_host(host_name, NULL);
     struct nst_profile profile;
     size_t n;
     const struct nst_profile_source *src = nst_builtin_profiles(&n);

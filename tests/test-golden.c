@@ -35,35 +35,6 @@ static const char *const profiles[] = {
 #define NHOSTS (sizeof(hosts) / sizeof(*hosts))
 #define NPROFILES (sizeof(profiles) / sizeof(*profiles))
 
-static struct nst_host *
-load_host(size_t i)
-{
-    char *caps_path = nst_printf("tests/fixtures/hosts/%s.xml", hosts[i][0]);
-    char *dc_path = hosts[i][1] ?
-        nst_printf("tests/fixtures/hosts/%s.xml", hosts[i][1]) : NULL;
-    size_t caps_len, dc_len = 0, map_len;
-    char *caps = test_read_srcfile(caps_path, &caps_len);
-    char *dc = dc_path ? test_read_srcfile(dc_path, &dc_len) : NULL;
-    struct nst_host *host = NULL;
-    char *err = NULL;
-
-    ck_assert_msg(nst_host_parse(caps, caps_len, dc, dc_len, &host, &err) == 0,
-                  "%s: %s", caps_path, err);
-    /* The target libvirt's own feature list, as the tool reads it. */
-    const char *map_path = getenv("NST_CPU_MAP");
-    char *map = test_read_file(map_path ? map_path :
-                               "/usr/share/libvirt/cpu_map/x86_features.xml",
-                               &map_len);
-    ck_assert_msg(map != NULL, "libvirt's cpu_map is missing");
-    ck_assert_int_eq(nst_host_load_cpu_map(host, map, map_len, &err), 0);
-    free(map);
-    free(caps);
-    free(dc);
-    free(caps_path);
-    free(dc_path);
-    return host;
-}
-
 static void
 load_profile(const char *names, struct nst_profile *profile)
 {
@@ -112,7 +83,7 @@ START_TEST(test_golden)
     char *dom_path = nst_printf("tests/fixtures/domains/%s.xml", domains[d]);
     size_t len, out_len;
     char *text = test_read_srcfile(dom_path, &len);
-    struct nst_host *host = load_host(h);
+    struct nst_host *host = test_load_host(hosts[h][0], hosts[h][1]);
     struct nst_profile profile;
     struct nst_doc *doc = NULL;
     struct nst_report report;

@@ -1132,14 +1132,13 @@ END_TEST
 
 /* ---------------------------------------------- shared fixture files */
 
-/* Reads tests/fixtures/hosts/name, or NULL while it does not exist. */
+/* Reads tests/fixtures/hosts/name; a missing fixture fails the test. */
 static char *
 read_fixture(const char *name, size_t *len)
 {
-    char *path = nst_printf("%s/tests/fixtures/hosts/%s", test_srcdir(),
-                            name);
+    char *path = nst_printf("tests/fixtures/hosts/%s", name);
     ck_assert_ptr_nonnull(path);
-    char *data = test_read_file(path, len);
+    char *data = test_read_srcfile(path, len);
     free(path);
     return data;
 }
@@ -1149,10 +1148,6 @@ START_TEST(test_fixture_intel)
     size_t len, dlen = 0;
     char *caps = read_fixture("intel-e5-2697v4.xml", &len);
     char *domcaps = read_fixture("intel-e5-2697v4-domcaps.xml", &dlen);
-    if (!caps) {
-        free(domcaps);
-        return;
-    }
 
     struct nst_host *host = NULL;
     char *err = NULL;
@@ -1194,15 +1189,38 @@ START_TEST(test_fixture_amd)
 {
     size_t len;
     char *caps = read_fixture("amd-epyc-7502p-nps4.xml", &len);
-    if (!caps)
-        return;
 
     struct nst_host *host = NULL;
     char *err = NULL;
     ck_assert_msg(nst_host_parse(caps, len, NULL, 0, &host, &err) == 0,
                   "%s", err);
     ck_assert_int_eq(host->vendor, NST_VENDOR_AMD);
+    /* As on a real EPYC-Rome host, the model implies svm: capabilities
+     * do not list it, the model's cpu_map file does. */
+    ck_assert(!host->has_svm);
+    ck_assert(!host->has_vmx);
+    const char *map = getenv("NST_CPU_MAP");
+    const char *slash = map ? strrchr(map, '/') : NULL;
+    char *model_path = slash ?
+        nst_printf("%.*s/x86_EPYC-Rome.xml", (int)(slash - map), map) :
+        nst_printf("/usr/share/libvirt/cpu_map/x86_EPYC-Rome.xml");
+    size_t model_len;
+    char *model = test_read_file(model_path, &model_len);
+    ck_assert_msg(model != NULL, "%s missing", model_path);
+    ck_assert_int_eq(nst_host_load_cpu_model(host, model, model_len, &err), 0);
     ck_assert(host->has_svm);
+    ck_assert(!host->has_vmx);
+    free(model);
+    free(model_path);
+    /* Another model's file is refused. */
+    const char *other = "<cpus><model name='Skylake'><feature name='vmx'/>"
+                        "</model></cpus>";
+    ck_assert_int_eq(nst_host_load_cpu_model(host, other, strlen(other),
+                                             &err), -1);
+    ck_assert_str_eq(err, "cpu model file does not define the host's model "
+                          "'EPYC-Rome'");
+    free(err);
+    err = NULL;
     ck_assert(!host->has_vmx);
     ck_assert_uint_eq(host->ncells, 4);
     for (unsigned int i = 0; i < 4; i++) {
@@ -1218,8 +1236,6 @@ START_TEST(test_fixture_small_nosmt)
 {
     size_t len;
     char *caps = read_fixture("small-nosmt.xml", &len);
-    if (!caps)
-        return;
 
     struct nst_host *host = NULL;
     char *err = NULL;
@@ -1235,8 +1251,6 @@ START_TEST(test_fixture_test_default)
 {
     size_t len;
     char *caps = read_fixture("test-default.xml", &len);
-    if (!caps)
-        return;
 
     struct nst_host *host = NULL;
     char *err = NULL;
@@ -1255,8 +1269,6 @@ START_TEST(test_fixture_no_topology)
 {
     size_t len;
     char *caps = read_fixture("bad/no-topology.xml", &len);
-    if (!caps)
-        return;
 
     struct nst_host *host = NULL;
     char *err = NULL;
@@ -1272,8 +1284,6 @@ START_TEST(test_fixture_not_caps)
 {
     size_t len;
     char *caps = read_fixture("bad/not-caps.xml", &len);
-    if (!caps)
-        return;
 
     struct nst_host *host = NULL;
     char *err = NULL;

@@ -16,27 +16,13 @@ struct result {
     struct nst_report r;
 };
 
-static struct nst_host *
-host_fixture(const char *name)
-{
-    char *path = nst_printf("tests/fixtures/hosts/%s.xml", name);
-    size_t len;
-    char *caps = test_read_srcfile(path, &len), *err = NULL;
-    struct nst_host *host = NULL;
-    ck_assert_msg(nst_host_parse(caps, len, NULL, 0, &host, &err) == 0, "%s",
-                  err);
-    free(caps);
-    free(path);
-    return host;
-}
-
 /* Applies profile (plus NULL-terminated --set assignments) to xml. */
 static void
 apply(struct result *res, const char *xml, const char *host_name,
       const char *profile_names, const struct nst_cpuset *taken, bool strict,
       ...)
 {
-    struct nst_host *host = host_fixture(host_name);
+    struct nst_host *host = test_load_host(host_name, NULL);
     struct nst_profile profile;
     struct nst_doc *doc = NULL;
     size_t n;

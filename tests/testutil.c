@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -48,6 +49,46 @@ test_write_file(const char *path, const char *data, size_t len)
     ck_assert_msg(fp != NULL, "cannot write %s", path);
     ck_assert_uint_eq(fwrite(data, 1, len, fp), len);
     ck_assert_int_eq(fclose(fp), 0);
+}
+
+struct nst_host *
+test_load_host(const char *caps_name, const char *domcaps_name)
+{
+    char *caps_path = nst_printf("tests/fixtures/hosts/%s.xml", caps_name);
+    char *dc_path = domcaps_name ?
+        nst_printf("tests/fixtures/hosts/%s.xml", domcaps_name) : NULL;
+    size_t caps_len, dc_len = 0, len;
+    char *caps = test_read_srcfile(caps_path, &caps_len);
+    char *dc = dc_path ? test_read_srcfile(dc_path, &dc_len) : NULL;
+    struct nst_host *host = NULL;
+    char *err = NULL;
+
+    ck_assert_msg(nst_host_parse(caps, caps_len, dc, dc_len, &host, &err) == 0,
+                  "%s: %s", caps_path, err);
+    const char *map_path = getenv("NST_CPU_MAP");
+    if (!map_path)
+        map_path = "/usr/share/libvirt/cpu_map/x86_features.xml";
+    char *map = test_read_file(map_path, &len);
+    ck_assert_msg(map != NULL, "libvirt's cpu_map %s is missing", map_path);
+    ck_assert_int_eq(nst_host_load_cpu_map(host, map, len, &err), 0);
+    free(map);
+    if (host->model) {
+        const char *slash = strrchr(map_path, '/');
+        char *model_path = nst_printf("%.*s/x86_%s.xml",
+                                      (int)(slash - map_path), map_path,
+                                      host->model);
+        char *model = test_read_file(model_path, &len);
+        ck_assert_msg(model != NULL, "%s is missing", model_path);
+        ck_assert_msg(nst_host_load_cpu_model(host, model, len, &err) == 0,
+                      "%s: %s", model_path, err);
+        free(model);
+        free(model_path);
+    }
+    free(caps);
+    free(dc);
+    free(caps_path);
+    free(dc_path);
+    return host;
 }
 
 int

@@ -19,6 +19,14 @@ char *test_read_file(const char *path, size_t *len);
 /* Writes data to path, replacing it; aborts the test on failure. */
 void test_write_file(const char *path, const char *data, size_t len);
 
+/*
+ * The host model of tests/fixtures/hosts/CAPS.xml (and DOMCAPS.xml when
+ * not NULL) as the tool builds it: with libvirt's cpu_map feature list
+ * ($NST_CPU_MAP) and the file of the host's CPU model next to it.
+ */
+struct nst_host;
+struct nst_host *test_load_host(const char *caps, const char *domcaps);
+
 /* $NST_SRCDIR or "." */
 const char *test_srcdir(void);
 

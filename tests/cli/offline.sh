@@ -78,6 +78,11 @@ run 0 --file "$FX/domains/seed-bogus.xml" $INTEL --profile perf,secure &&
 run 0 -q --file "$FX/domains/seed-bogus.xml" $INTEL -p nested &&
     { [ -s "$TMP/err" ] && fail "-q still reports"; }
 
+# --- AMD: svm comes from the host model's cpu_map file -----------------
+run 0 --file "$FX/domains/custom-model.xml" --host-caps "$FX/hosts/amd-epyc-7502p-nps4.xml" -p nested &&
+    cmp -s "$TMP/out" "$FX/expected/custom-model--amd-epyc-7502p-nps4--nested.xml" ||
+    fail "AMD nested differs from golden"
+
 # --- stdin ------------------------------------------------------------
 count=$((count + 1))
 # shellcheck disable=SC2086
@@ -110,6 +115,13 @@ run 0 --file "$TMP/dom.xml" $INTEL --profile perf --in-place &&
 ls "$TMP"/dom.xml.* >/dev/null 2>&1 && fail "--in-place left a temporary file"
 run 0 --file "$TMP/dom.xml" $INTEL --profile perf --check &&
     grep -q "no change needed" "$TMP/out" || fail "second run is not a no-op"
+# Through a symlink: the file it points to changes, the link stays.
+cp "$FX/domains/existing-tuning.xml" "$TMP/real.xml"
+ln -s "$TMP/real.xml" "$TMP/link.xml"
+run 0 --file "$TMP/link.xml" $INTEL --profile perf --in-place
+[ -L "$TMP/link.xml" ] || fail "--in-place replaced the symlink"
+cmp -s "$TMP/real.xml" "$FX/expected/existing-tuning--intel-e5-2697v4--perf.xml" ||
+    fail "--in-place through a symlink: target not rewritten"
 
 # --- profile settings and user profiles --------------------------------
 run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf \
