@@ -172,6 +172,54 @@ START_TEST(test_define_all)
 }
 END_TEST
 
+/* The host model from this machine's real capabilities, as the QEMU
+ * driver reports them: every online CPU is in a cell. */
+START_TEST(test_real_host_capabilities)
+{
+    char *caps = virConnectGetCapabilities(conn), *err = NULL;
+    struct nst_host *host = NULL;
+    ck_assert_ptr_nonnull(caps);
+    ck_assert_msg(nst_host_parse(caps, strlen(caps), NULL, 0, &host, &err) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(host->ncpus, (size_t)sysconf(_SC_NPROCESSORS_ONLN));
+    ck_assert_uint_ge(host->ncells, 1);
+    ck_assert_str_eq(host->arch, "x86_64");
+    struct nst_cpuset all, in_cells;
+    nst_host_all_cpus(host, &all);
+    nst_cpuset_clear_all(&in_cells);
+    for (size_t i = 0; i < host->ncells; i++)
+        nst_cpuset_union(&in_cells, &host->cells[i].cpus);
+    ck_assert(nst_cpuset_equal(&all, &in_cells));
+    nst_host_free(host);
+    free(caps);
+}
+END_TEST
+
+/* libvirt's test driver, in this process: 2 cells x 8 CPUs, no vendor,
+ * so nested is refused with the reason. */
+START_TEST(test_test_driver_capabilities)
+{
+    virConnectPtr test = virConnectOpen("test:///default");
+    ck_assert_ptr_nonnull(test);
+    char *caps = virConnectGetCapabilities(test), *err = NULL;
+    struct nst_host *host = NULL;
+    ck_assert_int_eq(nst_host_parse(caps, strlen(caps), NULL, 0, &host, &err),
+                     0);
+    ck_assert_uint_eq(host->ncells, 2);
+    ck_assert_uint_eq(host->ncpus, 16);
+    ck_assert_int_eq(host->vendor, NST_VENDOR_UNKNOWN);
+    ck_assert(!host->has_vmx && !host->has_svm);
+    /* The bundled fixture is that same document. */
+    char *fixture = test_read_srcfile("tests/fixtures/hosts/test-default.xml",
+                                      NULL);
+    ck_assert_ptr_nonnull(strstr(fixture, caps));
+    free(fixture);
+    nst_host_free(host);
+    free(caps);
+    virConnectClose(test);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -180,6 +228,8 @@ main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_define_all);
+    tcase_add_test(tc, test_real_host_capabilities);
+    tcase_add_test(tc, test_test_driver_capabilities);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
