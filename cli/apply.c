@@ -217,65 +217,21 @@ build_profile(const struct apply_opts *o, struct nst_profile *profile,
     return ret;
 }
 
+/* The host from --host-caps (and --domcaps) files. */
 static struct nst_host *
 build_host(const struct apply_opts *o, char **err)
 {
-    char *caps = NULL, *domcaps = NULL, *map = NULL, *why = NULL;
-    size_t caps_len, domcaps_len = 0, map_len;
+    char *caps = NULL, *domcaps = NULL;
+    size_t caps_len, domcaps_len = 0;
     struct nst_host *host = NULL;
-    const char *map_path = o->cpu_map ? o->cpu_map : NST_CPU_MAP;
 
-    if (!(caps = vn_read_file(o->host_caps, &caps_len, err)))
-        goto out;
-    if (o->domcaps && !(domcaps = vn_read_file(o->domcaps, &domcaps_len,
-                                               err)))
-        goto out;
-    if (nst_host_parse(caps, caps_len, domcaps, domcaps_len, &host,
-                       &why) < 0) {
-        nst_set_error(err, "%s: %s", o->host_caps, why);
-        goto out;
-    }
-    /* Without a cpu_map only the built-in list of bogus names is known;
-     * the default map is optional, one given by name is not. */
-    if (strcmp(map_path, "none") == 0)
-        goto out;
-    if (!(map = vn_read_file(map_path, &map_len, err))) {
-        if (o->cpu_map)
-            goto fail;
-        free(*err);
-        *err = NULL;
-        goto out;
-    }
-    if (nst_host_load_cpu_map(host, map, map_len, &why) < 0) {
-        nst_set_error(err, "%s: %s", map_path, why);
-        goto fail;
-    }
-    /* The host model's own file, beside the map, holds the features
-     * the model implies (svm on EPYC); without it, only listed ones. */
-    if (host->model) {
-        const char *slash = strrchr(map_path, '/');
-        char *path = nst_printf("%.*s%sx86_%s.xml",
-                                slash ? (int)(slash - map_path) : 0, map_path,
-                                slash ? "/" : "", host->model);
-        char *model = path ? vn_read_file(path, &map_len, &why) : NULL;
-        if (model && nst_host_load_cpu_model(host, model, map_len, &why) < 0) {
-            nst_set_error(err, "%s: %s", path, why);
-            free(model);
-            free(path);
-            goto fail;
-        }
-        free(model);
-        free(path);
-    }
-    goto out;
- fail:
-    nst_host_free(host);
-    host = NULL;
- out:
+    if ((caps = vn_read_file(o->host_caps, &caps_len, err)) &&
+        (!o->domcaps ||
+         (domcaps = vn_read_file(o->domcaps, &domcaps_len, err))))
+        host = vn_host_build(caps, caps_len, o->host_caps, domcaps,
+                             domcaps_len, o->cpu_map, err);
     free(caps);
     free(domcaps);
-    free(map);
-    free(why);
     return host;
 }
 

@@ -59,6 +59,18 @@ void vn_profile_sources_free(struct vn_profile_sources *sources);
 /* The profile name of a file: its base name without ".profile". */
 char *vn_profile_name_of(const char *path);
 
+/*
+ * The host model from a capabilities text (label names it in errors),
+ * optional domain capabilities, and libvirt's cpu_map: cpu_map NULL is
+ * the default file, used when present; "none" uses none; another path
+ * must exist.  The host CPU model's file beside the map adds the
+ * features the model implies.  Returns the host or NULL with *err set.
+ */
+struct nst_host *vn_host_build(const char *caps, size_t caps_len,
+                               const char *label, const char *domcaps,
+                               size_t domcaps_len, const char *cpu_map,
+                               char **err);
+
 /* Commands: argv[0] is the command name. */
 int vn_cmd_apply(int argc, char **argv);
 int vn_cmd_profiles(int argc, char **argv);

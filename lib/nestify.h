@@ -277,6 +277,15 @@ char *nst_doc_serialize(const struct nst_doc *doc, size_t *len);
 const char *nst_doc_domain_name(const struct nst_doc *doc);
 void nst_doc_free(struct nst_doc *doc);
 
+/*
+ * The host CPUs the domain's vCPUs are pinned to (every <vcpupin>
+ * cpuset), added to *out.  Emulator and I/O thread pins are not counted:
+ * they belong on the shared housekeeping CPUs.  Returns 0, or -1 with
+ * *err set when a cpuset is invalid.
+ */
+int nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
+                      char **err);
+
 /* ---------------------------------------------------------------- report */
 
 enum nst_severity {

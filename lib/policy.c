@@ -161,6 +161,28 @@ read_domain(struct run *run)
     return 0;
 }
 
+int
+nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
+                  char **err)
+{
+    xmlNodePtr cputune = nst_child(nst_doc_root(doc), "cputune");
+    if (!cputune)
+        return 0;
+    for (xmlNodePtr pin = nst_child(cputune, "vcpupin"); pin;
+         pin = nst_next(pin, "vcpupin")) {
+        struct nst_cpuset set;
+        char *text = nst_attr(pin, "cpuset");
+        if (!text)
+            continue;
+        int ret = nst_cpuset_parse(text, &set, err);
+        free(text);
+        if (ret < 0)
+            return -1;
+        nst_cpuset_union(out, &set);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ nested */
 
 /* vmx on Intel, svm on AMD: requiring the other one is accepted by

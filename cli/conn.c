@@ -1,0 +1,217 @@
+/*
+ * conn.c: everything virt-nestify asks of libvirt
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "conn.h"
+#include "internal.h"
+#include "tool.h"
+
+/* libvirt prints every error by default; ours are reported once, by us. */
+static void
+quiet(void *data, virErrorPtr error)
+{
+}
+
+const char *
+vn_libvirt_error(void)
+{
+    const char *msg = virGetLastErrorMessage();
+    return msg ? msg : "unknown libvirt error";
+}
+
+virConnectPtr
+vn_conn_open(const char *uri, char **err)
+{
+    static bool initialised;   /* process-wide by libvirt's design */
+
+    if (!initialised) {
+        virSetErrorFunc(NULL, quiet);
+        if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
+            nst_set_error(err, "cannot initialise libvirt: %s",
+                          vn_libvirt_error());
+            return NULL;
+        }
+        initialised = true;
+    }
+    virConnectPtr conn = virConnectOpen(uri);
+    if (!conn) {
+        nst_set_error(err, "cannot connect to '%s': %s",
+                      uri ? uri : "the default hypervisor",
+                      vn_libvirt_error());
+        return NULL;
+    }
+    return conn;
+}
+
+void
+vn_conn_close(virConnectPtr conn)
+{
+    if (conn)
+        virConnectClose(conn);
+}
+
+virDomainPtr
+vn_domain_lookup(virConnectPtr conn, const char *key, char **err)
+{
+    virDomainPtr dom = NULL;
+    unsigned long long id;
+
+    if (nst_parse_ull(key, INT32_MAX, &id) == 0)
+        dom = virDomainLookupByID(conn, (int)id);
+    if (!dom && strlen(key) >= VIR_UUID_STRING_BUFLEN - 5)
+        dom = virDomainLookupByUUIDString(conn, key);
+    if (!dom)
+        dom = virDomainLookupByName(conn, key);
+    if (!dom) {
+        virErrorPtr e = virGetLastError();
+        if (e && e->code != VIR_ERR_NO_DOMAIN)
+            nst_set_error(err, "domain '%s': %s", key, vn_libvirt_error());
+        else
+            nst_set_error(err, "domain '%s' not found", key);
+    }
+    return dom;
+}
+
+const char *
+vn_domain_name(virDomainPtr dom)
+{
+    const char *name = virDomainGetName(dom);
+    return name ? name : "?";
+}
+
+void
+vn_domain_uuid(virDomainPtr dom, char buf[VIR_UUID_STRING_BUFLEN])
+{
+    if (virDomainGetUUIDString(dom, buf) < 0)
+        snprintf(buf, VIR_UUID_STRING_BUFLEN, "unknown");
+}
+
+char *
+vn_domain_xml(virDomainPtr dom, bool inactive, char **err)
+{
+    unsigned int flags = VIR_DOMAIN_XML_SECURE |
+                         (inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+    char *xml = virDomainGetXMLDesc(dom, flags);
+    if (!xml)
+        nst_set_error(err, "domain '%s': cannot read its XML: %s",
+                      vn_domain_name(dom), vn_libvirt_error());
+    return xml;
+}
+
+int
+vn_domain_define(virConnectPtr conn, const char *xml, char **err)
+{
+    virDomainPtr dom = virDomainDefineXMLFlags(conn, xml,
+                                               VIR_DOMAIN_DEFINE_VALIDATE);
+    if (!dom) {
+        nst_set_error(err, "%s", vn_libvirt_error());
+        return -1;
+    }
+    virDomainFree(dom);
+    return 0;
+}
+
+/* Reads what libvirt knows of free pages into the host model; a driver
+ * that cannot tell leaves the capabilities' counts. */
+static void
+read_free_pages(virConnectPtr conn, struct nst_host *host)
+{
+    for (size_t c = 0; c < host->ncells; c++) {
+        struct nst_cell *cell = &host->cells[c];
+        for (size_t p = 0; p < cell->npages; p++) {
+            unsigned int size = (unsigned int)cell->pages[p].size_kib;
+            unsigned long long count;
+            if (virNodeGetFreePages(conn, 1, &size, (int)cell->id, 1, &count,
+                                    0) == 1 && count <= cell->pages[p].total)
+                nst_host_set_free_pages(host, cell->id, size, count, NULL);
+        }
+    }
+}
+
+struct nst_host *
+vn_conn_host(virConnectPtr conn, const char *host_caps, const char *cpu_map,
+             const char *virttype, char **err)
+{
+    char *caps = NULL, *domcaps = NULL;
+    size_t caps_len = 0;
+    struct nst_host *host = NULL;
+
+    if (host_caps) {
+        caps = vn_read_file(host_caps, &caps_len, err);
+        if (!caps)
+            return NULL;
+    } else {
+        caps = virConnectGetCapabilities(conn);
+        if (!caps) {
+            nst_set_error(err, "cannot read the host's capabilities: %s",
+                          vn_libvirt_error());
+            return NULL;
+        }
+        caps_len = strlen(caps);
+        /* Not every driver has domain capabilities (the test driver has
+         * none): plan without them. */
+        domcaps = virConnectGetDomainCapabilities(conn, NULL, NULL, NULL,
+                                                  virttype, 0);
+        virResetLastError();
+    }
+    host = vn_host_build(caps, caps_len, host_caps ? host_caps : "capabilities",
+                         domcaps, domcaps ? strlen(domcaps) : 0, cpu_map, err);
+    if (host && !host_caps)
+        read_free_pages(conn, host);
+    free(caps);
+    free(domcaps);
+    return host;
+}
+
+/* Adds the vCPU pins of dom's definition (or live XML) to out. */
+static int
+add_pins(virDomainPtr dom, bool inactive, struct nst_cpuset *out, char **err)
+{
+    char *xml = vn_domain_xml(dom, inactive, err);
+    char *label = nst_printf("domain '%s'", vn_domain_name(dom));
+    struct nst_doc *doc = NULL;
+    int ret = -1;
+
+    if (xml && label && nst_doc_parse(xml, strlen(xml), label, &doc, err) == 0)
+        ret = nst_doc_vcpu_pins(doc, out, err);
+    nst_doc_free(doc);
+    free(label);
+    free(xml);
+    return ret;
+}
+
+int
+vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr self,
+                   struct nst_cpuset *out, char **err)
+{
+    virDomainPtr *doms = NULL;
+    char self_uuid[VIR_UUID_STRING_BUFLEN] = "";
+    int n = virConnectListAllDomains(conn, &doms, 0);
+    int ret = 0;
+
+    nst_cpuset_clear_all(out);
+    if (n < 0) {
+        nst_set_error(err, "cannot list domains: %s", vn_libvirt_error());
+        return -1;
+    }
+    if (self)
+        vn_domain_uuid(self, self_uuid);
+    for (int i = 0; i < n; i++) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        vn_domain_uuid(doms[i], uuid);
+        /* The definition's pins, and a running domain's live ones. */
+        if (ret == 0 && strcmp(uuid, self_uuid) != 0 &&
+            (add_pins(doms[i], true, out, err) < 0 ||
+             (virDomainIsActive(doms[i]) == 1 &&
+              add_pins(doms[i], false, out, err) < 0)))
+            ret = -1;
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return ret;
+}

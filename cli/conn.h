@@ -1,0 +1,66 @@
+/*
+ * conn.h: everything virt-nestify asks of libvirt
+ */
+#ifndef NESTIFY_CONN_H
+#define NESTIFY_CONN_H
+
+#include <stdbool.h>
+
+#include <libvirt/libvirt.h>
+
+#include "nestify.h"
+
+/*
+ * Opens uri (NULL: $LIBVIRT_DEFAULT_URI, then libvirt's default) with
+ * libvirt's errors kept quiet, and an event loop registered (the
+ * embedded QEMU driver needs one).  Returns the connection or NULL with
+ * *err set ("cannot connect to 'URI': reason").
+ */
+virConnectPtr vn_conn_open(const char *uri, char **err);
+void vn_conn_close(virConnectPtr conn);
+
+/* libvirt's last error message, never NULL; owned by libvirt. */
+const char *vn_libvirt_error(void);
+
+/*
+ * Looks a domain up as virsh does: by ID when it is a number, then by
+ * UUID, then by name.  Returns NULL with *err set
+ * ("domain 'x' not found").
+ */
+virDomainPtr vn_domain_lookup(virConnectPtr conn, const char *key, char **err);
+
+/* The domain's name (owned by dom) and UUID string (into buf). */
+const char *vn_domain_name(virDomainPtr dom);
+void vn_domain_uuid(virDomainPtr dom, char buf[VIR_UUID_STRING_BUFLEN]);
+
+/*
+ * The domain's XML: inactive (the persistent definition) or live, always
+ * with secrets (VIR_DOMAIN_XML_SECURE), so a redefine keeps graphics
+ * passwords.  Returns a new string (free()) or NULL with *err set.
+ */
+char *vn_domain_xml(virDomainPtr dom, bool inactive, char **err);
+
+/*
+ * Defines xml with VIR_DOMAIN_DEFINE_VALIDATE.  Returns 0, or -1 with
+ * *err set to libvirt's reason.
+ */
+int vn_domain_define(virConnectPtr conn, const char *xml, char **err);
+
+/*
+ * The host model for planning: the connection's capabilities (or the
+ * host_caps file when not NULL), its domain capabilities where the
+ * driver has them (fallback without error), libvirt's cpu_map, and the
+ * free hugepages of every cell.  virttype: the domain's type ("kvm").
+ */
+struct nst_host *vn_conn_host(virConnectPtr conn, const char *host_caps,
+                              const char *cpu_map, const char *virttype,
+                              char **err);
+
+/*
+ * CPUs that the vCPUs of the connection's other domains are pinned to
+ * (their persistent definitions), skipping the domain named self.
+ */
+int vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr self,
+                       struct nst_cpuset *out, char **err);
+
+#endif /* NESTIFY_CONN_H */
