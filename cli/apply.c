@@ -1,11 +1,13 @@
 /*
  * apply.c: the default command, applying profiles to a domain
  *
- * Offline: --file DOMAIN.xml (or -) and --host-caps CAPS.xml.  The data
- * path is the one of DESIGN.md: read inputs, build the host model, compose
- * the profile, let the library edit the document, then write the result
- * (stdout, a diff, the file in place, or the JSON report).  Nothing is
- * written before every input has been read and the profile applied.
+ * Options, then one of two modes.  Offline (--file DOMAIN.xml and
+ * --host-caps CAPS.xml) is here; live (--domain, on a libvirt connection)
+ * is in live.c.  Both follow DESIGN.md's data path: read inputs, build
+ * the host model, compose the profile, let the library edit the document
+ * (vn_transform), then act: print, diff, write the file, or define.
+ * Nothing is written before every input has been read and the profile
+ * applied.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,43 +16,32 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "internal.h"
 #include "tool.h"
-
-enum output_format { OUTPUT_TEXT, OUTPUT_JSON };
-
-struct apply_opts {
-    const char *file;
-    const char *host_caps;
-    const char *domcaps;
-    const char *cpu_map;
-    const char *profile;
-    const char *taken;
-    char **profile_files;
-    size_t nprofile_files;
-    char **sets;
-    size_t nsets;
-    bool strict;
-    bool dry_run;
-    bool check;
-    bool in_place;
-    bool quiet;
-    enum output_format output;
-};
 
 static void
 usage(FILE *fp)
 {
     fputs(
-"usage: virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P [options]\n"
+"usage: virt-nestify --domain D [-c URI] --profile P [options]\n"
+"       virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P [options]\n"
+"       virt-nestify rollback --domain D [--list | --backup FILE]\n"
 "       virt-nestify profiles [NAME]\n"
 "\n"
 "Rewrites a libvirt domain's <cpu>, <cputune>, <numatune>, <memtune> and\n"
 "<memoryBacking> for nested virtualization (nested), speed (perf) or\n"
 "safety (secure).\n"
 "\n"
-"  -f, --file FILE         domain XML to rewrite ('-' reads stdin)\n"
-"  -H, --host-caps FILE    host capabilities XML (virsh capabilities)\n"
+"  -d, --domain D          live: the domain to change (name, UUID or ID)\n"
+"  -c, --connect URI       live: libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"
+"      --backup-dir DIR    live: where backups go\n"
+"      --restart           live: shut a running domain down and start it\n"
+"      --timeout SECONDS   live: how long shutdown may take (default 120)\n"
+"      --force             live: destroy a domain that ignores shutdown\n"
+"  -f, --file FILE         offline: domain XML to rewrite ('-' reads stdin)\n"
+"  -H, --host-caps FILE    host capabilities XML (virsh capabilities);\n"
+"                          live: plan against it instead of the host's\n"
 "      --domcaps FILE      domain capabilities XML (virsh domcapabilities)\n"
 "      --cpu-map FILE      libvirt's x86_features.xml ('none': built-in list)\n"
 "  -p, --profile P[,P...]  profiles to apply, left to right\n"
@@ -60,13 +51,13 @@ usage(FILE *fp)
 "      --strict            treat warnings as errors\n"
 "  -n, --dry-run           print the report and a unified diff, change nothing\n"
 "      --check             like --dry-run, exit 1 when a change is pending\n"
-"  -i, --in-place          rewrite FILE atomically\n"
+"  -i, --in-place          offline: rewrite FILE atomically\n"
 "  -o, --output text|json  report format (json: one document on stdout)\n"
 "  -q, --quiet             no report on stderr\n"
 "  -h, --help              this text\n"
 "\n"
 "Exit: 0 done or nothing to change, 1 --check found a pending change,\n"
-"2 usage, bad input or refused, 3 system failure.\n", fp);
+"2 usage, bad input or refused, 3 libvirt or system failure.\n", fp);
 }
 
 static int
@@ -82,11 +73,18 @@ push(char ***list, size_t *n, char *item)
 
 /* Returns -1 on a usage error (already reported), 1 for --help. */
 static int
-parse_options(int argc, char **argv, struct apply_opts *o)
+parse_options(int argc, char **argv, struct vn_apply_opts *o)
 {
     enum { OPT_DOMCAPS = 256, OPT_CPU_MAP, OPT_PROFILE_FILE, OPT_SET,
-           OPT_TAKEN, OPT_STRICT, OPT_CHECK };
+           OPT_TAKEN, OPT_STRICT, OPT_CHECK, OPT_BACKUP_DIR, OPT_RESTART,
+           OPT_TIMEOUT, OPT_FORCE };
     static const struct option longopts[] = {
+        { "domain", required_argument, NULL, 'd' },
+        { "connect", required_argument, NULL, 'c' },
+        { "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
+        { "restart", no_argument, NULL, OPT_RESTART },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "force", no_argument, NULL, OPT_FORCE },
         { "file", required_argument, NULL, 'f' },
         { "host-caps", required_argument, NULL, 'H' },
         { "domcaps", required_argument, NULL, OPT_DOMCAPS },
@@ -107,9 +105,23 @@ parse_options(int argc, char **argv, struct apply_opts *o)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:H:p:nio:qh", longopts,
+    unsigned long long timeout;
+    while ((c = getopt_long(argc, argv, "d:c:f:H:p:nio:qh", longopts,
                             NULL)) != -1) {
         switch (c) {
+        case 'd': o->domain = optarg; break;
+        case 'c': o->connect = optarg; break;
+        case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
+        case OPT_RESTART: o->restart = true; break;
+        case OPT_FORCE: o->force = true; break;
+        case OPT_TIMEOUT:
+            if (nst_parse_ull(optarg, 86400, &timeout) < 0) {
+                vn_error("--timeout must be a number of seconds, not '%s'",
+                         optarg);
+                return -1;
+            }
+            o->timeout = (unsigned int)timeout;
+            break;
         case 'f': o->file = optarg; break;
         case 'H': o->host_caps = optarg; break;
         case OPT_DOMCAPS: o->domcaps = optarg; break;
@@ -131,9 +143,9 @@ parse_options(int argc, char **argv, struct apply_opts *o)
         case 'q': o->quiet = true; break;
         case 'o':
             if (strcmp(optarg, "text") == 0) {
-                o->output = OUTPUT_TEXT;
+                o->output = VN_OUTPUT_TEXT;
             } else if (strcmp(optarg, "json") == 0) {
-                o->output = OUTPUT_JSON;
+                o->output = VN_OUTPUT_JSON;
             } else {
                 vn_error("--output must be 'text' or 'json', not '%s'",
                          optarg);
@@ -152,19 +164,32 @@ parse_options(int argc, char **argv, struct apply_opts *o)
         vn_error("unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    if (!o->file) {
-        vn_error("--file is required (live mode is not available yet)");
+    if (!o->file == !o->domain) {
+        vn_error("give either --domain (live) or --file (offline)");
         return -1;
     }
-    if (!o->host_caps) {
+    if (o->file && !o->host_caps) {
         vn_error("--host-caps is required with --file");
+        return -1;
+    }
+    if (o->file && (o->connect || o->backup_dir || o->restart || o->force)) {
+        vn_error("--connect, --backup-dir, --restart and --force need "
+                 "--domain");
+        return -1;
+    }
+    if (o->domain && o->in_place) {
+        vn_error("--in-place needs --file");
+        return -1;
+    }
+    if (o->force && !o->restart) {
+        vn_error("--force only makes sense with --restart");
         return -1;
     }
     if (!o->profile && !o->nprofile_files) {
         vn_error("--profile is required (see 'virt-nestify profiles')");
         return -1;
     }
-    if (o->in_place && strcmp(o->file, "-") == 0) {
+    if (o->in_place && o->file && strcmp(o->file, "-") == 0) {
         vn_error("--in-place needs a file, not stdin");
         return -1;
     }
@@ -178,7 +203,7 @@ parse_options(int argc, char **argv, struct apply_opts *o)
 /* Builds the profile: named profiles (or the --profile-file names when
  * no --profile), then every --set. */
 static int
-build_profile(const struct apply_opts *o, struct nst_profile *profile,
+build_profile(const struct vn_apply_opts *o, struct nst_profile *profile,
               char **err)
 {
     struct vn_profile_sources sources;
@@ -219,7 +244,7 @@ build_profile(const struct apply_opts *o, struct nst_profile *profile,
 
 /* The host from --host-caps (and --domcaps) files. */
 static struct nst_host *
-build_host(const struct apply_opts *o, char **err)
+build_host(const struct vn_apply_opts *o, char **err)
 {
     char *caps = NULL, *domcaps = NULL;
     size_t caps_len, domcaps_len = 0;
@@ -236,126 +261,186 @@ build_host(const struct apply_opts *o, char **err)
 }
 
 int
+vn_transform(const struct vn_apply_opts *o, const struct nst_profile *profile,
+              const struct nst_host *host, const struct nst_cpuset *taken,
+              const char *text, size_t len, const char *label,
+              struct vn_result *r, char **err)
+{
+    struct nst_doc *doc = NULL;
+
+    memset(r, 0, sizeof(*r));
+    if (nst_doc_parse(text, len, label, &doc, err) < 0)
+        return -1;
+    const char *name = nst_doc_domain_name(doc);
+    nst_report_init(&r->report, name ? name : label, profile->name);
+    struct nst_apply_options opts = {
+        .profile = profile,
+        .host = host,
+        .taken = taken,
+        .strict = o->strict,
+    };
+    r->refused = nst_apply(doc, &opts, &r->report) < 0;
+    if (!r->refused) {
+        if (!(r->out = nst_doc_serialize(doc, &r->out_len))) {
+            nst_doc_free(doc);
+            nst_set_error(err, "out of memory");
+            return -1;
+        }
+        r->pending = r->out_len != len || memcmp(r->out, text, len) != 0;
+    }
+    nst_doc_free(doc);
+    return 0;
+}
+
+void
+vn_result_clear(struct vn_result *r)
+{
+    nst_report_clear(&r->report);
+    free(r->out);
+    memset(r, 0, sizeof(*r));
+}
+
+int
+vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r)
+{
+    /* One line for the first error; the full report goes in JSON. */
+    for (size_t i = 0; i < r->report.nentries; i++) {
+        const struct nst_report_entry *e = &r->report.entries[i];
+        if (e->severity == NST_ERROR) {
+            vn_error("domain '%s': %s: %s", r->report.domain, e->rule,
+                     e->message);
+            break;
+        }
+    }
+    if (o->output == VN_OUTPUT_JSON) {
+        char *json = nst_report_format_json(&r->report);
+        if (json)
+            vn_write_stdout(json, strlen(json));
+        free(json);
+    }
+    return VN_EXIT_INPUT;
+}
+
+int
+vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
+                const char *text, size_t len, const char *label)
+{
+    char *report = o->output == VN_OUTPUT_JSON ?
+                   nst_report_format_json(&r->report) :
+                   nst_report_format_text(&r->report);
+    char *diff = NULL;
+    int ret = -1;
+
+    if (!report)
+        goto out;
+    if (o->output == VN_OUTPUT_JSON || !(o->dry_run || o->check)) {
+        ret = vn_write_stdout(report, strlen(report));
+        goto out;
+    }
+    /* Review: report, then a diff with secrets masked.  "diff -u"
+     * labels; patch ignores what follows the tab. */
+    char *a = nst_printf("%s\t(current)", label);
+    char *b = nst_printf("%s\t(profile %s)", label, r->report.profile);
+    char *old_text = vn_mask_secrets(text, len);
+    char *new_text = vn_mask_secrets(r->out, r->out_len);
+    if (a && b && old_text && new_text)
+        diff = nst_diff_unified(old_text, strlen(old_text), new_text,
+                                strlen(new_text), a, b);
+    free(a);
+    free(b);
+    free(old_text);
+    free(new_text);
+    if (diff)
+        ret = vn_write_stdout(report, strlen(report)) ||
+              vn_write_stdout(diff, strlen(diff)) ? -1 : 0;
+ out:
+    if (ret < 0)
+        vn_error("cannot write to stdout: %s", strerror(errno));
+    free(report);
+    free(diff);
+    return ret;
+}
+
+/* --file: the document from a file, the result to stdout or the file. */
+static int
+apply_offline(const struct vn_apply_opts *o, const struct nst_profile *profile)
+{
+    struct nst_host *host = NULL;
+    struct nst_cpuset taken;
+    struct vn_result r = { 0 };
+    char *err = NULL, *text = NULL;
+    size_t len = 0;
+    int ret = VN_EXIT_INPUT;
+
+    if (o->taken && nst_cpuset_parse(o->taken, &taken, &err) < 0) {
+        vn_error("--taken: %s", err);
+        goto out;
+    }
+    const char *label = strcmp(o->file, "-") ? o->file : "stdin";
+    if (!(host = build_host(o, &err)) ||
+        !(text = vn_read_file(o->file, &len, &err)) ||
+        vn_transform(o, profile, host, o->taken ? &taken : NULL, text, len,
+                     label, &r, &err) < 0) {
+        vn_error("%s", err ? err : "out of memory");
+        goto out;
+    }
+    if (r.refused) {
+        ret = vn_print_refusal(o, &r);
+        goto out;
+    }
+    ret = VN_EXIT_SYSTEM;
+    if (o->in_place || o->dry_run || o->check ||
+        o->output == VN_OUTPUT_JSON) {
+        if (!(o->quiet && o->in_place) &&
+            vn_print_report(o, &r, text, len, o->file) < 0)
+            goto out;
+    } else {
+        /* The XML is the output; the report goes to stderr. */
+        char *report = o->quiet ? NULL : nst_report_format_text(&r.report);
+        if (report)
+            fputs(report, stderr);
+        free(report);
+        if (vn_write_stdout(r.out, r.out_len) < 0) {
+            vn_error("cannot write to stdout: %s", strerror(errno));
+            goto out;
+        }
+    }
+    if (o->in_place && r.pending &&
+        vn_write_file_atomic(o->file, r.out, r.out_len, &err) < 0) {
+        vn_error("%s", err);
+        goto out;
+    }
+    ret = o->check && r.pending ? VN_EXIT_PENDING : VN_EXIT_OK;
+ out:
+    free(err);
+    free(text);
+    vn_result_clear(&r);
+    nst_host_free(host);
+    return ret;
+}
+
+int
 vn_cmd_apply(int argc, char **argv)
 {
-    struct apply_opts o = { .output = OUTPUT_TEXT };
+    struct vn_apply_opts o = { .output = VN_OUTPUT_TEXT, .timeout = 120 };
     struct nst_profile profile;
-    struct nst_host *host = NULL;
-    struct nst_doc *doc = NULL;
-    struct nst_report report = { 0 };
-    struct nst_cpuset taken;
-    char *err = NULL, *text = NULL, *out = NULL, *diff = NULL, *msg = NULL;
-    size_t len = 0, out_len = 0;
-    int ret = VN_EXIT_INPUT;
+    char *err = NULL;
+    int ret;
 
     nst_profile_init(&profile);
     int r = parse_options(argc, argv, &o);
     if (r != 0) {
         ret = r > 0 ? VN_EXIT_OK : VN_EXIT_INPUT;
-        goto out;
-    }
-    if (o.taken && nst_cpuset_parse(o.taken, &taken, &err) < 0) {
-        vn_error("--taken: %s", err);
-        goto out;
-    }
-    if (build_profile(&o, &profile, &err) < 0 ||
-        !(host = build_host(&o, &err)) ||
-        !(text = vn_read_file(o.file, &len, &err)) ||
-        nst_doc_parse(text, len, strcmp(o.file, "-") ? o.file : "stdin",
-                      &doc, &err) < 0) {
+    } else if (build_profile(&o, &profile, &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
-        goto out;
-    }
-
-    const char *name = nst_doc_domain_name(doc);
-    nst_report_init(&report, name ? name : o.file, profile.name);
-    struct nst_apply_options opts = {
-        .profile = &profile,
-        .host = host,
-        .taken = o.taken ? &taken : NULL,
-        .strict = o.strict,
-    };
-    bool refused = nst_apply(doc, &opts, &report) < 0;
-    if (refused) {
-        /* One line for the first error; the full report stays in JSON. */
-        for (size_t i = 0; i < report.nentries; i++) {
-            if (report.entries[i].severity == NST_ERROR) {
-                vn_error("domain '%s': %s: %s", report.domain,
-                         report.entries[i].rule, report.entries[i].message);
-                break;
-            }
-        }
-        if (o.output == OUTPUT_JSON) {
-            char *json = nst_report_format_json(&report);
-            if (json)
-                vn_write_stdout(json, strlen(json));
-            free(json);
-        }
-        goto out;
-    }
-
-    if (!(out = nst_doc_serialize(doc, &out_len)))
-        goto oom;
-    bool pending = out_len != len || memcmp(out, text, len) != 0;
-    if (o.dry_run || o.check) {
-        /* "diff -u" labels; patch ignores what follows the tab. */
-        char *a = nst_printf("%s\t(current)", o.file);
-        char *b = nst_printf("%s\t(profile %s)", o.file, profile.name);
-        diff = a && b ? nst_diff_unified(text, len, out, out_len, a, b) : NULL;
-        free(a);
-        free(b);
-        if (!diff)
-            goto oom;
-    }
-
-    char *report_text = o.output == OUTPUT_JSON ?
-                        nst_report_format_json(&report) :
-                        nst_report_format_text(&report);
-    if (!report_text)
-        goto oom;
-    int werr = 0;
-    if (o.output == OUTPUT_JSON) {
-        werr = vn_write_stdout(report_text, strlen(report_text));
-    } else if (o.dry_run || o.check) {
-        werr = vn_write_stdout(report_text, strlen(report_text)) ||
-               vn_write_stdout(diff, strlen(diff));
-    } else if (o.in_place) {
-        if (!o.quiet)
-            werr = vn_write_stdout(report_text, strlen(report_text));
+        ret = VN_EXIT_INPUT;
     } else {
-        if (!o.quiet)
-            fputs(report_text, stderr);
-        werr = vn_write_stdout(out, out_len);
+        ret = o.domain ? vn_apply_live(&o, &profile) :
+                         apply_offline(&o, &profile);
     }
-    free(report_text);
-    if (werr) {
-        vn_error("cannot write to stdout: %s", strerror(errno));
-        ret = VN_EXIT_SYSTEM;
-        goto out;
-    }
-    if (o.in_place && pending &&
-        vn_write_file_atomic(o.file, out, out_len, &err) < 0) {
-        vn_error("%s", err);
-        ret = VN_EXIT_SYSTEM;
-        goto out;
-    }
-    ret = o.check && pending ? VN_EXIT_PENDING : VN_EXIT_OK;
-    goto out;
-
- oom:
-    vn_error("out of memory");
-    ret = VN_EXIT_SYSTEM;
- out:
     free(o.profile_files);
     free(o.sets);
     free(err);
-    free(msg);
-    free(text);
-    free(out);
-    free(diff);
-    nst_report_clear(&report);
-    nst_doc_free(doc);
-    nst_host_free(host);
     nst_profile_clear(&profile);
     return ret;
 }

@@ -21,6 +21,7 @@ struct command {
 static const struct command commands[] = {
     { "apply", vn_cmd_apply },
     { "profiles", vn_cmd_profiles },
+    { "rollback", vn_cmd_rollback },
 };
 
 int

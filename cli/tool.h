@@ -71,8 +71,85 @@ struct nst_host *vn_host_build(const char *caps, size_t caps_len,
                                size_t domcaps_len, const char *cpu_map,
                                char **err);
 
+enum vn_output { VN_OUTPUT_TEXT, VN_OUTPUT_JSON };
+
+/* The options of apply, the default command (see usage() in apply.c). */
+struct vn_apply_opts {
+    const char *domain;          /* live mode */
+    const char *connect;
+    const char *backup_dir;
+    bool restart;
+    bool force;
+    unsigned int timeout;        /* seconds a shutdown may take */
+    const char *file;            /* offline mode */
+    bool in_place;
+    const char *host_caps;
+    const char *domcaps;
+    const char *cpu_map;
+    const char *profile;
+    const char *taken;
+    char **profile_files;
+    size_t nprofile_files;
+    char **sets;
+    size_t nsets;
+    bool strict;
+    bool dry_run;
+    bool check;
+    bool quiet;
+    enum vn_output output;
+    /* Test seam (C tests only): runs after the backup is written and
+     * before the domain is dumped again, with the virDomainPtr. */
+    void (*test_before_define)(void *dom, void *opaque);
+    void *test_opaque;
+};
+
+/* What the engine made of one document. */
+struct vn_result {
+    struct nst_report report;
+    bool refused;                /* the profile cannot be applied */
+    char *out;                   /* the new document, NULL when refused */
+    size_t out_len;
+    bool pending;                /* out differs from the input */
+};
+
+/*
+ * Runs the library on text: parse (label names it in errors), apply the
+ * profile for host with taken CPUs, serialise.  Returns 0 with *r filled
+ * (free with vn_result_clear), or -1 with *err set when the text cannot
+ * be parsed.  A refusal is r->refused, not an error.
+ */
+int vn_transform(const struct vn_apply_opts *o,
+                 const struct nst_profile *profile,
+                 const struct nst_host *host, const struct nst_cpuset *taken,
+                 const char *text, size_t len, const char *label,
+                 struct vn_result *r, char **err);
+void vn_result_clear(struct vn_result *r);
+
+/* Says why the profile was refused; returns VN_EXIT_INPUT. */
+int vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r);
+
+/*
+ * Prints the report on stdout (JSON with --output json) and, for
+ * --dry-run/--check, a unified diff from text to r->out with secrets
+ * masked; label names the document in the diff.  Returns 0, or -1
+ * (reported) when stdout fails.
+ */
+int vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
+                    const char *text, size_t len, const char *label);
+
+/*
+ * A copy of xml with every passwd='...' value replaced by '***', for
+ * anything printed.  Returns a new string, NULL when out of memory.
+ */
+char *vn_mask_secrets(const char *xml, size_t len);
+
+/* Live mode: the profile applied to a domain on a connection. */
+int vn_apply_live(const struct vn_apply_opts *o,
+                  const struct nst_profile *profile);
+
 /* Commands: argv[0] is the command name. */
 int vn_cmd_apply(int argc, char **argv);
 int vn_cmd_profiles(int argc, char **argv);
+int vn_cmd_rollback(int argc, char **argv);
 
 #endif /* NESTIFY_TOOL_H */

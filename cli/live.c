@@ -1,0 +1,269 @@
+/*
+ * live.c: apply a profile to a domain on a libvirt connection
+ *
+ * The order is what makes a failure lose nothing:
+ *   dump (INACTIVE|SECURE) -> plan -> [review and stop]
+ *   -> back up the dump -> dump again, stop if the domain changed
+ *   -> define with validation -> read back, re-plan: nothing may change
+ *   -> [restart] -> check the live XML.
+ * Until the define, nothing on the host has changed; after it, the
+ * backup holds the previous definition and "virt-nestify rollback"
+ * restores it.  A stored definition that does not hold what the profile
+ * set is replaced by the previous one at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/virterror.h>
+
+#include "backup.h"
+#include "conn.h"
+#include "internal.h"
+#include "tool.h"
+
+/* What one live run works with. */
+struct live {
+    const struct vn_apply_opts *o;
+    const struct nst_profile *profile;
+    virConnectPtr conn;
+    virDomainPtr dom;
+    const char *name;
+    struct nst_host *host;
+    struct nst_cpuset taken;
+    char *backup;                /* path of the backup written, or NULL */
+};
+
+/*
+ * Re-plans the document libvirt holds now (stored or live): what the
+ * profile set must be there, so the plan finds nothing to change.
+ * Returns 0, or -1 with *err naming what differs.
+ */
+static int
+verify(struct live *l, const char *xml, const char *what, char **err)
+{
+    struct vn_result r;
+    int ret = -1;
+
+    if (vn_transform(l->o, l->profile, l->host, &l->taken, xml, strlen(xml),
+                     what, &r, err) < 0)
+        return -1;
+    if (r.refused || r.pending) {
+        const struct nst_report_entry *first = NULL;
+        for (size_t i = 0; i < r.report.nentries && !first; i++)
+            if (r.report.entries[i].severity != NST_WARNING)
+                first = &r.report.entries[i];
+        nst_set_error(err, "the %s does not hold what the profile set "
+                      "(%s: %s)", what, first ? first->rule : "?",
+                      first ? first->message : "?");
+    } else {
+        ret = 0;
+    }
+    vn_result_clear(&r);
+    return ret;
+}
+
+/* Waits up to the timeout for the domain to be off; true when it is. */
+static bool
+wait_for_shutoff(struct live *l)
+{
+    struct timespec step = { 0, 200 * 1000 * 1000 };
+    for (unsigned int i = 0; i < l->o->timeout * 5; i++) {
+        if (virDomainIsActive(l->dom) == 0)
+            return true;
+        nanosleep(&step, NULL);
+    }
+    return virDomainIsActive(l->dom) == 0;
+}
+
+/* --restart: shutdown, wait, (--force) destroy, start, verify. */
+static int
+restart(struct live *l)
+{
+    char *err = NULL;
+
+    if (virDomainShutdown(l->dom) < 0) {
+        vn_error("domain '%s': cannot shut it down: %s", l->name,
+                 vn_libvirt_error());
+        return VN_EXIT_SYSTEM;
+    }
+    if (!wait_for_shutoff(l)) {
+        if (!l->o->force) {
+            vn_error("domain '%s' ignored the shutdown request for %u s and "
+                     "is still running; the new definition waits for its "
+                     "next power-off (--force destroys it)", l->name,
+                     l->o->timeout);
+            return VN_EXIT_SYSTEM;
+        }
+        if (virDomainDestroy(l->dom) < 0 && virDomainIsActive(l->dom) != 0) {
+            vn_error("domain '%s': cannot force it off: %s", l->name,
+                     vn_libvirt_error());
+            return VN_EXIT_SYSTEM;
+        }
+        if (!l->o->quiet)
+            printf("domain '%s' did not shut down within %u s: forced off\n",
+                   l->name, l->o->timeout);
+    }
+    if (virDomainCreate(l->dom) < 0) {
+        vn_error("domain '%s' does not start with the new definition: %s "
+                 "(previous definition in '%s'; 'virt-nestify rollback' "
+                 "restores it)", l->name, vn_libvirt_error(), l->backup);
+        return VN_EXIT_SYSTEM;
+    }
+    char *live_xml = vn_domain_xml(l->dom, false, &err);
+    if (!live_xml || verify(l, live_xml, "running domain", &err) < 0) {
+        vn_error("domain '%s': %s", l->name, err);
+        free(err);
+        free(live_xml);
+        return VN_EXIT_SYSTEM;
+    }
+    free(live_xml);
+    if (!l->o->quiet)
+        printf("domain '%s' restarted with the new definition\n", l->name);
+    return VN_EXIT_OK;
+}
+
+/* Back up, define, verify; the domain is as it was on any failure. */
+static int
+define(struct live *l, const char *xml, const struct vn_result *r)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    char *dir = l->o->backup_dir ? nst_printf("%s", l->o->backup_dir) :
+                vn_backup_default_dir();
+    char *err = NULL, *again = NULL, *stored = NULL;
+    int ret = VN_EXIT_SYSTEM;
+
+    vn_domain_uuid(l->dom, uuid);
+    if (!dir || vn_backup_write(dir, l->name, uuid, xml, &l->backup,
+                                &err) < 0) {
+        vn_error("domain '%s': %s; nothing changed", l->name,
+                 err ? err : "out of memory");
+        goto out;
+    }
+    if (l->o->test_before_define)
+        l->o->test_before_define(l->dom, l->o->test_opaque);
+    /* Another tool may have redefined it while we planned. */
+    if (!(again = vn_domain_xml(l->dom, true, &err))) {
+        vn_error("%s; nothing changed", err);
+        goto out;
+    }
+    if (strcmp(again, xml) != 0) {
+        vn_error("domain '%s' changed while virt-nestify was planning; "
+                 "nothing changed, run again", l->name);
+        goto out;
+    }
+    if (vn_domain_define(l->conn, r->out, &err) < 0) {
+        vn_error("domain '%s': libvirt refused the new definition: %s; the "
+                 "definition is unchanged (backup in '%s')", l->name, err,
+                 l->backup);
+        goto out;
+    }
+    free(err);
+    err = NULL;
+    stored = vn_domain_xml(l->dom, true, &err);
+    if (!stored || verify(l, stored, "stored definition", &err) < 0) {
+        char *undo = NULL;
+        int undone = vn_domain_define(l->conn, xml, &undo);
+        vn_error("domain '%s': %s; %s", l->name, err ? err : "?",
+                 undone == 0 ? "the previous definition is restored" :
+                 "restoring the previous definition failed too, "
+                 "see 'virt-nestify rollback'");
+        free(undo);
+        goto out;
+    }
+    if (!l->o->quiet)
+        printf("domain '%s' defined (previous definition in '%s')\n",
+               l->name, l->backup);
+    ret = VN_EXIT_OK;
+ out:
+    free(dir);
+    free(err);
+    free(again);
+    free(stored);
+    return ret;
+}
+
+int
+vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
+{
+    struct live l = { .o = o, .profile = profile };
+    struct vn_result r = { 0 };
+    char *err = NULL, *xml = NULL, *label = NULL;
+    int ret = VN_EXIT_SYSTEM;
+
+    if (!(l.conn = vn_conn_open(o->connect, &err)))
+        goto fail;
+    if (!(l.dom = vn_domain_lookup(l.conn, o->domain, &err))) {
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code == VIR_ERR_NO_DOMAIN)
+            ret = VN_EXIT_INPUT;
+        goto fail;
+    }
+    l.name = vn_domain_name(l.dom);
+    if (virDomainIsPersistent(l.dom) == 0) {
+        nst_set_error(&err, "domain '%s' is transient: virt-nestify changes "
+                      "persistent definitions only (define it first)",
+                      l.name);
+        ret = VN_EXIT_INPUT;
+        goto fail;
+    }
+    if (!(l.host = vn_conn_host(l.conn, o->host_caps, o->cpu_map, NULL,
+                                &err))) {
+        if (o->host_caps)
+            ret = VN_EXIT_INPUT;
+        goto fail;
+    }
+    if (vn_conn_taken_cpus(l.conn, l.dom, &l.taken, &err) < 0)
+        goto fail;
+    if (o->taken) {
+        struct nst_cpuset extra;
+        if (nst_cpuset_parse(o->taken, &extra, &err) < 0) {
+            ret = VN_EXIT_INPUT;
+            goto fail;
+        }
+        nst_cpuset_union(&l.taken, &extra);
+    }
+    if (!(xml = vn_domain_xml(l.dom, true, &err)) ||
+        !(label = nst_printf("domain '%s'", l.name)))
+        goto fail;
+    if (vn_transform(o, profile, l.host, &l.taken, xml, strlen(xml), label,
+                     &r, &err) < 0)
+        goto fail;
+    if (r.refused) {
+        ret = vn_print_refusal(o, &r);
+        goto out;
+    }
+    if (!(o->quiet && !o->dry_run && !o->check) &&
+        vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
+        goto out;
+    if (o->dry_run || o->check || !r.pending) {
+        ret = o->check && r.pending ? VN_EXIT_PENDING : VN_EXIT_OK;
+        goto out;
+    }
+    if ((ret = define(&l, xml, &r)) != VN_EXIT_OK)
+        goto out;
+    if (virDomainIsActive(l.dom) == 1) {
+        if (o->restart)
+            ret = restart(&l);
+        else if (!o->quiet)
+            printf("domain '%s' is running: the new definition takes effect "
+                   "at its next power-off (a reboot inside the guest is not "
+                   "enough; --restart does it)\n", l.name);
+    }
+    goto out;
+
+ fail:
+    vn_error("%s", err ? err : "out of memory");
+ out:
+    free(err);
+    free(xml);
+    free(label);
+    free(l.backup);
+    vn_result_clear(&r);
+    nst_host_free(l.host);
+    if (l.dom)
+        virDomainFree(l.dom);
+    vn_conn_close(l.conn);
+    return ret;
+}

@@ -1,0 +1,188 @@
+/*
+ * test-live-embed.c: live mode on the real QEMU driver, restarts included
+ *
+ * qemu:///embed runs libvirt's QEMU driver inside this process, with its
+ * state under a fresh root; a running guest only stays known to the
+ * process that started it, so the whole lifecycle runs here.  There is no
+ * /dev/kvm: the guest is type 'qemu' (TCG) and the profile leaves the
+ * CPU mode alone (host-passthrough cannot start under TCG).  The guest
+ * has no ACPI, so it ignores a shutdown request: the timeout and --force
+ * paths are exercised for real.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+
+#include "conn.h"
+#include "internal.h"
+#include "testutil.h"
+#include "tool.h"
+
+static char root[] = "/tmp/nst-embed-live-XXXXXX";
+static char *uri, *backups;
+static virConnectPtr keep;
+
+static const char tiny[] =
+    "<domain type='qemu'>\n"
+    "  <name>tiny</name>\n"
+    "  <memory unit='KiB'>131072</memory>\n"
+    "  <vcpu placement='static'>1</vcpu>\n"
+    "  <os>\n"
+    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+    "  </os>\n"
+    "  <devices>\n"
+    "    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' "
+    "passwd='s3cret'/>\n"
+    "  </devices>\n"
+    "</domain>\n";
+
+static void
+setup(void)
+{
+    char *err = NULL;
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    /* QEMU runs as libvirt-qemu and must reach its files below root. */
+    ck_assert_int_eq(chmod(root, 0755), 0);
+    char *etc = nst_printf("%s/etc", root);
+    char *conf = nst_printf("%s/etc/qemu.conf", root);
+    ck_assert_int_eq(mkdir(etc, 0700), 0);
+    /* Without a daemon, QEMU's output goes to files. */
+    test_write_file(conf, "stdio_handler = \"file\"\n", 23);
+    uri = nst_printf("qemu:///embed?root=%s", root);
+    backups = nst_printf("%s/backups", root);
+    keep = vn_conn_open(uri, &err);
+    ck_assert_msg(keep != NULL, "%s", err);
+    free(conf);
+    free(etc);
+}
+
+static void
+teardown(void)
+{
+    virDomainPtr dom = virDomainLookupByName(keep, "tiny");
+    if (dom) {
+        virDomainDestroy(dom);
+        virDomainFree(dom);
+    }
+    vn_conn_close(keep);
+    char *cmd = nst_printf("rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(uri);
+    free(backups);
+}
+
+static int
+run(const char *first, ...)
+{
+    char *argv[32] = { "virt-nestify", "-c", uri, "--backup-dir", backups };
+    int argc = 5;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    fflush(stdout);
+    int ret = vn_cmd_apply(argc, argv);
+    fflush(stdout);
+    return ret;
+}
+
+static char *
+xml_of(virDomainPtr dom, unsigned int flags)
+{
+    char *xml = virDomainGetXMLDesc(dom, flags | VIR_DOMAIN_XML_SECURE);
+    ck_assert_ptr_nonnull(xml);
+    return xml;
+}
+
+/* The guest pinned and NUMA-bound on this machine's own topology. */
+#define PROFILE "-p", "perf", "--set", "nested=off", "--set", "hugepages=off"
+
+START_TEST(test_restart_timeout_then_force)
+{
+    virDomainPtr dom = virDomainDefineXML(keep, tiny);
+    ck_assert_ptr_nonnull(dom);
+    char *original = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
+    ck_assert_msg(virDomainCreate(dom) == 0, "cannot start a TCG guest: %s",
+                  vn_libvirt_error());
+
+    /* Without --force a guest that ignores shutdown keeps running; the
+     * new definition is stored and waits for its next power-off. */
+    ck_assert_int_eq(run("-d", "tiny", PROFILE, "--restart", "--timeout", "2",
+                         NULL), 3);
+    ck_assert_int_eq(virDomainIsActive(dom), 1);
+    char *stored = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
+    char *live = xml_of(dom, 0);
+    ck_assert_ptr_nonnull(strstr(stored, "<vcpupin vcpu='0'"));
+    ck_assert_ptr_null(strstr(live, "<vcpupin"));
+    ck_assert_ptr_nonnull(strstr(stored, "passwd='s3cret'"));
+    free(stored);
+    free(live);
+
+    /* The stored definition already holds the profile: nothing pending. */
+    ck_assert_int_eq(run("-d", "tiny", PROFILE, "--check", NULL), 0);
+
+    /* Undo through the API, then apply again with --force. */
+    virDomainPtr again = virDomainDefineXML(keep, original);
+    ck_assert_ptr_nonnull(again);
+    virDomainFree(again);
+    ck_assert_int_eq(run("-d", "tiny", PROFILE, "--restart", "--timeout", "2",
+                         "--force", NULL), 0);
+    ck_assert_int_eq(virDomainIsActive(dom), 1);
+    live = xml_of(dom, 0);
+    ck_assert_ptr_nonnull(strstr(live, "<vcpupin vcpu='0'"));
+    ck_assert_ptr_nonnull(strstr(live, "<emulatorpin"));
+    ck_assert_ptr_nonnull(strstr(live, "passwd='s3cret'"));
+    free(live);
+    free(original);
+    virDomainFree(dom);
+}
+END_TEST
+
+/* libvirt cannot save the new definition (its config file's temporary
+ * name is taken by a directory): define fails, the definition stays as
+ * it was, and the backup is kept. */
+START_TEST(test_define_refused_loses_nothing)
+{
+    virDomainPtr dom = virDomainDefineXML(keep, tiny);
+    ck_assert_ptr_nonnull(dom);
+    char *before = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
+    char *blocker = nst_printf("%s/etc/qemu/tiny.xml.new", root);
+    ck_assert_int_eq(mkdir(blocker, 0700), 0);
+    ck_assert_int_eq(run("-d", "tiny", PROFILE, NULL), 3);
+    char *after = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
+    ck_assert_str_eq(before, after);
+    /* The backup written before the define is still there. */
+    char *cmd = nst_printf("ls '%s' | grep -q -- '-tiny.xml$'", backups);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(rmdir(blocker), 0);
+    /* Once libvirt can save again, the same run succeeds. */
+    ck_assert_int_eq(run("-d", "tiny", PROFILE, NULL), 0);
+    free(cmd);
+    free(blocker);
+    free(before);
+    free(after);
+    virDomainFree(dom);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("live-embed");
+    TCase *tc = tcase_create("qemu-embed");
+    tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_restart_timeout_then_force);
+    tcase_add_test(tc, test_define_refused_loses_nothing);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}

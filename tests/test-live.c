@@ -1,0 +1,278 @@
+/*
+ * test-live.c: live mode against libvirt's test driver, in this process
+ *
+ * test:///default keeps its state while a connection to it is open, so
+ * each test holds one (keep) and drives the tool's own code (libvntool)
+ * on the same driver: the stock running domain 'test' (2 vCPUs, 8 GiB).
+ * The test host has no vmx, so planning uses --host-caps with the Intel
+ * fixture, as an operator would plan for another host.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+
+#include "conn.h"
+#include "internal.h"
+#include "testutil.h"
+#include "tool.h"
+
+static virConnectPtr keep;
+static char backups[] = "/tmp/nst-live-XXXXXX";
+static char *intel;
+
+static void
+setup(void)
+{
+    char *err = NULL;
+    keep = vn_conn_open("test:///default", &err);
+    ck_assert_msg(keep != NULL, "%s", err);
+    ck_assert_ptr_nonnull(mkdtemp(backups));
+    intel = nst_printf("%s/tests/fixtures/hosts/intel-e5-2697v4.xml",
+                       test_srcdir());
+}
+
+static void
+teardown(void)
+{
+    char *cmd = nst_printf("rm -rf '%s'", backups);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(intel);
+    vn_conn_close(keep);
+}
+
+static size_t
+count_backups(void)
+{
+    DIR *dir = opendir(backups);
+    size_t n = 0;
+    if (!dir)
+        return 0;
+    for (struct dirent *e; (e = readdir(dir));)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(dir);
+    return n;
+}
+
+static char *
+stored_xml(const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(keep, name);
+    ck_assert_ptr_nonnull(dom);
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+                                    VIR_DOMAIN_XML_SECURE);
+    virDomainFree(dom);
+    ck_assert_ptr_nonnull(xml);
+    return xml;
+}
+
+/* Runs "virt-nestify ARGS..." (NULL-terminated) in this process. */
+static int
+run(const char *first, ...)
+{
+    char *argv[32] = { "virt-nestify" };
+    int argc = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    fflush(stdout);
+    int ret = vn_cmd_apply(argc, argv);
+    fflush(stdout);
+    return ret;
+}
+
+#define LIVE "-c", "test:///default", "--host-caps", intel, \
+             "--backup-dir", backups
+
+START_TEST(test_apply_then_nothing_to_do)
+{
+    char *before = stored_xml("test");
+    ck_assert_int_eq(run(LIVE, "-d", "test", "-p", "perf", "--dry-run", NULL),
+                     0);
+    char *after_dry = stored_xml("test");
+    ck_assert_str_eq(before, after_dry);
+    ck_assert_uint_eq(count_backups(), 0);
+    ck_assert_int_eq(run(LIVE, "-d", "test", "-p", "perf", "--check", NULL),
+                     1);
+
+    ck_assert_int_eq(run(LIVE, "-d", "test", "-p", "perf", NULL), 0);
+    char *after = stored_xml("test");
+    ck_assert_ptr_nonnull(strstr(after, "<vcpupin vcpu='1' cpuset='37'/>"));
+    ck_assert_ptr_nonnull(strstr(after, "<memnode cellid='0' mode='strict' "
+                                        "nodeset='0'/>"));
+    ck_assert_uint_eq(count_backups(), 1);
+    DIR *dir = opendir(backups);
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = nst_printf("%s/%s", backups, e->d_name);
+        struct stat st;
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 0777, 0600);
+        char *saved = test_read_file(path, NULL);
+        ck_assert_str_eq(saved, before);   /* the previous definition */
+        free(saved);
+        free(path);
+    }
+    closedir(dir);
+    struct stat st;
+    ck_assert_int_eq(stat(backups, &st), 0);
+
+    /* Second run: nothing to change, nothing defined, no backup. */
+    ck_assert_int_eq(run(LIVE, "-d", "test", "-p", "perf", NULL), 0);
+    ck_assert_int_eq(run(LIVE, "-d", "test", "-p", "perf", "--check", NULL),
+                     0);
+    ck_assert_uint_eq(count_backups(), 1);
+    char *again = stored_xml("test");
+    ck_assert_str_eq(again, after);
+    free(before);
+    free(after_dry);
+    free(after);
+    free(again);
+}
+END_TEST
+
+START_TEST(test_lookup_by_uuid_and_id)
+{
+    ck_assert_int_eq(run(LIVE, "-d", "6695eb01-f6a4-8304-79aa-97f2502e193f",
+                         "-p", "secure", NULL), 0);
+    char *xml = stored_xml("test");
+    ck_assert_ptr_nonnull(strstr(xml, "<hard_limit unit='KiB'>9227468"));
+    free(xml);
+    ck_assert_int_eq(run(LIVE, "-d", "1", "-p", "secure", "--check", NULL),
+                     0);
+}
+END_TEST
+
+START_TEST(test_other_domains_pins_are_taken)
+{
+    virDomainPtr other = virDomainDefineXML(keep,
+        "<domain type='test'><name>other</name><memory>1048576</memory>"
+        "<vcpu>8</vcpu><cputune>"
+        "<vcpupin vcpu='0' cpuset='1-17,37-53'/>"
+        "</cputune><os><type>hvm</type></os></domain>");
+    ck_assert_ptr_nonnull(other);
+    ck_assert_int_eq(run(LIVE, "-d", "test", "-p", "perf", NULL), 0);
+    char *xml = stored_xml("test");
+    /* Cell 0 is taken: the guest goes to cell 1. */
+    ck_assert_ptr_nonnull(strstr(xml, "<vcpupin vcpu='0' cpuset='19'/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "<memory mode='strict' nodeset='1'/>"));
+    free(xml);
+    virDomainUndefine(other);
+    virDomainFree(other);
+}
+END_TEST
+
+START_TEST(test_restart)
+{
+    ck_assert_int_eq(run(LIVE, "-d", "test", "-p", "secure", "--restart",
+                         "--timeout", "5", NULL), 0);
+    virDomainPtr dom = virDomainLookupByName(keep, "test");
+    ck_assert_int_eq(virDomainIsActive(dom), 1);
+    char *live = virDomainGetXMLDesc(dom, 0);
+    ck_assert_ptr_nonnull(strstr(live, "<shares>200</shares>"));
+    free(live);
+    virDomainFree(dom);
+}
+END_TEST
+
+START_TEST(test_refusals_change_nothing)
+{
+    char *before = stored_xml("test");
+    ck_assert_int_eq(run(LIVE, "-d", "nosuch", "-p", "perf", NULL), 2);
+    ck_assert_int_eq(run("-c", "test:///nonexistent/file.xml", "-d", "test",
+                         "-p", "perf", NULL), 3);
+    /* No vmx on the test driver's own host: refused, exit 2. */
+    ck_assert_int_eq(run("-c", "test:///default", "-d", "test", "-p",
+                         "nested", "--backup-dir", backups, NULL), 2);
+    /* A backup directory that cannot be created: exit 3, nothing defined. */
+    char *file = nst_printf("%s/plain", backups);
+    test_write_file(file, "x", 1);
+    char *bad = nst_printf("%s/sub", file);
+    ck_assert_int_eq(run("-c", "test:///default", "--host-caps", intel,
+                         "--backup-dir", bad, "-d", "test", "-p", "perf",
+                         NULL), 3);
+    char *after = stored_xml("test");
+    ck_assert_str_eq(before, after);
+    free(after);
+    free(bad);
+    free(file);
+
+    /* A transient domain is refused and stays as it is. */
+    virDomainPtr t = virDomainCreateXML(keep,
+        "<domain type='test'><name>transient</name><memory>1048576</memory>"
+        "<vcpu>2</vcpu><os><type>hvm</type></os></domain>", 0);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(run(LIVE, "-d", "transient", "-p", "perf", NULL), 2);
+    ck_assert_int_eq(virDomainIsPersistent(t), 0);
+    virDomainDestroy(t);
+    virDomainFree(t);
+    free(before);
+}
+END_TEST
+
+/* Redefines the domain between planning and define, as another tool
+ * might. */
+static void
+redefine_meanwhile(void *dom, void *opaque)
+{
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    char *changed = nst_printf("%.*s<description>edited</description>%s",
+                               (int)(strstr(xml, "<memory") - xml), xml,
+                               strstr(xml, "<memory"));
+    virDomainPtr d = virDomainDefineXML(virDomainGetConnect(dom), changed);
+    ck_assert_ptr_nonnull(d);
+    virDomainFree(d);
+    free(changed);
+    free(xml);
+}
+
+START_TEST(test_changed_meanwhile)
+{
+    struct vn_apply_opts o = {
+        .domain = "test", .connect = "test:///default", .host_caps = intel,
+        .backup_dir = backups, .timeout = 120,
+        .test_before_define = redefine_meanwhile,
+    };
+    struct nst_profile profile;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "perf", src, n, NULL), 0);
+    ck_assert_int_eq(vn_apply_live(&o, &profile), 3);
+    char *xml = stored_xml("test");
+    /* The other tool's edit stands; ours was not applied. */
+    ck_assert_ptr_nonnull(strstr(xml, "<description>edited</description>"));
+    ck_assert_ptr_null(strstr(xml, "vcpupin"));
+    ck_assert_uint_eq(count_backups(), 1);   /* the backup is kept */
+    free(xml);
+    nst_profile_clear(&profile);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("live");
+    TCase *tc = tcase_create("test-driver");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_apply_then_nothing_to_do);
+    tcase_add_test(tc, test_lookup_by_uuid_and_id);
+    tcase_add_test(tc, test_other_domains_pins_are_taken);
+    tcase_add_test(tc, test_restart);
+    tcase_add_test(tc, test_refusals_change_nothing);
+    tcase_add_test(tc, test_changed_meanwhile);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
