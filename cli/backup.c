@@ -1,0 +1,429 @@
+/*
+ * backup.c: backups of domain definitions
+ *
+ * A backup is what makes a live run undoable, so it must exist whole on
+ * disk before libvirt is asked to change anything: the text goes to a
+ * temporary file that is synced, renamed into place and followed by a
+ * sync of the directory.  A crash leaves either no backup or the whole
+ * backup, never a torn one, and an existing backup is never replaced.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backup.h"
+#include "internal.h"
+#include "tool.h"
+
+#define ROOT_BACKUP_DIR "/var/lib/virt-nestify/backups"
+#define STATE_SUBDIR "virt-nestify/backups"
+
+/* The length of "YYYYmmddTHHMMSS.NNNNNNNNNZ". */
+#define STAMP_LEN 26
+/* Enough of a long domain name to recognise it, within NAME_MAX. */
+#define MAX_NAME_PART 128
+
+/* dir + "/" + name, without doubling a slash dir ends with.  Returns a
+ * new string, NULL when out of memory. */
+static char *
+join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir);
+    bool slash = len > 0 && dir[len - 1] == '/';
+    return nst_printf("%s%s%s", dir, slash ? "" : "/", name);
+}
+
+char *
+vn_backup_default_dir_as(uid_t euid)
+{
+    if (euid == 0)
+        return nst_printf("%s", ROOT_BACKUP_DIR);
+    /* XDG: a relative XDG_STATE_HOME is invalid and must be ignored. */
+    const char *state = getenv("XDG_STATE_HOME");
+    if (state && state[0] == '/')
+        return join(state, STATE_SUBDIR);
+    const char *home = getenv("HOME");
+    if (!home || !*home) {
+        struct passwd *pw = getpwuid(euid);
+        home = pw ? pw->pw_dir : NULL;
+    }
+    if (!home || !*home)
+        return NULL;
+    return nst_printf("%s%s.local/state/" STATE_SUBDIR, home,
+                      home[strlen(home) - 1] == '/' ? "" : "/");
+}
+
+char *
+vn_backup_default_dir(void)
+{
+    return vn_backup_default_dir_as(geteuid());
+}
+
+/* Makes what path's directory entry names durable. */
+static int
+sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    /* Some file systems cannot sync a directory: nothing more to do. */
+    int ret = fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return ret;
+}
+
+/* Syncs the parent directory of path (path is changed and restored). */
+static void
+sync_parent(char *path)
+{
+    char *slash = strrchr(path, '/');
+    if (!slash) {
+        sync_dir(".");
+    } else if (slash == path) {
+        sync_dir("/");
+    } else {
+        *slash = '\0';
+        sync_dir(path);
+        *slash = '/';
+    }
+}
+
+/*
+ * Makes dir and each missing parent, mode 0700 whatever the umask: the
+ * backups hold graphics passwords.  An existing directory is used as it
+ * is.  Returns 0, or -1 with *err set.
+ */
+static int
+make_dir(const char *dir, char **err)
+{
+    struct stat st;
+
+    if (!*dir) {
+        nst_set_error(err, "the backup directory name is empty");
+        return -1;
+    }
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return 0;
+        nst_set_error(err, "backup directory '%s' is not a directory", dir);
+        return -1;
+    }
+    char *path = nst_printf("%s", dir);
+    if (!path) {
+        nst_set_error(err, "out of memory");
+        return -1;
+    }
+    /* Each prefix ending before a slash, then the whole path. */
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (p[-1] != '/') {
+            if (mkdir(path, 0700) == 0) {
+                if (chmod(path, 0700) < 0)
+                    goto fail;
+                sync_parent(path);
+            } else if (errno != EEXIST) {
+                goto fail;
+            }
+        }
+        *p = saved;
+        if (!saved)
+            break;
+    }
+    free(path);
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        nst_set_error(err, "backup directory '%s' is not a directory", dir);
+        return -1;
+    }
+    return 0;
+
+ fail:
+    nst_set_error(err, "cannot create backup directory '%s': %s", dir,
+                  strerror(errno));
+    free(path);
+    return -1;
+}
+
+/* Only the characters that are safe in a file name anywhere. */
+static char *
+safe_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len > MAX_NAME_PART)
+        len = MAX_NAME_PART;
+    char *out = malloc(len + 2);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        out[i] = isascii(c) && (isalnum(c) || strchr("._-", c)) ?
+                 (char)c : '_';
+    }
+    if (len == 0)
+        out[len++] = '_';
+    out[len] = '\0';
+    return out;
+}
+
+static bool
+valid_uuid(const char *uuid)
+{
+    if (!*uuid)
+        return false;
+    for (const char *p = uuid; *p; p++)
+        if (!isxdigit((unsigned char)*p) && *p != '-')
+            return false;
+    return true;
+}
+
+/* "YYYYmmddTHHMMSS.NNNNNNNNNZ" of ts, in UTC, into buf. */
+static int
+format_stamp(const struct timespec *ts, char buf[STAMP_LEN + 1])
+{
+    struct tm tm;
+    if (!gmtime_r(&ts->tv_sec, &tm) ||
+        strftime(buf, STAMP_LEN + 1, "%Y%m%dT%H%M%S", &tm) != 15)
+        return -1;
+    unsigned int ns = (unsigned int)(ts->tv_nsec % 1000000000L);
+    char frac[24];
+    snprintf(frac, sizeof(frac), ".%09uZ", ns);
+    memcpy(buf + 15, frac, STAMP_LEN + 1 - 15);
+    return 0;
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Renames tmp to final unless final exists (errno EEXIST then). */
+static int
+rename_noreplace(const char *tmp, const char *final)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    /* A file system without RENAME_NOREPLACE: check, then rename. */
+    struct stat st;
+    if (lstat(final, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(tmp, final);
+}
+
+int
+vn_backup_write(const char *dir, const char *domain_name, const char *uuid,
+                const char *xml, char **path_out, char **err)
+{
+    char *tmp = NULL, *final = NULL, *name = NULL;
+    const char *what = "cannot write a backup in";
+    bool created = false;
+    int fd = -1;
+
+    *path_out = NULL;
+    if (!valid_uuid(uuid)) {
+        nst_set_error(err, "domain '%s': invalid uuid '%s'", domain_name,
+                      uuid);
+        return -1;
+    }
+    if (make_dir(dir, err) < 0)
+        return -1;
+    if (!(name = safe_name(domain_name)) ||
+        !(tmp = join(dir, ".virt-nestify-backup.XXXXXX"))) {
+        nst_set_error(err, "out of memory");
+        goto out;
+    }
+    /* mkostemp: O_EXCL, mode 0600. */
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+        nst_set_error(err, "backup directory '%s' is not writable: %s", dir,
+                      strerror(errno));
+        goto out;
+    }
+    created = true;
+    if (write_all(fd, xml, strlen(xml)) < 0 || fchmod(fd, 0600) < 0 ||
+        fsync(fd) < 0)
+        goto fail;
+    int closed = close(fd);
+    fd = -1;
+    if (closed < 0)
+        goto fail;
+
+    /* Nanoseconds make names unique in practice; on a clash (a coarse
+     * clock) the next nanosecond is tried, keeping the order. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    for (int attempt = 0;; attempt++) {
+        char stamp[STAMP_LEN + 1];
+        char *base;
+        if (format_stamp(&ts, stamp) < 0) {
+            errno = EOVERFLOW;
+            goto fail;
+        }
+        free(final);
+        final = NULL;
+        if (!(base = nst_printf("%s-%s-%s.xml", uuid, stamp, name)) ||
+            !(final = join(dir, base))) {
+            free(base);
+            errno = ENOMEM;
+            goto fail;
+        }
+        free(base);
+        if (rename_noreplace(tmp, final) == 0)
+            break;
+        if (errno != EEXIST || attempt >= 1000)
+            goto fail;
+        if (++ts.tv_nsec >= 1000000000L) {
+            ts.tv_nsec = 0;
+            ts.tv_sec++;
+        }
+    }
+    created = false;
+    if (sync_dir(dir) < 0) {
+        int saved = errno;
+        what = "cannot sync the backup in";
+        unlink(final);
+        errno = saved;
+        goto fail;
+    }
+    *path_out = final;
+    free(tmp);
+    free(name);
+    return 0;
+
+ fail:
+    nst_set_error(err, "%s '%s': %s", what, dir, strerror(errno));
+ out:
+    if (fd >= 0)
+        close(fd);
+    if (created)
+        unlink(tmp);
+    free(tmp);
+    free(final);
+    free(name);
+    return -1;
+}
+
+/* Whether name is "<uuid>-<stamp>-<anything>.xml" for this uuid. */
+static bool
+is_backup_of(const char *name, const char *uuid, size_t uuid_len)
+{
+    const char *p = name + uuid_len + 1;
+    size_t len = strlen(name);
+
+    if (len < uuid_len + 1 + STAMP_LEN + 1 + 4 ||
+        strncasecmp(name, uuid, uuid_len) != 0 || name[uuid_len] != '-' ||
+        strcmp(name + len - 4, ".xml") != 0)
+        return false;
+    /* 8 digits, T, 6 digits, '.', 9 digits, Z, '-' */
+    for (size_t i = 0; i < STAMP_LEN + 1; i++) {
+        char want = i == 8 ? 'T' : i == 15 ? '.' : i == 25 ? 'Z' :
+                    i == 26 ? '-' : 'd';
+        if (want == 'd' ? !isdigit((unsigned char)p[i]) : p[i] != want)
+            return false;
+    }
+    return true;
+}
+
+/* Newest first: after the UUID (*skip bytes into every path, as they
+ * all share the directory) each name starts with the time. */
+static int
+newest_first(const void *a, const void *b, void *skip)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t n = *(const size_t *)skip;
+    int c = strcmp(y + n, x + n);
+    return c ? c : strcmp(y, x);
+}
+
+void
+vn_backup_list_free(char **paths, size_t n)
+{
+    if (!paths)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+int
+vn_backup_list(const char *dir, const char *uuid, char ***paths, size_t *n,
+               char **err)
+{
+    char **names = NULL;
+    size_t count = 0, uuid_len = strlen(uuid);
+    DIR *d;
+
+    *paths = NULL;
+    *n = 0;
+    if (!(d = opendir(dir))) {
+        if (errno == ENOENT)
+            return 0;
+        nst_set_error(err, "cannot read backup directory '%s': %s", dir,
+                      strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e) {
+            if (errno) {
+                nst_set_error(err, "cannot read backup directory '%s': %s",
+                              dir, strerror(errno));
+                goto fail;
+            }
+            break;
+        }
+        if (!is_backup_of(e->d_name, uuid, uuid_len))
+            continue;
+        char **more = realloc(names, (count + 1) * sizeof(*names));
+        if (!more || !(more[count] = join(dir, e->d_name))) {
+            if (more)
+                names = more;
+            nst_set_error(err, "out of memory");
+            goto fail;
+        }
+        names = more;
+        count++;
+    }
+    closedir(d);
+    /* Every path is dir + separator + name, so skip that and the UUID. */
+    if (count) {
+        size_t name_len = strlen(strrchr(names[0], '/') + 1);
+        size_t skip = strlen(names[0]) - name_len + uuid_len;
+        qsort_r(names, count, sizeof(*names), newest_first, &skip);
+    }
+    *paths = names;
+    *n = count;
+    return 0;
+
+ fail:
+    closedir(d);
+    vn_backup_list_free(names, count);
+    return -1;
+}

@@ -1,0 +1,58 @@
+/*
+ * backup.h: backups of domain definitions, and the rollback command
+ *
+ * A backup is the text of a definition exactly as libvirt dumped it
+ * (INACTIVE|SECURE), one file per backup:
+ *
+ *     DIR/<uuid>-<YYYYmmddTHHMMSS.NNNNNNNNNZ>-<name>.xml
+ *
+ * The UUID says which domain it belongs to (a name can be reused after
+ * an undefine, a UUID is not), the UTC time makes names sort by age, and
+ * the name is for people.  Files are 0600 (they hold graphics
+ * passwords) in a 0700 directory.
+ */
+#ifndef NESTIFY_BACKUP_H
+#define NESTIFY_BACKUP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Where backups go by default: /var/lib/virt-nestify/backups for root,
+ * else $XDG_STATE_HOME/virt-nestify/backups with XDG_STATE_HOME
+ * defaulting to $HOME/.local/state (an empty or relative value is
+ * ignored, as the XDG specification says).  Returns a new string the
+ * caller frees, or NULL when out of memory or no home can be found.
+ */
+char *vn_backup_default_dir(void);
+
+/* The same for a process whose effective user is euid (a test seam). */
+char *vn_backup_default_dir_as(uid_t euid);
+
+/*
+ * Writes xml as a new backup of the domain (domain_name, uuid) in dir,
+ * creating dir and its missing parents with mode 0700.  The text goes to
+ * a temporary file (O_EXCL, 0600) in dir, is fsynced, renamed to its
+ * final name (never over an existing backup) and the directory fsynced,
+ * so a backup is either whole or absent.  Returns 0 with *path_out a
+ * new string (the backup's path), or -1 with *err set ("backup directory
+ * '/x' is not writable: Permission denied") and nothing left behind.
+ */
+int vn_backup_write(const char *dir, const char *domain_name,
+                    const char *uuid, const char *xml, char **path_out,
+                    char **err);
+
+/*
+ * The backups of the domain with this UUID in dir, newest first.  A
+ * missing dir holds no backups.  Returns 0 with *paths a new array of
+ * *n new strings (free with vn_backup_list_free; NULL when *n is 0), or
+ * -1 with *err set.
+ */
+int vn_backup_list(const char *dir, const char *uuid, char ***paths,
+                   size_t *n, char **err);
+void vn_backup_list_free(char **paths, size_t n);
+
+/* "virt-nestify rollback ...": argv[0] is the command name. */
+int vn_cmd_rollback(int argc, char **argv);
+
+#endif /* NESTIFY_BACKUP_H */

@@ -1,0 +1,413 @@
+/*
+ * rollback.c: "virt-nestify rollback", redefining a domain from a backup
+ *
+ * The same care as a live run: the current definition is backed up
+ * before anything is defined, so a rollback can itself be rolled back,
+ * and every failure before the define leaves the domain as it was.  A
+ * backup is only ever restored onto the domain it was taken of (same
+ * UUID): libvirt would otherwise define a second domain, or refuse.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "backup.h"
+#include "conn.h"
+#include "internal.h"
+#include "tool.h"
+
+struct rollback_opts {
+    const char *domain;
+    const char *connect;
+    const char *backup_dir;
+    const char *backup;
+    bool list;
+    bool quiet;
+};
+
+static void
+usage(FILE *fp)
+{
+    fputs(
+"usage: virt-nestify rollback --domain D [-c URI] [--backup-dir DIR]\n"
+"                             [--list | --backup FILE] [-q]\n"
+"\n"
+"Redefines a domain from a backup that virt-nestify wrote before changing\n"
+"it: the newest one, or FILE.  The current definition is backed up first.\n"
+"\n"
+"  -d, --domain D          the domain (name, UUID or ID)\n"
+"  -c, --connect URI       libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"
+"      --backup-dir DIR    where the backups are (default:\n"
+"                          /var/lib/virt-nestify/backups for root, else\n"
+"                          $XDG_STATE_HOME/virt-nestify/backups)\n"
+"      --list              print the domain's backups, newest first\n"
+"      --backup FILE       restore FILE instead of the newest backup\n"
+"  -q, --quiet             print errors only\n"
+"  -h, --help              this text\n"
+"\n"
+"Exit: 0 done or nothing to change, 2 usage, bad input, unknown domain or\n"
+"no backup, 3 libvirt or system failure.\n", fp);
+}
+
+/* Returns -1 on a usage error (already reported), 1 for --help. */
+static int
+parse_options(int argc, char **argv, struct rollback_opts *o)
+{
+    enum { OPT_BACKUP_DIR = 256, OPT_LIST, OPT_BACKUP };
+    static const struct option longopts[] = {
+        { "domain", required_argument, NULL, 'd' },
+        { "connect", required_argument, NULL, 'c' },
+        { "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
+        { "list", no_argument, NULL, OPT_LIST },
+        { "backup", required_argument, NULL, OPT_BACKUP },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:c:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->domain = optarg; break;
+        case 'c': o->connect = optarg; break;
+        case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
+        case OPT_LIST: o->list = true; break;
+        case OPT_BACKUP: o->backup = optarg; break;
+        case 'q': o->quiet = true; break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            fputs("Try 'virt-nestify rollback --help'.\n", stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        vn_error("unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (!o->domain) {
+        vn_error("rollback needs --domain");
+        return -1;
+    }
+    if (o->list && o->backup) {
+        vn_error("--list and --backup cannot be combined");
+        return -1;
+    }
+    if (o->backup_dir && !*o->backup_dir) {
+        vn_error("--backup-dir must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The 32 hex digits of a UUID in lower case, dashes and spaces dropped
+ * (libvirt accepts those anywhere).  Returns false unless there are
+ * exactly 32.
+ */
+static bool
+uuid_normalise(const char *in, char out[33])
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == '-' || isspace((unsigned char)*p))
+            continue;
+        if (!isxdigit((unsigned char)*p) || n == 32)
+            return false;
+        out[n++] = (char)tolower((unsigned char)*p);
+    }
+    out[n] = '\0';
+    return n == 32;
+}
+
+/*
+ * The text of the <uuid> child of the root of text, which nst_doc_parse
+ * has accepted (so it has no DOCTYPE and nothing external to load).
+ * Returns a new string (free()), NULL when there is none.
+ */
+static char *
+doc_uuid(const char *text, size_t len)
+{
+    xmlDocPtr doc = xmlReadMemory(text, (int)len, NULL, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                  XML_PARSE_NOWARNING);
+    char *uuid = NULL;
+
+    if (!doc)
+        return NULL;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    for (xmlNodePtr n = root ? root->children : NULL; n && !uuid;
+         n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || n->ns ||
+            !xmlStrEqual(n->name, BAD_CAST "uuid"))
+            continue;
+        xmlChar *content = xmlNodeGetContent(n);
+        uuid = content ? nst_printf("%s", (const char *)content) : NULL;
+        xmlFree(content);
+        break;
+    }
+    xmlFreeDoc(doc);
+    return uuid;
+}
+
+/*
+ * Reads the backup file and checks that it is a domain document of the
+ * domain with UUID uuid.  Returns the text (free()) or NULL, reported.
+ */
+static char *
+read_backup(const char *path, const char *name, const char *uuid)
+{
+    char *err = NULL, *text, *label = NULL, *doc_id = NULL;
+    char want[33], have[33];
+    struct nst_doc *doc = NULL;
+    size_t len;
+
+    if (!(text = vn_read_file(path, &len, &err))) {
+        /* vn_read_file says "PATH: reason": quote the path. */
+        size_t plen = strlen(path);
+        const char *why = err && strncmp(err, path, plen) == 0 &&
+                          strncmp(err + plen, ": ", 2) == 0 ?
+                          err + plen + 2 : err ? err : "out of memory";
+        vn_error("domain '%s': cannot read backup '%s': %s", name, path,
+                 why);
+        goto fail;
+    }
+    if (strlen(text) != len) {
+        vn_error("backup '%s' is not a domain definition (it holds a NUL "
+                 "byte)", path);
+        goto fail;
+    }
+    if (!(label = nst_printf("backup '%s'", path))) {
+        vn_error("out of memory");
+        goto fail;
+    }
+    if (nst_doc_parse(text, len, label, &doc, &err) < 0) {
+        vn_error("%s", err ? err : "out of memory");
+        goto fail;
+    }
+    doc_id = doc_uuid(text, len);
+    if (!doc_id || !uuid_normalise(doc_id, have)) {
+        vn_error("backup '%s' has no valid <uuid>: cannot tell which domain "
+                 "it is of", path);
+        goto fail;
+    }
+    if (!uuid_normalise(uuid, want) || strcmp(have, want) != 0) {
+        const char *other = nst_doc_domain_name(doc);
+        vn_error("backup '%s' is of domain '%s' with uuid %s, not of '%s' "
+                 "(uuid %s)", path, other ? other : "?", doc_id, name, uuid);
+        goto fail;
+    }
+    nst_doc_free(doc);
+    free(doc_id);
+    free(label);
+    return text;
+
+ fail:
+    nst_doc_free(doc);
+    free(doc_id);
+    free(label);
+    free(text);
+    free(err);
+    return NULL;
+}
+
+/* --list: one path a line, newest first. */
+static int
+list_backups(const struct rollback_opts *o, const char *name,
+             const char *uuid, const char *dir)
+{
+    char **paths = NULL, *err = NULL;
+    size_t n = 0;
+
+    if (vn_backup_list(dir, uuid, &paths, &n, &err) < 0) {
+        vn_error("domain '%s': %s", name, err ? err : "out of memory");
+        free(err);
+        return VN_EXIT_SYSTEM;
+    }
+    if (n == 0 && !o->quiet)
+        printf("domain '%s' has no backups in %s\n", name, dir);
+    for (size_t i = 0; i < n; i++)
+        printf("%s\n", paths[i]);
+    vn_backup_list_free(paths, n);
+    if (fflush(stdout) != 0) {
+        vn_error("cannot write to stdout");
+        return VN_EXIT_SYSTEM;
+    }
+    return VN_EXIT_OK;
+}
+
+/* The backup to restore, as a new string: FILE or the newest one. */
+static char *
+pick_backup(const struct rollback_opts *o, const char *name,
+            const char *uuid, const char *dir, int *ret)
+{
+    char **paths = NULL, *err = NULL, *path = NULL;
+    size_t n = 0;
+
+    *ret = VN_EXIT_SYSTEM;
+    if (o->backup) {
+        if (!(path = nst_printf("%s", o->backup)))
+            vn_error("out of memory");
+        return path;
+    }
+    if (vn_backup_list(dir, uuid, &paths, &n, &err) < 0) {
+        vn_error("domain '%s': %s", name, err ? err : "out of memory");
+    } else if (n == 0) {
+        vn_error("domain '%s' has no backups in %s", name, dir);
+        *ret = VN_EXIT_INPUT;
+    } else {
+        path = paths[0];
+        paths[0] = NULL;
+    }
+    vn_backup_list_free(paths, n);
+    free(err);
+    return path;
+}
+
+/* Backs up the current definition, defines the backup's. */
+static int
+restore(const struct rollback_opts *o, virConnectPtr conn, virDomainPtr dom,
+        const char *dir, const char *path, const char *text)
+{
+    const char *name = vn_domain_name(dom);
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    char *err = NULL, *current = NULL, *again = NULL, *saved = NULL;
+    char *stored = NULL;
+    int ret = VN_EXIT_SYSTEM;
+
+    vn_domain_uuid(dom, uuid);
+    if (!(current = vn_domain_xml(dom, true, &err))) {
+        vn_error("%s; nothing changed", err);
+        goto out;
+    }
+    if (strcmp(current, text) == 0) {
+        if (!o->quiet)
+            printf("domain '%s' already matches backup '%s'\n", name, path);
+        ret = VN_EXIT_OK;
+        goto out;
+    }
+    if (vn_backup_write(dir, name, uuid, current, &saved, &err) < 0) {
+        vn_error("domain '%s': %s; nothing changed", name,
+                 err ? err : "out of memory");
+        goto out;
+    }
+    /* Another tool may have redefined it since the dump. */
+    if (!(again = vn_domain_xml(dom, true, &err))) {
+        vn_error("%s; nothing changed", err);
+        goto out;
+    }
+    if (strcmp(again, current) != 0) {
+        vn_error("domain '%s' changed while virt-nestify was working; "
+                 "nothing changed, run again", name);
+        goto out;
+    }
+    if (vn_domain_define(conn, text, &err) < 0) {
+        vn_error("domain '%s': libvirt refused backup '%s': %s; the current "
+                 "definition is unchanged (saved as '%s')", name, path, err,
+                 saved);
+        goto out;
+    }
+    free(err);
+    err = NULL;
+    if (!(stored = vn_domain_xml(dom, true, &err))) {
+        vn_error("%s; backup '%s' was defined (previous definition saved as "
+                 "'%s')", err, path, saved);
+        goto out;
+    }
+    if (strcmp(stored, text) != 0)
+        vn_warning("domain '%s': libvirt stored backup '%s' with changes of "
+                   "its own (its normalisation)", name, path);
+    if (!o->quiet) {
+        printf("domain '%s' restored from '%s' (previous definition saved as "
+               "'%s')\n", name, path, saved);
+        if (virDomainIsActive(dom) == 1)
+            printf("domain '%s' is running: the restored definition takes "
+                   "effect at the next power-off (a reboot inside the guest "
+                   "is not enough)\n", name);
+    }
+    ret = VN_EXIT_OK;
+ out:
+    free(err);
+    free(current);
+    free(again);
+    free(saved);
+    free(stored);
+    return ret;
+}
+
+int
+vn_cmd_rollback(int argc, char **argv)
+{
+    struct rollback_opts o = { 0 };
+    virConnectPtr conn = NULL;
+    virDomainPtr dom = NULL;
+    char *err = NULL, *dir = NULL, *path = NULL, *text = NULL;
+    int ret;
+
+    int r = parse_options(argc, argv, &o);
+    if (r != 0)
+        return r > 0 ? VN_EXIT_OK : VN_EXIT_INPUT;
+
+    ret = VN_EXIT_SYSTEM;
+    if (!(conn = vn_conn_open(o.connect, &err)))
+        goto fail;
+    if (!(dom = vn_domain_lookup(conn, o.domain, &err))) {
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code == VIR_ERR_NO_DOMAIN)
+            ret = VN_EXIT_INPUT;
+        goto fail;
+    }
+    const char *name = vn_domain_name(dom);
+    int persistent = virDomainIsPersistent(dom);
+    if (persistent < 0) {
+        nst_set_error(&err, "domain '%s': %s", name, vn_libvirt_error());
+        goto fail;
+    }
+    if (persistent == 0) {
+        nst_set_error(&err, "domain '%s' is transient: nothing to roll back",
+                      name);
+        ret = VN_EXIT_INPUT;
+        goto fail;
+    }
+    dir = o.backup_dir ? nst_printf("%s", o.backup_dir) :
+          vn_backup_default_dir();
+    if (!dir) {
+        nst_set_error(&err, "no backup directory: set HOME or use "
+                      "--backup-dir");
+        goto fail;
+    }
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    vn_domain_uuid(dom, uuid);
+    if (o.list) {
+        ret = list_backups(&o, name, uuid, dir);
+        goto out;
+    }
+    if (!(path = pick_backup(&o, name, uuid, dir, &ret)))
+        goto out;
+    ret = VN_EXIT_INPUT;
+    if (!(text = read_backup(path, name, uuid)))
+        goto out;
+    ret = restore(&o, conn, dom, dir, path, text);
+    goto out;
+
+ fail:
+    vn_error("%s", err ? err : "out of memory");
+ out:
+    free(err);
+    free(dir);
+    free(path);
+    free(text);
+    if (dom)
+        virDomainFree(dom);
+    vn_conn_close(conn);
+    return ret;
+}
