@@ -174,6 +174,61 @@ START_TEST(test_define_refused_loses_nothing)
 }
 END_TEST
 
+static size_t
+count_backups(void)
+{
+    char *cmd = nst_printf("ls '%s' 2>/dev/null | wc -l", backups);
+    FILE *fp = popen(cmd, "r");
+    unsigned long n = 0;
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fscanf(fp, "%lu", &n), 1);
+    pclose(fp);
+    free(cmd);
+    return n;
+}
+
+/* Every profile on the virt-install-style fixture, planned for the Intel
+ * host (this machine has no vmx): the QEMU driver stores what the
+ * profile set, a second run changes nothing and writes no backup, and the
+ * VNC password survives each redefine. */
+START_TEST(test_each_profile)
+{
+    static const char *const profiles[] = { "nested", "perf", "secure",
+                                            "perf,secure" };
+    const char *profile = profiles[_i];
+    char *text = test_read_srcfile("tests/fixtures/domains/ubuntu-guest.xml",
+                                   NULL);
+    char *type = strstr(text, "<domain type='kvm'>");
+    ck_assert_ptr_nonnull(type);
+    char *xml = nst_printf("%.*s<domain type='qemu'>%s", (int)(type - text),
+                           text, type + strlen("<domain type='kvm'>"));
+    virDomainPtr dom = virDomainDefineXML(keep, xml);
+    ck_assert_ptr_nonnull(dom);
+    char *intel = nst_printf("%s/tests/fixtures/hosts/intel-e5-2697v4.xml",
+                             test_srcdir());
+
+    ck_assert_int_eq(run("-d", "ubuntu-guest", "--host-caps", intel, "-p",
+                         profile, NULL), 0);
+    ck_assert_uint_eq(count_backups(), 1);
+    char *stored = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
+    ck_assert_ptr_nonnull(strstr(stored, "passwd='s3cret'"));
+    ck_assert_int_eq(run("-d", "ubuntu-guest", "--host-caps", intel, "-p",
+                         profile, "--check", NULL), 0);
+    ck_assert_int_eq(run("-d", "ubuntu-guest", "--host-caps", intel, "-p",
+                         profile, NULL), 0);
+    ck_assert_uint_eq(count_backups(), 1);
+    char *again = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
+    ck_assert_str_eq(stored, again);
+    ck_assert_int_eq(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+    free(again);
+    free(stored);
+    free(intel);
+    free(xml);
+    free(text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -183,6 +238,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_restart_timeout_then_force);
     tcase_add_test(tc, test_define_refused_loses_nothing);
+    tcase_add_loop_test(tc, test_each_profile, 0, 4);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

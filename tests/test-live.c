@@ -261,6 +261,66 @@ START_TEST(test_changed_meanwhile)
 }
 END_TEST
 
+/* A dry run prints the diff with passwords masked and changes nothing. */
+START_TEST(test_dry_run_masks_secrets)
+{
+    virDomainPtr d = virDomainDefineXML(keep,
+        "<domain type='test'><name>vnc</name><memory>1048576</memory>"
+        "<vcpu>2</vcpu><os><type>hvm</type></os><devices>"
+        "<graphics type='vnc' port='5901' passwd='s3cret'/>"
+        "</devices></domain>");
+    ck_assert_ptr_nonnull(d);
+    char *before = stored_xml("vnc");
+    ck_assert_ptr_nonnull(strstr(before, "passwd='s3cret'"));
+
+    char *path = nst_printf("%s/stdout", backups);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    dup2(fileno(fp), STDOUT_FILENO);
+    int ret = run(LIVE, "-d", "vnc", "-p", "nested", "--dry-run", NULL);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    fclose(fp);
+    ck_assert_int_eq(ret, 0);
+    char *out = test_read_file(path, NULL);
+    ck_assert_ptr_null(strstr(out, "s3cret"));
+    ck_assert_ptr_nonnull(strstr(out, "+  <cpu mode='host-passthrough'"));
+    char *after = stored_xml("vnc");
+    ck_assert_str_eq(before, after);
+    unlink(path);
+    free(out);
+    free(path);
+    free(before);
+    free(after);
+    virDomainUndefine(d);
+    virDomainFree(d);
+}
+END_TEST
+
+START_TEST(test_mask_secrets)
+{
+    static const char *const cases[][2] = {
+        { "<graphics type='vnc' passwd='s3cret'/>",
+          "<graphics type='vnc' passwd='***'/>" },
+        { "<graphics passwd=\"a'b\" x='1'/><graphics\n passwd=''/>",
+          "<graphics passwd=\"***\" x='1'/><graphics\n passwd='***'/>" },
+        /* Not an attribute: left alone. */
+        { "<description>passwd='x'</description>",
+          "<description>passwd='x'</description>" },
+        { "<a xpasswd='x'/>", "<a xpasswd='x'/>" },
+        { "<a passwd=", "<a passwd=" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char *masked = vn_mask_secrets(cases[i][0], strlen(cases[i][0]));
+        ck_assert_str_eq(masked, cases[i][1]);
+        free(masked);
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -273,6 +333,8 @@ main(void)
     tcase_add_test(tc, test_restart);
     tcase_add_test(tc, test_refusals_change_nothing);
     tcase_add_test(tc, test_changed_meanwhile);
+    tcase_add_test(tc, test_dry_run_masks_secrets);
+    tcase_add_test(tc, test_mask_secrets);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
