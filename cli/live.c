@@ -11,6 +11,7 @@
  * restores it.  A stored definition that does not hold what the profile
  * set is replaced by the previous one at once.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,22 @@ struct live {
     struct nst_cpuset taken;
     char *backup;                /* path of the backup written, or NULL */
 };
+
+/* A progress line: on stdout, or stderr when stdout holds JSON; none
+ * with --quiet. */
+static void say(const struct live *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(const struct live *l, const char *fmt, ...)
+{
+    va_list ap;
+    if (l->o->quiet)
+        return;
+    va_start(ap, fmt);
+    vfprintf(l->o->output == VN_OUTPUT_JSON ? stderr : stdout, fmt, ap);
+    va_end(ap);
+}
 
 /*
  * Re-plans the document libvirt holds now (stored or live): what the
@@ -101,9 +118,8 @@ restart(struct live *l)
                      vn_libvirt_error());
             return VN_EXIT_SYSTEM;
         }
-        if (!l->o->quiet)
-            printf("domain '%s' did not shut down within %u s: forced off\n",
-                   l->name, l->o->timeout);
+        say(l, "domain '%s' did not shut down within %u s: forced off\n",
+            l->name, l->o->timeout);
     }
     if (virDomainCreate(l->dom) < 0) {
         vn_error("domain '%s' does not start with the new definition: %s "
@@ -119,8 +135,7 @@ restart(struct live *l)
         return VN_EXIT_SYSTEM;
     }
     free(live_xml);
-    if (!l->o->quiet)
-        printf("domain '%s' restarted with the new definition\n", l->name);
+    say(l, "domain '%s' restarted with the new definition\n", l->name);
     return VN_EXIT_OK;
 }
 
@@ -172,9 +187,8 @@ define(struct live *l, const char *xml, const struct vn_result *r)
         free(undo);
         goto out;
     }
-    if (!l->o->quiet)
-        printf("domain '%s' defined (previous definition in '%s')\n",
-               l->name, l->backup);
+    say(l, "domain '%s' defined (previous definition in '%s')\n", l->name,
+        l->backup);
     ret = VN_EXIT_OK;
  out:
     free(dir);
@@ -246,10 +260,10 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
     if (virDomainIsActive(l.dom) == 1) {
         if (o->restart)
             ret = restart(&l);
-        else if (!o->quiet)
-            printf("domain '%s' is running: the new definition takes effect "
-                   "at its next power-off (a reboot inside the guest is not "
-                   "enough; --restart does it)\n", l.name);
+        else
+            say(&l, "domain '%s' is running: the new definition takes "
+                "effect at its next power-off (a reboot inside the guest is "
+                "not enough; --restart does it)\n", l.name);
     }
     goto out;
 

@@ -92,6 +92,34 @@ run(const char *first, ...)
     return ret;
 }
 
+/* Sends stdout to a file until capture_end, which returns what came. */
+static int saved_stdout = -1;
+static char capture_path[64];
+
+static void
+capture_begin(void)
+{
+    snprintf(capture_path, sizeof(capture_path), "%s/stdout", backups);
+    fflush(stdout);
+    saved_stdout = dup(STDOUT_FILENO);
+    FILE *fp = fopen(capture_path, "w");
+    ck_assert_ptr_nonnull(fp);
+    dup2(fileno(fp), STDOUT_FILENO);
+    fclose(fp);
+}
+
+static char *
+capture_end(void)
+{
+    fflush(stdout);
+    dup2(saved_stdout, STDOUT_FILENO);
+    close(saved_stdout);
+    char *out = test_read_file(capture_path, NULL);
+    ck_assert_ptr_nonnull(out);
+    unlink(capture_path);
+    return out;
+}
+
 #define LIVE "-c", "test:///default", "--host-caps", intel, \
              "--backup-dir", backups
 
@@ -273,30 +301,35 @@ START_TEST(test_dry_run_masks_secrets)
     char *before = stored_xml("vnc");
     ck_assert_ptr_nonnull(strstr(before, "passwd='s3cret'"));
 
-    char *path = nst_printf("%s/stdout", backups);
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    dup2(fileno(fp), STDOUT_FILENO);
+    capture_begin();
     int ret = run(LIVE, "-d", "vnc", "-p", "nested", "--dry-run", NULL);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    fclose(fp);
+    char *out = capture_end();
     ck_assert_int_eq(ret, 0);
-    char *out = test_read_file(path, NULL);
     ck_assert_ptr_null(strstr(out, "s3cret"));
     ck_assert_ptr_nonnull(strstr(out, "+  <cpu mode='host-passthrough'"));
     char *after = stored_xml("vnc");
     ck_assert_str_eq(before, after);
-    unlink(path);
     free(out);
-    free(path);
     free(before);
     free(after);
     virDomainUndefine(d);
     virDomainFree(d);
+}
+END_TEST
+
+/* --output json: one document on stdout, progress elsewhere. */
+START_TEST(test_json_output)
+{
+    capture_begin();
+    int ret = run(LIVE, "-d", "test", "-p", "secure", "--output", "json",
+                  NULL);
+    char *out = capture_end();
+    ck_assert_int_eq(ret, 0);
+    ck_assert_msg(out[0] == '{' && strcmp(out + strlen(out) - 2, "}\n") == 0,
+                  "not one JSON document:\n%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "\"result\": \"changed\""));
+    ck_assert_ptr_null(strstr(out, "defined (previous"));
+    free(out);
 }
 END_TEST
 
@@ -335,6 +368,7 @@ main(void)
     tcase_add_test(tc, test_changed_meanwhile);
     tcase_add_test(tc, test_dry_run_masks_secrets);
     tcase_add_test(tc, test_mask_secrets);
+    tcase_add_test(tc, test_json_output);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
