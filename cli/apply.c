@@ -53,7 +53,8 @@ usage(FILE *fp)
 "      --check             like --dry-run, exit 1 when a change is pending\n"
 "  -i, --in-place          offline: rewrite FILE atomically\n"
 "  -o, --output text|json  report format (json: one document on stdout)\n"
-"  -q, --quiet             no report on stderr\n"
+"  -q, --quiet             no report (unless asked: --dry-run, --check,\n"
+"                          --output json) and no progress lines\n"
 "  -h, --help              this text\n"
 "\n"
 "Exit: 0 done or nothing to change, 1 --check found a pending change,\n"
@@ -106,6 +107,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
 
     optind = 1;
     unsigned long long timeout;
+    bool timeout_given = false;
     while ((c = getopt_long(argc, argv, "d:c:f:H:p:nio:qh", longopts,
                             NULL)) != -1) {
         switch (c) {
@@ -121,6 +123,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
                 return -1;
             }
             o->timeout = (unsigned int)timeout;
+            timeout_given = true;
             break;
         case 'f': o->file = optarg; break;
         case 'H': o->host_caps = optarg; break;
@@ -181,8 +184,8 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         vn_error("--in-place needs --file");
         return -1;
     }
-    if (o->force && !o->restart) {
-        vn_error("--force only makes sense with --restart");
+    if ((o->force || timeout_given) && !o->restart) {
+        vn_error("--force and --timeout only make sense with --restart");
         return -1;
     }
     if (!o->profile && !o->nprofile_files) {

@@ -47,13 +47,14 @@ char *vn_domain_xml(virDomainPtr dom, bool inactive, char **err);
 int vn_domain_define(virConnectPtr conn, const char *xml, char **err);
 
 /*
- * The host model for planning: the connection's capabilities (or the
- * host_caps file when not NULL), its domain capabilities where the
- * driver has them (fallback without error), libvirt's cpu_map, and the
- * free hugepages of every cell.  virttype: the domain's type ("kvm").
+ * The host model for planning: the connection's capabilities, its domain
+ * capabilities where the driver has them (fallback without error) and
+ * the free hugepages of every cell; or, to plan for another host, the
+ * host_caps (and domcaps) files when host_caps is not NULL.  cpu_map as
+ * for vn_host_build.
  */
 struct nst_host *vn_conn_host(virConnectPtr conn, const char *host_caps,
-                              const char *cpu_map, const char *virttype,
+                              const char *domcaps, const char *cpu_map,
                               char **err);
 
 /*

@@ -150,8 +150,12 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     int ret = VN_EXIT_SYSTEM;
 
     vn_domain_uuid(l->dom, uuid);
-    if (!dir || vn_backup_write(dir, l->name, uuid, xml, &l->backup,
-                                &err) < 0) {
+    if (!dir) {
+        vn_error("domain '%s': no backup directory (HOME is not set): give "
+                 "--backup-dir; nothing changed", l->name);
+        goto out;
+    }
+    if (vn_backup_write(dir, l->name, uuid, xml, &l->backup, &err) < 0) {
         vn_error("domain '%s': %s; nothing changed", l->name,
                  err ? err : "out of memory");
         goto out;
@@ -222,7 +226,7 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
         ret = VN_EXIT_INPUT;
         goto fail;
     }
-    if (!(l.host = vn_conn_host(l.conn, o->host_caps, o->cpu_map, NULL,
+    if (!(l.host = vn_conn_host(l.conn, o->host_caps, o->domcaps, o->cpu_map,
                                 &err))) {
         if (o->host_caps)
             ret = VN_EXIT_INPUT;
@@ -248,7 +252,8 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
         ret = vn_print_refusal(o, &r);
         goto out;
     }
-    if (!(o->quiet && !o->dry_run && !o->check) &&
+    if ((!o->quiet || o->dry_run || o->check ||
+         o->output == VN_OUTPUT_JSON) &&
         vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
         goto out;
     if (o->dry_run || o->check || !r.pending) {

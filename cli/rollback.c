@@ -130,43 +130,14 @@ uuid_normalise(const char *in, char out[33])
 }
 
 /*
- * The text of the <uuid> child of the root of text, which nst_doc_parse
- * has accepted (so it has no DOCTYPE and nothing external to load).
- * Returns a new string (free()), NULL when there is none.
- */
-static char *
-doc_uuid(const char *text, size_t len)
-{
-    xmlDocPtr doc = xmlReadMemory(text, (int)len, NULL, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                  XML_PARSE_NOWARNING);
-    char *uuid = NULL;
-
-    if (!doc)
-        return NULL;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    for (xmlNodePtr n = root ? root->children : NULL; n && !uuid;
-         n = n->next) {
-        if (n->type != XML_ELEMENT_NODE || n->ns ||
-            !xmlStrEqual(n->name, BAD_CAST "uuid"))
-            continue;
-        xmlChar *content = xmlNodeGetContent(n);
-        uuid = content ? nst_printf("%s", (const char *)content) : NULL;
-        xmlFree(content);
-        break;
-    }
-    xmlFreeDoc(doc);
-    return uuid;
-}
-
-/*
  * Reads the backup file and checks that it is a domain document of the
  * domain with UUID uuid.  Returns the text (free()) or NULL, reported.
  */
 static char *
 read_backup(const char *path, const char *name, const char *uuid)
 {
-    char *err = NULL, *text, *label = NULL, *doc_id = NULL;
+    char *err = NULL, *text, *label = NULL;
+    const char *doc_id;
     char want[33], have[33];
     struct nst_doc *doc = NULL;
     size_t len;
@@ -194,7 +165,7 @@ read_backup(const char *path, const char *name, const char *uuid)
         vn_error("%s", err ? err : "out of memory");
         goto fail;
     }
-    doc_id = doc_uuid(text, len);
+    doc_id = nst_doc_domain_uuid(doc);
     if (!doc_id || !uuid_normalise(doc_id, have)) {
         vn_error("backup '%s' has no valid <uuid>: cannot tell which domain "
                  "it is of", path);
@@ -207,13 +178,11 @@ read_backup(const char *path, const char *name, const char *uuid)
         goto fail;
     }
     nst_doc_free(doc);
-    free(doc_id);
     free(label);
     return text;
 
  fail:
     nst_doc_free(doc);
-    free(doc_id);
     free(label);
     free(text);
     free(err);
@@ -406,8 +375,9 @@ vn_cmd_rollback(int argc, char **argv)
     free(dir);
     free(path);
     free(text);
-    if (dom)
+    if (dom) {
         virDomainFree(dom);
+    }
     vn_conn_close(conn);
     return ret;
 }

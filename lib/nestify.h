@@ -273,8 +273,9 @@ int nst_doc_parse(const char *text, size_t len, const char *label,
                   struct nst_doc **out, char **err);
 /* Returns a new NUL-terminated string the caller frees; *len optional. */
 char *nst_doc_serialize(const struct nst_doc *doc, size_t *len);
-/* The domain's <name>, or NULL; owned by doc. */
+/* The domain's <name> and <uuid>, or NULL; owned by doc. */
 const char *nst_doc_domain_name(const struct nst_doc *doc);
+const char *nst_doc_domain_uuid(const struct nst_doc *doc);
 void nst_doc_free(struct nst_doc *doc);
 
 /*

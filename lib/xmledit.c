@@ -41,6 +41,7 @@ struct nst_doc {
     size_t nspans;
     char quote;          /* the input's attribute quote character */
     char *name;          /* <name> of the domain, or NULL */
+    char *uuid;          /* <uuid> of the domain, or NULL */
 };
 
 const char *const nst_order_domain[] = {
@@ -412,7 +413,9 @@ nst_doc_parse(const char *text, size_t len, const char *label,
         goto error;
     }
     xmlNodePtr name = nst_child(doc->root, "name");
-    if (name && !(doc->name = nst_text(name)))
+    xmlNodePtr uuid = nst_child(doc->root, "uuid");
+    if ((name && !(doc->name = nst_text(name))) ||
+        (uuid && !(doc->uuid = nst_text(uuid))))
         goto oom;
     *out = doc;
     return 0;
@@ -434,6 +437,7 @@ nst_doc_free(struct nst_doc *doc)
     free(doc->spans);
     free(doc->text);
     free(doc->name);
+    free(doc->uuid);
     free(doc);
 }
 
@@ -447,6 +451,12 @@ const char *
 nst_doc_domain_name(const struct nst_doc *doc)
 {
     return doc->name;
+}
+
+const char *
+nst_doc_domain_uuid(const struct nst_doc *doc)
+{
+    return doc->uuid;
 }
 
 /* ---------------------------------------------------------------- reads */
