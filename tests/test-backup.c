@@ -545,22 +545,9 @@ replace(const char *text, const char *from, const char *to)
 }
 
 /* Runs "virt-nestify rollback ARGS..." (NULL-terminated) here. */
-static int
-rollback(const char *first, ...)
-{
-    char *argv[32] = { "rollback" };
-    int argc = 1;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
-    va_end(ap);
-    argv[argc] = NULL;
-    fflush(stdout);
-    int ret = vn_cmd_rollback(argc, argv);
-    fflush(stdout);
-    return ret;
-}
+static const char *const rollback_prefix[] = { "rollback", NULL };
+#define rollback(...) \
+    test_run_command(vn_cmd_rollback, rollback_prefix, __VA_ARGS__)
 
 #define ROLLBACK "-c", "test:///default", "--backup-dir", dir
 

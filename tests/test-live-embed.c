@@ -27,6 +27,9 @@
 static char root[] = "/tmp/nst-embed-live-XXXXXX";
 static char *uri, *backups;
 static virConnectPtr keep;
+/* "virt-nestify -c URI --backup-dir DIR ARGS..." in this process. */
+static const char *prefix[6];
+#define run(...) test_run_command(vn_cmd_apply, prefix, __VA_ARGS__)
 
 static const char tiny[] =
     "<domain type='qemu'>\n"
@@ -56,6 +59,9 @@ setup(void)
     test_write_file(conf, "stdio_handler = \"file\"\n", 23);
     uri = nst_printf("qemu:///embed?root=%s", root);
     backups = nst_printf("%s/backups", root);
+    const char *const args[] = { "virt-nestify", "-c", uri, "--backup-dir",
+                                 backups, NULL };
+    memcpy(prefix, args, sizeof(args));
     keep = vn_conn_open(uri, &err);
     ck_assert_msg(keep != NULL, "%s", err);
     free(conf);
@@ -78,22 +84,6 @@ teardown(void)
     free(backups);
 }
 
-static int
-run(const char *first, ...)
-{
-    char *argv[32] = { "virt-nestify", "-c", uri, "--backup-dir", backups };
-    int argc = 5;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
-    va_end(ap);
-    argv[argc] = NULL;
-    fflush(stdout);
-    int ret = vn_cmd_apply(argc, argv);
-    fflush(stdout);
-    return ret;
-}
 
 static char *
 xml_of(virDomainPtr dom, unsigned int flags)

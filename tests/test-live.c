@@ -75,22 +75,8 @@ stored_xml(const char *name)
 }
 
 /* Runs "virt-nestify ARGS..." (NULL-terminated) in this process. */
-static int
-run(const char *first, ...)
-{
-    char *argv[32] = { "virt-nestify" };
-    int argc = 1;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
-    va_end(ap);
-    argv[argc] = NULL;
-    fflush(stdout);
-    int ret = vn_cmd_apply(argc, argv);
-    fflush(stdout);
-    return ret;
-}
+static const char *const apply_prefix[] = { "virt-nestify", NULL };
+#define run(...) test_run_command(vn_cmd_apply, apply_prefix, __VA_ARGS__)
 
 /* Sends stdout to a file until capture_end, which returns what came. */
 static int saved_stdout = -1;

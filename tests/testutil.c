@@ -2,6 +2,7 @@
  * testutil.c: helpers for the Check suites
  */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,27 @@ test_load_host(const char *caps_name, const char *domcaps_name)
     free(caps_path);
     free(dc_path);
     return host;
+}
+
+int
+test_run_command(int (*command)(int argc, char **argv),
+                 const char *const *prefix, const char *first, ...)
+{
+    char *argv[64];
+    int argc = 0;
+    va_list ap;
+
+    for (; prefix[argc] && argc < 32; argc++)
+        argv[argc] = (char *)prefix[argc];
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    fflush(stdout);
+    int ret = command(argc, argv);
+    fflush(stdout);
+    return ret;
 }
 
 int

@@ -30,6 +30,15 @@ struct nst_host *test_load_host(const char *caps, const char *domcaps);
 /* $NST_SRCDIR or "." */
 const char *test_srcdir(void);
 
+/*
+ * Runs a virt-nestify command function in this process, as
+ * "prefix... args..." where prefix is NULL-terminated (it starts with
+ * argv[0]) and so are the arguments after it.  Flushes stdout around
+ * it.  Returns the command's exit status.
+ */
+int test_run_command(int (*command)(int argc, char **argv),
+                     const char *const *prefix, const char *first, ...);
+
 /* Runs the suite with Check; returns the process exit status. */
 struct Suite;
 int test_run_suite(struct Suite *suite);

@@ -4,37 +4,9 @@
 # NST_VALGRIND set, every run of the tool is under valgrind).
 set -u
 
-: "${NST_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${NST_BUILDDIR:=$NST_SRCDIR/build}"
-VN="${NST_VALGRIND:-} $NST_BUILDDIR/virt-nestify"
-FX="$NST_SRCDIR/tests/fixtures"
+. "$(dirname "$0")/../testlib.sh"
 INTEL="--host-caps $FX/hosts/intel-e5-2697v4.xml --domcaps $FX/hosts/intel-e5-2697v4-domcaps.xml"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 export VIRT_NESTIFY_PROFILES_DIR="$TMP/no-profiles.d"
-failures=0
-count=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# run EXPECTED_EXIT ARGS...: runs the tool, stdout/stderr in $TMP/out, $TMP/err
-run() {
-    want=$1
-    shift
-    count=$((count + 1))
-    # shellcheck disable=SC2086
-    $VN "$@" >"$TMP/out" 2>"$TMP/err"
-    got=$?
-    if [ "$got" != "$want" ]; then
-        fail "exit $got, expected $want: virt-nestify $*"
-        sed 's/^/  stderr: /' "$TMP/err"
-        return 1
-    fi
-    return 0
-}
 
 # bad_input DESCRIPTION EXPECTED_STDERR_PART ARGS...: exit 2, nothing on
 # stdout, exactly one line on stderr that says what is wrong.
@@ -44,10 +16,7 @@ bad_input() {
     shift 2
     run 2 "$@" || { echo "  ($desc)"; return; }
     [ -s "$TMP/out" ] && fail "$desc: stdout not empty"
-    lines=$(wc -l <"$TMP/err")
-    [ "$lines" = 1 ] || fail "$desc: $lines lines on stderr"
-    grep -q "^virt-nestify: error: .*$part" "$TMP/err" ||
-        fail "$desc: stderr lacks '$part': $(cat "$TMP/err")"
+    one_error "$desc" "$part"
 }
 
 # --- the README's main job: dry run of perf on ubuntu-guest -----------
@@ -200,5 +169,4 @@ if [ -w /dev/full ]; then
     [ $? = 3 ] || fail "write error: exit code"
 fi
 
-echo "$count runs, $failures failures"
-[ "$failures" = 0 ]
+finish

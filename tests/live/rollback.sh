@@ -6,11 +6,7 @@
 # write the backups.  Every run of the tool may be under $NST_VALGRIND.
 set -u
 
-: "${NST_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${NST_BUILDDIR:=$NST_SRCDIR/build}"
-VN="${NST_VALGRIND:-} $NST_BUILDDIR/virt-nestify"
-FX="$NST_SRCDIR/tests/fixtures"
-TMP=$(mktemp -d)
+. "$(dirname "$0")/../testlib.sh"
 ROOT="$TMP/root"
 URI="qemu:///embed?root=$ROOT"
 BK="$TMP/backups"
@@ -25,50 +21,6 @@ cleanup() {
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-failures=0
-count=0
-
-command -v virsh >/dev/null || { echo "SKIP: no virsh"; exit 77; }
-[ -x "$NST_BUILDDIR/virt-nestify" ] ||
-    { echo "FAIL: $NST_BUILDDIR/virt-nestify not built"; exit 1; }
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# run EXPECTED_EXIT ARGS...: "virt-nestify rollback ARGS", stdout and
-# stderr in $TMP/out, $TMP/err
-run() {
-    want=$1
-    shift
-    count=$((count + 1))
-    # shellcheck disable=SC2086
-    $VN rollback "$@" >"$TMP/out" 2>"$TMP/err"
-    got=$?
-    if [ "$got" != "$want" ]; then
-        fail "exit $got, expected $want: virt-nestify rollback $*"
-        sed 's/^/  stdout: /' "$TMP/out"
-        sed 's/^/  stderr: /' "$TMP/err"
-        return 1
-    fi
-    return 0
-}
-
-# one_error DESCRIPTION EXPECTED_PART: stderr is exactly one error line
-# that says it.  Lines that libraries print by themselves are not ours:
-# valgrind's, libvirt's log ("2026-01-01 00:00:00.000+0000: 123: error :
-# ...", the embedded QEMU driver failing to start) and libxml2's ("I/O
-# warning : ...", the test driver failing to read its file).
-one_error() {
-    grep -Ev '^==[0-9]+==|^[0-9-]+ [0-9:.+]+: [0-9]+: [a-z]+ : |^I/O warning : ' \
-        "$TMP/err" >"$TMP/err.ours"
-    mv "$TMP/err.ours" "$TMP/err"
-    lines=$(wc -l <"$TMP/err")
-    [ "$lines" = 1 ] || fail "$1: $lines lines on stderr: $(cat "$TMP/err")"
-    grep -q "^virt-nestify: error: .*$2" "$TMP/err" ||
-        fail "$1: stderr lacks '$2': $(cat "$TMP/err")"
-}
 
 vsh() {
     count=$((count + 1))
@@ -102,7 +54,7 @@ vsh define "$TMP/changed-in.xml" >/dev/null || fail "define changed"
 dump "$TMP/changed.xml"
 cmp -s "$TMP/changed.xml" "$TMP/orig.xml" && fail "the change did not take"
 
-run 0 -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/orig.xml" &&
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/orig.xml" &&
 {
     grep -q "^domain '$D' restored from '$TMP/orig.xml' (previous definition saved as '$BK/" \
         "$TMP/out" || fail "restore message: $(cat "$TMP/out")"
@@ -124,13 +76,13 @@ case $(basename "$first") in
 esac
 
 # --- --list, then the newest backup by default -------------------------
-run 0 -c "$URI" -d "$D" --backup-dir "$BK" --list &&
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK" --list &&
     [ "$(cat "$TMP/out")" = "$first" ] || fail "--list: $(cat "$TMP/out")"
-run 0 -c "$URI" -d "$D" --backup-dir "$BK" -q &&
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK" -q &&
     [ -s "$TMP/out" ] && fail "-q printed: $(cat "$TMP/out")"
 dump "$TMP/after.xml"
 cmp -s "$TMP/after.xml" "$TMP/changed.xml" || fail "newest backup not restored"
-run 0 -c "$URI" -d "$D" --backup-dir "$BK" --list &&
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK" --list &&
 {
     [ "$(wc -l <"$TMP/out")" = 2 ] || fail "--list: $(cat "$TMP/out")"
     [ "$(sed -n 2p "$TMP/out")" = "$first" ] || fail "--list is not newest first"
@@ -138,12 +90,12 @@ run 0 -c "$URI" -d "$D" --backup-dir "$BK" --list &&
         fail "the newest backup is not the original definition"
 }
 # Rolling the rollback back: the original again.
-run 0 -c "$URI" -d "$D" --backup-dir "$BK"
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK"
 dump "$TMP/after.xml"
 cmp -s "$TMP/after.xml" "$TMP/orig.xml" || fail "second rollback: not the original"
 [ "$(nbackups)" = 3 ] || fail "$(nbackups) backups, expected 3"
 # Already there: nothing defined, nothing written.
-run 0 -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/orig.xml" &&
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/orig.xml" &&
     grep -q "^domain '$D' already matches backup '$TMP/orig.xml'$" "$TMP/out" ||
     fail "already matches: $(cat "$TMP/out")"
 [ "$(nbackups)" = 3 ] || fail "a backup was written for nothing"
@@ -151,23 +103,23 @@ run 0 -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/orig.xml" &&
 # --- refusals: exit 2 or 3, one line, the definition unchanged -------------
 sed "s|<uuid>6c1f4e2a-3b8d-4f6e-9a71-2d5c8e0b4f13</uuid>|<uuid>0b5a7d3e-91c2-4a8f-b6e0-3f2d1c9e8a74</uuid>|" \
     "$TMP/changed.xml" >"$TMP/other.xml"
-run 2 -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/other.xml" &&
+run 2 rollback -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/other.xml" &&
     one_error "another domain's backup" "backup '$TMP/other.xml' is of domain '$D' with uuid 0b5a7d3e-91c2-4a8f-b6e0-3f2d1c9e8a74, not of '$D'"
-run 2 -c "$URI" -d nosuch --backup-dir "$BK" &&
+run 2 rollback -c "$URI" -d nosuch --backup-dir "$BK" &&
     one_error "unknown domain" "domain 'nosuch' not found"
 # (qemu:///embed?root= under a regular file fails too, but libvirt 9.0
 # leaks in that path, which valgrind reports.)
-run 3 -c "test://$TMP/nonexistent.xml" -d "$D" --backup-dir "$BK" &&
+run 3 rollback -c "test://$TMP/nonexistent.xml" -d "$D" --backup-dir "$BK" &&
     one_error "unreachable URI" "cannot connect to 'test://$TMP/nonexistent.xml': "
 : >"$TMP/plain"
-run 3 -c "$URI" -d "$D" --backup-dir "$TMP/plain/backups" --backup "$TMP/changed.xml" &&
+run 3 rollback -c "$URI" -d "$D" --backup-dir "$TMP/plain/backups" --backup "$TMP/changed.xml" &&
     one_error "unwritable backup dir" "cannot create backup directory '$TMP/plain/backups': Not a directory; nothing changed"
-run 2 -c "$URI" -d "$D" --backup-dir "$TMP/empty" &&
+run 2 rollback -c "$URI" -d "$D" --backup-dir "$TMP/empty" &&
     one_error "no backups" "domain '$D' has no backups in $TMP/empty"
-run 0 -c "$URI" -d "$D" --backup-dir "$TMP/empty" --list &&
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$TMP/empty" --list &&
     grep -q "^domain '$D' has no backups in $TMP/empty$" "$TMP/out" ||
     fail "--list without backups: $(cat "$TMP/out")"
-run 2 -d "$D" --list --backup "$TMP/orig.xml" &&
+run 2 rollback -d "$D" --list --backup "$TMP/orig.xml" &&
     one_error "--list with --backup" "cannot be combined"
 dump "$TMP/after.xml"
 cmp -s "$TMP/after.xml" "$TMP/orig.xml" || fail "a refusal changed the definition"
@@ -186,7 +138,7 @@ cat >"$TMP/transient.xml" <<'EOF'
 </domain>
 EOF
 if vsh create "$TMP/transient.xml" >/dev/null; then
-    run 2 -c "$URI" -d transient1 --backup-dir "$BK" &&
+    run 2 rollback -c "$URI" -d transient1 --backup-dir "$BK" &&
         one_error "transient" "domain 'transient1' is transient: nothing to roll back"
     # libvirt 9.0's embedded driver stops it but may then report the
     # domain gone; its QEMU not running any more is what counts.
@@ -198,5 +150,4 @@ else
     fail "cannot start a transient guest under TCG"
 fi
 
-echo "$count runs, $failures failures"
-[ "$failures" = 0 ]
+finish

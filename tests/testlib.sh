@@ -1,0 +1,61 @@
+# testlib.sh: what the shell tests share; sourced, not run.
+#
+# Sets NST_SRCDIR, NST_BUILDDIR, VN (the tool, under $NST_VALGRIND when
+# set), FX (the fixtures) and TMP (removed at exit), and gives
+# fail, run, one_error and finish.
+
+: "${NST_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${NST_BUILDDIR:=$NST_SRCDIR/build}"
+VN="${NST_VALGRIND:-} $NST_BUILDDIR/virt-nestify"
+FX="$NST_SRCDIR/tests/fixtures"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+count=0
+
+[ -x "$NST_BUILDDIR/virt-nestify" ] ||
+    { echo "FAIL: $NST_BUILDDIR/virt-nestify not built"; exit 1; }
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# run EXPECTED_EXIT ARGS...: runs "virt-nestify ARGS", stdout and stderr
+# in $TMP/out and $TMP/err; on another exit status says so and fails.
+run() {
+    want=$1
+    shift
+    count=$((count + 1))
+    # shellcheck disable=SC2086
+    $VN "$@" >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        fail "exit $got, expected $want: virt-nestify $*"
+        sed 's/^/  stdout: /' "$TMP/out"
+        sed 's/^/  stderr: /' "$TMP/err"
+        return 1
+    fi
+    return 0
+}
+
+# one_error DESCRIPTION EXPECTED_PART: stderr is exactly one error line
+# that says it.  Lines that libraries print by themselves are not ours:
+# valgrind's, libvirt's log ("2026-01-01 00:00:00.000+0000: 123: error :
+# ...", the embedded QEMU driver failing to start) and libxml2's ("I/O
+# warning : ...", the test driver failing to read its file).
+one_error() {
+    grep -Ev '^==[0-9]+==|^[0-9-]+ [0-9:.+]+: [0-9]+: [a-z]+ : |^I/O warning : ' \
+        "$TMP/err" >"$TMP/err.ours"
+    mv "$TMP/err.ours" "$TMP/err"
+    lines=$(wc -l <"$TMP/err")
+    [ "$lines" = 1 ] || fail "$1: $lines lines on stderr: $(cat "$TMP/err")"
+    grep -q "^virt-nestify: error: .*$2" "$TMP/err" ||
+        fail "$1: stderr lacks '$2': $(cat "$TMP/err")"
+}
+
+# The summary line; the exit status of the script.
+finish() {
+    echo "$count runs, $failures failures"
+    [ "$failures" = 0 ]
+}
