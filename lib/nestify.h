@@ -382,6 +382,17 @@ int nst_place(const struct nst_host *host,
               struct nst_placement *out, char **reason);
 void nst_placement_clear(struct nst_placement *placement);
 
+/*
+ * Keeps an existing placement: pins[vcpu] (req->vcpus entries, one host
+ * cpu each) when it is one nst_place could make now -- every pin free
+ * (not taken, not housekeeping) and distinct, all in one host cell with
+ * room for the memory, the thread policy respected.  Returns 0 with *out
+ * filled as nst_place would, or -1 (out empty) when it is not.
+ */
+int nst_place_keep(const struct nst_host *host,
+                   const struct nst_placement_request *req,
+                   const unsigned int *pins, struct nst_placement *out);
+
 /* ------------------------------------------------------------------ diff */
 
 /*

@@ -674,6 +674,87 @@ nst_place(const struct nst_host *host,
     return ret;
 }
 
+/* The index of the host cell holding cpu, or ncells. */
+static size_t
+cell_index_of(const struct nst_host *host, unsigned int cpu)
+{
+    for (size_t ci = 0; ci < host->ncells; ci++)
+        if (nst_cpuset_test(&host->cells[ci].cpus, cpu))
+            return ci;
+    return host->ncells;
+}
+
+/*
+ * Keeping what is there is how a re-run avoids reshuffling guests that
+ * are already well placed: pins is valid when nst_place could have made
+ * it now, in one host cell (a split guest is placed afresh).
+ */
+int
+nst_place_keep(const struct nst_host *host,
+               const struct nst_placement_request *req,
+               const unsigned int *pins, struct nst_placement *out)
+{
+    struct ctx c;
+    unsigned int n = req->vcpus;
+    unsigned int per_core[NST_MAX_CPUS];
+    struct nst_cpuset seen;
+    int ret = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (!n || n > NST_MAX_CPUS || (unsigned int)req->policy >= NST_THREAD_LAST ||
+        !host->ncells || ctx_init(&c, host, req) < 0)
+        return -1;
+    size_t ci = cell_index_of(host, pins[0]);
+    if (ci == host->ncells || host->cells[ci].memory_kib < req->memory_kib)
+        goto out;
+    nst_cpuset_clear_all(&seen);
+    memset(per_core, 0, sizeof(per_core));
+    for (unsigned int v = 0; v < n; v++) {
+        unsigned int cpu = pins[v];
+        if (cpu >= NST_MAX_CPUS || nst_cpuset_test(&seen, cpu) ||
+            !nst_cpuset_test(&c.usable, cpu) ||
+            !nst_cpuset_test(&host->cells[ci].cpus, cpu))
+            goto out;
+        nst_cpuset_set(&seen, cpu);
+        per_core[c.core_of[cpu]]++;
+    }
+    for (unsigned int v = 0; v < n; v++) {
+        const struct core *core = &c.cores[c.core_of[pins[v]]];
+        bool whole = core->nusable == core->nthreads;
+        if (req->policy == NST_THREAD_ISOLATE &&
+            (per_core[c.core_of[pins[v]]] != 1 || !whole))
+            goto out;
+        if (req->policy == NST_THREAD_REQUIRE &&
+            (c.smt < 2 || core->nthreads != c.smt ||
+             per_core[c.core_of[pins[v]]] != c.smt))
+            goto out;
+    }
+
+    if (!(out->pins = calloc(n, sizeof(*out->pins))))
+        goto out;
+    memcpy(out->pins, pins, n * sizeof(*pins));
+    out->nvcpus = n;
+    out->ncells = 1;
+    out->cells[0] = (struct nst_guest_cell){
+        .host_cell = host->cells[ci].id,
+        .first_vcpu = 0,
+        .nvcpus = n,
+        .memory_kib = req->memory_kib,
+    };
+    out->used = seen;
+    if (req->policy == NST_THREAD_ISOLATE)
+        for (unsigned int v = 0; v < n; v++) {
+            const struct core *core = &c.cores[c.core_of[pins[v]]];
+            for (unsigned int t = 0; t < core->nthreads; t++)
+                nst_cpuset_set(&out->used, c.threads[core->off + t]);
+        }
+    out->threads = guest_threads(&c, out);
+    ret = 0;
+ out:
+    ctx_free(&c);
+    return ret;
+}
+
 /* Frees the pins and empties placement; accepts NULL and cleared ones. */
 void
 nst_placement_clear(struct nst_placement *placement)

@@ -508,6 +508,44 @@ rule_cpu_limits(struct run *run)
 
 /* -------------------------------------------------------------- perf */
 
+/* The domain's pins when every vCPU has exactly one host cpu, else NULL;
+ * a new array the caller frees. */
+static unsigned int *
+current_pins(struct run *run)
+{
+    xmlNodePtr cputune = nst_child(run->root, "cputune");
+    unsigned int *pins = calloc(run->vcpus, sizeof(*pins));
+    struct nst_cpuset seen;   /* vCPU ids with a pin */
+    unsigned int found = 0;
+
+    nst_cpuset_clear_all(&seen);
+    if (!cputune || !pins) {
+        free(pins);
+        return NULL;
+    }
+    for (xmlNodePtr pin = nst_child(cputune, "vcpupin"); pin;
+         pin = nst_next(pin, "vcpupin")) {
+        char *vcpu = nst_attr(pin, "vcpu"), *cpuset = nst_attr(pin, "cpuset");
+        unsigned long long v;
+        struct nst_cpuset set;
+        if (vcpu && cpuset && nst_parse_ull(vcpu, run->vcpus - 1, &v) == 0 &&
+            nst_cpuset_parse(cpuset, &set, NULL) == 0 &&
+            nst_cpuset_count(&set) == 1 &&
+            !nst_cpuset_test(&seen, (unsigned int)v)) {
+            nst_cpuset_set(&seen, (unsigned int)v);
+            pins[v] = (unsigned int)nst_cpuset_next(&set, 0);
+            found++;
+        }
+        free(vcpu);
+        free(cpuset);
+    }
+    if (found != run->vcpus) {
+        free(pins);
+        return NULL;
+    }
+    return pins;
+}
+
 static int
 place(struct run *run)
 {
@@ -532,6 +570,16 @@ place(struct run *run)
         .taken = run->opts->taken,
         .housekeeping = &housekeeping,
     };
+    /* A guest already placed well stays where it is: re-runs do not
+     * reshuffle a host. */
+    unsigned int *current = current_pins(run);
+    bool kept = current && nst_place_keep(run->host, &req, current,
+                                          &run->placement) == 0;
+    free(current);
+    if (kept) {
+        run->placed = true;
+        return 0;
+    }
     if (nst_place(run->host, &req, &run->placement, &reason) < 0) {
         int ret = refuse(run, "placement", "/domain/vcpu",
                          reason ? reason : "cannot place the guest");

@@ -234,6 +234,50 @@ START_TEST(test_prefer_one_cell)
 }
 END_TEST
 
+/* Existing pins are kept when they are a placement nst_place could make
+ * now, and refused otherwise. */
+START_TEST(test_keep_existing)
+{
+    struct nst_host *host = build_host(&intel, 64 * GIB);
+    struct nst_placement_request req = intel_req(4, NST_THREAD_PREFER);
+    struct nst_placement p;
+    const unsigned int spread[] = { 5, 6, 7, 8 };
+    const unsigned int siblings[] = { 5, 41, 6, 42 };
+    const unsigned int on_hk[] = { 0, 1, 2, 3 };
+    const unsigned int two_cells[] = { 1, 2, 19, 20 };
+    const unsigned int twice[] = { 1, 1, 2, 3 };
+
+    ck_assert_int_eq(nst_place_keep(host, &req, spread, &p), 0);
+    assert_pins(&p, spread, 4);
+    ck_assert_uint_eq(p.cells[0].host_cell, 0);
+    ck_assert_uint_eq(p.threads, 1);
+    nst_placement_clear(&p);
+    ck_assert_int_eq(nst_place_keep(host, &req, siblings, &p), 0);
+    ck_assert_uint_eq(p.threads, 2);
+    nst_placement_clear(&p);
+    ck_assert_int_eq(nst_place_keep(host, &req, on_hk, &p), -1);
+    ck_assert_ptr_null(p.pins);
+    ck_assert_int_eq(nst_place_keep(host, &req, two_cells, &p), -1);
+    ck_assert_int_eq(nst_place_keep(host, &req, twice, &p), -1);
+    struct nst_cpuset taken = cpus_of("6");
+    req.taken = &taken;
+    ck_assert_int_eq(nst_place_keep(host, &req, spread, &p), -1);
+    req.taken = NULL;
+
+    /* isolate: one vCPU per whole core; require: whole cores packed */
+    req.policy = NST_THREAD_ISOLATE;
+    ck_assert_int_eq(nst_place_keep(host, &req, spread, &p), 0);
+    assert_used(&p, "5-8,41-44");
+    nst_placement_clear(&p);
+    ck_assert_int_eq(nst_place_keep(host, &req, siblings, &p), -1);
+    req.policy = NST_THREAD_REQUIRE;
+    ck_assert_int_eq(nst_place_keep(host, &req, siblings, &p), 0);
+    nst_placement_clear(&p);
+    ck_assert_int_eq(nst_place_keep(host, &req, spread, &p), -1);
+    free_host(host);
+}
+END_TEST
+
 START_TEST(test_isolate_one_cell)
 {
     struct nst_host *host = build_host(&intel, 64 * GIB);
@@ -1238,6 +1282,7 @@ pinning_suite(void)
     tcase_add_test(tc, test_intel_layout);
     tcase_add_test(tc, test_prefer_one_cell);
     tcase_add_test(tc, test_isolate_one_cell);
+    tcase_add_test(tc, test_keep_existing);
     tcase_add_test(tc, test_require_one_cell);
     tcase_add_test(tc, test_taken_respected);
     tcase_add_test(tc, test_best_fit);

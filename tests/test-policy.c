@@ -316,6 +316,30 @@ START_TEST(test_bad_domain_values)
 }
 END_TEST
 
+/* A guest placed well is not moved by a later run, even when a fresh
+ * placement would now choose other CPUs; a bad placement is redone. */
+START_TEST(test_existing_placement_is_kept)
+{
+    struct nst_cpuset taken;
+    nst_cpuset_parse("1-10,37-46", &taken, NULL);
+    struct result first = { 0 }, again = { 0 }, moved = { 0 };
+    apply(&first, DOMAIN("4", "4194304", ""), "intel-e5-2697v4", "perf",
+          &taken, false, NULL);
+    HAS(first, "<vcpupin vcpu='0' cpuset='11'/>");
+    apply(&again, first.xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(again.ret, 0);
+    ck_assert_uint_eq(nst_report_count(&again.r, NST_CHANGE), 0);
+    ck_assert_str_eq(again.xml, first.xml);
+    /* Now CPU 11 is someone else's: the guest moves. */
+    nst_cpuset_parse("11", &taken, NULL);
+    apply(&moved, first.xml, "intel-e5-2697v4", "perf", &taken, false, NULL);
+    HAS(moved, "<vcpupin vcpu='0' cpuset='1'/>");
+    result_clear(&first);
+    result_clear(&again);
+    result_clear(&moved);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     size_t len;
@@ -348,6 +372,7 @@ main(void)
     tcase_add_test(tc, test_secure_limits_and_mitigations);
     tcase_add_test(tc, test_secure_replaces_low_hard_limit_in_other_units);
     tcase_add_test(tc, test_bad_domain_values);
+    tcase_add_test(tc, test_existing_placement_is_kept);
     tcase_add_test(tc, test_deterministic);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
