@@ -218,11 +218,10 @@ add_pins(virDomainPtr dom, bool inactive, struct nst_cpuset *out, char **err)
 }
 
 int
-vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr self,
+vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
                    struct nst_cpuset *out, char **err)
 {
     virDomainPtr *doms = NULL;
-    char self_uuid[VIR_UUID_STRING_BUFLEN] = "";
     int n = virConnectListAllDomains(conn, &doms, 0);
     int ret = 0;
 
@@ -231,13 +230,17 @@ vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr self,
         nst_set_error(err, "cannot list domains: %s", vn_libvirt_error());
         return -1;
     }
-    if (self)
-        vn_domain_uuid(self, self_uuid);
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
+        bool skipped = false;
         vn_domain_uuid(doms[i], uuid);
+        for (size_t k = 0; k < nskip && !skipped; k++) {
+            char other[VIR_UUID_STRING_BUFLEN];
+            vn_domain_uuid(skip[k], other);
+            skipped = strcmp(uuid, other) == 0;
+        }
         /* The definition's pins, and a running domain's live ones. */
-        if (ret == 0 && strcmp(uuid, self_uuid) != 0 &&
+        if (ret == 0 && !skipped &&
             (add_pins(doms[i], true, out, err) < 0 ||
              (virDomainIsActive(doms[i]) == 1 &&
               add_pins(doms[i], false, out, err) < 0)))

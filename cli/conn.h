@@ -58,10 +58,11 @@ struct nst_host *vn_conn_host(virConnectPtr conn, const char *host_caps,
                               char **err);
 
 /*
- * CPUs that the vCPUs of the connection's other domains are pinned to
- * (their persistent definitions), skipping the domain named self.
+ * CPUs that the vCPUs of the connection's domains are pinned to (their
+ * definitions, and the live XML of running ones), except those of the
+ * nskip domains in skip: they are the ones being placed.
  */
-int vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr self,
+int vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
                        struct nst_cpuset *out, char **err);
 
 #endif /* NESTIFY_CONN_H */

@@ -31,10 +31,29 @@ struct live {
     virConnectPtr conn;
     virDomainPtr dom;
     const char *name;
-    struct nst_host *host;
-    struct nst_cpuset taken;
-    char *backup;                /* path of the backup written, or NULL */
+    const struct nst_host *host;
+    const struct nst_cpuset *taken;
+    struct vn_dom_run *run;      /* what happened, for the caller */
 };
+
+/* Reports an error of this domain (once, on stderr) and keeps the first
+ * for the summary. */
+static void fail(struct live *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+fail(struct live *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = nst_vprintf(fmt, ap);
+    va_end(ap);
+    vn_error("%s", msg ? msg : fmt);
+    if (!l->run->error)
+        l->run->error = msg;
+    else
+        free(msg);
+}
 
 /* A progress line: on stdout, or stderr when stdout holds JSON; none
  * with --quiet. */
@@ -63,7 +82,7 @@ verify(struct live *l, const char *xml, const char *what, char **err)
     struct vn_result r;
     int ret = -1;
 
-    if (vn_transform(l->o, l->profile, l->host, &l->taken, xml, strlen(xml),
+    if (vn_transform(l->o, l->profile, l->host, l->taken, xml, strlen(xml),
                      what, &r, err) < 0)
         return -1;
     if (r.refused || r.pending) {
@@ -101,20 +120,20 @@ restart(struct live *l)
     char *err = NULL;
 
     if (virDomainShutdown(l->dom) < 0) {
-        vn_error("domain '%s': cannot shut it down: %s", l->name,
+        fail(l, "domain '%s': cannot shut it down: %s", l->name,
                  vn_libvirt_error());
         return VN_EXIT_SYSTEM;
     }
     if (!wait_for_shutoff(l)) {
         if (!l->o->force) {
-            vn_error("domain '%s' ignored the shutdown request for %u s and "
+            fail(l, "domain '%s' ignored the shutdown request for %u s and "
                      "is still running; the new definition waits for its "
                      "next power-off (--force destroys it)", l->name,
                      l->o->timeout);
             return VN_EXIT_SYSTEM;
         }
         if (virDomainDestroy(l->dom) < 0 && virDomainIsActive(l->dom) != 0) {
-            vn_error("domain '%s': cannot force it off: %s", l->name,
+            fail(l, "domain '%s': cannot force it off: %s", l->name,
                      vn_libvirt_error());
             return VN_EXIT_SYSTEM;
         }
@@ -122,14 +141,14 @@ restart(struct live *l)
             l->name, l->o->timeout);
     }
     if (virDomainCreate(l->dom) < 0) {
-        vn_error("domain '%s' does not start with the new definition: %s "
+        fail(l, "domain '%s' does not start with the new definition: %s "
                  "(previous definition in '%s'; 'virt-nestify rollback' "
-                 "restores it)", l->name, vn_libvirt_error(), l->backup);
+                 "restores it)", l->name, vn_libvirt_error(), l->run->backup);
         return VN_EXIT_SYSTEM;
     }
     char *live_xml = vn_domain_xml(l->dom, false, &err);
     if (!live_xml || verify(l, live_xml, "running domain", &err) < 0) {
-        vn_error("domain '%s': %s", l->name, err);
+        fail(l, "domain '%s': %s", l->name, err);
         free(err);
         free(live_xml);
         return VN_EXIT_SYSTEM;
@@ -151,12 +170,12 @@ define(struct live *l, const char *xml, const struct vn_result *r)
 
     vn_domain_uuid(l->dom, uuid);
     if (!dir) {
-        vn_error("domain '%s': no backup directory (HOME is not set): give "
+        fail(l, "domain '%s': no backup directory (HOME is not set): give "
                  "--backup-dir; nothing changed", l->name);
         goto out;
     }
-    if (vn_backup_write(dir, l->name, uuid, xml, &l->backup, &err) < 0) {
-        vn_error("domain '%s': %s; nothing changed", l->name,
+    if (vn_backup_write(dir, l->name, uuid, xml, &l->run->backup, &err) < 0) {
+        fail(l, "domain '%s': %s; nothing changed", l->name,
                  err ? err : "out of memory");
         goto out;
     }
@@ -164,18 +183,18 @@ define(struct live *l, const char *xml, const struct vn_result *r)
         l->o->test_before_define(l->dom, l->o->test_opaque);
     /* Another tool may have redefined it while we planned. */
     if (!(again = vn_domain_xml(l->dom, true, &err))) {
-        vn_error("%s; nothing changed", err);
+        fail(l, "%s; nothing changed", err);
         goto out;
     }
     if (strcmp(again, xml) != 0) {
-        vn_error("domain '%s' changed while virt-nestify was planning; "
+        fail(l, "domain '%s' changed while virt-nestify was planning; "
                  "nothing changed, run again", l->name);
         goto out;
     }
     if (vn_domain_define(l->conn, r->out, &err) < 0) {
-        vn_error("domain '%s': libvirt refused the new definition: %s; the "
+        fail(l, "domain '%s': libvirt refused the new definition: %s; the "
                  "definition is unchanged (backup in '%s')", l->name, err,
-                 l->backup);
+                 l->run->backup);
         goto out;
     }
     free(err);
@@ -184,7 +203,7 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     if (!stored || verify(l, stored, "stored definition", &err) < 0) {
         char *undo = NULL;
         int undone = vn_domain_define(l->conn, xml, &undo);
-        vn_error("domain '%s': %s; %s", l->name, err ? err : "?",
+        fail(l, "domain '%s': %s; %s", l->name, err ? err : "?",
                  undone == 0 ? "the previous definition is restored" :
                  "restoring the previous definition failed too, "
                  "see 'virt-nestify rollback'");
@@ -192,7 +211,7 @@ define(struct live *l, const char *xml, const struct vn_result *r)
         goto out;
     }
     say(l, "domain '%s' defined (previous definition in '%s')\n", l->name,
-        l->backup);
+        l->run->backup);
     ret = VN_EXIT_OK;
  out:
     free(dir);
@@ -203,36 +222,134 @@ define(struct live *l, const char *xml, const struct vn_result *r)
 }
 
 int
-vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
+vn_live_domain(void *conn, void *dom,
+               const struct nst_host *host, const struct nst_cpuset *taken,
+               const struct vn_apply_opts *o,
+               const struct nst_profile *profile, bool collect,
+               struct vn_dom_run *run)
 {
-    struct live l = { .o = o, .profile = profile };
+    struct live l = { .o = o, .profile = profile, .conn = conn, .dom = dom,
+                      .host = host, .taken = taken, .run = run };
     struct vn_result r = { 0 };
     char *err = NULL, *xml = NULL, *label = NULL;
     int ret = VN_EXIT_SYSTEM;
 
-    if (!(l.conn = vn_conn_open(o->connect, &err)))
+    memset(run, 0, sizeof(*run));
+    run->result = VN_DOM_FAILED;
+    l.name = run->name = vn_domain_name(dom);
+    if (virDomainIsPersistent(dom) == 0) {
+        fail(&l, "domain '%s' is transient: virt-nestify changes persistent "
+             "definitions only (define it first)", l.name);
+        run->result = VN_DOM_REFUSED;
+        ret = VN_EXIT_INPUT;
+        goto out;
+    }
+    if (!(xml = vn_domain_xml(dom, true, &err)) ||
+        !(label = nst_printf("domain '%s'", l.name)) ||
+        vn_transform(o, profile, host, taken, xml, strlen(xml), label, &r,
+                     &err) < 0) {
+        fail(&l, "%s", err ? err : "out of memory");
+        goto out;
+    }
+    run->changes = nst_report_count(&r.report, NST_CHANGE);
+    run->warnings = nst_report_count(&r.report, NST_WARNING);
+    /* What the domain pins after this run: the plan's when it lands. */
+    struct nst_doc *pinned = NULL;
+    const char *final = r.out ? r.out : xml;
+    if (nst_doc_parse(final, strlen(final), label, &pinned, NULL) == 0)
+        nst_doc_vcpu_pins(pinned, &run->pins, NULL);
+    nst_doc_free(pinned);
+
+    if (r.refused) {
+        if (!collect)
+            vn_print_refusal(o, &r);
+        for (size_t i = 0; i < r.report.nentries && !run->error; i++)
+            if (r.report.entries[i].severity == NST_ERROR)
+                run->error = nst_printf("%s: %s", r.report.entries[i].rule,
+                                        r.report.entries[i].message);
+        run->result = VN_DOM_REFUSED;
+        ret = VN_EXIT_INPUT;
+        goto out;
+    }
+    if (!collect && (!o->quiet || o->dry_run || o->check ||
+                     o->output == VN_OUTPUT_JSON) &&
+        vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
+        goto out;
+    if (o->dry_run || o->check || !r.pending) {
+        run->result = r.pending ? VN_DOM_PENDING : VN_DOM_UNCHANGED;
+        ret = o->check && r.pending ? VN_EXIT_PENDING : VN_EXIT_OK;
+        goto out;
+    }
+    if ((ret = define(&l, xml, &r)) != VN_EXIT_OK)
+        goto out;
+    run->result = VN_DOM_CHANGED;
+    if (virDomainIsActive(dom) == 1) {
+        run->needs_restart = true;
+        if (!o->restart)
+            say(&l, "domain '%s' is running: the new definition takes "
+                "effect at its next power-off (a reboot inside the guest is "
+                "not enough; --restart does it)\n", l.name);
+    }
+ out:
+    run->report = r.report;          /* the caller's now */
+    memset(&r.report, 0, sizeof(r.report));
+    free(err);
+    free(xml);
+    free(label);
+    vn_result_clear(&r);
+    return ret;
+}
+
+int
+vn_live_restart(void *conn, void *dom,
+                const struct nst_host *host, const struct nst_cpuset *taken,
+                const struct vn_apply_opts *o,
+                const struct nst_profile *profile, struct vn_dom_run *run)
+{
+    struct live l = { .o = o, .profile = profile, .conn = conn, .dom = dom,
+                      .host = host, .taken = taken, .run = run,
+                      .name = vn_domain_name(dom) };
+    int ret = restart(&l);
+    if (ret != VN_EXIT_OK)
+        run->result = VN_DOM_FAILED;
+    return ret;
+}
+
+void
+vn_dom_run_clear(struct vn_dom_run *run)
+{
+    free(run->error);
+    free(run->backup);
+    nst_report_clear(&run->report);
+    memset(run, 0, sizeof(*run));
+}
+
+int
+vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
+{
+    struct vn_dom_run run = { 0 };
+    struct nst_host *host = NULL;
+    struct nst_cpuset taken;
+    virConnectPtr conn = NULL;
+    virDomainPtr dom = NULL;
+    char *err = NULL;
+    int ret = VN_EXIT_SYSTEM;
+
+    if (!(conn = vn_conn_open(o->connect, &err)))
         goto fail;
-    if (!(l.dom = vn_domain_lookup(l.conn, o->domain, &err))) {
+    if (!(dom = vn_domain_lookup(conn, o->domain, &err))) {
         virErrorPtr e = virGetLastError();
         if (!e || e->code == VIR_ERR_NO_DOMAIN)
             ret = VN_EXIT_INPUT;
         goto fail;
     }
-    l.name = vn_domain_name(l.dom);
-    if (virDomainIsPersistent(l.dom) == 0) {
-        nst_set_error(&err, "domain '%s' is transient: virt-nestify changes "
-                      "persistent definitions only (define it first)",
-                      l.name);
-        ret = VN_EXIT_INPUT;
-        goto fail;
-    }
-    if (!(l.host = vn_conn_host(l.conn, o->host_caps, o->domcaps, o->cpu_map,
-                                &err))) {
+    if (!(host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
+                              &err))) {
         if (o->host_caps)
             ret = VN_EXIT_INPUT;
         goto fail;
     }
-    if (vn_conn_taken_cpus(l.conn, l.dom, &l.taken, &err) < 0)
+    if (vn_conn_taken_cpus(conn, &dom, 1, &taken, &err) < 0)
         goto fail;
     if (o->taken) {
         struct nst_cpuset extra;
@@ -240,49 +357,21 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
             ret = VN_EXIT_INPUT;
             goto fail;
         }
-        nst_cpuset_union(&l.taken, &extra);
+        nst_cpuset_union(&taken, &extra);
     }
-    if (!(xml = vn_domain_xml(l.dom, true, &err)) ||
-        !(label = nst_printf("domain '%s'", l.name)))
-        goto fail;
-    if (vn_transform(o, profile, l.host, &l.taken, xml, strlen(xml), label,
-                     &r, &err) < 0)
-        goto fail;
-    if (r.refused) {
-        ret = vn_print_refusal(o, &r);
-        goto out;
-    }
-    if ((!o->quiet || o->dry_run || o->check ||
-         o->output == VN_OUTPUT_JSON) &&
-        vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
-        goto out;
-    if (o->dry_run || o->check || !r.pending) {
-        ret = o->check && r.pending ? VN_EXIT_PENDING : VN_EXIT_OK;
-        goto out;
-    }
-    if ((ret = define(&l, xml, &r)) != VN_EXIT_OK)
-        goto out;
-    if (virDomainIsActive(l.dom) == 1) {
-        if (o->restart)
-            ret = restart(&l);
-        else
-            say(&l, "domain '%s' is running: the new definition takes "
-                "effect at its next power-off (a reboot inside the guest is "
-                "not enough; --restart does it)\n", l.name);
-    }
+    ret = vn_live_domain(conn, dom, host, &taken, o, profile, false, &run);
+    if (ret == VN_EXIT_OK && run.needs_restart && o->restart)
+        ret = vn_live_restart(conn, dom, host, &taken, o, profile, &run);
     goto out;
 
  fail:
     vn_error("%s", err ? err : "out of memory");
  out:
+    vn_dom_run_clear(&run);
     free(err);
-    free(xml);
-    free(label);
-    free(l.backup);
-    vn_result_clear(&r);
-    nst_host_free(l.host);
-    if (l.dom)
-        virDomainFree(l.dom);
-    vn_conn_close(l.conn);
+    nst_host_free(host);
+    if (dom)
+        virDomainFree(dom);
+    vn_conn_close(conn);
     return ret;
 }

@@ -147,6 +147,48 @@ char *vn_mask_secrets(const char *xml, size_t len);
 int vn_apply_live(const struct vn_apply_opts *o,
                   const struct nst_profile *profile);
 
+/* What happened to one domain of a live run. */
+enum vn_dom_result {
+    VN_DOM_UNCHANGED,            /* nothing to change */
+    VN_DOM_CHANGED,              /* defined (and restarted when asked) */
+    VN_DOM_PENDING,              /* --dry-run/--check: a change waits */
+    VN_DOM_REFUSED,              /* the profile cannot apply, or transient */
+    VN_DOM_FAILED,               /* libvirt or system failure */
+    VN_DOM_LAST
+};
+
+struct vn_dom_run {
+    const char *name;            /* owned by the virDomainPtr */
+    enum vn_dom_result result;
+    size_t changes;
+    size_t warnings;
+    char *backup;                /* backup written, or NULL */
+    char *error;                 /* first error, one line, or NULL */
+    struct nst_report report;
+    struct nst_cpuset pins;      /* the domain's vCPU pins afterwards */
+    bool needs_restart;          /* defined while running */
+};
+
+/*
+ * One domain of a live run on an open connection (the void * are
+ * virConnectPtr and virDomainPtr): plan against host with taken CPUs,
+ * print its report and diff (unless collect: the caller prints JSON for
+ * many), then, unless reviewing, back up, define and verify.  Errors go
+ * to stderr as they happen.  Fills *run (free with vn_dom_run_clear);
+ * returns the domain's exit status.  No restart: see vn_live_restart.
+ */
+int vn_live_domain(void *conn, void *dom, const struct nst_host *host,
+                   const struct nst_cpuset *taken,
+                   const struct vn_apply_opts *o,
+                   const struct nst_profile *profile, bool collect,
+                   struct vn_dom_run *run);
+/* --restart for a domain vn_live_domain defined while it ran. */
+int vn_live_restart(void *conn, void *dom, const struct nst_host *host,
+                    const struct nst_cpuset *taken,
+                    const struct vn_apply_opts *o,
+                    const struct nst_profile *profile, struct vn_dom_run *run);
+void vn_dom_run_clear(struct vn_dom_run *run);
+
 /* Commands: argv[0] is the command name. */
 int vn_cmd_apply(int argc, char **argv);
 int vn_cmd_profiles(int argc, char **argv);
