@@ -33,7 +33,16 @@ usage(FILE *fp)
 "<memoryBacking> for nested virtualization (nested), speed (perf) or\n"
 "safety (secure).\n"
 "\n"
-"  -d, --domain D          live: the domain to change (name, UUID or ID)\n"
+"  -d, --domain D          live: the domain to change (name, UUID or ID);\n"
+"                          repeat it for a bulk run\n"
+"      --all               bulk: every domain of the connection\n"
+"      --state S           bulk: only running, shutoff or any (default)\n"
+"      --match GLOB        bulk: only domains whose name matches\n"
+"      --exclude GLOB      bulk: not these (repeatable)\n"
+"      --fail-fast         bulk: stop at the first domain that fails\n"
+"      --overcommit        bulk: share CPUs when none are free (warned)\n"
+"      --parallel N        bulk: restart N domains at a time (default 1)\n"
+"      --color WHEN        diff colours: auto (default), always, never\n"
 "  -c, --connect URI       live: libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"
 "      --backup-dir DIR    live: where backups go\n"
 "      --restart           live: shut a running domain down and start it\n"
@@ -72,15 +81,31 @@ push(char ***list, size_t *n, char *item)
     return 0;
 }
 
+bool
+vn_apply_is_bulk(const struct vn_apply_opts *o)
+{
+    return o->all || o->ndomains > 1 || o->state || o->match ||
+           o->nexcludes;
+}
+
 /* Returns -1 on a usage error (already reported), 1 for --help. */
 static int
 parse_options(int argc, char **argv, struct vn_apply_opts *o)
 {
     enum { OPT_DOMCAPS = 256, OPT_CPU_MAP, OPT_PROFILE_FILE, OPT_SET,
            OPT_TAKEN, OPT_STRICT, OPT_CHECK, OPT_BACKUP_DIR, OPT_RESTART,
-           OPT_TIMEOUT, OPT_FORCE };
+           OPT_TIMEOUT, OPT_FORCE, OPT_ALL, OPT_STATE, OPT_MATCH, OPT_EXCLUDE,
+           OPT_FAIL_FAST, OPT_OVERCOMMIT, OPT_PARALLEL, OPT_COLOR };
     static const struct option longopts[] = {
         { "domain", required_argument, NULL, 'd' },
+        { "all", no_argument, NULL, OPT_ALL },
+        { "state", required_argument, NULL, OPT_STATE },
+        { "match", required_argument, NULL, OPT_MATCH },
+        { "exclude", required_argument, NULL, OPT_EXCLUDE },
+        { "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
+        { "overcommit", no_argument, NULL, OPT_OVERCOMMIT },
+        { "parallel", required_argument, NULL, OPT_PARALLEL },
+        { "color", required_argument, NULL, OPT_COLOR },
         { "connect", required_argument, NULL, 'c' },
         { "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
         { "restart", no_argument, NULL, OPT_RESTART },
@@ -111,7 +136,50 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
     while ((c = getopt_long(argc, argv, "d:c:f:H:p:nio:qh", longopts,
                             NULL)) != -1) {
         switch (c) {
-        case 'd': o->domain = optarg; break;
+        case 'd':
+            if (!o->domain)
+                o->domain = optarg;
+            if (push(&o->domains, &o->ndomains, optarg) < 0)
+                return -1;
+            break;
+        case OPT_ALL: o->all = true; break;
+        case OPT_MATCH: o->match = optarg; break;
+        case OPT_EXCLUDE:
+            if (push(&o->excludes, &o->nexcludes, optarg) < 0)
+                return -1;
+            break;
+        case OPT_FAIL_FAST: o->fail_fast = true; break;
+        case OPT_OVERCOMMIT: o->overcommit = true; break;
+        case OPT_STATE:
+            if (strcmp(optarg, "running") && strcmp(optarg, "shutoff") &&
+                strcmp(optarg, "any")) {
+                vn_error("--state must be 'running', 'shutoff' or 'any', "
+                         "not '%s'", optarg);
+                return -1;
+            }
+            o->state = optarg;
+            break;
+        case OPT_PARALLEL:
+            if (nst_parse_ull(optarg, 64, &timeout) < 0 || !timeout) {
+                vn_error("--parallel must be a number from 1 to 64, not "
+                         "'%s'", optarg);
+                return -1;
+            }
+            o->parallel = (unsigned int)timeout;
+            break;
+        case OPT_COLOR:
+            if (strcmp(optarg, "auto") == 0) {
+                o->color = VN_COLOR_AUTO;
+            } else if (strcmp(optarg, "always") == 0) {
+                o->color = VN_COLOR_ALWAYS;
+            } else if (strcmp(optarg, "never") == 0) {
+                o->color = VN_COLOR_NEVER;
+            } else {
+                vn_error("--color must be 'auto', 'always' or 'never', not "
+                         "'%s'", optarg);
+                return -1;
+            }
+            break;
         case 'c': o->connect = optarg; break;
         case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
         case OPT_RESTART: o->restart = true; break;
@@ -167,8 +235,18 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         vn_error("unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    if (!o->file == !o->domain) {
-        vn_error("give either --domain (live) or --file (offline)");
+    bool bulk = vn_apply_is_bulk(o);
+    if (!o->file == !(o->domain || bulk)) {
+        vn_error("give either --domain/--all (live) or --file (offline)");
+        return -1;
+    }
+    if (bulk && o->ndomains && o->all) {
+        vn_error("--all and --domain select differently: give one");
+        return -1;
+    }
+    if ((o->fail_fast || o->overcommit || o->parallel) && !bulk) {
+        vn_error("--fail-fast, --overcommit and --parallel are for bulk "
+                 "runs (--all, --match, --state or several --domain)");
         return -1;
     }
     if (o->file && !o->host_caps) {
@@ -180,7 +258,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
                  "--domain");
         return -1;
     }
-    if (o->domain && o->in_place) {
+    if (!o->file && o->in_place) {
         vn_error("--in-place needs --file");
         return -1;
     }
@@ -324,6 +402,40 @@ vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r)
     return VN_EXIT_INPUT;
 }
 
+/* Whether diffs get colours: --color, then NO_COLOR, then a terminal. */
+static bool
+use_color(const struct vn_apply_opts *o)
+{
+    const char *no_color = getenv("NO_COLOR");
+    if (o->color != VN_COLOR_AUTO)
+        return o->color == VN_COLOR_ALWAYS;
+    return !(no_color && *no_color) && isatty(STDOUT_FILENO);
+}
+
+/* diff with ANSI colours: headers bold, hunks cyan, - red, + green. */
+static char *
+colorize(const char *diff)
+{
+    struct nst_buf buf = { 0 };
+    for (const char *line = diff; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *color =
+            !strncmp(line, "--- ", 4) || !strncmp(line, "+++ ", 4) ? "\033[1m" :
+            line[0] == '@' ? "\033[36m" : line[0] == '-' ? "\033[31m" :
+            line[0] == '+' ? "\033[32m" : NULL;
+        if (color)
+            nst_buf_adds(&buf, color);
+        nst_buf_add(&buf, line, len);
+        if (color)
+            nst_buf_adds(&buf, "\033[m");
+        if (end)
+            nst_buf_adds(&buf, "\n");
+        line += len + (end ? 1 : 0);
+    }
+    return nst_buf_finish(&buf, NULL);
+}
+
 int
 vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
                 const char *text, size_t len, const char *label)
@@ -353,6 +465,11 @@ vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
     free(b);
     free(old_text);
     free(new_text);
+    if (diff && use_color(o)) {
+        char *colored = colorize(diff);
+        free(diff);
+        diff = colored;
+    }
     if (diff)
         ret = vn_write_stdout(report, strlen(report)) ||
               vn_write_stdout(diff, strlen(diff)) ? -1 : 0;
@@ -438,11 +555,14 @@ vn_cmd_apply(int argc, char **argv)
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
     } else {
-        ret = o.domain ? vn_apply_live(&o, &profile) :
-                         apply_offline(&o, &profile);
+        ret = vn_apply_is_bulk(&o) ? vn_apply_bulk(&o, &profile) :
+              o.domain ? vn_apply_live(&o, &profile) :
+              apply_offline(&o, &profile);
     }
     free(o.profile_files);
     free(o.sets);
+    free(o.domains);
+    free(o.excludes);
     free(err);
     nst_profile_clear(&profile);
     return ret;

@@ -74,8 +74,21 @@ struct nst_host *vn_host_build(const char *caps, size_t caps_len,
 enum vn_output { VN_OUTPUT_TEXT, VN_OUTPUT_JSON };
 
 /* The options of apply, the default command (see usage() in apply.c). */
+enum vn_color { VN_COLOR_AUTO, VN_COLOR_ALWAYS, VN_COLOR_NEVER };
+
 struct vn_apply_opts {
-    const char *domain;          /* live mode */
+    const char *domain;          /* live mode: the first --domain */
+    char **domains;              /* every --domain */
+    size_t ndomains;
+    bool all;                    /* bulk: --all */
+    const char *state;           /* bulk: running, shutoff, any */
+    const char *match;           /* bulk: name glob */
+    char **excludes;             /* bulk: name globs */
+    size_t nexcludes;
+    bool fail_fast;
+    bool overcommit;
+    unsigned int parallel;       /* restarts at a time */
+    enum vn_color color;
     const char *connect;
     const char *backup_dir;
     bool restart;
@@ -142,6 +155,14 @@ int vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
  * anything printed.  Returns a new string, NULL when out of memory.
  */
 char *vn_mask_secrets(const char *xml, size_t len);
+
+/* Whether the options ask for a bulk run (--all, --state, --match,
+ * --exclude or several --domain). */
+bool vn_apply_is_bulk(const struct vn_apply_opts *o);
+
+/* Bulk: the selected domains of a connection, host-wide allocation. */
+int vn_apply_bulk(const struct vn_apply_opts *o,
+                  const struct nst_profile *profile);
 
 /* Live mode: the profile applied to a domain on a connection. */
 int vn_apply_live(const struct vn_apply_opts *o,

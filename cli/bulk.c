@@ -1,0 +1,357 @@
+/*
+ * bulk.c: many domains of one host in one run
+ *
+ * One connection, the selected domains in name order.  CPU allocation is
+ * host-wide: the vCPU pins of every domain outside the selection are
+ * taken from the start, and each selected domain, once planned, adds its
+ * pins, so no two pinned domains share a CPU.  A domain already placed
+ * well keeps its placement (the library's nst_place_keep), so a re-run
+ * changes nothing.  A failure stops only its domain (--fail-fast stops
+ * the run).  Restarts come last, --parallel at a time, so a host is
+ * restarted in a rolling fashion after every definition is in place.
+ */
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "conn.h"
+#include "internal.h"
+#include "tool.h"
+
+static const char *const result_names[VN_DOM_LAST] = {
+    "unchanged", "changed", "pending", "refused", "failed",
+};
+
+struct bulk {
+    const struct vn_apply_opts *o;
+    const struct nst_profile *profile;
+    virConnectPtr conn;
+    struct nst_host *host;
+    virDomainPtr *doms;          /* selected, in name order */
+    size_t ndoms;
+    size_t nrun;                 /* how many ran (--fail-fast stops early) */
+    struct vn_dom_run *runs;     /* one per selected domain */
+    struct nst_cpuset *planned;  /* the CPUs taken when each was planned */
+    struct nst_cpuset taken;
+    size_t next_restart;         /* restart queue, under lock */
+    pthread_mutex_t lock;
+};
+
+static int
+compare_domains(const void *a, const void *b)
+{
+    return strcmp(vn_domain_name(*(virDomainPtr const *)a),
+                  vn_domain_name(*(virDomainPtr const *)b));
+}
+
+static bool
+state_matches(const struct vn_apply_opts *o, virDomainPtr dom)
+{
+    if (!o->state || strcmp(o->state, "any") == 0)
+        return true;
+    bool active = virDomainIsActive(dom) == 1;
+    return strcmp(o->state, "running") == 0 ? active : !active;
+}
+
+/* Whether the options select dom. */
+static bool
+selected(const struct vn_apply_opts *o, virDomainPtr dom)
+{
+    const char *name = vn_domain_name(dom);
+    bool named = o->all || (!o->ndomains && o->match);
+
+    for (size_t i = 0; i < o->ndomains && !named; i++)
+        named = strcmp(o->domains[i], name) == 0;
+    if (o->match && fnmatch(o->match, name, 0) != 0)
+        return false;
+    for (size_t i = 0; i < o->nexcludes; i++)
+        if (fnmatch(o->excludes[i], name, 0) == 0)
+            return false;
+    return named && state_matches(o, dom);
+}
+
+/* The selection, in name order; named domains must exist. */
+static int
+select_domains(struct bulk *b, char **err)
+{
+    virDomainPtr *all = NULL;
+    int n = virConnectListAllDomains(b->conn, &all, 0);
+
+    if (n < 0) {
+        nst_set_error(err, "cannot list domains: %s", vn_libvirt_error());
+        return -1;
+    }
+    for (size_t i = 0; i < b->o->ndomains; i++) {
+        bool found = false;
+        for (int k = 0; k < n && !found; k++)
+            found = strcmp(vn_domain_name(all[k]), b->o->domains[i]) == 0;
+        if (!found) {
+            nst_set_error(err, "domain '%s' not found", b->o->domains[i]);
+            for (int k = 0; k < n; k++)
+                virDomainFree(all[k]);
+            free(all);
+            return -1;
+        }
+    }
+    b->doms = calloc(n ? (size_t)n : 1, sizeof(*b->doms));
+    for (int k = 0; k < n; k++) {
+        if (b->doms && selected(b->o, all[k]))
+            b->doms[b->ndoms++] = all[k];
+        else
+            virDomainFree(all[k]);
+    }
+    free(all);
+    if (!b->doms) {
+        nst_set_error(err, "out of memory");
+        return -1;
+    }
+    qsort(b->doms, b->ndoms, sizeof(*b->doms), compare_domains);
+    return 0;
+}
+
+/* "[3/50] web1" on a terminal, so a long run shows where it is. */
+static void
+progress(const struct bulk *b, size_t i)
+{
+    if (b->o->quiet || !isatty(STDERR_FILENO))
+        return;
+    if (i < b->ndoms)
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, b->ndoms,
+                vn_domain_name(b->doms[i]));
+    else
+        fputs("\r\033[K", stderr);
+}
+
+/* Plans and defines one domain; with --overcommit, a domain that finds
+ * no free CPUs is planned again sharing them, with a warning. */
+static int
+run_one(struct bulk *b, size_t i)
+{
+    struct vn_dom_run *run = &b->runs[i];
+    b->planned[i] = b->taken;
+    int ret = vn_live_domain(b->conn, b->doms[i], b->host, &b->taken, b->o,
+                             b->profile, b->o->output == VN_OUTPUT_JSON,
+                             run);
+    if (run->result == VN_DOM_REFUSED && b->o->overcommit && run->error &&
+        strncmp(run->error, "placement: ", 11) == 0) {
+        vn_warning("domain '%s': %s; --overcommit: sharing CPUs with other "
+                   "domains", run->name, run->error + 11);
+        vn_dom_run_clear(run);
+        nst_cpuset_clear_all(&b->planned[i]);
+        ret = vn_live_domain(b->conn, b->doms[i], b->host, &b->planned[i],
+                             b->o, b->profile,
+                             b->o->output == VN_OUTPUT_JSON, run);
+        nst_report_add(&run->report, NST_WARNING, "placement", "/domain/vcpu",
+                       "overcommitted: CPUs are shared with other domains");
+        run->warnings++;
+    }
+    nst_cpuset_union(&b->taken, &run->pins);
+    return ret;
+}
+
+/* Restart workers take the next changed running domain off the queue. */
+static void *
+restart_worker(void *opaque)
+{
+    struct bulk *b = opaque;
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        size_t i = b->next_restart;
+        while (i < b->nrun && !b->runs[i].needs_restart)
+            i++;
+        b->next_restart = i + 1;
+        pthread_mutex_unlock(&b->lock);
+        if (i >= b->nrun)
+            return NULL;
+        vn_live_restart(b->conn, b->doms[i], b->host, &b->planned[i], b->o,
+                        b->profile, &b->runs[i]);
+    }
+}
+
+static void
+restart_all(struct bulk *b)
+{
+    unsigned int n = b->o->parallel ? b->o->parallel : 1;
+    pthread_t *threads = calloc(n, sizeof(*threads));
+    unsigned int started = 0;
+
+    pthread_mutex_init(&b->lock, NULL);
+    for (; threads && started < n; started++)
+        if (pthread_create(&threads[started], NULL, restart_worker, b) != 0)
+            break;
+    if (!started)
+        restart_worker(b);
+    for (unsigned int t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    pthread_mutex_destroy(&b->lock);
+    free(threads);
+}
+
+static void
+print_summary(const struct bulk *b)
+{
+    size_t width = 6;
+    for (size_t i = 0; i < b->nrun; i++)
+        if (strlen(b->runs[i].name) > width)
+            width = strlen(b->runs[i].name);
+    printf("\n%-*s  %-9s  %7s  %8s  %s\n", (int)width, "DOMAIN", "RESULT",
+           "CHANGES", "WARNINGS", "BACKUP");
+    for (size_t i = 0; i < b->nrun; i++) {
+        const struct vn_dom_run *r = &b->runs[i];
+        printf("%-*s  %-9s  %7zu  %8zu  %s\n", (int)width, r->name,
+               result_names[r->result], r->changes, r->warnings,
+               r->backup ? r->backup : "-");
+    }
+}
+
+static void
+add_json_string(struct nst_buf *buf, const char *str)
+{
+    if (!str) {
+        nst_buf_adds(buf, "null");
+        return;
+    }
+    nst_buf_adds(buf, "\"");
+    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            nst_buf_addf(buf, "\\%c", *c);
+        else if (*c < 0x20)
+            nst_buf_addf(buf, "\\u%04x", *c);
+        else
+            nst_buf_add(buf, (const char *)c, 1);
+    }
+    nst_buf_adds(buf, "\"");
+}
+
+/* One document for the whole run: docs/json.md describes it. */
+static int
+print_json(const struct bulk *b)
+{
+    struct nst_buf buf = { 0 };
+    size_t counts[VN_DOM_LAST] = { 0 };
+
+    nst_buf_adds(&buf, "{\n  \"connect\": ");
+    add_json_string(&buf, b->o->connect);
+    nst_buf_adds(&buf, ",\n  \"profile\": ");
+    add_json_string(&buf, b->profile->name);
+    nst_buf_adds(&buf, ",\n  \"domains\": [");
+    for (size_t i = 0; i < b->nrun; i++) {
+        const struct vn_dom_run *r = &b->runs[i];
+        char *report = nst_report_format_json(&r->report);
+        counts[r->result]++;
+        nst_buf_adds(&buf, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        add_json_string(&buf, r->name);
+        nst_buf_addf(&buf, ", \"result\": \"%s\", \"changes\": %zu, "
+                     "\"warnings\": %zu, \"backup\": ",
+                     result_names[r->result], r->changes, r->warnings);
+        add_json_string(&buf, r->backup);
+        nst_buf_adds(&buf, ", \"error\": ");
+        add_json_string(&buf, r->error);
+        nst_buf_adds(&buf, ",\n     \"report\": ");
+        /* The report document, one level in. */
+        for (const char *c = report ? report : "null"; *c; c++) {
+            nst_buf_add(&buf, c, 1);
+            if (*c == '\n' && c[1])
+                nst_buf_adds(&buf, "     ");
+        }
+        if (buf.len && buf.data[buf.len - 1] == '\n')
+            buf.data[--buf.len] = '\0';
+        nst_buf_adds(&buf, "}");
+        free(report);
+    }
+    nst_buf_adds(&buf, b->nrun ? "\n  ],\n  \"summary\": {" :
+                                  "],\n  \"summary\": {");
+    for (int k = 0; k < VN_DOM_LAST; k++)
+        nst_buf_addf(&buf, "%s\"%s\": %zu", k ? ", " : "", result_names[k],
+                     counts[k]);
+    nst_buf_adds(&buf, "}\n}\n");
+    size_t len;
+    char *text = nst_buf_finish(&buf, &len);
+    int ret = text ? vn_write_stdout(text, len) : -1;
+    free(text);
+    return ret;
+}
+
+int
+vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
+{
+    struct bulk b = { .o = o, .profile = profile };
+    char *err = NULL;
+    int ret = VN_EXIT_SYSTEM;
+
+    if (!(b.conn = vn_conn_open(o->connect, &err)))
+        goto fail;
+    if (select_domains(&b, &err) < 0) {
+        ret = VN_EXIT_INPUT;
+        goto fail;
+    }
+    if (!(b.host = vn_conn_host(b.conn, o->host_caps, o->domcaps, o->cpu_map,
+                                &err))) {
+        if (o->host_caps)
+            ret = VN_EXIT_INPUT;
+        goto fail;
+    }
+    if (vn_conn_taken_cpus(b.conn, b.doms, b.ndoms, &b.taken, &err) < 0)
+        goto fail;
+    if (o->taken) {
+        struct nst_cpuset extra;
+        if (nst_cpuset_parse(o->taken, &extra, &err) < 0) {
+            ret = VN_EXIT_INPUT;
+            goto fail;
+        }
+        nst_cpuset_union(&b.taken, &extra);
+    }
+    b.runs = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.runs));
+    b.planned = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.planned));
+    if (!b.runs || !b.planned) {
+        nst_set_error(&err, "out of memory");
+        goto fail;
+    }
+
+    bool stop = false;
+    for (; b.nrun < b.ndoms && !stop; b.nrun++) {
+        progress(&b, b.nrun);
+        run_one(&b, b.nrun);
+        stop = o->fail_fast && (b.runs[b.nrun].result == VN_DOM_FAILED ||
+                                b.runs[b.nrun].result == VN_DOM_REFUSED);
+    }
+    progress(&b, b.ndoms);
+    if (o->restart)
+        restart_all(&b);
+
+    bool failed = false, pending = false;
+    for (size_t i = 0; i < b.nrun; i++) {
+        failed |= b.runs[i].result == VN_DOM_FAILED ||
+                  b.runs[i].result == VN_DOM_REFUSED;
+        pending |= b.runs[i].result == VN_DOM_PENDING;
+    }
+    if (o->output == VN_OUTPUT_JSON ? print_json(&b) < 0 :
+        (!o->quiet && (print_summary(&b), fflush(stdout) != 0))) {
+        vn_error("cannot write to stdout");
+        ret = VN_EXIT_SYSTEM;
+    } else {
+        ret = failed ? VN_EXIT_PARTIAL :
+              o->check && pending ? VN_EXIT_PENDING : VN_EXIT_OK;
+    }
+    goto out;
+
+ fail:
+    vn_error("%s", err ? err : "out of memory");
+ out:
+    for (size_t i = 0; b.runs && i < b.nrun; i++)
+        vn_dom_run_clear(&b.runs[i]);
+    free(b.runs);
+    free(b.planned);
+    for (size_t i = 0; i < b.ndoms; i++)
+        virDomainFree(b.doms[i]);
+    free(b.doms);
+    nst_host_free(b.host);
+    free(err);
+    vn_conn_close(b.conn);
+    return ret;
+}
