@@ -63,7 +63,8 @@ static bool
 selected(const struct vn_apply_opts *o, virDomainPtr dom)
 {
     const char *name = vn_domain_name(dom);
-    bool named = o->all || (!o->ndomains && o->match);
+    /* Without --domain, every domain passes to the filters. */
+    bool named = o->all || !o->ndomains;
 
     for (size_t i = 0; i < o->ndomains && !named; i++)
         named = strcmp(o->domains[i], name) == 0;
@@ -127,25 +128,45 @@ progress(const struct bulk *b, size_t i)
         fputs("\r\033[K", stderr);
 }
 
+/* Whether dom's plan is refused for want of free CPUs (a dry plan that
+ * prints nothing). */
+static bool
+short_of_cpus(struct bulk *b, virDomainPtr dom)
+{
+    struct vn_result r = { 0 };
+    bool short_of = false;
+    char *xml = vn_domain_xml(dom, true, NULL);
+
+    if (xml && vn_transform(b->o, b->profile, b->host, &b->taken, xml,
+                            strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
+        r.refused)
+        for (size_t i = 0; i < r.report.nentries; i++)
+            short_of |= r.report.entries[i].severity == NST_ERROR &&
+                        strcmp(r.report.entries[i].rule, "placement") == 0;
+    vn_result_clear(&r);
+    free(xml);
+    return short_of;
+}
+
 /* Plans and defines one domain; with --overcommit, a domain that finds
- * no free CPUs is planned again sharing them, with a warning. */
+ * no free CPUs is planned sharing them, with a warning. */
 static int
 run_one(struct bulk *b, size_t i)
 {
     struct vn_dom_run *run = &b->runs[i];
-    b->planned[i] = b->taken;
-    int ret = vn_live_domain(b->conn, b->doms[i], b->host, &b->taken, b->o,
-                             b->profile, b->o->output == VN_OUTPUT_JSON,
-                             run);
-    if (run->result == VN_DOM_REFUSED && b->o->overcommit && run->error &&
-        strncmp(run->error, "placement: ", 11) == 0) {
-        vn_warning("domain '%s': %s; --overcommit: sharing CPUs with other "
-                   "domains", run->name, run->error + 11);
-        vn_dom_run_clear(run);
+    bool shared = b->o->overcommit && short_of_cpus(b, b->doms[i]);
+
+    if (shared) {
+        vn_warning("domain '%s': no free CPUs for it; --overcommit: sharing "
+                   "CPUs with other domains", vn_domain_name(b->doms[i]));
         nst_cpuset_clear_all(&b->planned[i]);
-        ret = vn_live_domain(b->conn, b->doms[i], b->host, &b->planned[i],
+    } else {
+        b->planned[i] = b->taken;
+    }
+    int ret = vn_live_domain(b->conn, b->doms[i], b->host, &b->planned[i],
                              b->o, b->profile,
                              b->o->output == VN_OUTPUT_JSON, run);
+    if (shared) {
         nst_report_add(&run->report, NST_WARNING, "placement", "/domain/vcpu",
                        "overcommitted: CPUs are shared with other domains");
         run->warnings++;

@@ -1,0 +1,167 @@
+#!/bin/sh
+# Bulk runs on the real QEMU driver (qemu:///embed under a fresh root):
+# 52 domains of mixed sizes, two of them running, planned for a large SMT
+# host (--host-caps, 4 cells x 48 CPUs).  Checks that no two domains
+# share a pCPU, that each sits in one host cell, that a domain libvirt
+# refuses mid-run stops only itself and loses nothing, that a second run
+# changes nothing, and the JSON document.
+set -u
+. "$(dirname "$0")/../testlib.sh"
+ROOT="$TMP/root"
+URI="qemu:///embed?root=$ROOT"
+BK="$TMP/backups"
+LARGE="$FX/hosts/large-4s-smt.xml"
+PLAN="-c $URI --host-caps $LARGE --backup-dir $BK -p perf --set hugepages=off"
+
+cleanup() {
+    for pid in "$ROOT"/run/qemu/*.pid; do
+        [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+vsh() {
+    count=$((count + 1))
+    virsh -q -c "$URI" "$@"
+}
+
+# domain NAME VCPUS MEMORY_MIB: a TCG guest definition on stdout
+domain() {
+    cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>$3</memory>
+  <vcpu placement='static'>$2</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <devices>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+mkdir -p "$ROOT/etc"
+chmod 755 "$TMP" "$ROOT"
+echo 'stdio_handler = "file"' >"$ROOT/etc/qemu.conf"
+sizes="1 2 4 8 1 2 1 4 2 1 1 2 4 1 2 8 1 1 2 4 1 2 1 1 2 4 8 1 2 1 1 4 2 1 2 1 1 2 4 1 8 2 1 1 2 1 4 1 2 1 1 2"
+cmds=""
+i=0
+for n in $sizes; do
+    i=$((i + 1))
+    name=$(printf 'vm%02d' "$i")
+    mem=$((n * 1024))
+    [ "$i" -le 2 ] && mem=128      # the two that really run
+    domain "$name" "$n" "$mem" >"$TMP/$name.xml"
+    cmds="$cmds define $TMP/$name.xml;"
+done
+# A domain outside the selection already pins CPUs 1-3 of cell 0.
+domain keeper 3 1024 | sed "s|</vcpu>|</vcpu>\n  <cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/><vcpupin vcpu='2' cpuset='3'/></cputune>|" >"$TMP/keeper.xml"
+# virsh may crash at exit while the embedded driver still reconnects to
+# running guests (libvirt 9.0), so its effects are checked, not its
+# status, and definitions are read from the files libvirt keeps.
+vsh "$cmds define $TMP/keeper.xml; start vm01; start vm02" >/dev/null 2>&1
+[ "$(ls "$ROOT"/etc/qemu/*.xml | wc -l)" = 53 ] || fail "not 53 domains defined"
+
+running() {
+    [ -s "$ROOT/run/qemu/$1.pid" ] && kill -0 "$(cat "$ROOT/run/qemu/$1.pid")" 2>/dev/null
+}
+running vm01 && running vm02 || fail "vm01 and vm02 are not running"
+
+# dump_all FILE: every stored definition, one after another
+dump_all() {
+    cat "$ROOT"/etc/qemu/*.xml >"$1"
+}
+
+# pins_ok FILE: no pCPU pinned twice; each domain in one host cell
+# (cell = (cpu mod 96) / 24 on this host).
+pins_ok() {
+    awk -F"'" '
+        /<name>/ { sub(/.*<name>/, ""); sub(/<.*/, ""); dom = $0 }
+        /<vcpupin / { cpu = $4; used[cpu]++
+                      cell = int((cpu % 96) / 24)
+                      if (dom in cellof && cellof[dom] != cell) split_dom[dom] = 1
+                      cellof[dom] = cell }
+        END { for (c in used) if (used[c] > 1) { print "cpu " c " pinned " used[c] " times"; bad = 1 }
+              for (d in split_dom) { print d " spans cells"; bad = 1 }
+              exit bad }' "$1"
+}
+
+# --- selection, dry run --------------------------------------------------
+run 0 $PLAN --state running --dry-run --color never &&
+{
+    grep -Eq '^vm01 +pending ' "$TMP/out" && grep -Eq '^vm02 +pending ' "$TMP/out" ||
+        fail "--state running: vm01 and vm02 not pending"
+    [ "$(grep -Ec '^vm[0-9]+ +pending ' "$TMP/out")" = 2 ] ||
+        fail "--state running selected more than the running ones"
+    grep -q '^--- vm01	(current)' "$TMP/out" || fail "no diff header for vm01"
+}
+run 1 $PLAN --match 'vm1*' --exclude vm10 --check
+[ "$(grep -Ec '^vm1[0-9] ' "$TMP/out")" = 9 ] || fail "--match/--exclude: not vm11-vm19"
+
+# --- apply all; libvirt refuses vm07 mid-run ---------------------------
+cp "$ROOT/etc/qemu/vm07.xml" "$TMP/vm07-before.xml"
+mkdir "$ROOT/etc/qemu/vm07.xml.new"
+run 4 $PLAN --all --exclude keeper -o json &&
+{
+    jq -e '.summary == {"unchanged": 0, "changed": 51, "pending": 0,
+                        "refused": 0, "failed": 1}' "$TMP/out" >/dev/null ||
+        fail "json summary: $(jq -c .summary "$TMP/out")"
+    jq -e '[.domains[] | select(.result == "failed")] | length == 1 and
+           .[0].name == "vm07" and (.[0].error | test("libvirt refused"))' \
+        "$TMP/out" >/dev/null || fail "json: vm07 not the one failure"
+    jq -e '[.domains[] | select(.result == "changed") | .backup | test("^/")]
+           | all and length == 51' "$TMP/out" >/dev/null ||
+        fail "json: a changed domain without its backup"
+    jq -e '[.domains[].name] == ([.domains[].name] | sort)' "$TMP/out" \
+        >/dev/null || fail "json: domains not in name order"
+    jq -e '.domains[] | select(.name == "vm04") | .report.changes |
+           map(.rule) | index("vcpu-pinning") != null' "$TMP/out" \
+        >/dev/null || fail "json: vm04 has no pinning change"
+}
+cmp -s "$TMP/vm07-before.xml" "$ROOT/etc/qemu/vm07.xml" ||
+    fail "vm07 changed although libvirt refused it"
+dump_all "$TMP/after.xml"
+pins_ok "$TMP/after.xml" || fail "pins shared or spanning cells"
+grep -A20 '<name>keeper</name>' "$TMP/after.xml" | grep -q "cpuset='1'" ||
+    fail "keeper lost its pins"
+[ "$(grep -c "cpuset='[123]'/>" "$TMP/after.xml")" = 3 ] ||
+    fail "CPUs 1-3 of keeper given to another domain"
+running vm01 || fail "vm01 no longer running"
+
+# --- second run: vm07 now; the others keep their placement --------------
+rmdir "$ROOT/etc/qemu/vm07.xml.new"
+run 0 $PLAN --all --exclude keeper &&
+{
+    [ "$(grep -Ec '^vm[0-9]+ +unchanged ' "$TMP/out")" = 51 ] ||
+        fail "second run changed domains other than vm07"
+    grep -Eq '^vm07 +changed ' "$TMP/out" || fail "vm07 not converted"
+}
+nb=$(find "$BK" -type f | wc -l)
+run 0 $PLAN --all --exclude keeper --check &&
+    [ "$(grep -Ec ' unchanged ' "$TMP/out")" = 52 ] ||
+    fail "third run is not a no-op"
+[ "$(find "$BK" -type f | wc -l)" = "$nb" ] || fail "a no-op run wrote backups"
+dump_all "$TMP/final.xml"
+pins_ok "$TMP/final.xml" || fail "pins shared after the second run"
+
+# --- a host too small: failures are per domain, --fail-fast stops --------
+run 4 -c "$URI" --host-caps "$FX/hosts/small-nosmt.xml" --backup-dir "$BK" \
+    -p perf --set nested=off --set hugepages=off --all --dry-run --color never &&
+    grep -Eq '^vm04 +refused ' "$TMP/out" || fail "small host: vm04 not refused"
+run 4 -c "$URI" --host-caps "$FX/hosts/small-nosmt.xml" --backup-dir "$BK" \
+    -p perf --set nested=off --set hugepages=off --all --dry-run --fail-fast \
+    --color never &&
+    [ "$(grep -Ec '^(vm|keeper)' "$TMP/out")" -lt 53 ] ||
+    fail "--fail-fast did not stop"
+# vm01, vm02, vm03 and vm05 need 8 CPUs, the small host has 7 free.
+run 0 -c "$URI" --host-caps "$FX/hosts/small-nosmt.xml" --backup-dir "$BK" \
+    -p perf --set nested=off --set hugepages=off --match 'vm0[1235]' \
+    --dry-run --overcommit --color never &&
+    grep -q "^virt-nestify: warning: domain 'vm0[0-9]'.*--overcommit" "$TMP/err" ||
+    fail "--overcommit: no warning"
+grep -q "error" "$TMP/err" && fail "--overcommit: an error for a shared domain"
+
+finish
