@@ -24,7 +24,7 @@
 #include "testutil.h"
 #include "tool.h"
 
-static char root[] = "/tmp/nst-embed-live-XXXXXX";
+static char root[64];
 static char *uri, *backups;
 static virConnectPtr keep;
 /* "virt-nestify -c URI --backup-dir DIR ARGS..." in this process. */
@@ -49,6 +49,9 @@ static void
 setup(void)
 {
     char *err = NULL;
+    /* A fresh template each time: without fork, setup runs again in
+     * this process. */
+    snprintf(root, sizeof(root), "/tmp/nst-embed-live-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
     /* QEMU runs as libvirt-qemu and must reach its files below root. */
     ck_assert_int_eq(chmod(root, 0755), 0);

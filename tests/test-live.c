@@ -24,7 +24,7 @@
 #include "tool.h"
 
 static virConnectPtr keep;
-static char backups[] = "/tmp/nst-live-XXXXXX";
+static char backups[64];
 static char *intel;
 
 static void
@@ -33,6 +33,9 @@ setup(void)
     char *err = NULL;
     keep = vn_conn_open("test:///default", &err);
     ck_assert_msg(keep != NULL, "%s", err);
+    /* A fresh template each time: without fork, setup runs again in
+     * this process. */
+    snprintf(backups, sizeof(backups), "/tmp/nst-live-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(backups));
     intel = nst_printf("%s/tests/fixtures/hosts/intel-e5-2697v4.xml",
                        test_srcdir());
@@ -80,7 +83,7 @@ static const char *const apply_prefix[] = { "virt-nestify", NULL };
 
 /* Sends stdout to a file until capture_end, which returns what came. */
 static int saved_stdout = -1;
-static char capture_path[64];
+static char capture_path[128];
 
 static void
 capture_begin(void)
