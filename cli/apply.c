@@ -43,7 +43,9 @@ usage(FILE *fp)
 "      --overcommit        bulk: share CPUs when none are free (warned)\n"
 "      --parallel N        bulk: restart N domains at a time (default 1)\n"
 "      --color WHEN        diff colours: auto (default), always, never\n"
-"  -c, --connect URI       live: libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"
+"  -c, --connect URI       live: libvirt URI (default: $LIBVIRT_DEFAULT_URI);\n"
+"                          repeat it to run on several hosts\n"
+"      --jobs N            fleets: hosts at a time (default 4)\n"
 "      --backup-dir DIR    live: where backups go\n"
 "      --restart           live: shut a running domain down and start it\n"
 "      --timeout SECONDS   live: how long shutdown may take (default 120)\n"
@@ -95,7 +97,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
     enum { OPT_DOMCAPS = 256, OPT_CPU_MAP, OPT_PROFILE_FILE, OPT_SET,
            OPT_TAKEN, OPT_STRICT, OPT_CHECK, OPT_BACKUP_DIR, OPT_RESTART,
            OPT_TIMEOUT, OPT_FORCE, OPT_ALL, OPT_STATE, OPT_MATCH, OPT_EXCLUDE,
-           OPT_FAIL_FAST, OPT_OVERCOMMIT, OPT_PARALLEL, OPT_COLOR };
+           OPT_FAIL_FAST, OPT_OVERCOMMIT, OPT_PARALLEL, OPT_COLOR, OPT_JOBS };
     static const struct option longopts[] = {
         { "domain", required_argument, NULL, 'd' },
         { "all", no_argument, NULL, OPT_ALL },
@@ -106,6 +108,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         { "overcommit", no_argument, NULL, OPT_OVERCOMMIT },
         { "parallel", required_argument, NULL, OPT_PARALLEL },
         { "color", required_argument, NULL, OPT_COLOR },
+        { "jobs", required_argument, NULL, OPT_JOBS },
         { "connect", required_argument, NULL, 'c' },
         { "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
         { "restart", no_argument, NULL, OPT_RESTART },
@@ -180,7 +183,20 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
                 return -1;
             }
             break;
-        case 'c': o->connect = optarg; break;
+        case 'c':
+            if (!o->connect)
+                o->connect = optarg;
+            if (push(&o->connects, &o->nconnects, optarg) < 0)
+                return -1;
+            break;
+        case OPT_JOBS:
+            if (nst_parse_ull(optarg, 256, &timeout) < 0 || !timeout) {
+                vn_error("--jobs must be a number from 1 to 256, not '%s'",
+                         optarg);
+                return -1;
+            }
+            o->jobs = (unsigned int)timeout;
+            break;
         case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
         case OPT_RESTART: o->restart = true; break;
         case OPT_FORCE: o->force = true; break;
@@ -244,7 +260,12 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         vn_error("--all and --domain select differently: give one");
         return -1;
     }
-    if ((o->fail_fast || o->overcommit || o->parallel) && !bulk) {
+    if (o->jobs && o->nconnects < 2) {
+        vn_error("--jobs is for several --connect");
+        return -1;
+    }
+    if ((o->fail_fast || o->overcommit || o->parallel) && !bulk &&
+        o->nconnects < 2) {
         vn_error("--fail-fast, --overcommit and --parallel are for bulk "
                  "runs (--all, --match, --state or several --domain)");
         return -1;
@@ -555,7 +576,8 @@ vn_cmd_apply(int argc, char **argv)
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
     } else {
-        ret = vn_apply_is_bulk(&o) ? vn_apply_bulk(&o, &profile) :
+        ret = o.nconnects > 1 ? vn_apply_fleet(&o, &profile) :
+              vn_apply_is_bulk(&o) ? vn_apply_bulk(&o, &profile) :
               o.domain ? vn_apply_live(&o, &profile) :
               apply_offline(&o, &profile);
     }
@@ -563,6 +585,7 @@ vn_cmd_apply(int argc, char **argv)
     free(o.sets);
     free(o.domains);
     free(o.excludes);
+    free(o.connects);
     free(err);
     nst_profile_clear(&profile);
     return ret;

@@ -89,7 +89,10 @@ struct vn_apply_opts {
     bool overcommit;
     unsigned int parallel;       /* restarts at a time */
     enum vn_color color;
-    const char *connect;
+    const char *connect;         /* the first --connect */
+    char **connects;             /* every --connect: several make a fleet */
+    size_t nconnects;
+    unsigned int jobs;           /* fleets: hosts at a time */
     const char *backup_dir;
     bool restart;
     bool force;
@@ -159,6 +162,10 @@ char *vn_mask_secrets(const char *xml, size_t len);
 /* Whether the options ask for a bulk run (--all, --state, --match,
  * --exclude or several --domain). */
 bool vn_apply_is_bulk(const struct vn_apply_opts *o);
+
+/* Fleets: a bulk run on every --connect, --jobs at a time. */
+int vn_apply_fleet(const struct vn_apply_opts *o,
+                   const struct nst_profile *profile);
 
 /* Bulk: the selected domains of a connection, host-wide allocation. */
 int vn_apply_bulk(const struct vn_apply_opts *o,

@@ -1,0 +1,175 @@
+/*
+ * fleet.c: several hosts in one run (--connect given more than once)
+ *
+ * Every host is a bulk run of its own: its own connection, host-wide
+ * allocation and summary.  Up to --jobs hosts run at a time, each in a
+ * child process whose standard output goes to a file of its own, so the
+ * hosts' reports never interleave: they are printed afterwards, in the
+ * order the hosts were given.  Errors reach stderr as they happen.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tool.h"
+
+struct host_job {
+    const char *uri;
+    FILE *out;                   /* the child's stdout */
+    pid_t pid;
+    int exit;
+};
+
+/* Runs one host's bulk run in a child; returns its pid or -1. */
+static pid_t
+start_host(struct host_job *job, const struct vn_apply_opts *o,
+           const struct nst_profile *profile)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    struct vn_apply_opts mine = *o;
+    mine.connect = job->uri;
+    if (dup2(fileno(job->out), STDOUT_FILENO) < 0)
+        _exit(VN_EXIT_SYSTEM);
+    int ret = vn_apply_bulk(&mine, profile);
+    fflush(stdout);
+    _exit(ret);
+}
+
+static int
+wait_host(struct host_job *job)
+{
+    int status;
+    while (waitpid(job->pid, &status, 0) < 0)
+        ;
+    job->exit = WIFEXITED(status) ? WEXITSTATUS(status) : VN_EXIT_SYSTEM;
+    if (!WIFEXITED(status))
+        vn_error("host '%s': the run for it died (signal %d)", job->uri,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return job->exit;
+}
+
+/* The child's whole output, NUL-terminated; a new string. */
+static char *
+slurp(FILE *fp, size_t *len)
+{
+    struct nst_buf buf = { 0 };
+    char chunk[65536];
+    size_t n;
+    rewind(fp);
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        nst_buf_add(&buf, chunk, n);
+    return nst_buf_finish(&buf, len);
+}
+
+static void
+add_json_string(struct nst_buf *buf, const char *str)
+{
+    nst_buf_adds(buf, "\"");
+    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            nst_buf_addf(buf, "\\%c", *c);
+        else if (*c < 0x20)
+            nst_buf_addf(buf, "\\u%04x", *c);
+        else
+            nst_buf_add(buf, (const char *)c, 1);
+    }
+    nst_buf_adds(buf, "\"");
+}
+
+int
+vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
+{
+    size_t n = o->nconnects, started = 0, finished = 0;
+    unsigned int jobs = o->jobs ? o->jobs : 4;
+    struct host_job *hosts = calloc(n, sizeof(*hosts));
+    bool failed = false, pending = false;
+    struct nst_buf all = { 0 };
+
+    if (!hosts) {
+        vn_error("out of memory");
+        return VN_EXIT_SYSTEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        hosts[i].uri = o->connects[i];
+        if (!(hosts[i].out = tmpfile())) {
+            vn_error("cannot create a temporary file for host '%s'",
+                     hosts[i].uri);
+            for (size_t k = 0; k < i; k++)
+                fclose(hosts[k].out);
+            free(hosts);
+            return VN_EXIT_SYSTEM;
+        }
+    }
+    /* At most jobs children at a time, waited for in start order. */
+    while (finished < n) {
+        while (started < n && started - finished < jobs) {
+            hosts[started].pid = start_host(&hosts[started], o, profile);
+            if (hosts[started].pid < 0) {
+                vn_error("host '%s': cannot start a process for it",
+                         hosts[started].uri);
+                hosts[started].exit = VN_EXIT_SYSTEM;
+            }
+            started++;
+        }
+        if (hosts[finished].pid > 0)
+            wait_host(&hosts[finished]);
+        finished++;
+    }
+
+    if (o->output == VN_OUTPUT_JSON)
+        nst_buf_adds(&all, "{\n  \"hosts\": [");
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *text = slurp(hosts[i].out, &len);
+        int code = hosts[i].exit;
+        failed |= code != VN_EXIT_OK && code != VN_EXIT_PENDING;
+        pending |= code == VN_EXIT_PENDING;
+        if (o->output == VN_OUTPUT_JSON) {
+            nst_buf_adds(&all, i ? ",\n    {\"connect\": " :
+                                   "\n    {\"connect\": ");
+            add_json_string(&all, hosts[i].uri);
+            nst_buf_addf(&all, ", \"exit\": %d,\n     \"result\": ", code);
+            /* A host that failed before planning printed nothing. */
+            if (text && len && text[0] == '{') {
+                for (const char *c = text; *c; c++) {
+                    nst_buf_add(&all, c, 1);
+                    if (*c == '\n' && c[1])
+                        nst_buf_adds(&all, "     ");
+                }
+                if (all.len && all.data[all.len - 1] == '\n')
+                    all.data[--all.len] = '\0';
+            } else {
+                nst_buf_adds(&all, "null");
+            }
+            nst_buf_adds(&all, "}");
+        } else {
+            nst_buf_addf(&all, "%s== host '%s' ==\n", i ? "\n" : "",
+                         hosts[i].uri);
+            if (text)
+                nst_buf_add(&all, text, len);
+        }
+        free(text);
+        fclose(hosts[i].out);
+    }
+    if (o->output == VN_OUTPUT_JSON)
+        nst_buf_adds(&all, n ? "\n  ]\n}\n" : "]\n}\n");
+    free(hosts);
+
+    size_t len;
+    char *text = nst_buf_finish(&all, &len);
+    if (!text || vn_write_stdout(text, len) < 0) {
+        free(text);
+        vn_error("cannot write to stdout");
+        return VN_EXIT_SYSTEM;
+    }
+    free(text);
+    return failed ? VN_EXIT_PARTIAL :
+           o->check && pending ? VN_EXIT_PENDING : VN_EXIT_OK;
+}

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Fleets: several --connect in one run.  Two hosts are two qemu:///embed
+# roots with domains of their own, a third URI cannot be reached.  Each
+# host gets its own allocation and summary; the report blocks come in the
+# order given; one host failing does not stop the others.
+set -u
+. "$(dirname "$0")/../testlib.sh"
+INTEL="$FX/hosts/intel-e5-2697v4.xml"
+
+# host N DOMAINS...: an embedded QEMU root with these domains defined
+host() {
+    root="$TMP/host$1"
+    shift
+    mkdir -p "$root/etc"
+    chmod 755 "$TMP" "$root"
+    echo 'stdio_handler = "file"' >"$root/etc/qemu.conf"
+    cmds=""
+    for name in "$@"; do
+        cat >"$TMP/$name.xml" <<XML
+<domain type='qemu'>
+  <name>$name</name>
+  <memory unit='MiB'>1024</memory>
+  <vcpu placement='static'>4</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+</domain>
+XML
+        cmds="$cmds define $TMP/$name.xml;"
+    done
+    count=$((count + 1))
+    virsh -q -c "qemu:///embed?root=$root" "$cmds" >/dev/null ||
+        fail "cannot define the domains of host $root"
+}
+host 1 a1 a2 a3
+host 2 b1 b2
+H1="qemu:///embed?root=$TMP/host1"
+H2="qemu:///embed?root=$TMP/host2"
+BAD="test://$TMP/nonexistent.xml"
+FLEET="--host-caps $INTEL --backup-dir $TMP/backups -p perf --set hugepages=off --all"
+
+run 0 -c "$H1" -c "$H2" $FLEET --dry-run --color never --jobs 2 &&
+{
+    [ "$(grep -c "^== host '" "$TMP/out")" = 2 ] || fail "not two host blocks"
+    grep -n "^== host '" "$TMP/out" | head -1 | grep -q "host1" ||
+        fail "host blocks not in the order given"
+    # Each host allocates on its own: both start at CPU 1.
+    [ "$(grep -c "^+    <vcpupin vcpu='0' cpuset='1'/>" "$TMP/out")" = 2 ] ||
+        fail "hosts do not allocate independently"
+}
+
+run 4 -c "$H1" -c "$BAD" -c "$H2" $FLEET -o json &&
+{
+    jq -e '.hosts | length == 3' "$TMP/out" >/dev/null || fail "json: not 3 hosts"
+    jq -e '.hosts[1].exit == 3 and .hosts[1].result == null' "$TMP/out" \
+        >/dev/null || fail "json: the unreachable host"
+    jq -e '.hosts[0].result.summary.changed == 3 and
+           .hosts[2].result.summary.changed == 2' "$TMP/out" >/dev/null ||
+        fail "json: the reachable hosts were not converted"
+    jq -e '[.hosts[0].result.domains[].name] == ["a1", "a2", "a3"]' \
+        "$TMP/out" >/dev/null || fail "json: host 1's domains"
+    grep -q "cannot connect to 'test://" "$TMP/err" ||
+        fail "no error line for the unreachable host"
+}
+run 0 -c "$H1" -c "$H2" $FLEET --check ||
+    fail "a converted fleet still has pending changes"
+run 2 -c "$H1" --jobs 2 $FLEET
+one_error "--jobs with one host" "--jobs is for several --connect"
+
+finish
