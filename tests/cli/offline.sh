@@ -37,6 +37,15 @@ run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf --dry-run &&
         fail "dry-run: patched file differs from the golden output"
 }
 
+# --- colours: on request only, never on a pipe by default -------------
+ESC=$(printf '\033')
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile nested --dry-run --color always &&
+    grep -q "^${ESC}\[32m+    <feature policy='require' name='vmx'/>${ESC}\[m$" "$TMP/out" ||
+    fail "--color always: no green added line"
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile nested --dry-run &&
+    grep -q "$ESC" "$TMP/out" && fail "colour on a pipe without --color"
+bad_input "bad --color" "--color must be" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p nested --color sometimes
+
 # --- XML on stdout equals the golden file, report on stderr -----------
 run 0 --file "$FX/domains/seed-bogus.xml" $INTEL --profile perf,secure &&
 {
