@@ -3,10 +3,12 @@
  *
  * One connection, the selected domains in name order.  CPU allocation is
  * host-wide: the vCPU pins of every domain outside the selection are
- * taken from the start, and each selected domain, once planned, adds its
- * pins, so no two pinned domains share a CPU.  A domain already placed
- * well keeps its placement (the library's nst_place_keep), so a re-run
- * changes nothing.  A failure stops only its domain (--fail-fast stops
+ * taken from the start.  For each selected domain, the CPUs of the
+ * others are taken too: the new pins of those planned before it, the
+ * current pins of those after it.  So a domain already placed well keeps
+ * its placement (the library's nst_place_keep) whatever order the others
+ * come in, a re-run or a run with a new domain moves nothing, and no two
+ * pinned domains share a CPU.  A failure stops only its domain (--fail-fast stops
  * the run).  Restarts come last, --parallel at a time, so a host is
  * restarted in a rolling fashion after every definition is in place.
  */
@@ -37,7 +39,8 @@ struct bulk {
     size_t nrun;                 /* how many ran (--fail-fast stops early) */
     struct vn_dom_run *runs;     /* one per selected domain */
     struct nst_cpuset *planned;  /* the CPUs taken when each was planned */
-    struct nst_cpuset taken;
+    struct nst_cpuset *current;  /* each one's vCPU pins before the run */
+    struct nst_cpuset outside;   /* pins of the domains not selected */
     size_t next_restart;         /* restart queue, under lock */
     pthread_mutex_t lock;
 };
@@ -128,21 +131,33 @@ progress(const struct bulk *b, size_t i)
         fputs("\r\033[K", stderr);
 }
 
+/* The CPUs taken for domain i: see the top of this file. */
+static void
+taken_for(const struct bulk *b, size_t i, struct nst_cpuset *out)
+{
+    *out = b->outside;
+    for (size_t j = 0; j < b->ndoms; j++)
+        if (j != i)
+            nst_cpuset_union(out, j < i ? &b->runs[j].pins : &b->current[j]);
+}
+
 /* Whether dom's plan is refused for want of free CPUs (a dry plan that
  * prints nothing). */
 static bool
-short_of_cpus(struct bulk *b, virDomainPtr dom)
+short_of_cpus(struct bulk *b, size_t i)
 {
+    virDomainPtr dom = b->doms[i];
     struct vn_result r = { 0 };
     bool short_of = false;
     char *xml = vn_domain_xml(dom, true, NULL);
-
-    if (xml && vn_transform(b->o, b->profile, b->host, &b->taken, xml,
+    struct nst_cpuset taken;
+    taken_for(b, i, &taken);
+    if (xml && vn_transform(b->o, b->profile, b->host, &taken, xml,
                             strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
         r.refused)
-        for (size_t i = 0; i < r.report.nentries; i++)
-            short_of |= r.report.entries[i].severity == NST_ERROR &&
-                        strcmp(r.report.entries[i].rule, "placement") == 0;
+        for (size_t k = 0; k < r.report.nentries; k++)
+            short_of |= r.report.entries[k].severity == NST_ERROR &&
+                        strcmp(r.report.entries[k].rule, "placement") == 0;
     vn_result_clear(&r);
     free(xml);
     return short_of;
@@ -154,14 +169,14 @@ static int
 run_one(struct bulk *b, size_t i)
 {
     struct vn_dom_run *run = &b->runs[i];
-    bool shared = b->o->overcommit && short_of_cpus(b, b->doms[i]);
+    bool shared = b->o->overcommit && short_of_cpus(b, i);
 
     if (shared) {
         vn_warning("domain '%s': no free CPUs for it; --overcommit: sharing "
                    "CPUs with other domains", vn_domain_name(b->doms[i]));
         nst_cpuset_clear_all(&b->planned[i]);
     } else {
-        b->planned[i] = b->taken;
+        taken_for(b, i, &b->planned[i]);
     }
     int ret = vn_live_domain(b->conn, b->doms[i], b->host, &b->planned[i],
                              b->o, b->profile,
@@ -171,7 +186,6 @@ run_one(struct bulk *b, size_t i)
                        "overcommitted: CPUs are shared with other domains");
         run->warnings++;
     }
-    nst_cpuset_union(&b->taken, &run->pins);
     return ret;
 }
 
@@ -263,7 +277,9 @@ print_json(const struct bulk *b)
     nst_buf_adds(&buf, ",\n  \"domains\": [");
     for (size_t i = 0; i < b->nrun; i++) {
         const struct vn_dom_run *r = &b->runs[i];
-        char *report = nst_report_format_json(&r->report);
+        /* A domain stopped before planning (transient) has no report. */
+        char *report = r->report.domain ?
+                       nst_report_format_json(&r->report) : NULL;
         counts[r->result]++;
         nst_buf_adds(&buf, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
         add_json_string(&buf, r->name);
@@ -317,7 +333,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
             ret = VN_EXIT_INPUT;
         goto fail;
     }
-    if (vn_conn_taken_cpus(b.conn, b.doms, b.ndoms, &b.taken, &err) < 0)
+    if (vn_conn_taken_cpus(b.conn, b.doms, b.ndoms, &b.outside, &err) < 0)
         goto fail;
     if (o->taken) {
         struct nst_cpuset extra;
@@ -325,15 +341,19 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
             ret = VN_EXIT_INPUT;
             goto fail;
         }
-        nst_cpuset_union(&b.taken, &extra);
+        nst_cpuset_union(&b.outside, &extra);
     }
     b.runs = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.runs));
     b.planned = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.planned));
-    if (!b.runs || !b.planned) {
+    b.current = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.current));
+    if (!b.runs || !b.planned || !b.current) {
         nst_set_error(&err, "out of memory");
         goto fail;
     }
 
+    for (size_t i = 0; i < b.ndoms; i++)
+        if (vn_domain_pins(b.doms[i], &b.current[i], &err) < 0)
+            goto fail;
     bool stop = false;
     for (; b.nrun < b.ndoms && !stop; b.nrun++) {
         progress(&b, b.nrun);
@@ -368,6 +388,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         vn_dom_run_clear(&b.runs[i]);
     free(b.runs);
     free(b.planned);
+    free(b.current);
     for (size_t i = 0; i < b.ndoms; i++)
         virDomainFree(b.doms[i]);
     free(b.doms);

@@ -218,6 +218,15 @@ add_pins(virDomainPtr dom, bool inactive, struct nst_cpuset *out, char **err)
 }
 
 int
+vn_domain_pins(virDomainPtr dom, struct nst_cpuset *out, char **err)
+{
+    nst_cpuset_clear_all(out);
+    return add_pins(dom, true, out, err) < 0 ||
+           (virDomainIsActive(dom) == 1 && add_pins(dom, false, out, err) < 0)
+           ? -1 : 0;
+}
+
+int
 vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
                    struct nst_cpuset *out, char **err)
 {
@@ -239,12 +248,13 @@ vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
             vn_domain_uuid(skip[k], other);
             skipped = strcmp(uuid, other) == 0;
         }
-        /* The definition's pins, and a running domain's live ones. */
-        if (ret == 0 && !skipped &&
-            (add_pins(doms[i], true, out, err) < 0 ||
-             (virDomainIsActive(doms[i]) == 1 &&
-              add_pins(doms[i], false, out, err) < 0)))
-            ret = -1;
+        struct nst_cpuset pins;
+        if (ret == 0 && !skipped) {
+            if (vn_domain_pins(doms[i], &pins, err) < 0)
+                ret = -1;
+            else
+                nst_cpuset_union(out, &pins);
+        }
         virDomainFree(doms[i]);
     }
     free(doms);

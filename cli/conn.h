@@ -58,6 +58,12 @@ struct nst_host *vn_conn_host(virConnectPtr conn, const char *host_caps,
                               char **err);
 
 /*
+ * The CPUs dom's vCPUs are pinned to: its definition's pins and, when it
+ * runs, its live ones.
+ */
+int vn_domain_pins(virDomainPtr dom, struct nst_cpuset *out, char **err);
+
+/*
  * CPUs that the vCPUs of the connection's domains are pinned to (their
  * definitions, and the live XML of running ones), except those of the
  * nskip domains in skip: they are the ones being placed.

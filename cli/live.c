@@ -253,12 +253,6 @@ vn_live_domain(void *conn, void *dom,
     }
     run->changes = nst_report_count(&r.report, NST_CHANGE);
     run->warnings = nst_report_count(&r.report, NST_WARNING);
-    /* What the domain pins after this run: the plan's when it lands. */
-    struct nst_doc *pinned = NULL;
-    const char *final = r.out ? r.out : xml;
-    if (nst_doc_parse(final, strlen(final), label, &pinned, NULL) == 0)
-        nst_doc_vcpu_pins(pinned, &run->pins, NULL);
-    nst_doc_free(pinned);
 
     if (r.refused) {
         if (!collect)
@@ -291,6 +285,15 @@ vn_live_domain(void *conn, void *dom,
                 "not enough; --restart does it)\n", l.name);
     }
  out:
+    /* What the domain pins after this run: the plan's when it landed
+     * (or would, in a review), else what it had. */
+    const char *final = run->result == VN_DOM_CHANGED ||
+                        run->result == VN_DOM_PENDING ? r.out : xml;
+    struct nst_doc *pinned = NULL;
+    if (final && nst_doc_parse(final, strlen(final), "pins", &pinned,
+                               NULL) == 0)
+        nst_doc_vcpu_pins(pinned, &run->pins, NULL);
+    nst_doc_free(pinned);
     run->report = r.report;          /* the caller's now */
     memset(&r.report, 0, sizeof(r.report));
     free(err);
