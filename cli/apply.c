@@ -25,6 +25,7 @@ usage(FILE *fp)
 {
     fputs(
 "usage: virt-nestify --domain D [-c URI] --profile P [options]\n"
+"       virt-nestify --all|--match GLOB|--state S [-c URI]... --profile P [options]\n"
 "       virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P [options]\n"
 "       virt-nestify rollback --domain D [--list | --backup FILE]\n"
 "       virt-nestify profiles [NAME]\n"
@@ -69,7 +70,8 @@ usage(FILE *fp)
 "  -h, --help              this text\n"
 "\n"
 "Exit: 0 done or nothing to change, 1 --check found a pending change,\n"
-"2 usage, bad input or refused, 3 libvirt or system failure.\n", fp);
+"2 usage, bad input or refused, 3 libvirt or system failure, 4 a bulk run\n"
+"or fleet where some domains or hosts failed.\n", fp);
 }
 
 static int

@@ -4,8 +4,9 @@
  * One connection, the selected domains in name order.  CPU allocation is
  * host-wide: the vCPU pins of every domain outside the selection are
  * taken from the start.  For each selected domain, the CPUs of the
- * others are taken too: the new pins of those planned before it, the
- * current pins of those after it.  So a domain already placed well keeps
+ * others are taken too: the new pins of those planned before it (their
+ * current ones when they did not change), the current pins of those
+ * after it.  So a domain already placed well keeps
  * its placement (the library's nst_place_keep) whatever order the others
  * come in, a re-run or a run with a new domain moves nothing, and no two
  * pinned domains share a CPU.  A failure stops only its domain (--fail-fast stops
@@ -79,7 +80,8 @@ selected(const struct vn_apply_opts *o, virDomainPtr dom)
     return named && state_matches(o, dom);
 }
 
-/* The selection, in name order; named domains must exist. */
+/* The selection, in name order; named domains must exist.  Returns an
+ * exit status: VN_EXIT_OK, or the failure's with *err set. */
 static int
 select_domains(struct bulk *b, char **err)
 {
@@ -88,7 +90,7 @@ select_domains(struct bulk *b, char **err)
 
     if (n < 0) {
         nst_set_error(err, "cannot list domains: %s", vn_libvirt_error());
-        return -1;
+        return VN_EXIT_SYSTEM;
     }
     for (size_t i = 0; i < b->o->ndomains; i++) {
         bool found = false;
@@ -99,7 +101,7 @@ select_domains(struct bulk *b, char **err)
             for (int k = 0; k < n; k++)
                 virDomainFree(all[k]);
             free(all);
-            return -1;
+            return VN_EXIT_INPUT;
         }
     }
     b->doms = calloc(n ? (size_t)n : 1, sizeof(*b->doms));
@@ -112,10 +114,10 @@ select_domains(struct bulk *b, char **err)
     free(all);
     if (!b->doms) {
         nst_set_error(err, "out of memory");
-        return -1;
+        return VN_EXIT_SYSTEM;
     }
     qsort(b->doms, b->ndoms, sizeof(*b->doms), compare_domains);
-    return 0;
+    return VN_EXIT_OK;
 }
 
 /* "[3/50] web1" on a terminal, so a long run shows where it is. */
@@ -136,9 +138,12 @@ static void
 taken_for(const struct bulk *b, size_t i, struct nst_cpuset *out)
 {
     *out = b->outside;
-    for (size_t j = 0; j < b->ndoms; j++)
+    for (size_t j = 0; j < b->ndoms; j++) {
+        bool moved = j < i && (b->runs[j].result == VN_DOM_CHANGED ||
+                               b->runs[j].result == VN_DOM_PENDING);
         if (j != i)
-            nst_cpuset_union(out, j < i ? &b->runs[j].pins : &b->current[j]);
+            nst_cpuset_union(out, moved ? &b->runs[j].pins : &b->current[j]);
+    }
 }
 
 /* Whether dom's plan is refused for want of free CPUs (a dry plan that
@@ -323,10 +328,9 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
 
     if (!(b.conn = vn_conn_open(o->connect, &err)))
         goto fail;
-    if (select_domains(&b, &err) < 0) {
-        ret = VN_EXIT_INPUT;
+    if ((ret = select_domains(&b, &err)) != VN_EXIT_OK)
         goto fail;
-    }
+    ret = VN_EXIT_SYSTEM;
     if (!(b.host = vn_conn_host(b.conn, o->host_caps, o->domcaps, o->cpu_map,
                                 &err))) {
         if (o->host_caps)

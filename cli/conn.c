@@ -1,6 +1,7 @@
 /*
  * conn.c: everything virt-nestify asks of libvirt
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,12 @@ quiet(void *data, virErrorPtr error)
 const char *
 vn_libvirt_error(void)
 {
+    /* A copy: the next libvirt call, even virDomainGetName, frees the
+     * message libvirt holds. */
+    static __thread char copy[1024];
     const char *msg = virGetLastErrorMessage();
-    return msg ? msg : "unknown libvirt error";
+    snprintf(copy, sizeof(copy), "%s", msg ? msg : "unknown libvirt error");
+    return copy;
 }
 
 virConnectPtr
@@ -30,6 +35,8 @@ vn_conn_open(const char *uri, char **err)
     static bool initialised;   /* process-wide by libvirt's design */
 
     if (!initialised) {
+        /* A daemon that goes away must give an error, not kill us. */
+        signal(SIGPIPE, SIG_IGN);
         virSetErrorFunc(NULL, quiet);
         if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
             nst_set_error(err, "cannot initialise libvirt: %s",
@@ -126,10 +133,11 @@ vn_domain_xml(virDomainPtr dom, bool inactive, char **err)
 {
     unsigned int flags = VIR_DOMAIN_XML_SECURE |
                          (inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+    const char *name = vn_domain_name(dom);   /* before: it resets errors */
     char *xml = virDomainGetXMLDesc(dom, flags);
     if (!xml)
-        nst_set_error(err, "domain '%s': cannot read its XML: %s",
-                      vn_domain_name(dom), vn_libvirt_error());
+        nst_set_error(err, "domain '%s': cannot read its XML: %s", name,
+                      vn_libvirt_error());
     return xml;
 }
 

@@ -19,7 +19,8 @@
 virConnectPtr vn_conn_open(const char *uri, char **err);
 void vn_conn_close(virConnectPtr conn);
 
-/* libvirt's last error message, never NULL; owned by libvirt. */
+/* libvirt's last error message, never NULL: a copy valid until the
+ * next call (per thread). */
 const char *vn_libvirt_error(void);
 
 /*

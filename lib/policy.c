@@ -554,7 +554,7 @@ place(struct run *run)
     char *reason = NULL;
 
     if (nst_child(run->root, "maxMemory"))
-        return refuse(run, "placement", "/domain/maxMemory",
+        return refuse(run, "domain", "/domain/maxMemory",
                       "memory hotplug (<maxMemory>) is not supported by "
                       "the placement rules");
     if (p->housekeeping_auto)

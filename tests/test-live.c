@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -343,11 +345,101 @@ START_TEST(test_mask_secrets)
 }
 END_TEST
 
+/* Kills the daemon serving the connection between planning and define. */
+static void
+kill_daemon(void *dom, void *opaque)
+{
+    pid_t pid = *(pid_t *)opaque;
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+
+/*
+ * A real connection lost mid-run: a libvirtd of our own, on a private
+ * socket, serves the test driver; it dies after the backup is written.
+ * The run stops with exit 3 and a clear message, nothing is defined, the
+ * backup stays.
+ */
+START_TEST(test_connection_lost)
+{
+    char *conf = nst_printf("%s/libvirtd.conf", backups);
+    char *text = nst_printf("unix_sock_dir = \"%s\"\nlisten_tcp = 0\n"
+                            "listen_tls = 0\nauth_unix_rw = \"none\"\n"
+                            "auth_unix_ro = \"none\"\n", backups);
+    char *sock = nst_printf("%s/libvirt-sock", backups);
+    char *pidfile = nst_printf("%s/libvirtd.pid", backups);
+    char *log = nst_printf("%s/libvirtd.log", backups);
+    test_write_file(conf, text, strlen(text));
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        FILE *fp = fopen(log, "w");
+        if (fp) {
+            dup2(fileno(fp), STDOUT_FILENO);
+            dup2(fileno(fp), STDERR_FILENO);
+        }
+        execlp("libvirtd", "libvirtd", "--config", conf, "--pid-file",
+               pidfile, (char *)NULL);
+        _exit(127);
+    }
+    struct stat st;
+    for (int i = 0; i < 200 && stat(sock, &st) < 0; i++)
+        usleep(50 * 1000);
+    ck_assert_msg(stat(sock, &st) == 0, "libvirtd did not start, see %s",
+                  log);
+
+    char *uri = nst_printf("test+unix:///default?socket=%s", sock);
+    char *dir = nst_printf("%s/backups", backups);
+    struct vn_apply_opts o = {
+        .domain = "test", .connect = uri, .host_caps = intel,
+        .backup_dir = dir, .timeout = 120,
+        .test_before_define = kill_daemon, .test_opaque = &pid,
+    };
+    struct nst_profile profile;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "perf", src, n, NULL), 0);
+    capture_begin();
+    fflush(stderr);
+    int saved_err = dup(STDERR_FILENO);
+    char *err_path = nst_printf("%s/stderr", backups);
+    FILE *err_fp = fopen(err_path, "w");
+    dup2(fileno(err_fp), STDERR_FILENO);
+    int ret = vn_apply_live(&o, &profile);
+    fflush(stderr);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_err);
+    fclose(err_fp);
+    free(capture_end());
+    ck_assert_int_eq(ret, 3);
+    char *errors = test_read_file(err_path, NULL);
+    ck_assert_msg(strstr(errors, "virt-nestify: error: domain 'test': cannot "
+                         "read its XML: ") &&
+                  strstr(errors, "; nothing changed\n"),
+                  "unclear error: %s", errors);
+    free(errors);
+    free(err_path);
+    char *cmd = nst_printf("ls '%s' | grep -q -- '-test.xml$'", dir);
+    ck_assert_int_eq(system(cmd), 0);   /* the backup is kept */
+    nst_profile_clear(&profile);
+    free(cmd);
+    free(dir);
+    free(uri);
+    free(log);
+    free(pidfile);
+    free(sock);
+    free(text);
+    free(conf);
+}
+END_TEST
+
 int
 main(void)
 {
     Suite *s = suite_create("live");
     TCase *tc = tcase_create("test-driver");
+    tcase_set_timeout(tc, 60);   /* one test starts a libvirtd */
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_apply_then_nothing_to_do);
     tcase_add_test(tc, test_lookup_by_uuid_and_id);
@@ -358,6 +450,7 @@ main(void)
     tcase_add_test(tc, test_dry_run_masks_secrets);
     tcase_add_test(tc, test_mask_secrets);
     tcase_add_test(tc, test_json_output);
+    tcase_add_test(tc, test_connection_lost);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
