@@ -378,6 +378,10 @@ START_TEST(test_connection_lost)
             dup2(fileno(fp), STDOUT_FILENO);
             dup2(fileno(fp), STDERR_FILENO);
         }
+        /* No driver modules: only the built-in test driver, so this
+         * daemon touches no system state and cannot collide with a
+         * system libvirtd. */
+        setenv("LIBVIRT_DRIVER_DIR", backups, 1);
         execlp("libvirtd", "libvirtd", "--config", conf, "--pid-file",
                pidfile, (char *)NULL);
         _exit(127);
