@@ -249,25 +249,6 @@ print_summary(const struct bulk *b)
     }
 }
 
-static void
-add_json_string(struct nst_buf *buf, const char *str)
-{
-    if (!str) {
-        nst_buf_adds(buf, "null");
-        return;
-    }
-    nst_buf_adds(buf, "\"");
-    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            nst_buf_addf(buf, "\\%c", *c);
-        else if (*c < 0x20)
-            nst_buf_addf(buf, "\\u%04x", *c);
-        else
-            nst_buf_add(buf, (const char *)c, 1);
-    }
-    nst_buf_adds(buf, "\"");
-}
-
 /* One document for the whole run: docs/json.md describes it. */
 static int
 print_json(const struct bulk *b)
@@ -276,9 +257,9 @@ print_json(const struct bulk *b)
     size_t counts[VN_DOM_LAST] = { 0 };
 
     nst_buf_adds(&buf, "{\n  \"connect\": ");
-    add_json_string(&buf, b->o->connect);
+    nst_buf_add_json(&buf, b->o->connect);
     nst_buf_adds(&buf, ",\n  \"profile\": ");
-    add_json_string(&buf, b->profile->name);
+    nst_buf_add_json(&buf, b->profile->name);
     nst_buf_adds(&buf, ",\n  \"domains\": [");
     for (size_t i = 0; i < b->nrun; i++) {
         const struct vn_dom_run *r = &b->runs[i];
@@ -287,13 +268,13 @@ print_json(const struct bulk *b)
                        nst_report_format_json(&r->report) : NULL;
         counts[r->result]++;
         nst_buf_adds(&buf, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        add_json_string(&buf, r->name);
+        nst_buf_add_json(&buf, r->name);
         nst_buf_addf(&buf, ", \"result\": \"%s\", \"changes\": %zu, "
                      "\"warnings\": %zu, \"backup\": ",
                      result_names[r->result], r->changes, r->warnings);
-        add_json_string(&buf, r->backup);
+        nst_buf_add_json(&buf, r->backup);
         nst_buf_adds(&buf, ", \"error\": ");
-        add_json_string(&buf, r->error);
+        nst_buf_add_json(&buf, r->error);
         nst_buf_adds(&buf, ",\n     \"report\": ");
         /* The report document, one level in. */
         for (const char *c = report ? report : "null"; *c; c++) {
@@ -331,22 +312,10 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
     if ((ret = select_domains(&b, &err)) != VN_EXIT_OK)
         goto fail;
     ret = VN_EXIT_SYSTEM;
-    if (!(b.host = vn_conn_host(b.conn, o->host_caps, o->domcaps, o->cpu_map,
-                                &err))) {
-        if (o->host_caps)
-            ret = VN_EXIT_INPUT;
+    if ((ret = vn_live_prepare(b.conn, o, (void **)b.doms, b.ndoms, &b.host,
+                               &b.outside, &err)) != VN_EXIT_OK)
         goto fail;
-    }
-    if (vn_conn_taken_cpus(b.conn, b.doms, b.ndoms, &b.outside, &err) < 0)
-        goto fail;
-    if (o->taken) {
-        struct nst_cpuset extra;
-        if (nst_cpuset_parse(o->taken, &extra, &err) < 0) {
-            ret = VN_EXIT_INPUT;
-            goto fail;
-        }
-        nst_cpuset_union(&b.outside, &extra);
-    }
+    ret = VN_EXIT_SYSTEM;
     b.runs = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.runs));
     b.planned = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.planned));
     b.current = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.current));

@@ -68,21 +68,6 @@ slurp(FILE *fp, size_t *len)
     return nst_buf_finish(&buf, len);
 }
 
-static void
-add_json_string(struct nst_buf *buf, const char *str)
-{
-    nst_buf_adds(buf, "\"");
-    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            nst_buf_addf(buf, "\\%c", *c);
-        else if (*c < 0x20)
-            nst_buf_addf(buf, "\\u%04x", *c);
-        else
-            nst_buf_add(buf, (const char *)c, 1);
-    }
-    nst_buf_adds(buf, "\"");
-}
-
 int
 vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
@@ -134,7 +119,7 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
         if (o->output == VN_OUTPUT_JSON) {
             nst_buf_adds(&all, i ? ",\n    {\"connect\": " :
                                    "\n    {\"connect\": ");
-            add_json_string(&all, hosts[i].uri);
+            nst_buf_add_json(&all, hosts[i].uri);
             nst_buf_addf(&all, ", \"exit\": %d,\n     \"result\": ", code);
             /* A host that failed before planning printed nothing. */
             if (text && len && text[0] == '{') {

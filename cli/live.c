@@ -328,6 +328,25 @@ vn_dom_run_clear(struct vn_dom_run *run)
 }
 
 int
+vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
+                size_t nskip, struct nst_host **host, struct nst_cpuset *taken,
+                char **err)
+{
+    if (!(*host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
+                               err)))
+        return o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
+    if (vn_conn_taken_cpus(conn, (virDomainPtr *)skip, nskip, taken, err) < 0)
+        return VN_EXIT_SYSTEM;
+    if (o->taken) {
+        struct nst_cpuset extra;
+        if (nst_cpuset_parse(o->taken, &extra, err) < 0)
+            return VN_EXIT_INPUT;
+        nst_cpuset_union(taken, &extra);
+    }
+    return VN_EXIT_OK;
+}
+
+int
 vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
     struct vn_dom_run run = { 0 };
@@ -346,22 +365,9 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
             ret = VN_EXIT_INPUT;
         goto fail;
     }
-    if (!(host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
-                              &err))) {
-        if (o->host_caps)
-            ret = VN_EXIT_INPUT;
+    if ((ret = vn_live_prepare(conn, o, (void **)&dom, 1, &host, &taken,
+                               &err)) != VN_EXIT_OK)
         goto fail;
-    }
-    if (vn_conn_taken_cpus(conn, &dom, 1, &taken, &err) < 0)
-        goto fail;
-    if (o->taken) {
-        struct nst_cpuset extra;
-        if (nst_cpuset_parse(o->taken, &extra, &err) < 0) {
-            ret = VN_EXIT_INPUT;
-            goto fail;
-        }
-        nst_cpuset_union(&taken, &extra);
-    }
     ret = vn_live_domain(conn, dom, host, &taken, o, profile, false, &run);
     if (ret == VN_EXIT_OK && run.needs_restart && o->restart)
         ret = vn_live_restart(conn, dom, host, &taken, o, profile, &run);

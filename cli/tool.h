@@ -198,6 +198,16 @@ struct vn_dom_run {
 };
 
 /*
+ * What planning on a connection needs (conn is a virConnectPtr, skip the
+ * nskip virDomainPtr being planned): the host model (the connection's,
+ * or --host-caps) and the CPUs the other domains pin, plus --taken.
+ * Returns an exit status: VN_EXIT_OK, or the failure's with *err set.
+ */
+int vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
+                    size_t nskip, struct nst_host **host,
+                    struct nst_cpuset *taken, char **err);
+
+/*
  * One domain of a live run on an open connection (the void * are
  * virConnectPtr and virDomainPtr): plan against host with taken CPUs,
  * print its report and diff (unless collect: the caller prints JSON for

@@ -37,6 +37,8 @@ void nst_buf_add(struct nst_buf *buf, const char *data, size_t len);
 void nst_buf_adds(struct nst_buf *buf, const char *str);
 void nst_buf_addf(struct nst_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends str as a JSON string ("null" for NULL). */
+void nst_buf_add_json(struct nst_buf *buf, const char *str);
 /* Returns the string (caller frees) or NULL when out of memory. */
 char *nst_buf_finish(struct nst_buf *buf, size_t *len);
 

@@ -114,27 +114,6 @@ nst_report_format_text(const struct nst_report *report)
 }
 
 static void
-add_json_string(struct nst_buf *buf, const char *str)
-{
-    nst_buf_adds(buf, "\"");
-    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
-        switch (*c) {
-        case '"': nst_buf_adds(buf, "\\\""); break;
-        case '\\': nst_buf_adds(buf, "\\\\"); break;
-        case '\n': nst_buf_adds(buf, "\\n"); break;
-        case '\t': nst_buf_adds(buf, "\\t"); break;
-        case '\r': nst_buf_adds(buf, "\\r"); break;
-        default:
-            if (*c < 0x20)
-                nst_buf_addf(buf, "\\u%04x", *c);
-            else
-                nst_buf_add(buf, (const char *)c, 1);
-        }
-    }
-    nst_buf_adds(buf, "\"");
-}
-
-static void
 add_json_entries(struct nst_buf *buf, const struct nst_report *report,
                  enum nst_severity severity, const char *key, bool last)
 {
@@ -148,14 +127,11 @@ add_json_entries(struct nst_buf *buf, const struct nst_report *report,
         nst_buf_adds(buf, first ? "\n" : ",\n");
         first = false;
         nst_buf_adds(buf, "    {\"rule\": ");
-        add_json_string(buf, e->rule);
+        nst_buf_add_json(buf, e->rule);
         nst_buf_adds(buf, ", \"target\": ");
-        if (e->target)
-            add_json_string(buf, e->target);
-        else
-            nst_buf_adds(buf, "null");
+        nst_buf_add_json(buf, e->target);
         nst_buf_adds(buf, ", \"message\": ");
-        add_json_string(buf, e->message);
+        nst_buf_add_json(buf, e->message);
         nst_buf_adds(buf, "}");
     }
     nst_buf_adds(buf, first ? "]" : "\n  ]");
@@ -169,9 +145,9 @@ nst_report_format_json(const struct nst_report *report)
     bool refused = nst_report_count(report, NST_ERROR) > 0;
 
     nst_buf_adds(&buf, "{\n  \"domain\": ");
-    add_json_string(&buf, report->domain ? report->domain : "");
+    nst_buf_add_json(&buf, report->domain ? report->domain : "");
     nst_buf_adds(&buf, ",\n  \"profile\": ");
-    add_json_string(&buf, report->profile ? report->profile : "");
+    nst_buf_add_json(&buf, report->profile ? report->profile : "");
     nst_buf_addf(&buf, ",\n  \"result\": \"%s\",\n",
                  refused ? "refused" :
                  nst_report_count(report, NST_CHANGE) ? "changed" :

@@ -112,6 +112,31 @@ nst_buf_addf(struct nst_buf *buf, const char *fmt, ...)
     free(str);
 }
 
+void
+nst_buf_add_json(struct nst_buf *buf, const char *str)
+{
+    if (!str) {
+        nst_buf_adds(buf, "null");
+        return;
+    }
+    nst_buf_adds(buf, "\"");
+    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
+        switch (*c) {
+        case '"': nst_buf_adds(buf, "\\\""); break;
+        case '\\': nst_buf_adds(buf, "\\\\"); break;
+        case '\n': nst_buf_adds(buf, "\\n"); break;
+        case '\t': nst_buf_adds(buf, "\\t"); break;
+        case '\r': nst_buf_adds(buf, "\\r"); break;
+        default:
+            if (*c < 0x20)
+                nst_buf_addf(buf, "\\u%04x", *c);
+            else
+                nst_buf_add(buf, (const char *)c, 1);
+        }
+    }
+    nst_buf_adds(buf, "\"");
+}
+
 char *
 nst_buf_finish(struct nst_buf *buf, size_t *len)
 {
