@@ -22,7 +22,7 @@
 #include "internal.h"
 #include "testutil.h"
 
-static char root[] = "/tmp/nst-embed-XXXXXX";
+static char *root;
 static virConnectPtr conn;
 
 static void
@@ -33,11 +33,7 @@ quiet_errors(void *data, virErrorPtr err)
 static void
 setup(void)
 {
-    ck_assert_ptr_nonnull(mkdtemp(root));
-    char *etc = nst_printf("%s/etc", root);
-    char *conf = nst_printf("%s/etc/qemu.conf", root);
-    ck_assert_int_eq(mkdir(etc, 0700), 0);
-    test_write_file(conf, "stdio_handler = \"file\"\n", 23);
+    root = test_embed_root();
     char *uri = nst_printf("qemu:///embed?root=%s", root);
     virSetErrorFunc(NULL, quiet_errors);
     /* The embedded driver needs an event loop; define never waits on it. */
@@ -46,8 +42,6 @@ setup(void)
     ck_assert_msg(conn != NULL, "cannot open %s: %s", uri,
                   virGetLastErrorMessage());
     free(uri);
-    free(conf);
-    free(etc);
 }
 
 static void
@@ -58,6 +52,7 @@ teardown(void)
     char *cmd = nst_printf("rm -rf '%s'", root);
     ck_assert_int_eq(system(cmd), 0);
     free(cmd);
+    free(root);
 }
 
 /* "ubuntu-guest--intel-e5-2697v4--perf+secure.xml" -> its three parts */

@@ -49,17 +49,9 @@ static void
 setup(void)
 {
     char *err = NULL;
-    /* A fresh template each time: without fork, setup runs again in
-     * this process. */
-    snprintf(root, sizeof(root), "/tmp/nst-embed-live-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
-    /* QEMU runs as libvirt-qemu and must reach its files below root. */
-    ck_assert_int_eq(chmod(root, 0755), 0);
-    char *etc = nst_printf("%s/etc", root);
-    char *conf = nst_printf("%s/etc/qemu.conf", root);
-    ck_assert_int_eq(mkdir(etc, 0700), 0);
-    /* Without a daemon, QEMU's output goes to files. */
-    test_write_file(conf, "stdio_handler = \"file\"\n", 23);
+    char *dir = test_embed_root();
+    snprintf(root, sizeof(root), "%s", dir);
+    free(dir);
     uri = nst_printf("qemu:///embed?root=%s", root);
     backups = nst_printf("%s/backups", root);
     const char *const args[] = { "virt-nestify", "-c", uri, "--backup-dir",
@@ -67,8 +59,6 @@ setup(void)
     memcpy(prefix, args, sizeof(args));
     keep = vn_conn_open(uri, &err);
     ck_assert_msg(keep != NULL, "%s", err);
-    free(conf);
-    free(etc);
 }
 
 static void

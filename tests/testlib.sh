@@ -54,6 +54,15 @@ one_error() {
         fail "$1: stderr lacks '$2': $(cat "$TMP/err")"
 }
 
+# embed_root DIR: a fresh root for qemu:///embed?root=DIR, its qemu.conf
+# from tests/fixtures/embed-qemu.conf; QEMU runs as libvirt-qemu and must
+# reach its files below it.
+embed_root() {
+    mkdir -p "$1/etc"
+    chmod 755 "$TMP" "$1"
+    cp "$FX/embed-qemu.conf" "$1/etc/qemu.conf"
+}
+
 # The summary line; the exit status of the script.
 finish() {
     echo "$count runs, $failures failures"

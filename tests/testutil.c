@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "internal.h"
@@ -90,6 +91,24 @@ test_load_host(const char *caps_name, const char *domcaps_name)
     free(caps_path);
     free(dc_path);
     return host;
+}
+
+char *
+test_embed_root(void)
+{
+    char tmpl[] = "/tmp/nst-embed-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmpl));
+    ck_assert_int_eq(chmod(tmpl, 0755), 0);
+    char *etc = nst_printf("%s/etc", tmpl);
+    char *conf = nst_printf("%s/etc/qemu.conf", tmpl);
+    size_t len;
+    char *text = test_read_srcfile("tests/fixtures/embed-qemu.conf", &len);
+    ck_assert_int_eq(mkdir(etc, 0755), 0);
+    test_write_file(conf, text, len);
+    free(text);
+    free(conf);
+    free(etc);
+    return nst_printf("%s", tmpl);
 }
 
 int

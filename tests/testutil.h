@@ -27,6 +27,14 @@ void test_write_file(const char *path, const char *data, size_t len);
 struct nst_host;
 struct nst_host *test_load_host(const char *caps, const char *domcaps);
 
+/*
+ * A fresh root for qemu:///embed: a new directory DIR (mode 0755, so
+ * QEMU, running as libvirt-qemu, reaches its files) with
+ * DIR/etc/qemu.conf from tests/fixtures/embed-qemu.conf.  Returns DIR, a
+ * new string the caller frees.
+ */
+char *test_embed_root(void);
+
 /* $NST_SRCDIR or "." */
 const char *test_srcdir(void);
 

@@ -43,9 +43,7 @@ domain() {
 XML
 }
 
-mkdir -p "$ROOT/etc"
-chmod 755 "$TMP" "$ROOT"
-echo 'stdio_handler = "file"' >"$ROOT/etc/qemu.conf"
+embed_root "$ROOT"
 sizes="1 1 4 8 1 2 1 4 2 1 1 2 4 1 2 8 1 1 2 4 1 2 1 1 2 4 8 1 2 1 1 4 2 1 2 1 1 2 4 1 8 2 1 1 2 1 4 1 2 1 1 2"
 cmds=""
 i=0

@@ -11,9 +11,7 @@ INTEL="$FX/hosts/intel-e5-2697v4.xml"
 host() {
     root="$TMP/host$1"
     shift
-    mkdir -p "$root/etc"
-    chmod 755 "$TMP" "$root"
-    echo 'stdio_handler = "file"' >"$root/etc/qemu.conf"
+    embed_root "$root"
     cmds=""
     for name in "$@"; do
         cat >"$TMP/$name.xml" <<XML

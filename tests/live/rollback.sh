@@ -37,9 +37,7 @@ nbackups() {
 }
 
 # QEMU runs as another user: it must reach its files under the root.
-mkdir -p "$ROOT/etc"
-chmod 755 "$TMP" "$ROOT"
-echo 'stdio_handler = "file"' >"$ROOT/etc/qemu.conf"
+embed_root "$ROOT"
 sed "s/<domain type='kvm'>/<domain type='qemu'>/" \
     "$FX/domains/ubuntu-guest.xml" >"$TMP/guest.xml"
 vsh define "$TMP/guest.xml" >/dev/null || { echo "FAIL: cannot define"; exit 1; }
