@@ -7,6 +7,9 @@
 : "${NST_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${NST_BUILDDIR:=$NST_SRCDIR/build}"
 VN="${NST_VALGRIND:-} $NST_BUILDDIR/virt-nestify"
+# Never under valgrind: for runs that make the embedded QEMU driver start
+# QEMU, whose forked child would inherit valgrind and fail before exec.
+VN_NATIVE="$NST_BUILDDIR/virt-nestify"
 FX="$NST_SRCDIR/tests/fixtures"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

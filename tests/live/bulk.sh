@@ -111,6 +111,8 @@ pid2=$(cat "$ROOT/run/qemu/vm02.pid")
 # at a time.  With a daemon connection the daemon forks, not the tool.
 PARALLEL=2
 [ -n "${NST_SANITIZED:-}" ] && PARALLEL=1
+VN_CHECKED=$VN
+VN=$VN_NATIVE
 run 0 -c "$URI" --backup-dir "$BK" -p perf --overcommit \
     --set nested=off --set hugepages=off --state running --restart \
     --timeout 1 --force --parallel "$PARALLEL" &&
@@ -121,6 +123,7 @@ run 0 -c "$URI" --backup-dir "$BK" -p perf --overcommit \
         fail "--restart: not both restarted"
 }
 running vm01 && running vm02 || fail "vm01 and vm02 not running after --restart"
+VN=$VN_CHECKED
 [ "$(cat "$ROOT/run/qemu/vm01.pid")" != "$pid1" ] &&
     [ "$(cat "$ROOT/run/qemu/vm02.pid")" != "$pid2" ] ||
     fail "--restart: the same QEMU processes still run"
