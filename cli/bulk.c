@@ -124,7 +124,8 @@ select_domains(struct bulk *b, char **err)
 static void
 progress(const struct bulk *b, size_t i)
 {
-    if (b->o->quiet || !isatty(STDERR_FILENO))
+    /* Fleets run hosts side by side: their lines would overwrite. */
+    if (b->o->quiet || b->o->nconnects > 1 || !isatty(STDERR_FILENO))
         return;
     if (i < b->ndoms)
         fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, b->ndoms,

@@ -35,6 +35,8 @@ start_host(struct host_job *job, const struct vn_apply_opts *o,
         return pid;
     struct vn_apply_opts mine = *o;
     mine.connect = job->uri;
+    char *context = nst_printf("host '%s'", job->uri);
+    vn_set_message_context(context);
     if (dup2(fileno(job->out), STDOUT_FILENO) < 0)
         _exit(VN_EXIT_SYSTEM);
     int ret = vn_apply_bulk(&mine, profile);

@@ -22,6 +22,8 @@ enum vn_exit {
 /* "virt-nestify: error: ..." on stderr, one line. */
 void vn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vn_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prefixes every later message ("host 'URI'"); NULL for none. */
+void vn_set_message_context(const char *context);
 
 /*
  * Reads a whole file ("-" is stdin), at most 64 MiB.  Returns a new

@@ -15,11 +15,22 @@
 
 #define MAX_INPUT (64u << 20)
 
+/* Names the host in every message of a fleet's per-host process. */
+static const char *message_context;
+
+void
+vn_set_message_context(const char *context)
+{
+    message_context = context;
+}
+
 static void
 message(const char *kind, const char *fmt, va_list ap)
 {
     char *text = nst_vprintf(fmt, ap);
-    fprintf(stderr, "virt-nestify: %s: %s\n", kind, text ? text : fmt);
+    fprintf(stderr, "virt-nestify: %s: %s%s%s\n", kind,
+            message_context ? message_context : "",
+            message_context ? ": " : "", text ? text : fmt);
     free(text);
 }
 
