@@ -425,9 +425,8 @@ vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r)
     return VN_EXIT_INPUT;
 }
 
-/* Whether diffs get colours: --color, then NO_COLOR, then a terminal. */
-static bool
-use_color(const struct vn_apply_opts *o)
+bool
+vn_use_color(const struct vn_apply_opts *o)
 {
     const char *no_color = getenv("NO_COLOR");
     if (o->color != VN_COLOR_AUTO)
@@ -488,7 +487,7 @@ vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
     free(b);
     free(old_text);
     free(new_text);
-    if (diff && use_color(o)) {
+    if (diff && vn_use_color(o)) {
         char *colored = colorize(diff);
         free(diff);
         diff = colored;
@@ -578,10 +577,8 @@ vn_cmd_apply(int argc, char **argv)
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
     } else {
-        ret = o.nconnects > 1 ? vn_apply_fleet(&o, &profile) :
-              vn_apply_is_bulk(&o) ? vn_apply_bulk(&o, &profile) :
-              o.domain ? vn_apply_live(&o, &profile) :
-              apply_offline(&o, &profile);
+        ret = o.file ? apply_offline(&o, &profile) :
+              vn_apply_connected(&o, &profile);
     }
     free(o.profile_files);
     free(o.sets);

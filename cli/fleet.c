@@ -35,6 +35,10 @@ start_host(struct host_job *job, const struct vn_apply_opts *o,
         return pid;
     struct vn_apply_opts mine = *o;
     mine.connect = job->uri;
+    /* Decided here: the child's stdout is a file, the parent's maybe a
+     * terminal. */
+    if (mine.color == VN_COLOR_AUTO)
+        mine.color = vn_use_color(o) ? VN_COLOR_ALWAYS : VN_COLOR_NEVER;
     char *context = nst_printf("host '%s'", job->uri);
     vn_set_message_context(context);
     if (dup2(fileno(job->out), STDOUT_FILENO) < 0)

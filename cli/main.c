@@ -24,11 +24,14 @@ static const struct command commands[] = {
     { "rollback", vn_cmd_rollback },
 };
 
+char **vn_argv;
+
 int
 main(int argc, char **argv)
 {
     int ret;
 
+    vn_argv = argv;
     xmlInitParser();
     if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         puts("virt-nestify " PACKAGE_VERSION);

@@ -155,6 +155,10 @@ int vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r);
 int vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
                     const char *text, size_t len, const char *label);
 
+/* Whether diffs get colours: --color, then NO_COLOR, then a terminal
+ * on stdout. */
+bool vn_use_color(const struct vn_apply_opts *o);
+
 /*
  * A copy of xml with every passwd='...' value replaced by '***', for
  * anything printed.  Returns a new string, NULL when out of memory.
@@ -164,6 +168,16 @@ char *vn_mask_secrets(const char *xml, size_t len);
 /* Whether the options ask for a bulk run (--all, --state, --match,
  * --exclude or several --domain). */
 bool vn_apply_is_bulk(const struct vn_apply_opts *o);
+
+/*
+ * A run on a connection (--domain, bulk or fleet: not --file).
+ * virt-nestify-live runs it (connected.c); virt-nestify, which does not
+ * link libvirt, execs virt-nestify-live with vn_argv (handoff.c).
+ */
+int vn_apply_connected(const struct vn_apply_opts *o,
+                       const struct nst_profile *profile);
+/* main()'s argv, for the handoff. */
+extern char **vn_argv;
 
 /* Fleets: a bulk run on every --connect, --jobs at a time. */
 int vn_apply_fleet(const struct vn_apply_opts *o,
