@@ -12,6 +12,12 @@
  * pinned domains share a CPU.  A failure stops only its domain (--fail-fast stops
  * the run).  Restarts come last, --parallel at a time, so a host is
  * restarted in a rolling fashion after every definition is in place.
+ *
+ * Memory stays flat in the number of domains: each domain's report and
+ * diff are printed (or, with --output json, its entry of the document)
+ * as soon as its result is final, and what is kept of it is a row of the
+ * summary table and its pins as text.  The CPUs of the other domains are
+ * one count per CPU (holders), not a set per domain.
  */
 #include <fnmatch.h>
 #include <pthread.h>
@@ -30,6 +36,19 @@ static const char *const result_names[VN_DOM_LAST] = {
     "unchanged", "changed", "pending", "refused", "failed",
 };
 
+/* What is kept of one selected domain: its row of the summary. */
+struct row {
+    enum vn_dom_result result;
+    size_t changes;
+    size_t warnings;
+    char *backup;                /* or NULL */
+    char *error;                 /* or NULL */
+    char *pins;                  /* the vCPU pins it holds in holders */
+    bool shared;                 /* --overcommit placed it on taken CPUs */
+    bool needs_restart;          /* defined while running, --restart */
+    char *report_json;           /* -o json, waiting for its restart */
+};
+
 struct bulk {
     const struct vn_apply_opts *o;
     const struct nst_profile *profile;
@@ -38,10 +57,13 @@ struct bulk {
     virDomainPtr *doms;          /* selected, in name order */
     size_t ndoms;
     size_t nrun;                 /* how many ran (--fail-fast stops early) */
-    struct vn_dom_run *runs;     /* one per selected domain */
-    struct nst_cpuset *planned;  /* the CPUs taken when each was planned */
-    struct nst_cpuset *current;  /* each one's vCPU pins before the run */
+    struct row *rows;            /* one per selected domain */
     struct nst_cpuset outside;   /* pins of the domains not selected */
+    /* For each CPU, how many selected domains hold it: the new pins of
+     * those planned so far, the current pins of the others. */
+    unsigned int holders[NST_MAX_CPUS];
+    size_t njson;                /* domain entries printed (-o json) */
+    bool write_failed;           /* stdout failed */
     size_t next_restart;         /* restart queue, under lock */
     pthread_mutex_t lock;
 };
@@ -134,31 +156,48 @@ progress(const struct bulk *b, size_t i)
         fputs("\r\033[K", stderr);
 }
 
-/* The CPUs taken for domain i: see the top of this file. */
+/* The CPUs taken for a domain holding own: see the top of this file. */
 static void
-taken_for(const struct bulk *b, size_t i, struct nst_cpuset *out)
+taken_for(const struct bulk *b, const struct nst_cpuset *own,
+          struct nst_cpuset *out)
 {
     *out = b->outside;
-    for (size_t j = 0; j < b->ndoms; j++) {
-        bool moved = j < i && (b->runs[j].result == VN_DOM_CHANGED ||
-                               b->runs[j].result == VN_DOM_PENDING);
-        if (j != i)
-            nst_cpuset_union(out, moved ? &b->runs[j].pins : &b->current[j]);
+    for (unsigned int cpu = 0; cpu < NST_MAX_CPUS; cpu++)
+        if (b->holders[cpu] > (nst_cpuset_test(own, cpu) ? 1u : 0u))
+            nst_cpuset_set(out, cpu);
+}
+
+static void
+hold(struct bulk *b, const struct nst_cpuset *pins, bool add)
+{
+    for (int cpu = nst_cpuset_next(pins, 0); cpu >= 0;
+         cpu = nst_cpuset_next(pins, (unsigned int)cpu + 1)) {
+        if (add)
+            b->holders[cpu]++;
+        else if (b->holders[cpu])
+            b->holders[cpu]--;
     }
+}
+
+/* The pins row i holds, parsed back from their text. */
+static void
+row_pins(const struct row *row, struct nst_cpuset *pins)
+{
+    nst_cpuset_clear_all(pins);
+    if (row->pins && *row->pins)
+        nst_cpuset_parse(row->pins, pins, NULL);
 }
 
 /* Whether dom's plan is refused for want of free CPUs (a dry plan that
  * prints nothing). */
 static bool
-short_of_cpus(struct bulk *b, size_t i)
+short_of_cpus(struct bulk *b, size_t i, const struct nst_cpuset *taken)
 {
     virDomainPtr dom = b->doms[i];
     struct vn_result r = { 0 };
     bool short_of = false;
     char *xml = vn_domain_xml(dom, true, NULL);
-    struct nst_cpuset taken;
-    taken_for(b, i, &taken);
-    if (xml && vn_transform(b->o, b->profile, b->host, &taken, xml,
+    if (xml && vn_transform(b->o, b->profile, b->host, taken, xml,
                             strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
         r.refused)
         for (size_t k = 0; k < r.report.nentries; k++)
@@ -169,30 +208,117 @@ short_of_cpus(struct bulk *b, size_t i)
     return short_of;
 }
 
+/* The CPUs taken when domain i is planned, and again when its restart
+ * is verified: empty for a domain placed by --overcommit. */
+static void
+planning_taken(const struct bulk *b, size_t i, struct nst_cpuset *taken)
+{
+    struct nst_cpuset own;
+    if (b->rows[i].shared) {
+        nst_cpuset_clear_all(taken);
+        return;
+    }
+    row_pins(&b->rows[i], &own);
+    taken_for(b, &own, taken);
+}
+
+static void
+write_out(struct bulk *b, struct nst_buf *buf)
+{
+    size_t len;
+    char *text = nst_buf_finish(buf, &len);
+    if (!text || vn_write_stdout(text, len) < 0)
+        b->write_failed = true;
+    free(text);
+}
+
+/* One entry of "domains" in the JSON document (docs/json.md). */
+static void
+print_json_entry(struct bulk *b, size_t i)
+{
+    const struct row *r = &b->rows[i];
+    struct nst_buf buf = { 0 };
+
+    nst_buf_adds(&buf, b->njson++ ? ",\n    {\"name\": " : "\n    {\"name\": ");
+    nst_buf_add_json(&buf, vn_domain_name(b->doms[i]));
+    nst_buf_addf(&buf, ", \"result\": \"%s\", \"changes\": %zu, "
+                 "\"warnings\": %zu, \"backup\": ",
+                 result_names[r->result], r->changes, r->warnings);
+    nst_buf_add_json(&buf, r->backup);
+    nst_buf_adds(&buf, ", \"error\": ");
+    nst_buf_add_json(&buf, r->error);
+    nst_buf_adds(&buf, ",\n     \"report\": ");
+    /* The report document, one level in. */
+    for (const char *c = r->report_json ? r->report_json : "null"; *c; c++) {
+        nst_buf_add(&buf, c, 1);
+        if (*c == '\n' && c[1])
+            nst_buf_adds(&buf, "     ");
+    }
+    if (buf.len && buf.data[buf.len - 1] == '\n')
+        buf.data[--buf.len] = '\0';
+    nst_buf_adds(&buf, "}");
+    write_out(b, &buf);
+}
+
+/* Keeps what the summary needs of run in row i, and hands its report
+ * over: printed now (JSON) unless a restart is still to come. */
+static void
+keep_row(struct bulk *b, size_t i, struct vn_dom_run *run)
+{
+    struct row *row = &b->rows[i];
+    row->result = run->result;
+    row->changes = run->changes;
+    row->warnings = run->warnings;
+    row->backup = run->backup;
+    row->error = run->error;
+    row->needs_restart = run->needs_restart && b->o->restart;
+    run->backup = run->error = NULL;
+    if (b->o->output == VN_OUTPUT_JSON) {
+        /* A domain stopped before planning (transient) has no report. */
+        row->report_json = run->report.domain ?
+                           nst_report_format_json(&run->report) : NULL;
+        if (!row->needs_restart) {
+            print_json_entry(b, i);
+            free(row->report_json);
+            row->report_json = NULL;
+        }
+    }
+}
+
 /* Plans and defines one domain; with --overcommit, a domain that finds
  * no free CPUs is planned sharing them, with a warning. */
-static int
+static void
 run_one(struct bulk *b, size_t i)
 {
-    struct vn_dom_run *run = &b->runs[i];
-    bool shared = b->o->overcommit && short_of_cpus(b, i);
+    struct vn_dom_run run = { 0 };
+    struct nst_cpuset own, taken;
 
-    if (shared) {
+    row_pins(&b->rows[i], &own);
+    taken_for(b, &own, &taken);
+    b->rows[i].shared = b->o->overcommit && short_of_cpus(b, i, &taken);
+    if (b->rows[i].shared) {
         vn_warning("domain '%s': no free CPUs for it; --overcommit: sharing "
                    "CPUs with other domains", vn_domain_name(b->doms[i]));
-        nst_cpuset_clear_all(&b->planned[i]);
-    } else {
-        taken_for(b, i, &b->planned[i]);
+        nst_cpuset_clear_all(&taken);
     }
-    int ret = vn_live_domain(b->conn, b->doms[i], b->host, &b->planned[i],
-                             b->o, b->profile,
-                             b->o->output == VN_OUTPUT_JSON, run);
-    if (shared) {
-        nst_report_add(&run->report, NST_WARNING, "placement", "/domain/vcpu",
+    vn_live_domain(b->conn, b->doms[i], b->host, &taken, b->o, b->profile,
+                   b->o->output == VN_OUTPUT_JSON, &run);
+    if (b->rows[i].shared) {
+        nst_report_add(&run.report, NST_WARNING, "placement", "/domain/vcpu",
                        "overcommitted: CPUs are shared with other domains");
-        run->warnings++;
+        run.warnings++;
     }
-    return ret;
+    if (run.result == VN_DOM_CHANGED || run.result == VN_DOM_PENDING) {
+        char *pins = nst_cpuset_format(&run.pins);
+        if (pins) {
+            hold(b, &own, false);
+            hold(b, &run.pins, true);
+            free(b->rows[i].pins);
+            b->rows[i].pins = pins;
+        }
+    }
+    keep_row(b, i, &run);
+    vn_dom_run_clear(&run);
 }
 
 /* Restart workers take the next changed running domain off the queue. */
@@ -203,14 +329,23 @@ restart_worker(void *opaque)
     for (;;) {
         pthread_mutex_lock(&b->lock);
         size_t i = b->next_restart;
-        while (i < b->nrun && !b->runs[i].needs_restart)
+        while (i < b->nrun && !b->rows[i].needs_restart)
             i++;
         b->next_restart = i + 1;
         pthread_mutex_unlock(&b->lock);
         if (i >= b->nrun)
             return NULL;
-        vn_live_restart(b->conn, b->doms[i], b->host, &b->planned[i], b->o,
-                        b->profile, &b->runs[i]);
+
+        struct row *row = &b->rows[i];
+        struct vn_dom_run run = { .result = row->result,
+                                  .backup = row->backup,
+                                  .error = row->error };
+        struct nst_cpuset taken;
+        planning_taken(b, i, &taken);
+        vn_live_restart(b->conn, b->doms[i], b->host, &taken, b->o,
+                        b->profile, &run);
+        row->result = run.result;
+        row->error = run.error;
     }
 }
 
@@ -231,122 +366,132 @@ restart_all(struct bulk *b)
         pthread_join(threads[t], NULL);
     pthread_mutex_destroy(&b->lock);
     free(threads);
-}
-
-static void
-print_summary(const struct bulk *b)
-{
-    size_t width = 6;
-    for (size_t i = 0; i < b->nrun; i++)
-        if (strlen(b->runs[i].name) > width)
-            width = strlen(b->runs[i].name);
-    printf("\n%-*s  %-9s  %7s  %8s  %s\n", (int)width, "DOMAIN", "RESULT",
-           "CHANGES", "WARNINGS", "BACKUP");
+    /* Their entries of the JSON document come last, in name order. */
     for (size_t i = 0; i < b->nrun; i++) {
-        const struct vn_dom_run *r = &b->runs[i];
-        printf("%-*s  %-9s  %7zu  %8zu  %s\n", (int)width, r->name,
-               result_names[r->result], r->changes, r->warnings,
-               r->backup ? r->backup : "-");
+        if (b->rows[i].needs_restart && b->o->output == VN_OUTPUT_JSON)
+            print_json_entry(b, i);
+        free(b->rows[i].report_json);
+        b->rows[i].report_json = NULL;
     }
 }
 
-/* One document for the whole run: docs/json.md describes it. */
-static int
-print_json(const struct bulk *b)
+static void
+print_summary(struct bulk *b)
+{
+    size_t width = 6;
+    for (size_t i = 0; i < b->nrun; i++)
+        if (strlen(vn_domain_name(b->doms[i])) > width)
+            width = strlen(vn_domain_name(b->doms[i]));
+    printf("\n%-*s  %-9s  %7s  %8s  %s\n", (int)width, "DOMAIN", "RESULT",
+           "CHANGES", "WARNINGS", "BACKUP");
+    for (size_t i = 0; i < b->nrun; i++) {
+        const struct row *r = &b->rows[i];
+        printf("%-*s  %-9s  %7zu  %8zu  %s\n", (int)width,
+               vn_domain_name(b->doms[i]), result_names[r->result],
+               r->changes, r->warnings, r->backup ? r->backup : "-");
+    }
+    if (fflush(stdout) != 0)
+        b->write_failed = true;
+}
+
+static void
+print_json_head(struct bulk *b)
 {
     struct nst_buf buf = { 0 };
-    size_t counts[VN_DOM_LAST] = { 0 };
-
     nst_buf_adds(&buf, "{\n  \"connect\": ");
     nst_buf_add_json(&buf, b->o->connect);
     nst_buf_adds(&buf, ",\n  \"profile\": ");
     nst_buf_add_json(&buf, b->profile->name);
     nst_buf_adds(&buf, ",\n  \"domains\": [");
-    for (size_t i = 0; i < b->nrun; i++) {
-        const struct vn_dom_run *r = &b->runs[i];
-        /* A domain stopped before planning (transient) has no report. */
-        char *report = r->report.domain ?
-                       nst_report_format_json(&r->report) : NULL;
-        counts[r->result]++;
-        nst_buf_adds(&buf, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        nst_buf_add_json(&buf, r->name);
-        nst_buf_addf(&buf, ", \"result\": \"%s\", \"changes\": %zu, "
-                     "\"warnings\": %zu, \"backup\": ",
-                     result_names[r->result], r->changes, r->warnings);
-        nst_buf_add_json(&buf, r->backup);
-        nst_buf_adds(&buf, ", \"error\": ");
-        nst_buf_add_json(&buf, r->error);
-        nst_buf_adds(&buf, ",\n     \"report\": ");
-        /* The report document, one level in. */
-        for (const char *c = report ? report : "null"; *c; c++) {
-            nst_buf_add(&buf, c, 1);
-            if (*c == '\n' && c[1])
-                nst_buf_adds(&buf, "     ");
-        }
-        if (buf.len && buf.data[buf.len - 1] == '\n')
-            buf.data[--buf.len] = '\0';
-        nst_buf_adds(&buf, "}");
-        free(report);
-    }
-    nst_buf_adds(&buf, b->nrun ? "\n  ],\n  \"summary\": {" :
+    write_out(b, &buf);
+}
+
+static void
+print_json_tail(struct bulk *b)
+{
+    struct nst_buf buf = { 0 };
+    size_t counts[VN_DOM_LAST] = { 0 };
+    for (size_t i = 0; i < b->nrun; i++)
+        counts[b->rows[i].result]++;
+    nst_buf_adds(&buf, b->njson ? "\n  ],\n  \"summary\": {" :
                                   "],\n  \"summary\": {");
     for (int k = 0; k < VN_DOM_LAST; k++)
         nst_buf_addf(&buf, "%s\"%s\": %zu", k ? ", " : "", result_names[k],
                      counts[k]);
     nst_buf_adds(&buf, "}\n}\n");
-    size_t len;
-    char *text = nst_buf_finish(&buf, &len);
-    int ret = text ? vn_write_stdout(text, len) : -1;
-    free(text);
-    return ret;
+    write_out(b, &buf);
+}
+
+/* Every selected domain's current pins, counted in holders. */
+static int
+count_current_pins(struct bulk *b, char **err)
+{
+    for (size_t i = 0; i < b->ndoms; i++) {
+        struct nst_cpuset pins;
+        if (vn_domain_pins(b->doms[i], &pins, err) < 0)
+            return -1;
+        if (!(b->rows[i].pins = nst_cpuset_format(&pins))) {
+            nst_set_error(err, "out of memory");
+            return -1;
+        }
+        hold(b, &pins, true);
+    }
+    return 0;
 }
 
 int
 vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
-    struct bulk b = { .o = o, .profile = profile };
+    struct bulk *b = calloc(1, sizeof(*b));   /* holders: 16 KiB */
     char *err = NULL;
     int ret = VN_EXIT_SYSTEM;
 
-    if (!(b.conn = vn_conn_open(o->connect, &err)))
+    if (!b) {
+        vn_error("out of memory");
+        return VN_EXIT_SYSTEM;
+    }
+    b->o = o;
+    b->profile = profile;
+    if (!(b->conn = vn_conn_open(o->connect, &err)))
         goto fail;
-    if ((ret = select_domains(&b, &err)) != VN_EXIT_OK)
+    if ((ret = select_domains(b, &err)) != VN_EXIT_OK)
         goto fail;
     ret = VN_EXIT_SYSTEM;
-    if ((ret = vn_live_prepare(b.conn, o, (void **)b.doms, b.ndoms, &b.host,
-                               &b.outside, &err)) != VN_EXIT_OK)
+    if ((ret = vn_live_prepare(b->conn, o, (void **)b->doms, b->ndoms,
+                               &b->host, &b->outside, &err)) != VN_EXIT_OK)
         goto fail;
     ret = VN_EXIT_SYSTEM;
-    b.runs = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.runs));
-    b.planned = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.planned));
-    b.current = calloc(b.ndoms ? b.ndoms : 1, sizeof(*b.current));
-    if (!b.runs || !b.planned || !b.current) {
+    if (!(b->rows = calloc(b->ndoms ? b->ndoms : 1, sizeof(*b->rows)))) {
         nst_set_error(&err, "out of memory");
         goto fail;
     }
+    if (count_current_pins(b, &err) < 0)
+        goto fail;
 
-    for (size_t i = 0; i < b.ndoms; i++)
-        if (vn_domain_pins(b.doms[i], &b.current[i], &err) < 0)
-            goto fail;
+    if (o->output == VN_OUTPUT_JSON)
+        print_json_head(b);
     bool stop = false;
-    for (; b.nrun < b.ndoms && !stop; b.nrun++) {
-        progress(&b, b.nrun);
-        run_one(&b, b.nrun);
-        stop = o->fail_fast && (b.runs[b.nrun].result == VN_DOM_FAILED ||
-                                b.runs[b.nrun].result == VN_DOM_REFUSED);
+    for (; b->nrun < b->ndoms && !stop; b->nrun++) {
+        progress(b, b->nrun);
+        run_one(b, b->nrun);
+        stop = o->fail_fast && (b->rows[b->nrun].result == VN_DOM_FAILED ||
+                                b->rows[b->nrun].result == VN_DOM_REFUSED);
     }
-    progress(&b, b.ndoms);
+    progress(b, b->ndoms);
     if (o->restart)
-        restart_all(&b);
+        restart_all(b);
+    if (o->output == VN_OUTPUT_JSON)
+        print_json_tail(b);
+    else if (!o->quiet)
+        print_summary(b);
 
     bool failed = false, pending = false;
-    for (size_t i = 0; i < b.nrun; i++) {
-        failed |= b.runs[i].result == VN_DOM_FAILED ||
-                  b.runs[i].result == VN_DOM_REFUSED;
-        pending |= b.runs[i].result == VN_DOM_PENDING;
+    for (size_t i = 0; i < b->nrun; i++) {
+        failed |= b->rows[i].result == VN_DOM_FAILED ||
+                  b->rows[i].result == VN_DOM_REFUSED;
+        pending |= b->rows[i].result == VN_DOM_PENDING;
     }
-    if (o->output == VN_OUTPUT_JSON ? print_json(&b) < 0 :
-        (!o->quiet && (print_summary(&b), fflush(stdout) != 0))) {
+    if (b->write_failed) {
         vn_error("cannot write to stdout");
         ret = VN_EXIT_SYSTEM;
     } else {
@@ -358,16 +503,19 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
  fail:
     vn_error("%s", err ? err : "out of memory");
  out:
-    for (size_t i = 0; b.runs && i < b.nrun; i++)
-        vn_dom_run_clear(&b.runs[i]);
-    free(b.runs);
-    free(b.planned);
-    free(b.current);
-    for (size_t i = 0; i < b.ndoms; i++)
-        virDomainFree(b.doms[i]);
-    free(b.doms);
-    nst_host_free(b.host);
+    for (size_t i = 0; b->rows && i < b->ndoms; i++) {
+        free(b->rows[i].backup);
+        free(b->rows[i].error);
+        free(b->rows[i].pins);
+        free(b->rows[i].report_json);
+    }
+    free(b->rows);
+    for (size_t i = 0; i < b->ndoms; i++)
+        virDomainFree(b->doms[i]);
+    free(b->doms);
+    nst_host_free(b->host);
     free(err);
-    vn_conn_close(b.conn);
+    vn_conn_close(b->conn);
+    free(b);
     return ret;
 }

@@ -123,6 +123,20 @@ run 0 -c "$URI" --backup-dir "$BK" -p perf --overcommit \
         fail "--restart: not both restarted"
 }
 running vm01 && running vm02 || fail "vm01 and vm02 not running after --restart"
+# JSON: the restarted domains' entries come after the others', with the
+# result of their restart.
+run 0 -c "$URI" --backup-dir "$BK" -p perf --overcommit \
+    --set nested=off --set hugepages=off --set cpu-limits=on \
+    --domain vm01 --domain vm02 --domain vm05 --restart --timeout 1 --force \
+    --parallel "$PARALLEL" -o json &&
+{
+    jq -e '[.domains[].name] == ["vm05", "vm01", "vm02"]' "$TMP/out" \
+        >/dev/null || fail "json --restart: entries not vm05, vm01, vm02"
+    jq -e '[.domains[].result] == ["changed", "changed", "changed"] and
+           .summary.changed == 3' "$TMP/out" >/dev/null ||
+        fail "json --restart: $(jq -c '[.domains[] | [.name, .result, .error]]' "$TMP/out")"
+}
+running vm01 && running vm02 || fail "vm01 and vm02 not running after the JSON restart"
 VN=$VN_CHECKED
 [ "$(cat "$ROOT/run/qemu/vm01.pid")" != "$pid1" ] &&
     [ "$(cat "$ROOT/run/qemu/vm02.pid")" != "$pid2" ] ||
