@@ -945,6 +945,48 @@ nst_host_default_housekeeping(const struct nst_host *host,
     }
 }
 
+struct nst_host *
+nst_host_clone(const struct nst_host *host)
+{
+    struct nst_host *copy = calloc(1, sizeof(*copy));
+    if (!copy)
+        return NULL;
+    *copy = *host;
+    copy->arch = copy->model = NULL;
+    copy->cells = NULL;
+    copy->cpus = NULL;
+    copy->known_features = NULL;
+    copy->nknown_features = 0;
+    if (!(copy->arch = copy_string(host->arch)) ||
+        (host->model && !(copy->model = copy_string(host->model))) ||
+        !(copy->cells = calloc(host->ncells ? host->ncells : 1,
+                               sizeof(*copy->cells))) ||
+        !(copy->cpus = calloc(host->ncpus ? host->ncpus : 1,
+                              sizeof(*copy->cpus))))
+        goto fail;
+    memcpy(copy->cells, host->cells, host->ncells * sizeof(*copy->cells));
+    memcpy(copy->cpus, host->cpus, host->ncpus * sizeof(*copy->cpus));
+    if (host->known_features) {
+        copy->known_features = calloc(host->nknown_features ?
+                                      host->nknown_features : 1,
+                                      sizeof(*copy->known_features));
+        if (!copy->known_features)
+            goto fail;
+        for (; copy->nknown_features < host->nknown_features;
+             copy->nknown_features++) {
+            char *name = copy_string(
+                host->known_features[copy->nknown_features]);
+            if (!name)
+                goto fail;
+            copy->known_features[copy->nknown_features] = name;
+        }
+    }
+    return copy;
+ fail:
+    nst_host_free(copy);
+    return NULL;
+}
+
 void
 nst_host_free(struct nst_host *host)
 {

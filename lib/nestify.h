@@ -145,6 +145,10 @@ int nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
 int nst_host_load_cpu_model(struct nst_host *host, const char *xml,
                             size_t len, char **err);
 
+/* A deep copy of host (free with nst_host_free), or NULL when out of
+ * memory: a view of the host to change for one domain. */
+struct nst_host *nst_host_clone(const struct nst_host *host);
+
 /* Records free pages of one size in one cell (live mode knows them). */
 int nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
                             unsigned long long size_kib,
@@ -286,6 +290,27 @@ void nst_doc_free(struct nst_doc *doc);
  */
 int nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
                       char **err);
+
+/* Hugepages a definition uses on one host cell, of one size. */
+struct nst_page_use {
+    unsigned int host_cell;
+    unsigned long long size_kib;
+    unsigned long long pages;
+};
+
+/*
+ * The hugepages the domain's definition uses, per host NUMA cell and
+ * page size: for each <hugepages><page>, the memory of the guest cells
+ * it covers (<numa><cell>, or the whole <memory> without guest NUMA) in
+ * pages of its size, on the host cell that <numatune> binds that memory
+ * to.  Memory not bound to exactly one host cell, and <hugepages>
+ * without a <page> size, are not counted: which cell or size the kernel
+ * picks is not in the definition.  Sets *uses to a new array of *n
+ * entries (NULL when none), one per cell and size; returns 0, or -1
+ * with *err set when an attribute is invalid or out of memory.
+ */
+int nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
+                     size_t *n, char **err);
 
 /* ---------------------------------------------------------------- report */
 

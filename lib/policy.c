@@ -183,6 +183,150 @@ nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
     return 0;
 }
 
+/* Reads a size given by attribute name and a unit attribute (KiB when
+ * absent), like <cell memory='4' unit='GiB'/>, as KiB. */
+static int
+attr_kib(const xmlNode *node, const char *name, unsigned long long *kib)
+{
+    char *text = nst_attr(node, name);
+    char *unit = nst_attr(node, "unit");
+    unsigned long long value, bytes = 1024;
+    int ret = -1;
+
+    if (text && (!unit || unit_bytes(unit, &bytes) == 0) &&
+        nst_parse_ull(text, ULLONG_MAX / bytes, &value) == 0) {
+        *kib = value * bytes / 1024;
+        ret = 0;
+    }
+    free(text);
+    free(unit);
+    return ret;
+}
+
+/* The one host cell a nodeset attribute names, or -1 (none, several,
+ * invalid). */
+static long
+single_cell(const xmlNode *node)
+{
+    struct nst_cpuset set;
+    char *text = nst_attr(node, "nodeset");
+    long cell = -1;
+
+    if (text && nst_cpuset_parse(text, &set, NULL) == 0 &&
+        nst_cpuset_count(&set) == 1)
+        cell = nst_cpuset_next(&set, 0);
+    free(text);
+    return cell;
+}
+
+/* The host cell guest cell id's memory is bound to, or -1. */
+static long
+bound_cell(const xmlNode *numatune, unsigned long long id)
+{
+    if (!numatune)
+        return -1;
+    for (xmlNodePtr m = nst_child(numatune, "memnode"); m;
+         m = nst_next(m, "memnode")) {
+        char *text = nst_attr(m, "cellid");
+        unsigned long long cellid;
+        bool match = text && nst_parse_ull(text, UINT32_MAX, &cellid) == 0 &&
+                     cellid == id;
+        free(text);
+        if (match)
+            return single_cell(m);
+    }
+    xmlNodePtr memory = nst_child(numatune, "memory");
+    return memory ? single_cell(memory) : -1;
+}
+
+static int
+add_page_use(struct nst_page_use **uses, size_t *n, long cell,
+             unsigned long long size_kib, unsigned long long kib)
+{
+    if (cell < 0)
+        return 0;
+    unsigned long long pages = kib / size_kib + (kib % size_kib != 0);
+    for (size_t i = 0; i < *n; i++) {
+        if ((*uses)[i].host_cell == (unsigned int)cell &&
+            (*uses)[i].size_kib == size_kib) {
+            (*uses)[i].pages += pages;
+            return 0;
+        }
+    }
+    struct nst_page_use *grown = realloc(*uses, (*n + 1) * sizeof(**uses));
+    if (!grown)
+        return -1;
+    *uses = grown;
+    grown[(*n)++] = (struct nst_page_use){ (unsigned int)cell, size_kib,
+                                           pages };
+    return 0;
+}
+
+int
+nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
+                 size_t *n, char **err)
+{
+    xmlNodePtr root = nst_doc_root(doc);
+    xmlNodePtr backing = nst_child(root, "memoryBacking");
+    xmlNodePtr huge = backing ? nst_child(backing, "hugepages") : NULL;
+    xmlNodePtr cpu = nst_child(root, "cpu");
+    xmlNodePtr numa = cpu ? nst_child(cpu, "numa") : NULL;
+    xmlNodePtr numatune = nst_child(root, "numatune");
+    xmlNodePtr memory = numatune ? nst_child(numatune, "memory") : NULL;
+    unsigned long long memory_kib = 0;
+
+    *uses = NULL;
+    *n = 0;
+    if (!huge)
+        return 0;
+    if (!numa && read_kib(nst_child(root, "memory"), &memory_kib) < 0)
+        goto bad;
+    for (xmlNodePtr page = nst_child(huge, "page"); page;
+         page = nst_next(page, "page")) {
+        unsigned long long size_kib;
+        struct nst_cpuset covers;
+        char *nodeset = nst_attr(page, "nodeset");
+        bool all_cells = !nodeset;
+        int parsed = nodeset ? nst_cpuset_parse(nodeset, &covers, NULL) : 0;
+        free(nodeset);
+        if (attr_kib(page, "size", &size_kib) < 0 || !size_kib || parsed < 0)
+            goto bad;
+        if (!numa) {
+            if (add_page_use(uses, n, single_cell(memory), size_kib,
+                             memory_kib) < 0)
+                goto oom;
+            continue;
+        }
+        for (xmlNodePtr cell = nst_child(numa, "cell"); cell;
+             cell = nst_next(cell, "cell")) {
+            char *id_text = nst_attr(cell, "id");
+            unsigned long long id, kib;
+            int ok = id_text && nst_parse_ull(id_text, NST_MAX_CPUS - 1,
+                                              &id) == 0 &&
+                     attr_kib(cell, "memory", &kib) == 0;
+            free(id_text);
+            if (!ok)
+                goto bad;
+            if ((all_cells || nst_cpuset_test(&covers, (unsigned int)id)) &&
+                add_page_use(uses, n, bound_cell(numatune, id), size_kib,
+                             kib) < 0)
+                goto oom;
+        }
+    }
+    return 0;
+ bad:
+    nst_set_error(err, "domain '%s': invalid hugepage or memory size",
+                  nst_doc_domain_name(doc) ? nst_doc_domain_name(doc) : "?");
+    goto fail;
+ oom:
+    nst_set_error(err, "out of memory");
+ fail:
+    free(*uses);
+    *uses = NULL;
+    *n = 0;
+    return -1;
+}
+
 /* ------------------------------------------------------------ nested */
 
 /* vmx on Intel, svm on AMD: requiring the other one is accepted by

@@ -356,6 +356,108 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* nst_doc_page_use on xml: "cell:size:pages" entries, space-separated. */
+static char *
+page_use(const char *xml)
+{
+    struct nst_doc *doc = NULL;
+    struct nst_page_use *uses;
+    size_t n;
+    char *err = NULL;
+    struct nst_buf buf = { 0 };
+
+    ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
+                  "%s", err);
+    if (nst_doc_page_use(doc, &uses, &n, &err) < 0) {
+        nst_doc_free(doc);
+        return err;
+    }
+    for (size_t i = 0; i < n; i++)
+        nst_buf_addf(&buf, "%s%u:%llu:%llu", i ? " " : "", uses[i].host_cell,
+                     uses[i].size_kib, uses[i].pages);
+    free(uses);
+    nst_doc_free(doc);
+    return nst_buf_finish(&buf, NULL);
+}
+
+#define NUMA_DOMAIN(pages) \
+    "<domain type='kvm'><name>t</name>" \
+    "<memory unit='GiB'>8</memory><vcpu>4</vcpu>" \
+    "<memoryBacking><hugepages>" pages "</hugepages></memoryBacking>" \
+    "<cpu><numa><cell id='0' cpus='0-1' memory='4' unit='GiB'/>" \
+    "<cell id='1' cpus='2-3' memory='4194304'/></numa></cpu>" \
+    "<numatune><memory mode='strict' nodeset='1-2'/>" \
+    "<memnode cellid='0' mode='strict' nodeset='1'/>" \
+    "<memnode cellid='1' mode='strict' nodeset='2'/></numatune>" \
+    "</domain>"
+#define FLAT_DOMAIN(numatune) \
+    "<domain type='kvm'><name>t</name>" \
+    "<memory unit='MiB'>1024</memory><vcpu>1</vcpu>" \
+    "<memoryBacking><hugepages><page size='2048'/></hugepages>" \
+    "</memoryBacking>" numatune "</domain>"
+
+START_TEST(test_page_use)
+{
+    static const struct { const char *xml, *want; } cases[] = {
+        { NUMA_DOMAIN("<page size='1' unit='GiB'/>"),
+          "1:1048576:4 2:1048576:4" },
+        /* Sizes by nodeset; a part of a page is a whole page. */
+        { NUMA_DOMAIN("<page size='1048576' nodeset='0'/>"
+                      "<page size='3' unit='MiB' nodeset='1'/>"),
+          "1:1048576:4 2:3072:1366" },
+        { NUMA_DOMAIN(""), "" },                  /* the kernel's size */
+        { NUMA_DOMAIN("<page size='0'/>"),
+          "domain 't': invalid hugepage or memory size" },
+        /* Without guest NUMA: <memory> on the cell numatune binds. */
+        { FLAT_DOMAIN("<numatune><memory mode='strict' nodeset='3'/>"
+                      "</numatune>"), "3:2048:512" },
+        { FLAT_DOMAIN("<numatune><memory mode='strict' nodeset='0-1'/>"
+                      "</numatune>"), "" },       /* the kernel's cell */
+        { FLAT_DOMAIN(""), "" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = page_use(cases[i].xml);
+        ck_assert_msg(strcmp(got, cases[i].want) == 0, "case %zu: '%s'", i,
+                      got);
+        free(got);
+    }
+}
+END_TEST
+
+/* What the hugepages rule plans is what nst_doc_page_use reads back. */
+START_TEST(test_page_use_of_a_plan)
+{
+    struct result res = { 0 };
+    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
+          NULL, false, NULL);
+    HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
+    char *got = page_use(res.xml);
+    ck_assert_str_eq(got, "0:1048576:4");
+    free(got);
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_host_clone)
+{
+    struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
+    struct nst_host *copy = nst_host_clone(host);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_int_eq(copy->ncells, host->ncells);
+    ck_assert_int_eq(copy->ncpus, host->ncpus);
+    ck_assert_str_eq(copy->arch, host->arch);
+    ck_assert_int_eq(copy->nknown_features, host->nknown_features);
+    const struct nst_pages *pages = &nst_host_cell(host, 0)->pages[1];
+    unsigned long long before = pages->free;
+    ck_assert_int_eq(nst_host_set_free_pages(copy, 0, pages->size_kib, 0,
+                                             NULL), 0);
+    ck_assert_int_eq(nst_host_cell(copy, 0)->pages[1].free, 0);
+    ck_assert_int_eq(pages->free, before);       /* the original keeps its */
+    nst_host_free(copy);
+    nst_host_free(host);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -374,6 +476,9 @@ main(void)
     tcase_add_test(tc, test_bad_domain_values);
     tcase_add_test(tc, test_existing_placement_is_kept);
     tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_page_use);
+    tcase_add_test(tc, test_page_use_of_a_plan);
+    tcase_add_test(tc, test_host_clone);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
