@@ -18,6 +18,12 @@
  * as soon as its result is final, and what is kept of it is a row of the
  * summary table and its pins as text.  The CPUs of the other domains are
  * one count per CPU (holders), not a set per domain.
+ *
+ * Hugepages are allocated the same way: each domain is planned on a view
+ * of the host (its own copy) whose free pages leave out what the other
+ * selected domains' definitions use (the new ones of those planned
+ * before it), after vn_live_prepare took off what the domains outside
+ * the selection use.  So two guests are never promised the same pages.
  */
 #include <fnmatch.h>
 #include <pthread.h>
@@ -44,6 +50,7 @@ struct row {
     char *backup;                /* or NULL */
     char *error;                 /* or NULL */
     char *pins;                  /* the vCPU pins it holds in holders */
+    struct vn_pages pages;       /* the hugepages it holds in held_pages */
     bool shared;                 /* --overcommit placed it on taken CPUs */
     bool needs_restart;          /* defined while running, --restart */
     char *report_json;           /* -o json, waiting for its restart */
@@ -62,6 +69,7 @@ struct bulk {
     /* For each CPU, how many selected domains hold it: the new pins of
      * those planned so far, the current pins of the others. */
     unsigned int holders[NST_MAX_CPUS];
+    struct vn_pages held_pages;  /* the hugepages of the selected domains */
     size_t njson;                /* domain entries printed (-o json) */
     bool write_failed;           /* stdout failed */
     size_t next_restart;         /* restart queue, under lock */
@@ -188,16 +196,35 @@ row_pins(const struct row *row, struct nst_cpuset *pins)
         nst_cpuset_parse(row->pins, pins, NULL);
 }
 
+/* The host as domain i sees it: the hugepages the other selected
+ * domains use are not free.  A new copy, NULL when out of memory. */
+static struct nst_host *
+host_for(const struct bulk *b, size_t i)
+{
+    struct nst_host *host = nst_host_clone(b->host);
+    struct vn_pages others = { 0 };
+    if (host && (vn_pages_add(&others, &b->held_pages, 1) < 0 ||
+                 vn_pages_add(&others, &b->rows[i].pages, -1) < 0)) {
+        nst_host_free(host);
+        host = NULL;
+    }
+    if (host)
+        vn_pages_take(host, &others);
+    vn_pages_clear(&others);
+    return host;
+}
+
 /* Whether dom's plan is refused for want of free CPUs (a dry plan that
  * prints nothing). */
 static bool
-short_of_cpus(struct bulk *b, size_t i, const struct nst_cpuset *taken)
+short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
+              const struct nst_cpuset *taken)
 {
     virDomainPtr dom = b->doms[i];
     struct vn_result r = { 0 };
     bool short_of = false;
     char *xml = vn_domain_xml(dom, true, NULL);
-    if (xml && vn_transform(b->o, b->profile, b->host, taken, xml,
+    if (xml && vn_transform(b->o, b->profile, host, taken, xml,
                             strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
         r.refused)
         for (size_t k = 0; k < r.report.nentries; k++)
@@ -292,17 +319,25 @@ run_one(struct bulk *b, size_t i)
 {
     struct vn_dom_run run = { 0 };
     struct nst_cpuset own, taken;
+    struct nst_host *host = host_for(b, i);
 
+    if (!host) {
+        vn_error("domain '%s': out of memory", vn_domain_name(b->doms[i]));
+        b->rows[i].result = VN_DOM_FAILED;
+        return;
+    }
     row_pins(&b->rows[i], &own);
     taken_for(b, &own, &taken);
-    b->rows[i].shared = b->o->overcommit && short_of_cpus(b, i, &taken);
+    b->rows[i].shared = b->o->overcommit &&
+                        short_of_cpus(b, i, host, &taken);
     if (b->rows[i].shared) {
         vn_warning("domain '%s': no free CPUs for it; --overcommit: sharing "
                    "CPUs with other domains", vn_domain_name(b->doms[i]));
         nst_cpuset_clear_all(&taken);
     }
-    vn_live_domain(b->conn, b->doms[i], b->host, &taken, b->o, b->profile,
+    vn_live_domain(b->conn, b->doms[i], host, &taken, b->o, b->profile,
                    b->o->output == VN_OUTPUT_JSON, &run);
+    nst_host_free(host);
     if (b->rows[i].shared) {
         nst_report_add(&run.report, NST_WARNING, "placement", "/domain/vcpu",
                        "overcommitted: CPUs are shared with other domains");
@@ -315,6 +350,12 @@ run_one(struct bulk *b, size_t i)
             hold(b, &run.pins, true);
             free(b->rows[i].pins);
             b->rows[i].pins = pins;
+        }
+        struct vn_pages before = b->rows[i].pages;
+        if (vn_pages_add(&b->held_pages, &before, -1) == 0 &&
+            vn_pages_add(&b->held_pages, &run.pages, 1) == 0) {
+            b->rows[i].pages = run.pages;
+            run.pages = before;          /* freed with run */
         }
     }
     keep_row(b, i, &run);
@@ -341,9 +382,14 @@ restart_worker(void *opaque)
                                   .backup = row->backup,
                                   .error = row->error };
         struct nst_cpuset taken;
+        struct nst_host *host = host_for(b, i);
         planning_taken(b, i, &taken);
-        vn_live_restart(b->conn, b->doms[i], b->host, &taken, b->o,
-                        b->profile, &run);
+        if (host)
+            vn_live_restart(b->conn, b->doms[i], host, &taken, b->o,
+                            b->profile, &run);
+        else
+            run.result = VN_DOM_FAILED;
+        nst_host_free(host);
         row->result = run.result;
         row->error = run.error;
     }
@@ -422,14 +468,24 @@ print_json_tail(struct bulk *b)
     write_out(b, &buf);
 }
 
-/* Every selected domain's current pins, counted in holders. */
+/* What every selected domain holds now: pins counted in holders,
+ * hugepages in held_pages (vn_live_prepare gave back what they hold live
+ * when the counts came from the connection). */
 static int
-count_current_pins(struct bulk *b, char **err)
+count_current_usage(struct bulk *b, char **err)
 {
     for (size_t i = 0; i < b->ndoms; i++) {
         struct nst_cpuset pins;
-        if (vn_domain_pins(b->doms[i], &pins, err) < 0)
+        struct vn_pages live = { 0 };
+        int ret = vn_domain_usage(b->doms[i], &pins, &b->rows[i].pages,
+                                  &live, err);
+        vn_pages_clear(&live);
+        if (ret < 0)
             return -1;
+        if (vn_pages_add(&b->held_pages, &b->rows[i].pages, 1) < 0) {
+            nst_set_error(err, "out of memory");
+            return -1;
+        }
         if (!(b->rows[i].pins = nst_cpuset_format(&pins))) {
             nst_set_error(err, "out of memory");
             return -1;
@@ -465,7 +521,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         nst_set_error(&err, "out of memory");
         goto fail;
     }
-    if (count_current_pins(b, &err) < 0)
+    if (count_current_usage(b, &err) < 0)
         goto fail;
 
     if (o->output == VN_OUTPUT_JSON)
@@ -508,8 +564,10 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         free(b->rows[i].error);
         free(b->rows[i].pins);
         free(b->rows[i].report_json);
+        vn_pages_clear(&b->rows[i].pages);
     }
     free(b->rows);
+    vn_pages_clear(&b->held_pages);
     for (size_t i = 0; i < b->ndoms; i++)
         virDomainFree(b->doms[i]);
     free(b->doms);

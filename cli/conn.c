@@ -208,17 +208,28 @@ vn_conn_host(virConnectPtr conn, const char *host_caps, const char *domcaps,
     return host;
 }
 
-/* Adds the vCPU pins of dom's definition (or live XML) to out. */
+/* Adds the vCPU pins and the hugepages of dom's definition (or live
+ * XML) to pins and pages. */
 static int
-add_pins(virDomainPtr dom, bool inactive, struct nst_cpuset *out, char **err)
+add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
+          struct vn_pages *pages, char **err)
 {
     char *xml = vn_domain_xml(dom, inactive, err);
     char *label = nst_printf("domain '%s'", vn_domain_name(dom));
     struct nst_doc *doc = NULL;
+    struct nst_page_use *uses = NULL;
+    size_t nuses = 0;
     int ret = -1;
 
-    if (xml && label && nst_doc_parse(xml, strlen(xml), label, &doc, err) == 0)
-        ret = nst_doc_vcpu_pins(doc, out, err);
+    if (xml && label &&
+        nst_doc_parse(xml, strlen(xml), label, &doc, err) == 0 &&
+        nst_doc_vcpu_pins(doc, pins, err) == 0 &&
+        nst_doc_page_use(doc, &uses, &nuses, err) == 0) {
+        ret = vn_pages_add_uses(pages, uses, nuses, 1);
+        if (ret < 0)
+            nst_set_error(err, "out of memory");
+    }
+    free(uses);
     nst_doc_free(doc);
     free(label);
     free(xml);
@@ -226,23 +237,26 @@ add_pins(virDomainPtr dom, bool inactive, struct nst_cpuset *out, char **err)
 }
 
 int
-vn_domain_pins(virDomainPtr dom, struct nst_cpuset *out, char **err)
+vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
+                struct vn_pages *defined, struct vn_pages *live, char **err)
 {
-    nst_cpuset_clear_all(out);
-    return add_pins(dom, true, out, err) < 0 ||
-           (virDomainIsActive(dom) == 1 && add_pins(dom, false, out, err) < 0)
-           ? -1 : 0;
+    nst_cpuset_clear_all(pins);
+    if (add_usage(dom, true, pins, defined, err) < 0)
+        return -1;
+    return virDomainIsActive(dom) == 1 ?
+           add_usage(dom, false, pins, live, err) : 0;
 }
 
 int
-vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
-                   struct nst_cpuset *out, char **err)
+vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
+               bool live_counts, struct nst_cpuset *taken,
+               struct vn_pages *pages, char **err)
 {
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
     int ret = 0;
 
-    nst_cpuset_clear_all(out);
+    nst_cpuset_clear_all(taken);
     if (n < 0) {
         nst_set_error(err, "cannot list domains: %s", vn_libvirt_error());
         return -1;
@@ -257,12 +271,22 @@ vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
             skipped = strcmp(uuid, other) == 0;
         }
         struct nst_cpuset pins;
-        if (ret == 0 && !skipped) {
-            if (vn_domain_pins(doms[i], &pins, err) < 0)
-                ret = -1;
-            else
-                nst_cpuset_union(out, &pins);
+        struct vn_pages defined = { 0 }, live = { 0 };
+        if (ret == 0 && vn_domain_usage(doms[i], &pins, &defined, &live,
+                                        err) < 0)
+            ret = -1;
+        /* The connection's free counts leave out what runs: an other
+         * domain takes what its definition needs beyond that, a skipped
+         * one gets back what it holds. */
+        if (ret == 0 && ((!skipped && vn_pages_add(pages, &defined, 1) < 0) ||
+                         (live_counts && vn_pages_add(pages, &live, -1) < 0))) {
+            nst_set_error(err, "out of memory");
+            ret = -1;
         }
+        if (!skipped)
+            nst_cpuset_union(taken, &pins);
+        vn_pages_clear(&defined);
+        vn_pages_clear(&live);
         virDomainFree(doms[i]);
     }
     free(doms);

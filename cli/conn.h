@@ -9,6 +9,7 @@
 #include <libvirt/libvirt.h>
 
 #include "nestify.h"
+#include "tool.h"
 
 /*
  * Opens uri (NULL: $LIBVIRT_DEFAULT_URI, then libvirt's default) with
@@ -59,17 +60,26 @@ struct nst_host *vn_conn_host(virConnectPtr conn, const char *host_caps,
                               char **err);
 
 /*
- * The CPUs dom's vCPUs are pinned to: its definition's pins and, when it
- * runs, its live ones.
+ * What dom holds of the host: the CPUs its vCPUs are pinned to (its
+ * definition's and, when it runs, its live ones), added to pins after
+ * clearing it; the hugepages its definition uses, added to defined, and
+ * when it runs the ones its live XML uses, added to live.
  */
-int vn_domain_pins(virDomainPtr dom, struct nst_cpuset *out, char **err);
+int vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
+                    struct vn_pages *defined, struct vn_pages *live,
+                    char **err);
 
 /*
- * CPUs that the vCPUs of the connection's domains are pinned to (their
- * definitions, and the live XML of running ones), except those of the
- * nskip domains in skip: they are the ones being placed.
+ * What the connection's domains hold, except the nskip domains in skip
+ * (the ones being planned): the CPUs their vCPUs are pinned to, in
+ * taken, and in pages the hugepages their definitions use.  With
+ * live_counts (the host's free page counts came from the connection, so
+ * leave out what running domains hold), what running domains hold is
+ * subtracted: the others' then count only what they will take more, the
+ * skipped ones' count negative, as theirs to use again.
  */
-int vn_conn_taken_cpus(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
-                       struct nst_cpuset *out, char **err);
+int vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
+                   bool live_counts, struct nst_cpuset *taken,
+                   struct vn_pages *pages, char **err);
 
 #endif /* NESTIFY_CONN_H */

@@ -290,9 +290,15 @@ vn_live_domain(void *conn, void *dom,
     const char *final = run->result == VN_DOM_CHANGED ||
                         run->result == VN_DOM_PENDING ? r.out : xml;
     struct nst_doc *pinned = NULL;
+    struct nst_page_use *uses = NULL;
+    size_t nuses = 0;
     if (final && nst_doc_parse(final, strlen(final), "pins", &pinned,
-                               NULL) == 0)
+                               NULL) == 0) {
         nst_doc_vcpu_pins(pinned, &run->pins, NULL);
+        if (nst_doc_page_use(pinned, &uses, &nuses, NULL) == 0)
+            vn_pages_add_uses(&run->pages, uses, nuses, 1);
+    }
+    free(uses);
     nst_doc_free(pinned);
     run->report = r.report;          /* the caller's now */
     memset(&r.report, 0, sizeof(r.report));
@@ -324,6 +330,7 @@ vn_dom_run_clear(struct vn_dom_run *run)
     free(run->error);
     free(run->backup);
     nst_report_clear(&run->report);
+    vn_pages_clear(&run->pages);
     memset(run, 0, sizeof(*run));
 }
 
@@ -335,7 +342,13 @@ vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
     if (!(*host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
                                err)))
         return o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
-    if (vn_conn_taken_cpus(conn, (virDomainPtr *)skip, nskip, taken, err) < 0)
+    struct vn_pages pages = { 0 };
+    int ret = vn_conn_others(conn, (virDomainPtr *)skip, nskip,
+                             !o->host_caps, taken, &pages, err);
+    if (ret == 0)
+        vn_pages_take(*host, &pages);
+    vn_pages_clear(&pages);
+    if (ret < 0)
         return VN_EXIT_SYSTEM;
     if (o->taken) {
         struct nst_cpuset extra;

@@ -890,6 +890,31 @@ nst_host_cell(const struct nst_host *host, unsigned int cell_id)
                    compare_cells);
 }
 
+bool
+nst_cell_pages_fit(const struct nst_cell *cell, unsigned long long size_kib,
+                   unsigned long long memory_kib)
+{
+    for (size_t i = 0; cell && size_kib && i < cell->npages; i++)
+        if (cell->pages[i].size_kib == size_kib)
+            return memory_kib % size_kib == 0 &&
+                   cell->pages[i].free >= memory_kib / size_kib;
+    return false;
+}
+
+unsigned long long
+nst_cell_hugepage_size(const struct nst_cell *cell,
+                       unsigned long long memory_kib)
+{
+    unsigned long long best = 0;
+    for (size_t i = 0; cell && i < cell->npages; i++) {
+        unsigned long long size = cell->pages[i].size_kib;
+        if (size > 4 && size > best &&
+            nst_cell_pages_fit(cell, size, memory_kib))
+            best = size;
+    }
+    return best;
+}
+
 /* The CPU with that id (owned by host), or NULL. */
 const struct nst_host_cpu *
 nst_host_cpu(const struct nst_host *host, unsigned int cpu_id)

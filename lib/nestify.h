@@ -156,6 +156,15 @@ int nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
 
 const struct nst_cell *nst_host_cell(const struct nst_host *host,
                                      unsigned int cell_id);
+/* Whether cell has enough free pages of size_kib for memory_kib, a whole
+ * number of them. */
+bool nst_cell_pages_fit(const struct nst_cell *cell,
+                        unsigned long long size_kib,
+                        unsigned long long memory_kib);
+/* The largest hugepage size (larger than a 4 KiB base page) that cell
+ * has enough free pages of for memory_kib, or 0. */
+unsigned long long nst_cell_hugepage_size(const struct nst_cell *cell,
+                                          unsigned long long memory_kib);
 const struct nst_host_cpu *nst_host_cpu(const struct nst_host *host,
                                         unsigned int cpu_id);
 /* All CPUs of the host. */
@@ -377,6 +386,9 @@ struct nst_placement_request {
     bool allow_split;
     const struct nst_cpuset *taken;         /* NULL: none */
     const struct nst_cpuset *housekeeping;  /* never given to vCPUs */
+    /* Among the single cells that fit, prefer those whose free hugepages
+     * can back the guest's memory (nst_cell_hugepage_size). */
+    bool prefer_hugepages;
 };
 
 struct nst_guest_cell {

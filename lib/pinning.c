@@ -28,7 +28,9 @@
  * its vCPUs (per the policy) and cell memory_kib >= req->memory_kib; of
  * the cells that fit, the one with the fewest usable CPUs left afterwards
  * wins (best fit keeps big holes for big guests), ties to the lowest
- * cell id.  Only when no single cell fits and req->allow_split is the
+ * cell id; with req->prefer_hugepages, a cell whose free hugepages can
+ * back the guest's memory wins over one whose cannot (a guest on normal
+ * pages next to free hugepages wastes both).  Only when no single cell fits and req->allow_split is the
  * guest split, evenly (Nova never gives guest cells uneven shares): for
  * the smallest k in 2..ncells (at most NST_MAX_GUEST_CELLS) that divides
  * the vCPUs, the k lowest-id cells that each hold vcpus/k vCPUs and the
@@ -603,8 +605,10 @@ nst_place(const struct nst_host *host,
         goto refuse;
     }
 
-    /* one cell: best fit, ties to the lowest id */
+    /* one cell: best fit, ties to the lowest id; with prefer_hugepages,
+     * the cells that can back the memory with hugepages first */
     best = host->ncells;
+    bool best_huge = false;
     for (size_t ci = 0; ci < host->ncells; ci++) {
         if (!cell_fits(&c, ci, n, req->memory_kib)) {
             if (cell_fits_cpus(&c, ci, n))
@@ -612,9 +616,14 @@ nst_place(const struct nst_host *host,
             continue;
         }
         unsigned int left = c.cells[ci].nusable - cell_consumed(&c, ci, n);
-        if (best == host->ncells || left < best_left) {
+        bool huge = req->prefer_hugepages &&
+                    nst_cell_hugepage_size(&host->cells[ci],
+                                           req->memory_kib) != 0;
+        if (best == host->ncells || (huge && !best_huge) ||
+            (huge == best_huge && left < best_left)) {
             best = ci;
             best_left = left;
+            best_huge = huge;
         }
     }
     if (best < host->ncells) {

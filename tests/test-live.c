@@ -416,8 +416,8 @@ START_TEST(test_connection_lost)
     close(saved_err);
     fclose(err_fp);
     free(capture_end());
-    ck_assert_int_eq(ret, 3);
     char *errors = test_read_file(err_path, NULL);
+    ck_assert_msg(ret == 3, "exit %d: %s", ret, errors);
     ck_assert_msg(strstr(errors, "virt-nestify: error: domain 'test': cannot "
                          "read its XML: ") &&
                   strstr(errors, "; nothing changed\n"),

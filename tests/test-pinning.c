@@ -236,6 +236,31 @@ END_TEST
 
 /* Existing pins are kept when they are a placement nst_place could make
  * now, and refused otherwise. */
+/* With prefer_hugepages, a cell whose free hugepages can back the guest
+ * wins over the best fit by CPUs, whose cannot. */
+START_TEST(test_prefer_hugepages_cell)
+{
+    struct nst_host *host = build_host(&intel, 64 * GIB);
+    struct nst_placement_request req = intel_req(8, NST_THREAD_PREFER);
+    struct nst_placement p;
+    for (size_t ci = 0; ci < host->ncells; ci++) {
+        host->cells[ci].npages = 1;
+        host->cells[ci].pages[0] = (struct nst_pages){
+            .size_kib = 1048576, .total = 16, .free = ci == 0 ? 4 : 16 };
+    }
+
+    place_ok(host, &req, &p);                  /* CPUs alone: cell 0 */
+    ck_assert_uint_eq(p.cells[0].host_cell, 0);
+    req.prefer_hugepages = true;               /* 8 GiB: only cell 1 */
+    place_ok(host, &req, &p);
+    ck_assert_uint_eq(p.cells[0].host_cell, 1);
+    host->cells[1].pages[0].free = 7;          /* neither: best fit again */
+    place_ok(host, &req, &p);
+    ck_assert_uint_eq(p.cells[0].host_cell, 0);
+    free_host(host);
+}
+END_TEST
+
 START_TEST(test_keep_existing)
 {
     struct nst_host *host = build_host(&intel, 64 * GIB);
@@ -1281,6 +1306,7 @@ pinning_suite(void)
     TCase *tc = tcase_create("unit");
     tcase_add_test(tc, test_intel_layout);
     tcase_add_test(tc, test_prefer_one_cell);
+    tcase_add_test(tc, test_prefer_hugepages_cell);
     tcase_add_test(tc, test_isolate_one_cell);
     tcase_add_test(tc, test_keep_existing);
     tcase_add_test(tc, test_require_one_cell);
