@@ -29,6 +29,7 @@
 #include "backup.h"
 #include "conn.h"
 #include "internal.h"
+#include "testlive.h"
 #include "testutil.h"
 #include "tool.h"
 
@@ -517,13 +518,7 @@ teardown_driver(void)
 static char *
 stored(const char *name)
 {
-    virDomainPtr dom = virDomainLookupByName(keep, name);
-    ck_assert_ptr_nonnull(dom);
-    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
-                                    VIR_DOMAIN_XML_SECURE);
-    virDomainFree(dom);
-    ck_assert_ptr_nonnull(xml);
-    return xml;
+    return test_stored_xml(keep, name);
 }
 
 static void

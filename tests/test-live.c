@@ -22,6 +22,7 @@
 
 #include "conn.h"
 #include "internal.h"
+#include "testlive.h"
 #include "testutil.h"
 #include "tool.h"
 
@@ -70,13 +71,7 @@ count_backups(void)
 static char *
 stored_xml(const char *name)
 {
-    virDomainPtr dom = virDomainLookupByName(keep, name);
-    ck_assert_ptr_nonnull(dom);
-    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
-                                    VIR_DOMAIN_XML_SECURE);
-    virDomainFree(dom);
-    ck_assert_ptr_nonnull(xml);
-    return xml;
+    return test_stored_xml(keep, name);
 }
 
 /* Runs "virt-nestify ARGS..." (NULL-terminated) in this process. */
