@@ -251,12 +251,15 @@ START_TEST(test_prefer_hugepages_cell)
 
     place_ok(host, &req, &p);                  /* CPUs alone: cell 0 */
     ck_assert_uint_eq(p.cells[0].host_cell, 0);
+    nst_placement_clear(&p);
     req.prefer_hugepages = true;               /* 8 GiB: only cell 1 */
     place_ok(host, &req, &p);
     ck_assert_uint_eq(p.cells[0].host_cell, 1);
+    nst_placement_clear(&p);
     host->cells[1].pages[0].free = 7;          /* neither: best fit again */
     place_ok(host, &req, &p);
     ck_assert_uint_eq(p.cells[0].host_cell, 0);
+    nst_placement_clear(&p);
     free_host(host);
 }
 END_TEST
