@@ -445,9 +445,9 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
             set_check(v, id, CHECK_FAIL, "profile '%s' cannot be planned for "
                       "the running domain: %s: %s", v->profile->name,
                       refusal->rule, refusal->message);
-            set_fix(v, id, "see 'virt-nestify%s --domain %s --profile %s "
-                    "--dry-run'; the profile cannot apply until that is "
-                    "solved", conn, v->name, v->profile->name);
+            set_fix(v, id, "solve that first; the whole report: "
+                    "virt-nestify%s --domain %s --profile %s --dry-run",
+                    conn, v->name, v->profile->name);
         } else if (!check_enabled(v->profile, id)) {
             set_check(v, id, CHECK_SKIP, "profile '%s' does not set %s",
                       v->profile->name,
