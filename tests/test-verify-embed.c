@@ -132,8 +132,9 @@ START_TEST(test_agent_not_responding)
     start("agent", true);
     int ret = verify("agent", &out, &took);
     ck_assert_msg(ret == 1, "exit %d: %s", ret, out);
-    /* --timeout 2, and a little for planning and libvirt */
-    ck_assert_msg(took < 10, "took %.1f s", took);
+    /* --timeout 2; the bound is loose (a loaded machine), it only tells
+     * an answer in time from a hang or the default 30 s. */
+    ck_assert_msg(took < 20, "took %.1f s", took);
     /* Nothing in the guest opened the channel: libvirt knows at once. */
     ck_assert_msg(strstr(out, "FAIL  guest-agent: guest agent not "
                          "responding: QEMU guest agent is not connected\n")
@@ -151,7 +152,7 @@ START_TEST(test_no_agent_channel)
     start("noagent", false);
     int ret = verify("noagent", &out, &took);
     ck_assert_msg(ret == 1, "exit %d: %s", ret, out);
-    ck_assert_msg(took < 10, "took %.1f s", took);
+    ck_assert_msg(took < 20, "took %.1f s", took);
     ck_assert_msg(strstr(out, "FAIL  guest-agent: domain 'noagent' has no "
                          "guest agent channel") != NULL, "%s", out);
     free(out);
