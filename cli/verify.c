@@ -522,6 +522,8 @@ agent_call(struct verify *v, const char *cmd, char **reply, char **why)
         nst_set_error(why, "no answer within %u s", v->o->timeout);
         return AGENT_SILENT;
     }
+    /* libvirt waits for the reply this long; before sending, it syncs
+     * with the agent (guest-sync), waiting up to its own 5 s. */
     int timeout = left < 1 ? 1 : (int)(left + 0.999);
     virResetLastError();
     if ((*reply = v->o->agent_command(v->dom, cmd, timeout, 0)))
@@ -538,10 +540,14 @@ agent_call(struct verify *v, const char *cmd, char **reply, char **why)
          * better than a time.  After a wait, the time says it. */
         if (msg && strncmp(msg, prefix, strlen(prefix)) == 0)
             msg += strlen(prefix);
-        if (msg && seconds_left(v) > left - timeout + 0.5)
+        double now_left = seconds_left(v);
+        if (msg && now_left > left - timeout + 0.5)
             nst_set_error(why, "%s", msg);
         else
-            nst_set_error(why, "no answer within %u s", v->o->timeout);
+            /* libvirt's own guest-sync may wait up to 5 s whatever the
+             * timeout: say how long it really was. */
+            nst_set_error(why, "no answer within %.0f s",
+                          (double)v->o->timeout - now_left);
         return AGENT_SILENT;
     }
     nst_set_error(why, "%s", vn_libvirt_error());
