@@ -715,13 +715,13 @@ check_agent(struct verify *v)
 /* guest-cpu-flags; returns the kvm module of the guest's vendor
  * ("kvm_intel", "kvm_amd"), NULL when unknown, or "" to stop. */
 static const char *
-check_cpu_flags(struct verify *v, const char *fallback)
+check_cpu_flags(struct verify *v)
 {
     static const char *const args[] = { "/proc/cpuinfo" };
     struct vn_agent_exec_status st;
     struct vn_cpuinfo info;
     char *why = NULL, cbuf[512];
-    const char *module = fallback;
+    const char *module = NULL;
     const char *conn = connect_arg(v, cbuf, sizeof(cbuf));
 
     enum agent_status s = guest_run(v, "cat", args, 1, &st, &why);
@@ -738,7 +738,7 @@ check_cpu_flags(struct verify *v, const char *fallback)
         const char *flag = info.vmx >= info.svm ? "vmx" : "svm";
         unsigned int have = info.vmx >= info.svm ? info.vmx : info.svm;
         if (have)
-            module = have == info.vmx ? "kvm_intel" : "kvm_amd";
+            module = strcmp(flag, "vmx") == 0 ? "kvm_intel" : "kvm_amd";
         if (info.cpus == 0) {
             set_check(v, GUEST_CPU_FLAGS, CHECK_FAIL, "the guest's "
                       "/proc/cpuinfo has no flags lines (not an x86 guest?)");
@@ -858,7 +858,7 @@ check_guest(struct verify *v)
         return;
     const char *fallback = v->host->vendor == NST_VENDOR_AMD ? "kvm_amd" :
                            "kvm_intel";
-    const char *module = check_cpu_flags(v, NULL);
+    const char *module = check_cpu_flags(v);
     if (module && !*module)
         return;
     if (!check_kvm_device(v, module))

@@ -346,6 +346,13 @@ START_TEST(test_cpuinfo)
     ck_assert_uint_eq(info.svm, 0);
     free(text);
 
+    text = test_read_srcfile("tests/fixtures/guest/cpuinfo-amd-svm", &len);
+    vn_cpuinfo_parse(text, len, &info);
+    ck_assert_uint_eq(info.cpus, 2);
+    ck_assert_uint_eq(info.vmx, 0);
+    ck_assert_uint_eq(info.svm, 2);
+    free(text);
+
     text = test_read_srcfile("tests/fixtures/guest/cpuinfo-amd-novirt",
                              &len);
     vn_cpuinfo_parse(text, len, &info);

@@ -321,6 +321,26 @@ START_TEST(test_all_pass)
 }
 END_TEST
 
+/* An AMD guest: svm, and kvm_amd's parameter. */
+START_TEST(test_amd_guest)
+{
+    char *out, *err;
+    guest.cpuinfo = "cpuinfo-amd-svm";
+    guest.nested = "1\n";
+    capture_begin();
+    int ret = run(LIVE, "-d", "guest", NULL);
+    capture_end(&out, &err);
+    ck_assert_msg(ret == 0, "exit %d: %s%s", ret, out, err);
+    has(out, "PASS  guest-cpu-flags: the guest's /proc/cpuinfo shows svm on "
+             "all 2 vCPUs\n");
+    has(out, "PASS  guest-kvm-nested: the guest's kvm_amd reports "
+             "nested=1\n");
+    ck_assert_str_eq(last_module, "kvm_amd");
+    free(out);
+    free(err);
+}
+END_TEST
+
 /* No vmx in the guest's CPU: a FAIL with the fix, exit 1. */
 START_TEST(test_no_vmx)
 {
@@ -623,6 +643,7 @@ main(void)
     TCase *tc = tcase_create("fake-agent");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_all_pass);
+    tcase_add_test(tc, test_amd_guest);
     tcase_add_test(tc, test_no_vmx);
     tcase_add_test(tc, test_nested_off);
     tcase_add_test(tc, test_agent_silent);
