@@ -283,6 +283,36 @@ START_TEST(test_reply_exec_status)
 }
 END_TEST
 
+/* Every cut of a good reply is an error, never a crash or a read past
+ * its end (the suites also run under ASan and valgrind). */
+START_TEST(test_reply_truncated)
+{
+    static const char full[] =
+        "{\"return\": {\"exitcode\": 0, \"out-data\": \"ZmxhZ3MgOiB2bXgK\", "
+        "\"err-data\": \"\", \"exited\": true, \"out-truncated\": false}}";
+    size_t n = strlen(full);
+    for (size_t cut = 0; cut < n; cut++) {
+        char *text = strndup(full, cut);
+        struct vn_agent_exec_status st;
+        char *err = NULL;
+        long long pid;
+        ck_assert_int_eq(vn_agent_parse_exec_status(text, &st, &err), -1);
+        ck_assert_ptr_nonnull(err);
+        vn_agent_exec_status_clear(&st);
+        free(err);
+        err = NULL;
+        ck_assert_int_eq(vn_agent_parse_exec(text, &pid, &err), -1);
+        free(err);
+        free(text);
+    }
+    struct vn_agent_exec_status st;
+    status_ok(full, &st);
+    ck_assert_str_eq(st.out, "flags : vmx\n");
+    ck_assert_str_eq(st.err, "");
+    vn_agent_exec_status_clear(&st);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- base64 */
 
 static void
@@ -405,6 +435,7 @@ main(void)
     tcase_add_test(tc, test_requests);
     tcase_add_test(tc, test_reply_exec);
     tcase_add_test(tc, test_reply_exec_status);
+    tcase_add_test(tc, test_reply_truncated);
     tcase_add_test(tc, test_base64);
     tcase_add_test(tc, test_cpuinfo);
     tcase_add_test(tc, test_nested_param);
