@@ -606,6 +606,11 @@ guest_run(struct verify *v, const char *path, const char *const *args,
         nanosleep(&step, NULL);
         if (delay_ms < 500)
             delay_ms *= 2;
+        if (seconds_left(v) <= 0) {
+            nst_set_error(why, "'%s' did not finish within %u s", path,
+                          v->o->timeout);
+            return AGENT_SILENT;
+        }
     }
 }
 
@@ -637,8 +642,7 @@ agent_trouble(struct verify *v, enum check_id id, enum agent_status s,
               const char *what, const char *why)
 {
     if (s == AGENT_SILENT) {
-        set_check(v, id, CHECK_FAIL, "guest agent not responding while "
-                  "%s: %s", what, why);
+        set_check(v, id, CHECK_FAIL, "gave up %s: %s", what, why);
         set_fix(v, id, "check that qemu-guest-agent runs in the guest "
                 "(systemctl status qemu-guest-agent) or give a longer "
                 "--timeout");
@@ -922,7 +926,8 @@ print_results(const struct verify *v)
     }
     if (v->system_failure)
         return VN_EXIT_SYSTEM;
-    return count[CHECK_FAIL] ? 1 : VN_EXIT_OK;
+    /* 1, as --check's pending change: something to fix was found. */
+    return count[CHECK_FAIL] ? VN_EXIT_PENDING : VN_EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ run */

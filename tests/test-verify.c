@@ -39,6 +39,7 @@ struct guest {
     const char *nested;          /* the parameter's text; NULL: no module */
     bool silent;                 /* never answers */
     bool exec_disabled;          /* guest-exec blocked (--block-rpcs) */
+    bool never_exits;            /* every program hangs */
 };
 
 static struct guest guest;
@@ -146,7 +147,7 @@ fake_agent(virDomainPtr dom, const char *cmd, int timeout, unsigned int flags)
     } else if (strcmp(exec->string, "guest-exec-status") == 0) {
         ck_assert_int_eq(vn_json_get(args, "pid")->number, 4242);
         /* Still running at the first look, as a real process may be. */
-        if (polls++ == 0)
+        if (polls++ == 0 || guest.never_exits)
             reply = nst_printf("{\"return\": {\"exited\": false}}");
         else if (out_data)
             reply = nst_printf("{\"return\": {\"exitcode\": %d, \"out-data\": "
@@ -435,6 +436,28 @@ START_TEST(test_agent_silent)
 }
 END_TEST
 
+/* A program that never ends: polled until --timeout runs out. */
+START_TEST(test_exec_never_finishes)
+{
+    char *out, *err;
+    guest.never_exits = true;
+    capture_begin();
+    int ret = run(LIVE, "-d", "guest", "--timeout", "1", NULL);
+    capture_end(&out, &err);
+    ck_assert_msg(ret == 1, "exit %d: %s%s", ret, out, err);
+    has(out, "PASS  guest-agent: the guest agent answers\n");
+    has(out, "FAIL  guest-cpu-flags: gave up reading /proc/cpuinfo: 'cat' did "
+             "not finish within 1 s\n      fix: check that qemu-guest-agent "
+             "runs in the guest");
+    has(out, "SKIP  guest-kvm-device: not checked: the guest agent stopped "
+             "answering\n");
+    /* polled, not hammered: a few polls a second at most */
+    ck_assert_uint_lt(polls, 20);
+    free(out);
+    free(err);
+}
+END_TEST
+
 /* qemu-ga with guest-exec blocked: the agent answers, exec is refused. */
 START_TEST(test_exec_disabled)
 {
@@ -647,6 +670,7 @@ main(void)
     tcase_add_test(tc, test_no_vmx);
     tcase_add_test(tc, test_nested_off);
     tcase_add_test(tc, test_agent_silent);
+    tcase_add_test(tc, test_exec_never_finishes);
     tcase_add_test(tc, test_exec_disabled);
     tcase_add_test(tc, test_no_channel);
     tcase_add_test(tc, test_pins_follow_the_profile);
