@@ -28,6 +28,7 @@ usage(FILE *fp)
 "       virt-nestify --all|--match GLOB|--state S [-c URI]... --profile P [options]\n"
 "       virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P [options]\n"
 "       virt-nestify rollback --domain D [--list | --backup FILE]\n"
+"       virt-nestify verify --domain D [--profile P] [--timeout SECONDS]\n"
 "       virt-nestify profiles [NAME]\n"
 "\n"
 "Rewrites a libvirt domain's <cpu>, <cputune>, <numatune>, <memtune> and\n"
@@ -304,10 +305,8 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
     return 0;
 }
 
-/* Builds the profile: named profiles (or the --profile-file names when
- * no --profile), then every --set. */
-static int
-build_profile(const struct vn_apply_opts *o, struct nst_profile *profile,
+int
+vn_build_profile(const struct vn_apply_opts *o, struct nst_profile *profile,
               char **err)
 {
     struct vn_profile_sources sources;
@@ -573,7 +572,7 @@ vn_cmd_apply(int argc, char **argv)
     int r = parse_options(argc, argv, &o);
     if (r != 0) {
         ret = r > 0 ? VN_EXIT_OK : VN_EXIT_INPUT;
-    } else if (build_profile(&o, &profile, &err) < 0) {
+    } else if (vn_build_profile(&o, &profile, &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
     } else {

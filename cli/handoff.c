@@ -4,7 +4,7 @@
  * Loading libvirt costs more than a whole offline run (58 shared
  * libraries, their constructors, ~10 MB): virt-nestify itself does not
  * link it.  Everything that needs a connection (live, bulk, fleets,
- * rollback) lives in virt-nestify-live, the complete tool, which this
+ * rollback, verify) lives in virt-nestify-live, the complete tool, which this
  * file execs with the same arguments once the options were found good.
  * virt-nestify-live links cli/connected.c instead of this file.
  */
@@ -56,6 +56,12 @@ vn_apply_connected(const struct vn_apply_opts *o,
 
 int
 vn_cmd_rollback(int argc, char **argv)
+{
+    return handoff();
+}
+
+int
+vn_cmd_verify(int argc, char **argv)
 {
     return handoff();
 }

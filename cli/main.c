@@ -22,6 +22,7 @@ static const struct command commands[] = {
     { "apply", vn_cmd_apply },
     { "profiles", vn_cmd_profiles },
     { "rollback", vn_cmd_rollback },
+    { "verify", vn_cmd_verify },
 };
 
 char **vn_argv;

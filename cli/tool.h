@@ -121,6 +121,15 @@ struct vn_apply_opts {
     void *test_opaque;
 };
 
+/*
+ * Builds o's profile: the --profile names (or the --profile-file names
+ * when there is no --profile), then every --set.  profile is
+ * initialised here; clear it with nst_profile_clear even on failure.
+ * Returns 0, or -1 with *err set.
+ */
+int vn_build_profile(const struct vn_apply_opts *o,
+                     struct nst_profile *profile, char **err);
+
 /* What the engine made of one document. */
 struct vn_result {
     struct nst_report report;
@@ -267,9 +276,40 @@ int vn_live_restart(void *conn, void *dom, const struct nst_host *host,
                     const struct nst_profile *profile, struct vn_dom_run *run);
 void vn_dom_run_clear(struct vn_dom_run *run);
 
+/*
+ * "virt-nestify verify": checks a running domain against a profile, in
+ * its live XML and, through the QEMU guest agent, inside the guest.
+ */
+struct _virDomain;               /* libvirt's, for virDomainPtr */
+struct vn_verify_opts {
+    const char *domain;
+    unsigned int timeout;        /* seconds all guest agent work may take */
+    enum vn_output output;
+    /* Planning, as for apply: connect, host_caps, domcaps, cpu_map,
+     * profile, profile_files, sets, taken. */
+    struct vn_apply_opts plan;
+    char *profile_owned;         /* the --profile names, joined */
+    /* Test seam: how a command reaches the guest agent.  The default
+     * (set by vn_verify_parse_options) is libvirt-qemu's
+     * virDomainQemuAgentCommand; a fake returns NULL without a libvirt
+     * error for an agent that does not answer. */
+    char *(*agent_command)(struct _virDomain *dom, const char *cmd,
+                           int timeout, unsigned int flags);
+};
+
+/* Returns 0, 1 after --help, or -1 on a usage error (reported); clear
+ * *o with vn_verify_opts_clear in every case. */
+int vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o);
+void vn_verify_opts_clear(struct vn_verify_opts *o);
+/* Runs the checks; returns the exit status (0 all passed, 1 a check
+ * failed, 2 bad input or a domain that is not running, 3 libvirt or
+ * system failure). */
+int vn_verify_run(const struct vn_verify_opts *o);
+
 /* Commands: argv[0] is the command name. */
 int vn_cmd_apply(int argc, char **argv);
 int vn_cmd_profiles(int argc, char **argv);
 int vn_cmd_rollback(int argc, char **argv);
+int vn_cmd_verify(int argc, char **argv);
 
 #endif /* NESTIFY_TOOL_H */

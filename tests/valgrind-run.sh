@@ -9,7 +9,7 @@
 # process, so it keeps Check's fork per test.
 case "$1" in
     # Forked per test as usual: one embedded root per process.
-    */test-live-embed) CK_FORK=yes exec "$@" ;;
+    */test-live-embed|*/test-verify-embed) CK_FORK=yes exec "$@" ;;
 esac
 # shellcheck disable=SC2086
 exec $NST_VALGRIND "$@"

@@ -1,0 +1,134 @@
+/*
+ * agent.h: the QEMU guest agent's protocol, as "virt-nestify verify"
+ * speaks it through libvirt's agent passthrough
+ *
+ * No libvirt here (the offline parts of the tool must not need it): this
+ * builds the requests (guest-ping, guest-exec, guest-exec-status) as JSON
+ * texts and reads the replies, with a small JSON parser that knows what
+ * the agent returns, base64 for the captured output, and the two guest
+ * files verify reads (/proc/cpuinfo, the kvm module's nested parameter).
+ */
+#ifndef NESTIFY_AGENT_H
+#define NESTIFY_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ------------------------------------------------------------------ JSON */
+
+enum vn_json_type {
+    VN_JSON_NULL,
+    VN_JSON_BOOL,
+    VN_JSON_NUMBER,
+    VN_JSON_STRING,
+    VN_JSON_ARRAY,
+    VN_JSON_OBJECT,
+    VN_JSON_LAST
+};
+
+struct vn_json {
+    enum vn_json_type type;
+    bool boolean;                /* VN_JSON_BOOL */
+    bool integer;                /* NUMBER: a whole number within long long */
+    long long number;            /* NUMBER, when integer */
+    char *string;                /* STRING: UTF-8, NUL-free */
+    size_t n;                    /* ARRAY, OBJECT: number of items */
+    char **keys;                 /* OBJECT: n keys */
+    struct vn_json **items;      /* ARRAY, OBJECT: n values */
+};
+
+/*
+ * Parses one JSON document (RFC 8259; nesting at most 64 deep, strings
+ * with an escaped NUL refused).  Returns the value (free with
+ * vn_json_free) or NULL with *err set ("invalid JSON at byte N: ...").
+ */
+struct vn_json *vn_json_parse(const char *text, size_t len, char **err);
+void vn_json_free(struct vn_json *value);
+
+/* The member key of an object (the last one when repeated), or NULL
+ * when value is not an object or has no such key; owned by value. */
+const struct vn_json *vn_json_get(const struct vn_json *value,
+                                  const char *key);
+
+/* ------------------------------------------------------------- requests */
+
+/* The requests as JSON texts: new strings the caller frees, NULL only
+ * when out of memory.  Every string is escaped as JSON needs. */
+char *vn_agent_ping_request(void);
+/* guest-exec of path with args (nargs of them), output captured. */
+char *vn_agent_exec_request(const char *path, const char *const *args,
+                            size_t nargs);
+char *vn_agent_exec_status_request(long long pid);
+
+/* --------------------------------------------------------------- replies */
+
+/*
+ * The "return" member of a reply ({"return": ...}).  A reply with
+ * "error" gives -1 with *err set to the agent's description ("the agent
+ * refused 'guest-exec': DESC"); so do text that is not JSON and a reply
+ * with neither member.  On 0, *ret is the whole parsed reply (free with
+ * vn_json_free) and *value points into it.
+ */
+int vn_agent_parse_return(const char *reply, const char *command,
+                          struct vn_json **ret, const struct vn_json **value,
+                          char **err);
+
+/* guest-exec's reply: {"return": {"pid": N}}.  Returns 0 with *pid set,
+ * or -1 with *err set. */
+int vn_agent_parse_exec(const char *reply, long long *pid, char **err);
+
+/* What guest-exec-status says of a process. */
+struct vn_agent_exec_status {
+    bool exited;
+    bool has_exitcode;           /* exited normally */
+    int exitcode;
+    bool has_signal;             /* killed by a signal */
+    int signal;
+    char *out;                   /* decoded out-data, NUL-terminated; */
+    size_t out_len;              /* NULL when the reply had none */
+    bool out_truncated;
+    char *err;                   /* decoded err-data, likewise */
+    size_t err_len;
+    bool err_truncated;
+};
+
+/*
+ * Reads a guest-exec-status reply into *st (clear it with
+ * vn_agent_exec_status_clear even on failure).  A process still running
+ * has exited false and nothing else.  Returns 0, or -1 with *err set for
+ * malformed replies: not JSON, no "exited", a wrong type, bad base64.
+ */
+int vn_agent_parse_exec_status(const char *reply,
+                               struct vn_agent_exec_status *st, char **err);
+void vn_agent_exec_status_clear(struct vn_agent_exec_status *st);
+
+/*
+ * Decodes standard base64 with padding (what GLib's g_base64_encode
+ * writes), strictly: a length that is not a multiple of 4 is truncated
+ * input, any other character is an error.  Returns 0 with *out (a new
+ * NUL-terminated buffer, free()) and *out_len, or -1 with *err set.
+ */
+int vn_base64_decode(const char *in, size_t len, char **out, size_t *out_len,
+                     char **err);
+
+/* ----------------------------------------------------------- guest files */
+
+/* What /proc/cpuinfo says about hardware virtualization. */
+struct vn_cpuinfo {
+    unsigned int cpus;           /* "flags" lines, one per processor */
+    unsigned int vmx;            /* of them, with vmx */
+    unsigned int svm;            /* of them, with svm */
+};
+
+/* Counts the flags lines of an x86 /proc/cpuinfo text (never fails; a
+ * text without any has cpus 0). */
+void vn_cpuinfo_parse(const char *text, size_t len, struct vn_cpuinfo *out);
+
+/*
+ * The value of /sys/module/kvm_{intel,amd}/parameters/nested: 1 for "Y"
+ * or "1" (what kernels write), 0 for "N" or "0", -1 for anything else.
+ * One trailing newline is allowed.
+ */
+int vn_nested_param_parse(const char *text, size_t len);
+
+#endif /* NESTIFY_AGENT_H */

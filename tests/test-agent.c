@@ -1,0 +1,444 @@
+/*
+ * test-agent.c: the guest agent protocol of "verify" (cli/agent.c),
+ * without libvirt: JSON, requests, replies, base64, the guest files
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------------ JSON */
+
+static struct vn_json *
+parse_ok(const char *text)
+{
+    char *err = NULL;
+    struct vn_json *v = vn_json_parse(text, strlen(text), &err);
+    ck_assert_msg(v != NULL, "'%s': %s", text, err);
+    return v;
+}
+
+/* Parsing fails with an error that contains part. */
+static void
+parse_bad(const char *text, size_t len, const char *part)
+{
+    char *err = NULL;
+    struct vn_json *v = vn_json_parse(text, len, &err);
+    ck_assert_msg(v == NULL, "'%.*s' parsed", (int)len, text);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, part) != NULL, "'%.*s': '%s' lacks '%s'",
+                  (int)len, text, err, part);
+    free(err);
+}
+
+START_TEST(test_json_values)
+{
+    struct vn_json *v = parse_ok(
+        " {\"a\": [1, -2, 3.5, 1e3, true, false, null],\n"
+        "  \"s\": \"x\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\","
+        "  \"o\": {}, \"e\": [], \"a\": 7} ");
+    ck_assert_int_eq(v->type, VN_JSON_OBJECT);
+    ck_assert_uint_eq(v->n, 5);
+    /* The last of repeated keys wins. */
+    const struct vn_json *a = vn_json_get(v, "a");
+    ck_assert_int_eq(a->type, VN_JSON_NUMBER);
+    ck_assert(a->integer);
+    ck_assert_int_eq(a->number, 7);
+    const struct vn_json *arr = v->items[0];
+    ck_assert_int_eq(arr->type, VN_JSON_ARRAY);
+    ck_assert_uint_eq(arr->n, 7);
+    ck_assert(arr->items[0]->integer);
+    ck_assert_int_eq(arr->items[1]->number, -2);
+    ck_assert(!arr->items[2]->integer);
+    ck_assert(!arr->items[3]->integer);
+    ck_assert_int_eq(arr->items[4]->type, VN_JSON_BOOL);
+    ck_assert(arr->items[4]->boolean);
+    ck_assert(!arr->items[5]->boolean);
+    ck_assert_int_eq(arr->items[6]->type, VN_JSON_NULL);
+    ck_assert_str_eq(vn_json_get(v, "s")->string,
+                     "x\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80");
+    ck_assert_int_eq(vn_json_get(v, "o")->type, VN_JSON_OBJECT);
+    ck_assert_uint_eq(vn_json_get(v, "e")->n, 0);
+    ck_assert_ptr_null(vn_json_get(v, "missing"));
+    ck_assert_ptr_null(vn_json_get(arr, "a"));
+    ck_assert_ptr_null(vn_json_get(NULL, "a"));
+    vn_json_free(v);
+
+    /* Whole numbers beyond long long are numbers, not integers. */
+    v = parse_ok("99999999999999999999");
+    ck_assert_int_eq(v->type, VN_JSON_NUMBER);
+    ck_assert(!v->integer);
+    vn_json_free(v);
+    v = parse_ok("\"\"");
+    ck_assert_str_eq(v->string, "");
+    vn_json_free(v);
+    vn_json_free(NULL);
+}
+END_TEST
+
+START_TEST(test_json_malformed)
+{
+    parse_bad("", 0, "unexpected end");
+    parse_bad("   ", 3, "unexpected end");
+    parse_bad("{", 1, "expected a member name");
+    parse_bad("{\"a\"", 4, "expected ':'");
+    parse_bad("{\"a\":", 5, "unexpected end");
+    parse_bad("{\"a\":1", 6, "expected ',' or '}'");
+    parse_bad("{\"a\":1,}", 8, "expected a member name");
+    parse_bad("[1,]", 4, "unexpected character");
+    parse_bad("[1 2]", 5, "expected ',' or ']'");
+    parse_bad("{a:1}", 5, "expected a member name");
+    parse_bad("\"abc", 4, "unterminated string");
+    parse_bad("\"a\\", 3, "unterminated string");
+    parse_bad("\"\\x\"", 4, "bad escape");
+    parse_bad("\"\\u12zz\"", 8, "bad \\u escape");
+    parse_bad("\"\\u12", 5, "truncated \\u escape");
+    parse_bad("\"\\u0000\"", 8, "NUL in string");
+    parse_bad("\"\\ud83d\"", 8, "unpaired surrogate");
+    parse_bad("\"\\ude00\"", 8, "unpaired surrogate");
+    parse_bad("\"a\nb\"", 5, "control character");
+    parse_bad("01", 2, "junk after the document");
+    parse_bad("-", 1, "bad number");
+    parse_bad("1.", 2, "bad number");
+    parse_bad("1e", 2, "bad number");
+    parse_bad("tru", 3, "unexpected character");
+    parse_bad("nul", 3, "unexpected character");
+    parse_bad("{} {}", 5, "junk after the document");
+    parse_bad("{\"return\":{}}\0", 14, "junk after the document");
+    /* Deep nesting is refused, not a stack overflow. */
+    char deep[200];
+    memset(deep, '[', sizeof(deep));
+    parse_bad(deep, sizeof(deep), "nested too deep");
+    /* The error names the byte. */
+    parse_bad("[1, x]", 6, "at byte 4");
+    char *err = NULL;
+    ck_assert_ptr_null(vn_json_parse(NULL, 0, &err));
+    ck_assert_ptr_nonnull(err);
+    free(err);
+}
+END_TEST
+
+/* ------------------------------------------------------------- requests */
+
+START_TEST(test_requests)
+{
+    char *r = vn_agent_ping_request();
+    ck_assert_str_eq(r, "{\"execute\":\"guest-ping\"}");
+    free(r);
+
+    static const char *const args[] = { "/proc/cpuinfo", "a \"b\"\\c\n\t\x01",
+                                        "" };
+    r = vn_agent_exec_request("cat", args, 3);
+    ck_assert_str_eq(r, "{\"execute\":\"guest-exec\",\"arguments\":"
+                        "{\"path\":\"cat\",\"arg\":[\"/proc/cpuinfo\","
+                        "\"a \\\"b\\\"\\\\c\\n\\t\\u0001\",\"\"],"
+                        "\"capture-output\":true}}");
+    /* What we send parses back to what we meant. */
+    char *err = NULL;
+    struct vn_json *v = vn_json_parse(r, strlen(r), &err);
+    ck_assert_ptr_nonnull(v);
+    const struct vn_json *a = vn_json_get(vn_json_get(v, "arguments"), "arg");
+    ck_assert_uint_eq(a->n, 3);
+    ck_assert_str_eq(a->items[1]->string, args[1]);
+    vn_json_free(v);
+    free(r);
+
+    r = vn_agent_exec_request("true", NULL, 0);
+    ck_assert_str_eq(r, "{\"execute\":\"guest-exec\",\"arguments\":"
+                        "{\"path\":\"true\",\"arg\":[],"
+                        "\"capture-output\":true}}");
+    free(r);
+    r = vn_agent_exec_status_request(4242);
+    ck_assert_str_eq(r, "{\"execute\":\"guest-exec-status\","
+                        "\"arguments\":{\"pid\":4242}}");
+    free(r);
+}
+END_TEST
+
+/* --------------------------------------------------------------- replies */
+
+static void
+exec_bad(const char *reply, const char *part)
+{
+    char *err = NULL;
+    long long pid = -7;
+    ck_assert_int_eq(vn_agent_parse_exec(reply, &pid, &err), -1);
+    ck_assert_int_eq(pid, -7);
+    ck_assert_msg(err && strstr(err, part), "'%s': '%s' lacks '%s'",
+                  reply ? reply : "NULL", err, part);
+    free(err);
+}
+
+START_TEST(test_reply_exec)
+{
+    char *err = NULL;
+    long long pid = 0;
+    ck_assert_int_eq(vn_agent_parse_exec("{\"return\": {\"pid\": 1234}}",
+                                         &pid, &err), 0);
+    ck_assert_int_eq(pid, 1234);
+
+    exec_bad(NULL, "no reply");
+    exec_bad("{\"return\": {\"pid\": 12", "not JSON");
+    exec_bad("[]", "not a JSON object");
+    exec_bad("{}", "has no \"return\"");
+    exec_bad("{\"return\": {}}", "no \"pid\"");
+    exec_bad("{\"return\": {\"pid\": \"12\"}}", "not a process id");
+    exec_bad("{\"return\": {\"pid\": 1.5}}", "not a process id");
+    exec_bad("{\"return\": {\"pid\": -1}}", "not a process id");
+    exec_bad("{\"return\": 5}", "no \"pid\"");
+    exec_bad("{\"error\": {\"class\": \"GenericError\", \"desc\": \"The "
+             "command guest-exec has been disabled for this instance\"}}",
+             "the guest agent refused 'guest-exec': The command guest-exec "
+             "has been disabled for this instance (GenericError)");
+    exec_bad("{\"error\": {}}", "refused 'guest-exec': no reason given");
+}
+END_TEST
+
+/* Parses a guest-exec-status reply that must be good. */
+static void
+status_ok(const char *reply, struct vn_agent_exec_status *st)
+{
+    char *err = NULL;
+    int r = vn_agent_parse_exec_status(reply, st, &err);
+    ck_assert_msg(r == 0, "'%s': %s", reply, err);
+}
+
+static void
+status_bad(const char *reply, const char *part)
+{
+    struct vn_agent_exec_status st;
+    char *err = NULL;
+    ck_assert_int_eq(vn_agent_parse_exec_status(reply, &st, &err), -1);
+    ck_assert_msg(err && strstr(err, part), "'%s': '%s' lacks '%s'", reply,
+                  err, part);
+    vn_agent_exec_status_clear(&st);
+    free(err);
+}
+
+START_TEST(test_reply_exec_status)
+{
+    struct vn_agent_exec_status st;
+
+    status_ok("{\"return\": {\"exited\": false}}", &st);
+    ck_assert(!st.exited);
+    ck_assert_ptr_null(st.out);
+    vn_agent_exec_status_clear(&st);
+
+    /* "flags : vmx\n" and "oops\n" */
+    status_ok("{\"return\": {\"exitcode\": 0, \"out-data\": "
+              "\"ZmxhZ3MgOiB2bXgK\", \"err-data\": \"b29wcwo=\", "
+              "\"exited\": true, \"out-truncated\": false}}", &st);
+    ck_assert(st.exited);
+    ck_assert(st.has_exitcode);
+    ck_assert_int_eq(st.exitcode, 0);
+    ck_assert(!st.has_signal);
+    ck_assert_str_eq(st.out, "flags : vmx\n");
+    ck_assert_uint_eq(st.out_len, 12);
+    ck_assert_str_eq(st.err, "oops\n");
+    ck_assert(!st.out_truncated);
+    vn_agent_exec_status_clear(&st);
+
+    /* No output at all: out-data is absent, not empty. */
+    status_ok("{\"return\": {\"exitcode\": 1, \"exited\": true}}", &st);
+    ck_assert_int_eq(st.exitcode, 1);
+    ck_assert_ptr_null(st.out);
+    ck_assert_uint_eq(st.out_len, 0);
+    ck_assert_ptr_null(st.err);
+    vn_agent_exec_status_clear(&st);
+
+    status_ok("{\"return\": {\"exited\": true, \"signal\": 9, "
+              "\"out-data\": \"\", \"out-truncated\": true}}", &st);
+    ck_assert(st.has_signal);
+    ck_assert(!st.has_exitcode);
+    ck_assert_int_eq(st.signal, 9);
+    ck_assert_str_eq(st.out, "");
+    ck_assert(st.out_truncated);
+    vn_agent_exec_status_clear(&st);
+
+    status_bad("{\"return\": {\"exitcode\": 0}}", "no \"exited\"");
+    status_bad("{\"return\": {\"exited\": 1}}", "\"exited\" that is not "
+               "true or false");
+    status_bad("{\"return\": {\"exited\": true}}", "neither \"exitcode\" "
+               "nor \"signal\"");
+    status_bad("{\"return\": {\"exited\": true, \"exitcode\": \"0\"}}",
+               "\"exitcode\" that is not a whole number");
+    status_bad("{\"return\": {\"exited\": true, \"exitcode\": 2147483648}}",
+               "\"exitcode\" that is not a whole number");
+    status_bad("{\"return\": {\"exited\": true, \"exitcode\": 0, "
+               "\"out-data\": 5}}", "\"out-data\" that is not a string");
+    status_bad("{\"return\": {\"exited\": true, \"exitcode\": 0, "
+               "\"out-data\": \"ZmxhZ3\"}}", "bad \"out-data\": truncated "
+               "base64");
+    status_bad("{\"return\": {\"exited\": true, \"exitcode\": 0, "
+               "\"err-data\": \"b2!w\"}}", "bad \"err-data\": invalid base64");
+    status_bad("{\"return\": {\"exited\": true, \"exitcode\": 0, "
+               "\"out-truncated\": \"no\"}}", "\"out-truncated\"");
+    status_bad("{\"return\": []}", "not an object");
+    status_bad("{\"return\": {\"exited\": tru}}", "not JSON");
+    status_bad("{\"error\": {\"class\": \"GenericError\", \"desc\": "
+               "\"Invalid parameter 'pid'\"}}", "refused 'guest-exec-status'"
+               ": Invalid parameter 'pid'");
+}
+END_TEST
+
+/* Every cut of a good reply is an error, never a crash or a read past
+ * its end (the suites also run under ASan and valgrind). */
+START_TEST(test_reply_truncated)
+{
+    static const char full[] =
+        "{\"return\": {\"exitcode\": 0, \"out-data\": \"ZmxhZ3MgOiB2bXgK\", "
+        "\"err-data\": \"\", \"exited\": true, \"out-truncated\": false}}";
+    size_t n = strlen(full);
+    for (size_t cut = 0; cut < n; cut++) {
+        char *text = strndup(full, cut);
+        struct vn_agent_exec_status st;
+        char *err = NULL;
+        long long pid;
+        ck_assert_int_eq(vn_agent_parse_exec_status(text, &st, &err), -1);
+        ck_assert_ptr_nonnull(err);
+        vn_agent_exec_status_clear(&st);
+        free(err);
+        err = NULL;
+        ck_assert_int_eq(vn_agent_parse_exec(text, &pid, &err), -1);
+        free(err);
+        free(text);
+    }
+    struct vn_agent_exec_status st;
+    status_ok(full, &st);
+    ck_assert_str_eq(st.out, "flags : vmx\n");
+    ck_assert_str_eq(st.err, "");
+    vn_agent_exec_status_clear(&st);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- base64 */
+
+static void
+b64_ok(const char *in, const char *want, size_t want_len)
+{
+    char *out = NULL, *err = NULL;
+    size_t len = 99;
+    ck_assert_msg(vn_base64_decode(in, strlen(in), &out, &len, &err) == 0,
+                  "'%s': %s", in, err);
+    ck_assert_uint_eq(len, want_len);
+    ck_assert(memcmp(out, want, len) == 0);
+    ck_assert_int_eq(out[len], '\0');
+    free(out);
+}
+
+static void
+b64_bad(const char *in, const char *part)
+{
+    char *out = (char *)"x", *err = NULL;
+    size_t len = 99;
+    ck_assert_int_eq(vn_base64_decode(in, strlen(in), &out, &len, &err), -1);
+    ck_assert_ptr_null(out);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_msg(err && strstr(err, part), "'%s': '%s' lacks '%s'", in, err,
+                  part);
+    free(err);
+}
+
+START_TEST(test_base64)
+{
+    b64_ok("", "", 0);
+    b64_ok("Zg==", "f", 1);
+    b64_ok("Zm8=", "fo", 2);
+    b64_ok("Zm9v", "foo", 3);
+    b64_ok("Zm9vYmFy", "foobar", 6);
+    b64_ok("AP8A", "\0\xff\0", 3);
+    b64_ok("+/+/", "\xfb\xff\xbf", 3);
+    b64_bad("Zm9", "truncated base64");
+    b64_bad("Zm9vY", "truncated base64");
+    b64_bad("Zm9vYmFy\n", "truncated base64");
+    b64_bad("Zm9v\nmFy", "invalid base64 at character 4");
+    b64_bad("Z===", "invalid base64 at character 1");
+    b64_bad("=m9v", "invalid base64 at character 0");
+    b64_bad("Zg==Zm9v", "invalid base64 at character 2");
+    b64_bad("Zm=v", "invalid base64 at character 3");
+    b64_bad("Zm9-", "invalid base64 at character 3");
+}
+END_TEST
+
+/* ----------------------------------------------------------- guest files */
+
+START_TEST(test_cpuinfo)
+{
+    size_t len;
+    char *text = test_read_srcfile("tests/fixtures/guest/cpuinfo-intel-vmx",
+                                   &len);
+    struct vn_cpuinfo info;
+    vn_cpuinfo_parse(text, len, &info);
+    ck_assert_uint_eq(info.cpus, 2);
+    ck_assert_uint_eq(info.vmx, 2);
+    ck_assert_uint_eq(info.svm, 0);
+    free(text);
+
+    text = test_read_srcfile("tests/fixtures/guest/cpuinfo-amd-svm", &len);
+    vn_cpuinfo_parse(text, len, &info);
+    ck_assert_uint_eq(info.cpus, 2);
+    ck_assert_uint_eq(info.vmx, 0);
+    ck_assert_uint_eq(info.svm, 2);
+    free(text);
+
+    text = test_read_srcfile("tests/fixtures/guest/cpuinfo-amd-novirt",
+                             &len);
+    vn_cpuinfo_parse(text, len, &info);
+    ck_assert_uint_eq(info.cpus, 2);
+    ck_assert_uint_eq(info.vmx, 0);
+    ck_assert_uint_eq(info.svm, 0);
+    free(text);
+
+    static const char mixed[] =
+        "processor\t: 0\nflags\t\t: fpu svm lm\n\n"
+        "processor\t: 1\nflags\t\t: fpu svmx vmxx lm\n\n"
+        /* "vmx flags" is another line; only "flags" counts */
+        "vmx flags\t: ept vpid\n"
+        "flagsx\t: vmx\n"
+        "flags: svm";            /* the last line has no newline */
+    vn_cpuinfo_parse(mixed, strlen(mixed), &info);
+    ck_assert_uint_eq(info.cpus, 3);
+    ck_assert_uint_eq(info.vmx, 0);
+    ck_assert_uint_eq(info.svm, 2);
+
+    vn_cpuinfo_parse("", 0, &info);
+    ck_assert_uint_eq(info.cpus, 0);
+    vn_cpuinfo_parse("flags", 5, &info);
+    ck_assert_uint_eq(info.cpus, 0);
+}
+END_TEST
+
+START_TEST(test_nested_param)
+{
+    ck_assert_int_eq(vn_nested_param_parse("Y\n", 2), 1);
+    ck_assert_int_eq(vn_nested_param_parse("1\n", 2), 1);
+    ck_assert_int_eq(vn_nested_param_parse("Y", 1), 1);
+    ck_assert_int_eq(vn_nested_param_parse("N\n", 2), 0);
+    ck_assert_int_eq(vn_nested_param_parse("0\n", 2), 0);
+    ck_assert_int_eq(vn_nested_param_parse("", 0), -1);
+    ck_assert_int_eq(vn_nested_param_parse("\n", 1), -1);
+    ck_assert_int_eq(vn_nested_param_parse("Y\n\n", 3), -1);
+    ck_assert_int_eq(vn_nested_param_parse("yes\n", 4), -1);
+    ck_assert_int_eq(vn_nested_param_parse("2\n", 2), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("agent");
+    TCase *tc = tcase_create("protocol");
+    tcase_add_test(tc, test_json_values);
+    tcase_add_test(tc, test_json_malformed);
+    tcase_add_test(tc, test_requests);
+    tcase_add_test(tc, test_reply_exec);
+    tcase_add_test(tc, test_reply_exec_status);
+    tcase_add_test(tc, test_reply_truncated);
+    tcase_add_test(tc, test_base64);
+    tcase_add_test(tc, test_cpuinfo);
+    tcase_add_test(tc, test_nested_param);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
