@@ -1047,3 +1047,25 @@ nst_feature_is_mitigation(const char *name)
             return true;
     return false;
 }
+
+/* vmx on Intel, svm on AMD: requiring the other one is accepted by
+ * libvirt and gives a guest without virtualization. */
+const char *
+nst_host_virt_feature(const struct nst_host *host)
+{
+    if (!host)
+        return NULL;
+    if (host->vendor == NST_VENDOR_INTEL && host->has_vmx)
+        return "vmx";
+    if (host->vendor == NST_VENDOR_AMD && host->has_svm)
+        return "svm";
+    if (host->vendor == NST_VENDOR_UNKNOWN)
+        return host->has_vmx ? "vmx" : host->has_svm ? "svm" : NULL;
+    return NULL;
+}
+
+bool
+nst_feature_is_virt(const char *name)
+{
+    return name && (strcmp(name, "vmx") == 0 || strcmp(name, "svm") == 0);
+}
