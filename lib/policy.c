@@ -954,7 +954,23 @@ rule_hugepages(struct run *run)
         int ret = warn(run, "hugepages", "/domain/memoryBacking",
                        msg ? msg : "");
         free(msg);
-        return ret;
+        if (ret < 0)
+            return ret;
+        /* A <hugepages> already there cannot be backed either: kept, the
+         * guest would not start (lint's VN302 finds it). */
+        xmlNodePtr backing = nst_child(run->root, "memoryBacking");
+        xmlNodePtr huge = nst_child(backing, "hugepages");
+        if (!huge)
+            return 0;
+        if (nst_remove(run->doc, nst_count_children(backing, NULL) == 1 ?
+                                 backing : huge) < 0)
+            return oom(run);
+        nst_report_add(run->report, NST_CHANGE, "hugepages",
+                       "/domain/memoryBacking/hugepages",
+                       "removed <hugepages>: host node %u has too few free "
+                       "pages of every size to back the guest, which "
+                       "would not start", pl->cells[0].host_cell);
+        return 0;
     }
     xmlNodePtr backing = nst_ensure(run->doc, run->root, "memoryBacking",
                                     nst_order_domain, NULL);
