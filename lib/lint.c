@@ -167,8 +167,8 @@ rule_features(struct lint *l)
                            "host: libvirt accepts it and the guest gets no "
                            "hardware virtualization", name,
                            nst_vendor_name(l->host->vendor)),
-                nst_printf("require '%s' instead (<feature policy='require' "
-                           "name='%s'/>)", want, want));
+                nst_printf("require '%s' instead: <feature policy='require' "
+                           "name='%s'/>", want, want));
         }
         if (nst_feature_is_mitigation(name) &&
             nst_feature_policy_removes(policy))
@@ -176,8 +176,8 @@ rule_features(struct lint *l)
                 nst_printf("policy '%s' of '%s' turns off a Spectre/MDS "
                            "mitigation: the guest is exposed to attacks "
                            "across guests and the host", policy, name),
-                nst_printf("remove <feature policy='%s' name='%s'/> (the "
-                           "secure profile does)", policy, name));
+                nst_printf("remove <feature policy='%s' name='%s'/>; the "
+                           "secure profile does", policy, name));
         free(target);
  next:
         free(name);
@@ -605,12 +605,16 @@ memory_cells(struct lint *l, struct nst_cpuset *cells)
     xmlNodePtr mem = nst_child(nst_child(l->root, "numatune"), "memory");
     char *nodeset = nst_attr(mem, "nodeset");
 
+    struct nst_cpuset all;
+
+    nst_cpuset_clear_all(&all);
+    for (size_t i = 0; i < l->host->ncells; i++)
+        nst_cpuset_set(&all, l->host->cells[i].id);
     if (!nodeset || nst_attr_is(mem, "mode", "preferred") ||
-        nst_cpuset_parse(nodeset, cells, NULL) < 0) {
-        nst_cpuset_clear_all(cells);
-        for (size_t i = 0; i < l->host->ncells; i++)
-            nst_cpuset_set(cells, l->host->cells[i].id);
-    }
+        nst_cpuset_parse(nodeset, cells, NULL) < 0)
+        *cells = all;
+    /* Nodes the host lacks give nothing (VN204 reports them). */
+    nst_cpuset_intersect(cells, &all);
     free(nodeset);
 }
 
