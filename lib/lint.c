@@ -26,6 +26,7 @@ enum {
     R_PIN_HOST,
     R_PIN_CELLS,
     R_PIN_SHARED,
+    R_NUMA_NODE,
     R_PAGE_SIZE,
     R_PAGES_FREE,
     R_PAGE_NODESET,
@@ -54,6 +55,9 @@ static const struct nst_lint_rule rules[R_LAST] = {
         "pins that span host NUMA cells where one would do" },
     [R_PIN_SHARED] = { "VN203", "pin-shared", NST_ERROR, false,
         "vCPUs pinned to host CPUs another domain's vCPUs are pinned to" },
+    [R_NUMA_NODE] = { "VN204", "numatune-node", NST_ERROR, true,
+        "<numatune> binds memory to host NUMA nodes the host does not "
+        "have" },
     [R_PAGE_SIZE] = { "VN301", "hugepage-size", NST_ERROR, true,
         "a hugepage size the host does not have" },
     [R_PAGES_FREE] = { "VN302", "hugepages-free", NST_ERROR, true,
@@ -371,8 +375,8 @@ rule_pins_host(struct lint *l, const struct pin *pins, size_t n)
             add(l, R_PIN_HOST, copy(p->target),
                 nst_printf("%s: cpuset '%s' is not a CPU list libvirt "
                            "accepts", p->what, p->text ? p->text : ""),
-                nst_printf("write it as libvirt does, e.g. '0-3,8' (the "
-                           "host has %s)", all_text ? all_text : "?"));
+                nst_printf("write it as libvirt does, e.g. '0-3,8'; the "
+                           "host has %s", all_text ? all_text : "?"));
             continue;
         }
         struct nst_cpuset outside = p->cpus;
@@ -481,8 +485,8 @@ rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
                        "of them", vcpus ? vcpus : "?", g - 1,
                        text ? text : "?"),
             copy("pin each guest NUMA cell's vCPUs within one host cell, "
-                "with one guest cell per host cell used (the perf profile "
-                "does)"));
+                "one guest cell per host cell used, as the perf profile "
+                "does"));
         free(text);
         free(vcpus);
     }
@@ -527,9 +531,50 @@ rule_pins_shared(struct lint *l, const struct nst_doc *doc)
         nst_printf("vCPUs pinned to host CPU(s) %s, which other domains' "
                    "vCPUs are pinned to: they take turns on those CPUs and "
                    "pinning guarantees nothing", text ? text : "?"),
-        copy("pin to host CPUs no other domain pins (virt-nestify --profile "
-            "perf places it on free ones)"));
+        copy("pin to host CPUs no other domain pins; virt-nestify --profile "
+            "perf places it on free ones"));
     free(text);
+}
+
+static void
+rule_numa_nodes(struct lint *l)
+{
+    xmlNodePtr tune = nst_child(l->root, "numatune");
+    struct nst_cpuset all;
+
+    nst_cpuset_clear_all(&all);
+    for (size_t i = 0; i < l->host->ncells; i++)
+        nst_cpuset_set(&all, l->host->cells[i].id);
+    char *all_text = format_set(&all);
+    for (xmlNodePtr n = nst_child(tune, NULL); n; n = nst_next(n, NULL)) {
+        bool memnode = strcmp((const char *)n->name, "memnode") == 0;
+        if (!memnode && strcmp((const char *)n->name, "memory") != 0)
+            continue;
+        char *nodeset = nst_attr(n, "nodeset");
+        char *cell = memnode ? nst_attr(n, "cellid") : NULL;
+        struct nst_cpuset set;
+        if (nodeset && nst_cpuset_parse(nodeset, &set, NULL) == 0) {
+            nst_cpuset_subtract(&set, &all);
+            char *text = format_set(&set);
+            if (!nst_cpuset_is_empty(&set))
+                add(l, R_NUMA_NODE, memnode ?
+                    nst_printf("/domain/numatune/memnode[@cellid='%s']",
+                               cell ? cell : "") :
+                    copy("/domain/numatune/memory"),
+                    nst_printf("<%s nodeset='%s'> names host NUMA node(s) "
+                               "%s, which the host does not have (it has "
+                               "%s): the domain does not start",
+                               memnode ? "memnode" : "memory", nodeset,
+                               text ? text : "?",
+                               all_text ? all_text : "?"),
+                    nst_printf("bind to host nodes in %s",
+                               all_text ? all_text : "?"));
+            free(text);
+        }
+        free(nodeset);
+        free(cell);
+    }
+    free(all_text);
 }
 
 /* ------------------------------------------------------------- memory */
@@ -709,7 +754,7 @@ check_pages(struct lint *l, const xmlNode *page, unsigned long long size,
                        "have (it has %s): the domain does not start", size,
                        page ? "" : " (the host's default size)",
                        sizes ? sizes : "?"),
-            nst_printf("use a size the host has (%s), or remove "
+            nst_printf("use one of the host's sizes, %s; or remove "
                        "<hugepages>", sizes ? sizes : "?"));
         free(sizes);
         return;
@@ -724,7 +769,7 @@ check_pages(struct lint *l, const xmlNode *page, unsigned long long size,
                    "not start", need_kib, size, need, text ? text : "?",
                    have),
         nst_printf("reserve %llu more %llu KiB pages on host node(s) %s "
-                   "(/sys/devices/system/node/nodeN/hugepages), or use a "
+                   "in /sys/devices/system/node/nodeN/hugepages, or use a "
                    "size the host has free, or remove <hugepages>",
                    need - have, size, text ? text : "?"));
     free(text);
@@ -788,8 +833,8 @@ rule_hard_limit(struct lint *l)
         nst_printf("memtune hard_limit %llu KiB is below the guest's memory "
                    "%llu KiB: the kernel kills QEMU once the guest uses its "
                    "memory", limit, l->memory_kib),
-        copy("raise it above the memory plus QEMU's overhead (the secure "
-            "profile computes it), or remove <hard_limit>"));
+        copy("raise it above the memory plus QEMU's overhead, as the "
+            "secure profile does, or remove <hard_limit>"));
 }
 
 /* -------------------------------------------------------------- run */
@@ -830,8 +875,10 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
         rule_pins_cells(&l, pins, npins);
     }
     rule_pins_shared(&l, doc);
-    if (l.host)
+    if (l.host) {
+        rule_numa_nodes(&l);
         rule_hugepages(&l);
+    }
     rule_page_nodeset(&l);
     rule_hard_limit(&l);
     pins_free(pins, npins);
