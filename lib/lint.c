@@ -136,9 +136,13 @@ rule_features(struct lint *l)
          f = nst_next(f, "feature")) {
         char *name = nst_attr(f, "name");
         char *policy = nst_attr(f, "policy");
-        if (!name)
+        char *target = name ? nst_printf("/domain/cpu/feature[@name='%s']",
+                                         name) : NULL;
+        if (!target) {
+            /* A <feature> without a name: libvirt's schema refuses it. */
+            l->oom |= name != NULL;
             goto next;
-        char *target = nst_printf("/domain/cpu/feature[@name='%s']", name);
+        }
 
         if (nst_host_feature_unknown(l->host, name)) {
             /* libvirt >= 9.10 spells VMX sub-features "vmx-ept". */
@@ -328,7 +332,7 @@ read_pins(struct lint *l, struct pin **pins, size_t *n)
                           nst_printf("vcpupin of vCPU %s", id ? id : "?"));
             if (ret == 0) {
                 struct pin *p = &(*pins)[*n - 1];
-                p->vcpu = id && nst_parse_ull(id, NST_MAX_CPUS,
+                p->vcpu = id && nst_parse_ull(id, NST_MAX_CPUS - 1,
                                               &p->vcpu_id) == 0;
             }
         } else if (strcmp(name, "emulatorpin") == 0) {
@@ -426,20 +430,22 @@ guest_cell_of_vcpu(struct lint *l, size_t *ncells)
 static void
 rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
 {
+    /* Group 0: vCPUs without a guest cell; group g: guest cell g - 1. */
+    enum { NGROUPS = NST_MAX_GUEST_CELLS + 1 };
     struct nst_cpuset cells, vcpu_cells;
-    bool single_spans[NST_MAX_GUEST_CELLS + 1] = { false };
-    struct nst_cpuset group_cpus[NST_MAX_GUEST_CELLS + 1];
-    struct nst_cpuset group_vcpus[NST_MAX_GUEST_CELLS + 1];
+    bool single_spans[NGROUPS] = { false };
     size_t nguest = 0;
-    int *cell_of = l->have_vcpus ? guest_cell_of_vcpu(l, &nguest) : NULL;
+    int *cell_of = NULL;
+    struct nst_cpuset *group_cpus = NULL, *group_vcpus = NULL;
 
-    if (l->host->ncells < 2) {
-        free(cell_of);
+    if (l->host->ncells < 2)
         return;
-    }
-    for (size_t g = 0; g <= NST_MAX_GUEST_CELLS; g++) {
-        nst_cpuset_clear_all(&group_cpus[g]);
-        nst_cpuset_clear_all(&group_vcpus[g]);
+    /* calloc clears the sets: an all-zero set is empty. */
+    if ((l->have_vcpus && !(cell_of = guest_cell_of_vcpu(l, &nguest))) ||
+        !(group_cpus = calloc(NGROUPS, sizeof(*group_cpus))) ||
+        !(group_vcpus = calloc(NGROUPS, sizeof(*group_vcpus)))) {
+        l->oom = true;
+        goto out;
     }
     nst_cpuset_clear_all(&vcpu_cells);
     /* Each vCPU pin on its own, grouped by guest cell (group 0 for a
@@ -467,7 +473,7 @@ rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
             free(text);
         }
     }
-    for (size_t g = 0; g <= NST_MAX_GUEST_CELLS; g++) {
+    for (size_t g = 0; g < NGROUPS; g++) {
         if (single_spans[g] || nst_cpuset_is_empty(&group_cpus[g]))
             continue;
         cells_of(l->host, &group_cpus[g], &cells);
@@ -512,7 +518,10 @@ rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
         free(text);
         free(near);
     }
+ out:
     free(cell_of);
+    free(group_cpus);
+    free(group_vcpus);
 }
 
 static void
