@@ -1069,3 +1069,12 @@ nst_feature_is_virt(const char *name)
 {
     return name && (strcmp(name, "vmx") == 0 || strcmp(name, "svm") == 0);
 }
+
+const struct nst_pages *
+nst_cell_pages(const struct nst_cell *cell, unsigned long long size_kib)
+{
+    for (size_t i = 0; cell && i < cell->npages; i++)
+        if (cell->pages[i].size_kib == size_kib)
+            return &cell->pages[i];
+    return NULL;
+}

@@ -694,13 +694,12 @@ free_pages(const struct nst_host *host, const struct nst_cpuset *cells,
 {
     unsigned long long n = 0;
     *known = false;
-    for (size_t i = 0; i < host->ncells; i++)
-        for (size_t p = 0; p < host->cells[i].npages; p++)
-            if (host->cells[i].pages[p].size_kib == size) {
-                *known = true;
-                if (nst_cpuset_test(cells, host->cells[i].id))
-                    n += host->cells[i].pages[p].free;
-            }
+    for (size_t i = 0; i < host->ncells; i++) {
+        const struct nst_pages *pages = nst_cell_pages(&host->cells[i], size);
+        *known |= pages != NULL;
+        if (pages && nst_cpuset_test(cells, host->cells[i].id))
+            n += pages->free;
+    }
     return n;
 }
 

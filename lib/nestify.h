@@ -154,6 +154,10 @@ const struct nst_cell *nst_host_cell(const struct nst_host *host,
                                      unsigned int cell_id);
 const struct nst_host_cpu *nst_host_cpu(const struct nst_host *host,
                                         unsigned int cpu_id);
+/* The cell's pages of one size, or NULL when it has none of that size
+ * (or cell is NULL). */
+const struct nst_pages *nst_cell_pages(const struct nst_cell *cell,
+                                       unsigned long long size_kib);
 /* All CPUs of the host. */
 void nst_host_all_cpus(const struct nst_host *host, struct nst_cpuset *out);
 /* SMT threads per core (1 without SMT); the largest seen. */

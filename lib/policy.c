@@ -900,15 +900,6 @@ rule_numa(struct run *run)
     return 0;
 }
 
-static const struct nst_pages *
-cell_pages(const struct nst_cell *cell, unsigned long long size_kib)
-{
-    for (size_t i = 0; cell && i < cell->npages; i++)
-        if (cell->pages[i].size_kib == size_kib)
-            return &cell->pages[i];
-    return NULL;
-}
-
 /* The largest hugepage size that every host cell of the placement has
  * enough free pages of for its guest cell, or 0. */
 static unsigned long long
@@ -925,7 +916,7 @@ pick_page_size(struct run *run)
         for (size_t i = 0; fits && i < pl->ncells; i++) {
             const struct nst_cell *cell =
                 nst_host_cell(run->host, pl->cells[i].host_cell);
-            const struct nst_pages *pages = cell_pages(cell, size);
+            const struct nst_pages *pages = nst_cell_pages(cell, size);
             unsigned long long need = pl->cells[i].memory_kib / size;
             fits = pages && pl->cells[i].memory_kib % size == 0 &&
                    pages->free >= need;
