@@ -171,10 +171,10 @@ rule_features(struct lint *l)
                    strcmp(name, want) != 0 &&
                    nst_feature_policy_adds(policy)) {
             add(l, R_VIRT_FEATURE, copy(target),
-                nst_printf("the domain requires '%s' but this is an %s "
-                           "host: libvirt accepts it and the guest gets no "
-                           "hardware virtualization", name,
-                           nst_vendor_name(l->host->vendor)),
+                nst_printf("the domain requires '%s', but the host's CPU "
+                           "(vendor %s) has %s: libvirt accepts it and the "
+                           "guest gets no hardware virtualization", name,
+                           nst_vendor_name(l->host->vendor), want),
                 nst_printf("require '%s' instead: <feature policy='require' "
                            "name='%s'/>", want, want));
         }
