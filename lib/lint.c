@@ -651,25 +651,59 @@ rule_page_nodeset(struct lint *l)
     }
 }
 
-/* The host cells the guest's memory may come from: <numatune><memory
- * nodeset> unless mode='preferred', else every cell. */
-static void
-memory_cells(struct lint *l, struct nst_cpuset *cells)
+/* A <numatune> element's host nodes when it binds memory to them (any
+ * mode but 'preferred', which falls back to other nodes). */
+static bool
+bound_nodes(const xmlNode *node, struct nst_cpuset *nodes)
 {
-    xmlNodePtr mem = nst_child(nst_child(l->root, "numatune"), "memory");
-    char *nodeset = nst_attr(mem, "nodeset");
+    char *nodeset = nst_attr(node, "nodeset");
+    bool bound = nodeset && !nst_attr_is(node, "mode", "preferred") &&
+                 nst_cpuset_parse(nodeset, nodes, NULL) == 0;
+    free(nodeset);
+    return bound;
+}
 
-    struct nst_cpuset all;
+/*
+ * The host cells the memory of the guest cells in ids (NULL: all the
+ * guest's memory) may come from: the <memnode> nodesets of those cells
+ * when every one has a binding one, else <numatune><memory nodeset>
+ * when it binds, else every cell.
+ */
+static void
+memory_cells(struct lint *l, const struct nst_cpuset *ids,
+             struct nst_cpuset *cells)
+{
+    xmlNodePtr tune = nst_child(l->root, "numatune");
+    struct nst_cpuset all, from_memnodes, left;
+    bool by_memnode = ids && !nst_cpuset_is_empty(ids);
 
     nst_cpuset_clear_all(&all);
     for (size_t i = 0; i < l->host->ncells; i++)
         nst_cpuset_set(&all, l->host->cells[i].id);
-    if (!nodeset || nst_attr_is(mem, "mode", "preferred") ||
-        nst_cpuset_parse(nodeset, cells, NULL) < 0)
+    nst_cpuset_clear_all(&from_memnodes);
+    if (by_memnode) {
+        left = *ids;
+        for (xmlNodePtr m = nst_child(tune, "memnode"); m;
+             m = nst_next(m, "memnode")) {
+            char *cell = nst_attr(m, "cellid");
+            unsigned long long id;
+            struct nst_cpuset nodes;
+            if (cell && nst_parse_ull(cell, NST_MAX_CPUS - 1, &id) == 0 &&
+                nst_cpuset_test(ids, (unsigned int)id) &&
+                bound_nodes(m, &nodes)) {
+                nst_cpuset_union(&from_memnodes, &nodes);
+                nst_cpuset_clear(&left, (unsigned int)id);
+            }
+            free(cell);
+        }
+        by_memnode = nst_cpuset_is_empty(&left);
+    }
+    if (by_memnode)
+        *cells = from_memnodes;
+    else if (!bound_nodes(nst_child(tune, "memory"), cells))
         *cells = all;
     /* Nodes the host lacks give nothing (VN204 reports them). */
     nst_cpuset_intersect(cells, &all);
-    free(nodeset);
 }
 
 /* The host's default hugepage size: the smallest one above the base
@@ -746,14 +780,17 @@ cells_memory(struct lint *l, const struct nst_cpuset *ids)
     return total;
 }
 
+/* Checks hugepages of size for need_kib of the memory of guest cells
+ * ids (NULL: all of it). */
 static void
 check_pages(struct lint *l, const xmlNode *page, unsigned long long size,
-            unsigned long long need_kib, const char *target)
+            unsigned long long need_kib, const struct nst_cpuset *ids,
+            const char *target)
 {
     struct nst_cpuset cells;
     bool known;
 
-    memory_cells(l, &cells);
+    memory_cells(l, ids, &cells);
     unsigned long long have = free_pages(l->host, &cells, size, &known);
     if (!known) {
         char *sizes = host_sizes(l->host);
@@ -802,7 +839,7 @@ rule_hugepages(struct lint *l)
                     "hugepages"));
             return;
         }
-        check_pages(l, NULL, size, l->memory_kib,
+        check_pages(l, NULL, size, l->memory_kib, NULL,
                     "/domain/memoryBacking/hugepages");
         return;
     }
@@ -816,11 +853,13 @@ rule_hugepages(struct lint *l)
                        nodeset) :
             copy("/domain/memoryBacking/hugepages/page");
         /* A page per guest cell set: that part of the memory. */
-        if (nodeset && nst_cpuset_parse(nodeset, &ids, NULL) == 0)
+        bool per_cell = nodeset &&
+                        nst_cpuset_parse(nodeset, &ids, NULL) == 0;
+        if (per_cell)
             need = cells_memory(l, &ids);
         if (target && size_text &&
             nst_scaled_kib(size_text, unit, 1024, &size) == 0 && size)
-            check_pages(l, p, size, need, target);
+            check_pages(l, p, size, need, per_cell ? &ids : NULL, target);
         free(target);
         free(size_text);
         free(unit);
