@@ -4,9 +4,10 @@
  * Loading libvirt costs more than a whole offline run (58 shared
  * libraries, their constructors, ~10 MB): virt-nestify itself does not
  * link it.  Everything that needs a connection (live, bulk, fleets,
- * rollback, verify) lives in virt-nestify-live, the complete tool, which this
- * file execs with the same arguments once the options were found good.
- * virt-nestify-live links cli/connected.c instead of this file.
+ * rollback, verify, lint of domains) lives in virt-nestify-live, the
+ * complete tool, which this file execs with the same arguments once the
+ * options were found good.  virt-nestify-live links the real functions
+ * (cli/connected.c, rollback.c, verify.c, lint-live.c) instead.
  */
 #include <config.h>
 
@@ -62,6 +63,15 @@ vn_cmd_rollback(int argc, char **argv)
 
 int
 vn_cmd_verify(int argc, char **argv)
+{
+    return handoff();
+}
+
+/* lint --domain/--all: lint.c found the options good; the live program
+ * runs the whole command again. */
+int
+vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
+             char **err)
 {
     return handoff();
 }

@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
     { "apply", vn_cmd_apply },
+    { "lint", vn_cmd_lint },
     { "profiles", vn_cmd_profiles },
     { "rollback", vn_cmd_rollback },
     { "verify", vn_cmd_verify },

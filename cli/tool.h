@@ -14,6 +14,7 @@
 enum vn_exit {
     VN_EXIT_OK = 0,        /* done, or nothing to change */
     VN_EXIT_PENDING = 1,   /* --check: a change is pending */
+    VN_EXIT_FINDINGS = 1,  /* lint: an error found */
     VN_EXIT_INPUT = 2,     /* usage, bad input, or a refused profile */
     VN_EXIT_SYSTEM = 3,    /* libvirt or system failure */
     VN_EXIT_PARTIAL = 4,   /* bulk run: some domains failed */
@@ -306,10 +307,47 @@ void vn_verify_opts_clear(struct vn_verify_opts *o);
  * system failure). */
 int vn_verify_run(const struct vn_verify_opts *o);
 
+/*
+ * lint: lint.c parses the options, lints files and prints; lint-live.c
+ * is the only part of it that links libvirt.  They meet in
+ * vn_lint_live(), so an offline build can give lint-live.c's place to a
+ * stub that says live lint needs libvirt.
+ */
+struct vn_lint_opts {
+    const char *file;            /* offline: --file */
+    char **domains;              /* live: every --domain */
+    size_t ndomains;
+    bool all;                    /* live: --all */
+    const char *connect;         /* live: -c URI */
+    const char *host_caps;       /* offline: the host; live: instead of
+                                    the connection's */
+    const char *domcaps;
+    const char *cpu_map;
+    const char *taken;           /* --taken: CPUs also taken */
+    enum vn_output output;
+};
+
+struct vn_lint_results {
+    struct nst_lint_result *items;
+    size_t count;
+};
+
+/*
+ * Lints the --domain (in the order given) or --all (in name order)
+ * domains of the -c connection: each persistent definition against the
+ * connection's host (or --host-caps) and the CPUs every other domain's
+ * vCPUs pin (plus --taken).  Appends each result to *out (the caller
+ * frees them).  Returns VN_EXIT_OK, or VN_EXIT_INPUT (unknown domain,
+ * bad --host-caps or --taken) or VN_EXIT_SYSTEM (libvirt) with *err set.
+ */
+int vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
+                 char **err);
+
 /* Commands: argv[0] is the command name. */
 int vn_cmd_apply(int argc, char **argv);
 int vn_cmd_profiles(int argc, char **argv);
 int vn_cmd_rollback(int argc, char **argv);
 int vn_cmd_verify(int argc, char **argv);
+int vn_cmd_lint(int argc, char **argv);
 
 #endif /* NESTIFY_TOOL_H */

@@ -894,11 +894,10 @@ bool
 nst_cell_pages_fit(const struct nst_cell *cell, unsigned long long size_kib,
                    unsigned long long memory_kib)
 {
-    for (size_t i = 0; cell && size_kib && i < cell->npages; i++)
-        if (cell->pages[i].size_kib == size_kib)
-            return memory_kib % size_kib == 0 &&
-                   cell->pages[i].free >= memory_kib / size_kib;
-    return false;
+    const struct nst_pages *pages = size_kib ? nst_cell_pages(cell, size_kib)
+                                             : NULL;
+    return pages && memory_kib % size_kib == 0 &&
+           pages->free >= memory_kib / size_kib;
 }
 
 unsigned long long
@@ -1113,4 +1112,35 @@ nst_feature_is_mitigation(const char *name)
         if (!strcmp(name, mitigations[i]))
             return true;
     return false;
+}
+
+/* vmx on Intel, svm on AMD: requiring the other one is accepted by
+ * libvirt and gives a guest without virtualization. */
+const char *
+nst_host_virt_feature(const struct nst_host *host)
+{
+    if (!host)
+        return NULL;
+    if (host->vendor == NST_VENDOR_INTEL && host->has_vmx)
+        return "vmx";
+    if (host->vendor == NST_VENDOR_AMD && host->has_svm)
+        return "svm";
+    if (host->vendor == NST_VENDOR_UNKNOWN)
+        return host->has_vmx ? "vmx" : host->has_svm ? "svm" : NULL;
+    return NULL;
+}
+
+bool
+nst_feature_is_virt(const char *name)
+{
+    return name && (strcmp(name, "vmx") == 0 || strcmp(name, "svm") == 0);
+}
+
+const struct nst_pages *
+nst_cell_pages(const struct nst_cell *cell, unsigned long long size_kib)
+{
+    for (size_t i = 0; cell && i < cell->npages; i++)
+        if (cell->pages[i].size_kib == size_kib)
+            return &cell->pages[i];
+    return NULL;
 }

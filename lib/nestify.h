@@ -156,6 +156,10 @@ int nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
 
 const struct nst_cell *nst_host_cell(const struct nst_host *host,
                                      unsigned int cell_id);
+/* The cell's pages of one size, or NULL when it has none of that size
+ * (or cell is NULL). */
+const struct nst_pages *nst_cell_pages(const struct nst_cell *cell,
+                                       unsigned long long size_kib);
 /* Whether cell has enough free pages of size_kib for memory_kib, a whole
  * number of them. */
 bool nst_cell_pages_fit(const struct nst_cell *cell,
@@ -194,6 +198,14 @@ bool nst_feature_is_known_bogus(const char *name);
 
 /* Spectre/MDS mitigation features that must never be disabled. */
 bool nst_feature_is_mitigation(const char *name);
+
+/* The hardware virtualization feature the host's guests need: "vmx"
+ * (Intel), "svm" (AMD), or NULL when the host has none (or host is
+ * NULL).  A string owned by the library. */
+const char *nst_host_virt_feature(const struct nst_host *host);
+
+/* True for "vmx" and "svm". */
+bool nst_feature_is_virt(const char *name);
 
 /* -------------------------------------------------------------- profiles */
 
@@ -374,6 +386,75 @@ struct nst_apply_options {
  */
 int nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
               struct nst_report *report);
+
+/* ------------------------------------------------------------------ lint */
+
+/*
+ * The linter reads a domain and says what is wrong with it, without
+ * changing it: each finding has a stable rule id ("VN101"), a severity
+ * (NST_ERROR: the domain does not define, does not start or is killed;
+ * NST_WARNING: it runs, worse than it could), a message and a fix.  The
+ * rules share the policy's knowledge (the host model, the feature lists
+ * above); docs/lint.md lists them.
+ */
+struct nst_lint_rule {
+    const char *id;              /* "VN101", never reused */
+    const char *name;            /* "unknown-feature" */
+    enum nst_severity severity;  /* NST_ERROR or NST_WARNING */
+    bool needs_host;             /* skipped without a host model */
+    const char *summary;         /* one line, for docs and --help */
+};
+
+/* Every rule, in the order they run; a static table. */
+const struct nst_lint_rule *nst_lint_rules(size_t *count);
+
+struct nst_lint_finding {
+    const struct nst_lint_rule *rule;   /* static */
+    char *target;                /* "/domain/cpu/feature[@name='ept']" */
+    char *message;               /* what is wrong and why it matters */
+    char *fix;                   /* what to change */
+};
+
+struct nst_lint_result {
+    char *domain;                /* <name>, or NULL */
+    char *label;                 /* names the input in text output */
+    bool host_checked;           /* false: host rules were skipped */
+    size_t nfindings;
+    struct nst_lint_finding *findings;
+};
+
+struct nst_lint_options {
+    /* NULL: the rules that need a host are skipped (and the result
+     * says so); unknown features are then those of
+     * nst_feature_is_known_bogus() */
+    const struct nst_host *host;
+    /* CPUs other domains pin their vCPUs to; NULL for none */
+    const struct nst_cpuset *taken;
+};
+
+/*
+ * Lints doc into *out (free with nst_lint_result_clear); label names the
+ * input in the text output ("web1.xml", "web1").  Returns 0, or -1 when
+ * out of memory.
+ */
+int nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
+             const char *label, struct nst_lint_result *out);
+void nst_lint_result_clear(struct nst_lint_result *result);
+size_t nst_lint_count(const struct nst_lint_result *result,
+                      enum nst_severity severity);
+
+/*
+ * One line per finding, "LABEL: error VN101: message (fix: fix)", and a
+ * note line when host rules were skipped; "" for a clean domain with a
+ * host.  Returns a new string the caller frees, NULL when out of memory.
+ */
+char *nst_lint_format_text(const struct nst_lint_result *result);
+
+/*
+ * The JSON document for n results (docs/json.md, "The lint document").
+ * Returns a new string the caller frees, NULL when out of memory.
+ */
+char *nst_lint_format_json(const struct nst_lint_result *results, size_t n);
 
 /* ------------------------------------------------------------ allocator */
 

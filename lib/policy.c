@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "internal.h"
 #include "xmledit.h"
 
@@ -87,48 +88,6 @@ set_number_text(struct nst_doc *doc, xmlNodePtr node,
     return nst_set_text(doc, node, text);
 }
 
-/* libvirt's scaled-integer units, as a multiplier of bytes. */
-static int
-unit_bytes(const char *unit, unsigned long long *bytes)
-{
-    static const struct { const char *name; unsigned long long bytes; }
-    units[] = {
-        { "b", 1 }, { "bytes", 1 },
-        { "KB", 1000ULL }, { "k", 1024ULL }, { "KiB", 1024ULL },
-        { "MB", 1000000ULL }, { "M", 1048576ULL }, { "MiB", 1048576ULL },
-        { "GB", 1000000000ULL }, { "G", 1073741824ULL },
-        { "GiB", 1073741824ULL },
-        { "TB", 1000000000000ULL }, { "T", 1099511627776ULL },
-        { "TiB", 1099511627776ULL },
-    };
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(unit, units[i].name) == 0) {
-            *bytes = units[i].bytes;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* Reads an element like <memory unit='GiB'>8</memory> as KiB. */
-static int
-read_kib(const xmlNode *node, unsigned long long *kib)
-{
-    char *text = nst_text(node);
-    char *unit = nst_attr(node, "unit");
-    unsigned long long value, bytes = 1024;
-    int ret = -1;
-
-    if (text && (!unit || unit_bytes(unit, &bytes) == 0) &&
-        nst_parse_ull(text, ULLONG_MAX / bytes, &value) == 0) {
-        *kib = value * bytes / 1024;
-        ret = 0;
-    }
-    free(text);
-    free(unit);
-    return ret;
-}
-
 static char *
 format_cpus(const struct nst_cpuset *set)
 {
@@ -141,21 +100,10 @@ format_cpus(const struct nst_cpuset *set)
 static int
 read_domain(struct run *run)
 {
-    xmlNodePtr vcpu = nst_child(run->root, "vcpu");
-    xmlNodePtr memory = nst_child(run->root, "memory");
-    unsigned long long n = 1;
-
-    if (vcpu) {
-        char *text = nst_text(vcpu);
-        int bad = !text || nst_parse_ull(text, NST_MAX_CPUS, &n) < 0 || !n;
-        free(text);
-        if (bad)
-            return refuse(run, "domain", "/domain/vcpu",
-                          "<vcpu> is not a vCPU count between 1 and 4096");
-    }
-    run->vcpus = (unsigned int)n;
-    if (!memory || read_kib(memory, &run->memory_kib) < 0 ||
-        !run->memory_kib)
+    if (nst_domain_vcpus(run->root, &run->vcpus) < 0)
+        return refuse(run, "domain", "/domain/vcpu",
+                      "<vcpu> is not a vCPU count between 1 and 4096");
+    if (nst_domain_memory_kib(run->root, &run->memory_kib) < 0)
         return refuse(run, "domain", "/domain/memory",
                       "<memory> is missing or not a size libvirt accepts");
     return 0;
@@ -190,14 +138,7 @@ attr_kib(const xmlNode *node, const char *name, unsigned long long *kib)
 {
     char *text = nst_attr(node, name);
     char *unit = nst_attr(node, "unit");
-    unsigned long long value, bytes = 1024;
-    int ret = -1;
-
-    if (text && (!unit || unit_bytes(unit, &bytes) == 0) &&
-        nst_parse_ull(text, ULLONG_MAX / bytes, &value) == 0) {
-        *kib = value * bytes / 1024;
-        ret = 0;
-    }
+    int ret = text ? nst_scaled_kib(text, unit, 1024, kib) : -1;
     free(text);
     free(unit);
     return ret;
@@ -279,7 +220,7 @@ nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
     *n = 0;
     if (!huge)
         return 0;
-    if (!numa && read_kib(nst_child(root, "memory"), &memory_kib) < 0)
+    if (!numa && nst_domain_memory_kib(root, &memory_kib) < 0)
         goto bad;
     for (xmlNodePtr page = nst_child(huge, "page"); page;
          page = nst_next(page, "page")) {
@@ -329,25 +270,11 @@ nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
 
 /* ------------------------------------------------------------ nested */
 
-/* vmx on Intel, svm on AMD: requiring the other one is accepted by
- * libvirt and gives a guest without virtualization. */
-static const char *
-virt_feature(const struct nst_host *host)
-{
-    if (host->vendor == NST_VENDOR_INTEL && host->has_vmx)
-        return "vmx";
-    if (host->vendor == NST_VENDOR_AMD && host->has_svm)
-        return "svm";
-    if (host->vendor == NST_VENDOR_UNKNOWN)
-        return host->has_vmx ? "vmx" : host->has_svm ? "svm" : NULL;
-    return NULL;
-}
-
 static int
 rule_cpu_mode(struct run *run)
 {
     const struct nst_host *host = run->host;
-    const char *feature = virt_feature(host);
+    const char *feature = nst_host_virt_feature(host);
     int failed = 0;
     bool created;
 
@@ -429,16 +356,10 @@ rule_cpu_mode(struct run *run)
     return failed ? oom(run) : 0;
 }
 
-static bool
-is_virt_feature(const char *name)
-{
-    return strcmp(name, "vmx") == 0 || strcmp(name, "svm") == 0;
-}
-
 static int
 rule_cpu_features(struct run *run)
 {
-    const char *want = virt_feature(run->host);
+    const char *want = nst_host_virt_feature(run->host);
     xmlNodePtr cpu = nst_child(run->root, "cpu");
     xmlNodePtr found = NULL;
     int failed = 0;
@@ -457,13 +378,12 @@ rule_cpu_features(struct run *run)
             why = "libvirt does not know this feature, so the domain "
                   "defines but fails to start; host-passthrough already "
                   "passes the host's VMX/SVM sub-features";
-        } else if (is_virt_feature(name) && strcmp(name, want) != 0) {
+        } else if (nst_feature_is_virt(name) && strcmp(name, want) != 0) {
             why = strcmp(want, "vmx") == 0 ?
                   "svm is AMD's; on this Intel host the guest needs vmx" :
                   "vmx is Intel's; on this AMD host the guest needs svm";
-        } else if (is_virt_feature(name) && policy &&
-                   (strcmp(policy, "disable") == 0 ||
-                    strcmp(policy, "forbid") == 0)) {
+        } else if (nst_feature_is_virt(name) &&
+                   nst_feature_policy_removes(policy)) {
             why = "it hides virtualization from the guest";
         } else if (strcmp(name, want) == 0 && !found) {
             found = f;
@@ -529,9 +449,8 @@ rule_mitigations(struct run *run)
         next = nst_next(f, "feature");
         char *name = nst_attr(f, "name");
         char *policy = nst_attr(f, "policy");
-        if (name && policy && nst_feature_is_mitigation(name) &&
-            (strcmp(policy, "disable") == 0 ||
-             strcmp(policy, "forbid") == 0)) {
+        if (name && nst_feature_is_mitigation(name) &&
+            nst_feature_policy_removes(policy)) {
             char *target = nst_printf("/domain/cpu/feature[@name='%s']",
                                       name);
             nst_remove(run->doc, f);
@@ -577,7 +496,7 @@ rule_memtune(struct run *run)
         unsigned long long have;
         if (!node)
             return oom(run);
-        if (read_kib(node, &have) == 0 && have == values[i] &&
+        if (nst_read_kib(node, &have) == 0 && have == values[i] &&
             nst_attr_is(node, "unit", "KiB"))
             continue;
         any |= changed(&failed, set_number_text(run->doc, node, values[i]));
@@ -586,7 +505,7 @@ rule_memtune(struct run *run)
     /* libvirt refuses a swap limit below the hard limit. */
     xmlNodePtr swap = nst_child(memtune, "swap_hard_limit");
     unsigned long long have;
-    if (swap && read_kib(swap, &have) == 0 && have < hard) {
+    if (swap && nst_read_kib(swap, &have) == 0 && have < hard) {
         any |= changed(&failed, set_number_text(run->doc, swap, hard));
         any |= changed(&failed, nst_set_attr(run->doc, swap, "unit", "KiB"));
     }
@@ -1160,7 +1079,23 @@ rule_hugepages(struct run *run)
         int ret = warn(run, "hugepages", "/domain/memoryBacking",
                        msg ? msg : "");
         free(msg);
-        return ret;
+        if (ret < 0)
+            return ret;
+        /* A <hugepages> already there cannot be backed either: kept, the
+         * guest would not start (lint's VN302 finds it). */
+        xmlNodePtr backing = nst_child(run->root, "memoryBacking");
+        xmlNodePtr huge = nst_child(backing, "hugepages");
+        if (!huge)
+            return 0;
+        if (nst_remove(run->doc, nst_count_children(backing, NULL) == 1 ?
+                                 backing : huge) < 0)
+            return oom(run);
+        nst_report_add(run->report, NST_CHANGE, "hugepages",
+                       "/domain/memoryBacking/hugepages",
+                       "removed <hugepages>: host node %u has too few free "
+                       "pages of every size to back the guest, which "
+                       "would not start", pl->cells[0].host_cell);
+        return 0;
     }
     xmlNodePtr backing = nst_ensure(run->doc, run->root, "memoryBacking",
                                     nst_order_domain, NULL);

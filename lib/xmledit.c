@@ -471,6 +471,8 @@ is_element(const xmlNode *node, const char *name)
 xmlNodePtr
 nst_child(const xmlNode *parent, const char *name)
 {
+    if (!parent)
+        return NULL;
     for (xmlNodePtr node = parent->children; node; node = node->next)
         if (is_element(node, name))
             return node;

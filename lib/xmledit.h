@@ -32,7 +32,9 @@ xmlDocPtr nst_xml_parse(const char *text, size_t len, bool *doctype,
 /* The <domain> root element; owned by doc. */
 xmlNodePtr nst_doc_root(const struct nst_doc *doc);
 
-/* First element child of parent named name (any name when NULL). */
+/* First element child of parent named name (any name when NULL); NULL
+ * when parent is NULL, so lookups chain: nst_child(nst_child(r, "cpu"),
+ * "numa"). */
 xmlNodePtr nst_child(const xmlNode *parent, const char *name);
 /* Next element sibling after node named name (any name when NULL). */
 xmlNodePtr nst_next(const xmlNode *node, const char *name);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -46,34 +45,6 @@ load_profile(const char *names, struct nst_profile *profile)
                   "%s", err);
 }
 
-/* Compares with the expected file, or writes it when regenerating;
- * expected == NULL means the file must not exist. */
-static void
-compare_expected(const char *path, const char *actual)
-{
-    char *full = nst_printf("%s/%s", test_srcdir(), path);
-    const char *regen = getenv("NST_TEST_REGENERATE_OUTPUT");
-
-    if (regen && strcmp(regen, "1") == 0) {
-        if (actual)
-            test_write_file(full, actual, strlen(actual));
-        else
-            unlink(full);
-    }
-    char *expected = test_read_file(full, NULL);
-    if (!actual)
-        ck_assert_msg(!expected, "%s exists but the profile was refused",
-                      path);
-    else {
-        ck_assert_msg(expected != NULL, "%s missing (NST_TEST_REGENERATE_"
-                      "OUTPUT=1 writes it)", path);
-        ck_assert_msg(strcmp(expected, actual) == 0,
-                      "%s differs; actual:\n%s", path, actual);
-    }
-    free(expected);
-    free(full);
-}
-
 /* One case: _i indexes domains x hosts x profiles. */
 START_TEST(test_golden)
 {
@@ -105,8 +76,8 @@ START_TEST(test_golden)
     char *out = ret == 0 ? nst_doc_serialize(doc, &out_len) : NULL;
     char *report_text = nst_report_format_text(&report);
     ck_assert_int_eq(ret < 0, nst_report_count(&report, NST_ERROR) > 0);
-    compare_expected(xml_path, out);
-    compare_expected(report_path, report_text);
+    test_compare_expected(xml_path, out);
+    test_compare_expected(report_path, report_text);
 
     if (out) {
         /* Idempotent: the output, run again, changes nothing. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -130,6 +131,31 @@ test_run_command(int (*command)(int argc, char **argv),
     int ret = command(argc, argv);
     fflush(stdout);
     return ret;
+}
+
+void
+test_compare_expected(const char *path, const char *actual)
+{
+    char *full = nst_printf("%s/%s", test_srcdir(), path);
+    const char *regen = getenv("NST_TEST_REGENERATE_OUTPUT");
+
+    if (regen && strcmp(regen, "1") == 0) {
+        if (actual)
+            test_write_file(full, actual, strlen(actual));
+        else
+            unlink(full);
+    }
+    char *expected = test_read_file(full, NULL);
+    if (!actual)
+        ck_assert_msg(!expected, "%s exists but should not", path);
+    else {
+        ck_assert_msg(expected != NULL, "%s missing (NST_TEST_REGENERATE_"
+                      "OUTPUT=1 writes it)", path);
+        ck_assert_msg(strcmp(expected, actual) == 0,
+                      "%s differs; actual:\n%s", path, actual);
+    }
+    free(expected);
+    free(full);
 }
 
 int

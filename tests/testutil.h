@@ -47,6 +47,13 @@ const char *test_srcdir(void);
 int test_run_command(int (*command)(int argc, char **argv),
                      const char *const *prefix, const char *first, ...);
 
+/*
+ * Compares actual with the file at relpath below the source tree byte
+ * for byte; with NST_TEST_REGENERATE_OUTPUT=1 writes it first.  actual
+ * NULL means the file must not exist (and regenerating removes it).
+ */
+void test_compare_expected(const char *relpath, const char *actual);
+
 /* Runs the suite with Check; returns the process exit status. */
 struct Suite;
 int test_run_suite(struct Suite *suite);

@@ -1,0 +1,47 @@
+/*
+ * domain.h: what the rules read from a domain document, shared by the
+ * policy (policy.c) and the linter (lint.c) so that both understand a
+ * domain the same way; not installed
+ */
+#ifndef NESTIFY_DOMAIN_H
+#define NESTIFY_DOMAIN_H
+
+#include <libxml/tree.h>
+
+#include "nestify.h"
+
+/*
+ * libvirt's scaled-integer units ("KiB", "M", "GB", "bytes", ...) as a
+ * multiplier of bytes.  Returns 0, or -1 for a unit libvirt rejects.
+ */
+int nst_unit_bytes(const char *unit, unsigned long long *bytes);
+
+/*
+ * value in unit (NULL: default_unit_bytes) as KiB.  Returns 0, or -1
+ * when value is not a number, the unit unknown or the result overflows.
+ */
+int nst_scaled_kib(const char *value, const char *unit,
+                   unsigned long long default_unit_bytes,
+                   unsigned long long *kib);
+
+/* Reads an element like <memory unit='GiB'>8</memory> as KiB (the
+ * default unit is KiB).  Returns 0, or -1 when it is not a size. */
+int nst_read_kib(const xmlNode *node, unsigned long long *kib);
+
+/* The <vcpu> count (1 without <vcpu>).  Returns 0, or -1 when it is not
+ * a number from 1 to NST_MAX_CPUS. */
+int nst_domain_vcpus(const xmlNode *root, unsigned int *vcpus);
+
+/* The <memory> size in KiB.  Returns 0, or -1 when missing, not a size
+ * or zero. */
+int nst_domain_memory_kib(const xmlNode *root, unsigned long long *kib);
+
+/* Whether a <feature policy='...'> takes the feature away from the
+ * guest ("disable", "forbid"). */
+bool nst_feature_policy_removes(const char *policy);
+
+/* Whether a <feature policy='...'> gives the feature to the guest:
+ * "require", "force", or no policy (libvirt's default is require). */
+bool nst_feature_policy_adds(const char *policy);
+
+#endif /* NESTIFY_DOMAIN_H */

@@ -1,0 +1,1058 @@
+/*
+ * lint.c: what is wrong with a domain, without changing it
+ *
+ * nst_lint() runs every rule of the table below over a domain document
+ * and collects findings.  The rules know what the policy knows, from the
+ * same places: the host model (host.c: CPUs, cells, pages, the features
+ * libvirt's cpu_map knows, the vendor's virtualization feature), the
+ * mitigation and bogus feature lists, and how a domain is read
+ * (domain.h).  A rule that needs the host is skipped without one, and
+ * the result says so.  docs/lint.md explains every rule to users.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+#include "internal.h"
+#include "xmledit.h"
+
+enum {
+    R_UNKNOWN_FEATURE,
+    R_VIRT_FEATURE,
+    R_MITIGATION,
+    R_MIGRATABLE,
+    R_TOPOLOGY,
+    R_PIN_HOST,
+    R_PIN_CELLS,
+    R_PIN_SHARED,
+    R_NUMA_NODE,
+    R_PAGE_SIZE,
+    R_PAGES_FREE,
+    R_PAGE_NODESET,
+    R_HARD_LIMIT,
+    R_LAST
+};
+
+/* Ids are stable: a rule keeps its id, a retired id is never reused. */
+static const struct nst_lint_rule rules[R_LAST] = {
+    [R_UNKNOWN_FEATURE] = { "VN101", "unknown-feature", NST_ERROR, false,
+        "a CPU feature libvirt does not know: the domain does not start" },
+    [R_VIRT_FEATURE] = { "VN102", "wrong-virt-feature", NST_ERROR, true,
+        "vmx required on an AMD host or svm on an Intel host: no nested "
+        "virtualization" },
+    [R_MITIGATION] = { "VN103", "disabled-mitigation", NST_WARNING, false,
+        "a Spectre/MDS mitigation disabled" },
+    [R_MIGRATABLE] = { "VN104", "passthrough-migratable", NST_WARNING, true,
+        "host-passthrough with migratable='on' on a host with nested "
+        "virtualization" },
+    [R_TOPOLOGY] = { "VN105", "topology-mismatch", NST_ERROR, false,
+        "<topology> does not multiply to the vCPU count: libvirt refuses "
+        "the domain" },
+    [R_PIN_HOST] = { "VN201", "pin-outside-host", NST_ERROR, true,
+        "a CPU pin names CPUs the host does not have" },
+    [R_PIN_CELLS] = { "VN202", "pin-spans-cells", NST_WARNING, true,
+        "pins that span host NUMA cells where one would do" },
+    [R_PIN_SHARED] = { "VN203", "pin-shared", NST_ERROR, false,
+        "vCPUs pinned to host CPUs another domain's vCPUs are pinned to" },
+    [R_NUMA_NODE] = { "VN204", "numatune-node", NST_ERROR, true,
+        "<numatune> binds memory to host NUMA nodes the host does not "
+        "have" },
+    [R_PAGE_SIZE] = { "VN301", "hugepage-size", NST_ERROR, true,
+        "a hugepage size the host does not have" },
+    [R_PAGES_FREE] = { "VN302", "hugepages-free", NST_ERROR, true,
+        "more hugepages than the host has free" },
+    [R_PAGE_NODESET] = { "VN303", "page-nodeset", NST_ERROR, false,
+        "<page nodeset> names a guest NUMA cell the domain does not have" },
+    [R_HARD_LIMIT] = { "VN304", "hard-limit-low", NST_ERROR, false,
+        "<memtune> hard_limit below the guest's memory" },
+};
+
+const struct nst_lint_rule *
+nst_lint_rules(size_t *count)
+{
+    *count = R_LAST;
+    return rules;
+}
+
+struct lint {
+    xmlNodePtr root;
+    const struct nst_host *host;
+    const struct nst_cpuset *taken;
+    struct nst_lint_result *res;
+    bool oom;
+    bool have_vcpus;
+    unsigned int vcpus;
+    bool have_memory;
+    unsigned long long memory_kib;
+};
+
+/* Records a finding; takes the three strings (NULL: out of memory). */
+static void
+add(struct lint *l, int rule, char *target, char *message, char *fix)
+{
+    struct nst_lint_finding *more = NULL;
+
+    if (target && message && fix)
+        more = realloc(l->res->findings,
+                       (l->res->nfindings + 1) * sizeof(*more));
+    if (!more) {
+        l->oom = true;
+        free(target);
+        free(message);
+        free(fix);
+        return;
+    }
+    l->res->findings = more;
+    more[l->res->nfindings++] = (struct nst_lint_finding){
+        .rule = &rules[rule], .target = target, .message = message,
+        .fix = fix,
+    };
+}
+
+static char *
+copy(const char *text)
+{
+    return nst_printf("%s", text);
+}
+
+/* A cpuset as text, a new string; NULL when out of memory (callers
+ * print "?" then). */
+static char *
+format_set(const struct nst_cpuset *set)
+{
+    return nst_cpuset_format(set);
+}
+
+/* --------------------------------------------------------- CPU model */
+
+static void
+rule_features(struct lint *l)
+{
+    xmlNodePtr cpu = nst_child(l->root, "cpu");
+    const char *want = nst_host_virt_feature(l->host);
+
+    for (xmlNodePtr f = nst_child(cpu, "feature"); f;
+         f = nst_next(f, "feature")) {
+        char *name = nst_attr(f, "name");
+        char *policy = nst_attr(f, "policy");
+        char *target = name ? nst_printf("/domain/cpu/feature[@name='%s']",
+                                         name) : NULL;
+        if (!target) {
+            /* A <feature> without a name: libvirt's schema refuses it. */
+            l->oom |= name != NULL;
+            goto next;
+        }
+
+        if (nst_host_feature_unknown(l->host, name)) {
+            /* libvirt >= 9.10 spells VMX sub-features "vmx-ept". */
+            char *alt = nst_printf("vmx-%s", name);
+            for (char *c = alt; c && *c; c++)
+                if (*c == '_')
+                    *c = '-';
+            bool has_alt = alt && l->host && l->host->known_features &&
+                           !nst_host_feature_unknown(l->host, alt);
+            add(l, R_UNKNOWN_FEATURE, copy(target),
+                nst_printf("CPU feature '%s' is unknown to %s: the domain "
+                           "defines but does not start (\"unknown CPU "
+                           "feature: %s\")", name,
+                           l->host && l->host->known_features ?
+                           "this host's libvirt (its cpu_map)" :
+                           "libvirt 9.0", name),
+                has_alt ?
+                nst_printf("use '%s', libvirt's name for it, or remove the "
+                           "<feature>: host-passthrough already passes the "
+                           "host's VMX/SVM sub-features", alt) :
+                nst_printf("remove <feature name='%s'/>: host-passthrough "
+                           "already passes the host's VMX/SVM "
+                           "sub-features", name));
+            free(alt);
+        } else if (l->host && want && nst_feature_is_virt(name) &&
+                   strcmp(name, want) != 0 &&
+                   nst_feature_policy_adds(policy)) {
+            add(l, R_VIRT_FEATURE, copy(target),
+                nst_printf("the domain requires '%s', but the host's CPU "
+                           "(vendor %s) has %s: libvirt accepts it and the "
+                           "guest gets no hardware virtualization", name,
+                           nst_vendor_name(l->host->vendor), want),
+                nst_printf("require '%s' instead: <feature policy='require' "
+                           "name='%s'/>", want, want));
+        }
+        if (nst_feature_is_mitigation(name) &&
+            nst_feature_policy_removes(policy))
+            add(l, R_MITIGATION, copy(target),
+                nst_printf("policy '%s' of '%s' turns off a Spectre/MDS "
+                           "mitigation: the guest is exposed to attacks "
+                           "across guests and the host", policy, name),
+                nst_printf("remove <feature policy='%s' name='%s'/>; the "
+                           "secure profile does", policy, name));
+        free(target);
+ next:
+        free(name);
+        free(policy);
+    }
+}
+
+static void
+rule_migratable(struct lint *l)
+{
+    xmlNodePtr cpu = nst_child(l->root, "cpu");
+    const char *want = nst_host_virt_feature(l->host);
+
+    if (!want || !nst_attr_is(cpu, "mode", "host-passthrough") ||
+        !nst_attr_is(cpu, "migratable", "on"))
+        return;
+    add(l, R_MIGRATABLE, copy("/domain/cpu/@migratable"),
+        nst_printf("host-passthrough with migratable='on' on a host with "
+                   "%s: QEMU hides the host features that block migration, "
+                   "and a guest running its own VMs migrates only between "
+                   "identical hosts with nested state support", want),
+        copy("set migratable='off' when the guest is not live-migrated; "
+            "otherwise keep it and migrate only between identical hosts"));
+}
+
+/* Reads a topology attribute; absent means def, unreadable 0. */
+static unsigned long long
+topo_attr(const xmlNode *topo, const char *name, unsigned long long def)
+{
+    char *text = nst_attr(topo, name);
+    unsigned long long n = def;
+    if (text && nst_parse_ull(text, NST_MAX_CPUS, &n) < 0)
+        n = 0;
+    free(text);
+    return n;
+}
+
+static void
+rule_topology(struct lint *l)
+{
+    xmlNodePtr topo = nst_child(nst_child(l->root, "cpu"), "topology");
+    if (!topo || !l->have_vcpus)
+        return;
+    unsigned long long sockets = topo_attr(topo, "sockets", 0);
+    unsigned long long dies = topo_attr(topo, "dies", 1);
+    unsigned long long clusters = topo_attr(topo, "clusters", 1);
+    unsigned long long cores = topo_attr(topo, "cores", 0);
+    unsigned long long threads = topo_attr(topo, "threads", 0);
+    unsigned long long product = sockets * dies * clusters * cores * threads;
+
+    if (product == l->vcpus)
+        return;
+    /* Suggest keeping sockets, dies and threads when they divide. */
+    unsigned long long keep = sockets * dies * clusters * threads;
+    char *fix = keep && l->vcpus % keep == 0 ?
+        nst_printf("make the product %u: cores='%llu' with sockets='%llu' "
+                   "dies='%llu' threads='%llu'", l->vcpus,
+                   l->vcpus / keep, sockets, dies, threads) :
+        nst_printf("make the product %u, e.g. sockets='1' dies='1' "
+                   "cores='%u' threads='1'", l->vcpus, l->vcpus);
+    add(l, R_TOPOLOGY, copy("/domain/cpu/topology"),
+        nst_printf("sockets x dies x%s cores x threads = %llu x %llu x%s "
+                   "%llu x %llu = %llu, but the domain has %u vCPUs: "
+                   "libvirt refuses it", clusters != 1 ? " clusters x" : "",
+                   sockets, dies, clusters != 1 ? " clusters x" : "",
+                   cores, threads, product, l->vcpus),
+        fix);
+}
+
+/* ------------------------------------------------------------ pinning */
+
+/* One CPU pin of the domain: where it is and what it names. */
+struct pin {
+    char *target;                /* "/domain/cputune/vcpupin[@vcpu='0']" */
+    char *what;                  /* "vcpupin of vCPU 0" */
+    bool vcpu;                   /* a vcpupin */
+    unsigned long long vcpu_id;
+    bool emulator;
+    bool valid;
+    struct nst_cpuset cpus;
+    char *text;                  /* the cpuset as written */
+};
+
+static void
+pins_free(struct pin *pins, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(pins[i].target);
+        free(pins[i].what);
+        free(pins[i].text);
+    }
+    free(pins);
+}
+
+static int
+pin_add(struct pin **pins, size_t *n, const xmlNode *node, char *target,
+        char *what)
+{
+    struct pin *more = realloc(*pins, (*n + 1) * sizeof(*more));
+    if (!more || !target || !what) {
+        free(target);
+        free(what);
+        if (more)
+            *pins = more;
+        return -1;
+    }
+    *pins = more;
+    struct pin *p = &more[(*n)++];
+    memset(p, 0, sizeof(*p));
+    p->target = target;
+    p->what = what;
+    p->text = nst_attr(node, "cpuset");
+    p->valid = p->text && nst_cpuset_parse(p->text, &p->cpus, NULL) == 0;
+    return 0;
+}
+
+/* Every cpuset the domain pins something to: <vcpu cpuset>, vcpupin,
+ * emulatorpin, iothreadpin. */
+static int
+read_pins(struct lint *l, struct pin **pins, size_t *n)
+{
+    xmlNodePtr vcpu = nst_child(l->root, "vcpu");
+    xmlNodePtr cputune = nst_child(l->root, "cputune");
+
+    *pins = NULL;
+    *n = 0;
+    if (vcpu) {
+        char *cpuset = nst_attr(vcpu, "cpuset");
+        bool has = cpuset != NULL;
+        free(cpuset);
+        if (has && pin_add(pins, n, vcpu, copy("/domain/vcpu/@cpuset"),
+                           copy("<vcpu cpuset>")) < 0)
+            return -1;
+    }
+    for (xmlNodePtr c = nst_child(cputune, NULL); c; c = nst_next(c, NULL)) {
+        const char *name = (const char *)c->name;
+        char *id = NULL;
+        int ret = 0;
+        if (strcmp(name, "vcpupin") == 0) {
+            id = nst_attr(c, "vcpu");
+            ret = pin_add(pins, n, c,
+                          nst_printf("/domain/cputune/vcpupin[@vcpu='%s']",
+                                     id ? id : ""),
+                          nst_printf("vcpupin of vCPU %s", id ? id : "?"));
+            if (ret == 0) {
+                struct pin *p = &(*pins)[*n - 1];
+                p->vcpu = id && nst_parse_ull(id, NST_MAX_CPUS - 1,
+                                              &p->vcpu_id) == 0;
+            }
+        } else if (strcmp(name, "emulatorpin") == 0) {
+            ret = pin_add(pins, n, c, copy("/domain/cputune/emulatorpin"),
+                          copy("emulatorpin"));
+            if (ret == 0)
+                (*pins)[*n - 1].emulator = true;
+        } else if (strcmp(name, "iothreadpin") == 0) {
+            id = nst_attr(c, "iothread");
+            ret = pin_add(pins, n, c,
+                          nst_printf("/domain/cputune/iothreadpin"
+                                     "[@iothread='%s']", id ? id : ""),
+                          nst_printf("iothreadpin of I/O thread %s",
+                                     id ? id : "?"));
+        }
+        free(id);
+        if (ret < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The host cells (as a set of cell ids) that cpus belong to. */
+static void
+cells_of(const struct nst_host *host, const struct nst_cpuset *cpus,
+         struct nst_cpuset *cells)
+{
+    nst_cpuset_clear_all(cells);
+    for (size_t i = 0; i < host->ncells; i++)
+        if (nst_cpuset_intersects(&host->cells[i].cpus, cpus))
+            nst_cpuset_set(cells, host->cells[i].id);
+}
+
+static void
+rule_pins_host(struct lint *l, const struct pin *pins, size_t n)
+{
+    struct nst_cpuset all;
+    nst_host_all_cpus(l->host, &all);
+    char *all_text = format_set(&all);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct pin *p = &pins[i];
+        if (!p->valid) {
+            add(l, R_PIN_HOST, copy(p->target),
+                nst_printf("%s: cpuset '%s' is not a CPU list libvirt "
+                           "accepts", p->what, p->text ? p->text : ""),
+                nst_printf("write it as libvirt does, e.g. '0-3,8'; the "
+                           "host has %s", all_text ? all_text : "?"));
+            continue;
+        }
+        struct nst_cpuset outside = p->cpus;
+        nst_cpuset_subtract(&outside, &all);
+        if (nst_cpuset_is_empty(&outside))
+            continue;
+        char *text = format_set(&outside);
+        add(l, R_PIN_HOST, copy(p->target),
+            nst_printf("%s names host CPU(s) %s, which the host does not "
+                       "have (it has %s): the domain does not start",
+                       p->what, text ? text : "?", all_text ? all_text : "?"),
+            nst_printf("pin to host CPUs in %s", all_text ? all_text : "?"));
+        free(text);
+    }
+    free(all_text);
+}
+
+/* The guest cell ids of vCPUs: cell[v] for v < vcpus, -1 when none. */
+static int *
+guest_cell_of_vcpu(struct lint *l, size_t *ncells)
+{
+    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
+    int *cell = malloc(l->vcpus * sizeof(*cell));
+
+    *ncells = 0;
+    if (!cell)
+        return NULL;
+    for (unsigned int v = 0; v < l->vcpus; v++)
+        cell[v] = -1;
+    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
+        char *id = nst_attr(c, "id"), *cpus = nst_attr(c, "cpus");
+        unsigned long long n;
+        struct nst_cpuset set;
+        if (id && cpus && nst_parse_ull(id, NST_MAX_GUEST_CELLS - 1, &n) == 0
+            && nst_cpuset_parse(cpus, &set, NULL) == 0) {
+            for (unsigned int v = 0; v < l->vcpus; v++)
+                if (nst_cpuset_test(&set, v))
+                    cell[v] = (int)n;
+            (*ncells)++;
+        }
+        free(id);
+        free(cpus);
+    }
+    return cell;
+}
+
+static void
+rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
+{
+    /* Group 0: vCPUs without a guest cell; group g: guest cell g - 1. */
+    enum { NGROUPS = NST_MAX_GUEST_CELLS + 1 };
+    struct nst_cpuset cells, vcpu_cells;
+    bool single_spans[NGROUPS] = { false };
+    size_t nguest = 0;
+    int *cell_of = NULL;
+    struct nst_cpuset *group_cpus = NULL, *group_vcpus = NULL;
+
+    if (l->host->ncells < 2)
+        return;
+    /* calloc clears the sets: an all-zero set is empty. */
+    if ((l->have_vcpus && !(cell_of = guest_cell_of_vcpu(l, &nguest))) ||
+        !(group_cpus = calloc(NGROUPS, sizeof(*group_cpus))) ||
+        !(group_vcpus = calloc(NGROUPS, sizeof(*group_vcpus)))) {
+        l->oom = true;
+        goto out;
+    }
+    nst_cpuset_clear_all(&vcpu_cells);
+    /* Each vCPU pin on its own, grouped by guest cell (group 0 for a
+     * guest without <numa>: it sees one memory node). */
+    for (size_t i = 0; i < n; i++) {
+        const struct pin *p = &pins[i];
+        if (!p->valid || !p->vcpu)
+            continue;
+        cells_of(l->host, &p->cpus, &cells);
+        nst_cpuset_union(&vcpu_cells, &cells);
+        size_t g = 0;
+        if (cell_of && nguest && p->vcpu_id < l->vcpus &&
+            cell_of[p->vcpu_id] >= 0)
+            g = (size_t)cell_of[p->vcpu_id] + 1;
+        nst_cpuset_union(&group_cpus[g], &p->cpus);
+        nst_cpuset_set(&group_vcpus[g], (unsigned int)p->vcpu_id);
+        if (nst_cpuset_count(&cells) > 1) {
+            single_spans[g] = true;
+            char *text = format_set(&cells);
+            add(l, R_PIN_CELLS, copy(p->target),
+                nst_printf("%s may run on host cells %s: part of the time "
+                           "its memory is on another cell", p->what,
+                           text ? text : "?"),
+                nst_printf("pin vCPU %llu within one host cell", p->vcpu_id));
+            free(text);
+        }
+    }
+    for (size_t g = 0; g < NGROUPS; g++) {
+        if (single_spans[g] || nst_cpuset_is_empty(&group_cpus[g]))
+            continue;
+        cells_of(l->host, &group_cpus[g], &cells);
+        if (nst_cpuset_count(&cells) < 2)
+            continue;
+        char *text = format_set(&cells), *vcpus = format_set(&group_vcpus[g]);
+        add(l, R_PIN_CELLS, copy("/domain/cputune/vcpupin"),
+            g == 0 ?
+            nst_printf("vCPUs %s are pinned across host cells %s but the "
+                       "guest has one NUMA cell: it cannot keep memory "
+                       "near the vCPUs that use it", vcpus ? vcpus : "?",
+                       text ? text : "?") :
+            nst_printf("vCPUs %s of guest NUMA cell %zu are pinned across "
+                       "host cells %s: the cell's memory is remote for some "
+                       "of them", vcpus ? vcpus : "?", g - 1,
+                       text ? text : "?"),
+            copy("pin each guest NUMA cell's vCPUs within one host cell, "
+                "one guest cell per host cell used, as the perf profile "
+                "does"));
+        free(text);
+        free(vcpus);
+    }
+    /* The emulator belongs near the vCPUs, not spread beyond them. */
+    for (size_t i = 0; i < n; i++) {
+        const struct pin *p = &pins[i];
+        if (!p->valid || !p->emulator)
+            continue;
+        cells_of(l->host, &p->cpus, &cells);
+        struct nst_cpuset beyond = cells;
+        nst_cpuset_subtract(&beyond, &vcpu_cells);
+        if (nst_cpuset_count(&cells) < 2 || nst_cpuset_is_empty(&vcpu_cells)
+            || nst_cpuset_is_empty(&beyond))
+            continue;
+        char *text = format_set(&cells), *near = format_set(&vcpu_cells);
+        add(l, R_PIN_CELLS, copy(p->target),
+            nst_printf("emulatorpin spans host cells %s, beyond the cells "
+                       "of the vCPUs (%s): emulator threads touch guest "
+                       "memory from afar", text ? text : "?",
+                       near ? near : "?"),
+            nst_printf("pin the emulator to CPUs of host cell(s) %s",
+                       near ? near : "?"));
+        free(text);
+        free(near);
+    }
+ out:
+    free(cell_of);
+    free(group_cpus);
+    free(group_vcpus);
+}
+
+static void
+rule_pins_shared(struct lint *l, const struct nst_doc *doc)
+{
+    struct nst_cpuset pins;
+
+    nst_cpuset_clear_all(&pins);
+    if (!l->taken || nst_doc_vcpu_pins(doc, &pins, NULL) < 0)
+        return;
+    nst_cpuset_intersect(&pins, l->taken);
+    if (nst_cpuset_is_empty(&pins))
+        return;
+    char *text = format_set(&pins);
+    add(l, R_PIN_SHARED, copy("/domain/cputune/vcpupin"),
+        nst_printf("vCPUs pinned to host CPU(s) %s, which other domains' "
+                   "vCPUs are pinned to: they take turns on those CPUs and "
+                   "pinning guarantees nothing", text ? text : "?"),
+        copy("pin to host CPUs no other domain pins; virt-nestify --profile "
+            "perf places it on free ones"));
+    free(text);
+}
+
+static void
+rule_numa_nodes(struct lint *l)
+{
+    xmlNodePtr tune = nst_child(l->root, "numatune");
+    struct nst_cpuset all;
+
+    nst_cpuset_clear_all(&all);
+    for (size_t i = 0; i < l->host->ncells; i++)
+        nst_cpuset_set(&all, l->host->cells[i].id);
+    char *all_text = format_set(&all);
+    for (xmlNodePtr n = nst_child(tune, NULL); n; n = nst_next(n, NULL)) {
+        bool memnode = strcmp((const char *)n->name, "memnode") == 0;
+        if (!memnode && strcmp((const char *)n->name, "memory") != 0)
+            continue;
+        char *nodeset = nst_attr(n, "nodeset");
+        char *cell = memnode ? nst_attr(n, "cellid") : NULL;
+        struct nst_cpuset set;
+        if (nodeset && nst_cpuset_parse(nodeset, &set, NULL) == 0) {
+            nst_cpuset_subtract(&set, &all);
+            char *text = format_set(&set);
+            if (!nst_cpuset_is_empty(&set))
+                add(l, R_NUMA_NODE, memnode ?
+                    nst_printf("/domain/numatune/memnode[@cellid='%s']",
+                               cell ? cell : "") :
+                    copy("/domain/numatune/memory"),
+                    nst_printf("<%s nodeset='%s'> names host NUMA node(s) "
+                               "%s, which the host does not have (it has "
+                               "%s): the domain does not start",
+                               memnode ? "memnode" : "memory", nodeset,
+                               text ? text : "?",
+                               all_text ? all_text : "?"),
+                    nst_printf("bind to host nodes in %s",
+                               all_text ? all_text : "?"));
+            free(text);
+        }
+        free(nodeset);
+        free(cell);
+    }
+    free(all_text);
+}
+
+/* ------------------------------------------------------------- memory */
+
+/* Guest NUMA cell ids the domain defines. */
+static void
+guest_cells(struct lint *l, struct nst_cpuset *ids)
+{
+    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
+    nst_cpuset_clear_all(ids);
+    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
+        char *id = nst_attr(c, "id");
+        unsigned long long n;
+        if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0)
+            nst_cpuset_set(ids, (unsigned int)n);
+        free(id);
+    }
+}
+
+static void
+rule_page_nodeset(struct lint *l)
+{
+    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
+                                "hugepages");
+    struct nst_cpuset ids;
+
+    guest_cells(l, &ids);
+    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
+        char *nodeset = nst_attr(p, "nodeset");
+        struct nst_cpuset set;
+        if (!nodeset || nst_cpuset_parse(nodeset, &set, NULL) < 0) {
+            if (nodeset)
+                add(l, R_PAGE_NODESET, nst_printf(
+                        "/domain/memoryBacking/hugepages/page"
+                        "[@nodeset='%s']", nodeset),
+                    nst_printf("<page nodeset='%s'> is not a list of guest "
+                               "NUMA cells", nodeset),
+                    copy("list guest cell ids, e.g. nodeset='0-1'"));
+            free(nodeset);
+            continue;
+        }
+        struct nst_cpuset missing = set;
+        nst_cpuset_subtract(&missing, &ids);
+        if (!nst_cpuset_is_empty(&missing)) {
+            char *text = format_set(&missing);
+            add(l, R_PAGE_NODESET, nst_printf(
+                    "/domain/memoryBacking/hugepages/page[@nodeset='%s']",
+                    nodeset),
+                nst_cpuset_is_empty(&ids) ?
+                nst_printf("<page nodeset='%s'> names guest NUMA cell(s) %s "
+                           "but the guest has no <cpu><numa> cells: "
+                           "libvirt refuses it (nodeset means guest cells, "
+                           "not host nodes)", nodeset, text ? text : "?") :
+                nst_printf("<page nodeset='%s'> names guest NUMA cell(s) %s "
+                           "that <cpu><numa> does not define: libvirt "
+                           "refuses it", nodeset, text ? text : "?"),
+                nst_cpuset_is_empty(&ids) ?
+                copy("remove nodeset (one page size for all guest memory), "
+                    "or define guest NUMA cells in <cpu><numa>; host nodes "
+                    "go in <numatune>") :
+                copy("name only cells <cpu><numa> defines"));
+            free(text);
+        }
+        free(nodeset);
+    }
+}
+
+/* A <numatune> element's host nodes when it binds memory to them (any
+ * mode but 'preferred', which falls back to other nodes). */
+static bool
+bound_nodes(const xmlNode *node, struct nst_cpuset *nodes)
+{
+    char *nodeset = nst_attr(node, "nodeset");
+    bool bound = nodeset && !nst_attr_is(node, "mode", "preferred") &&
+                 nst_cpuset_parse(nodeset, nodes, NULL) == 0;
+    free(nodeset);
+    return bound;
+}
+
+/*
+ * The host cells the memory of the guest cells in ids (NULL: all the
+ * guest's memory) may come from: the <memnode> nodesets of those cells
+ * when every one has a binding one, else <numatune><memory nodeset>
+ * when it binds, else every cell.
+ */
+static void
+memory_cells(struct lint *l, const struct nst_cpuset *ids,
+             struct nst_cpuset *cells)
+{
+    xmlNodePtr tune = nst_child(l->root, "numatune");
+    struct nst_cpuset all, from_memnodes, left;
+    bool by_memnode = ids && !nst_cpuset_is_empty(ids);
+
+    nst_cpuset_clear_all(&all);
+    for (size_t i = 0; i < l->host->ncells; i++)
+        nst_cpuset_set(&all, l->host->cells[i].id);
+    nst_cpuset_clear_all(&from_memnodes);
+    if (by_memnode) {
+        left = *ids;
+        for (xmlNodePtr m = nst_child(tune, "memnode"); m;
+             m = nst_next(m, "memnode")) {
+            char *cell = nst_attr(m, "cellid");
+            unsigned long long id;
+            struct nst_cpuset nodes;
+            if (cell && nst_parse_ull(cell, NST_MAX_CPUS - 1, &id) == 0 &&
+                nst_cpuset_test(ids, (unsigned int)id) &&
+                bound_nodes(m, &nodes)) {
+                nst_cpuset_union(&from_memnodes, &nodes);
+                nst_cpuset_clear(&left, (unsigned int)id);
+            }
+            free(cell);
+        }
+        by_memnode = nst_cpuset_is_empty(&left);
+    }
+    if (by_memnode)
+        *cells = from_memnodes;
+    else if (!bound_nodes(nst_child(tune, "memory"), cells))
+        *cells = all;
+    /* Nodes the host lacks give nothing (VN204 reports them). */
+    nst_cpuset_intersect(cells, &all);
+}
+
+/* The host's default hugepage size: the smallest one above the base
+ * page (2 MiB on x86), or 0 when the host has none. */
+static unsigned long long
+default_page_size(const struct nst_host *host)
+{
+    unsigned long long best = 0;
+    for (size_t i = 0; i < host->ncells; i++)
+        for (size_t p = 0; p < host->cells[i].npages; p++) {
+            unsigned long long s = host->cells[i].pages[p].size_kib;
+            if (s > 4 && (!best || s < best))
+                best = s;
+        }
+    return best;
+}
+
+/* Free pages of size in cells; *known false when no cell has the size. */
+static unsigned long long
+free_pages(const struct nst_host *host, const struct nst_cpuset *cells,
+           unsigned long long size, bool *known)
+{
+    unsigned long long n = 0;
+    *known = false;
+    for (size_t i = 0; i < host->ncells; i++) {
+        const struct nst_pages *pages = nst_cell_pages(&host->cells[i], size);
+        *known |= pages != NULL;
+        if (pages && nst_cpuset_test(cells, host->cells[i].id))
+            n += pages->free;
+    }
+    return n;
+}
+
+/* The host's hugepage sizes, "2048, 1048576 KiB" (a new string). */
+static char *
+host_sizes(const struct nst_host *host)
+{
+    struct nst_buf buf = { 0 };
+    unsigned long long listed[NST_MAX_PAGE_SIZES * 4];
+    size_t n = 0;
+    for (size_t i = 0; i < host->ncells; i++)
+        for (size_t p = 0; p < host->cells[i].npages; p++) {
+            unsigned long long s = host->cells[i].pages[p].size_kib;
+            bool seen = s <= 4;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = listed[k] == s;
+            if (!seen && n < sizeof(listed) / sizeof(*listed)) {
+                listed[n++] = s;
+                nst_buf_addf(&buf, "%s%llu", n > 1 ? ", " : "", s);
+            }
+        }
+    nst_buf_adds(&buf, n ? " KiB" : "none");
+    return nst_buf_finish(&buf, NULL);
+}
+
+/* Guest memory of the guest cells in ids, in KiB. */
+static unsigned long long
+cells_memory(struct lint *l, const struct nst_cpuset *ids)
+{
+    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
+    unsigned long long total = 0;
+    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
+        char *id = nst_attr(c, "id"), *mem = nst_attr(c, "memory");
+        char *unit = nst_attr(c, "unit");
+        unsigned long long n, kib;
+        if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0 &&
+            nst_cpuset_test(ids, (unsigned int)n) &&
+            nst_scaled_kib(mem, unit, 1024, &kib) == 0)
+            total += kib;
+        free(id);
+        free(mem);
+        free(unit);
+    }
+    return total;
+}
+
+/* Checks hugepages of size for need_kib of the memory of guest cells
+ * ids (NULL: all of it). */
+static void
+check_pages(struct lint *l, const xmlNode *page, unsigned long long size,
+            unsigned long long need_kib, const struct nst_cpuset *ids,
+            const char *target)
+{
+    struct nst_cpuset cells;
+    bool known;
+
+    memory_cells(l, ids, &cells);
+    unsigned long long have = free_pages(l->host, &cells, size, &known);
+    if (!known) {
+        char *sizes = host_sizes(l->host);
+        add(l, R_PAGE_SIZE, copy(target),
+            nst_printf("hugepages of %llu KiB%s, a size the host does not "
+                       "have (it has %s): the domain does not start", size,
+                       page ? "" : " (the host's default size)",
+                       sizes ? sizes : "?"),
+            nst_printf("use one of the host's sizes, %s; or remove "
+                       "<hugepages>", sizes ? sizes : "?"));
+        free(sizes);
+        return;
+    }
+    unsigned long long need = (need_kib + size - 1) / size;
+    if (need <= have)
+        return;
+    char *text = format_set(&cells);
+    add(l, R_PAGES_FREE, copy(target),
+        nst_printf("%llu KiB of guest memory on %llu KiB hugepages needs %llu "
+                   "pages, host node(s) %s have %llu free: the domain does "
+                   "not start", need_kib, size, need, text ? text : "?",
+                   have),
+        nst_printf("reserve %llu more %llu KiB pages on host node(s) %s "
+                   "in /sys/devices/system/node/nodeN/hugepages, or use a "
+                   "size the host has free, or remove <hugepages>",
+                   need - have, size, text ? text : "?"));
+    free(text);
+}
+
+static void
+rule_hugepages(struct lint *l)
+{
+    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
+                                "hugepages");
+    if (!huge || !l->have_memory)
+        return;
+    xmlNodePtr first = nst_child(huge, "page");
+    if (!first) {
+        unsigned long long size = default_page_size(l->host);
+        if (!size) {
+            add(l, R_PAGE_SIZE, copy("/domain/memoryBacking/hugepages"),
+                copy("<hugepages> asks for the host's default hugepages, "
+                    "but the host has no hugepage size: the domain does "
+                    "not start"),
+                copy("remove <hugepages>, or run it on a host with "
+                    "hugepages"));
+            return;
+        }
+        check_pages(l, NULL, size, l->memory_kib, NULL,
+                    "/domain/memoryBacking/hugepages");
+        return;
+    }
+    for (xmlNodePtr p = first; p; p = nst_next(p, "page")) {
+        char *size_text = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
+        char *nodeset = nst_attr(p, "nodeset");
+        unsigned long long size, need = l->memory_kib;
+        struct nst_cpuset ids;
+        char *target = nodeset ?
+            nst_printf("/domain/memoryBacking/hugepages/page[@nodeset='%s']",
+                       nodeset) :
+            copy("/domain/memoryBacking/hugepages/page");
+        /* A page per guest cell set: that part of the memory. */
+        bool per_cell = nodeset &&
+                        nst_cpuset_parse(nodeset, &ids, NULL) == 0;
+        if (per_cell)
+            need = cells_memory(l, &ids);
+        if (target && size_text &&
+            nst_scaled_kib(size_text, unit, 1024, &size) == 0 && size)
+            check_pages(l, p, size, need, per_cell ? &ids : NULL, target);
+        free(target);
+        free(size_text);
+        free(unit);
+        free(nodeset);
+    }
+}
+
+static void
+rule_hard_limit(struct lint *l)
+{
+    xmlNodePtr hard = nst_child(nst_child(l->root, "memtune"), "hard_limit");
+    unsigned long long limit;
+
+    if (!hard || !l->have_memory || nst_read_kib(hard, &limit) < 0 ||
+        limit >= l->memory_kib)
+        return;
+    add(l, R_HARD_LIMIT, copy("/domain/memtune/hard_limit"),
+        nst_printf("memtune hard_limit %llu KiB is below the guest's memory "
+                   "%llu KiB: the kernel kills QEMU once the guest uses its "
+                   "memory", limit, l->memory_kib),
+        copy("raise it above the memory plus QEMU's overhead, as the "
+            "secure profile does, or remove <hard_limit>"));
+}
+
+/* -------------------------------------------------------------- run */
+
+int
+nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
+         const char *label, struct nst_lint_result *out)
+{
+    struct lint l = {
+        .root = nst_doc_root(doc),
+        .host = opts->host,
+        .taken = opts->taken,
+        .res = out,
+    };
+    const char *name = nst_doc_domain_name(doc);
+    struct pin *pins = NULL;
+    size_t npins = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->domain = name ? copy(name) : NULL;
+    out->label = copy(label ? label : name ? name : "?");
+    out->host_checked = l.host != NULL;
+    if ((name && !out->domain) || !out->label) {
+        nst_lint_result_clear(out);
+        return -1;
+    }
+    l.have_vcpus = nst_domain_vcpus(l.root, &l.vcpus) == 0;
+    l.have_memory = nst_domain_memory_kib(l.root, &l.memory_kib) == 0;
+
+    rule_features(&l);
+    if (l.host)
+        rule_migratable(&l);
+    rule_topology(&l);
+    if (l.host) {
+        if (read_pins(&l, &pins, &npins) < 0)
+            l.oom = true;
+        rule_pins_host(&l, pins, npins);
+        rule_pins_cells(&l, pins, npins);
+    }
+    rule_pins_shared(&l, doc);
+    if (l.host) {
+        rule_numa_nodes(&l);
+        rule_hugepages(&l);
+    }
+    rule_page_nodeset(&l);
+    rule_hard_limit(&l);
+    pins_free(pins, npins);
+
+    /* Findings in the order of the rule table, each rule's in document
+     * order: a stable sort by rule. */
+    for (size_t i = 1; i < out->nfindings; i++) {
+        struct nst_lint_finding f = out->findings[i];
+        size_t k = i;
+        for (; k > 0 && out->findings[k - 1].rule > f.rule; k--)
+            out->findings[k] = out->findings[k - 1];
+        out->findings[k] = f;
+    }
+    if (l.oom) {
+        nst_lint_result_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+void
+nst_lint_result_clear(struct nst_lint_result *result)
+{
+    if (!result)
+        return;
+    for (size_t i = 0; i < result->nfindings; i++) {
+        free(result->findings[i].target);
+        free(result->findings[i].message);
+        free(result->findings[i].fix);
+    }
+    free(result->findings);
+    free(result->domain);
+    free(result->label);
+    memset(result, 0, sizeof(*result));
+}
+
+size_t
+nst_lint_count(const struct nst_lint_result *result,
+               enum nst_severity severity)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < result->nfindings; i++)
+        if (result->findings[i].rule->severity == severity)
+            n++;
+    return n;
+}
+
+static const char *
+severity_name(enum nst_severity severity)
+{
+    return severity == NST_ERROR ? "error" : "warning";
+}
+
+/* "VN102, VN104, ..." of the rules skipped without a host. */
+static void
+add_host_rule_ids(struct nst_buf *buf)
+{
+    bool first = true;
+    for (size_t i = 0; i < R_LAST; i++) {
+        if (!rules[i].needs_host)
+            continue;
+        nst_buf_addf(buf, "%s%s", first ? "" : ", ", rules[i].id);
+        first = false;
+    }
+}
+
+char *
+nst_lint_format_text(const struct nst_lint_result *result)
+{
+    struct nst_buf buf = { 0 };
+
+    for (size_t i = 0; i < result->nfindings; i++) {
+        const struct nst_lint_finding *f = &result->findings[i];
+        nst_buf_addf(&buf, "%s: %s %s: %s (fix: %s)\n", result->label,
+                     severity_name(f->rule->severity), f->rule->id,
+                     f->message, f->fix);
+    }
+    if (!result->host_checked) {
+        nst_buf_addf(&buf, "%s: note: no host capabilities, rules ",
+                     result->label);
+        add_host_rule_ids(&buf);
+        nst_buf_adds(&buf, " skipped (give --host-caps, or lint on a "
+                     "connection)\n");
+    }
+    return nst_buf_finish(&buf, NULL);
+}
+
+char *
+nst_lint_format_json(const struct nst_lint_result *results, size_t n)
+{
+    struct nst_buf buf = { 0 };
+    size_t errors = 0, warnings = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        errors += nst_lint_count(&results[i], NST_ERROR);
+        warnings += nst_lint_count(&results[i], NST_WARNING);
+    }
+    nst_buf_addf(&buf, "{\n  \"errors\": %zu,\n  \"warnings\": %zu,\n"
+                 "  \"domains\": [", errors, warnings);
+    for (size_t i = 0; i < n; i++) {
+        const struct nst_lint_result *r = &results[i];
+        nst_buf_adds(&buf, i ? ",\n" : "\n");
+        nst_buf_adds(&buf, "    {\n      \"domain\": ");
+        nst_buf_add_json(&buf, r->domain);
+        nst_buf_adds(&buf, ",\n      \"label\": ");
+        nst_buf_add_json(&buf, r->label);
+        nst_buf_addf(&buf, ",\n      \"host_rules\": \"%s\",\n"
+                     "      \"errors\": %zu,\n      \"warnings\": %zu,\n"
+                     "      \"findings\": [",
+                     r->host_checked ? "checked" : "skipped",
+                     nst_lint_count(r, NST_ERROR),
+                     nst_lint_count(r, NST_WARNING));
+        for (size_t k = 0; k < r->nfindings; k++) {
+            const struct nst_lint_finding *f = &r->findings[k];
+            nst_buf_adds(&buf, k ? ",\n" : "\n");
+            nst_buf_addf(&buf, "        {\"id\": \"%s\", \"rule\": \"%s\", "
+                         "\"severity\": \"%s\", \"target\": ", f->rule->id,
+                         f->rule->name, severity_name(f->rule->severity));
+            nst_buf_add_json(&buf, f->target);
+            nst_buf_adds(&buf, ", \"message\": ");
+            nst_buf_add_json(&buf, f->message);
+            nst_buf_adds(&buf, ", \"fix\": ");
+            nst_buf_add_json(&buf, f->fix);
+            nst_buf_adds(&buf, "}");
+        }
+        nst_buf_adds(&buf, r->nfindings ? "\n      ]\n    }" : "]\n    }");
+    }
+    nst_buf_adds(&buf, n ? "\n  ]\n}\n" : "]\n}\n");
+    return nst_buf_finish(&buf, NULL);
+}

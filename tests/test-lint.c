@@ -1,0 +1,295 @@
+/*
+ * test-lint.c: the linter's rules as golden files, and lint of the
+ * profiles' golden outputs
+ *
+ * Every case lints tests/fixtures/lint/FIXTURE.xml against a host of
+ * tests/fixtures/hosts (or none) and compares the text and JSON outputs
+ * byte for byte with tests/fixtures/lint/expected/CASE.txt and .json.
+ * Regenerate on purpose with NST_TEST_REGENERATE_OUTPUT=1 and review
+ * the result in git diff.  tests/cli/lint.sh runs the same cases
+ * through the command line against the same files.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+struct lint_case {
+    const char *name;            /* expected/NAME.txt and .json */
+    const char *fixture;         /* tests/fixtures/lint/FIXTURE.xml */
+    const char *host;            /* tests/fixtures/hosts/HOST.xml or NULL */
+    const char *taken;           /* CPUs other domains pin, or NULL */
+};
+
+/* Keep in step with tests/cli/lint.sh. */
+static const struct lint_case cases[] = {
+    { "clean", "clean", "intel-e5-2697v4", NULL },
+    { "clean--nohost", "clean", NULL, NULL },
+    { "unknown-feature", "unknown-feature", "intel-e5-2697v4", NULL },
+    { "unknown-feature--nohost", "unknown-feature", NULL, NULL },
+    { "wrong-virt-feature", "wrong-virt-feature", "amd-epyc-7502p-nps4",
+      NULL },
+    { "disabled-mitigation", "disabled-mitigation", "intel-e5-2697v4",
+      NULL },
+    { "passthrough-migratable", "passthrough-migratable", "intel-e5-2697v4",
+      NULL },
+    { "topology-mismatch", "topology-mismatch", "intel-e5-2697v4", NULL },
+    { "pin-outside-host", "pin-outside-host", "small-nosmt", NULL },
+    { "pin-spans-cells", "pin-spans-cells", "amd-epyc-7502p-nps4", NULL },
+    { "pin-shared", "pin-shared", "intel-e5-2697v4", "3-5" },
+    { "numatune-node", "numatune-node", "small-nosmt", NULL },
+    { "hugepage-size", "hugepage-size", "intel-e5-2697v4", NULL },
+    { "hugepages-free", "hugepages-free", "amd-epyc-7502p-nps4", NULL },
+    { "page-nodeset", "page-nodeset", "intel-e5-2697v4", NULL },
+    { "hard-limit-low", "hard-limit-low", "intel-e5-2697v4", NULL },
+};
+#define NCASES (sizeof(cases) / sizeof(*cases))
+
+/* Lints a text against host (may be NULL) into *res. */
+static void
+lint_text(const char *text, size_t len, const char *label,
+          const struct nst_host *host, const struct nst_cpuset *taken,
+          struct nst_lint_result *res)
+{
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+
+    ck_assert_msg(nst_doc_parse(text, len, label, &doc, &err) == 0, "%s",
+                  err);
+    struct nst_lint_options opts = { .host = host, .taken = taken };
+    ck_assert_int_eq(nst_lint(doc, &opts, label, res), 0);
+    nst_doc_free(doc);
+}
+
+static void
+run_case(const struct lint_case *c, struct nst_lint_result *res)
+{
+    char *path = nst_printf("tests/fixtures/lint/%s.xml", c->fixture);
+    size_t len;
+    char *text = test_read_srcfile(path, &len);
+    struct nst_host *host = c->host ? test_load_host(c->host, NULL) : NULL;
+    struct nst_cpuset taken;
+
+    if (c->taken)
+        ck_assert_int_eq(nst_cpuset_parse(c->taken, &taken, NULL), 0);
+    lint_text(text, len, path, host, c->taken ? &taken : NULL, res);
+    nst_host_free(host);
+    free(text);
+    free(path);
+}
+
+START_TEST(test_lint_golden)
+{
+    const struct lint_case *c = &cases[_i];
+    struct nst_lint_result res;
+
+    run_case(c, &res);
+    char *text = nst_lint_format_text(&res);
+    char *json = nst_lint_format_json(&res, 1);
+    char *txt_path = nst_printf("tests/fixtures/lint/expected/%s.txt",
+                                c->name);
+    char *json_path = nst_printf("tests/fixtures/lint/expected/%s.json",
+                                 c->name);
+    test_compare_expected(txt_path, text);
+    test_compare_expected(json_path, json);
+
+    /* Each rule's fixture shows that rule. */
+    if (!strstr(c->name, "--") && strcmp(c->name, "clean") != 0) {
+        bool found = false;
+        for (size_t i = 0; i < res.nfindings; i++)
+            found |= strcmp(res.findings[i].rule->name, c->name) == 0;
+        ck_assert_msg(found, "%s: no finding of rule %s:\n%s", c->fixture,
+                      c->name, text);
+    }
+    free(text);
+    free(json);
+    free(txt_path);
+    free(json_path);
+    nst_lint_result_clear(&res);
+}
+END_TEST
+
+/* The clean fixture has no finding; without a host only the note. */
+START_TEST(test_lint_clean)
+{
+    struct nst_lint_result res;
+
+    run_case(&cases[0], &res);
+    ck_assert_uint_eq(res.nfindings, 0);
+    ck_assert(res.host_checked);
+    char *text = nst_lint_format_text(&res);
+    ck_assert_str_eq(text, "");
+    free(text);
+    nst_lint_result_clear(&res);
+
+    run_case(&cases[1], &res);
+    ck_assert_uint_eq(res.nfindings, 0);
+    ck_assert(!res.host_checked);
+    nst_lint_result_clear(&res);
+}
+END_TEST
+
+/* Every rule has a case, a unique id, and a section in docs/lint.md. */
+START_TEST(test_lint_rules_covered)
+{
+    size_t n, len;
+    const struct nst_lint_rule *rules = nst_lint_rules(&n);
+    char *doc = test_read_srcfile("docs/lint.md", &len);
+
+    for (size_t r = 0; r < n; r++) {
+        bool covered = false;
+        for (size_t i = 0; i < NCASES && !covered; i++)
+            covered = strcmp(cases[i].name, rules[r].name) == 0;
+        ck_assert_msg(covered, "rule %s has no golden case", rules[r].id);
+        for (size_t k = r + 1; k < n; k++) {
+            ck_assert_str_ne(rules[r].id, rules[k].id);
+            ck_assert_str_ne(rules[r].name, rules[k].name);
+        }
+        char *heading = nst_printf("## %s %s", rules[r].id, rules[r].name);
+        ck_assert_msg(strstr(doc, heading), "docs/lint.md lacks '%s'",
+                      heading);
+        free(heading);
+    }
+    free(doc);
+}
+END_TEST
+
+/* Several results make one document with totals. */
+START_TEST(test_lint_json_many)
+{
+    struct nst_lint_result res[2];
+
+    run_case(&cases[2], &res[0]);    /* unknown-feature: errors */
+    run_case(&cases[6], &res[1]);    /* passthrough-migratable: warning */
+    char *json = nst_lint_format_json(res, 2);
+    ck_assert_ptr_nonnull(strstr(json, "\"errors\": 3,\n  \"warnings\": 1,"));
+    ck_assert_ptr_nonnull(strstr(json, "\"domain\": \"lint-unknown-feature\""));
+    ck_assert_ptr_nonnull(strstr(json,
+                                 "},\n    {\n      \"domain\": "
+                                 "\"lint-passthrough-migratable\""));
+    free(json);
+    json = nst_lint_format_json(NULL, 0);
+    ck_assert_str_eq(json, "{\n  \"errors\": 0,\n  \"warnings\": 0,\n"
+                     "  \"domains\": []\n}\n");
+    free(json);
+    nst_lint_result_clear(&res[0]);
+    nst_lint_result_clear(&res[1]);
+}
+END_TEST
+
+/* Whether the profile manages what the rule checks: its errors in an
+ * output are then the profile's to prevent. */
+static bool
+managed(const struct nst_profile *p, const char *rule)
+{
+    if (!strcmp(rule, "unknown-feature") || !strcmp(rule, "wrong-virt-feature"))
+        return p->nested;
+    if (!strncmp(rule, "pin-", 4) || !strcmp(rule, "topology-mismatch"))
+        return p->pinning;
+    if (!strcmp(rule, "numatune-node"))
+        return p->numa;
+    if (!strcmp(rule, "hugepage-size") || !strcmp(rule, "hugepages-free"))
+        return p->hugepages;
+    if (!strcmp(rule, "page-nodeset"))
+        return p->hugepages || p->numa;
+    if (!strcmp(rule, "hard-limit-low"))
+        return p->memtune;
+    return false;
+}
+
+/*
+ * Every golden output of the profiles (expected/DOMAIN--HOST--PROFILE.xml)
+ * linted against its host: no error in what the profile manages, and
+ * any other error already in the input domain (the nested profile, for
+ * one, leaves a too-low memtune alone).
+ */
+START_TEST(test_lint_golden_outputs)
+{
+    char *dir_path = nst_printf("%s/tests/fixtures/expected", test_srcdir());
+    DIR *dir = opendir(dir_path);
+    struct dirent *e;
+    size_t count = 0, nsrc;
+    const struct nst_profile_source *src = nst_builtin_profiles(&nsrc);
+
+    ck_assert_ptr_nonnull(dir);
+    while ((e = readdir(dir))) {
+        size_t nlen = strlen(e->d_name);
+        if (nlen < 5 || strcmp(e->d_name + nlen - 4, ".xml") != 0)
+            continue;
+        char *name = nst_printf("%.*s", (int)(nlen - 4), e->d_name);
+        char *host_name = strstr(name, "--");
+        ck_assert_ptr_nonnull(host_name);
+        *host_name = '\0';
+        host_name += 2;
+        char *profile_name = strstr(host_name, "--");
+        ck_assert_ptr_nonnull(profile_name);
+        *profile_name = '\0';
+        profile_name += 2;
+        for (char *c = profile_name; *c; c++)
+            if (*c == '+')
+                *c = ',';
+
+        struct nst_profile profile;
+        char *err = NULL;
+        nst_profile_init(&profile);
+        ck_assert_int_eq(nst_profile_compose(&profile, profile_name, src,
+                                             nsrc, &err), 0);
+        struct nst_host *host = test_load_host(host_name, NULL);
+        char *out_path = nst_printf("tests/fixtures/expected/%s",
+                                    e->d_name);
+        char *in_path = nst_printf("tests/fixtures/domains/%s.xml", name);
+        size_t out_len, in_len;
+        char *out = test_read_srcfile(out_path, &out_len);
+        char *in = test_read_srcfile(in_path, &in_len);
+        struct nst_lint_result out_res, in_res;
+        lint_text(out, out_len, out_path, host, NULL, &out_res);
+        lint_text(in, in_len, in_path, host, NULL, &in_res);
+
+        for (size_t i = 0; i < out_res.nfindings; i++) {
+            const struct nst_lint_finding *f = &out_res.findings[i];
+            if (f->rule->severity != NST_ERROR)
+                continue;
+            bool inherited = false;
+            for (size_t k = 0; k < in_res.nfindings && !inherited; k++)
+                inherited = in_res.findings[k].rule == f->rule &&
+                            !strcmp(in_res.findings[k].target, f->target);
+            ck_assert_msg(inherited && !managed(&profile, f->rule->name),
+                          "%s: %s %s %s: %s", out_path, f->rule->id,
+                          inherited ? "left by the profile, which manages "
+                          "it:" : "not in the input:", f->target,
+                          f->message);
+        }
+        nst_lint_result_clear(&out_res);
+        nst_lint_result_clear(&in_res);
+        free(out);
+        free(in);
+        free(out_path);
+        free(in_path);
+        nst_host_free(host);
+        nst_profile_clear(&profile);
+        free(name);
+        count++;
+    }
+    closedir(dir);
+    free(dir_path);
+    ck_assert_uint_ge(count, 40);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("lint");
+    TCase *tc = tcase_create("lint");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_lint_golden, 0, NCASES);
+    tcase_add_test(tc, test_lint_clean);
+    tcase_add_test(tc, test_lint_rules_covered);
+    tcase_add_test(tc, test_lint_json_many);
+    tcase_add_test(tc, test_lint_golden_outputs);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
