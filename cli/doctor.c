@@ -141,6 +141,10 @@ vn_cpuinfo_read(const char *root, struct vn_cpuinfo *out, char **err)
         out->npt = has_word(v, end, "npt");
         out->hypervisor = has_word(v, end, "hypervisor");
     }
+    /* Linux 5.9 and later also list VMX's own features on a line of
+     * their own. */
+    if (!out->ept && cpuinfo_field(text, "vmx flags", &v, &end))
+        out->ept = has_word(v, end, "ept");
     if (out->vmx) {
         out->vendor = VN_CPU_INTEL;
     } else if (out->svm) {
@@ -667,8 +671,8 @@ check_kvm(struct doctor *dr)
         add(dr, "nested-persist", "KVM", title, ST_WARN,
             nst_printf("%s line %u turns nested off for %s", mp.file,
                        mp.line, module),
-            later ? nst_printf("remove nested from %s line %u, then: "
-                               "virt-nestify host --enable", mp.file,
+            later ? nst_printf("remove the nested option from %s line %u, "
+                               "then: virt-nestify host --enable", mp.file,
                                mp.line) :
                     nst_printf("virt-nestify host --enable"));
     } else {
