@@ -147,6 +147,24 @@ run 3 host --root "$ROOTS/intel-nested" -c test:///default -o json &&
     [ "$(jq -r '.checks[-1].id + " " + .checks[-1].status' "$TMP/out")" = \
       "libvirt-passthrough fail" ] || fail "libvirt: JSON"
 
+# The real QEMU driver (embedded, its state in a fresh directory): its
+# domain capabilities are read.  Without /dev/kvm (as here) they are for
+# TCG, where host-passthrough is not supported; with KVM it passes.
+# Natively run: libvirt starts QEMU to probe it.
+if command -v qemu-system-x86_64 >/dev/null; then
+    embed_root "$TMP/embed"
+    count=$((count + 1))
+    $VN_NATIVE host --root "$ROOTS/intel-nested" -c "qemu:///embed?root=$TMP/embed" \
+        -o json >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    line=$(jq -r '.checks[-1] | .id + " " + .status + " " + .detail' "$TMP/out")
+    case "$got $line" in
+    "0 libvirt-passthrough pass domain type kvm, "*) ;;
+    "1 libvirt-passthrough fail domain type qemu, "*": host-passthrough not supported") ;;
+    *) fail "embed: exit $got, $line; $(cat "$TMP/err")" ;;
+    esac
+fi
+
 # --- host --enable: nested in modprobe.d --------------------------------
 fresh intel-nested-off
 tree "$R" >"$TMP/before"
