@@ -9,6 +9,7 @@
  * previous content in NAME.TIME.bak beside it (modprobe and sysctl read
  * only *.conf, so the backup is inert).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,7 +19,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "doctor.h"
 #include "internal.h"
@@ -419,9 +419,13 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
         if (!known) {
             char *size = vn_size_text(p->kib);
             char *list = sizes_text(sizes, n);
-            nst_set_error(&err, "no %s hugepages on this host%s (sizes: %s)",
-                          size ? size : "?", p->node >= 0 ? " node" : "",
-                          list ? list : "?");
+            if (p->node >= 0)
+                nst_set_error(&err, "no %s hugepages on node %ld (sizes: "
+                              "%s)", size ? size : "?", p->node,
+                              list ? list : "?");
+            else
+                nst_set_error(&err, "no %s hugepages on this host (sizes: "
+                              "%s)", size ? size : "?", list ? list : "?");
             free(size);
             free(list);
             free(sizes);

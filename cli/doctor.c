@@ -599,7 +599,7 @@ check_kvm(struct doctor *dr)
                        module ? module : "kvm_intel"));
     }
 
-    if (!dr->cpu_read || (!module && !virt)) {
+    if (!module && (!dr->cpu_read || !virt)) {
         add(dr, "kvm-module", "KVM",
             nst_printf("kvm_intel or kvm_amd loaded"), ST_FAIL,
             nst_printf("neither is loaded, and the CPU vendor is unknown"),
@@ -627,7 +627,8 @@ check_kvm(struct doctor *dr)
                   nst_printf("nested virtualization on");
     if (!loaded) {
         add(dr, "nested", "KVM", title, ST_SKIP,
-            nst_printf("%s is not loaded", module ? module : "no kvm module"),
+            module ? nst_printf("%s is not loaded", module) :
+                     nst_printf("no kvm module is loaded"),
             NULL);
     } else {
         char *param = nst_printf("/sys/module/%s/parameters/nested", module);
