@@ -302,6 +302,31 @@ run 0 host --root "$R" --enable --hugepages 16 --persist &&
         fail "sysctl again: no backup of the old file"
 }
 
+# The kernel grants fewer than asked: a FIFO plays sysfs, taking the
+# write and then answering the read back with 5.
+if command -v mkfifo >/dev/null && command -v timeout >/dev/null; then
+    fresh intel-nested
+    F="$R/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+    rm -f "$F"
+    mkfifo "$F"
+    (cat "$F" >"$TMP/fifo-written"; echo 5 >"$F") &
+    kernel=$!
+    count=$((count + 1))
+    # shellcheck disable=SC2086
+    timeout 60 $VN host --root "$R" --enable --hugepages 64 >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    [ "$got" = 0 ] || fail "granted fewer: exit $got: $(cat "$TMP/err")"
+    [ "$(cat "$TMP/fifo-written")" = 64 ] || fail "granted fewer: wrote $(cat "$TMP/fifo-written")"
+    grep -q "^hugepages: asked for 64 of 2 MiB, the kernel has 5$" "$TMP/out" ||
+        fail "granted fewer: no report: $(cat "$TMP/out")"
+    grep -Ev '^==[0-9]+==' "$TMP/err" >"$TMP/err.ours"
+    [ "$(wc -l <"$TMP/err.ours")" = 1 ] &&
+        grep -q "^virt-nestify: warning: the kernel reserved 5 of the 64 hugepages of 2 MiB asked for" "$TMP/err.ours" ||
+        fail "granted fewer: no single warning: $(cat "$TMP/err")"
+    kill "$kernel" 2>/dev/null
+    wait "$kernel" 2>/dev/null
+fi
+
 # Bad input: one error, exit 2, nothing changed.
 fresh intel-nested
 tree "$R" >"$TMP/before"
