@@ -514,7 +514,12 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
     /* The running module. */
     char *param = nst_printf("/sys/module/%s/parameters/nested", p->module);
     char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
-    p->loaded = v != NULL;
+    char *mod_dir = nst_printf("/sys/module/%s", p->module);
+    char *mod_path = mod_dir ? vn_root_path(o->root, mod_dir) : NULL;
+    struct stat st;
+    p->loaded = mod_path && stat(mod_path, &st) == 0;
+    free(mod_path);
+    free(mod_dir);
     p->nested_now = v && (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0);
     free(v);
     free(param);
@@ -677,9 +682,11 @@ print_plan(const struct vn_host_opts *o, const struct plan *p)
         printf("would write %s: options %s nested=1%s\n", p->modprobe.host,
                p->module, p->modprobe.old ?
                " (the previous content kept in NAME.TIME.bak)" : "");
-    if (o->reload)
+    if (o->reload && p->loaded)
         printf("would run: %s -r %s; %s %s\n", p->modprobe_cmd, p->module,
                p->modprobe_cmd, p->module);
+    else if (o->reload)
+        printf("would run: %s %s\n", p->modprobe_cmd, p->module);
     if (p->hugepages) {
         char *size = vn_size_text(p->kib);
         printf("would write %llu to %s (%s pages%s)\n", p->count, p->hp_host,
@@ -703,10 +710,12 @@ print_next(const struct vn_host_opts *o, const struct plan *p)
         printf("next: /etc/sysctl.d sets the default size on every node "
                "only; to keep these hugepages across reboots, add '%s' to "
                "the kernel command line\n", p->cmdline);
-    if (!o->reload && !p->nested_now)
-        printf("next: the running %s %s; run again with --reload (every "
-               "VM stopped) or reboot\n", p->module,
-               p->loaded ? "has nested off" : "is not loaded");
+    if (!o->reload && !p->nested_now && p->loaded)
+        printf("next: the running %s has nested off; run again with "
+               "--reload (every VM stopped) or reboot\n", p->module);
+    else if (!o->reload && !p->loaded)
+        printf("next: %s is not loaded; load it with modprobe %s (or run "
+               "again with --reload)\n", p->module, p->module);
     if (!p->persisted_by && p->modprobe.write)
         printf("next: %s, so that a %s loaded from the initramfs gets "
                "nested=1 too\n",
@@ -785,7 +794,8 @@ vn_host_enable(const struct vn_host_opts *o)
     if (o->reload) {
         char *rm[] = { p.modprobe_cmd, (char *)"-r", (char *)p.module, NULL };
         char *add[] = { p.modprobe_cmd, (char *)p.module, NULL };
-        if (run(rm) < 0)
+        /* modprobe -r fails for a module that is not loaded. */
+        if (p.loaded && run(rm) < 0)
             goto out;
         if (run(add) < 0) {
             vn_error("%s is not loaded now: load it with modprobe %s",
@@ -796,7 +806,8 @@ vn_host_enable(const struct vn_host_opts *o)
                                  p.module);
         char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
         p.nested_now = v && (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0);
-        printf("reloaded %s: nested=%s\n", p.module, v ? v : "?");
+        printf("%s %s: nested=%s\n", p.loaded ? "reloaded" : "loaded",
+               p.module, v ? v : "?");
         free(param);
         free(v);
         if (!p.nested_now) {

@@ -249,7 +249,7 @@ run 0 host --root "$R" --enable &&
         fail "no-virt: no warning"
     grep -q "^next: rebuild the initramfs (update-initramfs -u, dracut -f or mkinitcpio -P" "$TMP/out" ||
         fail "no-virt: no generic initramfs step"
-    grep -q "is not loaded; run again with --reload" "$TMP/out" ||
+    grep -q "^next: kvm_intel is not loaded; load it with modprobe kvm_intel" "$TMP/out" ||
         fail "no-virt: no hint about the module"
 }
 
@@ -356,7 +356,9 @@ bad_input "enable on a missing root" "root '$TMP/nowhere'" \
 cat >"$TMP/modprobe" <<'EOF'
 #!/bin/sh
 echo "$*" >>"$FAKE_LOG"
-[ "$1" = -r ] || echo Y >"$FAKE_ROOT/sys/module/kvm_intel/parameters/nested"
+[ "$1" = -r ] && exit 0
+mkdir -p "$FAKE_ROOT/sys/module/kvm_intel/parameters"
+echo Y >"$FAKE_ROOT/sys/module/kvm_intel/parameters/nested"
 EOF
 chmod +x "$TMP/modprobe"
 FAKE_LOG="$TMP/modprobe.log"
@@ -395,6 +397,18 @@ run 0 host --root "$R" --enable --reload &&
 }
 run 0 host --root "$R" && grep -q "nested virtualization on in kvm_intel *: PASS" "$TMP/out" ||
     fail "reload: the doctor does not see nested on"
+# A module that is not loaded is only loaded (modprobe -r would fail).
+fresh no-virt
+FAKE_ROOT=$R
+rm -f "$FAKE_LOG"
+run 0 host --root "$R" --enable --reload --dry-run &&
+    grep -q "^would run: $TMP/modprobe kvm_intel$" "$TMP/out" ||
+    fail "load: dry-run plan"
+run 0 host --root "$R" --enable --reload &&
+{
+    [ "$(cat "$FAKE_LOG")" = kvm_intel ] || fail "load: modprobe ran as: $(cat "$FAKE_LOG")"
+    grep -q "^loaded kvm_intel: nested=Y$" "$TMP/out" || fail "load: no report"
+}
 # A modprobe that fails: exit 3, said once.
 fresh intel-nested-off
 printf '#!/bin/sh\nexit 1\n' >"$TMP/modprobe-fails"
