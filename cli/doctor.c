@@ -308,7 +308,8 @@ vn_modprobe_nested(const char *root, const char *module,
             goto oom;
         n++;
     }
-    qsort(names, n, sizeof(*names), compare_strings);
+    if (n)
+        qsort(names, n, sizeof(*names), compare_strings);
     for (size_t i = 0; i < n; i++) {
         bool extra = extra_name && strcmp(names[i], extra_name) == 0;
         char *text = NULL;
