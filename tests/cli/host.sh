@@ -111,6 +111,32 @@ run 1 host --root "$ROOTS/no-virt" -o json &&
     [ "$(jq -r '.checks[] | select(.id == "cpu-paging") | .status' "$TMP/out")" = skip ] ||
     fail "json: no-virt paging not skipped"
 
+# modprobe.d as modprobe reads it: *.conf only, in name order, comments,
+# a bool without a value, "off", later files win.
+# persist WANT: whether the doctor's nested-persist says WANT.
+persist() {
+    run 0 host --root "$R" -o json || return 1
+    got=$(jq -r '.checks[] | select(.id == "nested-persist") | .status + " " + .detail' "$TMP/out")
+    [ "$got" = "$1" ] || { echo "  nested-persist: $got"; return 1; }
+}
+fresh intel-nested
+M="$R/etc/modprobe.d"
+rm -f "$M"/*
+printf 'options kvm_intel nested=1\n' >"$M/a.conf"
+printf '# options kvm_intel nested=0\ninstall kvm_intel /bin/false nested=0\n' >"$M/b.conf"
+printf 'options kvm_intel nested=0\n' >"$M/c.conf.bak"
+persist "pass /etc/modprobe.d/a.conf line 1" || fail "modprobe.d: comments, install, .bak"
+printf 'options kvm_amd nested=0\noptions  kvm_intel\tenable_apicv=1 nested\n' >"$M/d.conf"
+persist "pass /etc/modprobe.d/d.conf line 2" || fail "modprobe.d: bool without value"
+printf 'options kvm_intel nested=off\n' >"$M/e.conf"
+persist "warn /etc/modprobe.d/e.conf line 1 turns nested off for kvm_intel" ||
+    fail "modprobe.d: off"
+printf 'options kvm_intel nested=maybe\n' >"$M/e.conf"
+persist "warn /etc/modprobe.d/e.conf line 1 turns nested off for kvm_intel" ||
+    fail "modprobe.d: not a bool"
+printf 'options kvm_intel \\\n  nested=y\n' >"$M/f.conf"
+persist "pass /etc/modprobe.d/f.conf line 1" || fail "modprobe.d: continued line"
+
 # A root without /proc/cpuinfo: the CPU check fails, the rest runs.
 mkdir -p "$TMP/empty"
 run 1 host --root "$TMP/empty" &&
@@ -193,7 +219,7 @@ run 0 host --root "$R" --enable &&
         fail "enable: no reload hint"
     grep -q "^next: dracut -f, so that a kvm_intel loaded from the initramfs" "$TMP/out" ||
         fail "enable: no initramfs step"
-    ls "$R/etc/modprobe.d" | grep -q '\.bak$' && fail "enable: a backup of nothing"
+    [ -n "$(find "$R/etc/modprobe.d" -name '*.bak')" ] && fail "enable: a backup of nothing"
 }
 # The doctor now finds it persisted (and still off in the running kernel).
 run 1 host --root "$R" -o json &&
@@ -204,7 +230,7 @@ run 0 host --root "$R" --enable &&
 {
     grep -q "^nested: /etc/modprobe.d/virt-nestify-kvm.conf already says options kvm_intel nested=1$" "$TMP/out" ||
         fail "enable twice: not idempotent"
-    ls "$R/etc/modprobe.d" | grep -q '\.bak$' && fail "enable twice: a backup"
+    [ -n "$(find "$R/etc/modprobe.d" -name '*.bak')" ] && fail "enable twice: a backup"
 }
 
 # An earlier file of ours with other content: kept as a backup.
