@@ -29,6 +29,7 @@ usage(FILE *fp)
 "       virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P [options]\n"
 "       virt-nestify rollback --domain D [--list | --backup FILE]\n"
 "       virt-nestify verify --domain D [--profile P] [--timeout SECONDS]\n"
+"       virt-nestify host [--root DIR] [-o json] [-c URI] | host --enable ...\n"
 "       virt-nestify profiles [NAME]\n"
 "\n"
 "Rewrites a libvirt domain's <cpu>, <cputune>, <numatune>, <memtune> and\n"

@@ -4,10 +4,11 @@
  * Loading libvirt costs more than a whole offline run (58 shared
  * libraries, their constructors, ~10 MB): virt-nestify itself does not
  * link it.  Everything that needs a connection (live, bulk, fleets,
- * rollback, verify, lint of domains) lives in virt-nestify-live, the
- * complete tool, which this file execs with the same arguments once the
- * options were found good.  virt-nestify-live links the real functions
- * (cli/connected.c, rollback.c, verify.c, lint-live.c) instead.
+ * rollback, verify, lint of domains, the host doctor's libvirt check)
+ * lives in virt-nestify-live, the complete tool, which this file execs
+ * with the same arguments once the options were found good.
+ * virt-nestify-live links the real functions instead (cli/connected.c,
+ * rollback.c, verify.c, lint-live.c, doctor-libvirt.c).
  */
 #include <config.h>
 
@@ -72,6 +73,15 @@ vn_cmd_verify(int argc, char **argv)
 int
 vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
              char **err)
+{
+    return handoff();
+}
+
+/* host -c: the doctor reaches this before it prints anything; the live
+ * program runs the whole command again. */
+int
+vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
+                        char **err)
 {
     return handoff();
 }

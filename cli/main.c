@@ -18,8 +18,16 @@ struct command {
     int (*run)(int argc, char **argv);
 };
 
+/* The host doctor with its libvirt check (-c): this binary has libvirt. */
+static int
+cmd_host(int argc, char **argv)
+{
+    return vn_host_main(argc, argv, vn_doctor_libvirt_check);
+}
+
 static const struct command commands[] = {
     { "apply", vn_cmd_apply },
+    { "host", cmd_host },
     { "lint", vn_cmd_lint },
     { "profiles", vn_cmd_profiles },
     { "rollback", vn_cmd_rollback },

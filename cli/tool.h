@@ -15,6 +15,7 @@ enum vn_exit {
     VN_EXIT_OK = 0,        /* done, or nothing to change */
     VN_EXIT_PENDING = 1,   /* --check: a change is pending */
     VN_EXIT_FINDINGS = 1,  /* lint: an error found */
+    VN_EXIT_CHECK_FAILED = 1, /* host: a check failed */
     VN_EXIT_INPUT = 2,     /* usage, bad input, or a refused profile */
     VN_EXIT_SYSTEM = 3,    /* libvirt or system failure */
     VN_EXIT_PARTIAL = 4,   /* bulk run: some domains failed */
@@ -39,6 +40,14 @@ char *vn_read_file(const char *path, size_t *len, char **err);
  */
 int vn_write_file_atomic(const char *path, const char *data, size_t len,
                          char **err);
+
+/*
+ * Like vn_write_file_atomic, but path need not exist: a new file gets
+ * mode (an existing one keeps its own).  Returns 0, or -1 with *err set
+ * and path untouched.
+ */
+int vn_create_file_atomic(const char *path, const char *data, size_t len,
+                          unsigned int mode, char **err);
 
 /* Writes all of data to stdout; -1 when stdout fails. */
 int vn_write_stdout(const char *data, size_t len);
@@ -342,6 +351,34 @@ struct vn_lint_results {
  */
 int vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
                  char **err);
+
+/*
+ * "virt-nestify host": what the libvirt check of the host doctor found.
+ * The doctor (cli/doctor.c) links no libvirt: it calls the check through
+ * a vn_doctor_libvirt_fn that the live build passes in (NULL: -c is not
+ * available in this build).
+ */
+struct vn_doctor_libvirt {
+    bool passthrough;            /* host-passthrough supported='yes' */
+    char *virttype;              /* domcaps <domain> ("kvm"); free() */
+    char *emulator;              /* domcaps <path>; free() */
+};
+typedef int vn_doctor_libvirt_fn(const char *uri,
+                                 struct vn_doctor_libvirt *out, char **err);
+
+/*
+ * cli/doctor-libvirt.c (links libvirt): opens uri and reads its default
+ * domain capabilities.  Returns 0 with *out filled (strings for the
+ * caller to free), or -1 with *err set; the connection is closed.
+ */
+int vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
+                            char **err);
+
+/*
+ * The host command (cli/doctor.c): the doctor, or --enable.  libvirt_check
+ * runs the -c check; NULL makes -c a usage error.  Returns the exit status.
+ */
+int vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check);
 
 /* Commands: argv[0] is the command name. */
 int vn_cmd_apply(int argc, char **argv);

@@ -94,26 +94,21 @@ vn_read_file(const char *path, size_t *len, char **err)
     return NULL;
 }
 
-int
-vn_write_file_atomic(const char *path, const char *data, size_t len,
-                     char **err)
+/*
+ * Writes data to a temporary file beside target, gives it mode, syncs
+ * it and renames it over target.  path names the file in errors.
+ */
+static int
+write_atomic(const char *path, const char *target, mode_t mode,
+             const char *data, size_t len, char **err)
 {
-    struct stat st;
     char *tmp = NULL;
     int fd = -1;
-    /* Write where a symlink points, so the link stays a link. */
-    char *target = realpath(path, NULL);
 
-    if (!target || stat(target, &st) < 0) {
-        nst_set_error(err, "%s: %s", path, strerror(errno));
-        free(target);
-        return -1;
-    }
     if (!(tmp = nst_printf("%s.XXXXXX", target)) || (fd = mkstemp(tmp)) < 0) {
         nst_set_error(err, "%s: cannot create a temporary file: %s", path,
                       strerror(errno));
         free(tmp);
-        free(target);
         return -1;
     }
     size_t done = 0;
@@ -125,7 +120,7 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
             goto fail;
         done += (size_t)n;
     }
-    if (fchmod(fd, st.st_mode & 07777) < 0 || fsync(fd) < 0)
+    if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0)
         goto fail;
     if (close(fd) < 0) {
         fd = -1;
@@ -135,7 +130,6 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
     if (rename(tmp, target) < 0)
         goto fail;
     free(tmp);
-    free(target);
     return 0;
 
  fail:
@@ -144,8 +138,40 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
         close(fd);
     unlink(tmp);
     free(tmp);
-    free(target);
     return -1;
+}
+
+int
+vn_write_file_atomic(const char *path, const char *data, size_t len,
+                     char **err)
+{
+    struct stat st;
+    /* Write where a symlink points, so the link stays a link. */
+    char *target = realpath(path, NULL);
+
+    if (!target || stat(target, &st) < 0) {
+        nst_set_error(err, "%s: %s", path, strerror(errno));
+        free(target);
+        return -1;
+    }
+    int ret = write_atomic(path, target, st.st_mode, data, len, err);
+    free(target);
+    return ret;
+}
+
+int
+vn_create_file_atomic(const char *path, const char *data, size_t len,
+                      unsigned int mode, char **err)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0)
+        return vn_write_file_atomic(path, data, len, err);
+    if (errno != ENOENT) {
+        nst_set_error(err, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return write_atomic(path, path, (mode_t)mode, data, len, err);
 }
 
 int

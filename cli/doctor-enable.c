@@ -1,0 +1,825 @@
+/*
+ * doctor-enable.c: "virt-nestify host --enable"
+ *
+ * Turns nested on for the CPU's kvm module in /etc/modprobe.d (and with
+ * --reload in the running kernel), and reserves hugepages.  In two
+ * phases, so nothing is half-done: first everything is read and checked
+ * and the plan made (--dry-run prints it and stops), then it is carried
+ * out.  Files are replaced atomically; a file that is replaced keeps its
+ * previous content in NAME.TIME.bak beside it (modprobe and sysctl read
+ * only *.conf, so the backup is inert).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doctor.h"
+#include "internal.h"
+
+#define MODPROBE_CONF "virt-nestify-kvm.conf"
+#define SYSCTL_CONF "/etc/sysctl.d/80-virt-nestify-hugepages.conf"
+
+/* A file the plan writes. */
+struct out_file {
+    char *host;                  /* the path as the host sees it */
+    char *path;                  /* under root */
+    char *text;                  /* the new content */
+    char *old;                   /* the present content, or NULL */
+    size_t old_len;
+    bool write;                  /* false: already so */
+};
+
+struct plan {
+    enum vn_cpu_vendor vendor;
+    const char *module;
+    struct out_file modprobe;
+    char *persisted_by;          /* another file already sets nested=1 */
+    bool nested_now;             /* the loaded module has nested on */
+    bool loaded;
+
+    bool hugepages;
+    unsigned long long count;
+    unsigned long long kib;
+    unsigned long long default_kib;
+    long node;                   /* -1: all nodes */
+    char *hp_host, *hp_path;
+    struct out_file sysctl;
+    bool sysctl_planned;
+    char *cmdline;               /* the kernel command line that persists it */
+
+    char *modprobe_cmd;          /* --reload */
+    const char *initramfs;
+};
+
+static void
+out_file_clear(struct out_file *f)
+{
+    free(f->host);
+    free(f->path);
+    free(f->text);
+    free(f->old);
+}
+
+static void
+plan_clear(struct plan *p)
+{
+    out_file_clear(&p->modprobe);
+    out_file_clear(&p->sysctl);
+    free(p->persisted_by);
+    free(p->hp_host);
+    free(p->hp_path);
+    free(p->cmdline);
+    free(p->modprobe_cmd);
+}
+
+/*
+ * Parses a hugepage size: a number with k/K/kB (KiB), M/MB/MiB or
+ * G/GB/GiB, or a bare number of KiB (sysfs's unit).  Returns 0 or -1.
+ */
+static int
+parse_size(const char *text, unsigned long long *kib)
+{
+    static const struct { const char *suffix; unsigned long long mult; }
+    units[] = {
+        { "", 1 }, { "k", 1 }, { "K", 1 }, { "kB", 1 }, { "KB", 1 },
+        { "KiB", 1 }, { "M", 1024 }, { "MB", 1024 }, { "MiB", 1024 },
+        { "G", 1024 * 1024 }, { "GB", 1024 * 1024 }, { "GiB", 1024 * 1024 },
+    };
+    size_t digits = strspn(text, "0123456789");
+    unsigned long long n;
+
+    if (!digits || digits > 12)
+        return -1;
+    char *num = nst_printf("%.*s", (int)digits, text);
+    int bad = !num || nst_parse_ull(num, 1ULL << 40, &n) < 0 || n == 0;
+    free(num);
+    if (bad)
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+        if (strcmp(text + digits, units[i].suffix) == 0) {
+            *kib = n * units[i].mult;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The default hugepage size: /proc/meminfo's Hugepagesize, else the
+ * smallest size the kernel offers, else 0. */
+static unsigned long long
+default_hugepage_size(const char *root, const unsigned long long *sizes,
+                      int nsizes)
+{
+    char *path = vn_root_path(root, "/proc/meminfo");
+    size_t len;
+    char *text = path ? vn_read_file(path, &len, NULL) : NULL;
+    unsigned long long kib = 0;
+
+    free(path);
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, "Hugepagesize:", 13) == 0) {
+            const char *v = line + 13;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            size_t digits = strspn(v, "0123456789");
+            char *num = nst_printf("%.*s", (int)digits, v);
+            if (!num || nst_parse_ull(num, 1ULL << 40, &kib) < 0)
+                kib = 0;
+            free(num);
+            break;
+        }
+        const char *eol = strchr(line, '\n');
+        line = eol ? eol + 1 : NULL;
+    }
+    free(text);
+    if (!kib && nsizes > 0)
+        kib = sizes[0];
+    return kib;
+}
+
+/* "2048 kB, 1048576 kB": the sizes for a message; free(). */
+static char *
+sizes_text(const unsigned long long *sizes, int n)
+{
+    struct nst_buf buf = { 0 };
+    for (int i = 0; i < n; i++) {
+        char *t = vn_size_text(sizes[i]);
+        nst_buf_addf(&buf, "%s%s", i ? ", " : "", t ? t : "?");
+        free(t);
+    }
+    if (!n)
+        nst_buf_adds(&buf, "none");
+    return nst_buf_finish(&buf, NULL);
+}
+
+/* The kernel command line's spelling of a size: 2M, 1G, 64K. */
+static char *
+cmdline_size(unsigned long long kib)
+{
+    if (kib % (1024 * 1024) == 0)
+        return nst_printf("%lluG", kib / (1024 * 1024));
+    if (kib % 1024 == 0)
+        return nst_printf("%lluM", kib / 1024);
+    return nst_printf("%lluK", kib);
+}
+
+/*
+ * Reads the present content of f->path (none is fine) and decides
+ * whether it must be written.  Returns 0, or -1 with *err set.
+ */
+static int
+out_file_prepare(struct out_file *f, char **err)
+{
+    struct stat st;
+
+    if (lstat(f->path, &st) < 0) {
+        if (errno == ENOENT)
+            return (f->write = true, 0);
+        nst_set_error(err, "%s: %s", f->host, strerror(errno));
+        return -1;
+    }
+    if (!(f->old = vn_read_file(f->path, &f->old_len, NULL))) {
+        nst_set_error(err, "cannot read %s: %s", f->host, strerror(errno));
+        return -1;
+    }
+    f->write = strcmp(f->old, f->text) != 0;
+    return 0;
+}
+
+/* The directory of host path file under root must be writable (or not
+ * exist in a writable parent).  Returns 0, or -1 with *err set. */
+static int
+check_writable(const char *root, const char *host_dir, char **err)
+{
+    char *dir = vn_root_path(root, host_dir);
+    int ret = 0;
+
+    if (!dir) {
+        nst_set_error(err, "out of memory");
+        return -1;
+    }
+    if (access(dir, W_OK) < 0) {
+        if (errno == ENOENT) {
+            char *slash = strrchr(dir, '/');
+            *slash = '\0';
+            if (access(*dir ? dir : "/", W_OK) < 0) {
+                nst_set_error(err, "cannot create %s: %s", host_dir,
+                              strerror(errno));
+                ret = -1;
+            }
+        } else {
+            nst_set_error(err, "cannot write in %s: %s", host_dir,
+                          strerror(errno));
+            ret = -1;
+        }
+    }
+    free(dir);
+    return ret;
+}
+
+/* Whether a process of /proc under root is a QEMU: its comm, or the
+ * base name of its argv[0] (comm is cut at 15 characters). */
+static bool
+is_qemu(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    return strncmp(base, "qemu-system", 11) == 0 ||
+           strncmp(base, "qemu-kvm", 8) == 0;
+}
+
+/* The QEMU processes under root's /proc: how many, and the first pid. */
+static size_t
+running_qemus(const char *root, char **first)
+{
+    char *dir = vn_root_path(root, "/proc");
+    DIR *d = dir ? opendir(dir) : NULL;
+    size_t n = 0;
+
+    *first = NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strspn(e->d_name, "0123456789") != strlen(e->d_name) ||
+            !e->d_name[0])
+            continue;
+        char *comm = nst_printf("/proc/%s/comm", e->d_name);
+        char *cmd = nst_printf("/proc/%s/cmdline", e->d_name);
+        char *c = comm ? vn_root_read_value(root, comm, NULL) : NULL;
+        /* cmdline's arguments end in NULs: the string is argv[0]. */
+        char *a = cmd ? vn_root_read_value(root, cmd, NULL) : NULL;
+        if ((c && is_qemu(c)) || (a && is_qemu(a))) {
+            if (!n++)
+                *first = nst_printf("pid %s, %s", e->d_name,
+                                    c && is_qemu(c) ? c : a);
+        }
+        free(c);
+        free(a);
+        free(comm);
+        free(cmd);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+    return n;
+}
+
+/* The initramfs step for root's distribution (/etc/os-release). */
+static const char *
+initramfs_step(const char *root)
+{
+    char *path = vn_root_path(root, "/etc/os-release");
+    size_t len;
+    char *text = path ? vn_read_file(path, &len, NULL) : NULL;
+    const char *step = NULL;
+
+    free(path);
+    /* ID first, then ID_LIKE: a derivative says what it is like. */
+    static const char *const keys[] = { "ID=", "ID_LIKE=" };
+    for (size_t k = 0; text && !step && k < 2; k++) {
+        for (const char *line = text; line && *line && !step;) {
+            const char *eol = strchr(line, '\n');
+            size_t n = eol ? (size_t)(eol - line) : strlen(line);
+            size_t klen = strlen(keys[k]);
+            if (n > klen && strncmp(line, keys[k], klen) == 0) {
+                char *v = nst_printf("%.*s", (int)(n - klen), line + klen);
+                /* Values may be quoted, ID_LIKE a list of words. */
+                for (char *q = v; q && *q; q++)
+                    if (*q == '"' || *q == '\'')
+                        *q = ' ';
+                const char *end = v ? v + strlen(v) : NULL;
+                for (const char *w = v; w && w < end && !step;) {
+                    while (*w == ' ')
+                        w++;
+                    size_t wl = strcspn(w, " ");
+                    if ((wl == 6 && strncmp(w, "debian", 6) == 0) ||
+                        (wl == 6 && strncmp(w, "ubuntu", 6) == 0))
+                        step = "update-initramfs -u";
+                    else if ((wl == 6 && strncmp(w, "fedora", 6) == 0) ||
+                             (wl == 4 && strncmp(w, "rhel", 4) == 0) ||
+                             (wl == 6 && strncmp(w, "centos", 6) == 0))
+                        step = "dracut -f";
+                    w += wl;
+                }
+                free(v);
+            }
+            line = eol ? eol + 1 : NULL;
+        }
+    }
+    free(text);
+    return step;
+}
+
+/* The modprobe --reload runs: the system's (never one from $PATH); with
+ * --root, $VIRT_NESTIFY_MODPROBE (how the tests run it).  The variable
+ * is ignored without --root: an environment variable must not choose
+ * what a root-run tool executes on the real host. */
+static char *
+find_modprobe(bool under_root, char **err)
+{
+    const char *env = getenv("VIRT_NESTIFY_MODPROBE");
+    if (under_root && env && *env)
+        return nst_printf("%s", env);
+    if (under_root) {
+        nst_set_error(err, "--reload with --root: the module belongs to the "
+                      "running kernel, not to the root; set "
+                      "VIRT_NESTIFY_MODPROBE to run a modprobe of its own");
+        return NULL;
+    }
+    static const char *const paths[] = { "/usr/sbin/modprobe",
+                                         "/sbin/modprobe" };
+    for (size_t i = 0; i < 2; i++)
+        if (access(paths[i], X_OK) == 0)
+            return nst_printf("%s", paths[i]);
+    nst_set_error(err, "--reload: no modprobe in /usr/sbin or /sbin");
+    return NULL;
+}
+
+/* Makes the plan; reports and returns an exit status when it cannot. */
+static int
+make_plan(const struct vn_host_opts *o, struct plan *p)
+{
+    struct vn_cpuinfo cpu;
+    char *err = NULL;
+    int ret = VN_EXIT_INPUT;
+    bool under_root = strcmp(o->root, "/") != 0;
+
+    p->node = -1;
+    if (vn_cpuinfo_read(o->root, &cpu, &err) < 0)
+        goto fail;
+    if (!(p->module = vn_kvm_module(cpu.vendor))) {
+        nst_set_error(&err, "cannot tell the CPU vendor from /proc/cpuinfo "
+                      "(no vmx, svm or known vendor_id)");
+        goto fail;
+    }
+    p->vendor = cpu.vendor;
+    if (!cpu.vmx && !cpu.svm)
+        vn_warning("the CPU shows no %s flag: enable %s in the firmware "
+                   "setup too", cpu.vendor == VN_CPU_INTEL ? "vmx" : "svm",
+                   cpu.vendor == VN_CPU_INTEL ? "Intel VT-x" : "AMD-V");
+
+    /* --hugepages N[,SIZE] [--node N] */
+    if (o->hugepages) {
+        const char *comma = strchr(o->hugepages, ',');
+        char *num = nst_printf("%.*s",
+                               comma ? (int)(comma - o->hugepages) :
+                                       (int)strlen(o->hugepages),
+                               o->hugepages);
+        int bad = !num || nst_parse_ull(num, 1ULL << 32, &p->count) < 0;
+        free(num);
+        if (bad || (comma && parse_size(comma + 1, &p->kib) < 0)) {
+            nst_set_error(&err, "--hugepages must be N or N,SIZE (a count "
+                          "and a size such as 2M or 1G), not '%s'",
+                          o->hugepages);
+            goto fail;
+        }
+        if (o->node) {
+            unsigned long long node;
+            if (nst_parse_ull(o->node, 4095, &node) < 0) {
+                nst_set_error(&err, "--node must be a NUMA node number, not "
+                              "'%s'", o->node);
+                goto fail;
+            }
+            p->node = (long)node;
+        }
+        unsigned long long *sizes, *all;
+        char *dir = p->node < 0 ? nst_printf("/sys/kernel/mm/hugepages") :
+            nst_printf("/sys/devices/system/node/node%ld/hugepages", p->node);
+        if (p->node >= 0) {
+            char *node_dir = nst_printf("/sys/devices/system/node/node%ld",
+                                        p->node);
+            struct stat st;
+            char *full = node_dir ? vn_root_path(o->root, node_dir) : NULL;
+            bool there = full && stat(full, &st) == 0;
+            free(full);
+            free(node_dir);
+            if (!there) {
+                free(dir);
+                nst_set_error(&err, "--node %ld: no such NUMA node", p->node);
+                goto fail;
+            }
+        }
+        int n = dir ? vn_hugepage_sizes(o->root, dir, &sizes, &err) : -1;
+        int nall = vn_hugepage_sizes(o->root, "/sys/kernel/mm/hugepages",
+                                     &all, NULL);
+        p->default_kib = default_hugepage_size(o->root, all, nall);
+        free(all);
+        if (n < 0) {
+            free(dir);
+            goto fail;
+        }
+        if (!p->kib)
+            p->kib = p->default_kib;
+        bool known = false;
+        for (int i = 0; i < n; i++)
+            known = known || sizes[i] == p->kib;
+        if (!known) {
+            char *size = vn_size_text(p->kib);
+            char *list = sizes_text(sizes, n);
+            if (p->node >= 0)
+                nst_set_error(&err, "no %s hugepages on node %ld (sizes: "
+                              "%s)", size ? size : "?", p->node,
+                              list ? list : "?");
+            else
+                nst_set_error(&err, "no %s hugepages on this host (sizes: "
+                              "%s)", size ? size : "?", list ? list : "?");
+            free(size);
+            free(list);
+            free(sizes);
+            free(dir);
+            goto fail;
+        }
+        free(sizes);
+        p->hugepages = true;
+        p->hp_host = nst_printf("%s/hugepages-%llukB/nr_hugepages", dir,
+                                p->kib);
+        free(dir);
+        p->hp_path = p->hp_host ? vn_root_path(o->root, p->hp_host) : NULL;
+        if (!p->hp_path)
+            goto oom;
+        if (access(p->hp_path, W_OK) < 0) {
+            nst_set_error(&err, "cannot write %s: %s", p->hp_host,
+                          strerror(errno));
+            ret = VN_EXIT_SYSTEM;
+            goto fail;
+        }
+        if (o->persist) {
+            char *size = cmdline_size(p->kib);
+            if (p->node < 0 && p->kib == p->default_kib) {
+                p->sysctl_planned = true;
+                p->sysctl.host = nst_printf("%s", SYSCTL_CONF);
+                p->sysctl.path = vn_root_path(o->root, SYSCTL_CONF);
+                p->sysctl.text = nst_printf(
+                    "# Written by virt-nestify host --enable --hugepages "
+                    "--persist.\nvm.nr_hugepages = %llu\n", p->count);
+                if (!p->sysctl.host || !p->sysctl.path || !p->sysctl.text) {
+                    free(size);
+                    goto oom;
+                }
+                if (out_file_prepare(&p->sysctl, &err) < 0 ||
+                    check_writable(o->root, "/etc/sysctl.d", &err) < 0) {
+                    free(size);
+                    ret = VN_EXIT_SYSTEM;
+                    goto fail;
+                }
+            } else if (p->node < 0) {
+                p->cmdline = nst_printf("hugepagesz=%s hugepages=%llu",
+                                        size ? size : "?", p->count);
+            } else {
+                p->cmdline = nst_printf("hugepagesz=%s hugepages=%ld:%llu",
+                                        size ? size : "?", p->node,
+                                        p->count);
+            }
+            free(size);
+        }
+    }
+
+    /* The modprobe.d file, unless the configuration already has nested
+     * on; refused when a later file would turn it off again. */
+    struct vn_modprobe_nested now, after;
+    p->modprobe.host = nst_printf("/etc/modprobe.d/%s", MODPROBE_CONF);
+    p->modprobe.path = vn_root_path(o->root, "/etc/modprobe.d/" MODPROBE_CONF);
+    p->modprobe.text = nst_printf("# Written by virt-nestify host --enable: "
+                                  "nested virtualization for KVM.\n"
+                                  "options %s nested=1\n", p->module);
+    if (!p->modprobe.host || !p->modprobe.path || !p->modprobe.text)
+        goto oom;
+    if (vn_modprobe_nested(o->root, p->module, NULL, NULL, &now, &err) < 0)
+        goto fail;
+    if (now.value == 1 && strcmp(now.file, p->modprobe.host) != 0) {
+        p->persisted_by = now.file;
+    } else {
+        free(now.file);
+        if (vn_modprobe_nested(o->root, p->module, MODPROBE_CONF,
+                               p->modprobe.text, &after, &err) < 0)
+            goto fail;
+        if (after.value != 1) {
+            nst_set_error(&err, "%s line %u turns nested off again after "
+                          "%s: remove it first", after.file, after.line,
+                          p->modprobe.host);
+            free(after.file);
+            goto fail;
+        }
+        free(after.file);
+        if (out_file_prepare(&p->modprobe, &err) < 0 ||
+            check_writable(o->root, "/etc/modprobe.d", &err) < 0) {
+            ret = VN_EXIT_SYSTEM;
+            goto fail;
+        }
+    }
+
+    /* The running module. */
+    char *param = nst_printf("/sys/module/%s/parameters/nested", p->module);
+    char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
+    char *mod_dir = nst_printf("/sys/module/%s", p->module);
+    char *mod_path = mod_dir ? vn_root_path(o->root, mod_dir) : NULL;
+    struct stat st;
+    p->loaded = mod_path && stat(mod_path, &st) == 0;
+    free(mod_path);
+    free(mod_dir);
+    p->nested_now = v && (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0);
+    free(v);
+    free(param);
+
+    if (o->reload) {
+        char *first;
+        if (!(p->modprobe_cmd = find_modprobe(under_root, &err)))
+            goto fail;
+        size_t n = running_qemus(o->root, &first);
+        if (n) {
+            nst_set_error(&err, "refusing --reload: %zu QEMU process%s "
+                          "running (%s); stop every VM first", n,
+                          n == 1 ? " is" : "es are", first ? first : "?");
+            free(first);
+            goto fail;
+        }
+    }
+    p->initramfs = initramfs_step(o->root);
+    return VN_EXIT_OK;
+
+ oom:
+    nst_set_error(&err, "out of memory");
+    ret = VN_EXIT_SYSTEM;
+ fail:
+    vn_error("%s", err ? err : "out of memory");
+    free(err);
+    return ret;
+}
+
+/* Copies f's present content to NAME.TIME.bak (never over a file).
+ * Returns the backup's host path (free()) or NULL with *err set. */
+static char *
+backup(const struct out_file *f, char **err)
+{
+    struct timespec ts;
+    struct tm tm;
+    char stamp[32];
+    struct stat st;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+    char *path = nst_printf("%s.%s.%09ldZ.bak", f->path, stamp, ts.tv_nsec);
+    char *host = nst_printf("%s.%s.%09ldZ.bak", f->host, stamp, ts.tv_nsec);
+    mode_t mode = stat(f->path, &st) == 0 ? st.st_mode & 0777 : 0644;
+    int fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                         mode) : -1;
+    size_t done = 0;
+
+    if (fd < 0)
+        goto fail;
+    while (done < f->old_len) {
+        ssize_t n = write(fd, f->old + done, f->old_len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        done += (size_t)n;
+    }
+    if (fsync(fd) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    free(path);
+    return host;
+
+ fail:
+    nst_set_error(err, "cannot back %s up: %s", f->host, strerror(errno));
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    free(path);
+    free(host);
+    return NULL;
+}
+
+/* Writes f (backing up what it replaces); reports, returns 0 or -1. */
+static int
+write_file(const char *root, const char *host_dir, struct out_file *f)
+{
+    char *err = NULL, *saved = NULL;
+    char *dir = vn_root_path(root, host_dir);
+
+    if (!dir || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+        vn_error("cannot create %s: %s", host_dir, strerror(errno));
+        free(dir);
+        return -1;
+    }
+    free(dir);
+    if (f->old && !(saved = backup(f, &err))) {
+        vn_error("%s", err);
+        free(err);
+        return -1;
+    }
+    if (vn_create_file_atomic(f->path, f->text, strlen(f->text), 0644,
+                              &err) < 0) {
+        vn_error("%s", err);
+        free(err);
+        free(saved);
+        return -1;
+    }
+    printf("wrote %s\n", f->host);
+    if (saved)
+        printf("  the previous content is in %s\n", saved);
+    free(saved);
+    return 0;
+}
+
+/* Runs argv (argv[0] a path) and waits.  Returns 0 or -1, reported. */
+static int
+run(char *const argv[])
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    int status;
+
+    if (pid < 0) {
+        vn_error("cannot run %s: %s", argv[0], strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            vn_error("cannot wait for %s: %s", argv[0], strerror(errno));
+            return -1;
+        }
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    struct nst_buf cmd = { 0 };
+    for (size_t i = 0; argv[i]; i++)
+        nst_buf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
+    char *text = nst_buf_finish(&cmd, NULL);
+    if (WIFEXITED(status))
+        vn_error("'%s' failed with exit status %d", text ? text : argv[0],
+                 WEXITSTATUS(status));
+    else
+        vn_error("'%s' was killed by signal %d", text ? text : argv[0],
+                 WTERMSIG(status));
+    free(text);
+    return -1;
+}
+
+static void
+print_plan(const struct vn_host_opts *o, const struct plan *p)
+{
+    if (p->persisted_by)
+        printf("nested: %s already sets nested=1 for %s: nothing to "
+               "write\n", p->persisted_by, p->module);
+    else if (!p->modprobe.write)
+        printf("nested: %s already says options %s nested=1\n",
+               p->modprobe.host, p->module);
+    else
+        printf("would write %s: options %s nested=1%s\n", p->modprobe.host,
+               p->module, p->modprobe.old ?
+               " (the previous content kept in NAME.TIME.bak)" : "");
+    if (o->reload && p->loaded)
+        printf("would run: %s -r %s; %s %s\n", p->modprobe_cmd, p->module,
+               p->modprobe_cmd, p->module);
+    else if (o->reload)
+        printf("would run: %s %s\n", p->modprobe_cmd, p->module);
+    if (p->hugepages) {
+        char *size = vn_size_text(p->kib);
+        printf("would write %llu to %s (%s pages%s)\n", p->count, p->hp_host,
+               size ? size : "?", p->node >= 0 ? ", one NUMA node" : "");
+        free(size);
+        if (p->sysctl_planned && p->sysctl.write)
+            printf("would write %s: vm.nr_hugepages = %llu%s\n",
+                   p->sysctl.host, p->count, p->sysctl.old ?
+                   " (the previous content kept in NAME.TIME.bak)" : "");
+        else if (p->sysctl_planned)
+            printf("hugepages: %s already says vm.nr_hugepages = %llu\n",
+                   p->sysctl.host, p->count);
+    }
+}
+
+/* What is left to the operator. */
+static void
+print_next(const struct vn_host_opts *o, const struct plan *p)
+{
+    if (p->cmdline)
+        printf("next: /etc/sysctl.d sets the default size on every node "
+               "only; to keep these hugepages across reboots, add '%s' to "
+               "the kernel command line\n", p->cmdline);
+    if (!o->reload && !p->nested_now && p->loaded)
+        printf("next: the running %s has nested off; run again with "
+               "--reload (every VM stopped) or reboot\n", p->module);
+    else if (!o->reload && !p->loaded)
+        printf("next: %s is not loaded; load it with modprobe %s (or run "
+               "again with --reload)\n", p->module, p->module);
+    if (!p->persisted_by && p->modprobe.write)
+        printf("next: %s, so that a %s loaded from the initramfs gets "
+               "nested=1 too\n",
+               p->initramfs ? p->initramfs :
+               "rebuild the initramfs (update-initramfs -u, dracut -f or "
+               "mkinitcpio -P, as the distribution does it)", p->module);
+}
+
+int
+vn_host_enable(const struct vn_host_opts *o)
+{
+    struct plan p = { 0 };
+    int ret = make_plan(o, &p);
+
+    if (ret != VN_EXIT_OK)
+        goto out;
+    if (o->dry_run) {
+        print_plan(o, &p);
+        print_next(o, &p);
+        goto out;
+    }
+
+    ret = VN_EXIT_SYSTEM;
+    if (p.persisted_by)
+        printf("nested: %s already sets nested=1 for %s: nothing "
+               "written\n", p.persisted_by, p.module);
+    else if (!p.modprobe.write)
+        printf("nested: %s already says options %s nested=1\n",
+               p.modprobe.host, p.module);
+    else if (write_file(o->root, "/etc/modprobe.d", &p.modprobe) < 0)
+        goto out;
+
+    if (p.hugepages) {
+        char *value = nst_printf("%llu\n", p.count);
+        /* sysfs takes a write in place; O_TRUNC is for plain files. */
+        int fd = open(p.hp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        ssize_t n = fd >= 0 && value ? write(fd, value, strlen(value)) : -1;
+        int saved = errno;
+        if (fd >= 0 && close(fd) < 0 && n >= 0) {
+            n = -1;
+            saved = errno;
+        }
+        free(value);
+        if (n < 0) {
+            vn_error("cannot write %s: %s", p.hp_host, strerror(saved));
+            goto out;
+        }
+        char *err = NULL;
+        char *got = vn_root_read_value(o->root, p.hp_host, &err);
+        unsigned long long granted;
+        if (!got || nst_parse_ull(got, ~0ULL, &granted) < 0) {
+            vn_error("%s", err ? err : "cannot read back the hugepages");
+            free(err);
+            free(got);
+            goto out;
+        }
+        free(got);
+        char *size = vn_size_text(p.kib);
+        printf("hugepages: asked for %llu of %s%s, the kernel has %llu\n",
+               p.count, size ? size : "?",
+               p.node >= 0 ? " on this node" : "", granted);
+        if (granted < p.count)
+            vn_warning("the kernel reserved %llu of the %llu hugepages of "
+                       "%s asked for (not enough free contiguous memory): "
+                       "free memory or reserve them at boot", granted,
+                       p.count, size ? size : "?");
+        free(size);
+        if (p.sysctl_planned && !p.sysctl.write)
+            printf("hugepages: %s already says vm.nr_hugepages = %llu\n",
+                   p.sysctl.host, p.count);
+        else if (p.sysctl_planned &&
+                 write_file(o->root, "/etc/sysctl.d", &p.sysctl) < 0)
+            goto out;
+    }
+
+    if (o->reload) {
+        char *rm[] = { p.modprobe_cmd, (char *)"-r", (char *)p.module, NULL };
+        char *add[] = { p.modprobe_cmd, (char *)p.module, NULL };
+        /* modprobe -r fails for a module that is not loaded. */
+        if (p.loaded && run(rm) < 0)
+            goto out;
+        if (run(add) < 0) {
+            vn_error("%s is not loaded now: load it with modprobe %s",
+                     p.module, p.module);
+            goto out;
+        }
+        char *param = nst_printf("/sys/module/%s/parameters/nested",
+                                 p.module);
+        char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
+        p.nested_now = v && (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0);
+        printf("%s %s: nested=%s\n", p.loaded ? "reloaded" : "loaded",
+               p.module, v ? v : "?");
+        free(param);
+        free(v);
+        if (!p.nested_now) {
+            vn_error("%s still has nested off after the reload", p.module);
+            goto out;
+        }
+    }
+    print_next(o, &p);
+    ret = fflush(stdout) == 0 ? VN_EXIT_OK : VN_EXIT_SYSTEM;
+ out:
+    plan_clear(&p);
+    return ret;
+}

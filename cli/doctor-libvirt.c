@@ -1,0 +1,76 @@
+/*
+ * doctor-libvirt.c: the host doctor's one libvirt check
+ *
+ * Kept apart from doctor.c so the doctor itself links no libvirt: the
+ * build that has libvirt passes vn_doctor_libvirt_check to
+ * vn_host_main (see main.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "conn.h"
+#include "internal.h"
+#include "tool.h"
+
+/* The string value of expr in doc, or NULL when empty; free(). */
+static char *
+xpath_string(xmlXPathContextPtr ctx, const char *expr)
+{
+    xmlXPathObjectPtr obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+    char *s = NULL;
+
+    if (obj && obj->type == XPATH_STRING && obj->stringval &&
+        *obj->stringval)
+        s = nst_printf("%s", (const char *)obj->stringval);
+    xmlXPathFreeObject(obj);
+    return s;
+}
+
+int
+vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
+                        char **err)
+{
+    virConnectPtr conn = vn_conn_open(uri, err);
+    char *caps = NULL;
+    xmlDocPtr doc = NULL;
+    xmlXPathContextPtr ctx = NULL;
+    int ret = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (!conn)
+        return -1;
+    /* No emulator, arch, machine or type: libvirt's default for the
+     * host, which is kvm where KVM works. */
+    if (!(caps = virConnectGetDomainCapabilities(conn, NULL, NULL, NULL,
+                                                 NULL, 0))) {
+        nst_set_error(err, "cannot read the domain capabilities of '%s': %s",
+                      uri, vn_libvirt_error());
+        goto out;
+    }
+    doc = xmlReadMemory(caps, (int)strlen(caps), "domcapabilities.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                        XML_PARSE_NOWARNING);
+    if (!doc || !(ctx = xmlXPathNewContext(doc))) {
+        nst_set_error(err, "cannot parse the domain capabilities of '%s'",
+                      uri);
+        goto out;
+    }
+    char *supported = xpath_string(ctx, "string(/domainCapabilities/cpu/"
+                                   "mode[@name='host-passthrough']/"
+                                   "@supported)");
+    out->passthrough = supported && strcmp(supported, "yes") == 0;
+    free(supported);
+    out->virttype = xpath_string(ctx, "string(/domainCapabilities/domain)");
+    out->emulator = xpath_string(ctx, "string(/domainCapabilities/path)");
+    ret = 0;
+
+ out:
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    free(caps);
+    vn_conn_close(conn);
+    return ret;
+}

@@ -1,0 +1,1129 @@
+/*
+ * doctor.c: "virt-nestify host", the host doctor
+ *
+ * Checks, in the manner of virt-host-validate, what a host needs for
+ * nested virtualization: the CPU's virtualization and second-level
+ * paging flags, /dev/kvm, the kvm vendor module and its nested
+ * parameter (now, and after a reboot: /etc/modprobe.d), hugepages and
+ * the IOMMU; with -c, that libvirt offers host-passthrough.  Each check
+ * that does not pass says the exact fix.  Everything is read under
+ * --root (default "/"), which is how the tests run it.
+ *
+ * No libvirt here: the -c check comes in as a function pointer from the
+ * build that links libvirt (vn_host_main's libvirt_check), so the
+ * offline build can carry the doctor without libvirt.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "doctor.h"
+#include "internal.h"
+
+/* ------------------------------------------------------------ helpers */
+
+char *
+vn_root_path(const char *root, const char *path)
+{
+    size_t len = strlen(root);
+    while (len > 0 && root[len - 1] == '/')
+        len--;
+    return nst_printf("%.*s%s", (int)len, root, path);
+}
+
+char *
+vn_root_read_value(const char *root, const char *path, char **err)
+{
+    char *full = vn_root_path(root, path);
+    size_t len;
+    char *text = full ? vn_read_file(full, &len, NULL) : NULL;
+
+    if (!text) {
+        nst_set_error(err, "cannot read %s: %s", path,
+                      full ? strerror(errno) : "out of memory");
+        free(full);
+        return NULL;
+    }
+    free(full);
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
+        text[--len] = '\0';
+    return text;
+}
+
+/* Whether root has path (any kind of file). */
+static bool
+root_exists(const char *root, const char *path)
+{
+    struct stat st;
+    char *full = vn_root_path(root, path);
+    bool ok = full && stat(full, &st) == 0;
+    free(full);
+    return ok;
+}
+
+const char *
+vn_kvm_module(enum vn_cpu_vendor vendor)
+{
+    switch (vendor) {
+    case VN_CPU_INTEL: return "kvm_intel";
+    case VN_CPU_AMD: return "kvm_amd";
+    default: return NULL;
+    }
+}
+
+/* Whether the space-separated list [p, end) holds word. */
+static bool
+has_word(const char *p, const char *end, const char *word)
+{
+    size_t wlen = strlen(word);
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *start = p;
+        while (p < end && *p != ' ' && *p != '\t')
+            p++;
+        if ((size_t)(p - start) == wlen && memcmp(start, word, wlen) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The value of "key<tabs>: value" in the first line that has key. */
+static bool
+cpuinfo_field(const char *text, const char *key, const char **value,
+              const char **end)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        if (strncmp(line, key, klen) == 0 &&
+            strchr(" \t:", line[klen])) {
+            const char *colon = memchr(line, ':', (size_t)(eol - line));
+            if (colon) {
+                *value = colon + 1;
+                *end = eol;
+                return true;
+            }
+        }
+        line = *eol ? eol + 1 : NULL;
+    }
+    return false;
+}
+
+int
+vn_cpuinfo_read(const char *root, struct vn_cpuinfo *out, char **err)
+{
+    char *path = vn_root_path(root, "/proc/cpuinfo");
+    size_t len;
+    char *text = path ? vn_read_file(path, &len, NULL) : NULL;
+    const char *v, *end;
+
+    memset(out, 0, sizeof(*out));
+    if (!text) {
+        nst_set_error(err, "cannot read /proc/cpuinfo: %s",
+                      path ? strerror(errno) : "out of memory");
+        free(path);
+        return -1;
+    }
+    free(path);
+    if (cpuinfo_field(text, "flags", &v, &end)) {
+        out->vmx = has_word(v, end, "vmx");
+        out->svm = has_word(v, end, "svm");
+        out->ept = has_word(v, end, "ept");
+        out->npt = has_word(v, end, "npt");
+        out->hypervisor = has_word(v, end, "hypervisor");
+    }
+    /* Linux 5.9 and later also list VMX's own features on a line of
+     * their own. */
+    if (!out->ept && cpuinfo_field(text, "vmx flags", &v, &end))
+        out->ept = has_word(v, end, "ept");
+    if (out->vmx) {
+        out->vendor = VN_CPU_INTEL;
+    } else if (out->svm) {
+        out->vendor = VN_CPU_AMD;
+    } else if (cpuinfo_field(text, "vendor_id", &v, &end)) {
+        if (has_word(v, end, "GenuineIntel"))
+            out->vendor = VN_CPU_INTEL;
+        else if (has_word(v, end, "AuthenticAMD") ||
+                 has_word(v, end, "HygonGenuine"))
+            out->vendor = VN_CPU_AMD;
+    }
+    free(text);
+    return 0;
+}
+
+static int
+compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A kernel bool parameter: 1 on, 0 off, -1 not a bool. */
+static int
+parse_bool(const char *v, size_t len)
+{
+    if (len == 1 && strchr("yY1", v[0]))
+        return 1;
+    if (len == 1 && strchr("nN0", v[0]))
+        return 0;
+    if (len == 2 && strncmp(v, "on", 2) == 0)
+        return 1;
+    if (len == 3 && strncmp(v, "off", 3) == 0)
+        return 0;
+    return -1;
+}
+
+/* Module names: modprobe treats '-' and '_' alike. */
+static bool
+module_is(const char *p, size_t len, const char *module)
+{
+    if (strlen(module) != len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char a = p[i] == '-' ? '_' : p[i];
+        char b = module[i] == '-' ? '_' : module[i];
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
+/* Applies the "options" lines of one file to *out. */
+static int
+modprobe_scan(const char *text, const char *name, const char *module,
+              struct vn_modprobe_nested *out)
+{
+    unsigned int lineno = 0;
+    const char *p = text;
+
+    while (*p) {
+        /* A logical line: a backslash at the end joins the next. */
+        struct nst_buf line = { 0 };
+        unsigned int first = ++lineno;
+        for (;;) {
+            const char *eol = strchr(p, '\n');
+            size_t n = eol ? (size_t)(eol - p) : strlen(p);
+            bool more = n > 0 && p[n - 1] == '\\';
+            nst_buf_add(&line, p, more ? n - 1 : n);
+            nst_buf_adds(&line, " ");
+            p = eol ? eol + 1 : p + n;
+            if (!more || !*p)
+                break;
+            lineno++;
+        }
+        char *l = nst_buf_finish(&line, NULL);
+        if (!l)
+            return -1;
+        /* Words: "options" MODULE PARAM[=VALUE]... */
+        const char *w[64];
+        size_t wl[64], nw = 0;
+        for (const char *q = l; *q && nw < 64;) {
+            while (*q == ' ' || *q == '\t' || *q == '\r')
+                q++;
+            if (!*q)
+                break;
+            w[nw] = q;
+            while (*q && *q != ' ' && *q != '\t' && *q != '\r')
+                q++;
+            wl[nw] = (size_t)(q - w[nw]);
+            nw++;
+        }
+        if (nw >= 2 && w[0][0] != '#' && wl[0] == 7 &&
+            strncmp(w[0], "options", 7) == 0 &&
+            module_is(w[1], wl[1], module)) {
+            for (size_t i = 2; i < nw; i++) {
+                const char *eq = memchr(w[i], '=', wl[i]);
+                size_t klen = eq ? (size_t)(eq - w[i]) : wl[i];
+                if (klen != 6 || strncmp(w[i], "nested", 6) != 0)
+                    continue;
+                /* A bool without a value is true; anything that is not
+                 * a bool makes the module refuse to load: not on. */
+                int b = eq ? parse_bool(eq + 1, wl[i] - klen - 1) : 1;
+                free(out->file);
+                out->value = b == 1 ? 1 : 0;
+                out->file = nst_printf("/etc/modprobe.d/%s", name);
+                out->line = first;
+                if (!out->file) {
+                    free(l);
+                    return -1;
+                }
+            }
+        }
+        free(l);
+    }
+    return 0;
+}
+
+int
+vn_modprobe_nested(const char *root, const char *module,
+                   const char *extra_name, const char *extra_text,
+                   struct vn_modprobe_nested *out, char **err)
+{
+    char *dir = vn_root_path(root, "/etc/modprobe.d");
+    DIR *d = dir ? opendir(dir) : NULL;
+    char **names = NULL;
+    size_t n = 0;
+    int ret = -1;
+    bool have_extra = false;
+
+    out->value = -1;
+    out->file = NULL;
+    out->line = 0;
+    if (!dir)
+        goto oom;
+    if (!d && errno != ENOENT && errno != ENOTDIR) {
+        nst_set_error(err, "cannot read /etc/modprobe.d: %s",
+                      strerror(errno));
+        goto out;
+    }
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len <= 5 ||
+            strcmp(e->d_name + len - 5, ".conf") != 0)
+            continue;
+        if (extra_name && strcmp(e->d_name, extra_name) == 0)
+            have_extra = true;
+        char **more = realloc(names, (n + 1) * sizeof(*names));
+        if (!more)
+            goto oom;
+        names = more;
+        if (!(names[n] = nst_printf("%s", e->d_name)))
+            goto oom;
+        n++;
+    }
+    if (extra_name && !have_extra) {
+        char **more = realloc(names, (n + 1) * sizeof(*names));
+        if (!more)
+            goto oom;
+        names = more;
+        if (!(names[n] = nst_printf("%s", extra_name)))
+            goto oom;
+        n++;
+    }
+    if (n)
+        qsort(names, n, sizeof(*names), compare_strings);
+    for (size_t i = 0; i < n; i++) {
+        bool extra = extra_name && strcmp(names[i], extra_name) == 0;
+        char *text = NULL;
+        if (!extra) {
+            char *path = nst_printf("%s/%s", dir, names[i]);
+            size_t len;
+            text = path ? vn_read_file(path, &len, NULL) : NULL;
+            if (!text) {
+                nst_set_error(err, "cannot read /etc/modprobe.d/%s: %s",
+                              names[i], strerror(errno));
+                free(path);
+                goto out;
+            }
+            free(path);
+        }
+        int r = modprobe_scan(extra ? extra_text : text, names[i], module,
+                              out);
+        free(text);
+        if (r < 0)
+            goto oom;
+    }
+    ret = 0;
+    goto out;
+
+ oom:
+    nst_set_error(err, "out of memory");
+ out:
+    if (ret < 0) {
+        free(out->file);
+        out->file = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (d)
+        closedir(d);
+    free(dir);
+    return ret;
+}
+
+static int
+compare_ull(const void *a, const void *b)
+{
+    unsigned long long x = *(const unsigned long long *)a;
+    unsigned long long y = *(const unsigned long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+int
+vn_hugepage_sizes(const char *root, const char *dir,
+                  unsigned long long **sizes, char **err)
+{
+    char *path = vn_root_path(root, dir);
+    DIR *d = path ? opendir(path) : NULL;
+    unsigned long long *list = NULL;
+    int n = 0;
+
+    *sizes = NULL;
+    if (!d) {
+        bool missing = path && (errno == ENOENT || errno == ENOTDIR);
+        if (!missing)
+            nst_set_error(err, "cannot read %s: %s", dir,
+                          path ? strerror(errno) : "out of memory");
+        free(path);
+        return missing ? 0 : -1;
+    }
+    free(path);
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *name = e->d_name;
+        size_t len = strlen(name);
+        unsigned long long kib;
+        if (strncmp(name, "hugepages-", 10) != 0 || len < 13 ||
+            strcmp(name + len - 2, "kB") != 0)
+            continue;
+        char *digits = nst_printf("%.*s", (int)(len - 12), name + 10);
+        int bad = !digits || nst_parse_ull(digits, 1ULL << 40, &kib) < 0;
+        free(digits);
+        if (bad)
+            continue;
+        unsigned long long *more = realloc(list, (size_t)(n + 1) *
+                                           sizeof(*list));
+        if (!more) {
+            free(list);
+            closedir(d);
+            nst_set_error(err, "out of memory");
+            return -1;
+        }
+        list = more;
+        list[n++] = kib;
+    }
+    closedir(d);
+    if (n)
+        qsort(list, (size_t)n, sizeof(*list), compare_ull);
+    *sizes = list;
+    return n;
+}
+
+char *
+vn_size_text(unsigned long long kib)
+{
+    if (kib && kib % (1024 * 1024) == 0)
+        return nst_printf("%llu GiB", kib / (1024 * 1024));
+    if (kib && kib % 1024 == 0)
+        return nst_printf("%llu MiB", kib / 1024);
+    return nst_printf("%llu kB", kib);
+}
+
+/* ------------------------------------------------------------- checks */
+
+enum status { ST_PASS, ST_WARN, ST_FAIL, ST_SKIP, ST_LAST };
+
+static const char *const status_text[ST_LAST] = {
+    "PASS", "WARN", "FAIL", "SKIP",
+};
+static const char *const status_json[ST_LAST] = {
+    "pass", "warn", "fail", "skip",
+};
+
+struct hp_size {
+    unsigned long long kib;
+    unsigned long long reserved;
+    unsigned long long free;
+};
+
+struct check {
+    const char *id;              /* stable, for JSON */
+    const char *group;           /* the text line's prefix */
+    char *title;
+    enum status status;
+    char *detail;                /* or NULL */
+    char *fix;                   /* NULL when it passes */
+    struct hp_size *pages;       /* the hugepages check only */
+    size_t npages;
+};
+
+struct doctor {
+    const char *root;
+    struct vn_cpuinfo cpu;
+    bool cpu_read;
+    struct check checks[16];
+    size_t nchecks;
+    bool oom;
+    bool libvirt_failed;
+};
+
+/* Adds a check; title, detail and fix are formats' results taken over. */
+static struct check *
+add(struct doctor *dr, const char *id, const char *group, char *title,
+    enum status status, char *detail, char *fix)
+{
+    struct check *c = &dr->checks[dr->nchecks++];
+    *c = (struct check){
+        .id = id, .group = group, .title = title, .status = status,
+        .detail = detail, .fix = fix,
+    };
+    if (!title)
+        dr->oom = true;
+    return c;
+}
+
+static const char *
+virt_name(const struct vn_cpuinfo *cpu)
+{
+    switch (cpu->vendor) {
+    case VN_CPU_INTEL: return "Intel VT-x";
+    case VN_CPU_AMD: return "AMD-V";
+    default: return "Intel VT-x or AMD-V";
+    }
+}
+
+static const char *
+flag_name(const struct vn_cpuinfo *cpu)
+{
+    return cpu->vendor == VN_CPU_INTEL ? "vmx" :
+           cpu->vendor == VN_CPU_AMD ? "svm" : "vmx or svm";
+}
+
+static void
+check_cpu(struct doctor *dr, const char *cpu_err)
+{
+    const struct vn_cpuinfo *cpu = &dr->cpu;
+    const char *flag = flag_name(cpu);
+
+    if (!dr->cpu_read) {
+        add(dr, "cpu-virt", "CPU",
+            nst_printf("hardware virtualization"), ST_FAIL,
+            nst_printf("%s", cpu_err),
+            nst_printf("make /proc/cpuinfo readable (is /proc mounted?)"));
+    } else if (cpu->vmx || cpu->svm) {
+        add(dr, "cpu-virt", "CPU", nst_printf("hardware virtualization"),
+            ST_PASS, nst_printf("%s: %s flag", virt_name(cpu), flag), NULL);
+    } else if (cpu->hypervisor) {
+        add(dr, "cpu-virt", "CPU", nst_printf("hardware virtualization"),
+            ST_FAIL,
+            nst_printf("no %s flag in /proc/cpuinfo, and this host is "
+                       "itself a virtual machine", flag),
+            nst_printf("give this VM's CPU host-passthrough with %s "
+                       "required, on its host: virt-nestify --domain "
+                       "THIS-VM --profile nested", flag));
+    } else {
+        add(dr, "cpu-virt", "CPU", nst_printf("hardware virtualization"),
+            ST_FAIL, nst_printf("no %s flag in /proc/cpuinfo", flag),
+            nst_printf("enable %s (%s) in the firmware (BIOS/UEFI) setup, "
+                       "then power the host off and on",
+                       virt_name(cpu),
+                       cpu->vendor == VN_CPU_INTEL ?
+                           "Intel Virtualization Technology" :
+                       cpu->vendor == VN_CPU_AMD ? "SVM Mode" :
+                           "Virtualization Technology or SVM Mode"));
+    }
+
+    /* Second-level paging: without it nested guests run on shadow page
+     * tables, which works but is slow. */
+    const char *slat = cpu->vendor == VN_CPU_AMD ? "npt" : "ept";
+    const char *slat_name = cpu->vendor == VN_CPU_AMD ? "NPT" : "EPT";
+    char *title = nst_printf("second-level paging (%s)",
+                             cpu->vendor == VN_CPU_UNKNOWN ? "EPT or NPT" :
+                             slat_name);
+    if (!dr->cpu_read || !(cpu->vmx || cpu->svm)) {
+        add(dr, "cpu-paging", "CPU", title, ST_SKIP,
+            nst_printf("no hardware virtualization"), NULL);
+    } else if (cpu->vendor == VN_CPU_AMD ? cpu->npt : cpu->ept) {
+        add(dr, "cpu-paging", "CPU", title, ST_PASS,
+            nst_printf("%s flag", slat), NULL);
+    } else {
+        add(dr, "cpu-paging", "CPU", title, ST_WARN,
+            nst_printf("no %s flag in /proc/cpuinfo: nested guests use "
+                       "shadow page tables, which is slow", slat),
+            nst_printf("enable %s in the firmware setup where it is "
+                       "offered; otherwise this CPU has none", slat_name));
+    }
+}
+
+static void
+check_kvm(struct doctor *dr)
+{
+    const struct vn_cpuinfo *cpu = &dr->cpu;
+    const char *module = vn_kvm_module(cpu->vendor);
+    bool virt = cpu->vmx || cpu->svm;
+    bool loaded = false;
+    char *why = NULL;
+
+    /* The vendor module, or for an unknown vendor either of them. */
+    if (module) {
+        char *dir = nst_printf("/sys/module/%s", module);
+        loaded = dir && root_exists(dr->root, dir);
+        free(dir);
+    } else if (root_exists(dr->root, "/sys/module/kvm_intel")) {
+        module = "kvm_intel";
+        loaded = true;
+    } else if (root_exists(dr->root, "/sys/module/kvm_amd")) {
+        module = "kvm_amd";
+        loaded = true;
+    }
+
+    /* /dev/kvm: present and usable means it opens read-write (with
+     * --root any file does, so fixtures can hold a plain file). */
+    char *kvm = vn_root_path(dr->root, "/dev/kvm");
+    int fd = kvm ? open(kvm, O_RDWR | O_CLOEXEC | O_NOCTTY) : -1;
+    int saved = errno;
+    free(kvm);
+    if (fd >= 0) {
+        close(fd);
+        add(dr, "dev-kvm", "KVM", nst_printf("/dev/kvm present and usable"),
+            ST_PASS, NULL, NULL);
+    } else if (saved == ENOENT) {
+        add(dr, "dev-kvm", "KVM", nst_printf("/dev/kvm present and usable"),
+            ST_FAIL, nst_printf("/dev/kvm does not exist"),
+            !virt ? nst_printf("make the CPU show %s first (the CPU check "
+                               "above); then modprobe %s", flag_name(cpu),
+                               module ? module : "kvm_intel (or kvm_amd)") :
+                    nst_printf("modprobe %s (it creates /dev/kvm)",
+                               module ? module : "kvm_intel (or kvm_amd)"));
+    } else if (saved == EACCES || saved == EPERM) {
+        add(dr, "dev-kvm", "KVM", nst_printf("/dev/kvm present and usable"),
+            ST_FAIL,
+            nst_printf("cannot open /dev/kvm read-write: %s",
+                       strerror(saved)),
+            nst_printf("run as root, or add the user to group kvm "
+                       "(usermod -aG kvm USER) and log in again"));
+    } else {
+        add(dr, "dev-kvm", "KVM", nst_printf("/dev/kvm present and usable"),
+            ST_FAIL,
+            nst_printf("cannot open /dev/kvm read-write: %s",
+                       strerror(saved)),
+            nst_printf("recreate it: modprobe -r %s && modprobe %s",
+                       module ? module : "kvm_intel",
+                       module ? module : "kvm_intel"));
+    }
+
+    if (!module && (!dr->cpu_read || !virt)) {
+        add(dr, "kvm-module", "KVM",
+            nst_printf("kvm_intel or kvm_amd loaded"), ST_FAIL,
+            nst_printf("neither is loaded, and the CPU vendor is unknown"),
+            nst_printf("load the module of the CPU: modprobe kvm_intel "
+                       "(Intel) or modprobe kvm_amd (AMD)"));
+    } else if (!module) {
+        add(dr, "kvm-module", "KVM", nst_printf("kvm_intel or kvm_amd loaded"),
+            ST_FAIL, nst_printf("neither is loaded"),
+            nst_printf("modprobe %s", cpu->vmx ? "kvm_intel" : "kvm_amd"));
+    } else if (loaded) {
+        add(dr, "kvm-module", "KVM", nst_printf("%s loaded", module), ST_PASS,
+            NULL, NULL);
+    } else {
+        add(dr, "kvm-module", "KVM", nst_printf("%s loaded", module), ST_FAIL,
+            nst_printf("/sys/module/%s does not exist", module),
+            virt ? nst_printf("modprobe %s", module) :
+                   nst_printf("make the CPU show %s first (the CPU check "
+                              "above); then modprobe %s", flag_name(cpu),
+                              module));
+    }
+
+    /* nested, now */
+    char *title = module ? nst_printf("nested virtualization on in %s",
+                                      module) :
+                  nst_printf("nested virtualization on");
+    if (!loaded) {
+        add(dr, "nested", "KVM", title, ST_SKIP,
+            module ? nst_printf("%s is not loaded", module) :
+                     nst_printf("no kvm module is loaded"),
+            NULL);
+    } else {
+        char *param = nst_printf("/sys/module/%s/parameters/nested", module);
+        char *v = param ? vn_root_read_value(dr->root, param, &why) : NULL;
+        int b = v ? parse_bool(v, strlen(v)) : -1;
+        if (b == 1)
+            add(dr, "nested", "KVM", title, ST_PASS,
+                nst_printf("nested=%s", v), NULL);
+        else if (!v)
+            add(dr, "nested", "KVM", title, ST_FAIL, why,
+                nst_printf("use a kernel whose %s has the nested parameter",
+                           module));
+        else
+            add(dr, "nested", "KVM", title, ST_FAIL,
+                nst_printf("nested=%s", v),
+                nst_printf("virt-nestify host --enable --reload (with every "
+                           "VM stopped), or reboot after "
+                           "virt-nestify host --enable"));
+        why = NULL;              /* the check has it */
+        free(v);
+        free(param);
+    }
+
+    /* nested, after a reboot */
+    struct vn_modprobe_nested mp = { .value = -1 };
+    title = nst_printf("nested persisted in /etc/modprobe.d");
+    if (!module) {
+        add(dr, "nested-persist", "KVM", title, ST_SKIP,
+            nst_printf("the CPU vendor is unknown"), NULL);
+    } else if (vn_modprobe_nested(dr->root, module, NULL, NULL, &mp,
+                                  &why) < 0) {
+        add(dr, "nested-persist", "KVM", title, ST_FAIL, why,
+            nst_printf("make /etc/modprobe.d readable"));
+    } else if (mp.value == 1) {
+        add(dr, "nested-persist", "KVM", title, ST_PASS,
+            nst_printf("%s line %u", mp.file, mp.line), NULL);
+    } else if (mp.value == 0) {
+        /* Our file only wins over files named before it. */
+        bool later = strcmp(mp.file + strlen("/etc/modprobe.d/"),
+                            "virt-nestify-kvm.conf") > 0;
+        add(dr, "nested-persist", "KVM", title, ST_WARN,
+            nst_printf("%s line %u turns nested off for %s", mp.file,
+                       mp.line, module),
+            later ? nst_printf("remove the nested option from %s line %u, "
+                               "then: virt-nestify host --enable", mp.file,
+                               mp.line) :
+                    nst_printf("virt-nestify host --enable"));
+    } else {
+        add(dr, "nested-persist", "KVM", title, ST_WARN,
+            nst_printf("no options %s nested=1: after a reboot nested is "
+                       "the kernel's default", module),
+            nst_printf("virt-nestify host --enable"));
+    }
+    free(mp.file);
+}
+
+static void
+check_hugepages(struct doctor *dr)
+{
+    const char *base = "/sys/kernel/mm/hugepages";
+    unsigned long long *sizes;
+    char *why = NULL;
+    int n = vn_hugepage_sizes(dr->root, base, &sizes, &why);
+    char *title = nst_printf("hugepages reserved and free");
+
+    if (n < 0) {
+        add(dr, "hugepages", "MEMORY", title, ST_WARN, why,
+            nst_printf("make %s readable", base));
+        return;
+    }
+    if (n == 0) {
+        add(dr, "hugepages", "MEMORY", title, ST_WARN,
+            nst_printf("no hugepage sizes in %s", base),
+            nst_printf("use a kernel with hugetlbfs (CONFIG_HUGETLBFS)"));
+        return;
+    }
+    struct hp_size *pages = calloc((size_t)n, sizeof(*pages));
+    struct nst_buf detail = { 0 };
+    unsigned long long reserved = 0, avail = 0;
+    for (int i = 0; pages && i < n; i++) {
+        char *dir = nst_printf("%s/hugepages-%llukB", base, sizes[i]);
+        char *nr = nst_printf("%s/nr_hugepages", dir);
+        char *fr = nst_printf("%s/free_hugepages", dir);
+        char *a = nr ? vn_root_read_value(dr->root, nr, NULL) : NULL;
+        char *b = fr ? vn_root_read_value(dr->root, fr, NULL) : NULL;
+        pages[i].kib = sizes[i];
+        if (!a || nst_parse_ull(a, ~0ULL, &pages[i].reserved) < 0)
+            pages[i].reserved = 0;
+        if (!b || nst_parse_ull(b, ~0ULL, &pages[i].free) < 0)
+            pages[i].free = 0;
+        reserved += pages[i].reserved;
+        avail += pages[i].free;
+        char *size = vn_size_text(sizes[i]);
+        nst_buf_addf(&detail, "%s%s: %llu reserved, %llu free",
+                     i ? "; " : "", size ? size : "?", pages[i].reserved,
+                     pages[i].free);
+        free(size);
+        free(a);
+        free(b);
+        free(dir);
+        free(nr);
+        free(fr);
+    }
+    char *text = nst_buf_finish(&detail, NULL);
+    struct check *c;
+    if (!pages) {
+        c = add(dr, "hugepages", "MEMORY", title, ST_WARN, text, NULL);
+        dr->oom = true;
+    } else if (reserved == 0) {
+        char *size = vn_size_text(sizes[0]);
+        c = add(dr, "hugepages", "MEMORY", title, ST_WARN, text,
+                nst_printf("reserve some (N pages of %s; --node for one "
+                           "NUMA node): virt-nestify host --enable "
+                           "--hugepages N --persist", size ? size : "?"));
+        free(size);
+    } else if (avail == 0) {
+        c = add(dr, "hugepages", "MEMORY", title, ST_WARN, text,
+                nst_printf("every reserved hugepage is in use: reserve "
+                           "more with virt-nestify host --enable "
+                           "--hugepages N[,SIZE]"));
+    } else {
+        c = add(dr, "hugepages", "MEMORY", title, ST_PASS, text, NULL);
+    }
+    c->pages = pages;
+    c->npages = pages ? (size_t)n : 0;
+    free(sizes);
+}
+
+/* The names in dir (host path) under root, sorted, ", "-joined; NULL
+ * when there are none.  *count gets their number. */
+static char *
+list_dir(const char *root, const char *dir, size_t *count)
+{
+    char *path = vn_root_path(root, dir);
+    DIR *d = path ? opendir(path) : NULL;
+    char **names = NULL;
+    size_t n = 0;
+
+    free(path);
+    *count = 0;
+    if (!d)
+        return NULL;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char **more = realloc(names, (n + 1) * sizeof(*names));
+        if (!more)
+            break;
+        names = more;
+        if (!(names[n] = nst_printf("%s", e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof(*names), compare_strings);
+    struct nst_buf buf = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        nst_buf_addf(&buf, "%s%s", i ? ", " : "", names[i]);
+        free(names[i]);
+    }
+    free(names);
+    *count = n;
+    char *text = nst_buf_finish(&buf, NULL);
+    if (!n) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static void
+check_iommu(struct doctor *dr)
+{
+    size_t n;
+    char *names = list_dir(dr->root, "/sys/class/iommu", &n);
+    char *title = nst_printf("IOMMU enabled");
+
+    if (names) {
+        add(dr, "iommu", "IOMMU", title, ST_PASS,
+            nst_printf("/sys/class/iommu: %s", names), NULL);
+        free(names);
+        return;
+    }
+    free(list_dir(dr->root, "/sys/kernel/iommu_groups", &n));
+    if (n) {
+        add(dr, "iommu", "IOMMU", title, ST_PASS,
+            nst_printf("%zu IOMMU group%s", n, n == 1 ? "" : "s"), NULL);
+        return;
+    }
+    /* AMD's IOMMU is on by default when the firmware enables it; Intel's
+     * needs intel_iommu=on on kernels built without it on by default. */
+    add(dr, "iommu", "IOMMU", title, ST_WARN,
+        nst_printf("none in /sys/class/iommu or /sys/kernel/iommu_groups: "
+                   "no device assignment (VFIO) to guests"),
+        dr->cpu.vendor == VN_CPU_AMD ?
+            nst_printf("enable the IOMMU (AMD-Vi) in the firmware setup and "
+                       "reboot; remove amd_iommu=off from the kernel command "
+                       "line if it is there") :
+            nst_printf("enable VT-d in the firmware setup, add intel_iommu=on "
+                       "to the kernel command line (GRUB_CMDLINE_LINUX in "
+                       "/etc/default/grub, then update-grub or "
+                       "grub2-mkconfig) and reboot"));
+}
+
+static void
+check_libvirt(struct doctor *dr, const char *uri, vn_doctor_libvirt_fn *fn)
+{
+    struct vn_doctor_libvirt lv = { 0 };
+    char *why = NULL;
+    char *title = nst_printf("host-passthrough CPU mode supported");
+
+    if (fn(uri, &lv, &why) < 0) {
+        dr->libvirt_failed = true;
+        add(dr, "libvirt-passthrough", "LIBVIRT", title, ST_FAIL, why,
+            nst_printf("check that libvirt runs and answers: "
+                       "virsh -c '%s' domcapabilities", uri));
+        return;
+    }
+    if (lv.passthrough) {
+        add(dr, "libvirt-passthrough", "LIBVIRT", title, ST_PASS,
+            nst_printf("domain type %s, %s",
+                       lv.virttype ? lv.virttype : "?",
+                       lv.emulator ? lv.emulator : "?"), NULL);
+    } else {
+        add(dr, "libvirt-passthrough", "LIBVIRT", title, ST_FAIL,
+            nst_printf("domain type %s, %s: host-passthrough not supported",
+                       lv.virttype ? lv.virttype : "?",
+                       lv.emulator ? lv.emulator : "?"),
+            nst_printf("make KVM usable to libvirt (the KVM checks above; "
+                       "virt-host-validate qemu), then restart libvirtd"));
+    }
+    free(lv.virttype);
+    free(lv.emulator);
+}
+
+/* ------------------------------------------------------------- output */
+
+static char *
+format_text(const struct doctor *dr, const size_t counts[ST_LAST])
+{
+    struct nst_buf buf = { 0 };
+    for (size_t i = 0; i < dr->nchecks; i++) {
+        const struct check *c = &dr->checks[i];
+        nst_buf_addf(&buf, "%7s: %-45s : %s", c->group, c->title,
+                     status_text[c->status]);
+        if (c->detail)
+            nst_buf_addf(&buf, " (%s)", c->detail);
+        nst_buf_adds(&buf, "\n");
+        if (c->fix && (c->status == ST_WARN || c->status == ST_FAIL))
+            nst_buf_addf(&buf, "%7s  fix: %s\n", "", c->fix);
+    }
+    nst_buf_addf(&buf, "%zu passed, %zu warning%s, %zu failed, %zu skipped\n",
+                 counts[ST_PASS], counts[ST_WARN],
+                 counts[ST_WARN] == 1 ? "" : "s", counts[ST_FAIL],
+                 counts[ST_SKIP]);
+    return nst_buf_finish(&buf, NULL);
+}
+
+static char *
+format_json(const struct doctor *dr, const size_t counts[ST_LAST])
+{
+    static const char *const vendors[VN_CPU_LAST] = { NULL, "intel", "amd" };
+    struct nst_buf buf = { 0 };
+
+    nst_buf_adds(&buf, "{\n  \"vendor\": ");
+    nst_buf_add_json(&buf, vendors[dr->cpu.vendor]);
+    nst_buf_adds(&buf, ",\n  \"result\": ");
+    nst_buf_add_json(&buf, counts[ST_FAIL] ? "fail" :
+                           counts[ST_WARN] ? "warn" : "pass");
+    nst_buf_adds(&buf, ",\n  \"checks\": [");
+    for (size_t i = 0; i < dr->nchecks; i++) {
+        const struct check *c = &dr->checks[i];
+        nst_buf_adds(&buf, i ? ",\n    {" : "\n    {");
+        nst_buf_adds(&buf, "\"id\": ");
+        nst_buf_add_json(&buf, c->id);
+        nst_buf_adds(&buf, ", \"status\": ");
+        nst_buf_add_json(&buf, status_json[c->status]);
+        nst_buf_adds(&buf, ", \"title\": ");
+        nst_buf_add_json(&buf, c->title);
+        nst_buf_adds(&buf, ", \"detail\": ");
+        nst_buf_add_json(&buf, c->detail);
+        nst_buf_adds(&buf, ", \"fix\": ");
+        nst_buf_add_json(&buf, c->status == ST_WARN || c->status == ST_FAIL ?
+                               c->fix : NULL);
+        if (strcmp(c->id, "hugepages") == 0) {
+            nst_buf_adds(&buf, ", \"pages\": [");
+            for (size_t j = 0; j < c->npages; j++)
+                nst_buf_addf(&buf, "%s{\"size_kib\": %llu, \"reserved\": "
+                             "%llu, \"free\": %llu}", j ? ", " : "",
+                             c->pages[j].kib, c->pages[j].reserved,
+                             c->pages[j].free);
+            nst_buf_adds(&buf, "]");
+        }
+        nst_buf_adds(&buf, "}");
+    }
+    nst_buf_addf(&buf, "%s],\n  \"counts\": {\"pass\": %zu, \"warn\": %zu, "
+                 "\"fail\": %zu, \"skip\": %zu}\n}\n",
+                 dr->nchecks ? "\n  " : "", counts[ST_PASS], counts[ST_WARN],
+                 counts[ST_FAIL], counts[ST_SKIP]);
+    return nst_buf_finish(&buf, NULL);
+}
+
+static int
+doctor(const struct vn_host_opts *o, vn_doctor_libvirt_fn *libvirt_check)
+{
+    struct doctor dr = { .root = o->root };
+    char *cpu_err = NULL;
+    size_t counts[ST_LAST] = { 0 };
+    int ret;
+
+    dr.cpu_read = vn_cpuinfo_read(o->root, &dr.cpu, &cpu_err) == 0;
+    check_cpu(&dr, cpu_err);
+    free(cpu_err);
+    check_kvm(&dr);
+    check_hugepages(&dr);
+    check_iommu(&dr);
+    if (o->connect)
+        check_libvirt(&dr, o->connect, libvirt_check);
+
+    for (size_t i = 0; i < dr.nchecks; i++)
+        counts[dr.checks[i].status]++;
+    char *out = dr.oom ? NULL :
+                o->output == VN_OUTPUT_JSON ? format_json(&dr, counts) :
+                format_text(&dr, counts);
+    if (!out) {
+        vn_error("out of memory");
+        ret = VN_EXIT_SYSTEM;
+    } else if (vn_write_stdout(out, strlen(out)) < 0) {
+        vn_error("cannot write to standard output: %s", strerror(errno));
+        ret = VN_EXIT_SYSTEM;
+    } else {
+        ret = dr.libvirt_failed ? VN_EXIT_SYSTEM :
+              counts[ST_FAIL] ? VN_EXIT_CHECK_FAILED : VN_EXIT_OK;
+    }
+    free(out);
+    for (size_t i = 0; i < dr.nchecks; i++) {
+        free(dr.checks[i].title);
+        free(dr.checks[i].detail);
+        free(dr.checks[i].fix);
+        free(dr.checks[i].pages);
+    }
+    return ret;
+}
+
+/* ------------------------------------------------------------ options */
+
+static void
+usage(FILE *fp)
+{
+    fputs(
+"usage: virt-nestify host [--root DIR] [-o text|json] [-c URI]\n"
+"       virt-nestify host --enable [--root DIR] [--reload]\n"
+"                         [--hugepages N[,SIZE] [--node N] [--persist]]\n"
+"                         [--dry-run]\n"
+"\n"
+"Checks what this host needs for nested virtualization and says how to\n"
+"fix what is missing (PASS, WARN or FAIL per check); with --enable, turns\n"
+"nested on in /etc/modprobe.d and reserves hugepages.\n"
+"\n"
+"      --root DIR          read (and with --enable write) /proc, /sys, /dev\n"
+"                          and /etc under DIR (default /)\n"
+"  -o, --output text|json  the doctor's report format\n"
+"  -c, --connect URI       also check that libvirt at URI supports\n"
+"                          host-passthrough\n"
+"      --enable            write options kvm_intel|kvm_amd nested=1 to\n"
+"                          /etc/modprobe.d/virt-nestify-kvm.conf (the old\n"
+"                          file kept as NAME.TIME.bak)\n"
+"      --reload            --enable: also reload the module (refused while\n"
+"                          a VM runs; with --root only through\n"
+"                          $VIRT_NESTIFY_MODPROBE)\n"
+"      --hugepages N[,SIZE]\n"
+"                          --enable: reserve N hugepages of SIZE (2M, 1G,\n"
+"                          2048k; default: the default size) now\n"
+"      --node N            --hugepages: on NUMA node N only\n"
+"      --persist           --hugepages: also in /etc/sysctl.d (default size,\n"
+"                          all nodes; else the kernel command line to use)\n"
+"  -n, --dry-run           --enable: print the plan, change nothing\n"
+"  -h, --help              this text\n"
+"\n"
+"Exit: 0 no check failed (or enabled), 1 a check failed, 2 usage, bad\n"
+"input or refused, 3 libvirt or system failure.\n", fp);
+}
+
+/* Returns -1 on a usage error (already reported), 1 for --help. */
+static int
+parse_options(int argc, char **argv, struct vn_host_opts *o,
+              vn_doctor_libvirt_fn *libvirt_check)
+{
+    enum { OPT_ROOT = 256, OPT_ENABLE, OPT_RELOAD, OPT_HUGEPAGES, OPT_NODE,
+           OPT_PERSIST };
+    static const struct option longopts[] = {
+        { "root", required_argument, NULL, OPT_ROOT },
+        { "output", required_argument, NULL, 'o' },
+        { "connect", required_argument, NULL, 'c' },
+        { "enable", no_argument, NULL, OPT_ENABLE },
+        { "reload", no_argument, NULL, OPT_RELOAD },
+        { "hugepages", required_argument, NULL, OPT_HUGEPAGES },
+        { "node", required_argument, NULL, OPT_NODE },
+        { "persist", no_argument, NULL, OPT_PERSIST },
+        { "dry-run", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool output_given = false;
+    struct stat st;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:c:nh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOT: o->root = optarg; break;
+        case 'o':
+            if (strcmp(optarg, "text") == 0) {
+                o->output = VN_OUTPUT_TEXT;
+            } else if (strcmp(optarg, "json") == 0) {
+                o->output = VN_OUTPUT_JSON;
+            } else {
+                vn_error("--output must be 'text' or 'json', not '%s'",
+                         optarg);
+                return -1;
+            }
+            output_given = true;
+            break;
+        case 'c': o->connect = optarg; break;
+        case OPT_ENABLE: o->enable = true; break;
+        case OPT_RELOAD: o->reload = true; break;
+        case OPT_HUGEPAGES: o->hugepages = optarg; break;
+        case OPT_NODE: o->node = optarg; break;
+        case OPT_PERSIST: o->persist = true; break;
+        case 'n': o->dry_run = true; break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            fputs("Try 'virt-nestify host --help'.\n", stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        vn_error("unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (!*o->root) {
+        vn_error("--root must not be empty");
+        return -1;
+    }
+    if (stat(o->root, &st) < 0) {
+        vn_error("root '%s': %s", o->root, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        vn_error("root '%s': not a directory", o->root);
+        return -1;
+    }
+    if (o->enable) {
+        if (o->connect) {
+            vn_error("--connect is for the checks, not --enable");
+            return -1;
+        }
+        if (output_given && o->output == VN_OUTPUT_JSON) {
+            vn_error("--output json is for the checks, not --enable");
+            return -1;
+        }
+        if ((o->node || o->persist) && !o->hugepages) {
+            vn_error("%s needs --hugepages", o->node ? "--node" : "--persist");
+            return -1;
+        }
+        return 0;
+    }
+    const char *only = o->reload ? "--reload" :
+                       o->hugepages ? "--hugepages" :
+                       o->node ? "--node" : o->persist ? "--persist" :
+                       o->dry_run ? "--dry-run" : NULL;
+    if (only) {
+        vn_error("%s needs --enable", only);
+        return -1;
+    }
+    if (o->connect && !libvirt_check) {
+        vn_error("--connect: this build of virt-nestify has no libvirt");
+        return -1;
+    }
+    return 0;
+}
+
+int
+vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check)
+{
+    struct vn_host_opts o = { .root = "/", .output = VN_OUTPUT_TEXT };
+
+    switch (parse_options(argc, argv, &o, libvirt_check)) {
+    case 1: return VN_EXIT_OK;
+    case -1: return VN_EXIT_INPUT;
+    default: break;
+    }
+    return o.enable ? vn_host_enable(&o) : doctor(&o, libvirt_check);
+}

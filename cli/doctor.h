@@ -1,0 +1,83 @@
+/*
+ * doctor.h: what the host doctor (doctor.c) and "host --enable"
+ * (doctor-enable.c) share.  Neither links libvirt.
+ *
+ * Every host file is read under a root directory ("/" normally, --root
+ * in tests); messages name the path as the host sees it (without root).
+ */
+#ifndef NESTIFY_DOCTOR_H
+#define NESTIFY_DOCTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tool.h"
+
+struct vn_host_opts {
+    const char *root;            /* "/" unless --root */
+    enum vn_output output;
+    const char *connect;         /* -c: the libvirt check */
+    bool enable;
+    bool reload;
+    bool persist;
+    bool dry_run;
+    const char *hugepages;       /* N[,SIZE] as given */
+    const char *node;            /* --node N as given */
+};
+
+enum vn_cpu_vendor { VN_CPU_UNKNOWN, VN_CPU_INTEL, VN_CPU_AMD, VN_CPU_LAST };
+
+/* What /proc/cpuinfo says, from its first processor. */
+struct vn_cpuinfo {
+    enum vn_cpu_vendor vendor;   /* from vmx/svm, else vendor_id */
+    bool vmx, svm;
+    bool ept, npt;
+    bool hypervisor;             /* this host is itself a guest */
+};
+
+/* root joined with path (which starts with '/'); a new string, free(). */
+char *vn_root_path(const char *root, const char *path);
+
+/* Reads root's /proc/cpuinfo.  Returns 0, or -1 with *err set. */
+int vn_cpuinfo_read(const char *root, struct vn_cpuinfo *out, char **err);
+
+/* "kvm_intel", "kvm_amd", or NULL for an unknown vendor. */
+const char *vn_kvm_module(enum vn_cpu_vendor vendor);
+
+/*
+ * The nested setting the .conf files of root's /etc/modprobe.d give module, as
+ * modprobe reads them: files in name order, later options win.  When
+ * extra_name is not NULL, a file of that name holds extra_text instead
+ * of what is on disk (to see what a file about to be written does).
+ */
+struct vn_modprobe_nested {
+    int value;                   /* -1 unset, 0 off, 1 on */
+    char *file;                  /* host path of the deciding file; free() */
+    unsigned int line;
+};
+int vn_modprobe_nested(const char *root, const char *module,
+                       const char *extra_name, const char *extra_text,
+                       struct vn_modprobe_nested *out, char **err);
+
+/*
+ * The hugepage sizes (in KiB) of the directory dir (host path) under
+ * root: its hugepages-<N>kB entries, ascending.  Returns the count
+ * (*sizes a new array, free()), or -1 with *err set when dir cannot be
+ * read; a missing dir has none.
+ */
+int vn_hugepage_sizes(const char *root, const char *dir,
+                      unsigned long long **sizes, char **err);
+
+/* "2 MiB", "1 GiB", "64 kB": a new string, free(). */
+char *vn_size_text(unsigned long long kib);
+
+/*
+ * Reads a small file (a sysfs value) under root, whitespace trimmed at
+ * the end.  Returns a new string, or NULL with *err set.
+ */
+char *vn_root_read_value(const char *root, const char *path, char **err);
+
+/* "host --enable": the options are checked by the caller. */
+int vn_host_enable(const struct vn_host_opts *o);
+
+#endif /* NESTIFY_DOCTOR_H */

@@ -1,0 +1,448 @@
+#!/bin/sh
+# End-to-end tests of "virt-nestify host": the doctor on the fixture
+# roots (tests/fixtures/hostroots/*, read with --root) against golden
+# outputs (tests/fixtures/expected-host/), and "host --enable" on
+# temporary copies of them.  NST_TEST_REGENERATE_OUTPUT=1 rewrites the
+# golden files; review them in git diff.  Every run of the tool may be
+# under $NST_VALGRIND.
+set -u
+
+. "$(dirname "$0")/../testlib.sh"
+ROOTS="$FX/hostroots"
+EXPECTED="$FX/expected-host"
+unset VIRT_NESTIFY_MODPROBE
+
+# golden NAME: $TMP/out against $EXPECTED/NAME, byte for byte.
+golden() {
+    if [ "${NST_TEST_REGENERATE_OUTPUT:-}" = 1 ]; then
+        mkdir -p "$EXPECTED"
+        cp "$TMP/out" "$EXPECTED/$1"
+    fi
+    if ! cmp -s "$TMP/out" "$EXPECTED/$1"; then
+        fail "$1 differs from the golden output"
+        diff -u "$EXPECTED/$1" "$TMP/out" | sed 's/^/  /'
+    fi
+}
+
+# bad_input DESCRIPTION EXPECTED_STDERR_PART ARGS...: exit 2, nothing on
+# stdout, one error line that says it.
+bad_input() {
+    desc=$1
+    part=$2
+    shift 2
+    run 2 "$@" || { echo "  ($desc)"; return; }
+    [ -s "$TMP/out" ] && fail "$desc: stdout not empty: $(cat "$TMP/out")"
+    one_error "$desc" "$part"
+}
+
+# tree DIR: every path under DIR with the checksum of each file, to see
+# that nothing changed.
+tree() {
+    (cd "$1" && find . -print | LC_ALL=C sort | while read -r f; do
+        if [ -f "$f" ] && [ ! -L "$f" ]; then
+            printf '%s %s\n' "$(cksum <"$f")" "$f"
+        else
+            printf 'dir-or-link %s\n' "$f"
+        fi
+    done)
+}
+
+# fresh NAME: a writable copy of fixture root NAME in $TMP/NAME.
+fresh() {
+    rm -rf "${TMP:?}/$1"
+    cp -R "$ROOTS/$1" "$TMP/$1"
+    R="$TMP/$1"
+}
+
+# --- the doctor on every fixture root: text and JSON -------------------
+for case in intel-nested:0 intel-nested-off:1 amd:0 no-virt:1 \
+            no-module:1 no-hugepages:0; do
+    name=${case%:*}
+    want=${case#*:}
+    run "$want" host --root "$ROOTS/$name" &&
+    {
+        golden "$name.txt"
+        [ -s "$TMP/err" ] && fail "$name: stderr not empty: $(cat "$TMP/err")"
+    }
+    run "$want" host --root "$ROOTS/$name" --output json &&
+    {
+        golden "$name.json"
+        jq -e . "$TMP/out" >/dev/null || fail "$name: not JSON"
+        # The document agrees with itself and with the exit status.
+        jq -e '(.checks | length) == 8 and
+               ([.checks[].id] == ["cpu-virt", "cpu-paging", "dev-kvm",
+                 "kvm-module", "nested", "nested-persist", "hugepages",
+                 "iommu"]) and
+               (.counts.pass + .counts.warn + .counts.fail + .counts.skip
+                == 8) and
+               ([.checks[] | select(.status == "fail")] | length) ==
+                .counts.fail and
+               all(.checks[]; (.status == "fail" or .status == "warn")
+                              == (.fix != null)) and
+               (.result == (if .counts.fail > 0 then "fail"
+                            elif .counts.warn > 0 then "warn"
+                            else "pass" end))' "$TMP/out" >/dev/null ||
+            fail "$name: JSON document inconsistent"
+        fails=$(jq '.counts.fail' "$TMP/out")
+        { [ "$fails" -gt 0 ] && [ "$want" = 1 ]; } ||
+            { [ "$fails" = 0 ] && [ "$want" = 0 ]; } ||
+            fail "$name: $fails failures but exit $want"
+    }
+done
+
+# What the JSON says, spot by spot.
+run 1 host --root "$ROOTS/intel-nested-off" -o json &&
+{
+    [ "$(jq -r '.vendor' "$TMP/out")" = intel ] || fail "json: vendor"
+    [ "$(jq -r '.checks[] | select(.id == "nested") | .status' "$TMP/out")" = fail ] ||
+        fail "json: nested not failed"
+    jq -r '.checks[] | select(.id == "nested") | .fix' "$TMP/out" |
+        grep -q 'virt-nestify host --enable --reload' || fail "json: nested fix"
+    [ "$(jq -c '.checks[] | select(.id == "hugepages") | .pages' "$TMP/out")" = \
+      '[{"size_kib":2048,"reserved":512,"free":0}]' ] || fail "json: pages"
+}
+run 0 host --root "$ROOTS/amd" -o json &&
+{
+    [ "$(jq -r '.vendor' "$TMP/out")" = amd ] || fail "json: amd vendor"
+    [ "$(jq -r '.checks[] | select(.id == "nested-persist") | .detail' "$TMP/out")" = \
+      "/etc/modprobe.d/kvm-amd.conf line 1" ] || fail "json: kvm-amd spelling"
+}
+run 1 host --root "$ROOTS/no-virt" -o json &&
+    [ "$(jq -r '.checks[] | select(.id == "cpu-paging") | .status' "$TMP/out")" = skip ] ||
+    fail "json: no-virt paging not skipped"
+
+# modprobe.d as modprobe reads it: *.conf only, in name order, comments,
+# a bool without a value, "off", later files win.
+# persist WANT: whether the doctor's nested-persist says WANT.
+persist() {
+    run 0 host --root "$R" -o json || return 1
+    got=$(jq -r '.checks[] | select(.id == "nested-persist") | .status + " " + .detail' "$TMP/out")
+    [ "$got" = "$1" ] || { echo "  nested-persist: $got"; return 1; }
+}
+fresh intel-nested
+M="$R/etc/modprobe.d"
+rm -f "$M"/*
+printf 'options kvm_intel nested=1\n' >"$M/a.conf"
+printf '# options kvm_intel nested=0\ninstall kvm_intel /bin/false nested=0\n' >"$M/b.conf"
+printf 'options kvm_intel nested=0\n' >"$M/c.conf.bak"
+persist "pass /etc/modprobe.d/a.conf line 1" || fail "modprobe.d: comments, install, .bak"
+printf 'options kvm_amd nested=0\noptions  kvm_intel\tenable_apicv=1 nested\n' >"$M/d.conf"
+persist "pass /etc/modprobe.d/d.conf line 2" || fail "modprobe.d: bool without value"
+printf 'options kvm_intel nested=off\n' >"$M/e.conf"
+persist "warn /etc/modprobe.d/e.conf line 1 turns nested off for kvm_intel" ||
+    fail "modprobe.d: off"
+printf 'options kvm_intel nested=maybe\n' >"$M/e.conf"
+persist "warn /etc/modprobe.d/e.conf line 1 turns nested off for kvm_intel" ||
+    fail "modprobe.d: not a bool"
+printf 'options kvm_intel \\\n  nested=y\n' >"$M/f.conf"
+persist "pass /etc/modprobe.d/f.conf line 1" || fail "modprobe.d: continued line"
+
+# A root without /proc/cpuinfo: the CPU check fails, the rest runs.
+mkdir -p "$TMP/empty"
+run 1 host --root "$TMP/empty" &&
+    grep -q '^    CPU: hardware virtualization *: FAIL (cannot read /proc/cpuinfo' "$TMP/out" ||
+    fail "empty root: no cpuinfo failure"
+
+# --- usage --------------------------------------------------------------
+run 0 host --help && grep -q '^usage: virt-nestify host' "$TMP/out" ||
+    fail "host --help"
+bad_input "missing root" "root '$TMP/nowhere': No such file or directory" \
+    host --root "$TMP/nowhere"
+bad_input "root is a file" "not a directory" host --root "$ROOTS/amd/proc/cpuinfo"
+bad_input "bad --output" "--output must be" host --root "$ROOTS/amd" -o yaml
+bad_input "--reload alone" "--reload needs --enable" host --root "$ROOTS/amd" --reload
+bad_input "--hugepages alone" "--hugepages needs --enable" host --root "$ROOTS/amd" --hugepages 4
+bad_input "--dry-run alone" "--dry-run needs --enable" host --root "$ROOTS/amd" -n
+bad_input "--persist without --hugepages" "--persist needs --hugepages" \
+    host --root "$ROOTS/amd" --enable --persist
+bad_input "-c with --enable" "--connect is for the checks" \
+    host --root "$ROOTS/amd" --enable -c test:///default
+bad_input "json with --enable" "--output json is for the checks" \
+    host --root "$ROOTS/amd" --enable -o json
+bad_input "extra argument" "unexpected argument 'foo'" host --root "$ROOTS/amd" foo
+
+# --- the libvirt check: a driver without domain capabilities ------------
+run 3 host --root "$ROOTS/intel-nested" -c test:///default &&
+{
+    grep -q "^LIBVIRT: host-passthrough CPU mode supported *: FAIL (cannot read the domain capabilities of 'test:///default'" "$TMP/out" ||
+        fail "libvirt: no FAIL line"
+    grep -q "^         fix: check that libvirt runs" "$TMP/out" ||
+        fail "libvirt: no fix"
+}
+run 3 host --root "$ROOTS/intel-nested" -c test:///default -o json &&
+    [ "$(jq -r '.checks[-1].id + " " + .checks[-1].status' "$TMP/out")" = \
+      "libvirt-passthrough fail" ] || fail "libvirt: JSON"
+
+# The real QEMU driver (embedded, its state in a fresh directory): its
+# domain capabilities are read.  Without /dev/kvm (as here) they are for
+# TCG, where host-passthrough is not supported; with KVM it passes.
+# Natively run: libvirt starts QEMU to probe it.
+if command -v qemu-system-x86_64 >/dev/null; then
+    embed_root "$TMP/embed"
+    count=$((count + 1))
+    $VN_NATIVE host --root "$ROOTS/intel-nested" -c "qemu:///embed?root=$TMP/embed" \
+        -o json >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    line=$(jq -r '.checks[-1] | .id + " " + .status + " " + .detail' "$TMP/out")
+    case "$got $line" in
+    "0 libvirt-passthrough pass domain type kvm, "*) ;;
+    "1 libvirt-passthrough fail domain type qemu, "*": host-passthrough not supported") ;;
+    *) fail "embed: exit $got, $line; $(cat "$TMP/err")" ;;
+    esac
+fi
+
+# --- host --enable: nested in modprobe.d --------------------------------
+fresh intel-nested-off
+tree "$R" >"$TMP/before"
+run 0 host --root "$R" --enable --dry-run --hugepages 64 --persist &&
+{
+    grep -q "^would write /etc/modprobe.d/virt-nestify-kvm.conf: options kvm_intel nested=1$" "$TMP/out" ||
+        fail "dry-run: no modprobe plan"
+    grep -q "^would write 64 to /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages" "$TMP/out" ||
+        fail "dry-run: no hugepages plan"
+    grep -q "^would write /etc/sysctl.d/80-virt-nestify-hugepages.conf: vm.nr_hugepages = 64$" "$TMP/out" ||
+        fail "dry-run: no sysctl plan"
+    grep -q "^next: dracut -f," "$TMP/out" || fail "dry-run: no fedora initramfs step"
+}
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "--dry-run changed the root"
+
+run 0 host --root "$R" --enable &&
+{
+    printf '%s\n' "# Written by virt-nestify host --enable: nested virtualization for KVM." \
+        "options kvm_intel nested=1" >"$TMP/want"
+    cmp -s "$R/etc/modprobe.d/virt-nestify-kvm.conf" "$TMP/want" ||
+        fail "enable: wrong modprobe.d file: $(cat "$R/etc/modprobe.d/virt-nestify-kvm.conf")"
+    grep -q "^wrote /etc/modprobe.d/virt-nestify-kvm.conf$" "$TMP/out" ||
+        fail "enable: no 'wrote' line"
+    grep -q "^next: the running kvm_intel has nested off; run again with --reload" "$TMP/out" ||
+        fail "enable: no reload hint"
+    grep -q "^next: dracut -f, so that a kvm_intel loaded from the initramfs" "$TMP/out" ||
+        fail "enable: no initramfs step"
+    [ -n "$(find "$R/etc/modprobe.d" -name '*.bak')" ] && fail "enable: a backup of nothing"
+}
+# The doctor now finds it persisted (and still off in the running kernel).
+run 1 host --root "$R" -o json &&
+    [ "$(jq -r '.checks[] | select(.id == "nested-persist") | .status' "$TMP/out")" = pass ] ||
+    fail "enable: the doctor does not see it persisted"
+# Again: nothing to write, no backup.
+run 0 host --root "$R" --enable &&
+{
+    grep -q "^nested: /etc/modprobe.d/virt-nestify-kvm.conf already says options kvm_intel nested=1$" "$TMP/out" ||
+        fail "enable twice: not idempotent"
+    [ -n "$(find "$R/etc/modprobe.d" -name '*.bak')" ] && fail "enable twice: a backup"
+}
+
+# An earlier file of ours with other content: kept as a backup.
+fresh intel-nested-off
+printf 'options kvm_intel nested=0\n' >"$R/etc/modprobe.d/virt-nestify-kvm.conf"
+run 0 host --root "$R" --enable &&
+{
+    grep -q "^options kvm_intel nested=1$" "$R/etc/modprobe.d/virt-nestify-kvm.conf" ||
+        fail "backup: file not rewritten"
+    set -- "$R"/etc/modprobe.d/virt-nestify-kvm.conf.*Z.bak
+    [ $# = 1 ] && [ -f "$1" ] || fail "backup: not exactly one backup: $*"
+    [ "$(cat "$1")" = "options kvm_intel nested=0" ] || fail "backup: wrong content"
+    grep -q "^  the previous content is in /etc/modprobe.d/virt-nestify-kvm.conf\.[0-9T.]*Z\.bak$" "$TMP/out" ||
+        fail "backup: not named in the output"
+}
+
+# Another file already persists it: nothing written (AMD, kvm-amd).
+fresh amd
+tree "$R" >"$TMP/before"
+run 0 host --root "$R" --enable &&
+    grep -q "^nested: /etc/modprobe.d/kvm-amd.conf already sets nested=1 for kvm_amd: nothing written$" "$TMP/out" ||
+    fail "amd: already persisted"
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "amd: an enabled host was changed"
+
+# A later file turns it off again: refused, nothing written.
+fresh no-module
+tree "$R" >"$TMP/before"
+bad_input "later file" "/etc/modprobe.d/zz-local.conf line 2 turns nested off again" \
+    host --root "$R" --enable
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "later file: root changed"
+
+# No vmx: written with a warning; no modprobe.d yet: created; a
+# distribution without a known initramfs tool: the generic step.
+fresh no-virt
+run 0 host --root "$R" --enable &&
+{
+    grep -q "^options kvm_intel nested=1$" "$R/etc/modprobe.d/virt-nestify-kvm.conf" ||
+        fail "no-virt: not written"
+    grep -q "^virt-nestify: warning: the CPU shows no vmx flag" "$TMP/err" ||
+        fail "no-virt: no warning"
+    grep -q "^next: rebuild the initramfs (update-initramfs -u, dracut -f or mkinitcpio -P" "$TMP/out" ||
+        fail "no-virt: no generic initramfs step"
+    grep -q "^next: kvm_intel is not loaded; load it with modprobe kvm_intel" "$TMP/out" ||
+        fail "no-virt: no hint about the module"
+}
+
+# --- host --enable --hugepages ------------------------------------------
+fresh intel-nested
+run 0 host --root "$R" --enable --hugepages 2048 --persist &&
+{
+    [ "$(cat "$R/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")" = 2048 ] ||
+        fail "hugepages: not written"
+    grep -q "^hugepages: asked for 2048 of 2 MiB, the kernel has 2048$" "$TMP/out" ||
+        fail "hugepages: no read-back report"
+    printf '%s\n' "# Written by virt-nestify host --enable --hugepages --persist." \
+        "vm.nr_hugepages = 2048" >"$TMP/want"
+    cmp -s "$R/etc/sysctl.d/80-virt-nestify-hugepages.conf" "$TMP/want" ||
+        fail "hugepages: wrong sysctl.d file"
+    grep -q "already sets nested=1 for kvm_intel" "$TMP/out" ||
+        fail "hugepages: nested not found persisted"
+    [ -e "$R/etc/modprobe.d/virt-nestify-kvm.conf" ] &&
+        fail "hugepages: modprobe.d file written for a persisted host"
+}
+run 0 host --root "$R" --enable --hugepages 8,1G --persist &&
+{
+    [ "$(cat "$R/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages")" = 8 ] ||
+        fail "1G: not written"
+    grep -q "^hugepages: asked for 8 of 1 GiB, the kernel has 8$" "$TMP/out" ||
+        fail "1G: no report"
+    grep -q "add 'hugepagesz=1G hugepages=8' to the kernel command line" "$TMP/out" ||
+        fail "1G: no command line advice"
+    grep -q "^vm.nr_hugepages = 2048$" "$R/etc/sysctl.d/80-virt-nestify-hugepages.conf" ||
+        fail "1G: the sysctl file changed"
+}
+run 0 host --root "$R" --enable --hugepages 100,2048kB --node 1 --persist &&
+{
+    [ "$(cat "$R/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages")" = 100 ] ||
+        fail "node: not written"
+    [ "$(cat "$R/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages")" = 512 ] ||
+        fail "node: node 0 changed"
+    grep -q "^hugepages: asked for 100 of 2 MiB on this node, the kernel has 100$" "$TMP/out" ||
+        fail "node: no report"
+    grep -q "add 'hugepagesz=2M hugepages=1:100'" "$TMP/out" ||
+        fail "node: no command line advice"
+}
+# The sysctl file replaced keeps a backup.
+run 0 host --root "$R" --enable --hugepages 16 --persist &&
+{
+    grep -q "^vm.nr_hugepages = 16$" "$R/etc/sysctl.d/80-virt-nestify-hugepages.conf" ||
+        fail "sysctl again: not rewritten"
+    set -- "$R"/etc/sysctl.d/80-virt-nestify-hugepages.conf.*Z.bak
+    [ -f "$1" ] && grep -q "^vm.nr_hugepages = 2048$" "$1" ||
+        fail "sysctl again: no backup of the old file"
+}
+
+# The kernel grants fewer than asked: a FIFO plays sysfs, taking the
+# write and then answering the read back with 5.
+if command -v mkfifo >/dev/null && command -v timeout >/dev/null; then
+    fresh intel-nested
+    F="$R/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+    rm -f "$F"
+    mkfifo "$F"
+    (cat "$F" >"$TMP/fifo-written"; echo 5 >"$F") &
+    kernel=$!
+    count=$((count + 1))
+    # shellcheck disable=SC2086
+    timeout 60 $VN host --root "$R" --enable --hugepages 64 >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    [ "$got" = 0 ] || fail "granted fewer: exit $got: $(cat "$TMP/err")"
+    [ "$(cat "$TMP/fifo-written")" = 64 ] || fail "granted fewer: wrote $(cat "$TMP/fifo-written")"
+    grep -q "^hugepages: asked for 64 of 2 MiB, the kernel has 5$" "$TMP/out" ||
+        fail "granted fewer: no report: $(cat "$TMP/out")"
+    grep -Ev '^==[0-9]+==' "$TMP/err" >"$TMP/err.ours"
+    [ "$(wc -l <"$TMP/err.ours")" = 1 ] &&
+        grep -q "^virt-nestify: warning: the kernel reserved 5 of the 64 hugepages of 2 MiB asked for" "$TMP/err.ours" ||
+        fail "granted fewer: no single warning: $(cat "$TMP/err")"
+    kill "$kernel" 2>/dev/null
+    wait "$kernel" 2>/dev/null
+fi
+
+# Bad input: one error, exit 2, nothing changed.
+fresh intel-nested
+tree "$R" >"$TMP/before"
+bad_input "bad count" "--hugepages must be N or N,SIZE" host --root "$R" --enable --hugepages lots
+bad_input "negative count" "--hugepages must be" host --root "$R" --enable --hugepages -4
+bad_input "bad size" "--hugepages must be" host --root "$R" --enable --hugepages 4,2X
+bad_input "empty size" "--hugepages must be" host --root "$R" --enable --hugepages 4,
+bad_input "unknown size" "no 16 GiB hugepages on this host (sizes: 2 MiB, 1 GiB)" \
+    host --root "$R" --enable --hugepages 4,16G
+bad_input "bad node" "--node must be a NUMA node number" \
+    host --root "$R" --enable --hugepages 4 --node one
+bad_input "missing node" "--node 7: no such NUMA node" \
+    host --root "$R" --enable --hugepages 4 --node 7
+bad_input "--node without --hugepages" "--node needs --hugepages" \
+    host --root "$R" --enable --node 0
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "bad input changed the root"
+fresh no-hugepages
+bad_input "no hugepages at all" "no 2 MiB hugepages on this host (sizes: none)" \
+    host --root "$R" --enable --hugepages 4,2M
+bad_input "enable on a missing root" "root '$TMP/nowhere'" \
+    host --root "$TMP/nowhere" --enable
+
+# --- host --enable --reload ---------------------------------------------
+# A fake modprobe: logs its arguments, and "loads" the module with
+# nested on the way the kernel would show it.
+cat >"$TMP/modprobe" <<'EOF'
+#!/bin/sh
+echo "$*" >>"$FAKE_LOG"
+[ "$1" = -r ] && exit 0
+mkdir -p "$FAKE_ROOT/sys/module/kvm_intel/parameters"
+echo Y >"$FAKE_ROOT/sys/module/kvm_intel/parameters/nested"
+EOF
+chmod +x "$TMP/modprobe"
+FAKE_LOG="$TMP/modprobe.log"
+export FAKE_LOG
+
+fresh intel-nested-off
+FAKE_ROOT=$R
+export FAKE_ROOT
+bad_input "--reload with --root and no modprobe" "--reload with --root" \
+    host --root "$R" --enable --reload
+# A QEMU runs: refused before anything is written.
+mkdir -p "$R/proc/4242" "$R/proc/self"
+echo qemu-system-x86 >"$R/proc/4242/comm"
+printf '/usr/bin/qemu-system-x86_64\000-name\000guest=web1\000' >"$R/proc/4242/cmdline"
+tree "$R" >"$TMP/before"
+VIRT_NESTIFY_MODPROBE="$TMP/modprobe"
+export VIRT_NESTIFY_MODPROBE
+bad_input "--reload while a VM runs" "refusing --reload: 1 QEMU process is running (pid 4242, qemu-system-x86); stop every VM first" \
+    host --root "$R" --enable --reload
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "refused --reload changed the root"
+[ -e "$FAKE_LOG" ] && fail "refused --reload ran modprobe"
+# Only cmdline says QEMU (comm renamed): still refused.
+echo worker >"$R/proc/4242/comm"
+bad_input "--reload, QEMU by cmdline" "refusing --reload" host --root "$R" --enable --reload
+# No VM: reloaded, nested on.
+rm -rf "$R/proc/4242"
+run 0 host --root "$R" --enable --reload &&
+{
+    printf '%s\n' "-r kvm_intel" "kvm_intel" >"$TMP/want"
+    cmp -s "$FAKE_LOG" "$TMP/want" || fail "reload: modprobe ran as: $(cat "$FAKE_LOG")"
+    grep -q "^reloaded kvm_intel: nested=Y$" "$TMP/out" || fail "reload: no report"
+    grep -q "run again with --reload" "$TMP/out" && fail "reload: still hints at --reload"
+    grep -q "^options kvm_intel nested=1$" "$R/etc/modprobe.d/virt-nestify-kvm.conf" ||
+        fail "reload: modprobe.d not written"
+}
+run 0 host --root "$R" && grep -q "nested virtualization on in kvm_intel *: PASS" "$TMP/out" ||
+    fail "reload: the doctor does not see nested on"
+# A module that is not loaded is only loaded (modprobe -r would fail).
+fresh no-virt
+FAKE_ROOT=$R
+rm -f "$FAKE_LOG"
+run 0 host --root "$R" --enable --reload --dry-run &&
+    grep -q "^would run: $TMP/modprobe kvm_intel$" "$TMP/out" ||
+    fail "load: dry-run plan"
+run 0 host --root "$R" --enable --reload &&
+{
+    [ "$(cat "$FAKE_LOG")" = kvm_intel ] || fail "load: modprobe ran as: $(cat "$FAKE_LOG")"
+    grep -q "^loaded kvm_intel: nested=Y$" "$TMP/out" || fail "load: no report"
+}
+# A modprobe that fails: exit 3, said once.
+fresh intel-nested-off
+printf '#!/bin/sh\nexit 1\n' >"$TMP/modprobe-fails"
+chmod +x "$TMP/modprobe-fails"
+VIRT_NESTIFY_MODPROBE="$TMP/modprobe-fails"
+run 3 host --root "$R" --enable --reload &&
+    grep -q "^virt-nestify: error: '$TMP/modprobe-fails -r kvm_intel' failed with exit status 1$" "$TMP/err" ||
+    fail "failing modprobe: $(cat "$TMP/err")"
+unset VIRT_NESTIFY_MODPROBE FAKE_ROOT
+
+finish
