@@ -213,6 +213,8 @@
           <xsl:when test="count(. | $removed) = count($removed)"/>
           <xsl:when test="self::text() and normalize-space(.) = '' and
                           $next and count($next | $removed) = count($removed)"/>
+          <!-- nothing kept: the new feature brings its own indentation -->
+          <xsl:when test="not($kept) and self::text() and normalize-space(.) = ''"/>
           <xsl:otherwise>
             <xsl:if test="not($found) and not($anchor) and
                           generate-id(.) = generate-id($kept[1])">
