@@ -370,9 +370,11 @@ build_host(const struct vn_apply_opts *o, char **err)
 }
 
 /*
- * --xslt: the stylesheet on the engine's output.  When the result is the
- * same document as the input (vn_xml_same: indentation and quoting do
- * not count), the input's bytes are kept and nothing is pending.
+ * --xslt: the stylesheet on the engine's output.  A result that is the
+ * same document as the engine's output (vn_xml_same: indentation and
+ * quoting do not count) leaves the engine's bytes; one that is the same
+ * as the input keeps the input's bytes and nothing is pending; otherwise
+ * the result is libxslt's serialisation.
  * Returns 0, or -1 with *err set and r cleared, r->bad_input true.
  */
 static int
@@ -391,13 +393,17 @@ apply_xslt(const struct vn_apply_opts *o, const char *text, size_t len,
         nst_set_error(err, "%s: the result is not well-formed XML", o->xslt);
         goto fail;
     }
-    if (!same_as_engine)
-        nst_report_add(&r->report, NST_CHANGE, "xslt", o->xslt,
-                       "the stylesheet changed the document; it is written "
-                       "as libxslt serialises it");
+    if (same_as_engine) {
+        /* the stylesheet changed nothing: the engine's bytes stand */
+        free(out);
+        return 0;
+    }
+    nst_report_add(&r->report, NST_CHANGE, "xslt", o->xslt,
+                   "the stylesheet changed the document; it is written as "
+                   "libxslt serialises it");
     free(r->out);
     if (same_as_input) {
-        /* nothing to change: keep the input byte for byte */
+        /* it undid the profile's changes: keep the input byte for byte */
         free(out);
         if (!(out = malloc(len + 1))) {
             r->out = NULL;
