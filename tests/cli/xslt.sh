@@ -106,6 +106,18 @@ refused stop "site policy: no nested guests here"
 run 2 --file "$UBUNTU" $INTEL -p nested --xslt "$TMP/absent.xsl" &&
     one_error "absent" "$TMP/absent.xsl"
 
+# --- live mode (test:///default, state per process) ------------------
+run 0 -c test:///default --domain test $INTEL -p nested --xslt "$TMP/add.xsl" \
+    --backup-dir "$TMP/bk" &&
+    grep -q "^domain 'test' defined" "$TMP/out" ||
+    fail "live: the stylesheet's result was not defined"
+run 2 -c test:///default --domain test $INTEL -p nested \
+    --xslt "$TMP/stop.xsl" --backup-dir "$TMP/bk" &&
+    one_error "live stop" "$TMP/stop.xsl: site policy"
+run 2 -c test:///default --domain test $INTEL -p nested \
+    --xslt "$TMP/malformed.xsl" --backup-dir "$TMP/bk" &&
+    one_error "live malformed" "$TMP/malformed.xsl: line 3"
+
 # --- nested.xsl and the engine, through the real programs -------------
 # The engine finds nothing to change in the stylesheet's output.
 if command -v xsltproc >/dev/null; then
