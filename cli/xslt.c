@@ -230,7 +230,7 @@ vn_xslt_load(const char *path, char **err)
         what = "not well-formed XML";
     } else if (doc->intSubset) {
         what = "a DOCTYPE is not allowed in a stylesheet";
-        nst_buf_finish(&msgs, NULL);
+        free(nst_buf_finish(&msgs, NULL));
         msgs = (struct nst_buf){ 0 };
     } else if (!(x->style = xsltParseStylesheetDoc(doc))) {
         what = "not a valid XSLT 1.0 stylesheet";
@@ -252,7 +252,7 @@ vn_xslt_load(const char *path, char **err)
         free(detail);
         goto fail;
     }
-    nst_buf_finish(&msgs, NULL);
+    free(nst_buf_finish(&msgs, NULL));
     return x;
 
  fail:
@@ -312,7 +312,7 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
     }
     if (!is_domain(res)) {
         xmlNodePtr root = xmlDocGetRootElement(res);
-        nst_buf_finish(&msgs, NULL);
+        free(nst_buf_finish(&msgs, NULL));
         msgs = (struct nst_buf){ 0 };
         nst_buf_addf(&msgs, "the result is not a libvirt domain (%s%s%s)",
                      root ? "its root is <" : "no root element",
@@ -328,7 +328,7 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
     /* The messages of a run that succeeded are xsl:message output. */
     detail = one_line(&msgs, "", true);
     msgs = (struct nst_buf){ 0 };
-    if (*detail)
+    if (detail && *detail)
         vn_warning("%s: %s", x->path, detail);
     if (!(*out = malloc((size_t)result_len + 1))) {
         what = "out of memory";
@@ -345,7 +345,7 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
         detail = one_line(&msgs, what, stopped);
         nst_set_error(err, "%s: %s", x->path, detail);
     } else {
-        nst_buf_finish(&msgs, NULL);
+        free(nst_buf_finish(&msgs, NULL));
     }
     free(detail);
     xmlFree(result);
