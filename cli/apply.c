@@ -63,6 +63,9 @@ usage(FILE *fp)
 "      --set KEY=VALUE     override a profile setting (repeatable)\n"
 "      --taken CPULIST     host CPUs other domains already pin\n"
 "      --strict            treat warnings as errors\n"
+"      --xslt FILE         run the XSLT 1.0 stylesheet FILE on the result\n"
+"                          (after the profiles; no file writes, file\n"
+"                          reads or network access)\n"
 "  -n, --dry-run           print the report and a unified diff, change nothing\n"
 "      --check             like --dry-run, exit 1 when a change is pending\n"
 "  -i, --in-place          offline: rewrite FILE atomically\n"
@@ -101,7 +104,8 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
     enum { OPT_DOMCAPS = 256, OPT_CPU_MAP, OPT_PROFILE_FILE, OPT_SET,
            OPT_TAKEN, OPT_STRICT, OPT_CHECK, OPT_BACKUP_DIR, OPT_RESTART,
            OPT_TIMEOUT, OPT_FORCE, OPT_ALL, OPT_STATE, OPT_MATCH, OPT_EXCLUDE,
-           OPT_FAIL_FAST, OPT_OVERCOMMIT, OPT_PARALLEL, OPT_COLOR, OPT_JOBS };
+           OPT_FAIL_FAST, OPT_OVERCOMMIT, OPT_PARALLEL, OPT_COLOR, OPT_JOBS,
+           OPT_XSLT };
     static const struct option longopts[] = {
         { "domain", required_argument, NULL, 'd' },
         { "all", no_argument, NULL, OPT_ALL },
@@ -127,6 +131,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         { "set", required_argument, NULL, OPT_SET },
         { "taken", required_argument, NULL, OPT_TAKEN },
         { "strict", no_argument, NULL, OPT_STRICT },
+        { "xslt", required_argument, NULL, OPT_XSLT },
         { "dry-run", no_argument, NULL, 'n' },
         { "check", no_argument, NULL, OPT_CHECK },
         { "in-place", no_argument, NULL, 'i' },
@@ -228,6 +233,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
             break;
         case OPT_TAKEN: o->taken = optarg; break;
         case OPT_STRICT: o->strict = true; break;
+        case OPT_XSLT: o->xslt = optarg; break;
         case 'n': o->dry_run = true; break;
         case OPT_CHECK: o->check = true; break;
         case 'i': o->in_place = true; break;
@@ -364,6 +370,62 @@ build_host(const struct vn_apply_opts *o, char **err)
     return host;
 }
 
+/*
+ * --xslt: the stylesheet on the engine's output.  A result that is the
+ * same document as the engine's output (vn_xml_same: indentation and
+ * quoting do not count) leaves the engine's bytes; one that is the same
+ * as the input keeps the input's bytes and nothing is pending; otherwise
+ * the result is libxslt's serialisation.
+ * Returns 0, or -1 with *err set and r cleared, r->bad_input true.
+ */
+static int
+apply_xslt(const struct vn_apply_opts *o, const char *text, size_t len,
+           struct vn_result *r, char **err)
+{
+    char *out = NULL;
+    size_t out_len = 0;
+
+    if (vn_xslt_apply(o->xslt_sheet, r->out, r->out_len, &out, &out_len,
+                      err) < 0)
+        goto fail;
+    int same_as_engine = vn_xml_same(r->out, r->out_len, out, out_len);
+    int same_as_input = vn_xml_same(text, len, out, out_len);
+    if (same_as_engine < 0 || same_as_input < 0) {
+        nst_set_error(err, "%s: the result is not well-formed XML", o->xslt);
+        goto fail;
+    }
+    if (same_as_engine) {
+        /* the stylesheet changed nothing: the engine's bytes stand */
+        free(out);
+        return 0;
+    }
+    nst_report_add(&r->report, NST_CHANGE, "xslt", o->xslt,
+                   "the stylesheet changed the document; it is written as "
+                   "libxslt serialises it");
+    free(r->out);
+    if (same_as_input) {
+        /* it undid the profile's changes: keep the input byte for byte */
+        free(out);
+        if (!(out = malloc(len + 1))) {
+            r->out = NULL;
+            nst_set_error(err, "out of memory");
+            goto fail;
+        }
+        memcpy(out, text, len);
+        out[len] = '\0';
+        out_len = len;
+    }
+    r->out = out;
+    r->out_len = out_len;
+    r->pending = !same_as_input;
+    return 0;
+ fail:
+    free(out);
+    vn_result_clear(r);
+    r->bad_input = true;
+    return -1;
+}
+
 int
 vn_transform(const struct vn_apply_opts *o, const struct nst_profile *profile,
               const struct nst_host *host, const struct nst_cpuset *taken,
@@ -393,6 +455,8 @@ vn_transform(const struct vn_apply_opts *o, const struct nst_profile *profile,
         r->pending = r->out_len != len || memcmp(r->out, text, len) != 0;
     }
     nst_doc_free(doc);
+    if (!r->refused && o->xslt_sheet && apply_xslt(o, text, len, r, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -576,6 +640,10 @@ vn_cmd_apply(int argc, char **argv)
     } else if (vn_build_profile(&o, &profile, &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
+    } else if (o.xslt && !(o.xslt_sheet = vn_xslt_load(o.xslt, &err))) {
+        /* before any connection: a bad stylesheet changes nothing */
+        vn_error("%s", err ? err : "out of memory");
+        ret = VN_EXIT_INPUT;
     } else {
         ret = o.file ? apply_offline(&o, &profile) :
               vn_apply_connected(&o, &profile);
@@ -585,6 +653,7 @@ vn_cmd_apply(int argc, char **argv)
     free(o.domains);
     free(o.excludes);
     free(o.connects);
+    vn_xslt_free(o.xslt_sheet);
     free(err);
     nst_profile_clear(&profile);
     return ret;

@@ -249,6 +249,11 @@ vn_live_domain(void *conn, void *dom,
         vn_transform(o, profile, host, taken, xml, strlen(xml), label, &r,
                      &err) < 0) {
         fail(&l, "%s", err ? err : "out of memory");
+        if (r.bad_input) {
+            /* --xslt failed on this domain: bad input, nothing changed */
+            run->result = VN_DOM_REFUSED;
+            ret = VN_EXIT_INPUT;
+        }
         goto out;
     }
     run->changes = nst_report_count(&r.report, NST_CHANGE);

@@ -121,6 +121,8 @@ struct vn_apply_opts {
     char **sets;
     size_t nsets;
     bool strict;
+    const char *xslt;            /* --xslt: a site's stylesheet */
+    struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load) */
     bool dry_run;
     bool check;
     bool quiet;
@@ -147,6 +149,8 @@ struct vn_result {
     char *out;                   /* the new document, NULL when refused */
     size_t out_len;
     bool pending;                /* out differs from the input */
+    bool bad_input;              /* vn_transform failed on input (the
+                                    --xslt stylesheet), not the system */
 };
 
 /*
@@ -161,6 +165,36 @@ int vn_transform(const struct vn_apply_opts *o,
                  const char *text, size_t len, const char *label,
                  struct vn_result *r, char **err);
 void vn_result_clear(struct vn_result *r);
+
+/*
+ * --xslt (xslt.c): a site's stylesheet, run on the engine's output.
+ * vn_xslt_load parses and compiles path under the security policy
+ * described in xslt.c (no writes, no network, no file reads); it returns
+ * the stylesheet (free with vn_xslt_free, which accepts NULL) or NULL with
+ * *err "PATH: why" on one line.
+ */
+struct vn_xslt;
+struct vn_xslt *vn_xslt_load(const char *path, char **err);
+void vn_xslt_free(struct vn_xslt *x);
+/*
+ * Runs x on the document text.  Returns 0 with *out a new NUL-terminated
+ * <domain> document in libxslt's serialisation (the caller frees) and
+ * *out_len, or -1 with *err "PATH: why" on one line (the stylesheet
+ * failed, stopped, or made something other than a <domain>).
+ * Non-fatal xsl:message output is printed as a warning.
+ */
+int vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
+                  char **out, size_t *out_len, char **err);
+/*
+ * Whether two XML texts are the same document: both parsed, every
+ * whitespace-only text node removed from elements that have element
+ * children (indentation), then compared as canonical XML 1.0 with
+ * comments.  Returns 1 same, 0 different, -1 when one does not parse.
+ * vn_xml_canonical returns that canonical form (new string, caller
+ * frees) or NULL.
+ */
+int vn_xml_same(const char *a, size_t alen, const char *b, size_t blen);
+char *vn_xml_canonical(const char *text, size_t len, size_t *out_len);
 
 /* Says why the profile was refused; returns VN_EXIT_INPUT. */
 int vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r);

@@ -1,0 +1,425 @@
+/*
+ * xslt.c: --xslt FILE, a site's own stylesheet run on the engine's output
+ *
+ * The stylesheet runs after the profiles and before anything is shown,
+ * compared or defined, so a site can add what virt-nestify does not
+ * manage.  It is untrusted input as much as the domain is:
+ *
+ * - it is parsed with XML_PARSE_NONET, without entity substitution or
+ *   DTD loading, and a DOCTYPE is refused outright, as for domains;
+ * - libxslt's security preferences forbid writing files (xsl:document,
+ *   exsl:document), creating directories and any network access, and
+ *   every file read but the stylesheet's own (document(''), which
+ *   libxslt reads again from its file, under the same parser options):
+ *   document() of any other file, xsl:import and xsl:include fail;
+ * - any error libxslt reports during the run fails it, and so does
+ *   xsl:message terminate='yes' and a result whose root is not <domain>.
+ *
+ * The result is libxslt's serialisation, not the engine's byte splicing:
+ * after a stylesheet that changed something, quoting and spacing are
+ * libxslt's (docs/xslt.md).  vn_xml_same() compares documents for what
+ * they mean, so a run that changes nothing is still "nothing to change".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/c14n.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxslt/security.h>
+#include <libxslt/transform.h>
+#include <libxslt/xslt.h>
+#include <libxslt/xsltInternals.h>
+#include <libxslt/xsltutils.h>
+#include <libexslt/exslt.h>
+
+#include "internal.h"
+#include "tool.h"
+
+struct vn_xslt {
+    char *path;
+    xsltStylesheetPtr style;
+    xsltSecurityPrefsPtr sec;
+};
+
+/* libxml2 / libxslt messages, gathered instead of printed. */
+static void collect(void *opaque, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+collect(void *opaque, const char *fmt, ...)
+{
+    struct nst_buf *buf = opaque;
+    char *text;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&text, fmt, ap) >= 0) {
+        nst_buf_adds(buf, text);
+        free(text);
+    }
+    va_end(ap);
+}
+
+static void
+collect_structured(void *opaque, xmlErrorPtr error)
+{
+    struct nst_buf *buf = opaque;
+    if (!error || !error->message)
+        return;
+    if (error->line > 0)
+        nst_buf_addf(buf, "line %d: ", error->line);
+    nst_buf_adds(buf, error->message);
+}
+
+/* Whether line is one of libxslt's locators rather than a message:
+ * "runtime error: file F line N element E", "compilation error: ...",
+ * "error", "warning".  *where gets "line N" from a runtime locator. */
+static bool
+locator(const char *line, size_t len, char *where, size_t size)
+{
+    static const char runtime[] = "runtime error: file ";
+    static const char compile[] = "compilation error: file ";
+    const char *at;
+
+    if ((len == 5 && !strncmp(line, "error", 5)) ||
+        (len == 7 && !strncmp(line, "warning", 7)))
+        return true;
+    if (strncmp(line, runtime, strlen(runtime)) &&
+        strncmp(line, compile, strlen(compile)))
+        return false;
+    at = memmem(line, len, " line ", 6);
+    if (at && !*where) {
+        unsigned int n = 0;
+        for (at += 6; at < line + len && *at >= '0' && *at <= '9'; at++)
+            n = n * 10 + (unsigned int)(*at - '0');
+        snprintf(where, size, "line %u: ", n);
+    }
+    return true;
+}
+
+/*
+ * The gathered messages as one line: the first message (all of them
+ * with all, for xsl:message text), joined with "; ", prefixed with the
+ * line of the stylesheet that libxslt named.  Returns a new string the
+ * caller frees; fallback when nothing was gathered.
+ */
+static char *
+one_line(struct nst_buf *buf, const char *fallback, bool all)
+{
+    char *text = nst_buf_finish(buf, NULL);
+    struct nst_buf out = { 0 };
+    char where[32] = "";
+    size_t taken = 0;
+
+    for (const char *line = text ? text : ""; *line;) {
+        size_t len = strcspn(line, "\r\n");
+        const char *next = line + len + strspn(line + len, "\r\n");
+        /* trim blanks; squeeze control characters out */
+        while (len && (*line == ' ' || *line == '\t'))
+            line++, len--;
+        while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+            len--;
+        if (len && !locator(line, len, where, sizeof(where)) &&
+            (all || !taken)) {
+            if (taken++)
+                nst_buf_adds(&out, "; ");
+            for (size_t i = 0; i < len; i++)
+                if ((unsigned char)line[i] >= 0x20)
+                    nst_buf_add(&out, line + i, 1);
+        }
+        line = next;
+    }
+    free(text);
+    char *msg = nst_buf_finish(&out, NULL);
+    char *ret = nst_printf("%s%s", all ? "" : where,
+                           msg && *msg ? msg : fallback);
+    free(msg);
+    return ret;
+}
+
+/* File reads: only the stylesheet itself, for document('').  At
+ * compile time (xsl:import, xsl:include) there is no context: no read. */
+static int
+read_only_self(xsltSecurityPrefsPtr sec, xsltTransformContextPtr ctxt,
+               const char *value)
+{
+    const char *self = ctxt && ctxt->style && ctxt->style->doc ?
+                       (const char *)ctxt->style->doc->URL : NULL;
+    char *a = self && value ? realpath(self, NULL) : NULL;
+    char *b = a ? realpath(value, NULL) : NULL;
+    int ok = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    return ok;
+}
+
+void
+vn_xslt_free(struct vn_xslt *x)
+{
+    if (!x)
+        return;
+    if (xsltGetDefaultSecurityPrefs() == x->sec)
+        xsltSetDefaultSecurityPrefs(NULL);
+    xsltFreeStylesheet(x->style);
+    xsltFreeSecurityPrefs(x->sec);
+    free(x->path);
+    free(x);
+}
+
+static xsltSecurityPrefsPtr
+new_prefs(void)
+{
+    xsltSecurityPrefsPtr sec = xsltNewSecurityPrefs();
+    if (!sec ||
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_WRITE_FILE,
+                             xsltSecurityForbid) < 0 ||
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_CREATE_DIRECTORY,
+                             xsltSecurityForbid) < 0 ||
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_WRITE_NETWORK,
+                             xsltSecurityForbid) < 0 ||
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_READ_NETWORK,
+                             xsltSecurityForbid) < 0 ||
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_READ_FILE,
+                             read_only_self) < 0) {
+        xsltFreeSecurityPrefs(sec);
+        return NULL;
+    }
+    return sec;
+}
+
+struct vn_xslt *
+vn_xslt_load(const char *path, char **err)
+{
+    struct vn_xslt *x = calloc(1, sizeof(*x));
+    struct nst_buf msgs = { 0 };
+    xmlParserCtxtPtr pctxt = NULL;
+    xmlDocPtr doc = NULL;
+    const char *what = NULL;
+
+    if (!x || !(x->path = nst_printf("%s", path)) || !(x->sec = new_prefs())) {
+        nst_set_error(err, "out of memory");
+        goto fail;
+    }
+    /* EXSLT (node-set, str:, ...): sites use it; its exsl:document
+     * writes under the same preferences as xsl:document. */
+    exsltRegisterAll();
+    /* xsl:import and xsl:include are read when the stylesheet is
+     * compiled, under the default preferences: the same ones. */
+    xsltSetDefaultSecurityPrefs(x->sec);
+
+    size_t len;
+    char *text = vn_read_file(path, &len, err);
+    if (!text) {
+        free(x->path);
+        x->path = NULL;
+        goto fail;
+    }
+    xmlSetGenericErrorFunc(&msgs, collect);
+    xmlSetStructuredErrorFunc(&msgs, collect_structured);
+    xsltSetGenericErrorFunc(&msgs, collect);
+    if ((pctxt = xmlNewParserCtxt()))
+        doc = xmlCtxtReadMemory(pctxt, text, (int)len, path, NULL,
+                                XML_PARSE_NONET);
+    free(text);
+    if (!pctxt) {
+        what = "out of memory";
+    } else if (!doc) {
+        what = "not well-formed XML";
+    } else if (doc->intSubset) {
+        what = "a DOCTYPE is not allowed in a stylesheet";
+        free(nst_buf_finish(&msgs, NULL));
+        msgs = (struct nst_buf){ 0 };
+    } else if (!(x->style = xsltParseStylesheetDoc(doc))) {
+        what = "not a valid XSLT 1.0 stylesheet";
+    } else if (x->style->errors) {
+        what = "not a valid XSLT 1.0 stylesheet";
+        doc = NULL;            /* the stylesheet owns it now */
+    } else {
+        doc = NULL;
+    }
+    xmlSetGenericErrorFunc(NULL, NULL);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xsltSetGenericErrorFunc(NULL, NULL);
+    xmlFreeParserCtxt(pctxt);
+    if (what) {
+        /* doc is still ours, unless a stylesheet with errors took it */
+        xmlFreeDoc(doc);
+        char *detail = one_line(&msgs, what, false);
+        nst_set_error(err, "%s: %s", path, detail);
+        free(detail);
+        goto fail;
+    }
+    free(nst_buf_finish(&msgs, NULL));
+    return x;
+
+ fail:
+    vn_xslt_free(x);
+    return NULL;
+}
+
+/* Whether the root of doc is a <domain> in no namespace. */
+static bool
+is_domain(xmlDocPtr doc)
+{
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    return root && !root->ns && xmlStrEqual(root->name, BAD_CAST "domain");
+}
+
+int
+vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
+              char **out, size_t *out_len, char **err)
+{
+    struct nst_buf msgs = { 0 };
+    xsltTransformContextPtr ctxt = NULL;
+    xmlDocPtr doc = NULL, res = NULL;
+    xmlChar *result = NULL;
+    int result_len = 0;
+    char *detail = NULL;
+    const char *what = NULL;
+    bool stopped = false;
+    int ret = -1;
+
+    *out = NULL;
+    /* The engine's output: no DOCTYPE (the engine refuses one). */
+    xmlSetStructuredErrorFunc(&msgs, collect_structured);
+    doc = xmlReadMemory(text, (int)len, "domain.xml", NULL, XML_PARSE_NONET);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (!doc) {
+        what = "cannot read the document to transform";
+        goto out;
+    }
+    if (!(ctxt = xsltNewTransformContext(x->style, doc)) ||
+        xsltSetCtxtSecurityPrefs(x->sec, ctxt) < 0) {
+        what = "out of memory";
+        goto out;
+    }
+    ctxt->parserOptions = XML_PARSE_NONET;
+    xsltSetTransformErrorFunc(ctxt, &msgs, collect);
+    xmlSetStructuredErrorFunc(&msgs, collect_structured);
+    res = xsltApplyStylesheetUser(x->style, doc, NULL, NULL, NULL, ctxt);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (ctxt->state == XSLT_STATE_STOPPED) {
+        stopped = true;
+        what = "the stylesheet stopped (xsl:message terminate='yes')";
+        goto out;
+    }
+    if (!res || ctxt->state != XSLT_STATE_OK) {
+        what = "the stylesheet failed";
+        goto out;
+    }
+    if (!is_domain(res)) {
+        xmlNodePtr root = xmlDocGetRootElement(res);
+        free(nst_buf_finish(&msgs, NULL));
+        msgs = (struct nst_buf){ 0 };
+        nst_buf_addf(&msgs, "the result is not a libvirt domain (%s%s%s)",
+                     root ? "its root is <" : "no root element",
+                     root ? (const char *)root->name : "", root ? ">" : "");
+        what = "the result is not a libvirt domain";
+        goto out;
+    }
+    if (xsltSaveResultToString(&result, &result_len, res, x->style) < 0 ||
+        !result) {
+        what = "cannot serialise the result";
+        goto out;
+    }
+    /* The messages of a run that succeeded are xsl:message output. */
+    detail = one_line(&msgs, "", true);
+    msgs = (struct nst_buf){ 0 };
+    if (detail && *detail)
+        vn_warning("%s: %s", x->path, detail);
+    if (!(*out = malloc((size_t)result_len + 1))) {
+        what = "out of memory";
+        goto out;
+    }
+    memcpy(*out, result, (size_t)result_len);
+    (*out)[result_len] = '\0';
+    *out_len = (size_t)result_len;
+    ret = 0;
+
+ out:
+    if (what) {
+        free(detail);
+        detail = one_line(&msgs, what, stopped);
+        nst_set_error(err, "%s: %s", x->path, detail);
+    } else {
+        free(nst_buf_finish(&msgs, NULL));
+    }
+    free(detail);
+    xmlFree(result);
+    xmlFreeDoc(res);
+    if (ctxt)
+        xsltFreeTransformContext(ctxt);
+    xmlFreeDoc(doc);
+    return ret;
+}
+
+/* ------------------------------------------------------- comparison */
+
+static bool
+blank(const xmlChar *text)
+{
+    for (; text && *text; text++)
+        if (*text != ' ' && *text != '\t' && *text != '\n' && *text != '\r')
+            return false;
+    return true;
+}
+
+/* Removes indentation: whitespace-only text among element children. */
+static void
+strip_indentation(xmlNodePtr node)
+{
+    bool element_content = false;
+
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            element_content = true;
+    for (xmlNodePtr c = node->children, next; c; c = next) {
+        next = c->next;
+        if (c->type == XML_ELEMENT_NODE) {
+            strip_indentation(c);
+        } else if (element_content && c->type == XML_TEXT_NODE &&
+                   blank(c->content)) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+    }
+}
+
+char *
+vn_xml_canonical(const char *text, size_t len, size_t *out_len)
+{
+    xmlDocPtr doc = xmlReadMemory(text, (int)len, "canonical.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                  XML_PARSE_NOWARNING);
+    xmlChar *c14n = NULL;
+    char *copy = NULL;
+    int n;
+
+    if (!doc)
+        return NULL;
+    strip_indentation((xmlNodePtr)doc);
+    n = xmlC14NDocDumpMemory(doc, NULL, XML_C14N_1_0, NULL, 1, &c14n);
+    if (n >= 0 && (copy = malloc((size_t)n + 1))) {
+        memcpy(copy, c14n, (size_t)n);
+        copy[n] = '\0';
+        *out_len = (size_t)n;
+    }
+    xmlFree(c14n);
+    xmlFreeDoc(doc);
+    return copy;
+}
+
+int
+vn_xml_same(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t clen = 0, dlen = 0;
+    char *c = vn_xml_canonical(a, alen, &clen);
+    char *d = c ? vn_xml_canonical(b, blen, &dlen) : NULL;
+    int ret = c && d ? clen == dlen && memcmp(c, d, clen) == 0 : -1;
+    free(c);
+    free(d);
+    return ret;
+}

@@ -1,0 +1,139 @@
+#!/bin/sh
+# End-to-end tests of --xslt (a site's stylesheet after the profiles) and
+# of xslt/nested.xsl with xsltproc.  Every refused stylesheet must give
+# exit 2, one error line naming the stylesheet, and change nothing.
+set -u
+
+. "$(dirname "$0")/../testlib.sh"
+INTEL="--host-caps $FX/hosts/intel-e5-2697v4.xml"
+UBUNTU="$FX/domains/ubuntu-guest.xml"
+export VIRT_NESTIFY_PROFILES_DIR="$TMP/no-profiles.d"
+cd "$TMP" || exit 1
+
+XSL='xmlns:xsl="http://www.w3.org/1999/XSL/Transform"'
+IDENTITY='<xsl:template match="@*|node()"><xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy></xsl:template>'
+
+sheet() {  # sheet NAME BODY: $TMP/NAME.xsl, a stylesheet holding BODY
+    printf '<xsl:stylesheet version="1.0" %s %s>\n%s\n</xsl:stylesheet>\n' \
+        "$XSL" "${EXTRA_NS:-}" "$2" >"$TMP/$1.xsl"
+}
+
+# refused NAME EXPECTED_PART: the stylesheet NAME is refused, exit 2, one
+# line, nothing on stdout; the --in-place file stays as it was
+refused() {
+    cp "$UBUNTU" "$TMP/dom.xml"
+    run 2 --file "$TMP/dom.xml" $INTEL -p nested --in-place \
+        --xslt "$TMP/$1.xsl" || { echo "  ($1)"; return; }
+    [ -s "$TMP/out" ] && fail "$1: stdout not empty"
+    one_error "$1" "$TMP/$1.xsl: .*$2"
+    cmp -s "$UBUNTU" "$TMP/dom.xml" || fail "$1: the file was changed"
+}
+
+# --- a stylesheet that adds an element --------------------------------
+sheet add "$IDENTITY
+<xsl:template match=\"/domain/devices[not(watchdog)]\"><xsl:copy><xsl:apply-templates select=\"@*|node()\"/><watchdog model=\"i6300esb\" action=\"reset\"/></xsl:copy></xsl:template>"
+run 0 --file "$UBUNTU" $INTEL -p nested -q --xslt "$TMP/add.xsl" && {
+    grep -q '<watchdog model="i6300esb" action="reset"/></devices>' \
+        "$TMP/out" || fail "add: no watchdog in the output"
+    grep -q '<cpu mode="host-passthrough" check="none">' "$TMP/out" ||
+        fail "add: the profile was not applied before the stylesheet"
+    cp "$TMP/out" "$TMP/added.xml"
+    # a second run on the result finds nothing to change
+    run 0 --file "$TMP/added.xml" $INTEL -p nested --check \
+        --xslt "$TMP/add.xsl" ||
+        fail "add: a second run wants to change something"
+    # and the stylesheet's change is in the report
+    run 1 --file "$UBUNTU" $INTEL -p nested --check --xslt "$TMP/add.xsl" &&
+        grep -q "change   xslt $TMP/add.xsl: the stylesheet changed" \
+            "$TMP/out" || fail "add: no xslt entry in the report"
+}
+# a stylesheet that changes nothing keeps the engine's bytes
+sheet identity "$IDENTITY"
+run 0 --file "$UBUNTU" $INTEL -p nested -q --xslt "$TMP/identity.xsl" &&
+    cmp -s "$TMP/out" "$FX/expected/ubuntu-guest--intel-e5-2697v4--nested.xml" ||
+    fail "identity: output differs from the engine's"
+# document('') reads the stylesheet itself
+sheet self "<xsl:template match=\"/\"><xsl:if test=\"not(document('')/xsl:stylesheet)\"><xsl:message terminate=\"yes\">no self</xsl:message></xsl:if><xsl:copy-of select=\".\"/></xsl:template>"
+run 0 --file "$UBUNTU" $INTEL -p nested -q --xslt "$TMP/self.xsl" ||
+    fail "document('') refused"
+# a non-terminating xsl:message is a warning
+sheet msg "<xsl:template match=\"/\"><xsl:message>just saying</xsl:message><xsl:copy-of select=\".\"/></xsl:template>"
+run 0 --file "$UBUNTU" $INTEL -p nested -q --xslt "$TMP/msg.xsl" &&
+    grep -q "^virt-nestify: warning: $TMP/msg.xsl: just saying$" "$TMP/err" ||
+    fail "xsl:message: no warning"
+
+# --- what a stylesheet may not do -------------------------------------
+sheet write "<xsl:template match=\"/\"><xsl:document href=\"$TMP/written.txt\" method=\"text\">x</xsl:document><xsl:copy-of select=\".\"/></xsl:template>"
+refused write "File write for $TMP/written.txt refused"
+[ -e "$TMP/written.txt" ] && fail "xsl:document wrote a file"
+
+EXTRA_NS='xmlns:exsl="http://exslt.org/common" extension-element-prefixes="exsl"' \
+    sheet exsl "<xsl:template match=\"/\"><exsl:document href=\"$TMP/sub/written.txt\" method=\"text\">x</exsl:document><xsl:copy-of select=\".\"/></xsl:template>"
+refused exsl "refused"
+[ -e "$TMP/sub" ] && fail "exsl:document created a directory or file"
+
+sheet http "<xsl:template match=\"/\"><xsl:copy-of select=\"document('http://127.0.0.1:9/x.xml')\"/><xsl:copy-of select=\".\"/></xsl:template>"
+refused http "Network file read for http://127.0.0.1:9/x.xml refused"
+
+sheet file "<xsl:template match=\"/\"><xsl:copy-of select=\"document('/etc/hostname')\"/><xsl:copy-of select=\".\"/></xsl:template>"
+refused file "Local file read for /etc/hostname refused"
+
+cp "$TMP/add.xsl" "$TMP/lib.xsl"
+sheet import '<xsl:import href="lib.xsl"/>'
+refused import "read for .*lib.xsl refused"
+
+printf '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<xsl:stylesheet version="1.0" %s>&e;</xsl:stylesheet>\n' \
+    "$XSL" >"$TMP/doctype.xsl"
+refused doctype "a DOCTYPE is not allowed"
+
+# --- broken stylesheets and wrong results -----------------------------
+printf '<xsl:stylesheet version="1.0" %s>\n<xsl:template match="/">\n</xsl:stylesheet>\n' \
+    "$XSL" >"$TMP/malformed.xsl"
+refused malformed "line 3: Opening and ending tag mismatch"
+
+sheet notxslt '<xsl:frobnicate/>'
+refused notxslt ""
+
+sheet network '<xsl:template match="/"><network><name>n</name></network></xsl:template>'
+refused network "the result is not a libvirt domain (its root is <network>)"
+
+sheet text '<xsl:output method="text"/><xsl:template match="/">hello</xsl:template>'
+refused text "the result is not a libvirt domain"
+
+sheet stop '<xsl:template match="/"><xsl:message terminate="yes">site policy: no nested guests here</xsl:message></xsl:template>'
+refused stop "site policy: no nested guests here"
+
+run 2 --file "$UBUNTU" $INTEL -p nested --xslt "$TMP/absent.xsl" &&
+    one_error "absent" "$TMP/absent.xsl"
+
+# --- live mode (test:///default, state per process) ------------------
+run 0 -c test:///default --domain test $INTEL -p nested --xslt "$TMP/add.xsl" \
+    --backup-dir "$TMP/bk" &&
+    grep -q "^domain 'test' defined" "$TMP/out" ||
+    fail "live: the stylesheet's result was not defined"
+run 2 -c test:///default --domain test $INTEL -p nested \
+    --xslt "$TMP/stop.xsl" --backup-dir "$TMP/bk" &&
+    one_error "live stop" "$TMP/stop.xsl: site policy"
+run 2 -c test:///default --domain test $INTEL -p nested \
+    --xslt "$TMP/malformed.xsl" --backup-dir "$TMP/bk" &&
+    one_error "live malformed" "$TMP/malformed.xsl: line 3"
+
+# --- nested.xsl and the engine, through the real programs -------------
+# The engine finds nothing to change in the stylesheet's output.
+if command -v xsltproc >/dev/null; then
+    for d in "$FX"/domains/*.xml; do
+        count=$((count + 1))
+        xsltproc --stringparam vendor Intel "$NST_SRCDIR/xslt/nested.xsl" \
+            "$d" >"$TMP/sheet.xml" 2>"$TMP/err" ||
+            { fail "xsltproc nested.xsl $d: $(cat "$TMP/err")"; continue; }
+        run 0 --file "$TMP/sheet.xml" $INTEL --cpu-map none -p nested \
+            --check || echo "  (engine on nested.xsl's output of $d)"
+    done
+    count=$((count + 1))
+    xsltproc "$NST_SRCDIR/xslt/nested.xsl" "$UBUNTU" >"$TMP/out" \
+        2>"$TMP/err" && fail "nested.xsl without vendor succeeded"
+    grep -q "the vendor parameter must be 'Intel' or 'AMD'" "$TMP/err" ||
+        fail "nested.xsl without vendor: $(cat "$TMP/err")"
+fi
+
+finish
