@@ -10,7 +10,8 @@ BUILDDIR ?= build
 CONFIGURE_FLAGS ?=
 SRCDIR := $(CURDIR)
 
-.PHONY: all deps bootstrap distclean-wrapper check-asan check-valgrind check-all
+.PHONY: all deps bootstrap distclean-wrapper check-asan check-valgrind check-all \
+	distcheck
 all:
 
 $(SRCDIR)/configure: configure.ac Makefile.am
@@ -44,6 +45,13 @@ check-all:
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-valgrind
+
+# The release check: "make dist", then the tarball configured with a
+# read-only source tree, built, "make check", "make install",
+# "make installcheck" (the installed programs on a temporary prefix),
+# "make uninstall" leaving no file, and "make distclean" leaving none.
+distcheck: $(BUILDDIR)/Makefile
+	@$(MAKE) --no-print-directory -C $(BUILDDIR) distcheck
 
 # Every other target goes to the configured build directory.
 %: $(BUILDDIR)/Makefile

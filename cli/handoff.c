@@ -23,7 +23,11 @@
 /*
  * The helper next to the program when the program runs from its build
  * tree (tests, "make demo"), else the installed one.  Nothing else is
- * looked at: no $PATH, no environment.
+ * looked at: no $PATH, no environment.  Both programs link libnestify
+ * statically (Makefile.am), so libtool builds them as they are, not as
+ * wrapper scripts around .libs/lt-virt-nestify: the build tree's
+ * /proc/self/exe is $(abs_top_builddir)/virt-nestify itself, and an
+ * installed copy is never taken for it.
  */
 static const char *
 helper_path(void)

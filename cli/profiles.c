@@ -94,7 +94,10 @@ add_directory(struct vn_profile_sources *s, const char *dir, char **err)
             goto out;
         n++;
     }
-    qsort(names, n, sizeof(*names), compare_names);
+    /* An empty directory (the installed profiles.d) leaves names NULL,
+     * which qsort may not be given, even for no element. */
+    if (n > 1)
+        qsort(names, n, sizeof(*names), compare_names);
     for (size_t i = 0; i < n; i++)
         if (add_file(s, names[i], err) < 0)
             goto out;

@@ -51,6 +51,8 @@ tree() {
 fresh() {
     rm -rf "${TMP:?}/$1"
     cp -R "$ROOTS/$1" "$TMP/$1"
+    # Writable also when the source tree is not (make distcheck).
+    chmod -R u+w "$TMP/$1"
     R="$TMP/$1"
 }
 

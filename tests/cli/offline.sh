@@ -127,6 +127,11 @@ run 0 profiles secure && grep -q "^mitigations = on" "$TMP/out" ||
     fail "profiles secure: text"
 run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile site &&
     grep -q "<hard_limit unit='KiB'>" "$TMP/out" || fail "profiles.d profile"
+rm -f "$VIRT_NESTIFY_PROFILES_DIR"/*
+# An empty profiles.d, as "make install" leaves it (UBSan: no qsort of NULL).
+run 0 profiles && [ ! -s "$TMP/err" ] &&
+    [ "$(cut -d' ' -f1 "$TMP/out" | tr '\n' ' ')" = "nested perf secure " ] ||
+    fail "profiles: empty profiles.d"
 rm -rf "$VIRT_NESTIFY_PROFILES_DIR"
 
 # --- warnings and --strict ----------------------------------------------

@@ -1,0 +1,98 @@
+#!/bin/sh
+# The bash completion (bash-completion/virt-nestify): sourced into bash,
+# its function called as bash calls it, COMPREPLY checked.  The option
+# lists must be those of each command's --help.
+set -u
+
+. "$(dirname "$0")/../testlib.sh"
+COMPLETION="$NST_SRCDIR/bash-completion/virt-nestify"
+
+command -v bash >/dev/null || { echo "SKIP: no bash"; exit 77; }
+
+# A fake virsh first in PATH: prints its arguments to a file and one
+# domain list per URI.
+mkdir -p "$TMP/bin" "$TMP/files/sub"
+cat >"$TMP/bin/virsh" <<EOF
+#!/bin/sh
+echo "\$*" >>"$TMP/virsh.args"
+case "\$*" in
+    *test:///default*) printf 'test\n\n' ;;
+    *) printf 'web1\nweb2\ndb1\n\n' ;;
+esac
+EOF
+chmod +x "$TMP/bin/virsh"
+: >"$TMP/files/web1.xml"
+: >"$TMP/files/web2.xml"
+: >"$TMP/files/caps.xml"
+
+# check_completion EXPECTED WORDS...: the completion of the last word of
+# "virt-nestify WORDS..." (an empty last word is a TAB after a space) is
+# EXPECTED, the sorted COMPREPLY joined by spaces.
+check_completion() {
+    want=$1
+    shift
+    count=$((count + 1))
+    got=$(cd "$TMP/files" && PATH="$TMP/bin:$PATH" bash -c '
+        . "$1" || exit 9
+        shift
+        COMP_WORDS=("$@")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        COMP_LINE="$*"
+        COMP_POINT=${#COMP_LINE}
+        _virt_nestify
+        printf "%s\n" "${COMPREPLY[@]}" | LC_ALL=C sort | tr "\n" " "
+    ' bash "$COMPLETION" "$NST_BUILDDIR/virt-nestify" "$@" 2>"$TMP/err")
+    got=${got% }
+    [ "$got" = "$want" ] ||
+        fail "virt-nestify $*<TAB>: got '$got', expected '$want' $(cat "$TMP/err")"
+}
+
+check_completion "apply host lint profiles rollback verify" ""
+check_completion "rollback" "ro"
+check_completion "--profile --profile-file" "--pro"
+check_completion "--profile --profile-file" "verify" "--pro"
+check_completion "--version" "--vers"
+check_completion "" "lint" "--vers"
+check_completion "nested perf secure" "--profile" ""
+check_completion "perf" "-p" "pe"
+check_completion "perf,nested perf,secure" "--profile" "perf,"
+check_completion "nested perf secure" "profiles" ""
+check_completion "secure" "--profile=se"
+check_completion "secure" "--profile" "=" "se"
+check_completion "caps.xml" "--host-caps" "=" "c"
+check_completion "any running shutoff" "--all" "--state" ""
+check_completion "json" "lint" "-o" "j"
+check_completion "always auto" "--color" "a"
+check_completion "caps.xml" "--file" "c"
+check_completion "web1.xml web2.xml" "--file" "web"
+check_completion "sub" "--backup-dir" ""
+check_completion "web1.xml web2.xml" "lint" "-f" "w"
+check_completion "none" "--cpu-map" "no"
+check_completion "db1 web1 web2" "--domain" ""
+check_completion "web1 web2" "rollback" "-d" "w"
+check_completion "test" "-c" "test:///default" "--domain" ""
+grep -q -- "-c test:///default list --all --name" "$TMP/virsh.args" ||
+    fail "virsh not asked with the line's URI: $(cat "$TMP/virsh.args")"
+check_completion "test" "--connect" "test:///default" "verify" "-d" "t"
+check_completion "" "--timeout" ""
+
+# Every command's long options, as its --help lists them.
+for cmd in apply host lint profiles rollback verify; do
+    count=$((count + 1))
+    "$NST_BUILDDIR/virt-nestify" "$cmd" --help >"$TMP/help" 2>&1 ||
+        { fail "$cmd --help failed"; continue; }
+    # The option lines: "  -x, --name ..." or "      --name ...".
+    # "profiles --help" has none: every command takes --help.
+    want=$({ echo --help
+        sed -n 's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\).*/\2/p' \
+            "$TMP/help"; } | LC_ALL=C sort -u | tr '\n' ' ')
+    got=$(cd "$TMP" && bash -c '
+        . "$1"
+        var=_virt_nestify_options_$2
+        printf "%s\n" ${!var}' bash "$COMPLETION" "$cmd" |
+        LC_ALL=C sort -u | tr '\n' ' ')
+    [ "$got" = "$want" ] ||
+        fail "$cmd: completion offers '$got', --help lists '$want'"
+done
+
+finish
