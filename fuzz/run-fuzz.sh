@@ -69,7 +69,7 @@ if [ -f "$S/tests/bad-input/cases.txt" ]; then
         case $f in
             *.xml) cp "$f" "$B/seeds/domain/bad-$(basename "$f")"
                    cp "$f" "$B/seeds/host/bad-$(basename "$f")" ;;
-            *.profile|*.set|*.cpuset) cp "$f" "$B/seeds/profile/bad-$(basename "$f")" ;;
+            *.profile) cp "$f" "$B/seeds/profile/bad-$(basename "$f")" ;;
         esac
     done
 fi

@@ -35,5 +35,5 @@ replay domain "$FX/domains" "$FX/lint" $(regressions domain) \
 replay host "$FX/hosts" "$FX/hosts/bad" $(regressions host) \
     $(ls "$BAD"/*.xml 2>/dev/null)
 replay profile "$NST_SRCDIR/lib/profiles" $(regressions profile) \
-    $(ls "$BAD"/*.profile "$BAD"/*.set "$BAD"/*.cpuset 2>/dev/null)
+    $(ls "$BAD"/*.profile 2>/dev/null)
 finish
