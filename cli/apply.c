@@ -363,8 +363,9 @@ build_host(const struct vn_apply_opts *o, char **err)
     if ((caps = vn_read_file(o->host_caps, &caps_len, err)) &&
         (!o->domcaps ||
          (domcaps = vn_read_file(o->domcaps, &domcaps_len, err))))
-        host = vn_host_build(caps, caps_len, o->host_caps, domcaps,
-                             domcaps_len, o->cpu_map, err);
+        host = vn_host_build_labelled(caps, caps_len, o->host_caps, domcaps,
+                                      domcaps_len, o->domcaps, o->cpu_map,
+                                      err);
     free(caps);
     free(domcaps);
     return host;

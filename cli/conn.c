@@ -182,8 +182,8 @@ vn_conn_host(virConnectPtr conn, const char *host_caps, const char *domcaps,
     if (host_caps) {
         if ((caps = vn_read_file(host_caps, &caps_len, err)) &&
             (!domcaps || (dc = vn_read_file(domcaps, &dc_len, err))))
-            host = vn_host_build(caps, caps_len, host_caps, dc, dc_len,
-                                 cpu_map, err);
+            host = vn_host_build_labelled(caps, caps_len, host_caps, dc,
+                                          dc_len, domcaps, cpu_map, err);
         goto out;
     }
     if (!(caps = virConnectGetCapabilities(conn))) {
@@ -198,8 +198,8 @@ vn_conn_host(virConnectPtr conn, const char *host_caps, const char *domcaps,
                                               0)))
         dc_len = strlen(dc);
     virResetLastError();
-    host = vn_host_build(caps, caps_len, "capabilities", dc, dc_len, cpu_map,
-                         err);
+    host = vn_host_build_labelled(caps, caps_len, "capabilities", dc, dc_len,
+                                  "domain capabilities", cpu_map, err);
     if (host)
         read_free_pages(conn, host);
  out:

@@ -12,6 +12,16 @@ vn_host_build(const char *caps, size_t caps_len, const char *label,
               const char *domcaps, size_t domcaps_len, const char *cpu_map,
               char **err)
 {
+    return vn_host_build_labelled(caps, caps_len, label, domcaps, domcaps_len,
+                                  NULL, cpu_map, err);
+}
+
+struct nst_host *
+vn_host_build_labelled(const char *caps, size_t caps_len, const char *label,
+                       const char *domcaps, size_t domcaps_len,
+                       const char *domcaps_label, const char *cpu_map,
+                       char **err)
+{
     const char *map_path = cpu_map ? cpu_map : NST_CPU_MAP;
     struct nst_host *host = NULL;
     char *map = NULL, *why = NULL;
@@ -19,6 +29,15 @@ vn_host_build(const char *caps, size_t caps_len, const char *label,
 
     if (nst_host_parse(caps, caps_len, domcaps, domcaps_len, &host,
                        &why) < 0) {
+        /* Name the document at fault: when the capabilities alone
+         * parse, it is the domain capabilities. */
+        struct nst_host *alone = NULL;
+        char *ignored = NULL;
+        if (domcaps && domcaps_label &&
+            nst_host_parse(caps, caps_len, NULL, 0, &alone, &ignored) == 0)
+            label = domcaps_label;
+        nst_host_free(alone);
+        free(ignored);
         nst_set_error(err, "%s: %s", label, why);
         goto out;
     }

@@ -357,8 +357,13 @@ vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
         return VN_EXIT_SYSTEM;
     if (o->taken) {
         struct nst_cpuset extra;
-        if (nst_cpuset_parse(o->taken, &extra, err) < 0)
+        char *why = NULL;
+        if (nst_cpuset_parse(o->taken, &extra, &why) < 0) {
+            /* Named as offline mode and lint name it. */
+            *err = nst_printf("--taken: %s", why);
+            free(why);
             return VN_EXIT_INPUT;
+        }
         nst_cpuset_union(taken, &extra);
     }
     return VN_EXIT_OK;

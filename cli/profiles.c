@@ -229,8 +229,19 @@ vn_cmd_profiles(int argc, char **argv)
             nst_profile_clear(&p);
             ret = VN_EXIT_INPUT;
         } else {
-            printf("# %s (%s)\n", found->name, found->origin);
-            vn_write_stdout(found->text, found->len);
+            /* A profile that cannot be used is an error, not a text to
+             * show: "profiles NAME" is how a profile gets checked. */
+            struct nst_profile p;
+            nst_profile_init(&p);
+            if (nst_profile_apply_text(&p, found, &err) < 0) {
+                vn_error("%s", err);
+                free(err);
+                ret = VN_EXIT_INPUT;
+            } else {
+                printf("# %s (%s)\n", found->name, found->origin);
+                vn_write_stdout(found->text, found->len);
+            }
+            nst_profile_clear(&p);
         }
     }
     vn_profile_sources_free(&sources);

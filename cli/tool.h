@@ -82,6 +82,14 @@ struct nst_host *vn_host_build(const char *caps, size_t caps_len,
                                const char *label, const char *domcaps,
                                size_t domcaps_len, const char *cpu_map,
                                char **err);
+/* The same, naming the domain capabilities domcaps_label in errors
+ * (NULL: errors name label whichever document is at fault). */
+struct nst_host *vn_host_build_labelled(const char *caps, size_t caps_len,
+                                        const char *label,
+                                        const char *domcaps,
+                                        size_t domcaps_len,
+                                        const char *domcaps_label,
+                                        const char *cpu_map, char **err);
 
 enum vn_output { VN_OUTPUT_TEXT, VN_OUTPUT_JSON };
 

@@ -23,6 +23,7 @@ enum {
     R_MITIGATION,
     R_MIGRATABLE,
     R_TOPOLOGY,
+    R_SIZE,
     R_PIN_HOST,
     R_PIN_CELLS,
     R_PIN_SHARED,
@@ -49,6 +50,9 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_TOPOLOGY] = { "VN105", "topology-mismatch", NST_ERROR, false,
         "<topology> does not multiply to the vCPU count: libvirt refuses "
         "the domain" },
+    [R_SIZE] = { "VN106", "invalid-size", NST_ERROR, false,
+        "<vcpu> or <memory> missing or not a value libvirt accepts: the "
+        "domain does not define" },
     [R_PIN_HOST] = { "VN201", "pin-outside-host", NST_ERROR, true,
         "a CPU pin names CPUs the host does not have" },
     [R_PIN_CELLS] = { "VN202", "pin-spans-cells", NST_WARNING, true,
@@ -253,6 +257,40 @@ rule_topology(struct lint *l)
                    sockets, dies, clusters != 1 ? " clusters x" : "",
                    cores, threads, product, l->vcpus),
         fix);
+}
+
+/* The vCPU count and memory size every other rule (and libvirt) needs:
+ * without them the rules that use them are skipped, so say why. */
+static void
+rule_size(struct lint *l)
+{
+    xmlNodePtr vcpu = nst_child(l->root, "vcpu");
+    xmlNodePtr memory = nst_child(l->root, "memory");
+
+    if (!l->have_vcpus) {
+        char *text = nst_text(vcpu);
+        add(l, R_SIZE, copy("/domain/vcpu"),
+            nst_printf("<vcpu> '%s' is not a vCPU count from 1 to %d: "
+                       "libvirt refuses the domain or cannot start it",
+                       text ? text : "", NST_MAX_CPUS),
+            copy("give the number of vCPUs, e.g. "
+                 "<vcpu placement='static'>4</vcpu>"));
+        free(text);
+    }
+    if (!l->have_memory) {
+        char *text = memory ? nst_text(memory) : NULL;
+        char *unit = memory ? nst_attr(memory, "unit") : NULL;
+        add(l, R_SIZE, copy("/domain/memory"),
+            memory ?
+            nst_printf("<memory unit='%s'> '%s' is not a size libvirt "
+                       "accepts: libvirt refuses the domain",
+                       unit ? unit : "KiB", text ? text : "") :
+            copy("the domain has no <memory>: libvirt refuses it"),
+            copy("give the guest's memory in a unit libvirt knows, e.g. "
+                 "<memory unit='KiB'>4194304</memory>"));
+        free(text);
+        free(unit);
+    }
 }
 
 /* ------------------------------------------------------------ pinning */
@@ -915,6 +953,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     if (l.host)
         rule_migratable(&l);
     rule_topology(&l);
+    rule_size(&l);
     if (l.host) {
         if (read_pins(&l, &pins, &npins) < 0)
             l.oom = true;

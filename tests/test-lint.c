@@ -37,6 +37,7 @@ static const struct lint_case cases[] = {
     { "passthrough-migratable", "passthrough-migratable", "intel-e5-2697v4",
       NULL },
     { "topology-mismatch", "topology-mismatch", "intel-e5-2697v4", NULL },
+    { "invalid-size", "invalid-size", NULL, NULL },
     { "pin-outside-host", "pin-outside-host", "small-nosmt", NULL },
     { "pin-spans-cells", "pin-spans-cells", "amd-epyc-7502p-nps4", NULL },
     { "pin-shared", "pin-shared", "intel-e5-2697v4", "3-5" },

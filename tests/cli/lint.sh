@@ -46,6 +46,7 @@ golden wrong-virt-feature wrong-virt-feature amd-epyc-7502p-nps4 ""
 golden disabled-mitigation disabled-mitigation intel-e5-2697v4 ""
 golden passthrough-migratable passthrough-migratable intel-e5-2697v4 ""
 golden topology-mismatch topology-mismatch intel-e5-2697v4 ""
+golden invalid-size invalid-size "" ""
 golden pin-outside-host pin-outside-host small-nosmt ""
 golden pin-spans-cells pin-spans-cells amd-epyc-7502p-nps4 ""
 golden pin-shared pin-shared intel-e5-2697v4 3-5

@@ -1,0 +1,2 @@
+nested = on
+pinning = maybe

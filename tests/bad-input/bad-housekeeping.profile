@@ -1,0 +1,2 @@
+pinning = on
+housekeeping = 0-

@@ -1,0 +1,2 @@
+pinning = on
+thread-policy = sometimes

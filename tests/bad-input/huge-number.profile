@@ -1,0 +1,2 @@
+memtune = on
+memtune-overhead-min = 99999999999999999999

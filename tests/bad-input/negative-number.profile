@@ -1,0 +1,2 @@
+memtune = on
+memtune-overhead-percent = -1

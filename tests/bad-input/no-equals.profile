@@ -1,0 +1,2 @@
+nested = on
+just some words

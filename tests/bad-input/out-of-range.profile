@@ -1,0 +1,2 @@
+cpu-limits = on
+cpu-quota-percent = 1000
