@@ -18,7 +18,9 @@ struct command {
     int (*run)(int argc, char **argv);
 };
 
-/* The host doctor with its libvirt check (-c): this binary has libvirt. */
+/* The host doctor.  Its libvirt check (-c) is doctor-libvirt.c's in
+ * virt-nestify-live and handoff.c's exec of virt-nestify-live in
+ * virt-nestify. */
 static int
 cmd_host(int argc, char **argv)
 {
