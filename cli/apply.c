@@ -79,17 +79,6 @@ usage(FILE *fp)
 "or fleet where some domains or hosts failed.\n", fp);
 }
 
-static int
-push(char ***list, size_t *n, char *item)
-{
-    char **more = realloc(*list, (*n + 1) * sizeof(**list));
-    if (!more)
-        return -1;
-    *list = more;
-    (*list)[(*n)++] = item;
-    return 0;
-}
-
 bool
 vn_apply_is_bulk(const struct vn_apply_opts *o)
 {
@@ -151,13 +140,13 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         case 'd':
             if (!o->domain)
                 o->domain = optarg;
-            if (push(&o->domains, &o->ndomains, optarg) < 0)
+            if (vn_push(&o->domains, &o->ndomains, optarg) < 0)
                 return -1;
             break;
         case OPT_ALL: o->all = true; break;
         case OPT_MATCH: o->match = optarg; break;
         case OPT_EXCLUDE:
-            if (push(&o->excludes, &o->nexcludes, optarg) < 0)
+            if (vn_push(&o->excludes, &o->nexcludes, optarg) < 0)
                 return -1;
             break;
         case OPT_FAIL_FAST: o->fail_fast = true; break;
@@ -195,7 +184,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         case 'c':
             if (!o->connect)
                 o->connect = optarg;
-            if (push(&o->connects, &o->nconnects, optarg) < 0)
+            if (vn_push(&o->connects, &o->nconnects, optarg) < 0)
                 return -1;
             break;
         case OPT_JOBS:
@@ -224,11 +213,11 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         case OPT_CPU_MAP: o->cpu_map = optarg; break;
         case 'p': o->profile = optarg; break;
         case OPT_PROFILE_FILE:
-            if (push(&o->profile_files, &o->nprofile_files, optarg) < 0)
+            if (vn_push(&o->profile_files, &o->nprofile_files, optarg) < 0)
                 return -1;
             break;
         case OPT_SET:
-            if (push(&o->sets, &o->nsets, optarg) < 0)
+            if (vn_push(&o->sets, &o->nsets, optarg) < 0)
                 return -1;
             break;
         case OPT_TAKEN: o->taken = optarg; break;

@@ -210,3 +210,14 @@ vn_mask_secrets(const char *xml, size_t len)
     }
     return nst_buf_finish(&buf, NULL);
 }
+
+int
+vn_push(char ***list, size_t *n, char *item)
+{
+    char **more = realloc(*list, (*n + 1) * sizeof(**list));
+    if (!more)
+        return -1;
+    *list = more;
+    (*list)[(*n)++] = item;
+    return 0;
+}

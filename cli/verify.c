@@ -64,17 +64,6 @@ usage(FILE *fp)
         fp);
 }
 
-static int
-push(char ***list, size_t *n, char *item)
-{
-    char **more = realloc(*list, (*n + 1) * sizeof(**list));
-    if (!more)
-        return -1;
-    *list = more;
-    (*list)[(*n)++] = item;
-    return 0;
-}
-
 int
 vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
 {
@@ -114,12 +103,12 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
             nst_buf_addf(&profiles, "%s%s", profiles.len ? "," : "", optarg);
             break;
         case OPT_PROFILE_FILE:
-            if (push(&o->plan.profile_files, &o->plan.nprofile_files,
+            if (vn_push(&o->plan.profile_files, &o->plan.nprofile_files,
                      optarg) < 0)
                 goto oom;
             break;
         case OPT_SET:
-            if (push(&o->plan.sets, &o->plan.nsets, optarg) < 0)
+            if (vn_push(&o->plan.sets, &o->plan.nsets, optarg) < 0)
                 goto oom;
             break;
         case 'H': o->plan.host_caps = optarg; break;
