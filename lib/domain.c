@@ -2,6 +2,7 @@
  * domain.c: what the rules read from a domain document (see domain.h)
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,39 +10,64 @@
 #include "internal.h"
 #include "xmledit.h"
 
-int
-nst_unit_bytes(const char *unit, unsigned long long *bytes)
+/* ASCII only: a unit is not text in the user's locale. */
+static bool
+same_word(const char *a, const char *b)
 {
-    static const struct { const char *name; unsigned long long bytes; }
-    units[] = {
-        { "b", 1 }, { "bytes", 1 },
-        { "KB", 1000ULL }, { "k", 1024ULL }, { "KiB", 1024ULL },
-        { "MB", 1000000ULL }, { "M", 1048576ULL }, { "MiB", 1048576ULL },
-        { "GB", 1000000000ULL }, { "G", 1073741824ULL },
-        { "GiB", 1073741824ULL },
-        { "TB", 1000000000000ULL }, { "T", 1099511627776ULL },
-        { "TiB", 1099511627776ULL },
-    };
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(unit, units[i].name) == 0) {
-            *bytes = units[i].bytes;
-            return 0;
-        }
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return false;
     }
-    return -1;
+    return *a == *b;
 }
 
 int
-nst_scaled_kib(const char *value, const char *unit,
-               unsigned long long default_unit_bytes,
-               unsigned long long *kib)
+nst_unit_bytes(const char *unit, unsigned long long *bytes)
 {
-    unsigned long long n, bytes = default_unit_bytes;
+    /* libvirt's rule (virScaleInteger), any case: "b", "byte", "bytes";
+     * or a power letter alone or with "iB" (1024) or with "B" (1000). */
+    static const char powers[] = "kmgtpe";
+    const char *power = NULL;
+    unsigned long long base;
 
-    if (!value || (unit && nst_unit_bytes(unit, &bytes) < 0) ||
-        nst_parse_ull(value, ULLONG_MAX / bytes, &n) < 0)
+    if (same_word(unit, "b") || same_word(unit, "byte") ||
+        same_word(unit, "bytes")) {
+        *bytes = 1;
+        return 0;
+    }
+    for (size_t i = 0; unit[0] && powers[i]; i++)
+        if (unit[0] == powers[i] || unit[0] == powers[i] - 'a' + 'A')
+            power = &powers[i];
+    if (!power)
         return -1;
-    *kib = n * bytes / 1024;
+    if (!unit[1] || same_word(unit + 1, "iB"))
+        base = 1024;
+    else if (same_word(unit + 1, "B"))
+        base = 1000;
+    else
+        return -1;
+    *bytes = 1;
+    for (const char *p = powers; p <= power; p++)
+        *bytes *= base;
+    return 0;
+}
+
+int
+nst_scaled_kib(const char *value, const char *unit, unsigned long long *kib)
+{
+    const unsigned long long max_bytes = LLONG_MAX;
+    unsigned long long n, unit_bytes = 1024;
+
+    if (!value || (unit && *unit && nst_unit_bytes(unit, &unit_bytes) < 0) ||
+        nst_parse_ull(value, max_bytes / unit_bytes, &n) < 0)
+        return -1;
+    unsigned long long bytes = n * unit_bytes;
+    unsigned long long k = bytes / 1024 + (bytes % 1024 != 0);
+    if (k > max_bytes / 1024)
+        return -1;
+    *kib = k;
     return 0;
 }
 
@@ -50,7 +76,7 @@ nst_read_kib(const xmlNode *node, unsigned long long *kib)
 {
     char *text = nst_text(node);
     char *unit = nst_attr(node, "unit");
-    int ret = nst_scaled_kib(text, unit, 1024, kib);
+    int ret = nst_scaled_kib(text, unit, kib);
     free(text);
     free(unit);
     return ret;

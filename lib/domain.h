@@ -11,17 +11,20 @@
 #include "nestify.h"
 
 /*
- * libvirt's scaled-integer units ("KiB", "M", "GB", "bytes", ...) as a
- * multiplier of bytes.  Returns 0, or -1 for a unit libvirt rejects.
+ * libvirt's scaled-integer units ("KiB", "M", "GB", "bytes", "eib", ...)
+ * as a multiplier of bytes, by libvirt's own rule (virScaleInteger).
+ * Returns 0, or -1 for a unit libvirt rejects.
  */
 int nst_unit_bytes(const char *unit, unsigned long long *bytes);
 
 /*
- * value in unit (NULL: default_unit_bytes) as KiB.  Returns 0, or -1
- * when value is not a number, the unit unknown or the result overflows.
+ * A memory or hugepage size, value in unit (NULL or "": KiB), as KiB by
+ * libvirt's rule: at most LLONG_MAX bytes, rounded up to whole KiB, and
+ * those KiB at most LLONG_MAX / 1024.  Returns 0, or -1 when value is not
+ * a number, the unit unknown or the size too large (tests/test-define.c
+ * holds this against libvirt's own parser).
  */
 int nst_scaled_kib(const char *value, const char *unit,
-                   unsigned long long default_unit_bytes,
                    unsigned long long *kib);
 
 /* Reads an element like <memory unit='GiB'>8</memory> as KiB (the

@@ -51,8 +51,8 @@ static const struct nst_lint_rule rules[R_LAST] = {
         "<topology> does not multiply to the vCPU count: libvirt refuses "
         "the domain" },
     [R_SIZE] = { "VN106", "invalid-size", NST_ERROR, false,
-        "<vcpu> or <memory> missing or not a value libvirt accepts: the "
-        "domain does not define" },
+        "<vcpu>, <memory> or a hugepage size missing or not a value "
+        "libvirt accepts: the domain does not define" },
     [R_PIN_HOST] = { "VN201", "pin-outside-host", NST_ERROR, true,
         "a CPU pin names CPUs the host does not have" },
     [R_PIN_CELLS] = { "VN202", "pin-spans-cells", NST_WARNING, true,
@@ -289,6 +289,23 @@ rule_size(struct lint *l)
             copy("give the guest's memory in a unit libvirt knows, e.g. "
                  "<memory unit='KiB'>4194304</memory>"));
         free(text);
+        free(unit);
+    }
+    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
+                                "hugepages");
+    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
+        char *size = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
+        unsigned long long kib;
+        if (!size || nst_scaled_kib(size, unit, &kib) < 0 || !kib)
+            add(l, R_SIZE,
+                nst_printf("/domain/memoryBacking/hugepages/page[@size='%s']",
+                           size ? size : ""),
+                nst_printf("<page size='%s' unit='%s'> is not a hugepage "
+                           "size libvirt accepts: libvirt refuses the domain",
+                           size ? size : "", unit ? unit : "KiB"),
+                copy("give the page size in a unit libvirt knows, e.g. "
+                     "<page size='2048' unit='KiB'/>"));
+        free(size);
         free(unit);
     }
 }
@@ -809,7 +826,7 @@ cells_memory(struct lint *l, const struct nst_cpuset *ids)
         unsigned long long n, kib;
         if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0 &&
             nst_cpuset_test(ids, (unsigned int)n) &&
-            nst_scaled_kib(mem, unit, 1024, &kib) == 0)
+            nst_scaled_kib(mem, unit, &kib) == 0)
             total += kib;
         free(id);
         free(mem);
@@ -896,7 +913,7 @@ rule_hugepages(struct lint *l)
         if (per_cell)
             need = cells_memory(l, &ids);
         if (target && size_text &&
-            nst_scaled_kib(size_text, unit, 1024, &size) == 0 && size)
+            nst_scaled_kib(size_text, unit, &size) == 0 && size)
             check_pages(l, p, size, need, per_cell ? &ids : NULL, target);
         free(target);
         free(size_text);

@@ -138,7 +138,7 @@ attr_kib(const xmlNode *node, const char *name, unsigned long long *kib)
 {
     char *text = nst_attr(node, name);
     char *unit = nst_attr(node, "unit");
-    int ret = text ? nst_scaled_kib(text, unit, 1024, kib) : -1;
+    int ret = text ? nst_scaled_kib(text, unit, kib) : -1;
     free(text);
     free(unit);
     return ret;

@@ -10,6 +10,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "domain.h"
 #include "internal.h"
 #include "testutil.h"
 
@@ -215,6 +217,80 @@ START_TEST(test_test_driver_capabilities)
 }
 END_TEST
 
+/*
+ * libvirt's own parser decides which sizes exist: each memory size and
+ * hugepage size below is defined on test:///default, and libvirt must
+ * accept exactly those nst_scaled_kib accepts, storing the same KiB.
+ */
+static const struct { const char *value, *unit; } sizes[] = {
+    { "8", "KiB" }, { "8", "kib" }, { "8", "k" }, { "8", "KB" },
+    { "8", "kb" }, { "2", "MiB" }, { "2", "mb" }, { "1", "G" },
+    { "1", "gib" }, { "1", "T" }, { "1", "PiB" }, { "1", "PB" },
+    { "7", "e" }, { "7", "EiB" }, { "8", "e" }, { "1", "b" },
+    { "1023", "bytes" }, { "1025", "byte" }, { "1500", "B" },
+    { "9007199254740991", "KiB" }, { "9007199254740992", "KiB" },
+    { "9223372036854774784", "b" }, { "9223372036854775807", "b" },
+    { "18446744073709551616", "KiB" }, { "8", "Ki" }, { "8", "iB" },
+    { "8", "KiBB" }, { "2", "parsecs" }, { "8", "" }, { "8 GiB", "KiB" },
+    { "-8", "KiB" }, { "0x10", "KiB" },
+};
+
+/* Defines a domain of memory value/unit (hugepages of page_value/unit
+ * when page_value) on test, returning what libvirt stored as KiB or 0
+ * when it refused. */
+static unsigned long long
+libvirt_kib(virConnectPtr test, const char *value, const char *unit,
+            bool page)
+{
+    char *xml = nst_printf(
+        "<domain type='test'><name>sizes</name>"
+        "<memory unit='%s'>%s</memory>"
+        "<memoryBacking><hugepages><page size='%s' unit='%s'/>"
+        "</hugepages></memoryBacking>"
+        "<vcpu>1</vcpu><os><type arch='i686'>hvm</type></os></domain>",
+        page ? "KiB" : unit, page ? "1048576" : value,
+        page ? value : "2048", page ? unit : "KiB");
+    virDomainPtr dom = virDomainDefineXML(test, xml);
+    unsigned long long kib = 0;
+    free(xml);
+    if (!dom)
+        return 0;
+    char *stored = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    const char *at = page ? strstr(stored, "<page size='") :
+                            strstr(stored, "<memory unit='KiB'>");
+    ck_assert_ptr_nonnull(at);
+    at = strpbrk(at, page ? "'" : ">");
+    kib = strtoull(at + 1, NULL, 10);
+    ck_assert(!page || strstr(at, "unit='KiB'"));
+    free(stored);
+    ck_assert_int_eq(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+    return kib;
+}
+
+START_TEST(test_sizes_as_libvirt)
+{
+    virConnectPtr test = virConnectOpen("test:///default");
+    ck_assert_ptr_nonnull(test);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+        for (int page = 0; page <= 1; page++) {
+            unsigned long long ours = 0;
+            const char *unit = sizes[i].unit;
+            if (nst_scaled_kib(sizes[i].value, unit, &ours) < 0)
+                ours = 0;
+            unsigned long long theirs =
+                libvirt_kib(test, sizes[i].value, unit, page);
+            ck_assert_msg(ours == theirs,
+                          "%s %s='%s' unit='%s': libvirt %llu KiB, "
+                          "virt-nestify %llu KiB (0: refused)",
+                          page ? "<page" : "<memory", page ? "size" : "",
+                          sizes[i].value, unit, theirs, ours);
+        }
+    }
+    virConnectClose(test);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -225,6 +301,7 @@ main(void)
     tcase_add_test(tc, test_define_all);
     tcase_add_test(tc, test_real_host_capabilities);
     tcase_add_test(tc, test_test_driver_capabilities);
+    tcase_add_test(tc, test_sizes_as_libvirt);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
