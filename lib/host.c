@@ -46,7 +46,9 @@ doc_cleanup(xmlDoc **p)
 
 /*
  * Parses text as an XML document with nst_xml_parse (no network, no
- * file, no DOCTYPE).  label names it in errors ("capabilities").
+ * file, no DOCTYPE).  label names it in errors ("capabilities").  Any
+ * encoding libxml2 decodes is read (UTF-16 too): these documents are only
+ * read, unlike a domain, whose bytes the edit keeps and so must be UTF-8.
  * Returns a document the caller frees with xmlFreeDoc, or NULL with
  * *err set.
  */
@@ -627,6 +629,22 @@ parse_domcaps(struct nst_host *host, const char *text, size_t len,
                        err);
     if (!root)
         return -1;
+
+    /* Domain capabilities are per emulator binary: another architecture's
+     * say nothing about this host's CPU. */
+    const xmlNode *arch = child(root, "arch");
+    if (arch) {
+        AUTO_STR name = trimmed_text(arch);
+        if (!name) {
+            nst_set_error(err, "out of memory reading domain capabilities");
+            return -1;
+        }
+        if (strcmp(name, host->arch) != 0) {
+            nst_set_error(err, "domain capabilities are for architecture "
+                          "'%s', the host is '%s'", name, host->arch);
+            return -1;
+        }
+    }
 
     FOR_EACH_CHILD(mode, child(root, "cpu"), "mode") {
         AUTO_XMLCHAR name = attr(mode, "name");

@@ -833,7 +833,7 @@ END_TEST
     "<domainCapabilities>\n" \
     "  <path>/usr/bin/qemu-system-x86_64</path>\n" \
     "  <domain>kvm</domain>\n" \
-    "  <arch>x86_64</arch>\n" \
+    "  <arch>%s</arch>\n" \
     "  <cpu>\n" \
     "    <mode name='host-passthrough' supported='%s'>\n" \
     "      <enum name='hostPassthroughMigratable'>\n" \
@@ -852,7 +852,8 @@ END_TEST
 
 START_TEST(test_domcaps)
 {
-    char *domcaps = nst_printf(DOMCAPS_FMT, "yes", "AMD", "svm", "vmx");
+    char *domcaps = nst_printf(DOMCAPS_FMT, "x86_64", "yes", "AMD", "svm",
+                               "vmx");
     struct nst_host *host;
 
     /* caps know the vendor: domcaps only adds passthrough support */
@@ -862,9 +863,11 @@ START_TEST(test_domcaps)
     ck_assert(host->has_vmx);
     ck_assert(!host->has_svm);
     nst_host_free(host);
+    free(domcaps);
 
-    /* caps without vendor (test driver): vendor and svm from host-model,
-     * the disabled vmx is not taken */
+    /* caps without vendor (test driver, an i686 host): vendor and svm
+     * from host-model, the disabled vmx is not taken */
+    domcaps = nst_printf(DOMCAPS_FMT, "i686", "yes", "AMD", "svm", "vmx");
     host = parse_ok(test_default_caps, domcaps);
     ck_assert_int_eq(host->vendor, NST_VENDOR_AMD);
     ck_assert(host->has_svm);
@@ -872,7 +875,7 @@ START_TEST(test_domcaps)
     nst_host_free(host);
     free(domcaps);
 
-    domcaps = nst_printf(DOMCAPS_FMT, "no", "Intel", "vmx", "svm");
+    domcaps = nst_printf(DOMCAPS_FMT, "i686", "no", "Intel", "vmx", "svm");
     host = parse_ok(test_default_caps, domcaps);
     ck_assert_int_eq(host->passthrough_supported, NST_TRISTATE_NO);
     ck_assert_int_eq(host->vendor, NST_VENDOR_INTEL);
@@ -891,11 +894,20 @@ END_TEST
 
 START_TEST(test_domcaps_errors)
 {
-    char *domcaps = nst_printf(DOMCAPS_FMT, "maybe", "Intel", "vmx",
-                               "svm");
+    char *domcaps = nst_printf(DOMCAPS_FMT, "x86_64", "maybe", "Intel",
+                               "vmx", "svm");
     char *err = parse_fail(intel_caps, domcaps);
     ck_assert_str_eq(err, "invalid supported='maybe' of cpu mode "
                      "'host-passthrough' in domain capabilities");
+    free(err);
+    free(domcaps);
+
+    /* another architecture's emulator says nothing about this host */
+    domcaps = nst_printf(DOMCAPS_FMT, "aarch64", "yes", "Intel", "vmx",
+                         "svm");
+    err = parse_fail(intel_caps, domcaps);
+    ck_assert_str_eq(err, "domain capabilities are for architecture "
+                     "'aarch64', the host is 'x86_64'");
     free(err);
     free(domcaps);
 
