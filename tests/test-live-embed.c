@@ -21,12 +21,12 @@
 
 #include "conn.h"
 #include "internal.h"
+#include "testlive.h"
 #include "testutil.h"
 #include "tool.h"
 
-static char root[64];
-static char *uri, *backups;
-static virConnectPtr keep;
+static struct test_embed embed;
+static char *backups;
 /* "virt-nestify -c URI --backup-dir DIR ARGS..." in this process. */
 static const char *prefix[6];
 #define run(...) test_run_command(vn_cmd_apply, prefix, __VA_ARGS__)
@@ -48,32 +48,17 @@ static const char tiny[] =
 static void
 setup(void)
 {
-    char *err = NULL;
-    char *dir = test_embed_root();
-    snprintf(root, sizeof(root), "%s", dir);
-    free(dir);
-    uri = nst_printf("qemu:///embed?root=%s", root);
-    backups = nst_printf("%s/backups", root);
-    const char *const args[] = { "virt-nestify", "-c", uri, "--backup-dir",
-                                 backups, NULL };
+    test_embed_open(&embed);
+    backups = nst_printf("%s/backups", embed.root);
+    const char *const args[] = { "virt-nestify", "-c", embed.uri,
+                                 "--backup-dir", backups, NULL };
     memcpy(prefix, args, sizeof(args));
-    keep = vn_conn_open(uri, &err);
-    ck_assert_msg(keep != NULL, "%s", err);
 }
 
 static void
 teardown(void)
 {
-    virDomainPtr dom = virDomainLookupByName(keep, "tiny");
-    if (dom) {
-        virDomainDestroy(dom);
-        virDomainFree(dom);
-    }
-    vn_conn_close(keep);
-    char *cmd = nst_printf("rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
-    free(cmd);
-    free(uri);
+    test_embed_close(&embed, (const char *const[]){ "tiny", NULL });
     free(backups);
 }
 
@@ -91,7 +76,7 @@ xml_of(virDomainPtr dom, unsigned int flags)
 
 START_TEST(test_restart_timeout_then_force)
 {
-    virDomainPtr dom = virDomainDefineXML(keep, tiny);
+    virDomainPtr dom = virDomainDefineXML(embed.keep, tiny);
     ck_assert_ptr_nonnull(dom);
     char *original = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
     ck_assert_msg(virDomainCreate(dom) == 0, "cannot start a TCG guest: %s",
@@ -114,7 +99,7 @@ START_TEST(test_restart_timeout_then_force)
     ck_assert_int_eq(run("-d", "tiny", PROFILE, "--check", NULL), 0);
 
     /* Undo through the API, then apply again with --force. */
-    virDomainPtr again = virDomainDefineXML(keep, original);
+    virDomainPtr again = virDomainDefineXML(embed.keep, original);
     ck_assert_ptr_nonnull(again);
     virDomainFree(again);
     ck_assert_int_eq(run("-d", "tiny", PROFILE, "--restart", "--timeout", "2",
@@ -135,10 +120,10 @@ END_TEST
  * it was, and the backup is kept. */
 START_TEST(test_define_refused_loses_nothing)
 {
-    virDomainPtr dom = virDomainDefineXML(keep, tiny);
+    virDomainPtr dom = virDomainDefineXML(embed.keep, tiny);
     ck_assert_ptr_nonnull(dom);
     char *before = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
-    char *blocker = nst_printf("%s/etc/qemu/tiny.xml.new", root);
+    char *blocker = nst_printf("%s/etc/qemu/tiny.xml.new", embed.root);
     ck_assert_int_eq(mkdir(blocker, 0700), 0);
     ck_assert_int_eq(run("-d", "tiny", PROFILE, NULL), 3);
     char *after = xml_of(dom, VIR_DOMAIN_XML_INACTIVE);
@@ -185,7 +170,7 @@ START_TEST(test_each_profile)
     ck_assert_ptr_nonnull(type);
     char *xml = nst_printf("%.*s<domain type='qemu'>%s", (int)(type - text),
                            text, type + strlen("<domain type='kvm'>"));
-    virDomainPtr dom = virDomainDefineXML(keep, xml);
+    virDomainPtr dom = virDomainDefineXML(embed.keep, xml);
     ck_assert_ptr_nonnull(dom);
     char *intel = nst_printf("%s/tests/fixtures/hosts/intel-e5-2697v4.xml",
                              test_srcdir());

@@ -20,11 +20,12 @@
 
 #include "conn.h"
 #include "internal.h"
+#include "testlive.h"
 #include "testutil.h"
 #include "tool.h"
 
-static char root[64], *uri, *intel;
-static virConnectPtr keep;
+static struct test_embed embed;
+static char *intel;
 
 static const char *const verify_prefix[] = { "verify", NULL };
 #define run(...) test_run_command(vn_cmd_verify, verify_prefix, __VA_ARGS__)
@@ -54,33 +55,16 @@ tiny_xml(const char *name, bool channel)
 static void
 setup(void)
 {
-    char *err = NULL;
-    char *dir = test_embed_root();
-    snprintf(root, sizeof(root), "%s", dir);
-    free(dir);
-    uri = nst_printf("qemu:///embed?root=%s", root);
+    test_embed_open(&embed);
     intel = nst_printf("%s/tests/fixtures/hosts/intel-e5-2697v4.xml",
                        test_srcdir());
-    keep = vn_conn_open(uri, &err);
-    ck_assert_msg(keep != NULL, "%s", err);
 }
 
 static void
 teardown(void)
 {
-    static const char *const names[] = { "agent", "noagent" };
-    for (size_t i = 0; i < 2; i++) {
-        virDomainPtr dom = virDomainLookupByName(keep, names[i]);
-        if (dom) {
-            virDomainDestroy(dom);
-            virDomainFree(dom);
-        }
-    }
-    vn_conn_close(keep);
-    char *cmd = nst_printf("rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
-    free(cmd);
-    free(uri);
+    test_embed_close(&embed, (const char *const[]){ "agent", "noagent",
+                                                     NULL });
     free(intel);
 }
 
@@ -88,7 +72,7 @@ static void
 start(const char *name, bool channel)
 {
     char *xml = tiny_xml(name, channel);
-    virDomainPtr dom = virDomainDefineXML(keep, xml);
+    virDomainPtr dom = virDomainDefineXML(embed.keep, xml);
     ck_assert_ptr_nonnull(dom);
     ck_assert_msg(virDomainCreate(dom) == 0, "cannot start a TCG guest: %s",
                   vn_libvirt_error());
@@ -101,7 +85,7 @@ start(const char *name, bool channel)
 static int
 verify(const char *name, char **out, double *took)
 {
-    char *path = nst_printf("%s/stdout", root);
+    char *path = nst_printf("%s/stdout", embed.root);
     struct timespec t0, t1;
 
     fflush(stdout);
@@ -111,8 +95,8 @@ verify(const char *name, char **out, double *took)
     dup2(fileno(fp), STDOUT_FILENO);
     fclose(fp);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int ret = run("-c", uri, "--host-caps", intel, "-d", name, "--timeout",
-                  "2", NULL);
+    int ret = run("-c", embed.uri, "--host-caps", intel, "-d", name,
+                  "--timeout", "2", NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     fflush(stdout);
     dup2(saved, STDOUT_FILENO);

@@ -66,6 +66,33 @@ embed_root() {
     cp "$FX/embed-qemu.conf" "$1/etc/qemu.conf"
 }
 
+# embed_host DIR VCPUS NAME...: a fresh qemu:///embed root at DIR with a
+# TCG domain of VCPUS vCPUs and 1 GiB defined for each NAME (one virsh
+# run for all of them; its XML left in $TMP/NAME.xml).
+embed_host() {
+    root=$1
+    vcpus=$2
+    shift 2
+    embed_root "$root"
+    cmds=""
+    for name in "$@"; do
+        cat >"$TMP/$name.xml" <<XML
+<domain type='qemu'>
+  <name>$name</name>
+  <memory unit='MiB'>1024</memory>
+  <vcpu placement='static'>$vcpus</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+</domain>
+XML
+        cmds="$cmds define $TMP/$name.xml;"
+    done
+    count=$((count + 1))
+    virsh -q -c "qemu:///embed?root=$root" "$cmds" >/dev/null ||
+        fail "cannot define the domains of host $root"
+}
+
 # The summary line; the exit status of the script.
 finish() {
     echo "$count runs, $failures failures"

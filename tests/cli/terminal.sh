@@ -34,25 +34,7 @@ grep -q "$ESC" "$TMP/out" && fail "--color auto: colours in a pipe"
 
 # Two hosts of three domains each; the progress line and fleet colours.
 for h in 1 2; do
-    root="$TMP/host$h"
-    embed_root "$root"
-    cmds=""
-    for name in d${h}a d${h}b d${h}c; do
-        cat >"$TMP/$name.xml" <<XML
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-</domain>
-XML
-        cmds="$cmds define $TMP/$name.xml;"
-    done
-    count=$((count + 1))
-    virsh -q -c "qemu:///embed?root=$root" "$cmds" >/dev/null ||
-        fail "cannot define the domains of host $root"
+    embed_host "$TMP/host$h" 2 d${h}a d${h}b d${h}c
 done
 BULK="--host-caps $INTEL -p perf --set hugepages=off --all --dry-run"
 H1="qemu:///embed?root=$TMP/host1"

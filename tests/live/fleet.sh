@@ -7,31 +7,8 @@ set -u
 . "$(dirname "$0")/../testlib.sh"
 INTEL="$FX/hosts/intel-e5-2697v4.xml"
 
-# host N DOMAINS...: an embedded QEMU root with these domains defined
-host() {
-    root="$TMP/host$1"
-    shift
-    embed_root "$root"
-    cmds=""
-    for name in "$@"; do
-        cat >"$TMP/$name.xml" <<XML
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu placement='static'>4</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-</domain>
-XML
-        cmds="$cmds define $TMP/$name.xml;"
-    done
-    count=$((count + 1))
-    virsh -q -c "qemu:///embed?root=$root" "$cmds" >/dev/null ||
-        fail "cannot define the domains of host $root"
-}
-host 1 a1 a2 a3
-host 2 b1 b2
+embed_host "$TMP/host1" 4 a1 a2 a3
+embed_host "$TMP/host2" 4 b1 b2
 H1="qemu:///embed?root=$TMP/host1"
 H2="qemu:///embed?root=$TMP/host2"
 BAD="test://$TMP/nonexistent.xml"
