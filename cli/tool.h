@@ -134,7 +134,9 @@ struct vn_apply_opts {
     size_t nsets;
     bool strict;
     const char *xslt;            /* --xslt: a site's stylesheet */
-    struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load) */
+    char **xslt_params;          /* every --xslt-param NAME=VALUE */
+    size_t nxslt_params;
+    struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load), with them */
     bool dry_run;
     bool check;
     bool quiet;
@@ -180,19 +182,28 @@ void vn_result_clear(struct vn_result *r);
 
 /*
  * --xslt (xslt.c): a site's stylesheet, run on the engine's output.
+ * vn_xslt_check_params checks --xslt-param values, "NAME=VALUE" each:
+ * the '=' is there, NAME is an XML QName given once, VALUE is text XML
+ * allows.  Returns 0, or -1 with *err "--xslt-param: why" on one line.
  * vn_xslt_load parses and compiles path under the security policy
- * described in xslt.c (no writes, no network, no file reads); it returns
- * the stylesheet (free with vn_xslt_free, which accepts NULL) or NULL with
- * *err "PATH: why" on one line.
+ * described in xslt.c (no writes, no network, no file reads) and keeps
+ * the nparams checked params (copied), which every vn_xslt_apply passes
+ * as string parameters; it returns the stylesheet (free with
+ * vn_xslt_free, which accepts NULL) or NULL with *err "PATH: why" (or
+ * "--xslt-param: why" for a NAME prefix the stylesheet does not declare)
+ * on one line.
  */
 struct vn_xslt;
-struct vn_xslt *vn_xslt_load(const char *path, char **err);
+int vn_xslt_check_params(char *const *params, size_t n, char **err);
+struct vn_xslt *vn_xslt_load(const char *path, char *const *params,
+                             size_t nparams, char **err);
 void vn_xslt_free(struct vn_xslt *x);
 /*
- * Runs x on the document text.  Returns 0 with *out a new NUL-terminated
- * <domain> document in libxslt's serialisation (the caller frees) and
- * *out_len, or -1 with *err "PATH: why" on one line (the stylesheet
- * failed, stopped, or made something other than a <domain>).
+ * Runs x, with its parameters, on the document text.  Returns 0 with
+ * *out a new NUL-terminated <domain> document in libxslt's serialisation
+ * (the caller frees) and *out_len, or -1 with *err "PATH: why" on one
+ * line (the stylesheet failed, stopped, or made something other than a
+ * <domain>).
  * Non-fatal xsl:message output is printed as a warning.
  */
 int vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
