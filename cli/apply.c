@@ -224,7 +224,10 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
             if (vn_push(&o->sets, &o->nsets, optarg) < 0)
                 return -1;
             break;
-        case OPT_TAKEN: o->taken = optarg; break;
+        case OPT_TAKEN:
+            if (vn_parse_taken(optarg, &o->taken, &o->has_taken) < 0)
+                return -1;
+            break;
         case OPT_STRICT: o->strict = true; break;
         case OPT_XSLT: o->xslt = optarg; break;
         case OPT_XSLT_PARAM:
@@ -580,21 +583,16 @@ static int
 apply_offline(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
     struct nst_host *host = NULL;
-    struct nst_cpuset taken;
     struct vn_result r = { 0 };
     char *err = NULL, *text = NULL;
     size_t len = 0;
     int ret = VN_EXIT_INPUT;
 
-    if (o->taken && nst_cpuset_parse(o->taken, &taken, &err) < 0) {
-        vn_error("--taken: %s", err);
-        goto out;
-    }
     const char *label = strcmp(o->file, "-") ? o->file : "stdin";
     if (!(host = build_host(o, &err)) ||
         !(text = vn_read_file(o->file, &len, &err)) ||
-        vn_transform(o, profile, host, o->taken ? &taken : NULL, text, len,
-                     label, &r, &err) < 0) {
+        vn_transform(o, profile, host, o->has_taken ? &o->taken : NULL,
+                     text, len, label, &r, &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
         goto out;
     }

@@ -53,6 +53,13 @@ int vn_create_file_atomic(const char *path, const char *data, size_t len,
  * of memory. */
 int vn_push(char ***list, size_t *n, char *item);
 
+/*
+ * --taken CPULIST of apply, lint and verify, when the option is parsed:
+ * fills *set and sets *given, or says "--taken: why" (vn_error) and
+ * returns -1.  A live run then never connects with a bad list.
+ */
+int vn_parse_taken(const char *text, struct nst_cpuset *set, bool *given);
+
 /* Writes all of data to stdout; -1 when stdout fails. */
 int vn_write_stdout(const char *data, size_t len);
 
@@ -127,7 +134,11 @@ struct vn_apply_opts {
     const char *domcaps;
     const char *cpu_map;
     const char *profile;
-    const char *taken;
+    /* --taken, parsed with the options (vn_parse_taken) so that a bad
+     * list is refused before any connection, and every path uses this
+     * set rather than parsing the text again */
+    bool has_taken;
+    struct nst_cpuset taken;
     char **profile_files;
     size_t nprofile_files;
     char **sets;
@@ -389,7 +400,8 @@ struct vn_lint_opts {
                                     the connection's */
     const char *domcaps;
     const char *cpu_map;
-    const char *taken;           /* --taken: CPUs also taken */
+    bool has_taken;              /* --taken: CPUs also taken, */
+    struct nst_cpuset taken;     /* parsed with the options */
     enum vn_output output;
 };
 
@@ -404,7 +416,7 @@ struct vn_lint_results {
  * connection's host (or --host-caps) and the CPUs every other domain's
  * vCPUs pin (plus --taken).  Appends each result to *out (the caller
  * frees them).  Returns VN_EXIT_OK, or VN_EXIT_INPUT (unknown domain,
- * bad --host-caps or --taken) or VN_EXIT_SYSTEM (libvirt) with *err set.
+ * bad --host-caps) or VN_EXIT_SYSTEM (libvirt) with *err set.
  */
 int vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
                  char **err);
