@@ -66,6 +66,9 @@ usage(FILE *fp)
 "      --xslt FILE         run the XSLT 1.0 stylesheet FILE on the result\n"
 "                          (after the profiles; no file writes, file\n"
 "                          reads or network access)\n"
+"      --xslt-param NAME=VALUE\n"
+"                          give the stylesheet's parameter NAME the string\n"
+"                          VALUE (repeatable; needs --xslt)\n"
 "  -n, --dry-run           print the report and a unified diff, change nothing\n"
 "      --check             like --dry-run, exit 1 when a change is pending\n"
 "  -i, --in-place          offline: rewrite FILE atomically\n"
@@ -94,7 +97,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
            OPT_TAKEN, OPT_STRICT, OPT_CHECK, OPT_BACKUP_DIR, OPT_RESTART,
            OPT_TIMEOUT, OPT_FORCE, OPT_ALL, OPT_STATE, OPT_MATCH, OPT_EXCLUDE,
            OPT_FAIL_FAST, OPT_OVERCOMMIT, OPT_PARALLEL, OPT_COLOR, OPT_JOBS,
-           OPT_XSLT };
+           OPT_XSLT, OPT_XSLT_PARAM };
     static const struct option longopts[] = {
         { "domain", required_argument, NULL, 'd' },
         { "all", no_argument, NULL, OPT_ALL },
@@ -121,6 +124,7 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         { "taken", required_argument, NULL, OPT_TAKEN },
         { "strict", no_argument, NULL, OPT_STRICT },
         { "xslt", required_argument, NULL, OPT_XSLT },
+        { "xslt-param", required_argument, NULL, OPT_XSLT_PARAM },
         { "dry-run", no_argument, NULL, 'n' },
         { "check", no_argument, NULL, OPT_CHECK },
         { "in-place", no_argument, NULL, 'i' },
@@ -220,9 +224,16 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
             if (vn_push(&o->sets, &o->nsets, optarg) < 0)
                 return -1;
             break;
-        case OPT_TAKEN: o->taken = optarg; break;
+        case OPT_TAKEN:
+            if (vn_parse_taken(optarg, &o->taken, &o->has_taken) < 0)
+                return -1;
+            break;
         case OPT_STRICT: o->strict = true; break;
         case OPT_XSLT: o->xslt = optarg; break;
+        case OPT_XSLT_PARAM:
+            if (vn_push(&o->xslt_params, &o->nxslt_params, optarg) < 0)
+                return -1;
+            break;
         case 'n': o->dry_run = true; break;
         case OPT_CHECK: o->check = true; break;
         case 'i': o->in_place = true; break;
@@ -296,6 +307,16 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
     }
     if ((o->dry_run || o->check) && o->in_place) {
         vn_error("--in-place cannot be combined with --dry-run or --check");
+        return -1;
+    }
+    if (o->nxslt_params && !o->xslt) {
+        vn_error("--xslt-param needs --xslt");
+        return -1;
+    }
+    char *err = NULL;
+    if (vn_xslt_check_params(o->xslt_params, o->nxslt_params, &err) < 0) {
+        vn_error("%s", err ? err : "out of memory");
+        free(err);
         return -1;
     }
     return 0;
@@ -562,21 +583,16 @@ static int
 apply_offline(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
     struct nst_host *host = NULL;
-    struct nst_cpuset taken;
     struct vn_result r = { 0 };
     char *err = NULL, *text = NULL;
     size_t len = 0;
     int ret = VN_EXIT_INPUT;
 
-    if (o->taken && nst_cpuset_parse(o->taken, &taken, &err) < 0) {
-        vn_error("--taken: %s", err);
-        goto out;
-    }
     const char *label = strcmp(o->file, "-") ? o->file : "stdin";
     if (!(host = build_host(o, &err)) ||
         !(text = vn_read_file(o->file, &len, &err)) ||
-        vn_transform(o, profile, host, o->taken ? &taken : NULL, text, len,
-                     label, &r, &err) < 0) {
+        vn_transform(o, profile, host, o->has_taken ? &o->taken : NULL,
+                     text, len, label, &r, &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
         goto out;
     }
@@ -630,7 +646,9 @@ vn_cmd_apply(int argc, char **argv)
     } else if (vn_build_profile(&o, &profile, &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
-    } else if (o.xslt && !(o.xslt_sheet = vn_xslt_load(o.xslt, &err))) {
+    } else if (o.xslt &&
+               !(o.xslt_sheet = vn_xslt_load(o.xslt, o.xslt_params,
+                                             o.nxslt_params, &err))) {
         /* before any connection: a bad stylesheet changes nothing */
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
@@ -643,6 +661,7 @@ vn_cmd_apply(int argc, char **argv)
     free(o.domains);
     free(o.excludes);
     free(o.connects);
+    free(o.xslt_params);
     vn_xslt_free(o.xslt_sheet);
     free(err);
     nst_profile_clear(&profile);

@@ -66,16 +66,13 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
     struct nst_cpuset *pins = NULL, extra;
     struct nst_host *host = NULL;
     size_t nselected = 0;
-    int nall = 0, ret = VN_EXIT_INPUT;
+    int nall = 0, ret = VN_EXIT_SYSTEM;
 
-    nst_cpuset_clear_all(&extra);
-    if (o->taken && nst_cpuset_parse(o->taken, &extra, err) < 0) {
-        char *why = *err;
-        *err = nst_printf("--taken: %s", why);
-        free(why);
-        return VN_EXIT_INPUT;
-    }
-    ret = VN_EXIT_SYSTEM;
+    /* --taken was parsed with the options, before this connection */
+    if (o->has_taken)
+        extra = o->taken;
+    else
+        nst_cpuset_clear_all(&extra);
     if (!(conn = vn_conn_open(o->connect, err)))
         goto out;
     if (!(host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,

@@ -85,7 +85,10 @@ parse_options(int argc, char **argv, struct vn_lint_opts *o)
         case 'H': o->host_caps = optarg; break;
         case OPT_DOMCAPS: o->domcaps = optarg; break;
         case OPT_CPU_MAP: o->cpu_map = optarg; break;
-        case OPT_TAKEN: o->taken = optarg; break;
+        case OPT_TAKEN:
+            if (vn_parse_taken(optarg, &o->taken, &o->has_taken) < 0)
+                return -1;
+            break;
         case 'o':
             if (strcmp(optarg, "text") == 0) {
                 o->output = VN_OUTPUT_TEXT;
@@ -158,19 +161,12 @@ lint_file(const struct vn_lint_opts *o, struct vn_lint_results *out,
           char **err)
 {
     struct nst_host *host = NULL;
-    struct nst_cpuset taken;
     struct nst_doc *doc = NULL;
     char *text = NULL;
     size_t len;
     int ret = VN_EXIT_INPUT;
     const char *label = strcmp(o->file, "-") ? o->file : "stdin";
 
-    if (o->taken && nst_cpuset_parse(o->taken, &taken, err) < 0) {
-        char *why = *err;
-        *err = nst_printf("--taken: %s", why);
-        free(why);
-        goto out;
-    }
     if (build_host(o, &host, err) < 0 ||
         !(text = vn_read_file(o->file, &len, err)) ||
         nst_doc_parse(text, len, label, &doc, err) < 0)
@@ -181,7 +177,7 @@ lint_file(const struct vn_lint_opts *o, struct vn_lint_results *out,
     }
     struct nst_lint_options opts = {
         .host = host,
-        .taken = o->taken ? &taken : NULL,
+        .taken = o->has_taken ? &o->taken : NULL,
     };
     if (nst_lint(doc, &opts, label, &out->items[0]) < 0) {
         nst_set_error(err, "out of memory");

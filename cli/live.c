@@ -355,17 +355,9 @@ vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
     vn_pages_clear(&pages);
     if (ret < 0)
         return VN_EXIT_SYSTEM;
-    if (o->taken) {
-        struct nst_cpuset extra;
-        char *why = NULL;
-        if (nst_cpuset_parse(o->taken, &extra, &why) < 0) {
-            /* Named as offline mode and lint name it. */
-            *err = nst_printf("--taken: %s", why);
-            free(why);
-            return VN_EXIT_INPUT;
-        }
-        nst_cpuset_union(taken, &extra);
-    }
+    /* parsed with the options, before the connection was opened */
+    if (o->has_taken)
+        nst_cpuset_union(taken, &o->taken);
     return VN_EXIT_OK;
 }
 

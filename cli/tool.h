@@ -53,6 +53,13 @@ int vn_create_file_atomic(const char *path, const char *data, size_t len,
  * of memory. */
 int vn_push(char ***list, size_t *n, char *item);
 
+/*
+ * --taken CPULIST of apply, lint and verify, when the option is parsed:
+ * fills *set and sets *given, or says "--taken: why" (vn_error) and
+ * returns -1.  A live run then never connects with a bad list.
+ */
+int vn_parse_taken(const char *text, struct nst_cpuset *set, bool *given);
+
 /* Writes all of data to stdout; -1 when stdout fails. */
 int vn_write_stdout(const char *data, size_t len);
 
@@ -127,14 +134,20 @@ struct vn_apply_opts {
     const char *domcaps;
     const char *cpu_map;
     const char *profile;
-    const char *taken;
+    /* --taken, parsed with the options (vn_parse_taken) so that a bad
+     * list is refused before any connection, and every path uses this
+     * set rather than parsing the text again */
+    bool has_taken;
+    struct nst_cpuset taken;
     char **profile_files;
     size_t nprofile_files;
     char **sets;
     size_t nsets;
     bool strict;
     const char *xslt;            /* --xslt: a site's stylesheet */
-    struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load) */
+    char **xslt_params;          /* every --xslt-param NAME=VALUE */
+    size_t nxslt_params;
+    struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load), with them */
     bool dry_run;
     bool check;
     bool quiet;
@@ -180,19 +193,28 @@ void vn_result_clear(struct vn_result *r);
 
 /*
  * --xslt (xslt.c): a site's stylesheet, run on the engine's output.
+ * vn_xslt_check_params checks --xslt-param values, "NAME=VALUE" each:
+ * the '=' is there, NAME is an XML QName given once, VALUE is text XML
+ * allows.  Returns 0, or -1 with *err "--xslt-param: why" on one line.
  * vn_xslt_load parses and compiles path under the security policy
- * described in xslt.c (no writes, no network, no file reads); it returns
- * the stylesheet (free with vn_xslt_free, which accepts NULL) or NULL with
- * *err "PATH: why" on one line.
+ * described in xslt.c (no writes, no network, no file reads) and keeps
+ * the nparams checked params (copied), which every vn_xslt_apply passes
+ * as string parameters; it returns the stylesheet (free with
+ * vn_xslt_free, which accepts NULL) or NULL with *err "PATH: why" (or
+ * "--xslt-param: why" for a NAME prefix the stylesheet does not declare)
+ * on one line.
  */
 struct vn_xslt;
-struct vn_xslt *vn_xslt_load(const char *path, char **err);
+int vn_xslt_check_params(char *const *params, size_t n, char **err);
+struct vn_xslt *vn_xslt_load(const char *path, char *const *params,
+                             size_t nparams, char **err);
 void vn_xslt_free(struct vn_xslt *x);
 /*
- * Runs x on the document text.  Returns 0 with *out a new NUL-terminated
- * <domain> document in libxslt's serialisation (the caller frees) and
- * *out_len, or -1 with *err "PATH: why" on one line (the stylesheet
- * failed, stopped, or made something other than a <domain>).
+ * Runs x, with its parameters, on the document text.  Returns 0 with
+ * *out a new NUL-terminated <domain> document in libxslt's serialisation
+ * (the caller frees) and *out_len, or -1 with *err "PATH: why" on one
+ * line (the stylesheet failed, stopped, or made something other than a
+ * <domain>).
  * Non-fatal xsl:message output is printed as a warning.
  */
 int vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
@@ -378,7 +400,8 @@ struct vn_lint_opts {
                                     the connection's */
     const char *domcaps;
     const char *cpu_map;
-    const char *taken;           /* --taken: CPUs also taken */
+    bool has_taken;              /* --taken: CPUs also taken, */
+    struct nst_cpuset taken;     /* parsed with the options */
     enum vn_output output;
 };
 
@@ -393,7 +416,7 @@ struct vn_lint_results {
  * connection's host (or --host-caps) and the CPUs every other domain's
  * vCPUs pin (plus --taken).  Appends each result to *out (the caller
  * frees them).  Returns VN_EXIT_OK, or VN_EXIT_INPUT (unknown domain,
- * bad --host-caps or --taken) or VN_EXIT_SYSTEM (libvirt) with *err set.
+ * bad --host-caps) or VN_EXIT_SYSTEM (libvirt) with *err set.
  */
 int vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
                  char **err);

@@ -212,6 +212,20 @@ vn_mask_secrets(const char *xml, size_t len)
 }
 
 int
+vn_parse_taken(const char *text, struct nst_cpuset *set, bool *given)
+{
+    char *err = NULL;
+
+    if (nst_cpuset_parse(text, set, &err) < 0) {
+        vn_error("--taken: %s", err ? err : "out of memory");
+        free(err);
+        return -1;
+    }
+    *given = true;
+    return 0;
+}
+
+int
 vn_push(char ***list, size_t *n, char *item)
 {
     char **more = realloc(*list, (*n + 1) * sizeof(**list));

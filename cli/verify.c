@@ -114,7 +114,11 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
         case 'H': o->plan.host_caps = optarg; break;
         case OPT_DOMCAPS: o->plan.domcaps = optarg; break;
         case OPT_CPU_MAP: o->plan.cpu_map = optarg; break;
-        case OPT_TAKEN: o->plan.taken = optarg; break;
+        case OPT_TAKEN:
+            if (vn_parse_taken(optarg, &o->plan.taken,
+                               &o->plan.has_taken) < 0)
+                goto usage_error;
+            break;
         case OPT_TIMEOUT:
             if (nst_parse_ull(optarg, 3600, &n) < 0 || n == 0) {
                 vn_error("--timeout must be a number of seconds from 1 to "

@@ -15,6 +15,10 @@
  * - any error libxslt reports during the run fails it, and so does
  *   xsl:message terminate='yes' and a result whose root is not <domain>.
  *
+ * --xslt-param NAME=VALUE gives the stylesheet's parameter NAME the string
+ * VALUE, as xsltproc --stringparam does but with xsltQuoteUserParams: the
+ * value is never read as an XPath expression, and may hold both quotes.
+ *
  * The result is libxslt's serialisation, not the engine's byte splicing:
  * after a stylesheet that changed something, quoting and spacing are
  * libxslt's (docs/xslt.md).  vn_xml_same() compares documents for what
@@ -26,10 +30,13 @@
 #include <string.h>
 
 #include <libxml/c14n.h>
+#include <libxml/chvalid.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlstring.h>
 #include <libxslt/security.h>
 #include <libxslt/transform.h>
+#include <libxslt/variables.h>
 #include <libxslt/xslt.h>
 #include <libxslt/xsltInternals.h>
 #include <libxslt/xsltutils.h>
@@ -42,6 +49,11 @@ struct vn_xslt {
     char *path;
     xsltStylesheetPtr style;
     xsltSecurityPrefsPtr sec;
+    /* --xslt-param: name, value, name, value, ..., NULL, as libxslt
+     * takes them; the strings are owned (in owned[]). */
+    const char **params;
+    char **owned;
+    size_t nowned;
 };
 
 /* libxml2 / libxslt messages, gathered instead of printed. */
@@ -165,8 +177,113 @@ vn_xslt_free(struct vn_xslt *x)
         xsltSetDefaultSecurityPrefs(NULL);
     xsltFreeStylesheet(x->style);
     xsltFreeSecurityPrefs(x->sec);
+    for (size_t i = 0; i < x->nowned; i++)
+        free(x->owned[i]);
+    free(x->owned);
+    free(x->params);
     free(x->path);
     free(x);
+}
+
+/* Whether s is UTF-8 of characters XML allows (no NUL or other control
+ * characters but tab, newline and carriage return). */
+static bool
+xml_text(const char *s)
+{
+    size_t left = strlen(s);
+
+    while (left) {
+        int len = left < 4 ? (int)left : 4;
+        int c = xmlGetUTF8Char((const xmlChar *)s, &len);
+        if (c < 0 || len <= 0 || !xmlIsCharQ(c))
+            return false;
+        s += len;
+        left -= (size_t)len;
+    }
+    return true;
+}
+
+int
+vn_xslt_check_params(char *const *params, size_t n, char **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(params[i], '=');
+        if (!eq) {
+            nst_set_error(err, "--xslt-param: '%s' is not NAME=VALUE (no "
+                          "'=')", params[i]);
+            return -1;
+        }
+        int len = (int)(eq - params[i]);
+        char *name = nst_printf("%.*s", len, params[i]);
+        if (!name) {
+            nst_set_error(err, "out of memory");
+            return -1;
+        }
+        const char *why = NULL;
+        if (xmlValidateQName((const xmlChar *)name, 0) != 0)
+            why = "is not a parameter name (an XML QName)";
+        else if (!xml_text(eq + 1))
+            why = "has a value that is not UTF-8 text XML allows";
+        for (size_t j = 0; j < i && !why; j++)
+            if (!strncmp(params[j], params[i], (size_t)len + 1))
+                why = "is given twice";
+        if (why) {
+            nst_set_error(err, "--xslt-param: '%s' %s", name, why);
+            free(name);
+            return -1;
+        }
+        free(name);
+    }
+    return 0;
+}
+
+/*
+ * x->params from --xslt-param NAME=VALUE (checked by
+ * vn_xslt_check_params): a prefixed NAME needs its prefix declared on
+ * the stylesheet's root element, where libxslt looks it up.  Returns 0,
+ * or -1 with *err set.
+ */
+static int
+set_params(struct vn_xslt *x, char *const *params, size_t n, char **err)
+{
+    if (!n)
+        return 0;
+    if (!(x->params = calloc(2 * n + 1, sizeof(*x->params))) ||
+        !(x->owned = calloc(2 * n, sizeof(*x->owned))))
+        goto oom;
+    xmlNodePtr root = xmlDocGetRootElement(x->style->doc);
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(params[i], '=');
+        int len = (int)(eq - params[i]);
+        char *name = nst_printf("%.*s", len, params[i]);
+        char *value = nst_printf("%s", eq + 1);
+        if (name)
+            x->owned[x->nowned++] = name;
+        if (value)
+            x->owned[x->nowned++] = value;
+        if (!name || !value)
+            goto oom;
+        x->params[2 * i] = name;
+        x->params[2 * i + 1] = value;
+        const char *colon = strchr(name, ':');
+        if (!colon)
+            continue;
+        char *prefix = nst_printf("%.*s", (int)(colon - name), name);
+        if (!prefix)
+            goto oom;
+        bool bound = xmlSearchNs(x->style->doc, root,
+                                 (const xmlChar *)prefix) != NULL;
+        if (!bound)
+            nst_set_error(err, "--xslt-param: '%s': the prefix '%s' is not "
+                          "declared in %s", name, prefix, x->path);
+        free(prefix);
+        if (!bound)
+            return -1;
+    }
+    return 0;
+ oom:
+    nst_set_error(err, "out of memory");
+    return -1;
 }
 
 static xsltSecurityPrefsPtr
@@ -191,7 +308,8 @@ new_prefs(void)
 }
 
 struct vn_xslt *
-vn_xslt_load(const char *path, char **err)
+vn_xslt_load(const char *path, char *const *params, size_t nparams,
+             char **err)
 {
     struct vn_xslt *x = calloc(1, sizeof(*x));
     struct nst_buf msgs = { 0 };
@@ -253,6 +371,8 @@ vn_xslt_load(const char *path, char **err)
         goto fail;
     }
     free(nst_buf_finish(&msgs, NULL));
+    if (set_params(x, params, nparams, err) < 0)
+        goto fail;
     return x;
 
  fail:
@@ -298,6 +418,11 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
     }
     ctxt->parserOptions = XML_PARSE_NONET;
     xsltSetTransformErrorFunc(ctxt, &msgs, collect);
+    /* Strings, never XPath: a value may be any text (a'b"c). */
+    if (x->params && xsltQuoteUserParams(ctxt, x->params) < 0) {
+        what = "cannot pass the --xslt-param values";
+        goto out;
+    }
     xmlSetStructuredErrorFunc(&msgs, collect_structured);
     res = xsltApplyStylesheetUser(x->style, doc, NULL, NULL, NULL, ctxt);
     xmlSetStructuredErrorFunc(NULL, NULL);

@@ -375,7 +375,7 @@ START_TEST(test_vn_xslt)
     char *cmd = nst_printf("mkdir -p '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
     test_write_file(sheet, add, strlen(add));
-    struct vn_xslt *x = vn_xslt_load(sheet, &err);
+    struct vn_xslt *x = vn_xslt_load(sheet, NULL, 0, &err);
     ck_assert_msg(x, "%s", err);
     ck_assert_int_eq(vn_xslt_apply(x, "<domain><name>d</name></domain>", 31,
                                    &out, &out_len, &err), 0);
@@ -385,7 +385,7 @@ START_TEST(test_vn_xslt)
     vn_xslt_free(x);
 
     test_write_file(sheet, doctype, strlen(doctype));
-    ck_assert(!vn_xslt_load(sheet, &err));
+    ck_assert(!vn_xslt_load(sheet, NULL, 0, &err));
     ck_assert_msg(strstr(err, "DOCTYPE"), "%s", err);
     ck_assert_msg(!strchr(err, '\n'), "%s", err);
     free(err);
@@ -394,6 +394,47 @@ START_TEST(test_vn_xslt)
     free(cmd);
     free(sheet);
     free(dir);
+}
+END_TEST
+
+/* --xslt-param NAME=VALUE: what the option parser accepts. */
+START_TEST(test_check_params)
+{
+    static const struct {
+        const char *params[3];
+        const char *error;       /* part of the error, NULL: accepted */
+    } cases[] = {
+        { { "p=1" }, NULL },
+        { { "p=" }, NULL },
+        { { "p=a=b'\"" }, NULL },
+        { { "site:p=1" }, NULL },
+        { { "p=1", "pp=2" }, NULL },
+        { { "pp=1", "p=2" }, NULL },
+        { { "p=\xc3\xa9\n\t" }, NULL },
+        { { "p" }, "'p' is not NAME=VALUE" },
+        { { "=1" }, "'' is not a parameter name" },
+        { { "1p=1" }, "'1p' is not a parameter name" },
+        { { "a b=1" }, "'a b' is not a parameter name" },
+        { { "a:b:c=1" }, "'a:b:c' is not a parameter name" },
+        { { "p=1", "p=1" }, "'p' is given twice" },
+        { { "p=\x01" }, "'p' has a value that is not UTF-8" },
+        { { "p=\xff" }, "'p' has a value that is not UTF-8" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char *params[2] = { (char *)cases[i].params[0],
+                            (char *)cases[i].params[1] };
+        char *err = NULL;
+        int r = vn_xslt_check_params(params, params[1] ? 2 : 1, &err);
+        if (!cases[i].error) {
+            ck_assert_msg(r == 0, "case %zu: %s", i, err);
+            continue;
+        }
+        ck_assert_msg(r < 0, "case %zu accepted", i);
+        ck_assert_msg(strstr(err, cases[i].error) &&
+                      !strncmp(err, "--xslt-param: ", 14),
+                      "case %zu: %s", i, err);
+        free(err);
+    }
 }
 END_TEST
 
@@ -410,6 +451,7 @@ xslt_suite(void)
     tcase_add_test(tc, test_bad_vendor);
     tcase_add_test(tc, test_same);
     tcase_add_test(tc, test_vn_xslt);
+    tcase_add_test(tc, test_check_params);
     suite_add_tcase(s, tc);
     return s;
 }

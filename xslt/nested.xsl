@@ -8,6 +8,12 @@
     virsh dumpxml -inactive -security-info D |
         xsltproc -stringparam vendor Intel nested.xsl - > D.xml
 
+  or through virt-nestify, after its profiles (an empty profile file
+  for none):
+
+    virt-nestify -file D.xml -host-caps caps.xml
+        -profile-file none.profile -xslt nested.xsl -xslt-param vendor=Intel
+
   It makes the same edits as the rules cpu-mode and cpu-feature of
   lib/policy.c (docs/profiles.md explains each):
 
@@ -76,7 +82,7 @@
           <xsl:value-of select="$vendor"/>
           <xsl:text>'</xsl:text>
         </xsl:if>
-        <xsl:text> (xsltproc --stringparam vendor Intel nested.xsl DOMAIN.xml)</xsl:text>
+        <xsl:text> (xsltproc --stringparam vendor Intel nested.xsl DOMAIN.xml, or virt-nestify --xslt nested.xsl --xslt-param vendor=Intel)</xsl:text>
       </xsl:message>
     </xsl:if>
     <xsl:if test="not(domain)">

@@ -84,6 +84,28 @@ live() {
     [ -e "$TMP/backups" ] && fail "$l_desc: a backup was written"
 }
 
+# no_connect DESC EXIT EXPECTED ARGS...: the option is refused before any
+# connection is opened: on a URI that cannot be (the test driver's file
+# is missing: exit 3 once connecting), by a live run, a bulk run, a
+# fleet, verify and live lint alike.
+NOCONN="test://$TMP/absent.xml"
+no_connect() {
+    n_desc=$1
+    n_want=$2
+    n_part=$3
+    shift 3
+    expect "$n_desc: no-connect live" "$n_want" "$n_part" -c "$NOCONN" \
+        --domain "$D" -p perf "$@"
+    expect "$n_desc: no-connect bulk" "$n_want" "$n_part" -c "$NOCONN" \
+        --all -p perf "$@"
+    expect "$n_desc: no-connect fleet" "$n_want" "$n_part" -c "$NOCONN" \
+        -c "$NOCONN" --all -p perf "$@"
+    expect "$n_desc: no-connect verify" "$n_want" "$n_part" verify \
+        -c "$NOCONN" --domain "$D" "$@"
+    expect "$n_desc: no-connect lint" "$n_want" "$n_part" lint \
+        -c "$NOCONN" --domain "$D" "$@"
+}
+
 # --- virt-nestify host ------------------------------------------------------
 # The host doctor reads /proc, /sys and /etc below --root, not
 # capabilities: a capabilities file given as the root is refused with one
@@ -190,12 +212,21 @@ while IFS='|' read -r kind entries input want part; do
         applies "$entries" live-lint &&
             expect "$desc: live lint" "$want" "$part" lint -c "$URI" \
                 --domain "$D" --taken "$input"
+        applies "$entries" no-connect &&
+            no_connect "$desc" "$want" "$part" --taken "$input"
         ;;
     *)
         fail "cases.txt: unknown kind '$kind'"
         ;;
     esac
 done <"$BAD/cases.txt"
+
+# The no-connect URI does fail when it is opened (exit 3).  And the
+# case as reported: a URI for a daemon, never tried with a bad --taken.
+run 3 -c "$NOCONN" --domain "$D" -p perf || echo "  (no-connect URI)"
+expect "--taken before qemu:///nonexistent-uri" 2 \
+    "--taken: invalid cpuset '9999999'" --domain x -c qemu:///nonexistent-uri \
+    -p perf --taken 9999999
 
 [ "$ncases" -gt 50 ] || fail "only $ncases cases read from cases.txt"
 # Every file of the corpus is a case (or a seed of a case's kind).

@@ -75,6 +75,8 @@ grep -q -- "-c test:///default list --all --name" "$TMP/virsh.args" ||
     fail "virsh not asked with the line's URI: $(cat "$TMP/virsh.args")"
 check_completion "test" "--connect" "test:///default" "verify" "-d" "t"
 check_completion "" "--timeout" ""
+check_completion "--xslt --xslt-param" "--xsl"
+check_completion "" "--xslt" "x.xsl" "--xslt-param" ""
 
 # Every command's long options, as its --help lists them.
 for cmd in apply host lint profiles rollback verify; do

@@ -62,6 +62,71 @@ run 0 --file "$UBUNTU" $INTEL -p nested -q --xslt "$TMP/msg.xsl" &&
     grep -q "^virt-nestify: warning: $TMP/msg.xsl: just saying$" "$TMP/err" ||
     fail "xsl:message: no warning"
 
+# --- --xslt-param -----------------------------------------------------
+# An empty profile: the stylesheet alone makes the output.
+: >"$TMP/none.profile"
+NONE="--profile-file $TMP/none.profile"
+sheet param '<xsl:output omit-xml-declaration="yes"/>
+<xsl:param name="p"/><xsl:param name="q" select="'"'unset'"'"/>
+<xsl:template match="/"><domain><p><xsl:value-of select="$p"/></p><q><xsl:value-of select="$q"/></q></domain></xsl:template>'
+# expect_out DESC TEXT: stdout is exactly the line TEXT
+expect_out() {
+    printf '%s\n' "$2" >"$TMP/want"
+    cmp -s "$TMP/want" "$TMP/out" ||
+        fail "$1: stdout is '$(cat "$TMP/out")', expected '$2'"
+}
+run 0 --file "$UBUNTU" $INTEL $NONE -q --xslt "$TMP/param.xsl" \
+    --xslt-param p=hello &&
+    expect_out "param" "<domain><p>hello</p><q>unset</q></domain>"
+# a string, never XPath: both quotes, markup and an expression verbatim
+run 0 --file "$UBUNTU" $INTEL $NONE -q --xslt "$TMP/param.xsl" \
+    --xslt-param "p=a'b\"c" --xslt-param 'q=1+1 and /domain' &&
+    expect_out "param quotes" \
+        "<domain><p>a'b\"c</p><q>1+1 and /domain</q></domain>"
+run 0 --file "$UBUNTU" $INTEL $NONE -q --xslt "$TMP/param.xsl" \
+    --xslt-param 'q=<&>=' --xslt-param p= &&
+    expect_out "param markup" "<domain><p/><q>&lt;&amp;&gt;=</q></domain>"
+# a prefixed name whose prefix the stylesheet declares
+EXTRA_NS='xmlns:site="urn:site" exclude-result-prefixes="site"' \
+    sheet prefixed '<xsl:output omit-xml-declaration="yes"/>
+<xsl:param name="site:p"/>
+<xsl:template match="/"><domain><p><xsl:value-of select="$site:p"/></p></domain></xsl:template>'
+run 0 --file "$UBUNTU" $INTEL $NONE -q --xslt "$TMP/prefixed.xsl" \
+    --xslt-param site:p=x &&
+    expect_out "param prefixed" "<domain><p>x</p></domain>"
+
+# param_refused DESC EXPECTED ARGS...: exit 2, one line naming
+# --xslt-param and saying EXPECTED, nothing on stdout, the --in-place
+# file unchanged
+param_refused() {
+    p_desc=$1
+    p_part=$2
+    shift 2
+    cp "$UBUNTU" "$TMP/dom.xml"
+    run 2 --file "$TMP/dom.xml" $INTEL -p nested --in-place "$@" ||
+        { echo "  ($p_desc)"; return; }
+    [ -s "$TMP/out" ] && fail "$p_desc: stdout not empty"
+    one_error "$p_desc" "--xslt-param.*$p_part"
+    cmp -s "$UBUNTU" "$TMP/dom.xml" || fail "$p_desc: the file was changed"
+}
+param_refused "param no =" "'p' is not NAME=VALUE" \
+    --xslt "$TMP/param.xsl" --xslt-param p
+param_refused "param bad name" "'1p' is not a parameter name" \
+    --xslt "$TMP/param.xsl" --xslt-param 1p=x
+param_refused "param empty name" "'' is not a parameter name" \
+    --xslt "$TMP/param.xsl" --xslt-param =x
+param_refused "param twice" "'p' is given twice" \
+    --xslt "$TMP/param.xsl" --xslt-param p=1 --xslt-param p=2
+param_refused "param not text" "'p' has a value that is not UTF-8" \
+    --xslt "$TMP/param.xsl" --xslt-param "p=$(printf 'a\001b')"
+param_refused "param prefix" "the prefix 'x' is not declared in" \
+    --xslt "$TMP/param.xsl" --xslt-param x:p=1
+param_refused "param without --xslt" "needs --xslt" --xslt-param p=1
+# before any connection: refused the same way on a URI that cannot open
+run 2 -c "qemu:///embed?root=$TMP/nonexistent/root" --domain x $INTEL \
+    -p nested --xslt-param p=1 &&
+    one_error "live param without --xslt" "--xslt-param needs --xslt"
+
 # --- what a stylesheet may not do -------------------------------------
 sheet write "<xsl:template match=\"/\"><xsl:document href=\"$TMP/written.txt\" method=\"text\">x</xsl:document><xsl:copy-of select=\".\"/></xsl:template>"
 refused write "File write for $TMP/written.txt refused"
@@ -117,6 +182,26 @@ run 2 -c test:///default --domain test $INTEL -p nested \
 run 2 -c test:///default --domain test $INTEL -p nested \
     --xslt "$TMP/malformed.xsl" --backup-dir "$TMP/bk" &&
     one_error "live malformed" "$TMP/malformed.xsl: line 3"
+# --xslt-param reaches the live run and the check after the define, which
+# runs the stylesheet again (without the parameter the title would be
+# empty there: the check would fail and the old definition come back)
+sheet title "$IDENTITY
+<xsl:param name=\"t\"/>
+<xsl:template match=\"/domain/title\"><title><xsl:value-of select=\"\$t\"/></title></xsl:template>
+<xsl:template match=\"/domain[not(title)]/name\"><xsl:copy-of select=\".\"/><title><xsl:value-of select=\"\$t\"/></title></xsl:template>"
+run 0 -c test:///default --domain test $INTEL -p nested --dry-run \
+    --color never --xslt "$TMP/title.xsl" --xslt-param "t=a'b\"c" &&
+    grep -qF "+  <name>test</name><title>a'b\"c</title>" "$TMP/out" ||
+    fail "live param: not in the diff"
+run 0 -c test:///default --domain test $INTEL -p nested \
+    --xslt "$TMP/title.xsl" --xslt-param "t=a'b\"c" --backup-dir "$TMP/bk" &&
+    grep -q "^domain 'test' defined" "$TMP/out" ||
+    fail "live param: not defined"
+# and every domain of a bulk run
+run 0 -c test:///default --all $INTEL -p nested --dry-run --color never \
+    --xslt "$TMP/title.xsl" --xslt-param t=bulk &&
+    grep -qF "+  <name>test</name><title>bulk</title>" "$TMP/out" ||
+    fail "bulk param: not in the diff"
 
 # --- nested.xsl and the engine, through the real programs -------------
 # The engine finds nothing to change in the stylesheet's output.
@@ -134,6 +219,30 @@ if command -v xsltproc >/dev/null; then
         2>"$TMP/err" && fail "nested.xsl without vendor succeeded"
     grep -q "the vendor parameter must be 'Intel' or 'AMD'" "$TMP/err" ||
         fail "nested.xsl without vendor: $(cat "$TMP/err")"
+fi
+
+# nested.xsl as --xslt, its vendor given with --xslt-param, after an
+# empty profile: the same document as the engine's nested profile (as
+# canonical XML; indentation differs where XSLT and the engine add
+# elements).  --cpu-map none: the stylesheet knows the built-in list.
+if command -v xmllint >/dev/null; then
+    for d in "$FX"/domains/*.xml; do
+        b=$(basename "$d")
+        run 0 --file "$d" $INTEL --cpu-map none -p nested -q ||
+            { echo "  (engine on $b)"; continue; }
+        xmllint --noblanks --c14n "$TMP/out" >"$TMP/engine.c14n"
+        run 0 apply --file "$d" $INTEL --cpu-map none $NONE -q \
+            --xslt "$NST_SRCDIR/xslt/nested.xsl" --xslt-param vendor=Intel ||
+            { echo "  (nested.xsl on $b)"; continue; }
+        xmllint --noblanks --c14n "$TMP/out" >"$TMP/sheet.c14n"
+        [ -s "$TMP/engine.c14n" ] && cmp -s "$TMP/engine.c14n" "$TMP/sheet.c14n" ||
+            fail "nested.xsl --xslt-param vendor=Intel differs from -p nested on $b"
+    done
+    # without the vendor the stylesheet stops: bad input
+    run 2 --file "$UBUNTU" $INTEL $NONE \
+        --xslt "$NST_SRCDIR/xslt/nested.xsl" &&
+        one_error "nested.xsl without vendor" \
+            "nested.xsl: the vendor parameter must be 'Intel' or 'AMD'"
 fi
 
 finish
