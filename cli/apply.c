@@ -25,8 +25,10 @@ usage(FILE *fp)
 {
     fputs(
 "usage: virt-nestify --domain D [-c URI] --profile P [options]\n"
-"       virt-nestify --all|--match GLOB|--state S [-c URI]... --profile P [options]\n"
-"       virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P [options]\n"
+"       virt-nestify --all|--match GLOB|--state S [-c URI]... --profile P\n"
+"                    [options]\n"
+"       virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P\n"
+"                    [options]\n"
 "       virt-nestify rollback --domain D [--list | --backup FILE]\n"
 "       virt-nestify verify --domain D [--profile P] [--timeout SECONDS]\n"
 "       virt-nestify host [--root DIR] [-o json] [-c URI] | host --enable ...\n"

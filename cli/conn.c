@@ -26,6 +26,10 @@ vn_libvirt_error(void)
     static __thread char copy[1024];
     const char *msg = virGetLastErrorMessage();
     snprintf(copy, sizeof(copy), "%s", msg ? msg : "unknown libvirt error");
+    /* Schema errors end in a newline; ours go on after the message. */
+    size_t len = strlen(copy);
+    while (len && (copy[len - 1] == '\n' || copy[len - 1] == ' '))
+        copy[--len] = '\0';
     return copy;
 }
 

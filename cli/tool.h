@@ -49,8 +49,8 @@ int vn_write_file_atomic(const char *path, const char *data, size_t len,
 int vn_create_file_atomic(const char *path, const char *data, size_t len,
                           unsigned int mode, char **err);
 
-/* Appends item to the array *list of *n (a repeated option); -1 when out
- * of memory. */
+/* Appends item to the array *list of *n (a repeated option); -1, said
+ * with vn_error, when out of memory. */
 int vn_push(char ***list, size_t *n, char *item);
 
 /*

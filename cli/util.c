@@ -24,13 +24,40 @@ vn_set_message_context(const char *context)
     message_context = context;
 }
 
+/* Every message is one line: libvirt's (a schema validation error lists
+ * its findings line by line) and quoted input may hold newlines; a run of
+ * them becomes "; ", trailing ones go.  Returns a new string or NULL. */
+static char *
+one_line(const char *text)
+{
+    char *out = malloc(2 * strlen(text) + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *in = text; *in; in++) {
+        if (*in != '\n' && *in != '\r') {
+            *o++ = *in;
+            continue;
+        }
+        while (in[1] == '\n' || in[1] == '\r')
+            in++;
+        if (in[1] && o > out) {
+            *o++ = ';';
+            *o++ = ' ';
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static void
 message(const char *kind, const char *fmt, va_list ap)
 {
     char *text = nst_vprintf(fmt, ap);
+    char *line = text ? one_line(text) : NULL;
     fprintf(stderr, "virt-nestify: %s: %s%s%s\n", kind,
             message_context ? message_context : "",
-            message_context ? ": " : "", text ? text : fmt);
+            message_context ? ": " : "", line ? line : fmt);
+    free(line);
     free(text);
 }
 
@@ -229,8 +256,10 @@ int
 vn_push(char ***list, size_t *n, char *item)
 {
     char **more = realloc(*list, (*n + 1) * sizeof(**list));
-    if (!more)
+    if (!more) {
+        vn_error("out of memory");
         return -1;
+    }
     *list = more;
     (*list)[(*n)++] = item;
     return 0;

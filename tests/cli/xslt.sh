@@ -182,6 +182,14 @@ run 2 -c test:///default --domain test $INTEL -p nested \
 run 2 -c test:///default --domain test $INTEL -p nested \
     --xslt "$TMP/malformed.xsl" --backup-dir "$TMP/bk" &&
     one_error "live malformed" "$TMP/malformed.xsl: line 3"
+# libvirt refuses what the stylesheet made: its schema error (several
+# lines from libvirt) is one line, and nothing is defined
+sheet bogus "$IDENTITY
+<xsl:template match=\"/domain/name\"><xsl:copy-of select=\".\"/><bogus/></xsl:template>"
+run 3 -c test:///default --domain test $INTEL -p nested \
+    --xslt "$TMP/bogus.xsl" --backup-dir "$TMP/bk" &&
+    one_error "live invalid result" \
+        "libvirt refused the new definition: .*extra content: bogus; the definition is unchanged"
 # --xslt-param reaches the live run and the check after the define, which
 # runs the stylesheet again (without the parameter the title would be
 # empty there: the check would fail and the old definition come back)
