@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "conn.h"
 #include "internal.h"
 #include "tool.h"

@@ -8,6 +8,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "apply.h"
 #include "conn.h"
 #include "internal.h"
 #include "tool.h"

@@ -8,8 +8,8 @@
 
 #include <libvirt/libvirt.h>
 
+#include "apply.h"
 #include "nestify.h"
-#include "tool.h"
 
 /*
  * Opens uri (NULL: $LIBVIRT_DEFAULT_URI, then libvirt's default) with

@@ -4,6 +4,7 @@
  * Linked into virt-nestify-live only; virt-nestify links handoff.c,
  * which execs virt-nestify-live for these.
  */
+#include "apply.h"
 #include "tool.h"
 
 int

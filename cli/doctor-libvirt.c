@@ -12,6 +12,7 @@
 #include <libxml/xpath.h>
 
 #include "conn.h"
+#include "doctor.h"
 #include "internal.h"
 #include "tool.h"
 

@@ -13,6 +13,34 @@
 
 #include "tool.h"
 
+/*
+ * "virt-nestify host": what the libvirt check of the host doctor found.
+ * The doctor (cli/doctor.c) links no libvirt: it calls the check through
+ * a vn_doctor_libvirt_fn that the live build passes in (NULL: -c is not
+ * available in this build).
+ */
+struct vn_doctor_libvirt {
+    bool passthrough;            /* host-passthrough supported='yes' */
+    char *virttype;              /* domcaps <domain> ("kvm"); free() */
+    char *emulator;              /* domcaps <path>; free() */
+};
+typedef int vn_doctor_libvirt_fn(const char *uri,
+                                 struct vn_doctor_libvirt *out, char **err);
+
+/*
+ * cli/doctor-libvirt.c (links libvirt): opens uri and reads its default
+ * domain capabilities.  Returns 0 with *out filled (strings for the
+ * caller to free), or -1 with *err set; the connection is closed.
+ */
+int vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
+                            char **err);
+
+/*
+ * The host command (cli/doctor.c): the doctor, or --enable.  libvirt_check
+ * runs the -c check; NULL makes -c a usage error.  Returns the exit status.
+ */
+int vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check);
+
 struct vn_host_opts {
     const char *root;            /* "/" unless --root */
     enum vn_output output;

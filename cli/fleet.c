@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "internal.h"
 #include "tool.h"
 

@@ -18,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
+#include "doctor.h"
+#include "lint.h"
 #include "tool.h"
 
 /*

@@ -11,8 +11,10 @@
 
 #include <libvirt/virterror.h>
 
+#include "apply.h"
 #include "conn.h"
 #include "internal.h"
+#include "lint.h"
 #include "tool.h"
 
 static int

@@ -19,6 +19,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "apply.h"
 #include "backup.h"
 #include "conn.h"
 #include "internal.h"

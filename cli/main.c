@@ -11,6 +11,7 @@
 
 #include <libxml/parser.h>
 
+#include "doctor.h"
 #include "tool.h"
 
 struct command {

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 
+#include "apply.h"
 #include "tool.h"
 
 static int

@@ -30,6 +30,7 @@
 #include "conn.h"
 #include "internal.h"
 #include "tool.h"
+#include "verify.h"
 
 static void
 usage(FILE *fp)

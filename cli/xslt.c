@@ -42,6 +42,7 @@
 #include <libxslt/xsltutils.h>
 #include <libexslt/exslt.h>
 
+#include "apply.h"
 #include "internal.h"
 #include "tool.h"
 

@@ -20,6 +20,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "apply.h"
 #include "conn.h"
 #include "internal.h"
 #include "testlive.h"

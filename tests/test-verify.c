@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "testutil.h"
 #include "tool.h"
+#include "verify.h"
 
 static virConnectPtr keep;
 static char *intel, tmpdir[64];

@@ -41,6 +41,7 @@
 #include <libxslt/xsltInternals.h>
 #include <libxslt/xsltutils.h>
 
+#include "apply.h"
 #include "internal.h"
 #include "testutil.h"
 #include "tool.h"

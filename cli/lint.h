@@ -1,0 +1,51 @@
+/*
+ * lint.h: the lint command, offline (lint.c) and on a connection
+ * (lint-live.c).
+ */
+#ifndef NESTIFY_LINT_H
+#define NESTIFY_LINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nestify.h"
+#include "tool.h"
+
+/*
+ * lint: lint.c parses the options, lints files and prints; lint-live.c
+ * is the only part of it that links libvirt.  They meet in
+ * vn_lint_live(), so an offline build can give lint-live.c's place to a
+ * stub that says live lint needs libvirt.
+ */
+struct vn_lint_opts {
+    const char *file;            /* offline: --file */
+    char **domains;              /* live: every --domain */
+    size_t ndomains;
+    bool all;                    /* live: --all */
+    const char *connect;         /* live: -c URI */
+    const char *host_caps;       /* offline: the host; live: instead of
+                                    the connection's */
+    const char *domcaps;
+    const char *cpu_map;
+    bool has_taken;              /* --taken: CPUs also taken, */
+    struct nst_cpuset taken;     /* parsed with the options */
+    enum vn_output output;
+};
+
+struct vn_lint_results {
+    struct nst_lint_result *items;
+    size_t count;
+};
+
+/*
+ * Lints the --domain (in the order given) or --all (in name order)
+ * domains of the -c connection: each persistent definition against the
+ * connection's host (or --host-caps) and the CPUs every other domain's
+ * vCPUs pin (plus --taken).  Appends each result to *out (the caller
+ * frees them).  Returns VN_EXIT_OK, or VN_EXIT_INPUT (unknown domain,
+ * bad --host-caps) or VN_EXIT_SYSTEM (libvirt) with *err set.
+ */
+int vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
+                 char **err);
+
+#endif /* NESTIFY_LINT_H */
