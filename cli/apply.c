@@ -242,15 +242,8 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         case 'i': o->in_place = true; break;
         case 'q': o->quiet = true; break;
         case 'o':
-            if (strcmp(optarg, "text") == 0) {
-                o->output = VN_OUTPUT_TEXT;
-            } else if (strcmp(optarg, "json") == 0) {
-                o->output = VN_OUTPUT_JSON;
-            } else {
-                vn_error("--output must be 'text' or 'json', not '%s'",
-                         optarg);
+            if (vn_parse_output(optarg, &o->output) < 0)
                 return -1;
-            }
             break;
         case 'h':
             usage(stdout);

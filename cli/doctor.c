@@ -1043,15 +1043,8 @@ parse_options(int argc, char **argv, struct vn_host_opts *o,
         switch (c) {
         case OPT_ROOT: o->root = optarg; break;
         case 'o':
-            if (strcmp(optarg, "text") == 0) {
-                o->output = VN_OUTPUT_TEXT;
-            } else if (strcmp(optarg, "json") == 0) {
-                o->output = VN_OUTPUT_JSON;
-            } else {
-                vn_error("--output must be 'text' or 'json', not '%s'",
-                         optarg);
+            if (vn_parse_output(optarg, &o->output) < 0)
                 return -1;
-            }
             output_given = true;
             break;
         case 'c': o->connect = optarg; break;

@@ -112,6 +112,9 @@ struct nst_host *vn_host_build_labelled(const char *caps, size_t caps_len,
                                         const char *cpu_map, char **err);
 
 enum vn_output { VN_OUTPUT_TEXT, VN_OUTPUT_JSON };
+/* --output text|json of every command: sets *out, or says what is wrong
+ * (vn_error) and returns -1. */
+int vn_parse_output(const char *arg, enum vn_output *out);
 
 /* Commands: argv[0] is the command name. */
 int vn_cmd_apply(int argc, char **argv);

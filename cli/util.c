@@ -239,6 +239,20 @@ vn_mask_secrets(const char *xml, size_t len)
 }
 
 int
+vn_parse_output(const char *arg, enum vn_output *out)
+{
+    if (strcmp(arg, "text") == 0) {
+        *out = VN_OUTPUT_TEXT;
+    } else if (strcmp(arg, "json") == 0) {
+        *out = VN_OUTPUT_JSON;
+    } else {
+        vn_error("--output must be 'text' or 'json', not '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
+int
 vn_parse_taken(const char *text, struct nst_cpuset *set, bool *given)
 {
     char *err = NULL;

@@ -129,15 +129,8 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
             o->timeout = (unsigned int)n;
             break;
         case 'o':
-            if (strcmp(optarg, "text") == 0) {
-                o->output = VN_OUTPUT_TEXT;
-            } else if (strcmp(optarg, "json") == 0) {
-                o->output = VN_OUTPUT_JSON;
-            } else {
-                vn_error("--output must be 'text' or 'json', not '%s'",
-                         optarg);
+            if (vn_parse_output(optarg, &o->output) < 0)
                 goto usage_error;
-            }
             break;
         case 'h':
             usage(stdout);
