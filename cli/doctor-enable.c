@@ -491,6 +491,7 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
         goto oom;
     if (vn_modprobe_nested(o->root, p->module, NULL, NULL, &now, &err) < 0)
         goto fail;
+    free(now.where);
     if (now.value == 1 && strcmp(now.file, p->modprobe.host) != 0) {
         p->persisted_by = now.file;
     } else {
@@ -499,13 +500,15 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
                                p->modprobe.text, &after, &err) < 0)
             goto fail;
         if (after.value != 1) {
-            nst_set_error(&err, "%s line %u turns nested off again after "
-                          "%s: remove it first", after.file, after.line,
+            nst_set_error(&err, "%s turns nested off again after %s: "
+                          "remove it first", after.where,
                           p->modprobe.host);
             free(after.file);
+            free(after.where);
             goto fail;
         }
         free(after.file);
+        free(after.where);
         if (out_file_prepare(&p->modprobe, &err) < 0 ||
             check_writable(o->root, "/etc/modprobe.d", &err) < 0) {
             ret = VN_EXIT_SYSTEM;

@@ -196,9 +196,9 @@ module_is(const char *p, size_t len, const char *module)
     return true;
 }
 
-/* Applies the "options" lines of one file to *out. */
+/* Applies the "options" lines of one file (host path) to *out. */
 static int
-modprobe_scan(const char *text, const char *name, const char *module,
+modprobe_scan(const char *text, const char *path, const char *module,
               struct vn_modprobe_nested *out)
 {
     unsigned int lineno = 0;
@@ -249,7 +249,7 @@ modprobe_scan(const char *text, const char *name, const char *module,
                 int b = eq ? parse_bool(eq + 1, wl[i] - klen - 1) : 1;
                 free(out->file);
                 out->value = b == 1 ? 1 : 0;
-                out->file = nst_printf("/etc/modprobe.d/%s", name);
+                out->file = nst_printf("%s", path);
                 out->line = first;
                 if (!out->file) {
                     free(l);
@@ -262,75 +262,187 @@ modprobe_scan(const char *text, const char *name, const char *module,
     return 0;
 }
 
+/* modprobe's configuration directories (kmod's default_config_paths, and
+ * the distribution's /usr/lib): a file name found in an earlier one hides
+ * the same name in the later ones. */
+static const char *const modprobe_dirs[] = {
+    "/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+    "/usr/lib/modprobe.d", "/lib/modprobe.d",
+};
+#define NDIRS (sizeof(modprobe_dirs) / sizeof(*modprobe_dirs))
+
+/* One configuration file: its name and the directory it is read from. */
+struct conf_file {
+    char *name;
+    const char *dir;             /* a modprobe_dirs entry */
+};
+
+static int
+compare_conf_files(const void *a, const void *b)
+{
+    return strcmp(((const struct conf_file *)a)->name,
+                  ((const struct conf_file *)b)->name);
+}
+
+/* Adds name (in dir) unless an earlier directory has it. */
+static int
+add_conf_file(struct conf_file **files, size_t *n, const char *name,
+              const char *dir)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*files)[i].name, name) == 0)
+            return 0;
+    struct conf_file *more = realloc(*files, (*n + 1) * sizeof(**files));
+    if (!more)
+        return -1;
+    *files = more;
+    if (!(more[*n].name = nst_printf("%s", name)))
+        return -1;
+    more[(*n)++].dir = dir;
+    return 0;
+}
+
+/* The files of dir (host path) modprobe reads: *.conf and *.alias. */
+static int
+list_conf_dir(const char *root, const char *dir, struct conf_file **files,
+              size_t *n, char **err)
+{
+    char *path = vn_root_path(root, dir);
+    DIR *d = path ? opendir(path) : NULL;
+    int ret = -1;
+
+    if (!path) {
+        nst_set_error(err, "out of memory");
+        return -1;
+    }
+    if (!d) {
+        free(path);
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0;
+        nst_set_error(err, "cannot read %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        bool conf = len > 5 && strcmp(e->d_name + len - 5, ".conf") == 0;
+        bool alias = len > 6 && strcmp(e->d_name + len - 6, ".alias") == 0;
+        if (e->d_name[0] == '.' || !(conf || alias))
+            continue;
+        if (add_conf_file(files, n, e->d_name, dir) < 0) {
+            nst_set_error(err, "out of memory");
+            goto out;
+        }
+    }
+    ret = 0;
+ out:
+    closedir(d);
+    free(path);
+    return ret;
+}
+
+/*
+ * MODULE.nested[=VALUE] on root's /proc/cmdline, the last one: modprobe
+ * adds the kernel command line's options after every file's, so it wins.
+ * Words split at blanks outside double quotes, as the kernel does.
+ */
+static int
+cmdline_scan(const char *root, const char *module,
+             struct vn_modprobe_nested *out)
+{
+    char *path = vn_root_path(root, "/proc/cmdline");
+    size_t len;
+    char *text = path ? vn_read_file(path, &len, NULL) : NULL;
+    size_t mlen = strlen(module);
+
+    free(path);
+    if (!text)
+        return 0;                /* no /proc/cmdline: nothing given there */
+    for (char *p = text; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        char *w = p;
+        for (bool quoted = false;
+             *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n'));
+             p++)
+            if (*p == '"')
+                quoted = !quoted;
+        size_t wl = (size_t)(p - w);
+        if (wl >= mlen + 7 && module_is(w, mlen, module) && w[mlen] == '.' &&
+            strncmp(w + mlen + 1, "nested", 6) == 0 &&
+            (wl == mlen + 7 || w[mlen + 7] == '=')) {
+            const char *v = w + mlen + 8;
+            int b = wl == mlen + 7 ? 1 :
+                    parse_bool(v, wl - mlen - 8);
+            free(out->file);
+            out->value = b == 1 ? 1 : 0;
+            out->file = nst_printf("the kernel command line");
+            out->line = 0;
+            free(out->where);
+            out->where = nst_printf("the kernel command line (%.*s)",
+                                    (int)wl, w);
+            if (!out->file || !out->where) {
+                free(text);
+                return -1;
+            }
+        }
+    }
+    free(text);
+    return 0;
+}
+
 int
 vn_modprobe_nested(const char *root, const char *module,
                    const char *extra_name, const char *extra_text,
                    struct vn_modprobe_nested *out, char **err)
 {
-    char *dir = vn_root_path(root, "/etc/modprobe.d");
-    DIR *d = dir ? opendir(dir) : NULL;
-    char **names = NULL;
+    struct conf_file *files = NULL;
     size_t n = 0;
     int ret = -1;
-    bool have_extra = false;
 
     out->value = -1;
     out->file = NULL;
+    out->where = NULL;
     out->line = 0;
-    if (!dir)
+    /* The file about to be written is /etc's: it hides its name below. */
+    if (extra_name && add_conf_file(&files, &n, extra_name,
+                                    modprobe_dirs[0]) < 0)
         goto oom;
-    if (!d && errno != ENOENT && errno != ENOTDIR) {
-        nst_set_error(err, "cannot read /etc/modprobe.d: %s",
-                      strerror(errno));
-        goto out;
-    }
-    for (struct dirent *e; d && (e = readdir(d));) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len <= 5 ||
-            strcmp(e->d_name + len - 5, ".conf") != 0)
-            continue;
-        if (extra_name && strcmp(e->d_name, extra_name) == 0)
-            have_extra = true;
-        char **more = realloc(names, (n + 1) * sizeof(*names));
-        if (!more)
-            goto oom;
-        names = more;
-        if (!(names[n] = nst_printf("%s", e->d_name)))
-            goto oom;
-        n++;
-    }
-    if (extra_name && !have_extra) {
-        char **more = realloc(names, (n + 1) * sizeof(*names));
-        if (!more)
-            goto oom;
-        names = more;
-        if (!(names[n] = nst_printf("%s", extra_name)))
-            goto oom;
-        n++;
-    }
+    for (size_t i = 0; i < NDIRS; i++)
+        if (list_conf_dir(root, modprobe_dirs[i], &files, &n, err) < 0)
+            goto out;
     if (n)
-        qsort(names, n, sizeof(*names), compare_strings);
+        qsort(files, n, sizeof(*files), compare_conf_files);
     for (size_t i = 0; i < n; i++) {
-        bool extra = extra_name && strcmp(names[i], extra_name) == 0;
+        bool extra = extra_name && files[i].dir == modprobe_dirs[0] &&
+                     strcmp(files[i].name, extra_name) == 0;
+        char *host = nst_printf("%s/%s", files[i].dir, files[i].name);
+        char *path = host ? vn_root_path(root, host) : NULL;
+        size_t len;
         char *text = NULL;
-        if (!extra) {
-            char *path = nst_printf("%s/%s", dir, names[i]);
-            size_t len;
-            text = path ? vn_read_file(path, &len, NULL) : NULL;
-            if (!text) {
-                nst_set_error(err, "cannot read /etc/modprobe.d/%s: %s",
-                              names[i], strerror(errno));
-                free(path);
-                goto out;
-            }
+        if (!path)
+            goto oom_file;
+        if (!extra && !(text = vn_read_file(path, &len, NULL))) {
+            nst_set_error(err, "cannot read %s: %s", host, strerror(errno));
             free(path);
+            free(host);
+            goto out;
         }
-        int r = modprobe_scan(extra ? extra_text : text, names[i], module,
-                              out);
+        int r = modprobe_scan(extra ? extra_text : text, host, module, out);
         free(text);
+        free(path);
+        free(host);
         if (r < 0)
             goto oom;
+        continue;
+ oom_file:
+        free(host);
+        goto oom;
     }
+    if (out->value >= 0 && !out->where &&
+        !(out->where = nst_printf("%s line %u", out->file, out->line)))
+        goto oom;
+    if (cmdline_scan(root, module, out) < 0)
+        goto oom;
     ret = 0;
     goto out;
 
@@ -339,14 +451,12 @@ vn_modprobe_nested(const char *root, const char *module,
  out:
     if (ret < 0) {
         free(out->file);
-        out->file = NULL;
+        free(out->where);
+        out->file = out->where = NULL;
     }
     for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    if (d)
-        closedir(d);
-    free(dir);
+        free(files[i].name);
+    free(files);
     return ret;
 }
 
@@ -655,27 +765,30 @@ check_kvm(struct doctor *dr)
 
     /* nested, after a reboot */
     struct vn_modprobe_nested mp = { .value = -1 };
-    title = nst_printf("nested persisted in /etc/modprobe.d");
+    title = nst_printf("nested persisted for the next boot");
     if (!module) {
         add(dr, "nested-persist", "KVM", title, ST_SKIP,
             nst_printf("the CPU vendor is unknown"), NULL);
     } else if (vn_modprobe_nested(dr->root, module, NULL, NULL, &mp,
                                   &why) < 0) {
         add(dr, "nested-persist", "KVM", title, ST_FAIL, why,
-            nst_printf("make /etc/modprobe.d readable"));
+            nst_printf("make the modprobe.d directories readable"));
     } else if (mp.value == 1) {
         add(dr, "nested-persist", "KVM", title, ST_PASS,
-            nst_printf("%s line %u", mp.file, mp.line), NULL);
+            nst_printf("%s", mp.where), NULL);
     } else if (mp.value == 0) {
-        /* Our file only wins over files named before it. */
-        bool later = strcmp(mp.file + strlen("/etc/modprobe.d/"),
-                            "virt-nestify-kvm.conf") > 0;
+        /* Our file only wins over files named before it, and never over
+         * the kernel command line. */
+        const char *base = strrchr(mp.file, '/');
+        bool later = base && strcmp(base + 1, "virt-nestify-kvm.conf") > 0;
         add(dr, "nested-persist", "KVM", title, ST_WARN,
-            nst_printf("%s line %u turns nested off for %s", mp.file,
-                       mp.line, module),
-            later ? nst_printf("remove the nested option from %s line %u, "
-                               "then: virt-nestify host --enable", mp.file,
-                               mp.line) :
+            nst_printf("%s turns nested off for %s", mp.where, module),
+            mp.line == 0 ?
+            nst_printf("remove %s.nested from the kernel command line "
+                       "(GRUB_CMDLINE_LINUX in /etc/default/grub, then "
+                       "update-grub)", module) :
+            later ? nst_printf("remove the nested option from %s, then: "
+                               "virt-nestify host --enable", mp.where) :
                     nst_printf("virt-nestify host --enable"));
     } else {
         add(dr, "nested-persist", "KVM", title, ST_WARN,
@@ -684,6 +797,7 @@ check_kvm(struct doctor *dr)
             nst_printf("virt-nestify host --enable"));
     }
     free(mp.file);
+    free(mp.where);
 }
 
 static void

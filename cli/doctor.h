@@ -73,15 +73,23 @@ int vn_cpuinfo_read(const char *root, struct vn_cpuinfo *out, char **err);
 const char *vn_kvm_module(enum vn_cpu_vendor vendor);
 
 /*
- * The nested setting the .conf files of root's /etc/modprobe.d give module, as
- * modprobe reads them: files in name order, later options win.  When
- * extra_name is not NULL, a file of that name holds extra_text instead
- * of what is on disk (to see what a file about to be written does).
+ * The nested setting module gets when modprobe loads it on root, as kmod
+ * reads its configuration: the *.conf (and *.alias) files of
+ * /etc/modprobe.d, /run/modprobe.d, /usr/local/lib/modprobe.d,
+ * /usr/lib/modprobe.d and /lib/modprobe.d in name order (a name in an
+ * earlier directory hides it in the later ones), later options winning,
+ * then MODULE.nested on the kernel command line (/proc/cmdline), which
+ * wins over every file.  When extra_name is not NULL, /etc/modprobe.d's
+ * file of that name holds extra_text instead of what is on disk (to see
+ * what a file about to be written does).
  */
 struct vn_modprobe_nested {
     int value;                   /* -1 unset, 0 off, 1 on */
-    char *file;                  /* host path of the deciding file; free() */
-    unsigned int line;
+    char *file;                  /* host path of the deciding file, or "the
+                                    kernel command line"; free() */
+    unsigned int line;           /* its line; 0 for the command line */
+    char *where;                 /* "FILE line N" or "the kernel command
+                                    line (WORD)", for messages; free() */
 };
 int vn_modprobe_nested(const char *root, const char *module,
                        const char *extra_name, const char *extra_text,

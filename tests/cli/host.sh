@@ -138,6 +138,41 @@ persist "warn /etc/modprobe.d/e.conf line 1 turns nested off for kvm_intel" ||
     fail "modprobe.d: not a bool"
 printf 'options kvm_intel \\\n  nested=y\n' >"$M/f.conf"
 persist "pass /etc/modprobe.d/f.conf line 1" || fail "modprobe.d: continued line"
+# modprobe's other directories: names sorted across them, /etc's hides
+# the same name elsewhere; then the kernel command line wins over all.
+mkdir -p "$R/lib/modprobe.d" "$R/usr/lib/modprobe.d" "$R/run/modprobe.d"
+printf 'options kvm_intel nested=0\n' >"$R/lib/modprobe.d/g.conf"
+persist "warn /lib/modprobe.d/g.conf line 1 turns nested off for kvm_intel" ||
+    fail "modprobe.d: /lib/modprobe.d not read"
+printf 'options kvm_intel nested=1\n' >"$R/usr/lib/modprobe.d/g.conf"
+persist "pass /usr/lib/modprobe.d/g.conf line 1" ||
+    fail "modprobe.d: /usr/lib/modprobe.d does not hide /lib's g.conf"
+printf 'options kvm_intel nested=0\n' >"$R/run/modprobe.d/h.alias"
+printf '# nothing\n' >"$R/etc/modprobe.d/h.alias"
+persist "pass /usr/lib/modprobe.d/g.conf line 1" ||
+    fail "modprobe.d: /etc's h.alias does not hide /run's"
+rm "$R/etc/modprobe.d/h.alias"
+persist "warn /run/modprobe.d/h.alias line 1 turns nested off for kvm_intel" ||
+    fail "modprobe.d: *.alias not read"
+printf 'BOOT_IMAGE=/vmlinuz root=UUID=x ro quiet kvm-intel.nested=1 x="kvm_intel.nested=0 y"\n' \
+    >"$R/proc/cmdline"
+persist "pass the kernel command line (kvm-intel.nested=1)" ||
+    fail "cmdline: not read, or a quoted word taken apart"
+printf 'ro kvm_intel.nested=1 kvm_intel.nested=N\n' >"$R/proc/cmdline"
+persist "warn the kernel command line (kvm_intel.nested=N) turns nested off for kvm_intel" ||
+    fail "cmdline: the last word does not win"
+jq -r '.checks[] | select(.id == "nested-persist") | .fix' "$TMP/out" |
+    grep -q "GRUB_CMDLINE_LINUX" || fail "cmdline: no fix for the command line"
+# --enable cannot win over the command line: refused, nothing written
+tree "$R" >"$TMP/before"
+bad_input "cmdline off" "the kernel command line (kvm_intel.nested=N) turns nested off again" \
+    host --root "$R" --enable
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "cmdline off: root changed"
+printf 'ro kvm_intel.nested\n' >"$R/proc/cmdline"
+run 0 host --root "$R" --enable --dry-run &&
+    grep -q "^nested: the kernel command line already sets nested=1 for kvm_intel: nothing to write$" "$TMP/out" ||
+    fail "cmdline on: --enable would write"
 
 # A root without /proc/cpuinfo: the CPU check fails, the rest runs.
 mkdir -p "$TMP/empty"
