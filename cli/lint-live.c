@@ -3,8 +3,10 @@
  *
  * The only part of lint that links libvirt (lint.c does the rest and
  * calls vn_lint_live()).  Reads the host from the connection (or
- * --host-caps), every domain's vCPU pins once, then lints each selected
- * domain's persistent definition with the other domains' pins taken.
+ * --host-caps), every domain's vCPU pins and hugepages once, then lints
+ * each selected domain's persistent definition with the other domains'
+ * pins and hugepages taken, as a live apply plans (vn_conn_others): the
+ * hugepages a domain needs are checked against what the others leave.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,7 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
     virConnectPtr conn = NULL;
     virDomainPtr *all = NULL, *selected = NULL;
     struct nst_cpuset *pins = NULL, extra;
+    struct vn_pages *defined = NULL, others = { 0 };
     struct nst_host *host = NULL;
     size_t nselected = 0;
     int nall = 0, ret = VN_EXIT_SYSTEM;
@@ -92,7 +95,8 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
     /* Which to lint: --all, or each --domain as given. */
     size_t want = o->all ? (size_t)nall : o->ndomains;
     if (!(selected = calloc(want ? want : 1, sizeof(*selected))) ||
-        !(pins = calloc(nall ? (size_t)nall : 1, sizeof(*pins)))) {
+        !(pins = calloc(nall ? (size_t)nall : 1, sizeof(*pins))) ||
+        !(defined = calloc(nall ? (size_t)nall : 1, sizeof(*defined)))) {
         nst_set_error(err, "out of memory");
         goto out;
     }
@@ -109,11 +113,18 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
             virDomainRef(dom);
         selected[nselected++] = dom;
     }
-    /* Every domain's vCPU pins, read once. */
+    /* Every domain's vCPU pins and hugepages, read once.  others: what
+     * every definition uses, less what running domains hold when the
+     * free counts came from the connection (vn_conn_others' rule). */
     for (int i = 0; i < nall; i++) {
-        struct vn_pages defined = { 0 }, live = { 0 };
-        int r = vn_domain_usage(all[i], &pins[i], &defined, &live, err);
-        vn_pages_clear(&defined);
+        struct vn_pages live = { 0 };
+        int r = vn_domain_usage(all[i], &pins[i], &defined[i], &live, err);
+        if (r == 0 && (vn_pages_add(&others, &defined[i], 1) < 0 ||
+                       (!o->host_caps && vn_pages_add(&others, &live,
+                                                      -1) < 0))) {
+            nst_set_error(err, "out of memory");
+            r = -1;
+        }
         vn_pages_clear(&live);
         if (r < 0)
             goto out;
@@ -122,13 +133,26 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
     for (size_t s = 0; s < nselected; s++) {
         char uuid[VIR_UUID_STRING_BUFLEN], other[VIR_UUID_STRING_BUFLEN];
         struct nst_cpuset taken = extra;
+        struct vn_pages pages = { 0 };
+        struct nst_host *view = nst_host_clone(host);
+        int r = view && vn_pages_add(&pages, &others, 1) == 0 ? 0 : -1;
         vn_domain_uuid(selected[s], uuid);
-        for (int i = 0; i < nall; i++) {
+        for (int i = 0; i < nall && r == 0; i++) {
             vn_domain_uuid(all[i], other);
             if (strcmp(uuid, other) != 0)
                 nst_cpuset_union(&taken, &pins[i]);
+            else
+                r = vn_pages_add(&pages, &defined[i], -1);
         }
-        if (lint_domain(selected[s], host, &taken, out, err) != VN_EXIT_OK)
+        if (r < 0) {
+            nst_set_error(err, "out of memory");
+        } else {
+            vn_pages_take(view, &pages);
+            r = lint_domain(selected[s], view, &taken, out, err);
+        }
+        vn_pages_clear(&pages);
+        nst_host_free(view);
+        if (r != VN_EXIT_OK)
             goto out;
     }
     ret = VN_EXIT_OK;
@@ -137,6 +161,10 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
         virDomainFree(selected[i]);
     for (int i = 0; i < nall; i++)
         virDomainFree(all[i]);
+    for (int i = 0; defined && i < nall; i++)
+        vn_pages_clear(&defined[i]);
+    free(defined);
+    vn_pages_clear(&others);
     free(selected);
     free(all);
     free(pins);

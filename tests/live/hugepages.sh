@@ -81,4 +81,26 @@ run 0 $PLAN --domain g10 --dry-run &&
     grep -q "<page size=" "$TMP/out" && fail "g10 got a <page> element"
 }
 
+# lint counts the others' pages too, each guest checked without its
+# own: after the bulk run nothing is short.  Then g11, bound to host
+# cell 0 with 2 MiB pages, needs 4096 of the 8192 that back two guests
+# there already: g11 and those two are each short on node 0, as one of
+# the three would be when they start.
+LINT="lint -c $URI --host-caps $FX/hosts/intel-e5-2697v4.xml"
+run 0 $LINT --all || fail "lint --all after the bulk run: $(grep VN30 "$TMP/out")"
+sed "s|<name>g10<|<name>g11<|; s|</vcpu>|</vcpu>\\
+  <memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages></memoryBacking>\\
+  <numatune><memory mode='strict' nodeset='0'/></numatune>|" "$TMP/g10.xml" >"$TMP/g11.xml"
+count=$((count + 1))
+virsh -q -c "$URI" define "$TMP/g11.xml" >/dev/null 2>&1 ||
+    fail "cannot define g11"
+run 1 $LINT --all &&
+{
+    [ "$(grep -c 'error VN302: .*host node(s) 0 have 0 free' "$TMP/out")" = 3 ] ||
+        fail "lint --all: not three guests short on node 0: $(grep VN30 "$TMP/out")"
+    grep -q "^g11: error VN302: " "$TMP/out" || fail "lint: g11 not short"
+}
+run 0 lint --file "$TMP/g11.xml" --host-caps "$FX/hosts/intel-e5-2697v4.xml" ||
+    fail "lint --file: g11 alone should have its pages"
+
 finish
