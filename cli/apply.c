@@ -61,7 +61,8 @@ usage(FILE *fp)
 "                          live: plan against it instead of the host's\n"
 "      --domcaps FILE      domain capabilities XML (virsh domcapabilities)\n"
 "      --cpu-map FILE      libvirt's x86_features.xml ('none': built-in list)\n"
-"  -p, --profile P[,P...]  profiles to apply, left to right\n"
+"  -p, --profile P[,P...]  profiles to apply, left to right (none with\n"
+"                          --xslt alone)\n"
 "      --profile-file F    also read profile F (its name: base name)\n"
 "      --set KEY=VALUE     override a profile setting (repeatable)\n"
 "      --taken CPULIST     host CPUs other domains already pin\n"
@@ -293,7 +294,8 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         vn_error("--force and --timeout only make sense with --restart");
         return -1;
     }
-    if (!o->profile && !o->nprofile_files) {
+    /* With --xslt alone the stylesheet makes every edit. */
+    if (!o->profile && !o->nprofile_files && !o->xslt) {
         vn_error("--profile is required (see 'virt-nestify profiles')");
         return -1;
     }
@@ -344,14 +346,24 @@ vn_build_profile(const struct vn_apply_opts *o, struct nst_profile *profile,
         nst_set_error(err, "out of memory");
         goto out;
     }
-    if (nst_profile_init(profile) < 0 ||
-        nst_profile_compose(profile, names, sources.items, sources.count,
-                            err) < 0)
+    if (nst_profile_init(profile) < 0)
+        goto oom;
+    if (!*names) {
+        /* --xslt alone: no profile, no rule runs; reports say "none". */
+        free(profile->name);
+        if (!(profile->name = nst_printf("none")))
+            goto oom;
+    } else if (nst_profile_compose(profile, names, sources.items,
+                                   sources.count, err) < 0) {
         goto out;
+    }
     for (size_t i = 0; i < o->nsets; i++)
         if (nst_profile_set(profile, o->sets[i], err) < 0)
             goto out;
     ret = 0;
+    goto out;
+ oom:
+    nst_set_error(err, "out of memory");
  out:
     free(names);
     vn_profile_sources_free(&sources);

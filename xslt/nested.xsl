@@ -8,11 +8,10 @@
     virsh dumpxml -inactive -security-info D |
         xsltproc -stringparam vendor Intel nested.xsl - > D.xml
 
-  or through virt-nestify, after its profiles (an empty profile file
-  for none):
+  or through virt-nestify (without a profile, the stylesheet alone):
 
     virt-nestify -file D.xml -host-caps caps.xml
-        -profile-file none.profile -xslt nested.xsl -xslt-param vendor=Intel
+        -xslt nested.xsl -xslt-param vendor=Intel
 
   It makes the same edits as the rules cpu-mode and cpu-feature of
   lib/policy.c (docs/profiles.md explains each):

@@ -63,9 +63,13 @@ run 0 --file "$UBUNTU" $INTEL -p nested -q --xslt "$TMP/msg.xsl" &&
     fail "xsl:message: no warning"
 
 # --- --xslt-param -----------------------------------------------------
-# An empty profile: the stylesheet alone makes the output.
-: >"$TMP/none.profile"
-NONE="--profile-file $TMP/none.profile"
+# No --profile: with --xslt alone the stylesheet makes the output (the
+# report names the profile "none"); without either it is a usage error.
+NONE=""
+run 2 --file "$UBUNTU" $INTEL -q && one_error "no profile, no --xslt" "--profile is required"
+run 0 --file "$UBUNTU" $INTEL --dry-run --color never --xslt "$TMP/msg.xsl" &&
+    grep -q "^domain 'ubuntu-guest', profile 'none'" "$TMP/out" ||
+    fail "--xslt alone: the report does not name profile 'none'"
 sheet param '<xsl:output omit-xml-declaration="yes"/>
 <xsl:param name="p"/><xsl:param name="q" select="'"'unset'"'"/>
 <xsl:template match="/"><domain><p><xsl:value-of select="$p"/></p><q><xsl:value-of select="$q"/></q></domain></xsl:template>'
