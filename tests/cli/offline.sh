@@ -183,4 +183,12 @@ if [ -w /dev/full ]; then
     [ $? = 3 ] || fail "write error: exit code"
 fi
 
+# --output: one parser for every command
+bad_input "apply -o xml" "--output must be 'text' or 'json', not 'xml'" \
+    --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf -o xml
+bad_input "lint -o xml" "--output must be 'text' or 'json', not 'xml'" \
+    lint --file "$FX/domains/ubuntu-guest.xml" -o xml
+bad_input "host -o xml" "--output must be 'text' or 'json', not 'xml'" \
+    host --root "$TMP" -o xml
+
 finish
