@@ -238,6 +238,21 @@ vn_xslt_check_params(char *const *params, size_t n, char **err)
     return 0;
 }
 
+/* Whether style has a top-level xsl:param of that local name and
+ * namespace (xsltproc ignores a parameter nobody declared; here a typo
+ * in a NAME is an error, not a stylesheet run without it). */
+static bool
+declares_param(xsltStylesheetPtr style, const char *local,
+               const xmlChar *uri)
+{
+    for (xsltStackElemPtr v = style->variables; v; v = v->next)
+        if (v->comp && v->comp->type == XSLT_FUNC_PARAM &&
+            xmlStrEqual(v->name, (const xmlChar *)local) &&
+            xmlStrEqual(v->nameURI, uri))
+            return true;
+    return false;
+}
+
 /*
  * x->params from --xslt-param NAME=VALUE (checked by
  * vn_xslt_check_params): a prefixed NAME needs its prefix declared on
@@ -267,19 +282,26 @@ set_params(struct vn_xslt *x, char *const *params, size_t n, char **err)
         x->params[2 * i] = name;
         x->params[2 * i + 1] = value;
         const char *colon = strchr(name, ':');
-        if (!colon)
-            continue;
-        char *prefix = nst_printf("%.*s", (int)(colon - name), name);
-        if (!prefix)
-            goto oom;
-        bool bound = xmlSearchNs(x->style->doc, root,
-                                 (const xmlChar *)prefix) != NULL;
-        if (!bound)
-            nst_set_error(err, "--xslt-param: '%s': the prefix '%s' is not "
-                          "declared in %s", name, prefix, x->path);
-        free(prefix);
-        if (!bound)
+        const xmlChar *uri = NULL;
+        if (colon) {
+            char *prefix = nst_printf("%.*s", (int)(colon - name), name);
+            if (!prefix)
+                goto oom;
+            xmlNsPtr ns = xmlSearchNs(x->style->doc, root,
+                                      (const xmlChar *)prefix);
+            if (!ns)
+                nst_set_error(err, "--xslt-param: '%s': the prefix '%s' is "
+                              "not declared in %s", name, prefix, x->path);
+            free(prefix);
+            if (!ns)
+                return -1;
+            uri = ns->href;
+        }
+        if (!declares_param(x->style, colon ? colon + 1 : name, uri)) {
+            nst_set_error(err, "--xslt-param: '%s': %s has no top-level "
+                          "<xsl:param name='%s'>", name, x->path, name);
             return -1;
+        }
     }
     return 0;
  oom:

@@ -126,6 +126,12 @@ param_refused "param not text" "'p' has a value that is not UTF-8" \
 param_refused "param prefix" "the prefix 'x' is not declared in" \
     --xslt "$TMP/param.xsl" --xslt-param x:p=1
 param_refused "param without --xslt" "needs --xslt" --xslt-param p=1
+# a NAME the stylesheet does not declare (a typo) is refused, not ignored;
+# a prefixed one must match the declaration's namespace, not its prefix
+param_refused "param undeclared" "'vendr': $TMP/param.xsl has no top-level <xsl:param name='vendr'>" \
+    --xslt "$TMP/param.xsl" --xslt-param vendr=Intel
+param_refused "param other namespace" "'xsl:p': $TMP/param.xsl has no top-level" \
+    --xslt "$TMP/param.xsl" --xslt-param xsl:p=1
 # before any connection: refused the same way on a URI that cannot open
 run 2 -c "qemu:///embed?root=$TMP/nonexistent/root" --domain x $INTEL \
     -p nested --xslt-param p=1 &&
