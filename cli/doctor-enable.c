@@ -23,7 +23,6 @@
 #include "doctor.h"
 #include "internal.h"
 
-#define MODPROBE_CONF "virt-nestify-kvm.conf"
 #define SYSCTL_CONF "/etc/sysctl.d/80-virt-nestify-hugepages.conf"
 
 /* A file the plan writes. */
@@ -482,8 +481,9 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
     /* The modprobe.d file, unless the configuration already has nested
      * on; refused when a later file would turn it off again. */
     struct vn_modprobe_nested now, after;
-    p->modprobe.host = nst_printf("/etc/modprobe.d/%s", MODPROBE_CONF);
-    p->modprobe.path = vn_root_path(o->root, "/etc/modprobe.d/" MODPROBE_CONF);
+    p->modprobe.host = nst_printf("/etc/modprobe.d/%s", VN_MODPROBE_CONF);
+    p->modprobe.path = vn_root_path(o->root,
+                                    "/etc/modprobe.d/" VN_MODPROBE_CONF);
     p->modprobe.text = nst_printf("# Written by virt-nestify host --enable: "
                                   "nested virtualization for KVM.\n"
                                   "options %s nested=1\n", p->module);
@@ -496,7 +496,7 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
         p->persisted_by = now.file;
     } else {
         free(now.file);
-        if (vn_modprobe_nested(o->root, p->module, MODPROBE_CONF,
+        if (vn_modprobe_nested(o->root, p->module, VN_MODPROBE_CONF,
                                p->modprobe.text, &after, &err) < 0)
             goto fail;
         if (after.value != 1) {

@@ -416,27 +416,26 @@ vn_modprobe_nested(const char *root, const char *module,
         bool extra = extra_name && files[i].dir == modprobe_dirs[0] &&
                      strcmp(files[i].name, extra_name) == 0;
         char *host = nst_printf("%s/%s", files[i].dir, files[i].name);
-        char *path = host ? vn_root_path(root, host) : NULL;
-        size_t len;
         char *text = NULL;
-        if (!path)
-            goto oom_file;
-        if (!extra && !(text = vn_read_file(path, &len, NULL))) {
-            nst_set_error(err, "cannot read %s: %s", host, strerror(errno));
+        if (!host)
+            goto oom;
+        if (!extra) {
+            char *path = vn_root_path(root, host);
+            size_t len;
+            text = path ? vn_read_file(path, &len, NULL) : NULL;
             free(path);
-            free(host);
-            goto out;
+            if (!text) {
+                nst_set_error(err, "cannot read %s: %s", host,
+                              strerror(errno));
+                free(host);
+                goto out;
+            }
         }
         int r = modprobe_scan(extra ? extra_text : text, host, module, out);
         free(text);
-        free(path);
         free(host);
         if (r < 0)
             goto oom;
-        continue;
- oom_file:
-        free(host);
-        goto oom;
     }
     if (out->value >= 0 && !out->where &&
         !(out->where = nst_printf("%s line %u", out->file, out->line)))
@@ -780,7 +779,7 @@ check_kvm(struct doctor *dr)
         /* Our file only wins over files named before it, and never over
          * the kernel command line. */
         const char *base = strrchr(mp.file, '/');
-        bool later = base && strcmp(base + 1, "virt-nestify-kvm.conf") > 0;
+        bool later = base && strcmp(base + 1, VN_MODPROBE_CONF) > 0;
         add(dr, "nested-persist", "KVM", title, ST_WARN,
             nst_printf("%s turns nested off for %s", mp.where, module),
             mp.line == 0 ?

@@ -83,6 +83,9 @@ const char *vn_kvm_module(enum vn_cpu_vendor vendor);
  * file of that name holds extra_text instead of what is on disk (to see
  * what a file about to be written does).
  */
+/* The file "host --enable" writes in /etc/modprobe.d. */
+#define VN_MODPROBE_CONF "virt-nestify-kvm.conf"
+
 struct vn_modprobe_nested {
     int value;                   /* -1 unset, 0 off, 1 on */
     char *file;                  /* host path of the deciding file, or "the
