@@ -57,13 +57,13 @@ one_error() {
         fail "$1: stderr lacks '$2': $(cat "$TMP/err")"
 }
 
-# embed_root DIR: a fresh root for qemu:///embed?root=DIR, its qemu.conf
-# from tests/fixtures/embed-qemu.conf; QEMU runs as libvirt-qemu and must
-# reach its files below it.
+# embed_root DIR: a fresh root for qemu:///embed?root=DIR
+# (tests/embed-root.sh: its qemu.conf, and the QEMU capabilities make
+# check probed once).
 embed_root() {
-    mkdir -p "$1/etc"
-    chmod 755 "$TMP" "$1"
-    cp "$FX/embed-qemu.conf" "$1/etc/qemu.conf"
+    chmod 755 "$TMP"
+    sh "$NST_SRCDIR/tests/embed-root.sh" "$1" ||
+        { fail "cannot make the embedded root $1"; return 1; }
 }
 
 # embed_host DIR VCPUS NAME...: a fresh qemu:///embed root at DIR with a

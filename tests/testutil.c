@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -99,16 +98,10 @@ test_embed_root(void)
 {
     char tmpl[] = "/tmp/nst-embed-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(tmpl));
-    ck_assert_int_eq(chmod(tmpl, 0755), 0);
-    char *etc = nst_printf("%s/etc", tmpl);
-    char *conf = nst_printf("%s/etc/qemu.conf", tmpl);
-    size_t len;
-    char *text = test_read_srcfile("tests/fixtures/embed-qemu.conf", &len);
-    ck_assert_int_eq(mkdir(etc, 0755), 0);
-    test_write_file(conf, text, len);
-    free(text);
-    free(conf);
-    free(etc);
+    char *cmd = nst_printf("sh '%s/tests/embed-root.sh' '%s'", test_srcdir(),
+                           tmpl);
+    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+    free(cmd);
     return nst_printf("%s", tmpl);
 }
 

@@ -28,10 +28,10 @@ struct nst_host;
 struct nst_host *test_load_host(const char *caps, const char *domcaps);
 
 /*
- * A fresh root for qemu:///embed: a new directory DIR (mode 0755, so
- * QEMU, running as libvirt-qemu, reaches its files) with
- * DIR/etc/qemu.conf from tests/fixtures/embed-qemu.conf.  Returns DIR, a
- * new string the caller frees.
+ * A fresh root for qemu:///embed: a new directory /tmp/nst-embed-XXXXXX
+ * made by tests/embed-root.sh (its qemu.conf, and under make check the
+ * QEMU capabilities probed once for the whole run).  Returns it, a new
+ * string the caller frees.
  */
 char *test_embed_root(void);
 
