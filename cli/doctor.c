@@ -674,16 +674,29 @@ check_kvm(struct doctor *dr)
         loaded = true;
     }
 
-    /* /dev/kvm: present and usable means it opens read-write (with
-     * --root any file does, so fixtures can hold a plain file). */
+    /* /dev/kvm: present and usable means it opens read-write and, for
+     * the device, that the KVM API runs a guest there as QEMU would
+     * (doctor-kvm.c).  Below --root a plain file stands for it in the
+     * fixtures: it only opens. */
     char *kvm = vn_root_path(dr->root, "/dev/kvm");
     int fd = kvm ? open(kvm, O_RDWR | O_CLOEXEC | O_NOCTTY) : -1;
     int saved = errno;
+    struct stat st;
     free(kvm);
-    if (fd >= 0) {
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
+        struct vn_kvm_trial trial;
+        char *detail, *fix;
+        vn_kvm_try(fd, &trial);
+        close(fd);
+        bool ok = vn_kvm_verdict(&trial, cpu->hypervisor, &detail, &fix);
+        vn_kvm_trial_clear(&trial);
+        add(dr, "dev-kvm", "KVM", nst_printf("/dev/kvm present and usable"),
+            ok ? ST_PASS : ST_FAIL, detail, fix);
+    } else if (fd >= 0) {
         close(fd);
         add(dr, "dev-kvm", "KVM", nst_printf("/dev/kvm present and usable"),
-            ST_PASS, NULL, NULL);
+            ST_PASS, nst_printf("opens; not a device, so no KVM API tried"),
+            NULL);
     } else if (saved == ENOENT) {
         add(dr, "dev-kvm", "KVM", nst_printf("/dev/kvm present and usable"),
             ST_FAIL, nst_printf("/dev/kvm does not exist"),

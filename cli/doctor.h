@@ -63,6 +63,45 @@ struct vn_cpuinfo {
     bool hypervisor;             /* this host is itself a guest */
 };
 
+/*
+ * Whether KVM runs a guest, asked of the kernel the way QEMU starts one
+ * with -cpu host (cli/doctor-kvm.c): a VM and a vCPU, the CPUID KVM
+ * supports, every feature MSR KVM reports set on the vCPU, a few
+ * real-mode instructions run to hlt.  No QEMU is started.
+ */
+enum vn_kvm_step {
+    VN_KVM_STEP_VERSION,         /* KVM_GET_API_VERSION says 12 */
+    VN_KVM_STEP_VM,              /* KVM_CREATE_VM */
+    VN_KVM_STEP_MEMORY,          /* a page of guest memory */
+    VN_KVM_STEP_VCPU,            /* KVM_CREATE_VCPU and its kvm_run */
+    VN_KVM_STEP_CPUID,           /* KVM_SET_CPUID2 with the supported CPUID */
+    VN_KVM_STEP_RUN,             /* the code ran to hlt */
+    VN_KVM_STEP_NONE             /* nothing failed */
+};
+struct vn_kvm_msr {
+    unsigned int index;
+    unsigned long long value;
+};
+struct vn_kvm_trial {
+    enum vn_kvm_step failed;     /* the first step that failed */
+    char *why;                   /* how it failed, a phrase; free() */
+    size_t nfeature_msrs;        /* feature MSRs KVM reports */
+    struct vn_kvm_msr *refused;  /* those the vCPU refused, as reported */
+    size_t nrefused;
+};
+/* Tries kvm (an open /dev/kvm) and fills *t; vn_kvm_trial_clear frees. */
+void vn_kvm_try(int kvm, struct vn_kvm_trial *t);
+void vn_kvm_trial_clear(struct vn_kvm_trial *t);
+/* "KVM_CREATE_VM", ...: the ioctl a step is known by. */
+const char *vn_kvm_step_name(enum vn_kvm_step step);
+/*
+ * The doctor's verdict on a trial: true when a guest can run; else
+ * *detail says what failed and *fix what to do (in_vm: this host is
+ * itself a guest).  *detail is set either way; new strings, free().
+ */
+bool vn_kvm_verdict(const struct vn_kvm_trial *t, bool in_vm, char **detail,
+                    char **fix);
+
 /* root joined with path (which starts with '/'); a new string, free(). */
 char *vn_root_path(const char *root, const char *path);
 

@@ -232,6 +232,41 @@ if command -v qemu-system-x86_64 >/dev/null; then
     esac
 fi
 
+# --- this machine's /dev/kvm against QEMU ---------------------------------
+# Where this machine has a KVM device we may open, the doctor's verdict
+# on it must be QEMU's: "usable" exactly when QEMU starts a -cpu host
+# guest there (stopped before its first instruction, then quit), and
+# when QEMU names the MSR it failed to set, the doctor names it too.
+# The doctor itself never starts QEMU.  Without a device there is nothing
+# to compare (the trial's other verdicts are tests/test-doctor-kvm.c's).
+if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+   command -v qemu-system-x86_64 >/dev/null; then
+    count=$((count + 1))
+    $VN_NATIVE host -o json >"$TMP/out" 2>"$TMP/err"
+    doctor=$(jq -r '.checks[] | select(.id == "dev-kvm") | .status' "$TMP/out")
+    detail=$(jq -r '.checks[] | select(.id == "dev-kvm") | .detail' "$TMP/out")
+    printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"quit"}' |
+        timeout 120 qemu-system-x86_64 -nodefaults -display none -m 64 \
+            -machine pc,accel=kvm -cpu host -S -qmp stdio \
+            >"$TMP/qemu.out" 2>"$TMP/qemu.err"
+    qemu=$?
+    echo "this machine's /dev/kvm: doctor $doctor ($detail); QEMU exit $qemu"
+    case "$doctor $qemu" in
+        "pass 0"|fail\ [1-9]*) ;;
+        *) fail "/dev/kvm: the doctor says $doctor ($detail), QEMU exits $qemu: $(head -3 "$TMP/qemu.err")" ;;
+    esac
+    msr=$(sed -n 's/.*failed to set MSR \(0x[0-9a-fA-F]*\).*/\1/p' "$TMP/qemu.err" | head -1)
+    if [ -n "$msr" ]; then
+        count=$((count + 1))
+        case "$detail" in
+            *"$msr "*) ;;
+            *) fail "/dev/kvm: QEMU failed to set MSR $msr, the doctor says: $detail" ;;
+        esac
+    fi
+else
+    echo "no KVM device to open here: the doctor is not compared with QEMU"
+fi
+
 # --- host --enable: nested in modprobe.d --------------------------------
 fresh intel-nested-off
 tree "$R" >"$TMP/before"

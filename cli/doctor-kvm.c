@@ -1,0 +1,367 @@
+/*
+ * doctor-kvm.c: whether /dev/kvm can run a guest, asked of the kernel
+ *
+ * Opening /dev/kvm proves little: on a host that is itself a VM, KVM may
+ * create VMs and vCPUs and still refuse what QEMU must do for every
+ * guest.  One such host reports the feature MSR IA32_ARCH_CAPABILITIES
+ * (KVM_GET_MSRS on the system fd) with a value its own vCPUs refuse
+ * (KVM_SET_MSRS), and QEMU, which gives a -cpu host guest every feature
+ * MSR KVM reports, aborts each guest with "failed to set MSR 0x10a".
+ *
+ * So the doctor does what QEMU does for a guest, with the KVM API alone
+ * (no QEMU is started): a VM with a page of memory, a vCPU with the
+ * CPUID KVM supports, every feature MSR KVM reports set on that vCPU
+ * (before it runs: KVM freezes them at the first KVM_RUN, as QEMU knows),
+ * then a few real-mode instructions run to hlt.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "doctor.h"
+#include "internal.h"
+
+#define KVM_API_VERSION_WANTED 12
+/* Guest-physical address of the code (and the one page of memory). */
+#define CODE_ADDR 0x1000
+/* The TSS a VMX host without unrestricted guest needs for real mode,
+ * where QEMU puts it: three pages just below the 4 GiB BIOS area. */
+#define TSS_ADDR 0xfffbd000
+/* arch_prctl: permission for a guest's dynamically enabled XSAVE state
+ * (AMX tile data, XFEATURE 18); without it KVM_SET_CPUID2 refuses a
+ * CPUID that offers AMX.  QEMU asks for it too. */
+#define REQ_XCOMP_GUEST_PERM 0x1025
+#define XFEATURE_XTILEDATA 18
+
+/* mov $1, %ax; add $2, %ax; hlt */
+static const unsigned char guest_code[] = {
+    0xb8, 0x01, 0x00, 0x83, 0xc0, 0x02, 0xf4,
+};
+
+const char *
+vn_kvm_step_name(enum vn_kvm_step step)
+{
+    switch (step) {
+    case VN_KVM_STEP_VERSION: return "KVM_GET_API_VERSION";
+    case VN_KVM_STEP_VM: return "KVM_CREATE_VM";
+    case VN_KVM_STEP_MEMORY: return "KVM_SET_USER_MEMORY_REGION";
+    case VN_KVM_STEP_VCPU: return "KVM_CREATE_VCPU";
+    case VN_KVM_STEP_CPUID: return "KVM_SET_CPUID2";
+    case VN_KVM_STEP_RUN: return "KVM_RUN";
+    default: return "none";
+    }
+}
+
+/* Records the first failing step. */
+static void
+failed(struct vn_kvm_trial *t, enum vn_kvm_step step, char *why)
+{
+    if (t->failed != VN_KVM_STEP_NONE) {
+        free(why);
+        return;
+    }
+    t->failed = step;
+    t->why = why;
+}
+
+/* KVM's supported CPUID (what -cpu host gets), or NULL. */
+static struct kvm_cpuid2 *
+supported_cpuid(int kvm, int *err)
+{
+    for (unsigned int n = 64; n <= 4096; n *= 2) {
+        struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+                                      n * sizeof(c->entries[0]));
+        if (!c) {
+            *err = ENOMEM;
+            return NULL;
+        }
+        c->nent = n;
+        if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c) == 0)
+            return c;
+        *err = errno;
+        free(c);
+        if (*err != E2BIG)
+            return NULL;
+    }
+    return NULL;
+}
+
+/* The feature MSRs KVM reports, with their values (KVM_GET_MSRS on the
+ * system fd); NULL with *n 0 when KVM has none to report. */
+static struct kvm_msrs *
+feature_msrs(int kvm)
+{
+    if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GET_MSR_FEATURES) <= 0)
+        return NULL;
+    struct kvm_msr_list probe = { .nmsrs = 0 };
+    if (ioctl(kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &probe) < 0 &&
+        errno != E2BIG)
+        return NULL;
+    if (probe.nmsrs == 0)
+        return NULL;
+    struct kvm_msr_list *list = calloc(1, sizeof(*list) +
+                                       probe.nmsrs * sizeof(uint32_t));
+    struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + probe.nmsrs *
+                                   sizeof(msrs->entries[0]));
+    if (!list || !msrs)
+        goto fail;
+    list->nmsrs = probe.nmsrs;
+    if (ioctl(kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, list) < 0)
+        goto fail;
+    for (uint32_t i = 0; i < list->nmsrs; i++)
+        msrs->entries[i].index = list->indices[i];
+    msrs->nmsrs = list->nmsrs;
+    int got = ioctl(kvm, KVM_GET_MSRS, msrs);
+    if (got < 0)
+        goto fail;
+    /* KVM stops at the first MSR it cannot read: keep those it read. */
+    msrs->nmsrs = (uint32_t)got;
+    free(list);
+    return msrs;
+
+ fail:
+    free(list);
+    free(msrs);
+    return NULL;
+}
+
+/* Sets each feature MSR on the vCPU on its own, as QEMU would set them
+ * all: any KVM_SET_MSRS that sets fewer than it was given aborts QEMU. */
+static void
+set_feature_msrs(int kvm, int vcpu, struct vn_kvm_trial *t)
+{
+    struct kvm_msrs *msrs = feature_msrs(kvm);
+    if (!msrs)
+        return;
+    t->nfeature_msrs = msrs->nmsrs;
+    for (uint32_t i = 0; i < msrs->nmsrs; i++) {
+        struct {
+            struct kvm_msrs head;
+            struct kvm_msr_entry entry;
+        } one = { .head.nmsrs = 1, .entry = msrs->entries[i] };
+        if (ioctl(vcpu, KVM_SET_MSRS, &one) == 1)
+            continue;
+        struct vn_kvm_msr *grown = realloc(t->refused, (t->nrefused + 1) *
+                                           sizeof(*grown));
+        if (!grown)
+            break;
+        t->refused = grown;
+        t->refused[t->nrefused++] = (struct vn_kvm_msr){
+            .index = msrs->entries[i].index, .value = msrs->entries[i].data,
+        };
+    }
+    free(msrs);
+}
+
+/* Real mode at CODE_ADDR, run to hlt: ax must come out 3. */
+static void
+run_code(int vcpu, struct kvm_run *run, struct vn_kvm_trial *t)
+{
+    struct kvm_sregs sregs;
+    struct kvm_regs regs = { .rip = CODE_ADDR, .rflags = 0x2 };
+
+    if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0) {
+        failed(t, VN_KVM_STEP_RUN, nst_printf("KVM_GET_SREGS: %s",
+                                              strerror(errno)));
+        return;
+    }
+    sregs.cs.base = 0;
+    sregs.cs.selector = 0;
+    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 ||
+        ioctl(vcpu, KVM_SET_REGS, &regs) < 0) {
+        failed(t, VN_KVM_STEP_RUN, nst_printf("cannot set the vCPU's "
+                                              "registers: %s",
+                                              strerror(errno)));
+        return;
+    }
+    int ret;
+    int tries = 0;
+    do {
+        ret = ioctl(vcpu, KVM_RUN, 0);
+    } while (ret < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 100);
+    if (ret < 0) {
+        failed(t, VN_KVM_STEP_RUN, nst_printf("KVM_RUN: %s",
+                                              strerror(errno)));
+        return;
+    }
+    if (run->exit_reason != KVM_EXIT_HLT) {
+        failed(t, VN_KVM_STEP_RUN,
+               nst_printf("the vCPU stopped with exit reason %u before hlt",
+                          run->exit_reason));
+        return;
+    }
+    if (ioctl(vcpu, KVM_GET_REGS, &regs) < 0 || (regs.rax & 0xffff) != 3)
+        failed(t, VN_KVM_STEP_RUN,
+               nst_printf("the vCPU reached hlt with wrong results"));
+}
+
+void
+vn_kvm_try(int kvm, struct vn_kvm_trial *t)
+{
+    int vm = -1, vcpu = -1;
+    void *mem = MAP_FAILED;
+    struct kvm_run *run = MAP_FAILED;
+    long run_size = 0;
+    struct kvm_cpuid2 *cpuid = NULL;
+
+    memset(t, 0, sizeof(*t));
+    t->failed = VN_KVM_STEP_NONE;
+
+    int version = ioctl(kvm, KVM_GET_API_VERSION, 0);
+    if (version != KVM_API_VERSION_WANTED) {
+        failed(t, VN_KVM_STEP_VERSION,
+               version < 0 ? nst_printf("%s", strerror(errno)) :
+               nst_printf("version %d, not %d", version,
+                          KVM_API_VERSION_WANTED));
+        return;
+    }
+    if ((vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0) {
+        failed(t, VN_KVM_STEP_VM, nst_printf("%s", strerror(errno)));
+        return;
+    }
+    /* Needed by VMX hosts without unrestricted guest; AMD ignores it. */
+    (void)ioctl(vm, KVM_SET_TSS_ADDR, TSS_ADDR);
+
+    long page = sysconf(_SC_PAGESIZE);
+    mem = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        failed(t, VN_KVM_STEP_MEMORY, nst_printf("%s", strerror(errno)));
+        goto out;
+    }
+    memcpy(mem, guest_code, sizeof(guest_code));
+    struct kvm_userspace_memory_region region = {
+        .slot = 0, .guest_phys_addr = CODE_ADDR,
+        .memory_size = (uint64_t)page, .userspace_addr = (uintptr_t)mem,
+    };
+    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+        failed(t, VN_KVM_STEP_MEMORY, nst_printf("%s", strerror(errno)));
+        goto out;
+    }
+
+    if ((vcpu = ioctl(vm, KVM_CREATE_VCPU, 0)) < 0) {
+        failed(t, VN_KVM_STEP_VCPU, nst_printf("%s", strerror(errno)));
+        goto out;
+    }
+    run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (run_size <= 0 ||
+        (run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE,
+                    MAP_SHARED, vcpu, 0)) == MAP_FAILED) {
+        failed(t, VN_KVM_STEP_VCPU, nst_printf("cannot map its kvm_run: %s",
+                                               strerror(errno)));
+        goto out;
+    }
+
+    /* The CPUID of -cpu host; a failure here is noted, and the MSRs and
+     * the run still tried, since each says more about the host. */
+    (void)syscall(SYS_arch_prctl, REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA);
+    int err = 0;
+    if (!(cpuid = supported_cpuid(kvm, &err)))
+        failed(t, VN_KVM_STEP_CPUID, nst_printf("KVM_GET_SUPPORTED_CPUID: %s",
+                                                strerror(err)));
+    else if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
+        failed(t, VN_KVM_STEP_CPUID, nst_printf("%s", strerror(errno)));
+
+    set_feature_msrs(kvm, vcpu, t);
+    run_code(vcpu, run, t);
+
+ out:
+    free(cpuid);
+    if (run != MAP_FAILED)
+        munmap(run, (size_t)run_size);
+    if (vcpu >= 0)
+        close(vcpu);
+    if (mem != MAP_FAILED)
+        munmap(mem, (size_t)page);
+    close(vm);
+}
+
+void
+vn_kvm_trial_clear(struct vn_kvm_trial *t)
+{
+    free(t->why);
+    free(t->refused);
+    memset(t, 0, sizeof(*t));
+}
+
+/* The feature MSRs whose names a reader knows. */
+static const char *
+msr_name(uint32_t index)
+{
+    if (index >= 0x480 && index <= 0x492)
+        return "IA32_VMX_*";
+    switch (index) {
+    case 0x8b: return "IA32_UCODE_REV";
+    case 0x10a: return "IA32_ARCH_CAPABILITIES";
+    case 0x345: return "IA32_PERF_CAPABILITIES";
+    case 0xc0011029: return "AMD64_DE_CFG";
+    default: return NULL;
+    }
+}
+
+bool
+vn_kvm_verdict(const struct vn_kvm_trial *t, bool in_vm, char **detail,
+               char **fix)
+{
+    *detail = NULL;
+    *fix = NULL;
+    if (t->nrefused > 0) {
+        /* What QEMU trips on first: name every refused MSR. */
+        struct nst_buf list = { 0 };
+        for (size_t i = 0; i < t->nrefused; i++) {
+            const char *name = msr_name(t->refused[i].index);
+            char *one = nst_printf("%s0x%x%s%s%s = 0x%llx",
+                                   i ? ", " : "", t->refused[i].index,
+                                   name ? " (" : "", name ? name : "",
+                                   name ? ")" : "",
+                                   t->refused[i].value);
+            if (one)
+                nst_buf_add(&list, one, strlen(one));
+            free(one);
+        }
+        char *msrs = nst_buf_finish(&list, NULL);
+        *detail = nst_printf("KVM reports feature MSR%s %s, but its vCPU "
+                             "refuses %s (KVM_SET_MSRS): QEMU aborts every "
+                             "guest with -cpu host here (\"failed to set "
+                             "MSR 0x%x\")", t->nrefused > 1 ? "s" : "",
+                             msrs ? msrs : "?",
+                             t->nrefused > 1 ? "them" : "it",
+                             t->refused[0].index);
+        free(msrs);
+        *fix = in_vm ?
+            nst_printf("this host is a VM, and its hypervisor hands KVM a "
+                       "CPU feature KVM cannot pass on: give this VM "
+                       "another CPU model in the outer hypervisor, or "
+                       "update the outer hypervisor") :
+            nst_printf("update the kernel: a KVM that refuses what it "
+                       "reports is a kernel bug");
+        return false;
+    }
+    if (t->failed != VN_KVM_STEP_NONE) {
+        *detail = nst_printf("%s failed: %s", vn_kvm_step_name(t->failed),
+                             t->why ? t->why : "?");
+        *fix = t->failed <= VN_KVM_STEP_VCPU || t->failed == VN_KVM_STEP_RUN ?
+            (in_vm ? nst_printf("this host is a VM: turn nested "
+                                "virtualization on for it in the outer "
+                                "hypervisor, then see the kernel log "
+                                "(dmesg | grep -i kvm)") :
+                     nst_printf("see the kernel log (dmesg | grep -i kvm); "
+                                "check that VT-x/AMD-V is on in the "
+                                "firmware setup")) :
+            nst_printf("update the kernel");
+        return false;
+    }
+    *detail = t->nfeature_msrs > 0 ?
+        nst_printf("a VM's vCPU took the %zu feature MSRs KVM reports and "
+                   "ran code to hlt", t->nfeature_msrs) :
+        nst_printf("a VM's vCPU ran code to hlt (KVM reports no feature "
+                   "MSRs)");
+    return true;
+}
