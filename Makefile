@@ -41,10 +41,16 @@ check-valgrind: $(SRCDIR)/configure
 	@$(MAKE) --no-print-directory BUILDDIR=build-valgrind \
 		CONFIGURE_FLAGS="--enable-valgrind" check
 
+# Each part's wall time is printed when it ends, and appended to the file
+# $NST_STAGE_TIMES names, if any (.ci/run lists them at its end).
 check-all:
-	@$(MAKE) --no-print-directory check
-	@$(MAKE) --no-print-directory check-asan
-	@$(MAKE) --no-print-directory check-valgrind
+	@set -e; for part in check check-asan check-valgrind; do \
+		t0=$$(date +%s); \
+		$(MAKE) --no-print-directory $$part; \
+		line=$$(printf '    %-38s %5d' "make $$part" $$(($$(date +%s) - t0))); \
+		echo "check-all:$$line s"; \
+		if [ -n "$${NST_STAGE_TIMES:-}" ]; then echo "$$line" >>"$$NST_STAGE_TIMES"; fi; \
+	done
 
 # The release check: "make dist", then the tarball configured with a
 # read-only source tree, built, "make check", "make install",
