@@ -10,11 +10,21 @@
  *
  * So the doctor does what QEMU does for a guest, with the KVM API alone
  * (no QEMU is started): a VM with a page of memory, a vCPU with the
- * CPUID KVM supports, every feature MSR KVM reports set on that vCPU
- * (before it runs: KVM freezes them at the first KVM_RUN, as QEMU knows),
+ * CPUID of -cpu host, the feature MSRs KVM reports set on that vCPU as
+ * QEMU sets them (before it runs: KVM freezes them at the first KVM_RUN),
  * then a few real-mode instructions run to hlt.
+ *
+ * As QEMU: a CPU that lacks ARCH_CAPABILITIES itself gets a vCPU without
+ * it in CPUID (KVM offers it regardless), though KVM still reports the
+ * MSR with a value it made up, and QEMU still sets that MSR.  Newer
+ * kernels refuse a nonzero IA32_ARCH_CAPABILITIES on a vCPU without the
+ * CPUID bit: that is the host above.  VMX capability MSRs are set only on
+ * a vCPU with VMX, never the six KVM reports but refuses every write to
+ * (QEMU sets the TRUE_* controls instead); IA32_PERF_CAPABILITIES is 0 on
+ * a vCPU without PDCM.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,41 +33,39 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/kvm.h>
-
 #include "doctor.h"
 #include "internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <linux/kvm.h>
 
 #define KVM_API_VERSION_WANTED 12
 /* Guest-physical address of the code (and the one page of memory). */
 #define CODE_ADDR 0x1000
-/* The TSS a VMX host without unrestricted guest needs for real mode,
- * where QEMU puts it: three pages just below the 4 GiB BIOS area. */
+/* The three-page TSS a VMX host without unrestricted guest needs for
+ * real mode: right after KVM's default identity-map page (0xfffbc000),
+ * far from the code. */
 #define TSS_ADDR 0xfffbd000
 /* arch_prctl: permission for a guest's dynamically enabled XSAVE state
- * (AMX tile data, XFEATURE 18); without it KVM_SET_CPUID2 refuses a
- * CPUID that offers AMX.  QEMU asks for it too. */
+ * (AMX tile data, XFEATURE 18), asked before the first vCPU locks it, as
+ * QEMU does; without it KVM leaves AMX out of the supported CPUID. */
 #define REQ_XCOMP_GUEST_PERM 0x1025
 #define XFEATURE_XTILEDATA 18
+
+/* CPUID bits the MSRs depend on. */
+#define CPUID1_ECX_VMX (1u << 5)
+#define CPUID1_ECX_PDCM (1u << 15)
+#define CPUID7_EDX_ARCH_CAPABILITIES (1u << 29)
+
+#define MSR_IA32_PERF_CAPABILITIES 0x345
+#define MSR_IA32_VMX_FIRST 0x480
+#define MSR_IA32_VMX_LAST 0x492
 
 /* mov $1, %ax; add $2, %ax; hlt */
 static const unsigned char guest_code[] = {
     0xb8, 0x01, 0x00, 0x83, 0xc0, 0x02, 0xf4,
 };
-
-const char *
-vn_kvm_step_name(enum vn_kvm_step step)
-{
-    switch (step) {
-    case VN_KVM_STEP_VERSION: return "KVM_GET_API_VERSION";
-    case VN_KVM_STEP_VM: return "KVM_CREATE_VM";
-    case VN_KVM_STEP_MEMORY: return "KVM_SET_USER_MEMORY_REGION";
-    case VN_KVM_STEP_VCPU: return "KVM_CREATE_VCPU";
-    case VN_KVM_STEP_CPUID: return "KVM_SET_CPUID2";
-    case VN_KVM_STEP_RUN: return "KVM_RUN";
-    default: return "none";
-    }
-}
 
 /* Records the first failing step. */
 static void
@@ -91,6 +99,36 @@ supported_cpuid(int kvm, int *err)
             return NULL;
     }
     return NULL;
+}
+
+/* The entry for leaf function, subleaf index, or NULL. */
+static struct kvm_cpuid_entry2 *
+cpuid_entry(struct kvm_cpuid2 *c, uint32_t function, uint32_t index)
+{
+    for (uint32_t i = 0; c && i < c->nent; i++)
+        if (c->entries[i].function == function &&
+            c->entries[i].index == index)
+            return &c->entries[i];
+    return NULL;
+}
+
+static bool
+cpuid_has(struct kvm_cpuid2 *c, uint32_t function, bool edx, uint32_t bit)
+{
+    struct kvm_cpuid_entry2 *e = cpuid_entry(c, function, 0);
+    return e && ((edx ? e->edx : e->ecx) & bit);
+}
+
+/* -cpu host's CPUID: what KVM supports, without ARCH_CAPABILITIES when
+ * this CPU itself lacks it (KVM offers it regardless; QEMU does not). */
+static void
+host_cpuid(struct kvm_cpuid2 *c)
+{
+    unsigned int a, b, ecx, edx;
+    struct kvm_cpuid_entry2 *leaf7 = cpuid_entry(c, 7, 0);
+    if (leaf7 && (!__get_cpuid_count(7, 0, &a, &b, &ecx, &edx) ||
+                  !(edx & CPUID7_EDX_ARCH_CAPABILITIES)))
+        leaf7->edx &= ~CPUID7_EDX_ARCH_CAPABILITIES;
 }
 
 /* The feature MSRs KVM reports, with their values (KVM_GET_MSRS on the
@@ -132,20 +170,42 @@ feature_msrs(int kvm)
     return NULL;
 }
 
-/* Sets each feature MSR on the vCPU on its own, as QEMU would set them
- * all: any KVM_SET_MSRS that sets fewer than it was given aborts QEMU. */
+/* Whether QEMU sets feature MSR index on a vCPU with CPUID c, and to
+ * what (*value, from KVM's report). */
+static bool
+qemu_sets(uint32_t index, struct kvm_cpuid2 *c, __u64 *value)
+{
+    if (index >= MSR_IA32_VMX_FIRST && index <= MSR_IA32_VMX_LAST) {
+        /* The non-TRUE controls and the two FIXED1 MSRs: KVM refuses
+         * every write; QEMU writes the others, with VMX only. */
+        if ((index >= 0x481 && index <= 0x484) || index == 0x487 ||
+            index == 0x489)
+            return false;
+        return cpuid_has(c, 1, false, CPUID1_ECX_VMX);
+    }
+    if (index == MSR_IA32_PERF_CAPABILITIES &&
+        !cpuid_has(c, 1, false, CPUID1_ECX_PDCM))
+        *value = 0;
+    return true;
+}
+
+/* Sets each feature MSR on the vCPU on its own, as QEMU sets them all:
+ * a KVM_SET_MSRS that sets fewer than it was given aborts QEMU. */
 static void
-set_feature_msrs(int kvm, int vcpu, struct vn_kvm_trial *t)
+set_feature_msrs(int kvm, int vcpu, struct kvm_cpuid2 *cpuid,
+                 struct vn_kvm_trial *t)
 {
     struct kvm_msrs *msrs = feature_msrs(kvm);
     if (!msrs)
         return;
-    t->nfeature_msrs = msrs->nmsrs;
     for (uint32_t i = 0; i < msrs->nmsrs; i++) {
         struct {
             struct kvm_msrs head;
             struct kvm_msr_entry entry;
         } one = { .head.nmsrs = 1, .entry = msrs->entries[i] };
+        if (!qemu_sets(one.entry.index, cpuid, &one.entry.data))
+            continue;
+        t->nfeature_msrs++;
         if (ioctl(vcpu, KVM_SET_MSRS, &one) == 1)
             continue;
         struct vn_kvm_msr *grown = realloc(t->refused, (t->nrefused + 1) *
@@ -154,7 +214,7 @@ set_feature_msrs(int kvm, int vcpu, struct vn_kvm_trial *t)
             break;
         t->refused = grown;
         t->refused[t->nrefused++] = (struct vn_kvm_msr){
-            .index = msrs->entries[i].index, .value = msrs->entries[i].data,
+            .index = one.entry.index, .value = one.entry.data,
         };
     }
     free(msrs);
@@ -222,6 +282,7 @@ vn_kvm_try(int kvm, struct vn_kvm_trial *t)
                           KVM_API_VERSION_WANTED));
         return;
     }
+    (void)syscall(SYS_arch_prctl, REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA);
     if ((vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0) {
         failed(t, VN_KVM_STEP_VM, nst_printf("%s", strerror(errno)));
         return;
@@ -259,17 +320,20 @@ vn_kvm_try(int kvm, struct vn_kvm_trial *t)
         goto out;
     }
 
-    /* The CPUID of -cpu host; a failure here is noted, and the MSRs and
-     * the run still tried, since each says more about the host. */
-    (void)syscall(SYS_arch_prctl, REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA);
+    /* The CPUID of -cpu host: where QEMU fails, the trial stops. */
     int err = 0;
-    if (!(cpuid = supported_cpuid(kvm, &err)))
+    if (!(cpuid = supported_cpuid(kvm, &err))) {
         failed(t, VN_KVM_STEP_CPUID, nst_printf("KVM_GET_SUPPORTED_CPUID: %s",
                                                 strerror(err)));
-    else if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
+        goto out;
+    }
+    host_cpuid(cpuid);
+    if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0) {
         failed(t, VN_KVM_STEP_CPUID, nst_printf("%s", strerror(errno)));
+        goto out;
+    }
 
-    set_feature_msrs(kvm, vcpu, t);
+    set_feature_msrs(kvm, vcpu, cpuid, t);
     run_code(vcpu, run, t);
 
  out:
@@ -278,9 +342,36 @@ vn_kvm_try(int kvm, struct vn_kvm_trial *t)
         munmap(run, (size_t)run_size);
     if (vcpu >= 0)
         close(vcpu);
+    close(vm);
     if (mem != MAP_FAILED)
         munmap(mem, (size_t)page);
-    close(vm);
+}
+
+#else /* not x86 */
+
+/* The trial speaks x86's KVM API (CPUID, MSRs, real mode). */
+void
+vn_kvm_try(int kvm, struct vn_kvm_trial *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->failed = VN_KVM_STEP_VERSION;
+    t->why = nst_printf("the trial is written for x86 hosts");
+}
+
+#endif
+
+const char *
+vn_kvm_step_name(enum vn_kvm_step step)
+{
+    switch (step) {
+    case VN_KVM_STEP_VERSION: return "KVM_GET_API_VERSION";
+    case VN_KVM_STEP_VM: return "KVM_CREATE_VM";
+    case VN_KVM_STEP_MEMORY: return "KVM_SET_USER_MEMORY_REGION";
+    case VN_KVM_STEP_VCPU: return "KVM_CREATE_VCPU";
+    case VN_KVM_STEP_CPUID: return "KVM_SET_CPUID2";
+    case VN_KVM_STEP_RUN: return "KVM_RUN";
+    default: return "none";
+    }
 }
 
 void
@@ -291,6 +382,8 @@ vn_kvm_trial_clear(struct vn_kvm_trial *t)
     memset(t, 0, sizeof(*t));
 }
 
+#define MSR_ARCH_CAPABILITIES 0x10a
+
 /* The feature MSRs whose names a reader knows. */
 static const char *
 msr_name(uint32_t index)
@@ -299,6 +392,7 @@ msr_name(uint32_t index)
         return "IA32_VMX_*";
     switch (index) {
     case 0x8b: return "IA32_UCODE_REV";
+    case 0xce: return "PLATFORM_INFO";
     case 0x10a: return "IA32_ARCH_CAPABILITIES";
     case 0x345: return "IA32_PERF_CAPABILITIES";
     case 0xc0011029: return "AMD64_DE_CFG";
@@ -335,13 +429,26 @@ vn_kvm_verdict(const struct vn_kvm_trial *t, bool in_vm, char **detail,
                              t->nrefused > 1 ? "them" : "it",
                              t->refused[0].index);
         free(msrs);
-        *fix = in_vm ?
-            nst_printf("this host is a VM, and its hypervisor hands KVM a "
-                       "CPU feature KVM cannot pass on: give this VM "
-                       "another CPU model in the outer hypervisor, or "
-                       "update the outer hypervisor") :
-            nst_printf("update the kernel: a KVM that refuses what it "
-                       "reports is a kernel bug");
+        if (t->refused[0].index == MSR_ARCH_CAPABILITIES)
+            *fix = nst_printf("%s; or turn the feature off in each guest's "
+                              "<cpu>: <feature policy='disable' "
+                              "name='arch-capabilities'/>",
+                              in_vm ? "this host is a VM whose CPU lacks "
+                              "ARCH_CAPABILITIES, which its KVM reports "
+                              "regardless: give the VM a CPU model with "
+                              "arch-capabilities in the outer hypervisor, "
+                              "or update the outer hypervisor" :
+                              "this CPU lacks ARCH_CAPABILITIES, which KVM "
+                              "reports regardless: update the kernel or "
+                              "QEMU");
+        else
+            *fix = in_vm ?
+                nst_printf("this host is a VM, and its hypervisor hands KVM "
+                           "a CPU feature KVM cannot pass on: give this VM "
+                           "another CPU model in the outer hypervisor, or "
+                           "update the outer hypervisor") :
+                nst_printf("update the kernel: a KVM that refuses what it "
+                           "reports is a kernel bug");
         return false;
     }
     if (t->failed != VN_KVM_STEP_NONE) {

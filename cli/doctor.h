@@ -65,9 +65,9 @@ struct vn_cpuinfo {
 
 /*
  * Whether KVM runs a guest, asked of the kernel the way QEMU starts one
- * with -cpu host (cli/doctor-kvm.c): a VM and a vCPU, the CPUID KVM
- * supports, every feature MSR KVM reports set on the vCPU, a few
- * real-mode instructions run to hlt.  No QEMU is started.
+ * with -cpu host (cli/doctor-kvm.c): a VM and a vCPU with -cpu host's
+ * CPUID, the feature MSRs KVM reports set on the vCPU as QEMU sets them,
+ * a few real-mode instructions run to hlt.  No QEMU is started.
  */
 enum vn_kvm_step {
     VN_KVM_STEP_VERSION,         /* KVM_GET_API_VERSION says 12 */
@@ -85,7 +85,7 @@ struct vn_kvm_msr {
 struct vn_kvm_trial {
     enum vn_kvm_step failed;     /* the first step that failed */
     char *why;                   /* how it failed, a phrase; free() */
-    size_t nfeature_msrs;        /* feature MSRs KVM reports */
+    size_t nfeature_msrs;        /* feature MSRs set (tried) on the vCPU */
     struct vn_kvm_msr *refused;  /* those the vCPU refused, as reported */
     size_t nrefused;
 };

@@ -39,8 +39,6 @@ root=$1
 here=$(cd "$(dirname "$0")" && pwd)
 
 mkdir -p "$root/etc"
-# Guests' QEMU reaches files below the root.
-chmod 755 "$root"
 {
     cat "$here/fixtures/embed-qemu.conf"
     echo "user = \"+$(id -u)\""

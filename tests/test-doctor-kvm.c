@@ -62,20 +62,42 @@ START_TEST(test_verdict_refused_msr)
             "0x400000000c000069, but its vCPU refuses it (KVM_SET_MSRS): "
             "QEMU aborts every guest with -cpu host here (\"failed to set "
             "MSR 0x10a\")",
+            "this host is a VM whose CPU lacks ARCH_CAPABILITIES, which its "
+            "KVM reports regardless: give the VM a CPU model with "
+            "arch-capabilities in the outer hypervisor, or update the outer "
+            "hypervisor; or turn the feature off in each guest's <cpu>: "
+            "<feature policy='disable' name='arch-capabilities'/>");
+    verdict(&t, false, false,
+            "KVM reports feature MSR 0x10a (IA32_ARCH_CAPABILITIES) = "
+            "0x400000000c000069, but its vCPU refuses it (KVM_SET_MSRS): "
+            "QEMU aborts every guest with -cpu host here (\"failed to set "
+            "MSR 0x10a\")",
+            "this CPU lacks ARCH_CAPABILITIES, which KVM reports regardless: "
+            "update the kernel or QEMU; or turn the feature off in each "
+            "guest's <cpu>: <feature policy='disable' "
+            "name='arch-capabilities'/>");
+    /* Refused MSRs come first, whatever else failed; all are named; the
+     * fix is for the first. */
+    struct vn_kvm_msr vmx_first[] = { refused[1], refused[0] };
+    t.refused = vmx_first;
+    t.nrefused = 2;
+    t.failed = VN_KVM_STEP_RUN;
+    t.why = (char *)"KVM_RUN: Invalid argument";
+    verdict(&t, false, false,
+            "KVM reports feature MSRs 0x48b (IA32_VMX_*) = 0x1ff00000000, "
+            "0x10a (IA32_ARCH_CAPABILITIES) = 0x400000000c000069, but "
+            "its vCPU refuses them (KVM_SET_MSRS): QEMU aborts every guest "
+            "with -cpu host here (\"failed to set MSR 0x48b\")",
+            "update the kernel: a KVM that refuses what it reports is a "
+            "kernel bug");
+    verdict(&t, true, false,
+            "KVM reports feature MSRs 0x48b (IA32_VMX_*) = 0x1ff00000000, "
+            "0x10a (IA32_ARCH_CAPABILITIES) = 0x400000000c000069, but "
+            "its vCPU refuses them (KVM_SET_MSRS): QEMU aborts every guest "
+            "with -cpu host here (\"failed to set MSR 0x48b\")",
             "this host is a VM, and its hypervisor hands KVM a CPU feature "
             "KVM cannot pass on: give this VM another CPU model in the "
             "outer hypervisor, or update the outer hypervisor");
-    /* Refused MSRs come first, whatever else failed; all are named. */
-    t.nrefused = 2;
-    t.failed = VN_KVM_STEP_CPUID;
-    t.why = (char *)"Invalid argument";
-    verdict(&t, false, false,
-            "KVM reports feature MSRs 0x10a (IA32_ARCH_CAPABILITIES) = "
-            "0x400000000c000069, 0x48b (IA32_VMX_*) = 0x1ff00000000, but "
-            "its vCPU refuses them (KVM_SET_MSRS): QEMU aborts every guest "
-            "with -cpu host here (\"failed to set MSR 0x10a\")",
-            "update the kernel: a KVM that refuses what it reports is a "
-            "kernel bug");
 }
 END_TEST
 

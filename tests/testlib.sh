@@ -61,7 +61,6 @@ one_error() {
 # (tests/embed-root.sh: its qemu.conf, and the QEMU capabilities make
 # check probed once).
 embed_root() {
-    chmod 755 "$TMP"
     sh "$NST_SRCDIR/tests/embed-root.sh" "$1" ||
         { fail "cannot make the embedded root $1"; return 1; }
 }
