@@ -10,8 +10,8 @@ BUILDDIR ?= build
 CONFIGURE_FLAGS ?=
 SRCDIR := $(CURDIR)
 
-.PHONY: all deps bootstrap distclean-wrapper check-asan check-valgrind check-all \
-	distcheck
+.PHONY: all deps bootstrap distclean-wrapper check check-asan check-valgrind \
+	check-all distcheck
 all:
 
 $(SRCDIR)/configure: configure.ac Makefile.am
@@ -30,6 +30,14 @@ bootstrap: $(BUILDDIR)/Makefile
 
 distclean-wrapper:
 	rm -rf $(BUILDDIR)
+
+# "make check" (and distcheck's) builds and runs the tests TEST_JOBS at a
+# time, one per CPU, unless make was given its own -j.  Tests share
+# nothing but the probed QEMU capabilities they copy (tests/embed-root.sh).
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+JOBS_FLAG = $(if $(filter -j% --jobserver-auth=%,$(MAKEFLAGS)),,-j$(TEST_JOBS))
+check: $(BUILDDIR)/Makefile
+	@$(MAKE) --no-print-directory -C $(BUILDDIR) $(JOBS_FLAG) check
 
 # The whole suite again under AddressSanitizer + UBSan, and under
 # valgrind, each in its own build directory; check-all runs all three.
@@ -57,7 +65,7 @@ check-all:
 # "make installcheck" (the installed programs on a temporary prefix),
 # "make uninstall" leaving no file, and "make distclean" leaving none.
 distcheck: $(BUILDDIR)/Makefile
-	@$(MAKE) --no-print-directory -C $(BUILDDIR) distcheck
+	@$(MAKE) --no-print-directory -C $(BUILDDIR) $(JOBS_FLAG) distcheck
 
 # Every other target goes to the configured build directory.
 %: $(BUILDDIR)/Makefile
