@@ -15,7 +15,8 @@
 # (tests/lsan.supp names its functions), and only the slow unwinder sees
 # through Debian's libglib, built without frame pointers, to those names.
 # Everywhere else the fast unwinder keeps ASan runs several times
-# quicker, and still sees every frame of our own code.
+# quicker, and still sees every frame of our own code; a shell test's run
+# that makes libvirt leak says so (with_full_stacks, tests/testlib.sh).
 case "$1" in
     */test-live-embed|*/test-verify-embed)
         if [ -n "${NST_VALGRIND:-}" ]; then

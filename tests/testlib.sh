@@ -57,6 +57,20 @@ one_error() {
         fail "$1: stderr lacks '$2': $(cat "$TMP/err")"
 }
 
+# with_full_stacks COMMAND...: COMMAND (a function too) with ASan's slow
+# unwinder, for the runs that make libvirt 9.0 leak on purpose:
+# tests/lsan.supp names libvirt's functions, which only that unwinder
+# sees (tests/run-test.sh says more).  Returns COMMAND's status.
+with_full_stacks() {
+    wfs_saved=${ASAN_OPTIONS-}
+    ASAN_OPTIONS="${wfs_saved:+$wfs_saved:}fast_unwind_on_malloc=0"
+    export ASAN_OPTIONS
+    "$@"
+    wfs_status=$?
+    ASAN_OPTIONS=$wfs_saved
+    return $wfs_status
+}
+
 # embed_root DIR: a fresh root for qemu:///embed?root=DIR
 # (tests/embed-root.sh: its qemu.conf, and the QEMU capabilities make
 # check probed once).

@@ -145,7 +145,7 @@ VN=$VN_CHECKED
 # --- apply all; libvirt refuses vm07 mid-run ---------------------------
 cp "$ROOT/etc/qemu/vm07.xml" "$TMP/vm07-before.xml"
 mkdir "$ROOT/etc/qemu/vm07.xml.new"
-run 4 $PLAN --all --exclude keeper -o json &&
+with_full_stacks run 4 $PLAN --all --exclude keeper -o json &&
 {
     jq -e '.summary == {"unchanged": 0, "changed": 51, "pending": 0,
                         "refused": 0, "failed": 1}' "$TMP/out" >/dev/null ||
