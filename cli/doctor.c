@@ -1085,7 +1085,7 @@ doctor(const struct vn_host_opts *o, vn_doctor_libvirt_fn *libvirt_check)
         vn_error("out of memory");
         ret = VN_EXIT_SYSTEM;
     } else if (vn_write_stdout(out, strlen(out)) < 0) {
-        vn_error("cannot write to standard output: %s", strerror(errno));
+        vn_error("cannot write to stdout: %s", strerror(errno));
         ret = VN_EXIT_SYSTEM;
     } else {
         ret = dr.libvirt_failed ? VN_EXIT_SYSTEM :

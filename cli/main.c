@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,26 @@ static const struct command commands[] = {
 
 char **vn_argv;
 
+/*
+ * A command whose output could not be written has failed, whatever it
+ * returns (a full disk, EIO): as git's run_builtin, stdout is checked
+ * once the command is done.  Commands that met the error themselves
+ * already said so and returned VN_EXIT_SYSTEM; this catches the rest
+ * (--help, --version, profiles, host, ...).
+ */
+static int
+check_stdout(int ret)
+{
+    if (ret != VN_EXIT_OK && ret != VN_EXIT_PENDING)
+        return ret;
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return ret;
+    vn_error("cannot write to stdout: %s",
+             errno ? strerror(errno) : "write error");
+    return VN_EXIT_SYSTEM;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -48,7 +69,7 @@ main(int argc, char **argv)
     xmlInitParser();
     if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         puts("virt-nestify " PACKAGE_VERSION);
-        return VN_EXIT_OK;
+        return check_stdout(VN_EXIT_OK);
     }
     const struct command *cmd = &commands[0];
     int shift = 0;
@@ -59,7 +80,7 @@ main(int argc, char **argv)
             shift = 1;
         }
     }
-    ret = cmd->run(argc - shift, argv + shift);
+    ret = check_stdout(cmd->run(argc - shift, argv + shift));
     xmlCleanupParser();
     return ret;
 }

@@ -175,12 +175,29 @@ run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf --taken 1-17,37-53 &&
     grep -q "<vcpupin vcpu='0' cpuset='19'/>" "$TMP/out" ||
     fail "--taken: guest not moved to cell 1"
 
-# --- a failing stdout is a system failure ------------------------------
+# --- a failing stdout is a system failure, for every command -------------
+# (/dev/full: every write fails with ENOSPC.)  Exit 3 and one line, also
+# for what only prints: --help, --version, profiles, the doctor.
 if [ -w /dev/full ]; then
     count=$((count + 1))
     # shellcheck disable=SC2086
     $VN --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf >/dev/full 2>"$TMP/err"
-    [ $? = 3 ] || fail "write error: exit code"
+    got=$?
+    [ "$got" = 3 ] || fail "write error: exit $got, expected 3"
+    grep -q "^virt-nestify: error: cannot write to stdout" "$TMP/err" ||
+        fail "write error: no error line: $(cat "$TMP/err")"
+    for args in "--file $FX/domains/ubuntu-guest.xml $INTEL -p perf --dry-run" \
+                "--version" "--help" "profiles" "profiles perf" \
+                "lint --help" "lint --file $FX/lint/unknown-feature.xml $INTEL" \
+                "host --help" "host --root $FX/hostroots/amd" \
+                "rollback --help" "verify --help"; do
+        count=$((count + 1))
+        # shellcheck disable=SC2086
+        $VN $args >/dev/full 2>"$TMP/err"
+        got=$?
+        [ "$got" = 3 ] || fail "stdout full: exit $got, expected 3: virt-nestify $args"
+        one_error "stdout full: $args" "cannot write to stdout"
+    done
 fi
 
 # --output: one parser for every command
