@@ -5,8 +5,8 @@
  * create VMs and vCPUs and still refuse what QEMU must do for every
  * guest.  One such host reports the feature MSR IA32_ARCH_CAPABILITIES
  * (KVM_GET_MSRS on the system fd) with a value its own vCPUs refuse
- * (KVM_SET_MSRS), and QEMU, which gives a -cpu host guest every feature
- * MSR KVM reports, aborts each guest with "failed to set MSR 0x10a".
+ * (KVM_SET_MSRS), and QEMU, which sets that MSR on every -cpu host guest,
+ * aborts each guest with "failed to set MSR 0x10a".
  *
  * So the doctor does what QEMU does for a guest, with the KVM API alone
  * (no QEMU is started): a VM with a page of memory, a vCPU with the
