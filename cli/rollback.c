@@ -207,11 +207,7 @@ list_backups(const struct rollback_opts *o, const char *name,
     for (size_t i = 0; i < n; i++)
         printf("%s\n", paths[i]);
     vn_backup_list_free(paths, n);
-    if (fflush(stdout) != 0) {
-        vn_error("cannot write to stdout");
-        return VN_EXIT_SYSTEM;
-    }
-    return VN_EXIT_OK;
+    return VN_EXIT_OK;         /* main.c checks that stdout was written */
 }
 
 /* The backup to restore, as a new string: FILE or the newest one. */

@@ -124,14 +124,21 @@ START_TEST(test_verdict_failed_step)
 }
 END_TEST
 
+/* The trial on the device at path. */
+static void
+trial_of(const char *path, struct vn_kvm_trial *t)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    ck_assert_msg(fd >= 0, "cannot open %s", path);
+    vn_kvm_try(fd, t);
+    close(fd);
+}
+
 /* Not a KVM device: the first ioctl says so, and nothing else is tried. */
 START_TEST(test_trial_not_kvm)
 {
-    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    ck_assert_int_ge(fd, 0);
     struct vn_kvm_trial t;
-    vn_kvm_try(fd, &t);
-    close(fd);
+    trial_of("/dev/null", &t);
     ck_assert_int_eq(t.failed, VN_KVM_STEP_VERSION);
     ck_assert_str_eq(t.why, strerror(ENOTTY));
     ck_assert_uint_eq(t.nrefused, 0);
@@ -144,11 +151,8 @@ END_TEST
  * QEMU.  Under ASan and valgrind this runs every ioctl path. */
 START_TEST(test_trial_real)
 {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    ck_assert_int_ge(fd, 0);
     struct vn_kvm_trial t;
-    vn_kvm_try(fd, &t);
-    close(fd);
+    trial_of("/dev/kvm", &t);
     ck_assert_msg(t.failed > VN_KVM_STEP_VM, "%s failed: %s",
                   vn_kvm_step_name(t.failed), t.why);
     for (size_t i = 0; i < t.nrefused; i++)

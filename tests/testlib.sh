@@ -79,14 +79,13 @@ embed_root() {
         { fail "cannot make the embedded root $1"; return 1; }
 }
 
-# embed_host DIR VCPUS NAME...: a fresh qemu:///embed root at DIR with a
-# TCG domain of VCPUS vCPUs and 1 GiB defined for each NAME (one virsh
-# run for all of them; its XML left in $TMP/NAME.xml).
-embed_host() {
+# embed_domains DIR VCPUS NAME...: defines in the qemu:///embed root DIR
+# a TCG domain of VCPUS vCPUs and 1 GiB for each NAME, validated (one
+# virsh run for all of them; its XML left in $TMP/NAME.xml).
+embed_domains() {
     root=$1
     vcpus=$2
     shift 2
-    embed_root "$root"
     cmds=""
     for name in "$@"; do
         cat >"$TMP/$name.xml" <<XML
@@ -99,11 +98,17 @@ embed_host() {
   </os>
 </domain>
 XML
-        cmds="$cmds define $TMP/$name.xml;"
+        cmds="$cmds define --validate $TMP/$name.xml;"
     done
     count=$((count + 1))
     virsh -q -c "qemu:///embed?root=$root" "$cmds" >/dev/null ||
         fail "cannot define the domains of host $root"
+}
+
+# embed_host DIR VCPUS NAME...: a fresh qemu:///embed root at DIR with
+# those domains (embed_domains).
+embed_host() {
+    embed_root "$1" && embed_domains "$@"
 }
 
 # The summary line; the exit status of the script.

@@ -190,7 +190,8 @@ if [ -w /dev/full ]; then
                 "--version" "--help" "profiles" "profiles perf" \
                 "lint --help" "lint --file $FX/lint/unknown-feature.xml $INTEL" \
                 "host --help" "host --root $FX/hostroots/amd" \
-                "rollback --help" "verify --help"; do
+                "rollback --help" "verify --help" \
+                "rollback -c test:///default -d test --backup-dir $TMP --list"; do
         count=$((count + 1))
         # shellcheck disable=SC2086
         $VN $args >/dev/full 2>"$TMP/err"

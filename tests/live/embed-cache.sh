@@ -42,23 +42,9 @@ count=$((count + 1))
 [ "$(wc -l <"$TMP/before")" -ge "$emulators" ] && [ "$emulators" -ge 1 ] ||
     fail "a fresh root holds $(wc -l <"$TMP/before") probed emulators, not $emulators: roots do not get the seed's cache"
 
-cat >"$TMP/g.xml" <<XML
-<domain type='qemu'>
-  <name>g</name>
-  <memory unit='GiB'>2</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-</domain>
-XML
-sed 's/<name>g</<name>h</' "$TMP/g.xml" >"$TMP/h.xml"
-
-# Three connections, two validated defines and the domain capabilities
+# Three connections: two validated defines, the domain capabilities
 # (each a cache lookup), then the tool's dry run and apply (two more).
-count=$((count + 1))
-virsh -q -c "$URI" "define --validate $TMP/g.xml; define --validate $TMP/h.xml" \
-    >/dev/null || fail "cannot define the domains"
+embed_domains "$ROOT" 2 g h
 count=$((count + 1))
 virsh -q -c "$URI" "domcapabilities --virttype qemu; list --all" >/dev/null ||
     fail "virsh domcapabilities failed"
