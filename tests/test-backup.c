@@ -120,9 +120,15 @@ START_TEST(test_write_private_and_whole)
     char *dir = at("a/b/backups");
     const char *xml = "<domain type='kvm'>\n  <name>ubuntu-guest</name>\n"
                       "  <graphics passwd='s3cret'/>\n</domain>\n";
-    time_t before = time(NULL);
+    /* The clock the backup's name is read from: glibc's time() reads a
+     * coarser one, which can still show the last second when the
+     * backup is already stamped with the next. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t before = ts.tv_sec;
     char *path = write_ok(dir, "ubuntu-guest", UUID_A, xml);
-    time_t after = time(NULL);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t after = ts.tv_sec;
     umask(old);
 
     char *a = at("a"), *b = at("a/b");
