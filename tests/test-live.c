@@ -382,13 +382,15 @@ START_TEST(test_connection_lost)
                pidfile, (char *)NULL);
         _exit(127);
     }
-    struct stat st;
-    for (int i = 0; i < 200 && stat(sock, &st) < 0; i++)
-        usleep(50 * 1000);
-    ck_assert_msg(stat(sock, &st) == 0, "libvirtd did not start, see %s",
-                  log);
-
+    /* Up when it takes a connection: its socket file appears at bind(),
+     * before libvirtd listens on it. */
     char *uri = nst_printf("test+unix:///default?socket=%s", sock);
+    virConnectPtr up = NULL;
+    for (int i = 0; i < 200 && !(up = virConnectOpen(uri)); i++)
+        usleep(50 * 1000);
+    ck_assert_msg(up != NULL, "libvirtd did not start, see %s", log);
+    virConnectClose(up);
+
     char *dir = nst_printf("%s/backups", backups);
     struct vn_apply_opts o = {
         .domain = "test", .connect = uri, .host_caps = intel,
