@@ -63,6 +63,8 @@ struct vn_apply_opts {
     /* Test seam (C tests only): runs after the backup is written and
      * before the domain is dumped again, with the virDomainPtr. */
     void (*test_before_define)(void *dom, void *opaque);
+    /* ... and after the define, once it is read back. */
+    void (*test_after_define)(void *dom, void *opaque);
     void *test_opaque;
 };
 
@@ -239,21 +241,27 @@ int vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
 /*
  * One domain of a live run on an open connection (the void * are
  * virConnectPtr and virDomainPtr): plan against host with taken CPUs,
- * print its report and diff (unless collect: the caller prints JSON for
- * many), then, unless reviewing, back up, define and verify.  Errors go
- * to stderr as they happen.  Fills *run (free with vn_dom_run_clear);
- * returns the domain's exit status.  No restart: see vn_live_restart.
+ * print its report and diff (unless VN_LIVE_COLLECT: the caller prints
+ * JSON for many), then, unless reviewing, back up, define and verify,
+ * re-checking what the other domains hold right before and after the
+ * define and planning again (on the host as it is then) when another
+ * run took it.  Errors go to stderr as they happen.  Fills *run (free
+ * with vn_dom_run_clear); returns the domain's exit status.  No
+ * restart: see vn_live_restart.
  */
+enum { VN_LIVE_COLLECT = 1 };
 int vn_live_domain(void *conn, void *dom, const struct nst_host *host,
                    const struct nst_cpuset *taken,
                    const struct vn_apply_opts *o,
-                   const struct nst_profile *profile, bool collect,
+                   const struct nst_profile *profile, unsigned int flags,
                    struct vn_dom_run *run);
-/* --restart for a domain vn_live_domain defined while it ran. */
-int vn_live_restart(void *conn, void *dom, const struct nst_host *host,
-                    const struct nst_cpuset *taken,
-                    const struct vn_apply_opts *o,
+/* --restart for a domain vn_live_domain defined while it ran; the
+ * running domain is checked on the host as it is then. */
+int vn_live_restart(void *conn, void *dom, const struct vn_apply_opts *o,
                     const struct nst_profile *profile, struct vn_dom_run *run);
+/* Whether a run with o changes definitions (and so takes the run lock):
+ * not --dry-run or --check. */
+bool vn_live_changes(const struct vn_apply_opts *o);
 void vn_dom_run_clear(struct vn_dom_run *run);
 
 #endif /* NESTIFY_APPLY_H */

@@ -37,6 +37,7 @@
 #include "apply.h"
 #include "conn.h"
 #include "internal.h"
+#include "lock.h"
 #include "tool.h"
 
 static const char *const result_names[VN_DOM_LAST] = {
@@ -236,20 +237,6 @@ short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
     return short_of;
 }
 
-/* The CPUs taken when domain i is planned, and again when its restart
- * is verified: empty for a domain placed by --overcommit. */
-static void
-planning_taken(const struct bulk *b, size_t i, struct nst_cpuset *taken)
-{
-    struct nst_cpuset own;
-    if (b->rows[i].shared) {
-        nst_cpuset_clear_all(taken);
-        return;
-    }
-    row_pins(&b->rows[i], &own);
-    taken_for(b, &own, taken);
-}
-
 static void
 write_out(struct bulk *b, struct nst_buf *buf)
 {
@@ -337,7 +324,8 @@ run_one(struct bulk *b, size_t i)
         nst_cpuset_clear_all(&taken);
     }
     vn_live_domain(b->conn, b->doms[i], host, &taken, b->o, b->profile,
-                   b->o->output == VN_OUTPUT_JSON, &run);
+                   b->o->output == VN_OUTPUT_JSON ? VN_LIVE_COLLECT : 0,
+                   &run);
     nst_host_free(host);
     if (b->rows[i].shared) {
         nst_report_add(&run.report, NST_WARNING, "placement", "/domain/vcpu",
@@ -382,15 +370,7 @@ restart_worker(void *opaque)
         struct vn_dom_run run = { .result = row->result,
                                   .backup = row->backup,
                                   .error = row->error };
-        struct nst_cpuset taken;
-        struct nst_host *host = host_for(b, i);
-        planning_taken(b, i, &taken);
-        if (host)
-            vn_live_restart(b->conn, b->doms[i], host, &taken, b->o,
-                            b->profile, &run);
-        else
-            run.result = VN_DOM_FAILED;
-        nst_host_free(host);
+        vn_live_restart(b->conn, b->doms[i], b->o, b->profile, &run);
         row->result = run.result;
         row->error = run.error;
     }
@@ -500,6 +480,7 @@ int
 vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
     struct bulk *b = calloc(1, sizeof(*b));   /* holders: 16 KiB */
+    struct vn_lock *lock = NULL;
     char *err = NULL;
     int ret = VN_EXIT_SYSTEM;
 
@@ -514,6 +495,9 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
     if ((ret = select_domains(b, &err)) != VN_EXIT_OK)
         goto fail;
     ret = VN_EXIT_SYSTEM;
+    if (vn_live_changes(o) &&
+        vn_lock_take(b->conn, o->timeout, o->quiet, &lock, &err) < 0)
+        goto fail;
     if ((ret = vn_live_prepare(b->conn, o, (void **)b->doms, b->ndoms,
                                &b->host, &b->outside, &err)) != VN_EXIT_OK)
         goto fail;
@@ -535,6 +519,8 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
                                 b->rows[b->nrun].result == VN_DOM_REFUSED);
     }
     progress(b, b->ndoms);
+    vn_lock_release(lock);       /* restarts move no pin */
+    lock = NULL;
     if (o->restart)
         restart_all(b);
     if (o->output == VN_OUTPUT_JSON)
@@ -560,6 +546,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
  fail:
     vn_error("%s", err ? err : "out of memory");
  out:
+    vn_lock_release(lock);
     for (size_t i = 0; b->rows && i < b->ndoms; i++) {
         free(b->rows[i].backup);
         free(b->rows[i].error);

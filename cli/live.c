@@ -1,21 +1,35 @@
 /*
  * live.c: apply a profile to a domain on a libvirt connection
  *
- * The order is what makes a failure lose nothing:
+ * The order is what makes a failure, or another writer, lose nothing:
  *   dump (INACTIVE|SECURE) -> plan -> [review and stop]
- *   -> back up the dump -> dump again, stop if the domain changed
- *   -> define with validation -> read back, re-plan: nothing may change
+ *   -> back up the dump
+ *   -> dump again: stop if the domain changed (someone else's edit wins)
+ *   -> re-read what the other domains hold: plan again if ours clashes
+ *   -> define with validation
+ *   -> read back, re-plan: nothing may change; re-read the others again
  *   -> [restart] -> check the live XML.
  * Until the define, nothing on the host has changed; after it, the
  * backup holds the previous definition and "virt-nestify rollback"
  * restores it.  A stored definition that does not hold what the profile
- * set is replaced by the previous one at once.
+ * set, or that clashes with a domain another run defined at the same
+ * time, is replaced by the previous one at once, but only while it is
+ * still exactly ours: libvirt has no compare-and-swap, so a definition
+ * someone else stored meanwhile is kept, and a domain someone removed
+ * is not re-created.  The remaining windows (between a read and the
+ * define that follows it) are the width of one libvirt call.
+ *
+ * The re-reads around the define are what keep two pinned guests off
+ * the same CPU when runs on several machines (or other tools) share a
+ * libvirtd; the run lock (lock.h) only makes them rarely fail.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 
@@ -23,7 +37,11 @@
 #include "backup.h"
 #include "conn.h"
 #include "internal.h"
+#include "lock.h"
 #include "tool.h"
+
+/* Plans a run makes when other runs keep taking what it planned on. */
+#define MAX_TRIES 5
 
 /* What one live run works with. */
 struct live {
@@ -32,8 +50,9 @@ struct live {
     virConnectPtr conn;
     virDomainPtr dom;
     const char *name;
-    const struct nst_host *host;
+    const struct nst_host *host;     /* the view it is planned on */
     const struct nst_cpuset *taken;
+    char *clash;                 /* why define() found its plan taken */
     struct vn_dom_run *run;      /* what happened, for the caller */
 };
 
@@ -73,45 +92,120 @@ say(const struct live *l, const char *fmt, ...)
 }
 
 /*
- * Re-plans the document libvirt holds now (stored or live): what the
- * profile set must be there, so the plan finds nothing to change.
- * Returns 0, or -1 with *err naming what differs.
+ * Re-plans xml on host with taken CPUs: what the profile set must be
+ * there, so the plan finds nothing to change.  Returns 1 when it holds,
+ * 0 when not (*why names the first rule that would change it), -1 with
+ * *why set when the plan cannot run.
  */
 static int
-verify(struct live *l, const char *xml, const char *what, char **err)
+holds(struct live *l, const struct nst_host *host,
+      const struct nst_cpuset *taken, const char *xml, const char *what,
+      char **why)
 {
     struct vn_result r;
-    int ret = -1;
+    int ret = 1;
 
-    if (vn_transform(l->o, l->profile, l->host, l->taken, xml, strlen(xml),
-                     what, &r, err) < 0)
+    if (vn_transform(l->o, l->profile, host, taken, xml, strlen(xml), what,
+                     &r, why) < 0)
         return -1;
     if (r.refused || r.pending) {
         const struct nst_report_entry *first = NULL;
         for (size_t i = 0; i < r.report.nentries && !first; i++)
             if (r.report.entries[i].severity != NST_WARNING)
                 first = &r.report.entries[i];
-        nst_set_error(err, "the %s does not hold what the profile set "
-                      "(%s: %s)", what, first ? first->rule : "?",
+        nst_set_error(why, "%s: %s", first ? first->rule : "?",
                       first ? first->message : "?");
-    } else {
         ret = 0;
     }
     vn_result_clear(&r);
     return ret;
 }
 
-/* Waits up to the timeout for the domain to be off; true when it is. */
-static bool
+/* The document libvirt holds now (stored or live) holds what the profile
+ * set, on the view it was planned on.  Returns 0, or -1 with *err. */
+static int
+verify(struct live *l, const char *xml, const char *what, char **err)
+{
+    char *why = NULL;
+    int ok = holds(l, l->host, l->taken, xml, what, &why);
+    if (ok == 0)
+        nst_set_error(err, "the %s does not hold what the profile set (%s)",
+                      what, why);
+    else if (ok < 0)
+        *err = why, why = NULL;
+    free(why);
+    return ok == 1 ? 0 : -1;
+}
+
+/*
+ * The host as the other domains hold it now, re-read from libvirt as at
+ * the start (vn_live_prepare).  With --overcommit no CPU is taken: the
+ * run accepts CPUs shared with other domains (planning still prefers
+ * free ones), so only hugepages are checked.
+ */
+static int
+fresh_view(struct live *l, struct nst_host **host, struct nst_cpuset *taken,
+           char **err)
+{
+    void *skip = l->dom;
+    int ret = vn_live_prepare(l->conn, l->o, &skip, 1, host, taken, err);
+    if (ret == VN_EXIT_OK && l->o->overcommit)
+        nst_cpuset_clear_all(taken);
+    return ret;
+}
+
+/*
+ * Whether xml (our plan, or what we stored) still fits the host as the
+ * other domains hold it now: no CPU of ours pinned by another domain,
+ * our hugepages still free.  Returns 1, 0 with *why, -1 with *why.
+ */
+static int
+still_fits(struct live *l, const char *xml, char **why)
+{
+    struct nst_host *host = NULL;
+    struct nst_cpuset taken, ours;
+    struct nst_doc *doc = NULL;
+    int ret = -1;
+
+    if (fresh_view(l, &host, &taken, why) == VN_EXIT_OK &&
+        (ret = holds(l, host, &taken, xml, "plan", why)) == 0 &&
+        nst_doc_parse(xml, strlen(xml), "plan", &doc, NULL) == 0) {
+        /* Say which CPUs, rather than what a new plan would do. */
+        nst_cpuset_clear_all(&ours);
+        nst_doc_vcpu_pins(doc, &ours, NULL);
+        nst_cpuset_intersect(&ours, &taken);
+        char *cpus = nst_cpuset_is_empty(&ours) ? NULL :
+                     nst_cpuset_format(&ours);
+        if (cpus) {
+            free(*why);
+            *why = nst_printf("another domain now pins CPUs %s", cpus);
+        }
+        free(cpus);
+    }
+    nst_doc_free(doc);
+    nst_host_free(host);
+    return ret;
+}
+
+/* Waits up to the timeout for the domain to be off.  Returns 1 when it
+ * is, 0 when it still runs, -1 when it is gone (undefined meanwhile). */
+static int
 wait_for_shutoff(struct live *l)
 {
     struct timespec step = { 0, 200 * 1000 * 1000 };
-    for (unsigned int i = 0; i < l->o->timeout * 5; i++) {
-        if (virDomainIsActive(l->dom) == 0)
-            return true;
+    for (unsigned int i = 0;; i++) {
+        int active = virDomainIsActive(l->dom);
+        if (active == 0)
+            return 1;
+        if (active < 0) {
+            virErrorPtr e = virGetLastError();
+            if (e && e->code == VIR_ERR_NO_DOMAIN)
+                return -1;
+        }
+        if (i >= l->o->timeout * 5)
+            return 0;
         nanosleep(&step, NULL);
     }
-    return virDomainIsActive(l->dom) == 0;
 }
 
 /* --restart: shutdown, wait, (--force) destroy, start, verify. */
@@ -125,7 +219,13 @@ restart(struct live *l)
                  vn_libvirt_error());
         return VN_EXIT_SYSTEM;
     }
-    if (!wait_for_shutoff(l)) {
+    int off = wait_for_shutoff(l);
+    if (off < 0) {
+        fail(l, "domain '%s' was removed while virt-nestify waited for it "
+             "to shut down; nothing restarted", l->name);
+        return VN_EXIT_SYSTEM;
+    }
+    if (!off) {
         if (!l->o->force) {
             fail(l, "domain '%s' ignored the shutdown request for %u s and "
                      "is still running; the new definition waits for its "
@@ -147,19 +247,79 @@ restart(struct live *l)
                  "restores it)", l->name, vn_libvirt_error(), l->run->backup);
         return VN_EXIT_SYSTEM;
     }
+    /* On the host as it is now: the plan may have been made again, and
+     * other domains may have started since. */
     char *live_xml = vn_domain_xml(l->dom, false, &err);
-    if (!live_xml || verify(l, live_xml, "running domain", &err) < 0) {
-        fail(l, "domain '%s': %s", l->name, err);
+    struct nst_host *host = NULL;
+    struct nst_cpuset taken;
+    int ok = -1;
+    if (live_xml && fresh_view(l, &host, &taken, &err) == VN_EXIT_OK) {
+        l->host = host;
+        l->taken = &taken;
+        ok = verify(l, live_xml, "running domain", &err);
+    }
+    nst_host_free(host);
+    free(live_xml);
+    if (ok < 0) {
+        fail(l, "domain '%s': %s", l->name, err ? err : "out of memory");
         free(err);
-        free(live_xml);
         return VN_EXIT_SYSTEM;
     }
-    free(live_xml);
     say(l, "domain '%s' restarted with the new definition\n", l->name);
     return VN_EXIT_OK;
 }
 
-/* Back up, define, verify; the domain is as it was on any failure. */
+/* Removes the backup of a define that did not happen or was undone:
+ * the definition it holds is the stored one again. */
+static void
+drop_backup(struct live *l)
+{
+    if (l->run->backup && unlink(l->run->backup) < 0)
+        vn_warning("cannot remove '%s': %s", l->run->backup,
+                   strerror(errno));
+    free(l->run->backup);
+    l->run->backup = NULL;
+}
+
+/*
+ * Puts previous back after our define of ours, unless the domain is no
+ * longer ours to change: someone stored another definition since (it
+ * stays), or removed the domain (it is not re-created).  Returns true
+ * when previous is back; *what says what happened, for the message.
+ */
+static bool
+undo(struct live *l, const char *ours, const char *previous,
+     const char **what)
+{
+    char *err = NULL;
+    char *now = vn_domain_xml(l->dom, true, &err);
+    bool restored = false;
+
+    free(err);
+    err = NULL;
+    if (!now) {
+        *what = "the domain was removed meanwhile and is not re-created";
+    } else if (strcmp(now, ours) != 0) {
+        *what = "another writer has changed the definition since, and its "
+                "definition stays";
+    } else if (vn_domain_define(l->conn, previous, &err) == 0) {
+        *what = "the previous definition is restored";
+        drop_backup(l);
+        restored = true;
+    } else {
+        *what = "restoring the previous definition failed too, see "
+                "'virt-nestify rollback'";
+    }
+    free(err);
+    free(now);
+    return restored;
+}
+
+/*
+ * Back up, re-check, define, verify.  The domain is as it was on any
+ * failure.  When another run took the CPUs or pages planned for it,
+ * l->clash says how, and nothing is changed or left behind: plan again.
+ */
 static int
 define(struct live *l, const char *xml, const struct vn_result *r)
 {
@@ -167,7 +327,7 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     char *dir = l->o->backup_dir ? nst_printf("%s", l->o->backup_dir) :
                 vn_backup_default_dir();
     char *err = NULL, *again = NULL, *stored = NULL;
-    int ret = VN_EXIT_SYSTEM;
+    int ret = VN_EXIT_SYSTEM, fits;
 
     vn_domain_uuid(l->dom, uuid);
     if (!dir) {
@@ -182,14 +342,25 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     }
     if (l->o->test_before_define)
         l->o->test_before_define(l->dom, l->o->test_opaque);
-    /* Another tool may have redefined it while we planned. */
+    /* Compare, then swap: another tool may have redefined it while we
+     * planned, and its edit wins. */
     if (!(again = vn_domain_xml(l->dom, true, &err))) {
+        drop_backup(l);
         fail(l, "%s; nothing changed", err);
         goto out;
     }
     if (strcmp(again, xml) != 0) {
+        drop_backup(l);
         fail(l, "domain '%s' changed while virt-nestify was planning; "
                  "nothing changed, run again", l->name);
+        goto out;
+    }
+    if ((fits = still_fits(l, r->out, &err)) != 1) {
+        drop_backup(l);
+        if (fits < 0)
+            fail(l, "%s; nothing changed", err);
+        if (fits == 0)
+            l->clash = err, err = NULL;
         goto out;
     }
     if (vn_domain_define(l->conn, r->out, &err) < 0) {
@@ -200,19 +371,29 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     }
     free(err);
     err = NULL;
-    stored = vn_domain_xml(l->dom, true, &err);
-    if (!stored || verify(l, stored, "stored definition", &err) < 0) {
-        char *undo = NULL;
-        int undone = vn_domain_define(l->conn, xml, &undo);
-        fail(l, "domain '%s': %s; %s", l->name, err ? err : "?",
-                 undone == 0 ? "the previous definition is restored" :
-                 "restoring the previous definition failed too, "
-                 "see 'virt-nestify rollback'");
-        free(undo);
+    if (!(stored = vn_domain_xml(l->dom, true, &err))) {
+        fail(l, "%s after its define (backup in '%s')", err,
+             l->run->backup);
         goto out;
     }
-    say(l, "domain '%s' defined (previous definition in '%s')\n", l->name,
-        l->run->backup);
+    if (l->o->test_after_define)
+        l->o->test_after_define(l->dom, l->o->test_opaque);
+    const char *what;
+    if (verify(l, stored, "stored definition", &err) < 0) {
+        undo(l, stored, xml, &what);
+        fail(l, "domain '%s': %s; %s", l->name, err ? err : "?", what);
+        goto out;
+    }
+    /* A run elsewhere may have defined the same CPUs between our check
+     * and our define: of two such runs, the later one's check here sees
+     * the other, so at least one of them steps back. */
+    if ((fits = still_fits(l, stored, &err)) != 1) {
+        if (undo(l, stored, xml, &what) && fits == 0)
+            l->clash = err, err = NULL;
+        else
+            fail(l, "domain '%s': %s; %s", l->name, err ? err : "?", what);
+        goto out;
+    }
     ret = VN_EXIT_OK;
  out:
     free(dir);
@@ -222,17 +403,76 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     return ret;
 }
 
+/* Waits a little before planning again, longer each try, and not in
+ * step with the runs it clashed with. */
+static void
+back_off(unsigned int try)
+{
+    static unsigned int seed;
+    if (!seed)
+        seed = (unsigned int)getpid() ^ (unsigned int)time(NULL);
+    long ms = 50L * try + rand_r(&seed) % (100L * try);
+    struct timespec pause = { ms / 1000, (ms % 1000) * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+}
+
+/*
+ * Dumps and plans the domain on l's view.  Returns 0 with *xml and *r,
+ * or an exit status with the failure reported.
+ */
+static int
+plan(struct live *l, bool collect, char **xml, struct vn_result *r)
+{
+    char *err = NULL;
+    char *label = nst_printf("domain '%s'", l->name);
+    int ret = VN_EXIT_SYSTEM;
+
+    if (!(*xml = vn_domain_xml(l->dom, true, &err)) || !label ||
+        vn_transform(l->o, l->profile, l->host, l->taken, *xml, strlen(*xml),
+                     label, r, &err) < 0) {
+        fail(l, "%s", err ? err : "out of memory");
+        if (r->bad_input) {
+            /* --xslt failed on this domain: bad input, nothing changed */
+            l->run->result = VN_DOM_REFUSED;
+            ret = VN_EXIT_INPUT;
+        }
+        goto out;
+    }
+    l->run->changes = nst_report_count(&r->report, NST_CHANGE);
+    l->run->warnings = nst_report_count(&r->report, NST_WARNING);
+    if (r->refused) {
+        if (!collect)
+            vn_print_refusal(l->o, r);
+        for (size_t i = 0; i < r->report.nentries && !l->run->error; i++)
+            if (r->report.entries[i].severity == NST_ERROR)
+                l->run->error = nst_printf("%s: %s",
+                                           r->report.entries[i].rule,
+                                           r->report.entries[i].message);
+        l->run->result = VN_DOM_REFUSED;
+        ret = VN_EXIT_INPUT;
+        goto out;
+    }
+    ret = VN_EXIT_OK;
+ out:
+    free(err);
+    free(label);
+    return ret;
+}
+
 int
 vn_live_domain(void *conn, void *dom,
                const struct nst_host *host, const struct nst_cpuset *taken,
                const struct vn_apply_opts *o,
-               const struct nst_profile *profile, bool collect,
+               const struct nst_profile *profile, unsigned int flags,
                struct vn_dom_run *run)
 {
     struct live l = { .o = o, .profile = profile, .conn = conn, .dom = dom,
                       .host = host, .taken = taken, .run = run };
+    bool collect = flags & VN_LIVE_COLLECT;
     struct vn_result r = { 0 };
-    char *err = NULL, *xml = NULL, *label = NULL;
+    struct nst_host *fresh = NULL;
+    struct nst_cpuset fresh_taken;
+    char *err = NULL, *xml = NULL;
     int ret = VN_EXIT_SYSTEM;
 
     memset(run, 0, sizeof(*run));
@@ -245,43 +485,61 @@ vn_live_domain(void *conn, void *dom,
         ret = VN_EXIT_INPUT;
         goto out;
     }
-    if (!(xml = vn_domain_xml(dom, true, &err)) ||
-        !(label = nst_printf("domain '%s'", l.name)) ||
-        vn_transform(o, profile, host, taken, xml, strlen(xml), label, &r,
-                     &err) < 0) {
-        fail(&l, "%s", err ? err : "out of memory");
-        if (r.bad_input) {
-            /* --xslt failed on this domain: bad input, nothing changed */
-            run->result = VN_DOM_REFUSED;
-            ret = VN_EXIT_INPUT;
-        }
-        goto out;
-    }
-    run->changes = nst_report_count(&r.report, NST_CHANGE);
-    run->warnings = nst_report_count(&r.report, NST_WARNING);
-
-    if (r.refused) {
-        if (!collect)
-            vn_print_refusal(o, &r);
-        for (size_t i = 0; i < r.report.nentries && !run->error; i++)
-            if (r.report.entries[i].severity == NST_ERROR)
-                run->error = nst_printf("%s: %s", r.report.entries[i].rule,
-                                        r.report.entries[i].message);
-        run->result = VN_DOM_REFUSED;
-        ret = VN_EXIT_INPUT;
-        goto out;
-    }
-    if (!collect && (!o->quiet || o->dry_run || o->check ||
-                     o->output == VN_OUTPUT_JSON) &&
-        vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
+    if ((ret = plan(&l, collect, &xml, &r)) != VN_EXIT_OK)
         goto out;
     if (o->dry_run || o->check || !r.pending) {
+        if (!collect && (!o->quiet || o->dry_run || o->check ||
+                         o->output == VN_OUTPUT_JSON) &&
+            vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
+            ret = VN_EXIT_SYSTEM;
+        else
+            ret = o->check && r.pending ? VN_EXIT_PENDING : VN_EXIT_OK;
         run->result = r.pending ? VN_DOM_PENDING : VN_DOM_UNCHANGED;
-        ret = o->check && r.pending ? VN_EXIT_PENDING : VN_EXIT_OK;
         goto out;
     }
-    if ((ret = define(&l, xml, &r)) != VN_EXIT_OK)
+    /* Another run took what this plan counted on: plan again on the
+     * host as it is now. */
+    for (unsigned int try = 1;
+         (ret = define(&l, xml, &r)) != VN_EXIT_OK && l.clash; try++) {
+        if (try == MAX_TRIES) {
+            fail(&l, "domain '%s': other runs took what it was planned on "
+                 "%u times (last time: %s); nothing changed, run again",
+                 l.name, try, l.clash);
+            break;
+        }
+        vn_warning("domain '%s': another run took what it was planned on "
+                   "(%s); planning again", l.name, l.clash);
+        free(l.clash);
+        l.clash = NULL;
+        back_off(try);
+        free(xml);
+        xml = NULL;
+        vn_result_clear(&r);
+        memset(&r, 0, sizeof(r));
+        nst_host_free(fresh);
+        fresh = NULL;
+        if ((ret = fresh_view(&l, &fresh, &fresh_taken, &err)) !=
+            VN_EXIT_OK) {
+            fail(&l, "%s", err ? err : "out of memory");
+            goto out;
+        }
+        l.host = fresh;
+        l.taken = &fresh_taken;
+        if ((ret = plan(&l, collect, &xml, &r)) != VN_EXIT_OK)
+            goto out;
+        if (!r.pending) {            /* someone else did it meanwhile */
+            run->result = VN_DOM_UNCHANGED;
+            break;
+        }
+    }
+    /* The report of the plan that was defined (or tried last). */
+    if (!collect && (!o->quiet || o->output == VN_OUTPUT_JSON) &&
+        vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
+        ret = VN_EXIT_SYSTEM;
+    if (ret != VN_EXIT_OK || run->result == VN_DOM_UNCHANGED)
         goto out;
+    say(&l, "domain '%s' defined (previous definition in '%s')\n", l.name,
+        run->backup);
     run->result = VN_DOM_CHANGED;
     if (virDomainIsActive(dom) == 1) {
         run->needs_restart = true;
@@ -308,26 +566,30 @@ vn_live_domain(void *conn, void *dom,
     nst_doc_free(pinned);
     run->report = r.report;          /* the caller's now */
     memset(&r.report, 0, sizeof(r.report));
+    free(l.clash);
     free(err);
     free(xml);
-    free(label);
+    nst_host_free(fresh);
     vn_result_clear(&r);
     return ret;
 }
 
 int
-vn_live_restart(void *conn, void *dom,
-                const struct nst_host *host, const struct nst_cpuset *taken,
-                const struct vn_apply_opts *o,
+vn_live_restart(void *conn, void *dom, const struct vn_apply_opts *o,
                 const struct nst_profile *profile, struct vn_dom_run *run)
 {
     struct live l = { .o = o, .profile = profile, .conn = conn, .dom = dom,
-                      .host = host, .taken = taken, .run = run,
-                      .name = vn_domain_name(dom) };
+                      .run = run, .name = vn_domain_name(dom) };
     int ret = restart(&l);
     if (ret != VN_EXIT_OK)
         run->result = VN_DOM_FAILED;
     return ret;
+}
+
+bool
+vn_live_changes(const struct vn_apply_opts *o)
+{
+    return !o->dry_run && !o->check;
 }
 
 void
@@ -370,6 +632,7 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
     struct nst_cpuset taken;
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
+    struct vn_lock *lock = NULL;
     char *err = NULL;
     int ret = VN_EXIT_SYSTEM;
 
@@ -381,17 +644,23 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
             ret = VN_EXIT_INPUT;
         goto fail;
     }
+    if (vn_live_changes(o) &&
+        vn_lock_take(conn, o->timeout, o->quiet, &lock, &err) < 0)
+        goto fail;
     if ((ret = vn_live_prepare(conn, o, (void **)&dom, 1, &host, &taken,
                                &err)) != VN_EXIT_OK)
         goto fail;
-    ret = vn_live_domain(conn, dom, host, &taken, o, profile, false, &run);
+    ret = vn_live_domain(conn, dom, host, &taken, o, profile, 0, &run);
+    vn_lock_release(lock);       /* a restart moves no pin */
+    lock = NULL;
     if (ret == VN_EXIT_OK && run.needs_restart && o->restart)
-        ret = vn_live_restart(conn, dom, host, &taken, o, profile, &run);
+        ret = vn_live_restart(conn, dom, o, profile, &run);
     goto out;
 
  fail:
     vn_error("%s", err ? err : "out of memory");
  out:
+    vn_lock_release(lock);
     vn_dom_run_clear(&run);
     free(err);
     nst_host_free(host);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "apply.h"
 #include "conn.h"
@@ -270,9 +271,191 @@ START_TEST(test_changed_meanwhile)
     /* The other tool's edit stands; ours was not applied. */
     ck_assert_ptr_nonnull(strstr(xml, "<description>edited</description>"));
     ck_assert_ptr_null(strstr(xml, "vcpupin"));
-    ck_assert_uint_eq(count_backups(), 1);   /* the backup is kept */
+    /* Nothing of ours is left: the backup would hold what is stored. */
+    ck_assert_uint_eq(count_backups(), 0);
     free(xml);
     nst_profile_clear(&profile);
+}
+END_TEST
+
+/*
+ * Runs, in this process, what steps a rival makes between our steps.
+ * Stderr goes to BACKUPS/stderr; returns the exit status, *errors what
+ * was said.
+ */
+static int
+run_live_hooked(const char *domain, void (*before)(void *, void *),
+                void (*after)(void *, void *), void *opaque, char **errors)
+{
+    struct vn_apply_opts o = {
+        .domain = domain, .connect = "test:///default", .host_caps = intel,
+        .backup_dir = backups, .timeout = 120, .quiet = true,
+        .test_before_define = before, .test_after_define = after,
+        .test_opaque = opaque,
+    };
+    struct nst_profile profile;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "perf", src, n, NULL), 0);
+    /* Beside the backups, which are counted. */
+    char *err_path = nst_printf("%s.stderr", backups);
+    fflush(stderr);
+    int saved_err = dup(STDERR_FILENO);
+    FILE *err_fp = fopen(err_path, "w");
+    dup2(fileno(err_fp), STDERR_FILENO);
+    int ret = vn_apply_live(&o, &profile);
+    fflush(stderr);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_err);
+    fclose(err_fp);
+    *errors = test_read_file(err_path, NULL);
+    unlink(err_path);
+    free(err_path);
+    nst_profile_clear(&profile);
+    return ret;
+}
+
+/* The CPUs a domain's stored definition pins its vCPUs to. */
+static void
+stored_pins(const char *name, struct nst_cpuset *pins)
+{
+    char *xml = stored_xml(name);
+    struct nst_doc *doc = NULL;
+    nst_cpuset_clear_all(pins);
+    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), name, &doc, NULL), 0);
+    ck_assert_int_eq(nst_doc_vcpu_pins(doc, pins, NULL), 0);
+    nst_doc_free(doc);
+    free(xml);
+}
+
+/* Defines 'rival', a shut-off domain pinning cpuset, as a run elsewhere
+ * that planned on the same CPUs would (again: an update). */
+static void
+define_rival(const char *cpuset)
+{
+    char *xml = nst_printf("<domain type='test'><name>rival</name>"
+                           "<uuid>0a2f6a8e-61c7-4d2e-9d0e-3c4b5a697801</uuid>"
+                           "<memory>1048576</memory><vcpu>1</vcpu>"
+                           "<cputune><vcpupin vcpu='0' cpuset='%s'/>"
+                           "</cputune><os><type>hvm</type></os></domain>",
+                           cpuset);
+    virDomainPtr d = virDomainDefineXML(keep, xml);
+    ck_assert_msg(d != NULL, "rival: %s", virGetLastErrorMessage());
+    virDomainFree(d);
+    free(xml);
+}
+
+static void
+rival_takes_most(void *dom, void *opaque)
+{
+    define_rival("0-63");
+}
+
+/* A rival pinned most CPUs while we planned: the check before the
+ * define sees it, and the run plans again on what is left. */
+START_TEST(test_rival_before_define)
+{
+    char *errors = NULL;
+    ck_assert_int_eq(run_live_hooked("test", rival_takes_most, NULL, NULL,
+                                     &errors), 0);
+    ck_assert_msg(strstr(errors, "another run took what it was planned on"),
+                  "no second plan: %s", errors);
+    struct nst_cpuset ours, rival;
+    stored_pins("test", &ours);
+    stored_pins("rival", &rival);
+    ck_assert(nst_cpuset_count(&ours) > 0);
+    ck_assert(!nst_cpuset_intersects(&ours, &rival));
+    ck_assert_uint_eq(count_backups(), 1);
+    free(errors);
+}
+END_TEST
+
+/* The rival of a run that defined at the same time: it pins what we
+ * just stored (once). */
+static void
+rival_takes_ours(void *dom, void *opaque)
+{
+    int *times = opaque;
+    if ((*times)++)
+        return;
+    struct nst_cpuset pins;
+    stored_pins(virDomainGetName(dom), &pins);
+    char *text = nst_cpuset_format(&pins);
+    define_rival(text);
+    free(text);
+}
+
+/* The check after the define sees the rival: ours steps back (the
+ * previous definition restored, its backup gone) and plans again. */
+START_TEST(test_rival_after_define)
+{
+    char *errors = NULL;
+    int times = 0;
+    ck_assert_int_eq(run_live_hooked("test", NULL, rival_takes_ours, &times,
+                                     &errors), 0);
+    ck_assert_int_eq(times, 2);
+    ck_assert_msg(strstr(errors, "another run took what it was planned on"),
+                  "no second plan: %s", errors);
+    struct nst_cpuset ours, rival;
+    stored_pins("test", &ours);
+    stored_pins("rival", &rival);
+    ck_assert(nst_cpuset_count(&ours) > 0);
+    ck_assert(!nst_cpuset_intersects(&ours, &rival));
+    ck_assert_uint_eq(count_backups(), 1);
+    free(errors);
+}
+END_TEST
+
+/* After our define another tool stores its own definition, and a rival
+ * pins every CPU: ours would have to step back, but the definition is
+ * no longer ours to replace. */
+static void
+edit_after_define(void *dom, void *opaque)
+{
+    redefine_meanwhile(dom, opaque);
+    define_rival("0-71");
+}
+
+START_TEST(test_other_writer_after_define)
+{
+    char *errors = NULL;
+    ck_assert_int_eq(run_live_hooked("test", NULL, edit_after_define, NULL,
+                                     &errors), 3);
+    ck_assert_msg(strstr(errors, "another writer has changed the definition "
+                         "since, and its definition stays") &&
+                  strchr(errors, '\n') == errors + strlen(errors) - 1,
+                  "not one clear line: %s", errors);
+    char *xml = stored_xml("test");
+    ck_assert_ptr_nonnull(strstr(xml, "<description>edited</description>"));
+    free(xml);
+    ck_assert_uint_eq(count_backups(), 1);   /* what we overwrote */
+    free(errors);
+}
+END_TEST
+
+/* A domain removed after our define is not re-created. */
+static void
+undefine_after_define(void *dom, void *opaque)
+{
+    ck_assert_int_eq(virDomainUndefine(dom), 0);
+    define_rival("0-71");
+}
+
+START_TEST(test_removed_after_define)
+{
+    virDomainPtr d = virDomainDefineXML(keep,
+        "<domain type='test'><name>victim</name><memory>1048576</memory>"
+        "<vcpu>2</vcpu><os><type>hvm</type></os></domain>");
+    ck_assert_ptr_nonnull(d);
+    virDomainFree(d);
+    char *errors = NULL;
+    ck_assert_int_eq(run_live_hooked("victim", NULL, undefine_after_define,
+                                     NULL, &errors), 3);
+    ck_assert_msg(strstr(errors, "the domain was removed meanwhile and is "
+                         "not re-created"), "unclear error: %s", errors);
+    ck_assert_ptr_null(virDomainLookupByName(keep, "victim"));
+    free(errors);
 }
 END_TEST
 
@@ -422,8 +605,9 @@ START_TEST(test_connection_lost)
                   "unclear error: %s", errors);
     free(errors);
     free(err_path);
+    /* Nothing was defined, so nothing of ours is left: no backup. */
     char *cmd = nst_printf("ls '%s' | grep -q -- '-test.xml$'", dir);
-    ck_assert_int_eq(system(cmd), 0);   /* the backup is kept */
+    ck_assert_int_ne(system(cmd), 0);
     nst_profile_clear(&profile);
     free(cmd);
     free(dir);
@@ -449,6 +633,10 @@ main(void)
     tcase_add_test(tc, test_restart);
     tcase_add_test(tc, test_refusals_change_nothing);
     tcase_add_test(tc, test_changed_meanwhile);
+    tcase_add_test(tc, test_rival_before_define);
+    tcase_add_test(tc, test_rival_after_define);
+    tcase_add_test(tc, test_other_writer_after_define);
+    tcase_add_test(tc, test_removed_after_define);
     tcase_add_test(tc, test_dry_run_masks_secrets);
     tcase_add_test(tc, test_mask_secrets);
     tcase_add_test(tc, test_json_output);
