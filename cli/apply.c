@@ -61,8 +61,8 @@ usage(FILE *fp)
 "                          live: plan against it instead of the host's\n"
 "      --domcaps FILE      domain capabilities XML (virsh domcapabilities)\n"
 "      --cpu-map FILE      libvirt's x86_features.xml ('none': built-in list)\n"
-"  -p, --profile P[,P...]  profiles to apply, left to right (none with\n"
-"                          --xslt alone)\n"
+"  -p, --profile P[,P...]  profiles to apply, left to right; repeatable,\n"
+"                          composed in order (none with --xslt alone)\n"
 "      --profile-file F    also read profile F (its name: base name)\n"
 "      --set KEY=VALUE     override a profile setting (repeatable)\n"
 "      --taken CPULIST     host CPUs other domains already pin\n"
@@ -91,6 +91,25 @@ vn_apply_is_bulk(const struct vn_apply_opts *o)
 {
     return o->all || o->ndomains > 1 || o->state || o->match ||
            o->nexcludes;
+}
+
+int
+vn_profile_option(char **names, const char *arg)
+{
+    if (!arg[strspn(arg, " \t")]) {
+        vn_error("--profile '%s': no profile name (see 'virt-nestify "
+                 "profiles')", arg);
+        return -1;
+    }
+    char *joined = *names ? nst_printf("%s,%s", *names, arg) :
+                            nst_printf("%s", arg);
+    if (!joined) {
+        vn_error("out of memory");
+        return -1;
+    }
+    free(*names);
+    *names = joined;
+    return 0;
 }
 
 /* Returns -1 on a usage error (already reported), 1 for --help. */
@@ -219,7 +238,10 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         case 'H': o->host_caps = optarg; break;
         case OPT_DOMCAPS: o->domcaps = optarg; break;
         case OPT_CPU_MAP: o->cpu_map = optarg; break;
-        case 'p': o->profile = optarg; break;
+        case 'p':
+            if (vn_profile_option(&o->profile, optarg) < 0)
+                return -1;
+            break;
         case OPT_PROFILE_FILE:
             if (vn_push(&o->profile_files, &o->nprofile_files, optarg) < 0)
                 return -1;
@@ -454,6 +476,14 @@ vn_transform(const struct vn_apply_opts *o, const struct nst_profile *profile,
     struct nst_doc *doc = NULL;
 
     memset(r, 0, sizeof(*r));
+    /* Here, where every command that plans meets the host it plans for
+     * (offline, live, bulk, verify): a --taken CPU the host lacks is a
+     * wrong option, never a CPU to ignore. */
+    if (o->has_taken &&
+        nst_host_check_cpus(host, &o->taken, "--taken", err) < 0) {
+        r->bad_input = true;
+        return -1;
+    }
     if (nst_doc_parse(text, len, label, &doc, err) < 0)
         return -1;
     const char *name = nst_doc_domain_name(doc);
@@ -664,6 +694,7 @@ vn_cmd_apply(int argc, char **argv)
         ret = o.file ? apply_offline(&o, &profile) :
               vn_apply_connected(&o, &profile);
     }
+    free(o.profile);
     free(o.profile_files);
     free(o.sets);
     free(o.domains);

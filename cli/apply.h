@@ -41,7 +41,7 @@ struct vn_apply_opts {
     const char *host_caps;
     const char *domcaps;
     const char *cpu_map;
-    const char *profile;
+    char *profile;               /* every --profile, joined; owned */
     /* --taken, parsed with the options (vn_parse_taken) so that a bad
      * list is refused before any connection, and every path uses this
      * set rather than parsing the text again */
@@ -67,6 +67,15 @@ struct vn_apply_opts {
     void (*test_after_define)(void *dom, void *opaque);
     void *test_opaque;
 };
+
+/*
+ * One -p/--profile of apply or verify, appended to *names (a new string
+ * the caller frees, NULL before the first): a repeated option composes
+ * left to right as the names of one option do, "-p perf -p secure" being
+ * "-p perf,secure".  A blank argument is refused, as it would otherwise
+ * select no profile at all.  Returns 0, or -1 said with vn_error.
+ */
+int vn_profile_option(char **names, const char *arg);
 
 /*
  * Builds o's profile: the --profile names (or the --profile-file names

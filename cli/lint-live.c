@@ -85,6 +85,10 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
         ret = o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
         goto out;
     }
+    if (nst_host_check_cpus(host, &extra, "--taken", err) < 0) {
+        ret = VN_EXIT_INPUT;
+        goto out;
+    }
     if ((nall = virConnectListAllDomains(conn, &all, 0)) < 0) {
         nst_set_error(err, "cannot list domains: %s", vn_libvirt_error());
         nall = 0;

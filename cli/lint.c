@@ -161,7 +161,10 @@ lint_file(const struct vn_lint_opts *o, struct vn_lint_results *out,
     int ret = VN_EXIT_INPUT;
     const char *label = strcmp(o->file, "-") ? o->file : "stdin";
 
+    /* Without a host, --taken is only compared with the domain's pins. */
     if (build_host(o, &host, err) < 0 ||
+        (host && o->has_taken &&
+         nst_host_check_cpus(host, &o->taken, "--taken", err) < 0) ||
         !(text = vn_read_file(o->file, &len, err)) ||
         nst_doc_parse(text, len, label, &doc, err) < 0)
         goto out;

@@ -85,7 +85,6 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct nst_buf profiles = { 0 };
     unsigned long long n;
     int c;
 
@@ -101,7 +100,8 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
         case 'd': o->domain = optarg; break;
         case 'c': o->plan.connect = optarg; break;
         case 'p':
-            nst_buf_addf(&profiles, "%s%s", profiles.len ? "," : "", optarg);
+            if (vn_profile_option(&o->profile_owned, optarg) < 0)
+                goto usage_error;
             break;
         case OPT_PROFILE_FILE:
             if (vn_push(&o->plan.profile_files, &o->plan.nprofile_files,
@@ -134,7 +134,6 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
             break;
         case 'h':
             usage(stdout);
-            free(nst_buf_finish(&profiles, NULL));
             return 1;
         default:
             fputs("Try 'virt-nestify verify --help'.\n", stderr);
@@ -153,21 +152,15 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
         vn_error("--domcaps needs --host-caps");
         goto usage_error;
     }
-    if (profiles.len || !o->plan.nprofile_files) {
-        if (!profiles.len)
-            nst_buf_adds(&profiles, "nested");
-        if (!(o->profile_owned = nst_buf_finish(&profiles, NULL)))
-            goto oom;
-        o->plan.profile = o->profile_owned;
-    } else {
-        free(nst_buf_finish(&profiles, NULL));
-    }
+    if (!o->profile_owned && !o->plan.nprofile_files &&
+        !(o->profile_owned = nst_printf("nested")))
+        goto oom;
+    o->plan.profile = o->profile_owned;
     return 0;
 
  oom:
     vn_error("out of memory");
  usage_error:
-    free(nst_buf_finish(&profiles, NULL));
     return -1;
 }
 
@@ -403,6 +396,8 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
                      strlen(stored_xml), "stored definition", &stored,
                      &err) < 0) {
         vn_error("domain '%s': %s", v->name, err ? err : "out of memory");
+        if (live.bad_input)
+            ret = VN_EXIT_INPUT;     /* --taken names a CPU the host lacks */
         goto out;
     }
     const char *conn = connect_arg(v, cbuf, sizeof(cbuf));
@@ -412,6 +407,13 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
             refusal = &live.report.entries[i];
     if (refusal && strcmp(refusal->rule, "internal") == 0) {
         vn_error("domain '%s': %s", v->name, refusal->message);
+        goto out;
+    }
+    /* A profile value the host cannot have is bad input, not a check
+     * the domain fails. */
+    if (refusal && strcmp(refusal->rule, "profile") == 0) {
+        vn_error("domain '%s': %s", v->name, refusal->message);
+        ret = VN_EXIT_INPUT;
         goto out;
     }
     for (int id = LIVE_CPU_MODE; id <= LIVE_OTHER; id++) {

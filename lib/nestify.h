@@ -173,6 +173,14 @@ const struct nst_host_cpu *nst_host_cpu(const struct nst_host *host,
                                         unsigned int cpu_id);
 /* All CPUs of the host. */
 void nst_host_all_cpus(const struct nst_host *host, struct nst_cpuset *out);
+/*
+ * Checks that every CPU of set is one the host has (listed in its
+ * capabilities).  Returns 0, or -1 with *err set to "WHAT: CPU 72 does
+ * not exist on the host (CPUs 0-71)", naming every missing CPU.
+ */
+int nst_host_check_cpus(const struct nst_host *host,
+                        const struct nst_cpuset *set, const char *what,
+                        char **err);
 /* SMT threads per core (1 without SMT); the largest seen. */
 unsigned int nst_host_threads_per_core(const struct nst_host *host);
 
@@ -233,6 +241,10 @@ struct nst_profile {
     enum nst_thread_policy thread_policy;
     bool housekeeping_auto;      /* first core of every cell */
     struct nst_cpuset housekeeping;  /* used when !housekeeping_auto */
+    /* Where that list was set, for the message when the host lacks one
+     * of its CPUs ("site.profile:3: housekeeping", "--set
+     * housekeeping=72"); NULL with housekeeping_auto. */
+    char *housekeeping_origin;
     bool split;                  /* may spread a big guest over cells */
     bool numa;                   /* guest cells + strict numatune */
     bool hugepages;              /* largest free size of the cell */

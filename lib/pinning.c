@@ -764,6 +764,35 @@ nst_place_keep(const struct nst_host *host,
     return ret;
 }
 
+/*
+ * A CPU list naming a CPU the host lacks is refused rather than trimmed:
+ * libvirt accepts such a pin in a definition and the domain then fails
+ * to start, and a trimmed list would silently do less than asked.
+ */
+int
+nst_host_check_cpus(const struct nst_host *host,
+                    const struct nst_cpuset *set, const char *what,
+                    char **err)
+{
+    struct nst_cpuset all, missing = *set;
+
+    nst_host_all_cpus(host, &all);
+    nst_cpuset_subtract(&missing, &all);
+    if (nst_cpuset_is_empty(&missing))
+        return 0;
+    char *gone = nst_cpuset_format(&missing);
+    char *have = nst_cpuset_format(&all);
+    if (gone && have)
+        nst_set_error(err, "%s: CPU%s %s %s not exist on the host (CPUs %s)",
+                      what, nst_cpuset_count(&missing) > 1 ? "s" : "", gone,
+                      nst_cpuset_count(&missing) > 1 ? "do" : "does", have);
+    else
+        nst_set_error(err, "out of memory");
+    free(gone);
+    free(have);
+    return -1;
+}
+
 /* Frees the pins and empties placement; accepts NULL and cleared ones. */
 void
 nst_placement_clear(struct nst_placement *placement)

@@ -268,6 +268,122 @@ nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
     return -1;
 }
 
+/* ------------------------------------------------------- host values */
+
+/*
+ * Every CPU list, of the profile and of the domain, is checked against
+ * the host before any rule edits: a list naming a CPU the host lacks
+ * would otherwise be written as given (the emulator pinned to a CPU that
+ * does not exist) or kept, and libvirt defines such a domain but cannot
+ * start it.
+ */
+static int
+check_profile_cpus(struct run *run)
+{
+    const struct nst_profile *p = run->profile;
+    char *err = NULL;
+
+    if (p->housekeeping_auto ||
+        nst_host_check_cpus(run->host, &p->housekeeping,
+                            p->housekeeping_origin ? p->housekeeping_origin :
+                            "housekeeping", &err) == 0)
+        return 0;
+    int ret = refuse(run, "profile", NULL, err ? err : "out of memory");
+    free(err);
+    return ret;
+}
+
+/* The domain's host CPU lists, with the attribute that names the
+ * element in a target path. */
+static const struct {
+    const char *parent, *name, *id_attr;
+} cpu_lists[] = {
+    { NULL, "vcpu", NULL },
+    { "cputune", "vcpupin", "vcpu" },
+    { "cputune", "emulatorpin", NULL },
+    { "cputune", "iothreadpin", "iothread" },
+};
+
+/*
+ * Pins naming CPUs the host lacks: the pinning rule places every vCPU,
+ * the emulator and the I/O threads afresh, so with it they are replaced
+ * and the report says why; without it they would be kept and the domain
+ * would still not start, so the run is refused.  A cpuset that does not
+ * parse is libvirt's to refuse.
+ */
+static int
+check_domain_cpus(struct run *run)
+{
+    struct nst_cpuset missing, all;
+
+    nst_cpuset_clear_all(&missing);
+    nst_host_all_cpus(run->host, &all);
+    for (size_t i = 0; i < sizeof(cpu_lists) / sizeof(cpu_lists[0]); i++) {
+        const xmlNode *parent = cpu_lists[i].parent ?
+                                nst_child(run->root, cpu_lists[i].parent) :
+                                run->root;
+        for (xmlNodePtr node = nst_child(parent, cpu_lists[i].name); node;
+             node = nst_next(node, cpu_lists[i].name)) {
+            struct nst_cpuset set;
+            char *text = nst_attr(node, "cpuset");
+            int parsed = text ? nst_cpuset_parse(text, &set, NULL) : -1;
+            free(text);
+            if (parsed < 0)
+                continue;
+            if (run->profile->pinning) {
+                nst_cpuset_subtract(&set, &all);
+                nst_cpuset_union(&missing, &set);
+                continue;
+            }
+            char *id = cpu_lists[i].id_attr ?
+                       nst_attr(node, cpu_lists[i].id_attr) : NULL;
+            char *target = id ? nst_printf("/domain/%s/%s[@%s='%s']",
+                                           cpu_lists[i].parent,
+                                           cpu_lists[i].name,
+                                           cpu_lists[i].id_attr, id) :
+                           cpu_lists[i].parent ?
+                           nst_printf("/domain/%s/%s", cpu_lists[i].parent,
+                                      cpu_lists[i].name) :
+                           nst_printf("/domain/%s/@cpuset",
+                                      cpu_lists[i].name);
+            char *err = NULL;
+            int ret = target ? nst_host_check_cpus(run->host, &set, target,
+                                                   &err) : -1;
+            char *msg = ret < 0 && err ?
+                        nst_printf("%s: libvirt defines the domain but "
+                                   "cannot start it; fix the pin, or "
+                                   "apply a profile with pinning = on to "
+                                   "place it afresh", err) : NULL;
+            if (ret < 0)
+                refuse(run, "vcpu-pinning", target,
+                       msg ? msg : "out of memory");
+            free(msg);
+            free(err);
+            free(target);
+            free(id);
+            if (ret < 0)
+                return -1;
+        }
+    }
+    if (nst_cpuset_is_empty(&missing))
+        return 0;
+    char *gone = nst_cpuset_format(&missing);
+    char *have = nst_cpuset_format(&all);
+    if (!gone || !have) {
+        free(gone);
+        free(have);
+        return oom(run);
+    }
+    nst_report_add(run->report, NST_CHANGE, "vcpu-pinning", "/domain/cputune",
+                   "the domain's pins name host CPU%s %s, which the host "
+                   "does not have (CPUs %s): libvirt would not start it, "
+                   "so every pin is placed afresh",
+                   nst_cpuset_count(&missing) > 1 ? "s" : "", gone, have);
+    free(gone);
+    free(have);
+    return 0;
+}
+
 /* ------------------------------------------------------------ nested */
 
 static int
@@ -1162,7 +1278,8 @@ nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
     };
     int ret = -1;
 
-    if (read_domain(&run) < 0)
+    if (read_domain(&run) < 0 || check_profile_cpus(&run) < 0 ||
+        check_domain_cpus(&run) < 0)
         goto out;
     if (p->nested && (rule_cpu_mode(&run) < 0 ||
                       rule_cpu_features(&run) < 0))

@@ -124,8 +124,10 @@ profile_copy(struct nst_profile *dst, const struct nst_profile *src)
     *dst = *src;
     dst->name = dup_string(src->name);
     dst->description = dup_string(src->description);
+    dst->housekeeping_origin = dup_string(src->housekeeping_origin);
     if ((src->name && !dst->name) ||
-        (src->description && !dst->description)) {
+        (src->description && !dst->description) ||
+        (src->housekeeping_origin && !dst->housekeeping_origin)) {
         nst_profile_clear(dst);
         return -1;
     }
@@ -215,18 +217,28 @@ set_value(struct nst_profile *profile, const struct key_def *def,
         }
         goto invalid;
     case KEY_HOUSEKEEPING: {
+        char *where = NULL;
         if (strcmp(value, "auto") == 0) {
             profile->housekeeping_auto = true;
             nst_cpuset_clear_all(&profile->housekeeping);
-            return 0;
+        } else {
+            struct nst_cpuset set;
+            /* An empty set ("0,^0") would leave nowhere for the
+             * emulator. */
+            if (nst_cpuset_parse(value, &set, NULL) < 0 ||
+                nst_cpuset_is_empty(&set))
+                goto invalid;
+            /* Whether the host has these CPUs is known only when the
+             * profile is applied (nst_apply), which names this place. */
+            where = line ? nst_printf("%s:%zu: %s", origin, line, def->name)
+                         : nst_printf("%s %s=%s", origin, def->name, value);
+            if (!where)
+                goto oom;
+            profile->housekeeping_auto = false;
+            profile->housekeeping = set;
         }
-        struct nst_cpuset set;
-        /* An empty set ("0,^0") would leave nowhere for the emulator. */
-        if (nst_cpuset_parse(value, &set, NULL) < 0 ||
-            nst_cpuset_is_empty(&set))
-            goto invalid;
-        profile->housekeeping_auto = false;
-        profile->housekeeping = set;
+        free(profile->housekeeping_origin);
+        profile->housekeeping_origin = where;
         return 0;
     }
     }
@@ -278,6 +290,8 @@ nst_profile_clear(struct nst_profile *profile)
     profile->name = NULL;
     free(profile->description);
     profile->description = NULL;
+    free(profile->housekeeping_origin);
+    profile->housekeeping_origin = NULL;
 }
 
 static bool
@@ -644,7 +658,10 @@ nst_profile_compose(struct nst_profile *profile, const char *names,
         }
     }
 
-    nst_profile_clear(&tmp);
+    /* The composed name and description replace the last part's; the
+     * rest of tmp (housekeeping_origin too) is the result. */
+    free(tmp.name);
+    free(tmp.description);
     bool has_desc = joined_desc.len > 0;
     tmp.name = nst_buf_finish(&joined_names, NULL);
     tmp.description = has_desc ? nst_buf_finish(&joined_desc, NULL) : NULL;

@@ -340,6 +340,95 @@ START_TEST(test_existing_placement_is_kept)
 }
 END_TEST
 
+/* A housekeeping list naming a CPU the host lacks is refused, naming
+ * where it was set, before any rule runs; even a rule that does not use
+ * it (nested) does not run with it. */
+START_TEST(test_housekeeping_beyond_host_refused)
+{
+    static const char *const profiles[] = { "perf", "nested" };
+    struct result res = { 0 };
+
+    for (size_t i = 0; i < 2; i++) {
+        apply(&res, DOMAIN("2", "2097152", ""), "intel-e5-2697v4",
+              profiles[i], NULL, false, "housekeeping=72", NULL);
+        ck_assert_int_eq(res.ret, -1);
+        ck_assert_ptr_null(res.xml);
+        ck_assert_uint_eq(nst_report_count(&res.r, NST_CHANGE), 0);
+        ck_assert_uint_eq(nst_report_count(&res.r, NST_ERROR), 1);
+        ck_assert_str_eq(res.r.entries[0].rule, "profile");
+        ck_assert_str_eq(res.r.entries[0].message,
+                         "--set housekeeping=72: CPU 72 does not exist on "
+                         "the host (CPUs 0-71)");
+        result_clear(&res);
+    }
+    /* Every missing CPU is named. */
+    apply(&res, DOMAIN("2", "2097152", ""), "small-nosmt", "perf", NULL,
+          false, "housekeeping=0,8-9,4095", NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "--set housekeeping=0,8-9,4095: CPUs 8-9,4095 do not exist "
+              "on the host (CPUs 0-7)");
+    result_clear(&res);
+    /* Within the host it is used. */
+    apply(&res, DOMAIN("2", "2097152", ""), "intel-e5-2697v4", "perf", NULL,
+          false, "housekeeping=71", NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<emulatorpin cpuset='71'/>");
+    result_clear(&res);
+}
+END_TEST
+
+#define PINNED(vcpu0, vcpu1, emulator) \
+    DOMAIN("2", "2097152", \
+           "  <cputune>\n" \
+           "    <vcpupin vcpu='0' cpuset='" vcpu0 "'/>\n" \
+           "    <vcpupin vcpu='1' cpuset='" vcpu1 "'/>\n" \
+           "    <emulatorpin cpuset='" emulator "'/>\n" \
+           "  </cputune>\n")
+
+/* Pins naming CPUs the host lacks define but never start: without the
+ * pinning rule they are refused, not kept; with it they are placed
+ * afresh and the report says why. */
+START_TEST(test_pins_beyond_host)
+{
+    struct result res = { 0 };
+
+    apply(&res, PINNED("1", "80", "0"), "intel-e5-2697v4", "nested", NULL,
+          false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_CHANGE), 0);
+    SAYS(res, "/domain/cputune/vcpupin[@vcpu='1']: CPU 80 does not exist on "
+              "the host (CPUs 0-71): libvirt defines the domain but cannot "
+              "start it");
+    result_clear(&res);
+
+    apply(&res, PINNED("1", "2", "72-73"), "intel-e5-2697v4", "secure", NULL,
+          false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "/domain/cputune/emulatorpin: CPUs 72-73 do not exist");
+    result_clear(&res);
+
+    apply(&res, PINNED("1", "80", "90"), "intel-e5-2697v4", "perf", NULL,
+          false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    SAYS(res, "the domain's pins name host CPUs 80,90, which the host does "
+              "not have (CPUs 0-71): libvirt would not start it, so every "
+              "pin is placed afresh");
+    HAS(res, "<vcpupin vcpu='0' cpuset='1'/>");
+    HAS(res, "<vcpupin vcpu='1' cpuset='37'/>");
+    HAS(res, "<emulatorpin cpuset='0,36'/>");
+    LACKS(res, "'80'");
+    LACKS(res, "'90'");
+    result_clear(&res);
+
+    /* Pins within the host are nobody's business here. */
+    apply(&res, PINNED("1", "2", "0"), "intel-e5-2697v4", "nested", NULL,
+          false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<vcpupin vcpu='1' cpuset='2'/>");
+    result_clear(&res);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     size_t len;
@@ -475,6 +564,8 @@ main(void)
     tcase_add_test(tc, test_secure_replaces_low_hard_limit_in_other_units);
     tcase_add_test(tc, test_bad_domain_values);
     tcase_add_test(tc, test_existing_placement_is_kept);
+    tcase_add_test(tc, test_housekeeping_beyond_host_refused);
+    tcase_add_test(tc, test_pins_beyond_host);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_page_use);
     tcase_add_test(tc, test_page_use_of_a_plan);

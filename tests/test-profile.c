@@ -1005,6 +1005,49 @@ START_TEST(test_compose_errors)
 }
 END_TEST
 
+/* The host's CPUs are known only when the profile is applied, so a
+ * housekeeping list remembers where it was set, for that message:
+ * through composition (b overrides a), --set, and a copy kept on a
+ * failed apply; auto forgets it. */
+START_TEST(test_housekeeping_origin)
+{
+    static const struct nst_profile_source sources[] = {
+        { "a", "a.profile", "housekeeping = 0,8\n", 0 },
+        { "b", "b.profile", "# b\n\nhousekeeping=0-1 \n", 0 },
+        { "c", "c.profile", "housekeeping = auto\n", 0 },
+    };
+    struct nst_profile_source src[3];
+    for (size_t i = 0; i < 3; i++) {
+        src[i] = sources[i];
+        src[i].len = strlen(src[i].text);
+    }
+    struct nst_profile p;
+    char *err = NULL;
+
+    ck_assert_int_eq(nst_profile_init(&p), 0);
+    ck_assert_ptr_null(p.housekeeping_origin);
+    ck_assert_int_eq(nst_profile_compose(&p, "a", src, 3, &err), 0);
+    ck_assert_str_eq(p.housekeeping_origin, "a.profile:1: housekeeping");
+    nst_profile_clear(&p);
+
+    ck_assert_int_eq(nst_profile_init(&p), 0);
+    ck_assert_int_eq(nst_profile_compose(&p, "a,b", src, 3, &err), 0);
+    ck_assert_str_eq(p.housekeeping_origin, "b.profile:3: housekeeping");
+    ck_assert_int_eq(nst_profile_set(&p, "housekeeping = 72 ", &err), 0);
+    ck_assert_str_eq(p.housekeeping_origin, "--set housekeeping=72");
+    ck_assert_int_eq(nst_profile_set(&p, "housekeeping=bad", &err), -1);
+    ck_assert_str_eq(p.housekeeping_origin, "--set housekeeping=72");
+    free(err);
+    err = NULL;
+    ck_assert_int_eq(nst_profile_compose(&p, "c", src, 3, &err), 0);
+    ck_assert(p.housekeeping_auto);
+    ck_assert_ptr_null(p.housekeeping_origin);
+    ck_assert_ptr_null(err);
+    nst_profile_clear(&p);
+    ck_assert_ptr_null(p.housekeeping_origin);
+}
+END_TEST
+
 /* docs/profiles.md documents every key. */
 START_TEST(test_docs_cover_keys)
 {
@@ -1025,6 +1068,7 @@ profile_suite(void)
     Suite *s = suite_create("profile");
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_thread_policy_name);
+    tcase_add_test(tc, test_housekeeping_origin);
     tcase_add_test(tc, test_defaults);
     tcase_add_loop_test(tc, test_good_value_file, 0, NGOOD);
     tcase_add_loop_test(tc, test_good_value_set, 0, NGOOD);

@@ -635,6 +635,20 @@ START_TEST(test_bad_input)
     bad_input("virt-nestify: error: domain 'nosuch' not found\n", LIVE,
               "-d", "nosuch", NULL);
     bad_input("unknown profile", LIVE, "-d", "guest", "-p", "nosuch", NULL);
+    /* A blank -p would check the default profile; repeated -p composes,
+     * so a name given twice is refused as in one -p. */
+    bad_input("virt-nestify: error: --profile ' ': no profile name (see "
+              "'virt-nestify profiles')\n", "-d", "guest", "-p", "nested",
+              "-p", " ", NULL);
+    bad_input("profile 'nested' is given twice\n", LIVE, "-d", "guest",
+              "-p", "nested", "-p", "nested", NULL);
+    /* Values the host cannot have are bad input, not failed checks. */
+    bad_input("virt-nestify: error: domain 'guest': --set housekeeping=72: "
+              "CPU 72 does not exist on the host (CPUs 0-71)\n", LIVE, "-d",
+              "guest", "--set", "housekeeping=72", NULL);
+    bad_input("virt-nestify: error: domain 'guest': --taken: CPU 72 does "
+              "not exist on the host (CPUs 0-71)\n", LIVE, "-d", "guest",
+              "--taken", "72", NULL);
 
     /* A domain that is not running. */
     virDomainPtr dom = virDomainLookupByName(keep, "guest");

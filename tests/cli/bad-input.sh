@@ -221,6 +221,36 @@ while IFS='|' read -r kind entries input want part; do
     esac
 done <"$BAD/cases.txt"
 
+# --- -p: a blank one would run no profile (apply) or the default (verify) --
+for p in '' ' '; do
+    apply_file "-p '$p'" 2 "--profile '$p': no profile name" "$GOOD" \
+        --host-caps "$INTEL" -p "$p"
+    apply_file "-p perf -p '$p'" 2 "--profile '$p': no profile name" \
+        "$GOOD" --host-caps "$INTEL" -p perf -p "$p"
+    live "-p '$p': live" 2 "--profile '$p': no profile name" -p "$p"
+    expect "-p '$p': no-connect bulk" 2 "--profile '$p': no profile name" \
+        -c "$NOCONN" --all -p "$p"
+    expect "-p '$p': no-connect verify" 2 "--profile '$p': no profile name" \
+        verify -c "$NOCONN" --domain "$D" -p "$p"
+done
+# Repeated -p composes, as one -p with commas does: a name given twice is
+# refused the same way.
+apply_file "-p perf -p perf" 2 "profile 'perf' is given twice" "$GOOD" \
+    --host-caps "$INTEL" -p perf -p perf
+
+# --- pins naming CPUs the host lacks: libvirt defines, never starts -------
+# Without the pinning rule the tool would keep them: refused instead.
+sed "s|^  <vcpu placement='static'>8</vcpu>|&\\
+  <cputune>\\
+    <vcpupin vcpu='0' cpuset='4095'/>\\
+  </cputune>|" "$GOOD" >"$TMP/pin-beyond.xml"
+grep -q "cpuset='4095'" "$TMP/pin-beyond.xml" ||
+    fail "pin-beyond.xml: the pin was not added"
+# (one_error's EXPECTED is a regular expression: . for the brackets)
+apply_file "vcpupin beyond the host" 2 \
+    "domain 'ubuntu-guest': vcpu-pinning: /domain/cputune/vcpupin.@vcpu='0'.: CPU 4095 does not exist on the host (CPUs 0-71): libvirt defines the domain but cannot start it" \
+    "$TMP/pin-beyond.xml" --host-caps "$INTEL" -p nested,secure
+
 # The no-connect URI does fail when it is opened (exit 3).  And the
 # case as reported: a URI for a daemon, never tried with a bad --taken.
 run 3 -c "$NOCONN" --domain "$D" -p perf || echo "  (no-connect URI)"

@@ -113,6 +113,16 @@ run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf \
     --set housekeeping=0-1,36-37 &&
     grep -q "<emulatorpin cpuset='0-1,36-37'/>" "$TMP/out" ||
     fail "--set housekeeping"
+# A repeated -p composes left to right, as one -p with commas does (not
+# only the last one applied): the same report and XML.
+run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf,secure &&
+    mv "$TMP/out" "$TMP/commas.out" && mv "$TMP/err" "$TMP/commas.err" &&
+    run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf -p secure &&
+{
+    cmp -s "$TMP/out" "$TMP/commas.out" || fail "-p perf -p secure: XML"
+    cmp -s "$TMP/err" "$TMP/commas.err" || fail "-p perf -p secure: report"
+    grep -q "profile 'perf,secure'" "$TMP/err" || fail "-p -p: name"
+}
 printf 'description = pins only\npinning = on\n' >"$TMP/pin.profile"
 run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile-file "$TMP/pin.profile" &&
 {
