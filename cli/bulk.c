@@ -501,6 +501,14 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
     if ((ret = vn_live_prepare(b->conn, o, (void **)b->doms, b->ndoms,
                                &b->host, &b->outside, &err)) != VN_EXIT_OK)
         goto fail;
+    /* A CPU list the host lacks is wrong for every domain: one refusal
+     * for the run, before the first. */
+    if ((o->has_taken &&
+         nst_host_check_cpus(b->host, &o->taken, "--taken", &err) < 0) ||
+        nst_profile_check_host(profile, b->host, &err) < 0) {
+        ret = VN_EXIT_INPUT;
+        goto fail;
+    }
     ret = VN_EXIT_SYSTEM;
     if (!(b->rows = calloc(b->ndoms ? b->ndoms : 1, sizeof(*b->rows)))) {
         nst_set_error(&err, "out of memory");

@@ -273,6 +273,11 @@ struct nst_profile_source {
 const struct nst_profile_source *nst_builtin_profiles(size_t *count);
 
 /* Fills profile with the defaults (every rule off). */
+/* The profile's CPU lists (housekeeping) checked against the host as
+ * nst_host_check_cpus does;
+ * the error names where the list was set ("--set housekeeping=72"). */
+int nst_profile_check_host(const struct nst_profile *profile,
+                           const struct nst_host *host, char **err);
 int nst_profile_init(struct nst_profile *profile);
 void nst_profile_clear(struct nst_profile *profile);
 

@@ -277,16 +277,23 @@ nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
  * does not exist) or kept, and libvirt defines such a domain but cannot
  * start it.
  */
+int
+nst_profile_check_host(const struct nst_profile *p,
+                       const struct nst_host *host, char **err)
+{
+    if (p->housekeeping_auto)
+        return 0;
+    return nst_host_check_cpus(host, &p->housekeeping,
+                               p->housekeeping_origin ?
+                               p->housekeeping_origin : "housekeeping", err);
+}
+
 static int
 check_profile_cpus(struct run *run)
 {
-    const struct nst_profile *p = run->profile;
     char *err = NULL;
 
-    if (p->housekeeping_auto ||
-        nst_host_check_cpus(run->host, &p->housekeeping,
-                            p->housekeeping_origin ? p->housekeeping_origin :
-                            "housekeeping", &err) == 0)
+    if (nst_profile_check_host(run->profile, run->host, &err) == 0)
         return 0;
     int ret = refuse(run, "profile", NULL, err ? err : "out of memory");
     free(err);
