@@ -4,10 +4,11 @@
  * The order is what makes a failure, or another writer, lose nothing:
  *   dump (INACTIVE|SECURE) -> plan -> [review and stop]
  *   -> back up the dump
- *   -> dump again: stop if the domain changed (someone else's edit wins)
  *   -> re-read what the other domains hold: plan again if ours clashes
+ *   -> dump again: stop if the domain changed (someone else's edit wins)
  *   -> define with validation
- *   -> read back, re-plan: nothing may change; re-read the others again
+ *   -> read back, re-plan: nothing may change; re-read the others again;
+ *      read back once more: still ours
  *   -> [restart] -> check the live XML.
  * Until the define, nothing on the host has changed; after it, the
  * backup holds the previous definition and "virt-nestify rollback"
@@ -342,8 +343,16 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     }
     if (l->o->test_before_define)
         l->o->test_before_define(l->dom, l->o->test_opaque);
-    /* Compare, then swap: another tool may have redefined it while we
-     * planned, and its edit wins. */
+    if ((fits = still_fits(l, r->out, &err)) != 1) {
+        drop_backup(l);
+        if (fits < 0)
+            fail(l, "domain '%s': %s; nothing changed", l->name, err);
+        if (fits == 0)
+            l->clash = err, err = NULL;
+        goto out;
+    }
+    /* Compare, then swap, with nothing between the two but this: another
+     * tool may have redefined it while we planned, and its edit wins. */
     if (!(again = vn_domain_xml(l->dom, true, &err))) {
         drop_backup(l);
         fail(l, "%s; nothing changed", err);
@@ -353,14 +362,6 @@ define(struct live *l, const char *xml, const struct vn_result *r)
         drop_backup(l);
         fail(l, "domain '%s' changed while virt-nestify was planning; "
                  "nothing changed, run again", l->name);
-        goto out;
-    }
-    if ((fits = still_fits(l, r->out, &err)) != 1) {
-        drop_backup(l);
-        if (fits < 0)
-            fail(l, "%s; nothing changed", err);
-        if (fits == 0)
-            l->clash = err, err = NULL;
         goto out;
     }
     if (vn_domain_define(l->conn, r->out, &err) < 0) {
@@ -392,6 +393,18 @@ define(struct live *l, const char *xml, const struct vn_result *r)
             l->clash = err, err = NULL;
         else
             fail(l, "domain '%s': %s; %s", l->name, err ? err : "?", what);
+        goto out;
+    }
+    /* A writer that compared before our define and defined after it
+     * has replaced ours: say so rather than claim a change that is
+     * gone.  Theirs stays; the backup holds what we replaced. */
+    free(again);
+    if (!(again = vn_domain_xml(l->dom, true, &err)) ||
+        strcmp(again, stored) != 0) {
+        fail(l, "domain '%s': %s; its definition stays (backup of the one "
+             "before ours in '%s')", l->name, again ? "another writer "
+             "replaced our definition right after it was stored" : err,
+             l->run->backup);
         goto out;
     }
     ret = VN_EXIT_OK;
