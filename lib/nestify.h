@@ -311,6 +311,13 @@ void nst_doc_free(struct nst_doc *doc);
  * NULL when out of memory.
  */
 char *nst_doc_masked(const struct nst_doc *doc, size_t *len);
+/*
+ * A copy of text (a message that may quote the document, such as a
+ * stylesheet's xsl:message) with every occurrence of the value of one
+ * of those secrets replaced by "***".  Returns a new string the caller
+ * frees, NULL when out of memory.
+ */
+char *nst_doc_mask_text(const struct nst_doc *doc, const char *text);
 
 /*
  * The host CPUs the domain's vCPUs are pinned to (every <vcpupin>

@@ -1001,3 +1001,65 @@ nst_doc_masked(const struct nst_doc *doc, size_t *len)
     nst_buf_add(&buf, doc->text + pos, doc->len - pos);
     return nst_buf_finish(&buf, len);
 }
+
+/* Adds the value of every secret in node's subtree to *values. */
+static int
+secret_values(const xmlNode *node, char ***values, size_t *n)
+{
+    if (node->type != XML_ELEMENT_NODE)
+        return 0;
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
+        if (strcmp((const char *)node->name, secrets[i].element) != 0)
+            continue;
+        const char *attr = secrets[i].attr;
+        char *value = attr ? nst_attr(node, attr) : nst_text(node);
+        if (!value && (!attr || xmlHasNsProp(node, (const xmlChar *)attr,
+                                             NULL)))
+            return -1;                           /* out of memory */
+        if (!value || !*value) {
+            free(value);
+            continue;
+        }
+        char **grown = realloc(*values, (*n + 1) * sizeof(**values));
+        if (!grown) {
+            free(value);
+            return -1;
+        }
+        *values = grown;
+        (*values)[(*n)++] = value;
+    }
+    for (const xmlNode *c = node->children; c; c = c->next)
+        if (secret_values(c, values, n) < 0)
+            return -1;
+    return 0;
+}
+
+char *
+nst_doc_mask_text(const struct nst_doc *doc, const char *text)
+{
+    char **values = NULL;
+    size_t n = 0;
+    struct nst_buf buf = { 0 };
+
+    if (secret_values(doc->root, &values, &n) < 0)
+        buf.oom = 1;
+    /* At each byte the longest secret that starts there is masked. */
+    for (const char *p = text; *p && !buf.oom;) {
+        size_t longest = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t len = strlen(values[i]);
+            if (len > longest && strncmp(p, values[i], len) == 0)
+                longest = len;
+        }
+        if (longest) {
+            nst_buf_adds(&buf, "***");
+            p += longest;
+        } else {
+            nst_buf_add(&buf, p++, 1);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(values[i]);
+    free(values);
+    return nst_buf_finish(&buf, NULL);
+}

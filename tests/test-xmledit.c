@@ -424,6 +424,22 @@ START_TEST(test_mask_secrets)
 }
 END_TEST
 
+/* Messages that quote a secret (a stylesheet's xsl:message) are masked
+ * by value: every occurrence, the longest secret first. */
+START_TEST(test_mask_text)
+{
+    struct nst_doc *doc = parse_ok(
+        "<domain><devices><graphics passwd='ab'/><graphics passwd='abc'/>"
+        "<graphics passwd=''/><disk><source><cookies>"
+        "<cookie name='n'>c&amp;d</cookie></cookies></source></disk>"
+        "</devices></domain>");
+    char *masked = nst_doc_mask_text(doc, "abcd ab c&d n passwd");
+    ck_assert_str_eq(masked, "***d *** *** n passwd");
+    free(masked);
+    nst_doc_free(doc);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -439,6 +455,7 @@ main(void)
     tcase_add_test(tc, test_foreign_elements_left_alone);
     tcase_add_test(tc, test_tags_match_in_namespaces);
     tcase_add_test(tc, test_mask_secrets);
+    tcase_add_test(tc, test_mask_text);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
