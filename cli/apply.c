@@ -591,8 +591,10 @@ vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
      * labels; patch ignores what follows the tab. */
     char *a = nst_printf("%s\t(current)", label);
     char *b = nst_printf("%s\t(profile %s)", label, r->report.profile);
-    char *old_text = vn_mask_secrets(text, len);
-    char *new_text = vn_mask_secrets(r->out, r->out_len);
+    char *why = NULL;
+    char *old_text = vn_mask_secrets(text, len, label, &why);
+    char *new_text = old_text ? vn_mask_secrets(r->out, r->out_len, label,
+                                                &why) : NULL;
     if (a && b && old_text && new_text)
         diff = nst_diff_unified(old_text, strlen(old_text), new_text,
                                 strlen(new_text), a, b);
@@ -600,6 +602,13 @@ vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
     free(b);
     free(old_text);
     free(new_text);
+    if (why) {
+        /* nothing unmasked is printed, not even the report */
+        vn_error("%s", why);
+        free(why);
+        free(report);
+        return -1;
+    }
     if (diff && vn_use_color(o)) {
         char *colored = colorize(diff);
         free(diff);

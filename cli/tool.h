@@ -64,10 +64,14 @@ int vn_push(char ***list, size_t *n, char *item);
 int vn_parse_taken(const char *text, struct nst_cpuset *set, bool *given);
 
 /*
- * A copy of xml with every passwd='...' value replaced by '***', for
- * anything printed.  Returns a new string, NULL when out of memory.
+ * A copy of the domain document xml for review output (diffs) with
+ * every secret libvirt hides without VIR_DOMAIN_XML_SECURE shown as ***
+ * (nst_doc_masked: from the parsed document, not the text's spelling).
+ * Returns a new string, or NULL with *err set ("label: why") when xml
+ * does not parse as a domain or memory runs out: print nothing then.
  */
-char *vn_mask_secrets(const char *xml, size_t len);
+char *vn_mask_secrets(const char *xml, size_t len, const char *label,
+                      char **err);
 
 /* Writes all of data to stdout; -1 when stdout fails. */
 int vn_write_stdout(const char *data, size_t len);

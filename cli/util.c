@@ -210,32 +210,16 @@ vn_write_stdout(const char *data, size_t len)
 }
 
 char *
-vn_mask_secrets(const char *xml, size_t len)
+vn_mask_secrets(const char *xml, size_t len, const char *label, char **err)
 {
-    struct nst_buf buf = { 0 };
-    const char *p = xml, *end = xml + len;
-
-    while (p < end) {
-        const char *hit = memmem(p, (size_t)(end - p), "passwd=", 7);
-        if (!hit || hit + 8 > end) {
-            nst_buf_add(&buf, p, (size_t)(end - p));
-            break;
-        }
-        /* Only the attribute: preceded by a space, value quoted. */
-        char quote = hit[7];
-        const char *close = (quote == '\'' || quote == '"') ?
-            memchr(hit + 8, quote, (size_t)(end - hit - 8)) : NULL;
-        if (hit == xml || !strchr(" \t\n\r", hit[-1]) || !close) {
-            nst_buf_add(&buf, p, (size_t)(hit + 7 - p));
-            p = hit + 7;
-            continue;
-        }
-        nst_buf_add(&buf, p, (size_t)(hit + 8 - p));
-        nst_buf_adds(&buf, "***");
-        nst_buf_add(&buf, close, 1);
-        p = close + 1;
-    }
-    return nst_buf_finish(&buf, NULL);
+    struct nst_doc *doc;
+    if (nst_doc_parse(xml, len, label, &doc, err) < 0)
+        return NULL;
+    char *masked = nst_doc_masked(doc, NULL);
+    nst_doc_free(doc);
+    if (!masked)
+        nst_set_error(err, "out of memory");
+    return masked;
 }
 
 int

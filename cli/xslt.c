@@ -24,6 +24,7 @@
  * libxslt's (docs/xslt.md).  vn_xml_same() compares documents for what
  * they mean, so a run that changes nothing is still "nothing to change".
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,9 @@ struct vn_xslt {
     char **owned;
     size_t nowned;
 };
+
+/* Serialises vn_xslt_apply's use of the process-wide handlers. */
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* libxml2 / libxslt messages, gathered instead of printed. */
 static void collect(void *opaque, const char *fmt, ...)
@@ -151,6 +155,40 @@ one_line(struct nst_buf *buf, const char *fallback, bool all)
                            msg && *msg ? msg : fallback);
     free(msg);
     return ret;
+}
+
+/* Whether libxslt reported a runtime error ("runtime error: file F
+ * line N element E" starts a line of what was gathered). */
+static bool
+runtime_error(const struct nst_buf *buf)
+{
+    static const char locator[] = "runtime error: ";
+    for (size_t i = 0; i + strlen(locator) <= buf->len; i++)
+        if ((i == 0 || buf->data[i - 1] == '\n') &&
+            !memcmp(buf->data + i, locator, strlen(locator)))
+            return true;
+    return false;
+}
+
+/*
+ * detail (a new string, or NULL) with the secrets of the document text
+ * masked: a stylesheet's messages may quote any of its values.  Returns
+ * a new string (detail is freed), NULL when out of memory.
+ */
+static char *
+mask_detail(const char *text, size_t len, char *detail)
+{
+    struct nst_doc *doc = NULL;
+    char *masked = NULL;
+
+    if (!detail || !*detail)
+        return detail;
+    /* text is the engine's output: it parses unless memory runs out */
+    if (nst_doc_parse(text, len, "domain", &doc, NULL) == 0)
+        masked = nst_doc_mask_text(doc, detail);
+    nst_doc_free(doc);
+    free(detail);
+    return masked;
 }
 
 /* File reads: only the stylesheet itself, for document('').  At
@@ -446,10 +484,23 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
         what = "cannot pass the --xslt-param values";
         goto out;
     }
+    /* libxslt prints some of what it reports (the template stack after
+     * an infinite recursion, dozens of lines) through its process-wide
+     * generic handler, not the context's: gather that too, and hold the
+     * lock so that no other thread's run swaps the handlers meanwhile. */
+    pthread_mutex_lock(&run_lock);
     xmlSetStructuredErrorFunc(&msgs, collect_structured);
+    xmlSetGenericErrorFunc(&msgs, collect);
+    xsltSetGenericErrorFunc(&msgs, collect);
     res = xsltApplyStylesheetUser(x->style, doc, NULL, NULL, NULL, ctxt);
     xmlSetStructuredErrorFunc(NULL, NULL);
-    if (ctxt->state == XSLT_STATE_STOPPED) {
+    xmlSetGenericErrorFunc(NULL, NULL);
+    xsltSetGenericErrorFunc(NULL, NULL);
+    pthread_mutex_unlock(&run_lock);
+    /* libxslt stops a run for xsl:message terminate='yes', whose text is
+     * the message, and for an error such as an infinite recursion, which
+     * comes with a runtime error locator: its first line is the message. */
+    if (ctxt->state == XSLT_STATE_STOPPED && !runtime_error(&msgs)) {
         stopped = true;
         what = "the stylesheet stopped (xsl:message terminate='yes')";
         goto out;
@@ -474,7 +525,7 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
         goto out;
     }
     /* The messages of a run that succeeded are xsl:message output. */
-    detail = one_line(&msgs, "", true);
+    detail = mask_detail(text, len, one_line(&msgs, "", true));
     msgs = (struct nst_buf){ 0 };
     if (detail && *detail)
         vn_warning("%s: %s", x->path, detail);
@@ -490,8 +541,8 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
  out:
     if (what) {
         free(detail);
-        detail = one_line(&msgs, what, stopped);
-        nst_set_error(err, "%s: %s", x->path, detail);
+        detail = mask_detail(text, len, one_line(&msgs, what, stopped));
+        nst_set_error(err, "%s: %s", x->path, detail ? detail : what);
     } else {
         free(nst_buf_finish(&msgs, NULL));
     }

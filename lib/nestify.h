@@ -319,6 +319,22 @@ char *nst_doc_serialize(const struct nst_doc *doc, size_t *len);
 const char *nst_doc_domain_name(const struct nst_doc *doc);
 const char *nst_doc_domain_uuid(const struct nst_doc *doc);
 void nst_doc_free(struct nst_doc *doc);
+/*
+ * The document's text as it was parsed, for review (diffs): the value of
+ * every secret libvirt shows only with VIR_DOMAIN_XML_SECURE (graphics
+ * passwd, network disk cookies; the table is in xmledit.c) replaced by
+ * "***", however it is quoted, spaced or encoded; every other byte kept.
+ * Returns a new NUL-terminated string the caller frees (*len optional),
+ * NULL when out of memory.
+ */
+char *nst_doc_masked(const struct nst_doc *doc, size_t *len);
+/*
+ * A copy of text (a message that may quote the document, such as a
+ * stylesheet's xsl:message) with every occurrence of the value of one
+ * of those secrets replaced by "***".  Returns a new string the caller
+ * frees, NULL when out of memory.
+ */
+char *nst_doc_mask_text(const struct nst_doc *doc, const char *text);
 
 /*
  * The host CPUs the domain's vCPUs are pinned to (every <vcpupin>

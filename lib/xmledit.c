@@ -461,10 +461,19 @@ nst_doc_domain_uuid(const struct nst_doc *doc)
 
 /* ---------------------------------------------------------------- reads */
 
+/*
+ * Whether node is one of libvirt's elements (named name; any name when
+ * NULL).  libvirt's domain elements are in no namespace: its parser
+ * looks them up by XPath ("./cpu"), which matches no element in a
+ * namespace, so libvirt 9.0 drops <x:cpu xmlns:x='urn:x'> (or <cpu
+ * xmlns='urn:x'>) as unknown, and "define --validate" refuses it as
+ * extra content.  Such elements, like the foreign ones libvirt keeps in
+ * <metadata>, are never found here and so never edited: their bytes stay.
+ */
 static bool
 is_element(const xmlNode *node, const char *name)
 {
-    return node->type == XML_ELEMENT_NODE &&
+    return node->type == XML_ELEMENT_NODE && !node->ns &&
            (!name || strcmp((const char *)node->name, name) == 0);
 }
 
@@ -558,7 +567,8 @@ nst_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
 int
 nst_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name)
 {
-    xmlAttrPtr attr = xmlHasProp(node, (const xmlChar *)name);
+    /* the attribute in no namespace, as nst_attr reads it */
+    xmlAttrPtr attr = xmlHasNsProp(node, (const xmlChar *)name, NULL);
     if (!attr)
         return 0;
     xmlRemoveProp(attr);
@@ -583,7 +593,7 @@ nst_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text)
     char *have = nst_text(node);
     if (!have)
         return -1;
-    bool same = strcmp(have, text) == 0 && !nst_child(node, NULL);
+    bool same = strcmp(have, text) == 0 && !xmlFirstElementChild(node);
     free(have);
     if (same)
         return 0;
@@ -613,7 +623,7 @@ nst_remove(struct nst_doc *doc, xmlNodePtr node)
     xmlUnlinkNode(node);
     xmlFreeNode(node);
     /* An element left with only whitespace becomes empty: <cpu .../>. */
-    if (!nst_child(parent, NULL)) {
+    if (!xmlFirstElementChild(parent)) {
         bool blank = true;
         for (xmlNodePtr c = parent->children; c; c = c->next)
             if (!is_blank_text(c))
@@ -670,7 +680,7 @@ new_indent(const char *indent, size_t len)
 static void
 indent_unit(const struct nst_doc *doc, const char **unit, size_t *len)
 {
-    xmlNodePtr first = nst_child(doc->root, NULL);
+    xmlNodePtr first = xmlFirstElementChild(doc->root);
     *unit = first ? indent_of(first, len) : NULL;
     if (!*unit || *len == 0) {
         *unit = "  ";
@@ -686,9 +696,11 @@ nst_insert(struct nst_doc *doc, xmlNodePtr parent, const char *name,
     if (!node)
         return NULL;
 
+    /* Any element gives the indentation; only libvirt's have a place
+     * in its order (a foreign element sorts last, as unknown names). */
     size_t want = order_index(order, name);
-    xmlNodePtr after = NULL, first = nst_child(parent, NULL);
-    for (xmlNodePtr c = first; c; c = nst_next(c, NULL))
+    xmlNodePtr after = NULL, first = xmlFirstElementChild(parent);
+    for (xmlNodePtr c = nst_child(parent, NULL); c; c = nst_next(c, NULL))
         if (order_index(order, (const char *)c->name) <= want)
             after = c;
 
@@ -776,6 +788,16 @@ add_escaped(struct nst_buf *buf, const char *text, bool attr)
     }
 }
 
+/* The element's name as its tags spell it: "x:cpu" or "cpu".  Start and
+ * end tag both take it from here, so they always match. */
+static void
+add_tag_name(struct nst_buf *buf, const xmlNode *node)
+{
+    if (node->ns && node->ns->prefix)
+        nst_buf_addf(buf, "%s:", (const char *)node->ns->prefix);
+    nst_buf_adds(buf, (const char *)node->name);
+}
+
 /* "<name a='1' b='2'" with the document's quote character. */
 static void
 add_open_tag(const struct nst_doc *doc, struct nst_buf *buf,
@@ -784,9 +806,13 @@ add_open_tag(const struct nst_doc *doc, struct nst_buf *buf,
     char q = doc->quote;
 
     nst_buf_adds(buf, "<");
-    if (node->ns && node->ns->prefix)
-        nst_buf_addf(buf, "%s:", (const char *)node->ns->prefix);
-    nst_buf_adds(buf, (const char *)node->name);
+    add_tag_name(buf, node);
+    /* A new element in no namespace under one in a default namespace
+     * would land in that namespace when read back: undeclare it. */
+    const xmlNs *dflt = node->_private || node->ns || !node->parent ? NULL :
+        xmlSearchNs(doc->xml, node->parent, NULL);
+    if (dflt && dflt->href && *dflt->href)
+        nst_buf_addf(buf, " xmlns=%c%c", q, q);
     for (const xmlNs *ns = node->nsDef; ns; ns = ns->next) {
         nst_buf_adds(buf, " xmlns");
         if (ns->prefix)
@@ -850,8 +876,11 @@ emit(const struct nst_doc *doc, struct nst_buf *buf, const xmlNode *node)
     if (span && !span->empty_tag)
         nst_buf_add(buf, doc->text + span->close_start,
                     span->end - span->close_start);
-    else
-        nst_buf_addf(buf, "</%s>", (const char *)node->name);
+    else {
+        nst_buf_adds(buf, "</");
+        add_tag_name(buf, node);
+        nst_buf_adds(buf, ">");
+    }
 }
 
 char *
@@ -864,4 +893,173 @@ nst_doc_serialize(const struct nst_doc *doc, size_t *len)
     emit(doc, &buf, doc->root);
     nst_buf_add(&buf, doc->text + root->end, doc->len - root->end);
     return nst_buf_finish(&buf, len);
+}
+
+/* ------------------------------------------------------------- secrets */
+
+/*
+ * What libvirt formats only with VIR_DOMAIN_XML_SECURE ("virsh dumpxml
+ * --security-info"), checked on libvirt 9.0's test driver: the passwd of
+ * <graphics> (VNC, SPICE), and the <cookies> of a network disk source
+ * (its own and its backing stores'), whose <cookie name='n'>VALUE</cookie>
+ * values are masked.  Everything else libvirt prints either way (a disk's
+ * <auth> names a libvirt secret, it holds no value).  Matched by local
+ * name in any namespace: masking a look-alike costs nothing.
+ */
+static const struct {
+    const char *element;
+    const char *attr;            /* NULL: the element's content */
+} secrets[] = {
+    { "graphics", "passwd" },
+    { "cookie", NULL },
+};
+
+/*
+ * Finds the value of the attribute name (no prefix) in the start tag
+ * text[start..end): *value_start and *value_end bound what is between
+ * its quotes.  libxml2 has parsed these bytes, so the tag is well-formed.
+ */
+static bool
+find_attr_value(const char *text, size_t start, size_t end, const char *name,
+                size_t *value_start, size_t *value_end)
+{
+    size_t n = strlen(name), p = start + 1;
+
+    while (p < end && !strchr(" \t\r\n/>", text[p]))
+        p++;                                     /* the element's name */
+    for (;;) {
+        while (p < end && strchr(" \t\r\n", text[p]))
+            p++;
+        if (p >= end || text[p] == '/' || text[p] == '>')
+            return false;
+        size_t name_start = p;
+        while (p < end && !strchr(" \t\r\n=", text[p]))
+            p++;
+        bool match = p - name_start == n &&
+                     memcmp(text + name_start, name, n) == 0;
+        while (p < end && text[p] != '\'' && text[p] != '"')
+            p++;                                 /* spaces, '=', spaces */
+        if (p >= end)
+            return false;
+        const char *close = memchr(text + p + 1, text[p], end - p - 1);
+        if (!close)
+            return false;
+        if (match) {
+            *value_start = p + 1;
+            *value_end = (size_t)(close - text);
+            return true;
+        }
+        p = (size_t)(close - text) + 1;
+    }
+}
+
+/* Appends the input from *pos up to from, then "***"; moves *pos to to. */
+static void
+mask_range(const struct nst_doc *doc, struct nst_buf *buf, size_t *pos,
+           size_t from, size_t to)
+{
+    nst_buf_add(buf, doc->text + *pos, from - *pos);
+    nst_buf_adds(buf, "***");
+    *pos = to;
+}
+
+/* Masks node's subtree, in document order (so in byte order). */
+static void
+mask_node(const struct nst_doc *doc, struct nst_buf *buf, size_t *pos,
+          const xmlNode *node)
+{
+    const struct span *span = node->_private;
+
+    if (node->type != XML_ELEMENT_NODE || !span)
+        return;
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
+        if (strcmp((const char *)node->name, secrets[i].element) != 0)
+            continue;
+        size_t from, to;
+        if (secrets[i].attr &&
+            find_attr_value(doc->text, span->start, span->open_end,
+                            secrets[i].attr, &from, &to))
+            mask_range(doc, buf, pos, from, to);
+        if (!secrets[i].attr && !span->empty_tag &&
+            span->close_start > span->open_end + 1) {
+            /* all of the content: text, entities, CDATA alike */
+            mask_range(doc, buf, pos, span->open_end + 1, span->close_start);
+            return;
+        }
+    }
+    for (const xmlNode *c = node->children; c; c = c->next)
+        mask_node(doc, buf, pos, c);
+}
+
+char *
+nst_doc_masked(const struct nst_doc *doc, size_t *len)
+{
+    struct nst_buf buf = { 0 };
+    size_t pos = 0;
+
+    mask_node(doc, &buf, &pos, doc->root);
+    nst_buf_add(&buf, doc->text + pos, doc->len - pos);
+    return nst_buf_finish(&buf, len);
+}
+
+/* Adds the value of every secret in node's subtree to *values. */
+static int
+secret_values(const xmlNode *node, char ***values, size_t *n)
+{
+    if (node->type != XML_ELEMENT_NODE)
+        return 0;
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
+        if (strcmp((const char *)node->name, secrets[i].element) != 0)
+            continue;
+        const char *attr = secrets[i].attr;
+        char *value = attr ? nst_attr(node, attr) : nst_text(node);
+        if (!value && (!attr || xmlHasNsProp(node, (const xmlChar *)attr,
+                                             NULL)))
+            return -1;                           /* out of memory */
+        if (!value || !*value) {
+            free(value);
+            continue;
+        }
+        char **grown = realloc(*values, (*n + 1) * sizeof(**values));
+        if (!grown) {
+            free(value);
+            return -1;
+        }
+        *values = grown;
+        (*values)[(*n)++] = value;
+    }
+    for (const xmlNode *c = node->children; c; c = c->next)
+        if (secret_values(c, values, n) < 0)
+            return -1;
+    return 0;
+}
+
+char *
+nst_doc_mask_text(const struct nst_doc *doc, const char *text)
+{
+    char **values = NULL;
+    size_t n = 0;
+    struct nst_buf buf = { 0 };
+
+    if (secret_values(doc->root, &values, &n) < 0)
+        buf.oom = 1;
+    /* At each byte the longest secret that starts there is masked. */
+    for (const char *p = text; *p && !buf.oom;) {
+        size_t longest = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t len = strlen(values[i]);
+            if (len > longest && strncmp(p, values[i], len) == 0)
+                longest = len;
+        }
+        if (longest) {
+            nst_buf_adds(&buf, "***");
+            p += longest;
+        } else {
+            nst_buf_add(&buf, p++, 1);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(values[i]);
+    free(values);
+    return nst_buf_finish(&buf, NULL);
 }

@@ -273,6 +273,173 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* Parses out back (it must be well-formed); the caller frees the doc. */
+static xmlDocPtr
+reparse(const char *out)
+{
+    bool doctype;
+    char *err = NULL;
+    xmlDocPtr xml = nst_xml_parse(out, strlen(out), &doctype, &err);
+    ck_assert_msg(xml != NULL, "output does not parse: %s\n%s", err, out);
+    return xml;
+}
+
+/*
+ * libvirt's elements are in no namespace (libvirt 9.0 drops <x:cpu
+ * xmlns:x='urn:x'> and <cpu xmlns='urn:y'> as unknown): lookups never
+ * find an element in a namespace, so a rule adds libvirt's own and the
+ * foreign ones keep their bytes, in <metadata> or elsewhere.
+ */
+START_TEST(test_foreign_elements_left_alone)
+{
+    const char *text =
+        "<domain>\n"
+        "  <metadata><app:cpu xmlns:app='urn:app' mode='a'/></metadata>\n"
+        "  <x:cpu xmlns:x='urn:x' mode='host-model'/>\n"
+        "  <cpu xmlns='urn:y' mode='custom'><model>m</model></cpu>\n"
+        "  <vcpu xmlns:z='urn:z' z:placement='auto'>2</vcpu>\n"
+        "</domain>\n";
+    struct nst_doc *doc = parse_ok(text);
+    xmlNodePtr root = nst_doc_root(doc);
+    ck_assert_ptr_null(nst_child(root, "cpu"));
+    ck_assert_uint_eq(nst_count_children(root, "cpu"), 0);
+    ck_assert_ptr_null(nst_child(nst_child(root, "metadata"), NULL));
+    xmlNodePtr vcpu = nst_child(root, "vcpu");
+    ck_assert_ptr_null(nst_attr(vcpu, "placement"));
+    ck_assert_int_eq(nst_remove_attr(doc, vcpu, "placement"), 0);
+    bool created = false;
+    xmlNodePtr cpu = nst_ensure(doc, root, "cpu", nst_order_domain, &created);
+    ck_assert(created);
+    ck_assert_int_eq(nst_set_attr(doc, cpu, "mode", "host-passthrough"), 1);
+    ck_assert_ptr_nonnull(nst_insert(doc, cpu, "feature", nst_order_cpu));
+    check_output(doc,
+        "<domain>\n"
+        "  <metadata><app:cpu xmlns:app='urn:app' mode='a'/></metadata>\n"
+        "  <x:cpu xmlns:x='urn:x' mode='host-model'/>\n"
+        "  <cpu xmlns='urn:y' mode='custom'><model>m</model></cpu>\n"
+        "  <vcpu xmlns:z='urn:z' z:placement='auto'>2</vcpu>\n"
+        "  <cpu mode='host-passthrough'>\n"
+        "    <feature/>\n"
+        "  </cpu>\n"
+        "</domain>\n");
+    nst_doc_free(doc);
+}
+END_TEST
+
+/*
+ * Whatever an edit puts under an element in a namespace, the output is
+ * well-formed and the new element is in no namespace: the end tag of a
+ * prefixed element keeps its prefix, and an element written new under a
+ * default namespace undeclares it.
+ */
+START_TEST(test_tags_match_in_namespaces)
+{
+    static const char *const texts[] = {
+        "<domain><x:cpu xmlns:x='urn:x' mode='a'/></domain>",
+        "<domain><x:cpu xmlns:x='urn:x' mode='a'>\n  </x:cpu></domain>",
+        "<domain><cpu xmlns='urn:y'/></domain>",
+        "<domain><x:cpu xmlns:x='urn:x' xmlns='urn:y'/></domain>",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+        struct nst_doc *doc = parse_ok(texts[i]);
+        xmlNodePtr parent = xmlFirstElementChild(nst_doc_root(doc));
+        ck_assert_ptr_nonnull(nst_insert(doc, parent, "feature",
+                                         nst_order_cpu));
+        nst_set_attr(doc, parent, "mode", "b");
+        char *out = nst_doc_serialize(doc, NULL);
+        xmlDocPtr xml = reparse(out);
+        xmlNodePtr back = xmlFirstElementChild(xmlDocGetRootElement(xml));
+        ck_assert_str_eq((const char *)back->name, "cpu");
+        ck_assert_ptr_nonnull(back->ns);
+        xmlNodePtr feature = xmlFirstElementChild(back);
+        ck_assert_msg(feature && !feature->ns, "feature lost: %s", out);
+        xmlFreeDoc(xml);
+        free(out);
+        nst_doc_free(doc);
+    }
+}
+END_TEST
+
+static void
+check_masked(const char *text, const char *expected)
+{
+    struct nst_doc *doc = parse_ok(text);
+    size_t len = 0;
+    char *masked = nst_doc_masked(doc, &len);
+    ck_assert_str_eq(masked, expected);
+    ck_assert_uint_eq(len, strlen(expected));
+    free(masked);
+    nst_doc_free(doc);
+}
+
+/*
+ * Secrets are found in the parsed document, so every spelling is masked:
+ * spaces around '=', a newline before the value, either quote, entities,
+ * CDATA; cookies of a disk and of its backing store.  Nothing else moves.
+ */
+START_TEST(test_mask_secrets)
+{
+    check_masked("<domain><devices>"
+                 "<graphics type='vnc' passwd='s3cret'/>"
+                 "<graphics type=\"spice\" passwd = \"a'b\"/>"
+                 "<graphics passwd=\n  'x' port='1'>"
+                 "<listen type='none'/></graphics>"
+                 "<graphics passwd='&#115;&amp;&apos;'/>"
+                 "<graphics passwd=''/>"
+                 "</devices></domain>",
+                 "<domain><devices>"
+                 "<graphics type='vnc' passwd='***'/>"
+                 "<graphics type=\"spice\" passwd = \"***\"/>"
+                 "<graphics passwd=\n  '***' port='1'>"
+                 "<listen type='none'/></graphics>"
+                 "<graphics passwd='***'/>"
+                 "<graphics passwd='***'/>"
+                 "</devices></domain>");
+    check_masked("<domain><devices><disk type='network'>"
+                 "<source protocol='https' name='/i'><cookies>\n"
+                 "  <cookie name='a'>v1</cookie>\n"
+                 "  <cookie name=\"b\"><![CDATA[v2]]>&amp;v3</cookie>\n"
+                 "  <cookie name='empty'/>\n"
+                 "</cookies></source><backingStore type='network'>"
+                 "<source protocol='http'><cookies><cookie name='c'>v4"
+                 "</cookie></cookies></source></backingStore>"
+                 "</disk></devices></domain>",
+                 "<domain><devices><disk type='network'>"
+                 "<source protocol='https' name='/i'><cookies>\n"
+                 "  <cookie name='a'>***</cookie>\n"
+                 "  <cookie name=\"b\">***</cookie>\n"
+                 "  <cookie name='empty'/>\n"
+                 "</cookies></source><backingStore type='network'>"
+                 "<source protocol='http'><cookies><cookie name='c'>***"
+                 "</cookie></cookies></source></backingStore>"
+                 "</disk></devices></domain>");
+    /* Not secrets: look-alike names and text, kept byte for byte. */
+    const char *plain =
+        "<?xml version='1.0'?>\n<!-- passwd='c0' -->\n"
+        "<domain><description>passwd='x' &lt;cookie&gt;y</description>"
+        "<devices><graphics xpasswd='1' x:passwd='2' xmlns:x='urn:x' "
+        "type='vnc' passwdValidTo='2030-01-01T00:00:00'/>"
+        "<disk><source query='passwd=q'/></disk></devices></domain>\n";
+    check_masked(plain, plain);
+}
+END_TEST
+
+/* Messages that quote a secret (a stylesheet's xsl:message) are masked
+ * by value: every occurrence, the longest secret first. */
+START_TEST(test_mask_text)
+{
+    struct nst_doc *doc = parse_ok(
+        "<domain><devices><graphics passwd='ab'/><graphics passwd='abc'/>"
+        "<graphics passwd=''/><disk><source><cookies>"
+        "<cookie name='n'>c&amp;d</cookie></cookies></source></disk>"
+        "</devices></domain>");
+    char *masked = nst_doc_mask_text(doc, "abcd ab c&d n passwd");
+    ck_assert_str_eq(masked, "***d *** *** n passwd");
+    free(masked);
+    nst_doc_free(doc);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -285,6 +452,10 @@ main(void)
     tcase_add_test(tc, test_remove_takes_whitespace);
     tcase_add_test(tc, test_set_text_escapes);
     tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_foreign_elements_left_alone);
+    tcase_add_test(tc, test_tags_match_in_namespaces);
+    tcase_add_test(tc, test_mask_secrets);
+    tcase_add_test(tc, test_mask_text);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

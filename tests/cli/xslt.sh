@@ -263,4 +263,64 @@ if command -v xmllint >/dev/null; then
             "nested.xsl: the vendor parameter must be 'Intel' or 'AMD'"
 fi
 
+# --- libxslt's long reports are one line --------------------------------
+# An infinite recursion stops the run with the template stack, dozens of
+# lines libxslt prints by itself: one error line, naming the stylesheet
+# and the line libxslt blames.
+sheet recurse '<xsl:template match="/"><xsl:call-template name="loop"/></xsl:template>
+<xsl:template name="loop"><xsl:param name="n" select="0"/><xsl:call-template name="loop"><xsl:with-param name="n" select="$n + 1"/></xsl:call-template></xsl:template>'
+refused recurse "line 3: .*infinite template recursion was detected\.$"
+sheet recurse2 '<xsl:template match="/"><xsl:apply-templates select="."/></xsl:template>'
+refused recurse2 "line 2: .*infinite template recursion was detected\.$"
+
+# --- secrets stay masked through --xslt ---------------------------------
+# The stylesheet rewrites the <graphics> (libxslt's serialisation) and
+# quotes the password in xsl:message: the diff and the warning show ***,
+# the output keeps the password.  A terminating message is masked too.
+sheet leak "$IDENTITY
+<xsl:template match=\"graphics\"><xsl:message>password <xsl:value-of select=\"@passwd\"/></xsl:message><graphics type=\"vnc\" passwd=\"{@passwd}\" autoport=\"no\"/></xsl:template>"
+grep -q "passwd='s3cret'" "$UBUNTU" || fail "leak: the fixture has no password"
+run 0 --file "$UBUNTU" $INTEL -p nested --dry-run --color never \
+    --xslt "$TMP/leak.xsl" && {
+    grep -q "s3cret" "$TMP/out" "$TMP/err" && fail "leak: secret printed"
+    grep -qF '+    <graphics type="vnc" passwd="***" autoport="no"/>' \
+        "$TMP/out" || fail "leak: no masked graphics in the diff"
+    grep -qF "warning: $TMP/leak.xsl: password ***" "$TMP/err" ||
+        fail "leak: xsl:message not masked: $(cat "$TMP/err")"
+}
+run 0 --file "$UBUNTU" $INTEL -p nested -q --xslt "$TMP/leak.xsl" &&
+    { grep -qF 'passwd="s3cret"' "$TMP/out" || fail "leak: output lost the password"; }
+sheet leakstop '<xsl:template match="/"><xsl:message terminate="yes">no: <xsl:value-of select="//graphics/@passwd"/></xsl:message></xsl:template>'
+refused leakstop 'no: \*\*\*$'
+# Live (a test driver file holding the domain): libvirt's dump, made with
+# the secure flag, holds a password and a disk cookie; the stylesheet's
+# serialisation puts every line in the diff, each secret masked.
+cat >"$TMP/node.xml" <<'XML'
+<node>
+  <domain type='test'>
+    <name>secrets</name>
+    <memory>1048576</memory>
+    <os><type>hvm</type></os>
+    <devices>
+      <disk type='network' device='disk'>
+        <source protocol='https' name='/img.raw'>
+          <host name='example.org' port='443'/>
+          <cookies><cookie name='session'>SECRETcookie</cookie></cookies>
+        </source>
+        <target dev='vda' bus='virtio'/>
+      </disk>
+      <graphics type='vnc' port='5901' passwd='SECRETpass'/>
+    </devices>
+  </domain>
+</node>
+XML
+run 0 -c "test://$TMP/node.xml" --domain secrets $INTEL -p nested --dry-run \
+    --color never --xslt "$TMP/leak.xsl" && {
+    grep -q "SECRET" "$TMP/out" "$TMP/err" && fail "live leak: secret printed"
+    grep -qF -- "-          <cookie name='session'>***</cookie>" "$TMP/out" ||
+        fail "live leak: no masked cookie in the diff"
+    grep -qF -- "-    <graphics type='vnc' port='5901' autoport='no' passwd='***'>" \
+        "$TMP/out" || fail "live leak: no masked password in the diff"
+}
+
 finish
