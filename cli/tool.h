@@ -82,7 +82,8 @@ int vn_create_file_at(int dirfd, const char *name, const char *label,
  * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS; where the kernel lacks it,
  * vn_open_dir_beneath_walk).  A leading '/' is ignored.  Returns an
  * O_PATH descriptor, or -1 with errno: ELOOP for a link on the way,
- * EXDEV for "..", ENOENT, ENOTDIR...
+ * EXDEV for a ".." that would leave rootfd (the walk refuses any ".."),
+ * ENOENT, ENOTDIR...
  */
 int vn_open_dir_beneath(int rootfd, const char *path);
 /* The same by opening each component with O_NOFOLLOW (public for the
