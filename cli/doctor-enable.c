@@ -237,6 +237,10 @@ open_host_dir(const char *root, const char *dir, bool create, char **err)
         saved = errno;
         free(parent);
         if (pfd < 0) {
+            /* A missing parent is not made: /etc is the system's. */
+            if (!*err)
+                nst_set_error(err, "cannot create %s: %s", dir,
+                              strerror(saved));
             errno = saved;
             return -1;
         }

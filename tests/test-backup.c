@@ -597,7 +597,9 @@ check_beneath(open_beneath_fn *open_dir)
 
     ck_assert_int_eq(mkdir(outside, 0700), 0);
     ck_assert_int_eq(mkdir(r, 0700), 0);
-    ck_assert_int_eq(mkdir(at("r/a"), 0700), 0);
+    char *a = at("r/a");
+    ck_assert_int_eq(mkdir(a, 0700), 0);
+    free(a);
     ck_assert_int_eq(mkdir(sub, 0700), 0);
     test_write_file(file, "x", 1);
     ck_assert_int_eq(symlink(outside, link), 0);
