@@ -101,6 +101,27 @@ sync_parent(char *path)
 }
 
 /*
+ * A directory everyone may write in without the sticky bit lets anyone
+ * remove or rename the backups in it (rename a foreign backup over a
+ * newer name, and rollback restores it): refused for writing and for
+ * reading backups.  A group-writable one is the site's choice for its
+ * group (a user's private group, often); the owner check of
+ * vn_backup_read_as still refuses a backup someone else planted.
+ */
+static int
+check_dir_mode(const char *dir, const struct stat *st, char **err)
+{
+    if ((st->st_mode & S_IWOTH) && !(st->st_mode & S_ISVTX)) {
+        nst_set_error(err, "backup directory '%s' is writable by everyone "
+                      "and not sticky (mode %04o): anyone could replace or "
+                      "remove its backups; chmod o-w or +t it", dir,
+                      (unsigned int)(st->st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
+/*
  * Makes dir and each missing parent, mode 0700 whatever the umask: the
  * backups hold graphics passwords.  An existing directory is used as it
  * is.  Returns 0, or -1 with *err set.
@@ -116,7 +137,7 @@ make_dir(const char *dir, char **err)
     }
     if (stat(dir, &st) == 0) {
         if (S_ISDIR(st.st_mode))
-            return 0;
+            return check_dir_mode(dir, &st, err);
         nst_set_error(err, "backup directory '%s' is not a directory", dir);
         return -1;
     }
@@ -388,6 +409,14 @@ vn_backup_list(const char *dir, const char *uuid, char ***paths, size_t *n,
                       strerror(errno));
         return -1;
     }
+    struct stat st;
+    if (fstat(dirfd(d), &st) < 0) {
+        nst_set_error(err, "cannot read backup directory '%s': %s", dir,
+                      strerror(errno));
+        goto fail;
+    }
+    if (check_dir_mode(dir, &st, err) < 0)
+        goto fail;
     for (;;) {
         errno = 0;
         struct dirent *e = readdir(d);
@@ -426,4 +455,44 @@ vn_backup_list(const char *dir, const char *uuid, char ***paths, size_t *n,
     closedir(d);
     vn_backup_list_free(names, count);
     return -1;
+}
+
+char *
+vn_backup_read_as(const char *path, uid_t euid, size_t *len, char **err)
+{
+    char *label = nst_printf("backup '%s'", path);
+    struct stat st;
+    int fd;
+
+    if (!label) {
+        nst_set_error(err, "out of memory");
+        return NULL;
+    }
+    /* virt-nestify writes backups as regular files: a link is not one
+     * (planted, it could point at any file the reader may read). */
+    if ((fd = vn_open_regular(AT_FDCWD, path, label, O_NOFOLLOW, &st,
+                              err)) < 0) {
+        free(label);
+        return NULL;
+    }
+    if (st.st_uid != euid && st.st_uid != 0) {
+        struct passwd *pw = getpwuid(st.st_uid);
+        nst_set_error(err, "%s belongs to %s%s%s(uid %u), not to you or "
+                      "root: refusing to restore it", label,
+                      pw ? "'" : "", pw ? pw->pw_name : "", pw ? "' " : "",
+                      (unsigned int)st.st_uid);
+        close(fd);
+        free(label);
+        return NULL;
+    }
+    char *text = vn_read_fd(fd, label, len, err);
+    close(fd);
+    free(label);
+    return text;
+}
+
+char *
+vn_backup_read(const char *path, size_t *len, char **err)
+{
+    return vn_backup_read_as(path, geteuid(), len, err);
 }

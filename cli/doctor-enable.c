@@ -23,12 +23,15 @@
 #include "doctor.h"
 #include "internal.h"
 
-#define SYSCTL_CONF "/etc/sysctl.d/80-virt-nestify-hugepages.conf"
+#define MODPROBE_DIR "/etc/modprobe.d"
+#define SYSCTL_DIR "/etc/sysctl.d"
+#define SYSCTL_NAME "80-virt-nestify-hugepages.conf"
 
 /* A file the plan writes. */
 struct out_file {
     char *host;                  /* the path as the host sees it */
-    char *path;                  /* under root */
+    const char *dir;             /* its directory, as the host sees it */
+    const char *name;            /* its name in dir */
     char *text;                  /* the new content */
     char *old;                   /* the present content, or NULL */
     size_t old_len;
@@ -48,7 +51,8 @@ struct plan {
     unsigned long long kib;
     unsigned long long default_kib;
     long node;                   /* -1: all nodes */
-    char *hp_host, *hp_path;
+    char *hp_host;               /* nr_hugepages as the host sees it */
+    char *hp_dir;                /* its directory */
     struct out_file sysctl;
     bool sysctl_planned;
     char *cmdline;               /* the kernel command line that persists it */
@@ -61,7 +65,6 @@ static void
 out_file_clear(struct out_file *f)
 {
     free(f->host);
-    free(f->path);
     free(f->text);
     free(f->old);
 }
@@ -73,7 +76,7 @@ plan_clear(struct plan *p)
     out_file_clear(&p->sysctl);
     free(p->persisted_by);
     free(p->hp_host);
-    free(p->hp_path);
+    free(p->hp_dir);
     free(p->cmdline);
     free(p->modprobe_cmd);
 }
@@ -169,29 +172,6 @@ cmdline_size(unsigned long long kib)
     return nst_printf("%lluK", kib);
 }
 
-/*
- * Reads the present content of f->path (none is fine) and decides
- * whether it must be written.  Returns 0, or -1 with *err set.
- */
-static int
-out_file_prepare(struct out_file *f, char **err)
-{
-    struct stat st;
-
-    if (lstat(f->path, &st) < 0) {
-        if (errno == ENOENT)
-            return (f->write = true, 0);
-        nst_set_error(err, "%s: %s", f->host, strerror(errno));
-        return -1;
-    }
-    if (!(f->old = vn_read_file(f->path, &f->old_len, NULL))) {
-        nst_set_error(err, "cannot read %s: %s", f->host, strerror(errno));
-        return -1;
-    }
-    f->write = strcmp(f->old, f->text) != 0;
-    return 0;
-}
-
 /* The directory of host path file under root must be writable (or not
  * exist in a writable parent).  Returns 0, or -1 with *err set. */
 static int
@@ -221,6 +201,144 @@ check_writable(const char *root, const char *host_dir, char **err)
     }
     free(dir);
     return ret;
+}
+
+/*
+ * Opens the host directory dir under root for the files --enable
+ * writes there.  Under --root (an image or chroot someone else may
+ * control) no symbolic link below the root is followed: a link at
+ * root/etc pointing outside would have root write anywhere.  On the
+ * host itself ("/") the directories are root's own and are followed;
+ * only the file's own name never is (vn_create_file_at, O_NOFOLLOW).
+ * With create, a missing dir is made (0755) in its existing parent.
+ * Returns an O_PATH descriptor, or -1 with *err set (not for ENOENT
+ * without create) and errno kept.
+ */
+static int
+open_host_dir(const char *root, const char *dir, bool create, char **err)
+{
+    int fd = -1, saved;
+
+    if (strcmp(root, "/") == 0) {
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    } else {
+        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        fd = rootfd < 0 ? -1 : vn_open_dir_beneath(rootfd, dir);
+        saved = errno;
+        if (rootfd >= 0)
+            close(rootfd);
+        errno = saved;
+    }
+    if (fd < 0 && errno == ENOENT && create) {
+        const char *slash = strrchr(dir, '/');
+        char *parent = nst_printf("%.*s", slash > dir ? (int)(slash - dir) :
+                                  1, dir);
+        int pfd = parent ? open_host_dir(root, parent, false, err) : -1;
+        saved = errno;
+        free(parent);
+        if (pfd < 0) {
+            /* A missing parent is not made: /etc is the system's. */
+            if (!*err)
+                nst_set_error(err, "cannot create %s: %s", dir,
+                              strerror(saved));
+            errno = saved;
+            return -1;
+        }
+        if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST) {
+            saved = errno;
+            nst_set_error(err, "cannot create %s: %s", dir, strerror(saved));
+            close(pfd);
+            errno = saved;
+            return -1;
+        }
+        close(pfd);
+        return open_host_dir(root, dir, false, err);
+    }
+    if (fd < 0 && (errno != ENOENT || create)) {
+        saved = errno;
+        if (saved == ELOOP)
+            nst_set_error(err, "%s: a symbolic link on its way below the "
+                          "root '%s', not followed", dir, root);
+        else
+            nst_set_error(err, "%s: %s", dir, strerror(saved));
+        errno = saved;
+    }
+    return fd;
+}
+
+/* The exit status for a file refused by open_host_dir or
+ * vn_open_regular: one that is not what it must be is bad input. */
+static int
+refusal_status(int error)
+{
+    return error == ELOOP || error == ENOTDIR || error == EINVAL ||
+           error == EXDEV ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
+}
+
+/*
+ * Reads the present content of f (none is fine) and decides whether it
+ * must be written; a symbolic link, at its name or (under --root) on
+ * its way, or a file that is not regular is refused.  Returns
+ * VN_EXIT_OK, or another exit status with *err set.
+ */
+static int
+out_file_prepare(const char *root, struct out_file *f, char **err)
+{
+    struct stat st;
+    int dfd = open_host_dir(root, f->dir, false, err), fd = -1;
+
+    if (dfd >= 0)
+        fd = vn_open_regular(dfd, f->name, f->host, O_NOFOLLOW, &st, err);
+    int saved = errno;
+    if (dfd >= 0)
+        close(dfd);
+    if (fd < 0 && saved == ENOENT) {
+        free(*err);
+        *err = NULL;
+        f->write = true;
+        return check_writable(root, f->dir, err) < 0 ? VN_EXIT_SYSTEM :
+               VN_EXIT_OK;
+    }
+    if (fd < 0)
+        return refusal_status(saved);
+    f->old = vn_read_fd(fd, f->host, &f->old_len, err);
+    close(fd);
+    if (!f->old)
+        return VN_EXIT_SYSTEM;
+    f->write = strcmp(f->old, f->text) != 0;
+    return f->write && check_writable(root, f->dir, err) < 0 ?
+           VN_EXIT_SYSTEM : VN_EXIT_OK;
+}
+
+/*
+ * The plan's check of the kernel knob dir/name (a sysfs file, host path
+ * host) that --enable writes in place: it must be a regular file, not a
+ * symbolic link (nor one on its way below --root), and writable; a FIFO
+ * would stop the run, a link would have it write elsewhere.  Returns
+ * VN_EXIT_OK, or another exit status with *err set.
+ */
+static int
+check_knob(const char *root, const char *dir, const char *name,
+           const char *host, char **err)
+{
+    struct stat st;
+    int dfd = open_host_dir(root, dir, false, err), fd = -1;
+
+    if (dfd >= 0)
+        fd = vn_open_regular(dfd, name, host, O_NOFOLLOW, &st, err);
+    int saved = errno;
+    if (fd >= 0) {
+        close(fd);
+        if (faccessat(dfd, name, W_OK, 0) < 0)
+            fd = -1, saved = errno;
+    }
+    if (dfd >= 0)
+        close(dfd);
+    if (fd >= 0)
+        return VN_EXIT_OK;
+    if (!*err)
+        nst_set_error(err, "cannot write %s: %s", host, strerror(saved));
+    return refusal_status(saved);
 }
 
 /* Whether a process of /proc under root is a QEMU: its comm, or the
@@ -435,35 +553,36 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
         }
         free(sizes);
         p->hugepages = true;
-        p->hp_host = nst_printf("%s/hugepages-%llukB/nr_hugepages", dir,
-                                p->kib);
+        p->hp_dir = nst_printf("%s/hugepages-%llukB", dir, p->kib);
         free(dir);
-        p->hp_path = p->hp_host ? vn_root_path(o->root, p->hp_host) : NULL;
-        if (!p->hp_path)
+        p->hp_host = p->hp_dir ? nst_printf("%s/nr_hugepages", p->hp_dir) :
+                     NULL;
+        if (!p->hp_host)
             goto oom;
-        if (access(p->hp_path, W_OK) < 0) {
-            nst_set_error(&err, "cannot write %s: %s", p->hp_host,
-                          strerror(errno));
-            ret = VN_EXIT_SYSTEM;
+        int status = check_knob(o->root, p->hp_dir, "nr_hugepages",
+                                p->hp_host, &err);
+        if (status != VN_EXIT_OK) {
+            ret = status;
             goto fail;
         }
         if (o->persist) {
             char *size = cmdline_size(p->kib);
             if (p->node < 0 && p->kib == p->default_kib) {
                 p->sysctl_planned = true;
-                p->sysctl.host = nst_printf("%s", SYSCTL_CONF);
-                p->sysctl.path = vn_root_path(o->root, SYSCTL_CONF);
+                p->sysctl.host = nst_printf("%s/%s", SYSCTL_DIR, SYSCTL_NAME);
+                p->sysctl.dir = SYSCTL_DIR;
+                p->sysctl.name = SYSCTL_NAME;
                 p->sysctl.text = nst_printf(
                     "# Written by virt-nestify host --enable --hugepages "
                     "--persist.\nvm.nr_hugepages = %llu\n", p->count);
-                if (!p->sysctl.host || !p->sysctl.path || !p->sysctl.text) {
+                if (!p->sysctl.host || !p->sysctl.text) {
                     free(size);
                     goto oom;
                 }
-                if (out_file_prepare(&p->sysctl, &err) < 0 ||
-                    check_writable(o->root, "/etc/sysctl.d", &err) < 0) {
+                if ((status = out_file_prepare(o->root, &p->sysctl,
+                                               &err)) != VN_EXIT_OK) {
                     free(size);
-                    ret = VN_EXIT_SYSTEM;
+                    ret = status;
                     goto fail;
                 }
             } else if (p->node < 0) {
@@ -481,13 +600,13 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
     /* The modprobe.d file, unless the configuration already has nested
      * on; refused when a later file would turn it off again. */
     struct vn_modprobe_nested now, after;
-    p->modprobe.host = nst_printf("/etc/modprobe.d/%s", VN_MODPROBE_CONF);
-    p->modprobe.path = vn_root_path(o->root,
-                                    "/etc/modprobe.d/" VN_MODPROBE_CONF);
+    p->modprobe.host = nst_printf("%s/%s", MODPROBE_DIR, VN_MODPROBE_CONF);
+    p->modprobe.dir = MODPROBE_DIR;
+    p->modprobe.name = VN_MODPROBE_CONF;
     p->modprobe.text = nst_printf("# Written by virt-nestify host --enable: "
                                   "nested virtualization for KVM.\n"
                                   "options %s nested=1\n", p->module);
-    if (!p->modprobe.host || !p->modprobe.path || !p->modprobe.text)
+    if (!p->modprobe.host || !p->modprobe.text)
         goto oom;
     if (vn_modprobe_nested(o->root, p->module, NULL, NULL, &now, &err) < 0)
         goto fail;
@@ -509,9 +628,9 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
         }
         free(after.file);
         free(after.where);
-        if (out_file_prepare(&p->modprobe, &err) < 0 ||
-            check_writable(o->root, "/etc/modprobe.d", &err) < 0) {
-            ret = VN_EXIT_SYSTEM;
+        int status = out_file_prepare(o->root, &p->modprobe, &err);
+        if (status != VN_EXIT_OK) {
+            ret = status;
             goto fail;
         }
     }
@@ -554,10 +673,11 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
     return ret;
 }
 
-/* Copies f's present content to NAME.TIME.bak (never over a file).
- * Returns the backup's host path (free()) or NULL with *err set. */
+/* Copies f's present content to NAME.TIME.bak in dfd (never over a
+ * file, never through a link).  Returns the backup's host path (free())
+ * or NULL with *err set. */
 static char *
-backup(const struct out_file *f, char **err)
+backup(int dfd, const struct out_file *f, char **err)
 {
     struct timespec ts;
     struct tm tm;
@@ -567,11 +687,12 @@ backup(const struct out_file *f, char **err)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-    char *path = nst_printf("%s.%s.%09ldZ.bak", f->path, stamp, ts.tv_nsec);
+    char *name = nst_printf("%s.%s.%09ldZ.bak", f->name, stamp, ts.tv_nsec);
     char *host = nst_printf("%s.%s.%09ldZ.bak", f->host, stamp, ts.tv_nsec);
-    mode_t mode = stat(f->path, &st) == 0 ? st.st_mode & 0777 : 0644;
-    int fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                         mode) : -1;
+    mode_t mode = fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+                  st.st_mode & 0777 : 0644;
+    int fd = name && host ? openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
+                                   O_NOFOLLOW | O_CLOEXEC, mode) : -1;
     size_t done = 0;
 
     if (fd < 0)
@@ -590,45 +711,38 @@ backup(const struct out_file *f, char **err)
         fd = -1;
         goto fail;
     }
-    free(path);
+    free(name);
     return host;
 
  fail:
     nst_set_error(err, "cannot back %s up: %s", f->host, strerror(errno));
     if (fd >= 0) {
         close(fd);
-        unlink(path);
+        unlinkat(dfd, name, 0);
     }
-    free(path);
+    free(name);
     free(host);
     return NULL;
 }
 
 /* Writes f (backing up what it replaces); reports, returns 0 or -1. */
 static int
-write_file(const char *root, const char *host_dir, struct out_file *f)
+write_file(const char *root, struct out_file *f)
 {
     char *err = NULL, *saved = NULL;
-    char *dir = vn_root_path(root, host_dir);
+    int dfd = open_host_dir(root, f->dir, true, &err);
 
-    if (!dir || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
-        vn_error("cannot create %s: %s", host_dir, strerror(errno));
-        free(dir);
-        return -1;
-    }
-    free(dir);
-    if (f->old && !(saved = backup(f, &err))) {
-        vn_error("%s", err);
-        free(err);
-        return -1;
-    }
-    if (vn_create_file_atomic(f->path, f->text, strlen(f->text), 0644,
-                              &err) < 0) {
-        vn_error("%s", err);
+    if (dfd < 0 || (f->old && !(saved = backup(dfd, f, &err))) ||
+        vn_create_file_at(dfd, f->name, f->host, f->text, strlen(f->text),
+                          0644, &err) < 0) {
+        vn_error("%s", err ? err : "out of memory");
         free(err);
         free(saved);
+        if (dfd >= 0)
+            close(dfd);
         return -1;
     }
+    close(dfd);
     printf("wrote %s\n", f->host);
     if (saved)
         printf("  the previous content is in %s\n", saved);
@@ -750,15 +864,26 @@ vn_host_enable(const struct vn_host_opts *o)
     else if (!p.modprobe.write)
         printf("nested: %s already says options %s nested=1\n",
                p.modprobe.host, p.module);
-    else if (write_file(o->root, "/etc/modprobe.d", &p.modprobe) < 0)
+    else if (write_file(o->root, &p.modprobe) < 0)
         goto out;
 
     if (p.hugepages) {
         char *value = nst_printf("%llu\n", p.count);
-        /* sysfs takes a write in place; O_TRUNC is for plain files. */
-        int fd = open(p.hp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        char *err = NULL;
+        int dfd = open_host_dir(o->root, p.hp_dir, false, &err);
+        free(err);
+        err = NULL;
+        /* sysfs takes a write in place; O_TRUNC is for plain files.  The
+         * plan found a regular file (check_knob): O_NOFOLLOW and
+         * O_NONBLOCK keep whatever replaced it since from being written
+         * through or waited for. */
+        int fd = dfd < 0 ? -1 : openat(dfd, "nr_hugepages", O_WRONLY |
+                                       O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
+                                       O_CLOEXEC);
         ssize_t n = fd >= 0 && value ? write(fd, value, strlen(value)) : -1;
         int saved = errno;
+        if (dfd >= 0)
+            close(dfd);
         if (fd >= 0 && close(fd) < 0 && n >= 0) {
             n = -1;
             saved = errno;
@@ -768,7 +893,6 @@ vn_host_enable(const struct vn_host_opts *o)
             vn_error("cannot write %s: %s", p.hp_host, strerror(saved));
             goto out;
         }
-        char *err = NULL;
         char *got = vn_root_read_value(o->root, p.hp_host, &err);
         unsigned long long granted;
         if (!got || nst_parse_ull(got, ~0ULL, &granted) < 0) {
@@ -792,7 +916,7 @@ vn_host_enable(const struct vn_host_opts *o)
             printf("hugepages: %s already says vm.nr_hugepages = %llu\n",
                    p.sysctl.host, p.count);
         else if (p.sysctl_planned &&
-                 write_file(o->root, "/etc/sysctl.d", &p.sysctl) < 0)
+                 write_file(o->root, &p.sysctl) < 0)
             goto out;
     }
 

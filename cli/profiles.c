@@ -44,8 +44,9 @@ add_file(struct vn_profile_sources *s, const char *path, char **err)
     char *text = vn_read_file(path, &len, err);
     char *name = vn_profile_name_of(path);
     char *origin = nst_printf("%s", path);
-    if (!text || keep(s, text) < 0 || keep(s, name) < 0 ||
-        keep(s, origin) < 0) {
+    /* Each kept (freed with the sources) whether or not another is
+     * NULL: an unreadable file must not leak the name and origin. */
+    if ((keep(s, text) | keep(s, name) | keep(s, origin)) < 0) {
         if (!*err)
             nst_set_error(err, "%s: out of memory", path);
         return -1;

@@ -142,14 +142,8 @@ read_backup(const char *path, const char *name, const char *uuid)
     struct nst_doc *doc = NULL;
     size_t len;
 
-    if (!(text = vn_read_file(path, &len, &err))) {
-        /* vn_read_file says "PATH: reason": quote the path. */
-        size_t plen = strlen(path);
-        const char *why = err && strncmp(err, path, plen) == 0 &&
-                          strncmp(err + plen, ": ", 2) == 0 ?
-                          err + plen + 2 : err ? err : "out of memory";
-        vn_error("domain '%s': cannot read backup '%s': %s", name, path,
-                 why);
+    if (!(text = vn_backup_read(path, &len, &err))) {
+        vn_error("domain '%s': %s", name, err ? err : "out of memory");
         goto fail;
     }
     if (strlen(text) != len) {

@@ -31,26 +31,64 @@ void vn_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vn_set_message_context(const char *context);
 
 /*
- * Reads a whole file ("-" is stdin), at most 64 MiB.  Returns a new
- * NUL-terminated buffer the caller frees, or NULL with *err set.
+ * Every file the tool reads goes through here.  Opens path (relative to
+ * dirfd, AT_FDCWD for none) for reading without ever waiting (a FIFO or
+ * a device is opened non-blocking) and refuses anything but a regular
+ * file: "LABEL: not a regular file (a FIFO)", errno EINVAL.  flags adds
+ * to the open: with O_NOFOLLOW a symbolic link at the name is refused,
+ * "LABEL: a symbolic link, not followed", errno ELOOP.  Returns the
+ * descriptor with *st filled, or -1 with *err set and errno kept.
+ */
+struct stat;
+int vn_open_regular(int dirfd, const char *path, const char *label,
+                    int flags, struct stat *st, char **err);
+
+/* Reads fd to its end, at most 64 MiB ("LABEL: larger than 64 MiB").
+ * Returns a new NUL-terminated buffer, or NULL with *err set. */
+char *vn_read_fd(int fd, const char *label, size_t *len, char **err);
+
+/*
+ * Reads a whole regular file (vn_open_regular; "-" is stdin, which may
+ * be anything), at most 64 MiB.  Returns a new NUL-terminated buffer
+ * the caller frees, or NULL with *err set ("PATH: why").
  */
 char *vn_read_file(const char *path, size_t *len, char **err);
 
 /*
- * Replaces path with data atomically: a temporary file in the same
- * directory, fsynced, given path's permissions, renamed over it.
- * Returns 0, or -1 with *err set and path untouched.
+ * Replaces path with data atomically (--in-place): a temporary file in
+ * the same directory, fsynced, given the permissions of the file path
+ * names, renamed over path.  A symbolic link at path is replaced by the
+ * new file (as sed -i does), never written through.  Returns 0, or -1
+ * with *err set and path untouched.
  */
 int vn_write_file_atomic(const char *path, const char *data, size_t len,
                          char **err);
 
 /*
- * Like vn_write_file_atomic, but path need not exist: a new file gets
- * mode (an existing one keeps its own).  Returns 0, or -1 with *err set
- * and path untouched.
+ * For the files the tool writes on its own (host configuration): writes
+ * data as name in the directory dirfd atomically, as above.  A symbolic
+ * link or anything but a regular file at name is refused (*err "LABEL:
+ * a symbolic link, not followed"); an existing file keeps its
+ * permission bits, a new one gets mode.  Returns 0, or -1 with *err set
+ * and name untouched.
  */
-int vn_create_file_atomic(const char *path, const char *data, size_t len,
-                          unsigned int mode, char **err);
+int vn_create_file_at(int dirfd, const char *name, const char *label,
+                      const char *data, size_t len, unsigned int mode,
+                      char **err);
+
+/*
+ * Opens the directory path below the directory rootfd without following
+ * any symbolic link and without leaving rootfd (openat2 with
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS; where the kernel lacks it,
+ * vn_open_dir_beneath_walk).  A leading '/' is ignored.  Returns an
+ * O_PATH descriptor, or -1 with errno: ELOOP for a link on the way,
+ * EXDEV for a ".." that would leave rootfd (the walk refuses any ".."),
+ * ENOENT, ENOTDIR...
+ */
+int vn_open_dir_beneath(int rootfd, const char *path);
+/* The same by opening each component with O_NOFOLLOW (public for the
+ * tests: the running kernel has openat2). */
+int vn_open_dir_beneath_walk(int rootfd, const char *path);
 
 /* Appends item to the array *list of *n (a repeated option); -1, said
  * with vn_error, when out of memory. */

@@ -3,17 +3,21 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "tool.h"
 
-#define MAX_INPUT (64u << 20)
+#define READ_LIMIT (64u << 20)
 
 /* Names the host in every message of a fleet's per-host process. */
 static const char *message_context;
@@ -79,63 +83,241 @@ vn_warning(const char *fmt, ...)
     va_end(ap);
 }
 
-char *
-vn_read_file(const char *path, size_t *len, char **err)
+/* What st is, for a refusal: "a FIFO", "a directory", ... */
+static const char *
+file_kind(const struct stat *st)
 {
-    bool is_stdin = strcmp(path, "-") == 0;
-    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    switch (st->st_mode & S_IFMT) {
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    case S_IFLNK: return "a symbolic link";
+    default: return "not a regular file";
+    }
+}
+
+int
+vn_open_regular(int dirfd, const char *path, const char *label, int flags,
+                struct stat *st, char **err)
+{
+    /* O_NONBLOCK: opening a FIFO without a writer (or a tty, a device)
+     * must not wait; it means nothing for the regular file that is
+     * all this accepts.  O_NOCTTY: never become a terminal's owner. */
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+                    O_NOCTTY | flags);
+    struct stat lst;
+
+    if (fd < 0) {
+        int saved = errno;
+        /* With O_NOFOLLOW, ELOOP is a link at the name (or a loop). */
+        if (saved == ELOOP && (flags & O_NOFOLLOW) &&
+            fstatat(dirfd, path, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(lst.st_mode))
+            nst_set_error(err, "%s: a symbolic link, not followed", label);
+        else
+            nst_set_error(err, "%s: %s", label, strerror(saved));
+        errno = saved;
+        return -1;
+    }
+    if (fstat(fd, st) < 0) {
+        int saved = errno;
+        nst_set_error(err, "%s: %s", label, strerror(saved));
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        nst_set_error(err, "%s: not a regular file (%s)", label,
+                      file_kind(st));
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+char *
+vn_read_fd(int fd, const char *label, size_t *len, char **err)
+{
     struct nst_buf buf = { 0 };
     char chunk[65536];
     ssize_t n;
 
-    if (fd < 0) {
-        nst_set_error(err, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
     while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            nst_set_error(err, "%s: %s", is_stdin ? "stdin" : path,
-                          strerror(errno));
-            goto fail;
+            int saved = errno;
+            nst_set_error(err, "%s: %s", label, strerror(saved));
+            free(nst_buf_finish(&buf, NULL));
+            errno = saved;
+            return NULL;
         }
         nst_buf_add(&buf, chunk, (size_t)n);
-        if (buf.len > MAX_INPUT) {
-            nst_set_error(err, "%s: larger than 64 MiB",
-                          is_stdin ? "stdin" : path);
+        if (buf.len > READ_LIMIT) {
+            nst_set_error(err, "%s: larger than 64 MiB", label);
+            free(nst_buf_finish(&buf, NULL));
+            errno = EFBIG;
+            return NULL;
+        }
+    }
+    char *data = nst_buf_finish(&buf, len);
+    if (!data) {
+        nst_set_error(err, "%s: out of memory", label);
+        errno = ENOMEM;
+    }
+    return data;
+}
+
+char *
+vn_read_file(const char *path, size_t *len, char **err)
+{
+    struct stat st;
+    int fd;
+
+    /* Standard input is whatever the caller made it, a pipe too. */
+    if (strcmp(path, "-") == 0)
+        return vn_read_fd(STDIN_FILENO, "stdin", len, err);
+    if ((fd = vn_open_regular(AT_FDCWD, path, path, 0, &st, err)) < 0)
+        return NULL;
+    char *data = vn_read_fd(fd, path, len, err);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return data;
+}
+
+/* The fallback of vn_open_dir_beneath: one component at a time, each
+ * opened without following it and checked to be a directory. */
+int
+vn_open_dir_beneath_walk(int rootfd, const char *path)
+{
+    int cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    for (const char *p = path; cur >= 0 && *p;) {
+        size_t n = strcspn(p, "/");
+        char name[NAME_MAX + 1];
+        int next, saved;
+        struct stat st;
+
+        if (n > NAME_MAX) {
+            errno = ENAMETOOLONG;
+            goto fail;
+        }
+        memcpy(name, p, n);
+        name[n] = '\0';
+        p += n;
+        p += strspn(p, "/");
+        if (n == 0 || strcmp(name, ".") == 0)
+            continue;
+        /* Nothing the tool writes is named with "..": never climb. */
+        if (strcmp(name, "..") == 0) {
+            errno = EXDEV;
+            goto fail;
+        }
+        /* O_PATH|O_NOFOLLOW opens a link itself, so fstat can tell. */
+        next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        saved = errno;
+        close(cur);
+        cur = next;
+        if (cur < 0) {
+            errno = saved;
+            return -1;
+        }
+        if (fstat(cur, &st) < 0)
+            goto fail;
+        if (!S_ISDIR(st.st_mode)) {
+            errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
             goto fail;
         }
     }
-    if (!is_stdin)
-        close(fd);
-    char *data = nst_buf_finish(&buf, len);
-    if (!data)
-        nst_set_error(err, "%s: out of memory", path);
-    return data;
+    return cur;
 
- fail:
-    if (!is_stdin)
-        close(fd);
-    free(nst_buf_finish(&buf, NULL));
-    return NULL;
+ fail:;
+    int saved = errno;
+    if (cur >= 0)
+        close(cur);
+    errno = saved;
+    return -1;
+}
+
+int
+vn_open_dir_beneath(int rootfd, const char *path)
+{
+#ifdef SYS_openat2
+    struct open_how how = {
+        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                   RESOLVE_NO_MAGICLINKS,
+    };
+    const char *rel = path + strspn(path, "/");
+    long fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how,
+                      sizeof(how));
+    if (fd >= 0)
+        return (int)fd;
+    /* Kernels before 5.6 lack it; some seccomp filters say EPERM. */
+    if (errno != ENOSYS && errno != EPERM)
+        return -1;
+#endif
+    return vn_open_dir_beneath_walk(rootfd, path);
 }
 
 /*
- * Writes data to a temporary file beside target, gives it mode, syncs
- * it and renames it over target.  path names the file in errors.
+ * A new file "name.XXXXXX" in dirfd (O_EXCL, never through a link),
+ * mode 0600.  Returns the descriptor with *tmp its name, or -1.
  */
 static int
-write_atomic(const char *path, const char *target, mode_t mode,
+open_temp(int dirfd, const char *name, char **tmp)
+{
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (int attempt = 0; attempt < 100; attempt++) {
+        unsigned char r[6];
+        char suffix[sizeof(r) + 1];
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            return -1;
+        for (size_t i = 0; i < sizeof(r); i++)
+            suffix[i] = chars[r[i] % (sizeof(chars) - 1)];
+        suffix[sizeof(r)] = '\0';
+        if (!(*tmp = nst_printf("%s.%s", name, suffix))) {
+            errno = ENOMEM;
+            return -1;
+        }
+        int fd = openat(dirfd, *tmp, O_WRONLY | O_CREAT | O_EXCL |
+                        O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            return fd;
+        int saved = errno;
+        free(*tmp);
+        *tmp = NULL;
+        if (saved != EEXIST) {
+            errno = saved;
+            return -1;
+        }
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/*
+ * Writes data to a temporary file beside name (in dirfd), gives it
+ * mode, syncs it and renames it over name: whatever stood at name, a
+ * symbolic link too, is replaced, never written through.  label names
+ * the file in errors.
+ */
+static int
+write_atomic(int dirfd, const char *name, const char *label, mode_t mode,
              const char *data, size_t len, char **err)
 {
     char *tmp = NULL;
-    int fd = -1;
+    int fd;
 
-    if (!(tmp = nst_printf("%s.XXXXXX", target)) || (fd = mkstemp(tmp)) < 0) {
-        nst_set_error(err, "%s: cannot create a temporary file: %s", path,
+    if ((fd = open_temp(dirfd, name, &tmp)) < 0) {
+        nst_set_error(err, "%s: cannot create a temporary file: %s", label,
                       strerror(errno));
-        free(tmp);
         return -1;
     }
     size_t done = 0;
@@ -154,16 +336,16 @@ write_atomic(const char *path, const char *target, mode_t mode,
         goto fail;
     }
     fd = -1;
-    if (rename(tmp, target) < 0)
+    if (renameat(dirfd, tmp, dirfd, name) < 0)
         goto fail;
     free(tmp);
     return 0;
 
  fail:
-    nst_set_error(err, "%s: cannot write: %s", path, strerror(errno));
+    nst_set_error(err, "%s: cannot write: %s", label, strerror(errno));
     if (fd >= 0)
         close(fd);
-    unlink(tmp);
+    unlinkat(dirfd, tmp, 0);
     free(tmp);
     return -1;
 }
@@ -173,32 +355,40 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
                      char **err)
 {
     struct stat st;
-    /* Write where a symlink points, so the link stays a link. */
-    char *target = realpath(path, NULL);
 
-    if (!target || stat(target, &st) < 0) {
+    /* The permission bits of the file read (through a link, its
+     * target's); the link itself is then replaced, as sed -i does: the
+     * write never leaves the directory the user named. */
+    if (stat(path, &st) < 0) {
         nst_set_error(err, "%s: %s", path, strerror(errno));
-        free(target);
         return -1;
     }
-    int ret = write_atomic(path, target, st.st_mode, data, len, err);
-    free(target);
-    return ret;
+    return write_atomic(AT_FDCWD, path, path, st.st_mode, data, len, err);
 }
 
 int
-vn_create_file_atomic(const char *path, const char *data, size_t len,
-                      unsigned int mode, char **err)
+vn_create_file_at(int dirfd, const char *name, const char *label,
+                  const char *data, size_t len, unsigned int mode,
+                  char **err)
 {
     struct stat st;
 
-    if (lstat(path, &st) == 0)
-        return vn_write_file_atomic(path, data, len, err);
-    if (errno != ENOENT) {
-        nst_set_error(err, "%s: %s", path, strerror(errno));
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            nst_set_error(err, "%s: a symbolic link, not followed", label);
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            nst_set_error(err, "%s: not a regular file (%s)", label,
+                          file_kind(&st));
+            return -1;
+        }
+        mode = st.st_mode;
+    } else if (errno != ENOENT) {
+        nst_set_error(err, "%s: %s", label, strerror(errno));
         return -1;
     }
-    return write_atomic(path, path, (mode_t)mode, data, len, err);
+    return write_atomic(dirfd, name, label, (mode_t)mode, data, len, err);
 }
 
 int

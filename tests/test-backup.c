@@ -12,6 +12,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -467,6 +468,181 @@ check_default(uid_t euid, const char *xdg, const char *home,
     free(dir);
 }
 
+/* The error of a read of a backup that must be refused. */
+static char *
+read_fails(const char *path, uid_t euid)
+{
+    char *err = NULL;
+    size_t len;
+    ck_assert_ptr_null(vn_backup_read_as(path, euid, &len, &err));
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_null(strchr(err, '\n'));
+    return err;
+}
+
+START_TEST(test_read_only_own_or_roots_backups)
+{
+    char *dir = at("b");
+    char *path = write_ok(dir, "vm", UUID_A, "<domain/>");
+    char *err = NULL, *text, *want;
+    size_t len;
+    uid_t me = geteuid();
+
+    text = vn_backup_read_as(path, me, &len, &err);
+    ck_assert_msg(text != NULL, "%s", err);
+    ck_assert_str_eq(text, "<domain/>");
+    free(text);
+    /* Owned by someone else: root can make that so; anyone else asks
+     * as another user of a file it owns (its owner is not root). */
+    uid_t owner = me, reader = me + 1;
+    if (me == 0) {
+        owner = 4242;
+        reader = 0;
+        ck_assert_int_eq(chown(path, owner, owner), 0);
+    }
+    err = read_fails(path, reader);
+    want = nst_printf("(uid %u), not to you or root: refusing to restore "
+                      "it", (unsigned int)owner);
+    ck_assert_msg(strstr(err, want) && strstr(err, path), "%s", err);
+    ck_assert_msg(strncmp(err, "backup '", 8) == 0, "%s", err);
+    free(want);
+    free(err);
+    /* Its owner may read it; a root-owned one anyone may. */
+    text = vn_backup_read_as(path, owner, &len, &err);
+    ck_assert_msg(text != NULL, "%s", err);
+    free(text);
+    if (me == 0) {
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+        text = vn_backup_read_as(path, 4242, &len, &err);
+        ck_assert_msg(text != NULL, "%s", err);
+        free(text);
+    } else {
+        printf("not root: a root-owned backup read by another user is not "
+               "tried\n");
+    }
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_read_refuses_links_and_fifos)
+{
+    char *dir = at("b");
+    char *path = write_ok(dir, "vm", UUID_A, "<domain/>");
+    char *link = at("b/link.xml"), *fifo = at("b/fifo.xml"), *err, *want;
+
+    ck_assert_int_eq(symlink(path, link), 0);
+    err = read_fails(link, geteuid());
+    want = nst_printf("backup '%s': a symbolic link, not followed", link);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    /* Without a writer: refused at once, not waited for. */
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    err = read_fails(fifo, geteuid());
+    want = nst_printf("backup '%s': not a regular file (a FIFO)", fifo);
+    ck_assert_str_eq(err, want);
+    free(want);
+    free(err);
+    free(fifo);
+    free(link);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_world_writable_dir_refused_unless_sticky)
+{
+    char *dir = at("shared"), *err = NULL, *want, **paths = NULL;
+    size_t n = 0;
+
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    want = nst_printf("backup directory '%s' is writable by everyone and "
+                      "not sticky (mode 0777): anyone could replace or "
+                      "remove its backups; chmod o-w or +t it", dir);
+    err = write_fails(dir, "vm", UUID_A, "<domain/>");
+    ck_assert_str_eq(err, want);
+    free(err);
+    err = NULL;
+    ck_assert_int_eq(vn_backup_list(dir, UUID_A, &paths, &n, &err), -1);
+    ck_assert_str_eq(err, want);
+    free(err);
+    ck_assert_uint_eq(count_entries(dir), 0);
+    /* Sticky (as /tmp), or writable by the group only: used. */
+    ck_assert_int_eq(chmod(dir, 01777), 0);
+    free(write_ok(dir, "vm", UUID_A, "<domain/>"));
+    ck_assert_int_eq(chmod(dir, 0770), 0);
+    free(write_ok(dir, "vm", UUID_A, "<domain/>"));
+    err = NULL;
+    ck_assert_int_eq(vn_backup_list(dir, UUID_A, &paths, &n, &err), 0);
+    ck_assert_uint_eq(n, 2);
+    vn_backup_list_free(paths, n);
+    free(want);
+    free(dir);
+}
+END_TEST
+
+/* Both ways of opening a directory beneath a root (openat2, the walk). */
+typedef int open_beneath_fn(int, const char *);
+
+static void
+check_beneath(open_beneath_fn *open_dir)
+{
+    char *outside = at("outside");
+    char *r = at("r");
+    char *sub = at("r/a/b"), *file = at("r/a/file"), *link = at("r/a/link");
+    int rootfd, fd;
+    struct stat st;
+
+    ck_assert_int_eq(mkdir(outside, 0700), 0);
+    ck_assert_int_eq(mkdir(r, 0700), 0);
+    char *a = at("r/a");
+    ck_assert_int_eq(mkdir(a, 0700), 0);
+    free(a);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    test_write_file(file, "x", 1);
+    ck_assert_int_eq(symlink(outside, link), 0);
+    ck_assert_int_ge(rootfd = open(r, O_PATH | O_DIRECTORY | O_CLOEXEC), 0);
+
+    const char *good[] = { "a/b", "/a/b", "a//b/", "./a/b", "/" };
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+        fd = open_dir(rootfd, good[i]);
+        ck_assert_msg(fd >= 0, "%s: %s", good[i], strerror(errno));
+        ck_assert_int_eq(fstat(fd, &st), 0);
+        ck_assert(S_ISDIR(st.st_mode));
+        close(fd);
+    }
+    static const struct { const char *path; int error; } bad[] = {
+        { "a/link", ELOOP }, { "a/link/x", ELOOP }, { "a/nope", ENOENT },
+        { "a/file", ENOTDIR }, { "../r/a", EXDEV },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        errno = 0;
+        ck_assert_int_eq(open_dir(rootfd, bad[i].path), -1);
+        ck_assert_msg(errno == bad[i].error, "%s: %s", bad[i].path,
+                      strerror(errno));
+    }
+    close(rootfd);
+    free(link);
+    free(file);
+    free(sub);
+    free(r);
+    free(outside);
+}
+
+START_TEST(test_open_dir_beneath)
+{
+    check_beneath(vn_open_dir_beneath);
+}
+END_TEST
+
+START_TEST(test_open_dir_beneath_walk)
+{
+    check_beneath(vn_open_dir_beneath_walk);
+}
+END_TEST
+
 START_TEST(test_default_dir)
 {
     char *saved_home = getenv("HOME") ? nst_printf("%s", getenv("HOME"))
@@ -725,6 +901,11 @@ main(void)
     tcase_add_test(files, test_unwritable_dir);
     tcase_add_test(files, test_failed_write_leaves_nothing);
     tcase_add_test(files, test_default_dir);
+    tcase_add_test(files, test_read_only_own_or_roots_backups);
+    tcase_add_test(files, test_read_refuses_links_and_fifos);
+    tcase_add_test(files, test_world_writable_dir_refused_unless_sticky);
+    tcase_add_test(files, test_open_dir_beneath);
+    tcase_add_test(files, test_open_dir_beneath_walk);
     suite_add_tcase(s, files);
 
     TCase *cmd = tcase_create("rollback");

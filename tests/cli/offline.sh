@@ -93,13 +93,57 @@ run 0 --file "$TMP/dom.xml" $INTEL --profile perf --in-place &&
 ls "$TMP"/dom.xml.* >/dev/null 2>&1 && fail "--in-place left a temporary file"
 run 0 --file "$TMP/dom.xml" $INTEL --profile perf --check &&
     grep -q "no change needed" "$TMP/out" || fail "second run is not a no-op"
-# Through a symlink: the file it points to changes, the link stays.
+# Through a symlink: the link is replaced by the new file, as sed -i
+# does, and the file it pointed to is left alone: the write never leaves
+# the directory named (a link swapped in by someone else cannot aim it).
 cp "$FX/domains/existing-tuning.xml" "$TMP/real.xml"
+chmod 640 "$TMP/real.xml"
 ln -s "$TMP/real.xml" "$TMP/link.xml"
 run 0 --file "$TMP/link.xml" $INTEL --profile perf --in-place
-[ -L "$TMP/link.xml" ] || fail "--in-place replaced the symlink"
-cmp -s "$TMP/real.xml" "$FX/expected/existing-tuning--intel-e5-2697v4--perf.xml" ||
-    fail "--in-place through a symlink: target not rewritten"
+[ -L "$TMP/link.xml" ] && fail "--in-place wrote through the symlink"
+cmp -s "$TMP/link.xml" "$FX/expected/existing-tuning--intel-e5-2697v4--perf.xml" ||
+    fail "--in-place on a symlink: the new file differs from golden"
+[ "$(stat -c %a "$TMP/link.xml")" = 640 ] ||
+    fail "--in-place on a symlink: not the mode of the file it pointed to"
+cmp -s "$TMP/real.xml" "$FX/domains/existing-tuning.xml" ||
+    fail "--in-place on a symlink changed the file it pointed to"
+
+# A FIFO, a directory or a device where a file is read: one line, exit
+# 2, at once (a FIFO without a writer used to hang the run forever).
+DOM="--file $FX/domains/ubuntu-guest.xml"
+CAPS="--host-caps $FX/hosts/intel-e5-2697v4.xml"
+mkfifo "$TMP/fifo"
+saved_vn=$VN
+VN="timeout 60 $VN"
+for args in "--file $TMP/fifo $INTEL" "--file $TMP/fifo $INTEL --in-place" \
+            "$DOM --host-caps $TMP/fifo" "$DOM $CAPS --domcaps $TMP/fifo" \
+            "$DOM $INTEL --profile-file $TMP/fifo" "$DOM $INTEL --xslt $TMP/fifo" \
+            "$DOM $INTEL --cpu-map $TMP/fifo"; do
+    # shellcheck disable=SC2086
+    run 2 $args --profile perf &&
+        one_error "FIFO: $args" "$TMP/fifo: not a regular file (a FIFO)$"
+done
+run 2 lint --file "$TMP/fifo" &&
+    one_error "lint on a FIFO" "$TMP/fifo: not a regular file (a FIFO)$"
+run 2 --file "$TMP" $INTEL --profile perf &&
+    one_error "a directory" "$TMP: not a regular file (a directory)$"
+run 2 $DOM --host-caps /dev/null --profile perf &&
+    one_error "a device" "/dev/null: not a regular file (a character device)$"
+VN=$saved_vn
+[ -p "$TMP/fifo" ] || fail "the FIFO was replaced"
+# Standard input is read as it is, a pipe too.
+count=$((count + 1))
+# shellcheck disable=SC2086
+$VN --file - $INTEL --profile perf <"$FX/domains/existing-tuning.xml" |
+    cat >"$TMP/out" 2>/dev/null
+cmp -s "$TMP/out" "$FX/expected/existing-tuning--intel-e5-2697v4--perf.xml" ||
+    fail "--file - from a redirected file"
+count=$((count + 1))
+# shellcheck disable=SC2086
+cat "$FX/domains/existing-tuning.xml" | $VN --file - $INTEL --profile perf \
+    >"$TMP/out" 2>/dev/null
+cmp -s "$TMP/out" "$FX/expected/existing-tuning--intel-e5-2697v4--perf.xml" ||
+    fail "--file - from a pipe"
 
 # --- profile settings and user profiles --------------------------------
 run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf \

@@ -119,6 +119,46 @@ run 0 rollback -c "$URI" -d "$D" --backup-dir "$TMP/empty" --list &&
     fail "--list without backups: $(cat "$TMP/out")"
 run 2 rollback -d "$D" --list --backup "$TMP/orig.xml" &&
     one_error "--list with --backup" "cannot be combined"
+# A backup must be a regular file: a FIFO is refused at once (it used to
+# hang the run), a symbolic link is not followed.
+saved_vn=$VN
+VN="timeout 60 $VN"
+mkfifo "$TMP/fifo"
+run 2 rollback -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/fifo" &&
+    one_error "FIFO backup" "domain '$D': backup '$TMP/fifo': not a regular file (a FIFO)$"
+VN=$saved_vn
+ln -s "$TMP/changed.xml" "$TMP/link.xml"
+run 2 rollback -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/link.xml" &&
+    one_error "symlink backup" "domain '$D': backup '$TMP/link.xml': a symbolic link, not followed$"
+# A backup dir anyone may write in without the sticky bit: anyone could
+# swap its backups.  Sticky (as /tmp) is fine.
+chmod 777 "$BK"
+run 3 rollback -c "$URI" -d "$D" --backup-dir "$BK" &&
+    one_error "world-writable backup dir" "backup directory '$BK' is writable by everyone and not sticky (mode 0777)"
+run 3 rollback -c "$URI" -d "$D" --backup-dir "$BK" --list &&
+    one_error "world-writable backup dir, --list" "not sticky (mode 0777)"
+chmod 1777 "$BK"
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK" --list ||
+    fail "a sticky world-writable backup dir was refused"
+chmod 700 "$BK"
+# A backup planted by another user, newest by its name: refused, named
+# with its owner, not silently restored.  Making a file another user's
+# takes root; as anyone else tests/test-backup.c checks the same through
+# its seam (vn_backup_read_as).
+planted="$BK/6c1f4e2a-3b8d-4f6e-9a71-2d5c8e0b4f13-29991231T235959.000000000Z-$D.xml"
+cp "$TMP/changed.xml" "$planted"
+if [ "$(id -u)" = 0 ]; then
+    chown 65534 "$planted"
+    owner=$(getent passwd 65534 | cut -d: -f1)
+    run 2 rollback -c "$URI" -d "$D" --backup-dir "$BK" &&
+        one_error "foreign backup" "domain '$D': backup '$planted' belongs to '$owner' (uid 65534), not to you or root: refusing to restore it$"
+    # Given by name, the same.
+    run 2 rollback -c "$URI" -d "$D" --backup-dir "$BK" --backup "$planted" &&
+        one_error "foreign backup, --backup" "(uid 65534), not to you or root"
+else
+    echo "not root: a backup owned by another user is not made here (tests/test-backup.c covers the check)"
+fi
+rm -f "$planted"
 dump "$TMP/after.xml"
 cmp -s "$TMP/after.xml" "$TMP/orig.xml" || fail "a refusal changed the definition"
 [ "$(nbackups)" = 3 ] || fail "a refusal wrote a backup"
