@@ -93,49 +93,33 @@ say(const struct live *l, const char *fmt, ...)
 }
 
 /*
- * Re-plans xml on host with taken CPUs: what the profile set must be
- * there, so the plan finds nothing to change.  Returns 1 when it holds,
- * 0 when not (*why names the first rule that would change it), -1 with
- * *why set when the plan cannot run.
+ * Re-plans the document libvirt holds now (stored or live) on the view
+ * it was planned on: what the profile set must be there, so the plan
+ * finds nothing to change.  Returns 0, or -1 with *err naming what
+ * differs.
  */
 static int
-holds(struct live *l, const struct nst_host *host,
-      const struct nst_cpuset *taken, const char *xml, const char *what,
-      char **why)
+verify(struct live *l, const char *xml, const char *what, char **err)
 {
     struct vn_result r;
-    int ret = 1;
+    int ret = -1;
 
-    if (vn_transform(l->o, l->profile, host, taken, xml, strlen(xml), what,
-                     &r, why) < 0)
+    if (vn_transform(l->o, l->profile, l->host, l->taken, xml, strlen(xml),
+                     what, &r, err) < 0)
         return -1;
     if (r.refused || r.pending) {
         const struct nst_report_entry *first = NULL;
         for (size_t i = 0; i < r.report.nentries && !first; i++)
             if (r.report.entries[i].severity != NST_WARNING)
                 first = &r.report.entries[i];
-        nst_set_error(why, "%s: %s", first ? first->rule : "?",
+        nst_set_error(err, "the %s does not hold what the profile set "
+                      "(%s: %s)", what, first ? first->rule : "?",
                       first ? first->message : "?");
+    } else {
         ret = 0;
     }
     vn_result_clear(&r);
     return ret;
-}
-
-/* The document libvirt holds now (stored or live) holds what the profile
- * set, on the view it was planned on.  Returns 0, or -1 with *err. */
-static int
-verify(struct live *l, const char *xml, const char *what, char **err)
-{
-    char *why = NULL;
-    int ok = holds(l, l->host, l->taken, xml, what, &why);
-    if (ok == 0)
-        nst_set_error(err, "the %s does not hold what the profile set (%s)",
-                      what, why);
-    else if (ok < 0)
-        *err = why, why = NULL;
-    free(why);
-    return ok == 1 ? 0 : -1;
 }
 
 /*
@@ -157,32 +141,54 @@ fresh_view(struct live *l, struct nst_host **host, struct nst_cpuset *taken,
 
 /*
  * Whether xml (our plan, or what we stored) still fits the host as the
- * other domains hold it now: no CPU of ours pinned by another domain,
- * our hugepages still free.  Returns 1, 0 with *why, -1 with *why.
+ * other domains hold it now: the profiles' rules (not --xslt's, which
+ * has nothing to do with the host) make of it on the host as it is now
+ * what they make of it on the view it was planned on.  So an overlap
+ * with another domain's pins, or hugepages gone, shows, and nothing
+ * else does.  Returns 1, 0 with *why, -1 with *why.
  */
 static int
 still_fits(struct live *l, const char *xml, char **why)
 {
+    struct vn_apply_opts rules = *l->o;
     struct nst_host *host = NULL;
     struct nst_cpuset taken, ours;
+    struct vn_result then = { 0 }, now = { 0 };
     struct nst_doc *doc = NULL;
     int ret = -1;
 
-    if (fresh_view(l, &host, &taken, why) == VN_EXIT_OK &&
-        (ret = holds(l, host, &taken, xml, "plan", why)) == 0 &&
-        nst_doc_parse(xml, strlen(xml), "plan", &doc, NULL) == 0) {
-        /* Say which CPUs, rather than what a new plan would do. */
-        nst_cpuset_clear_all(&ours);
+    rules.xslt_sheet = NULL;
+    if (fresh_view(l, &host, &taken, why) != VN_EXIT_OK ||
+        vn_transform(&rules, l->profile, l->host, l->taken, xml, strlen(xml),
+                     "plan", &then, why) < 0 ||
+        vn_transform(&rules, l->profile, host, &taken, xml, strlen(xml),
+                     "plan", &now, why) < 0)
+        goto out;
+    ret = then.refused == now.refused &&
+          (then.out && now.out ? strcmp(then.out, now.out) == 0 :
+                                 then.out == now.out);
+    if (ret)
+        goto out;
+    /* Say which CPUs, or else the first rule that now decides
+     * otherwise. */
+    nst_cpuset_clear_all(&ours);
+    if (nst_doc_parse(xml, strlen(xml), "plan", &doc, NULL) == 0)
         nst_doc_vcpu_pins(doc, &ours, NULL);
-        nst_cpuset_intersect(&ours, &taken);
-        char *cpus = nst_cpuset_is_empty(&ours) ? NULL :
-                     nst_cpuset_format(&ours);
-        if (cpus) {
-            free(*why);
-            *why = nst_printf("another domain now pins CPUs %s", cpus);
-        }
-        free(cpus);
-    }
+    nst_cpuset_intersect(&ours, &taken);
+    char *cpus = nst_cpuset_is_empty(&ours) ? NULL : nst_cpuset_format(&ours);
+    const struct nst_report_entry *first = NULL;
+    for (size_t i = 0; i < now.report.nentries && !first; i++)
+        if (now.report.entries[i].severity != NST_WARNING)
+            first = &now.report.entries[i];
+    if (cpus)
+        nst_set_error(why, "another domain now pins CPUs %s", cpus);
+    else
+        nst_set_error(why, "%s: %s", first ? first->rule : "?",
+                      first ? first->message : "?");
+    free(cpus);
+ out:
+    vn_result_clear(&then);
+    vn_result_clear(&now);
     nst_doc_free(doc);
     nst_host_free(host);
     return ret;

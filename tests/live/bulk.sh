@@ -137,6 +137,12 @@ run 0 -c "$URI" --backup-dir "$BK" -p perf --overcommit \
         fail "json --restart: $(jq -c '[.domains[] | [.name, .result, .error]]' "$TMP/out")"
 }
 running vm01 && running vm02 || fail "vm01 and vm02 not running after the JSON restart"
+# The same run again finds nothing to do: the domain on the free CPU
+# keeps it though the overcommitted one shares it.
+run 0 -c "$URI" --backup-dir "$BK" -p perf --overcommit \
+    --set nested=off --set hugepages=off --set cpu-limits=on \
+    --domain vm01 --domain vm02 --domain vm05 --check --color never ||
+    fail "--check after an --overcommit restart: $(cat "$TMP/out")"
 VN=$VN_CHECKED
 [ "$(cat "$ROOT/run/qemu/vm01.pid")" != "$pid1" ] &&
     [ "$(cat "$ROOT/run/qemu/vm02.pid")" != "$pid2" ] ||
