@@ -3,16 +3,19 @@
  *
  * The same care as a live run: the current definition is backed up
  * before anything is defined, so a rollback can itself be rolled back,
- * and every failure before the define leaves the domain as it was.  A
+ * and every failure before the define leaves the domain as it was (and
+ * no backup of its own behind).  It takes the run lock (lock.h).  A
  * backup is only ever restored onto the domain it was taken of (same
  * UUID): libvirt would otherwise define a second domain, or refuse.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
@@ -21,7 +24,11 @@
 #include "backup.h"
 #include "conn.h"
 #include "internal.h"
+#include "lock.h"
 #include "tool.h"
+
+/* Seconds a rollback waits for a run on the same connection. */
+#define ROLLBACK_LOCK_WAIT 120
 
 struct rollback_opts {
     const char *domain;
@@ -232,6 +239,36 @@ pick_backup(const struct rollback_opts *o, const char *name,
     return path;
 }
 
+/*
+ * After a restore: the CPUs the restored definition pins that other
+ * domains pin now (defined since the backup was taken) are shared; the
+ * restore stands (it is what was asked), but the operator is told.
+ */
+static void
+warn_shared_pins(virConnectPtr conn, virDomainPtr dom, const char *text)
+{
+    struct nst_cpuset others, ours;
+    struct vn_pages pages = { 0 };
+    struct nst_doc *doc = NULL;
+
+    nst_cpuset_clear_all(&ours);
+    if (vn_conn_others(conn, &dom, 1, false, &others, &pages, NULL) == 0 &&
+        nst_doc_parse(text, strlen(text), "backup", &doc, NULL) == 0 &&
+        nst_doc_vcpu_pins(doc, &ours, NULL) == 0) {
+        nst_cpuset_intersect(&ours, &others);
+        char *cpus = nst_cpuset_is_empty(&ours) ? NULL :
+                     nst_cpuset_format(&ours);
+        if (cpus)
+            vn_warning("domain '%s': the restored definition pins CPUs %s, "
+                       "which other domains pin now; apply its profile "
+                       "again to place it on free ones", vn_domain_name(dom),
+                       cpus);
+        free(cpus);
+    }
+    nst_doc_free(doc);
+    vn_pages_clear(&pages);
+}
+
 /* Backs up the current definition, defines the backup's. */
 static int
 restore(const struct rollback_opts *o, virConnectPtr conn, virDomainPtr dom,
@@ -259,14 +296,17 @@ restore(const struct rollback_opts *o, virConnectPtr conn, virDomainPtr dom,
                  err ? err : "out of memory");
         goto out;
     }
-    /* Another tool may have redefined it since the dump. */
-    if (!(again = vn_domain_xml(dom, true, &err))) {
-        vn_error("%s; nothing changed", err);
-        goto out;
-    }
-    if (strcmp(again, current) != 0) {
-        vn_error("domain '%s' changed while virt-nestify was working; "
-                 "nothing changed, run again", name);
+    /* Another tool may have redefined it since the dump: its edit
+     * wins, and the backup of ours would only repeat what is stored. */
+    if (!(again = vn_domain_xml(dom, true, &err)) ||
+        strcmp(again, current) != 0) {
+        if (unlink(saved) < 0)
+            vn_warning("cannot remove '%s': %s", saved, strerror(errno));
+        if (again)
+            vn_error("domain '%s' changed while virt-nestify was working; "
+                     "nothing changed, run again", name);
+        else
+            vn_error("%s; nothing changed", err);
         goto out;
     }
     if (vn_domain_define(conn, text, &err) < 0) {
@@ -285,6 +325,7 @@ restore(const struct rollback_opts *o, virConnectPtr conn, virDomainPtr dom,
     if (strcmp(stored, text) != 0)
         vn_warning("domain '%s': libvirt stored backup '%s' with changes of "
                    "its own (its normalisation)", name, path);
+    warn_shared_pins(conn, dom, stored);
     if (!o->quiet) {
         printf("domain '%s' restored from '%s' (previous definition saved as "
                "'%s')\n", name, path, saved);
@@ -309,6 +350,7 @@ vn_cmd_rollback(int argc, char **argv)
     struct rollback_opts o = { 0 };
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
+    struct vn_lock *lock = NULL;
     char *err = NULL, *dir = NULL, *path = NULL, *text = NULL;
     int ret;
 
@@ -355,6 +397,11 @@ vn_cmd_rollback(int argc, char **argv)
     ret = VN_EXIT_INPUT;
     if (!(text = read_backup(path, name, uuid)))
         goto out;
+    /* Not in the middle of an apply on this machine: it would plan on
+     * the definition this replaces. */
+    ret = VN_EXIT_SYSTEM;
+    if (vn_lock_take(conn, ROLLBACK_LOCK_WAIT, o.quiet, &lock, &err) < 0)
+        goto fail;
     ret = restore(&o, conn, dom, dir, path, text);
     goto out;
 
@@ -365,6 +412,7 @@ vn_cmd_rollback(int argc, char **argv)
     free(dir);
     free(path);
     free(text);
+    vn_lock_release(lock);
     if (dom) {
         virDomainFree(dom);
     }

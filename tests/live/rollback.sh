@@ -188,4 +188,27 @@ else
     fail "cannot start a transient guest under TCG"
 fi
 
+# --- a restore onto CPUs another domain pins now: done, and said -------
+sed "s|<vcpu placement='static'>8</vcpu>|&<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>|" \
+    "$TMP/orig.xml" >"$TMP/pinned.xml"
+cat >"$TMP/pinner.xml" <<EOF
+<domain type='qemu'>
+  <name>pinner</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <cputune><vcpupin vcpu='0' cpuset='1'/></cputune>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+</domain>
+EOF
+vsh define "$TMP/pinner.xml" >/dev/null || fail "define pinner"
+run 0 rollback -c "$URI" -d "$D" --backup-dir "$BK" --backup "$TMP/pinned.xml" &&
+{
+    grep -q "^virt-nestify: warning: domain '$D': the restored definition pins CPUs 1, which other domains pin now" \
+        "$TMP/err" || fail "no shared-pins warning: $(cat "$TMP/err")"
+    vsh dumpxml --inactive "$D" | grep -q "<vcpupin vcpu='0' cpuset='1'/>" ||
+        fail "the pinned backup was not restored"
+}
+
 finish
