@@ -371,9 +371,9 @@ define(struct live *l, const char *xml, const struct vn_result *r)
         goto out;
     }
     if (vn_domain_define(l->conn, r->out, &err) < 0) {
+        drop_backup(l);
         fail(l, "domain '%s': libvirt refused the new definition: %s; the "
-                 "definition is unchanged (backup in '%s')", l->name, err,
-                 l->run->backup);
+                 "definition is unchanged", l->name, err);
         goto out;
     }
     free(err);
@@ -405,12 +405,15 @@ define(struct live *l, const char *xml, const struct vn_result *r)
      * has replaced ours: say so rather than claim a change that is
      * gone.  Theirs stays; the backup holds what we replaced. */
     free(again);
-    if (!(again = vn_domain_xml(l->dom, true, &err)) ||
-        strcmp(again, stored) != 0) {
-        fail(l, "domain '%s': %s; its definition stays (backup of the one "
-             "before ours in '%s')", l->name, again ? "another writer "
-             "replaced our definition right after it was stored" : err,
+    if (!(again = vn_domain_xml(l->dom, true, &err))) {
+        fail(l, "%s after its define (backup in '%s')", err,
              l->run->backup);
+        goto out;
+    }
+    if (strcmp(again, stored) != 0) {
+        fail(l, "domain '%s': another writer replaced our definition right "
+             "after it was stored; its definition stays (backup of the one "
+             "before ours in '%s')", l->name, l->run->backup);
         goto out;
     }
     ret = VN_EXIT_OK;
