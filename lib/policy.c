@@ -591,18 +591,26 @@ rule_mitigations(struct run *run)
 
 /* Whole-domain memory limits: the hard limit covers guest memory plus
  * QEMU's own overhead, so the limit can never kill a well-behaved
- * guest, and a runaway QEMU cannot take the host's memory. */
+ * guest, and a runaway QEMU cannot take the host's memory.  With memory
+ * hotplug the guest grows up to <maxMemory> while it runs (a DIMM or
+ * virtio-mem added live changes no limit), so that is the guest memory
+ * the hard limit must cover. */
 static int
 rule_memtune(struct run *run)
 {
     const struct nst_profile *p = run->profile;
-    unsigned long long overhead = run->memory_kib *
-                                  p->memtune_overhead_percent / 100;
+    unsigned long long guest = run->memory_kib, max_kib;
+    xmlNodePtr max = nst_child(run->root, "maxMemory");
+    bool hotplug = max && nst_read_kib(max, &max_kib) == 0 &&
+                   max_kib > guest;
+    if (hotplug)
+        guest = max_kib;
+    unsigned long long overhead = guest * p->memtune_overhead_percent / 100;
     unsigned long long min = (unsigned long long)p->memtune_overhead_min_mib
                              * 1024;
     if (overhead < min)
         overhead = min;
-    unsigned long long hard = run->memory_kib + overhead;
+    unsigned long long hard = guest + overhead;
     unsigned long long soft = run->memory_kib;
     static const char *const names[] = { "hard_limit", "soft_limit" };
     unsigned long long values[] = { hard, soft };
@@ -625,24 +633,37 @@ rule_memtune(struct run *run)
         any |= changed(&failed, set_number_text(run->doc, node, values[i]));
         any |= changed(&failed, nst_set_attr(run->doc, node, "unit", "KiB"));
     }
-    /* libvirt refuses a swap limit below the hard limit. */
+    /* libvirt's memtune refuses a swap limit below the hard limit, and
+     * cgroup v1 cannot apply one.  The operator set it, so the report
+     * says what it was. */
     xmlNodePtr swap = nst_child(memtune, "swap_hard_limit");
-    unsigned long long have;
-    if (swap && nst_read_kib(swap, &have) == 0 && have < hard) {
-        any |= changed(&failed, set_number_text(run->doc, swap, hard));
-        any |= changed(&failed, nst_set_attr(run->doc, swap, "unit", "KiB"));
+    unsigned long long swap_kib;
+    bool swap_raised = swap && nst_read_kib(swap, &swap_kib) == 0 &&
+                       swap_kib < hard;
+    if (swap_raised) {
+        changed(&failed, set_number_text(run->doc, swap, hard));
+        changed(&failed, nst_set_attr(run->doc, swap, "unit", "KiB"));
     }
     if (failed)
         return oom(run);
     if (any)
         nst_report_add(run->report, NST_CHANGE, "memtune", "/domain/memtune",
-                       "hard_limit %llu KiB = memory %llu KiB + overhead "
+                       "hard_limit %llu KiB = %s %llu KiB + overhead "
                        "%llu KiB (%u%%, at least %u MiB), soft_limit %llu "
                        "KiB: QEMU cannot take more than the guest plus its "
                        "overhead, and the guest is never limited below "
-                       "its own memory", hard, run->memory_kib, overhead,
+                       "its own memory%s", hard,
+                       hotplug ? "maxMemory" : "memory", guest, overhead,
                        p->memtune_overhead_percent,
-                       p->memtune_overhead_min_mib, soft);
+                       p->memtune_overhead_min_mib, soft,
+                       hotplug ? " (memory hotplug grows it up to "
+                       "maxMemory while it runs)" : "");
+    if (swap_raised)
+        nst_report_add(run->report, NST_CHANGE, "memtune",
+                       "/domain/memtune/swap_hard_limit",
+                       "swap_hard_limit %llu KiB -> %llu KiB: a swap limit "
+                       "below the hard limit cannot be applied (cgroup v1) "
+                       "and libvirt's memtune refuses it", swap_kib, hard);
     return 0;
 }
 
