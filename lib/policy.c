@@ -732,56 +732,6 @@ current_pins(struct run *run)
     return pins;
 }
 
-/*
- * What <memoryBacking> holds that hugepages cannot go with, each an
- * operator's choice the rule keeps.  libvirt 9.0's QEMU driver
- * (qemuValidateDomainDefMemory) refuses hugepages beside
- * <allocation mode='ondemand'/> (hugepages are reserved and taken when
- * QEMU starts) and beside <source type='anonymous'/> (plain anonymous
- * memory, not hugetlbfs).  Beside <source type='file'/> it accepts them,
- * but the memory then comes from hugetlbfs, not from the file the
- * operator chose (hugepages win in qemuBuildMemoryBackendProps), so
- * adding them would undo that choice without a word.  Everything else
- * goes with hugepages and is kept: source memfd (a hugetlb memfd),
- * access shared or private, allocation immediate and its threads,
- * locked, nosharepages, discard.  Returns false when nothing conflicts.
- */
-struct backing_conflict {
-    const char *element;        /* "<allocation mode='ondemand'/>" */
-    const char *why;
-    bool refused;               /* libvirt refuses it beside hugepages */
-};
-
-static bool
-backing_conflict(const xmlNode *backing, struct backing_conflict *out)
-{
-    xmlNodePtr allocation = nst_child(backing, "allocation");
-    xmlNodePtr source = nst_child(backing, "source");
-
-    if (allocation && nst_attr_is(allocation, "mode", "ondemand")) {
-        *out = (struct backing_conflict){
-            "<allocation mode='ondemand'/>",
-            "libvirt refuses hugepages with memory allocated on demand, "
-            "since hugepages are taken whole when QEMU starts", true };
-        return true;
-    }
-    if (source && nst_attr_is(source, "type", "anonymous")) {
-        *out = (struct backing_conflict){
-            "<source type='anonymous'/>",
-            "libvirt refuses hugepages with an anonymous memory source, "
-            "which is not hugetlbfs", true };
-        return true;
-    }
-    if (source && nst_attr_is(source, "type", "file")) {
-        *out = (struct backing_conflict){
-            "<source type='file'/>",
-            "hugepages would take the place of the file-backed memory "
-            "(libvirt backs the guest with hugetlbfs instead)", false };
-        return true;
-    }
-    return false;
-}
-
 /* Whether the hugepages rule leaves the domain without hugepages
  * because <memoryBacking> chose otherwise: placement then has no
  * reason to prefer cells with free hugepages. */
@@ -789,8 +739,9 @@ static bool
 hugepages_blocked(struct run *run)
 {
     xmlNodePtr backing = nst_child(run->root, "memoryBacking");
-    struct backing_conflict c;
-    return !nst_child(backing, "hugepages") && backing_conflict(backing, &c);
+    struct nst_backing_conflict c;
+    return !nst_child(backing, "hugepages") &&
+           nst_backing_conflict(backing, &c);
 }
 
 static int
@@ -1318,13 +1269,13 @@ rule_hugepages(struct run *run)
 {
     const struct nst_placement *pl = &run->placement;
     struct nst_cpuset guest_cells;
-    struct backing_conflict conflict;
+    struct nst_backing_conflict conflict;
     int failed = 0;
     bool any = false;
 
     xmlNodePtr backing = nst_child(run->root, "memoryBacking");
     xmlNodePtr huge = nst_child(backing, "hugepages");
-    if (backing_conflict(backing, &conflict)) {
+    if (nst_backing_conflict(backing, &conflict)) {
         char *msg = NULL;
         int ret;
         if (huge && conflict.refused) {
