@@ -121,3 +121,33 @@ nst_feature_policy_adds(const char *policy)
     return !policy || strcmp(policy, "require") == 0 ||
            strcmp(policy, "force") == 0;
 }
+
+bool
+nst_backing_conflict(const xmlNode *backing, struct nst_backing_conflict *out)
+{
+    xmlNodePtr allocation = nst_child(backing, "allocation");
+    xmlNodePtr source = nst_child(backing, "source");
+
+    if (allocation && nst_attr_is(allocation, "mode", "ondemand")) {
+        *out = (struct nst_backing_conflict){
+            "<allocation mode='ondemand'/>",
+            "libvirt refuses hugepages with memory allocated on demand, "
+            "since hugepages are taken whole when QEMU starts", true };
+        return true;
+    }
+    if (source && nst_attr_is(source, "type", "anonymous")) {
+        *out = (struct nst_backing_conflict){
+            "<source type='anonymous'/>",
+            "libvirt refuses hugepages with an anonymous memory source, "
+            "which is not hugetlbfs", true };
+        return true;
+    }
+    if (source && nst_attr_is(source, "type", "file")) {
+        *out = (struct nst_backing_conflict){
+            "<source type='file'/>",
+            "hugepages would take the place of the file-backed memory "
+            "(libvirt backs the guest with hugetlbfs instead)", false };
+        return true;
+    }
+    return false;
+}

@@ -47,4 +47,29 @@ bool nst_feature_policy_removes(const char *policy);
  * "require", "force", or no policy (libvirt's default is require). */
 bool nst_feature_policy_adds(const char *policy);
 
+/*
+ * What a <memoryBacking> holds that hugepages cannot go with, each an
+ * operator's choice.  libvirt 9.0's QEMU driver
+ * (qemuValidateDomainDefMemory) refuses hugepages beside
+ * <allocation mode='ondemand'/> (hugepages are reserved and taken when
+ * QEMU starts) and beside <source type='anonymous'/> (plain anonymous
+ * memory, not hugetlbfs).  Beside <source type='file'/> it accepts them,
+ * but the memory then comes from hugetlbfs, not from the file the
+ * operator chose (hugepages win in qemuBuildMemoryBackendProps).
+ * Everything else goes with hugepages: source memfd (a hugetlb memfd),
+ * access shared or private, allocation immediate and its threads,
+ * locked, nosharepages, discard.  docs/domain-coverage/memoryBacking.md
+ * has the whole table.
+ */
+struct nst_backing_conflict {
+    const char *element;         /* "<allocation mode='ondemand'/>" */
+    const char *why;             /* a clause, no final period */
+    bool refused;                /* libvirt refuses it beside hugepages */
+};
+
+/* Fills *out with the first conflict of backing (may be NULL) and
+ * returns true, or returns false when hugepages go with all of it. */
+bool nst_backing_conflict(const xmlNode *backing,
+                          struct nst_backing_conflict *out);
+
 #endif /* NESTIFY_DOMAIN_H */

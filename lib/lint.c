@@ -32,6 +32,8 @@ enum {
     R_PAGES_FREE,
     R_PAGE_NODESET,
     R_HARD_LIMIT,
+    R_PAGE_TOO_LARGE,
+    R_PAGE_BACKING,
     R_LAST
 };
 
@@ -70,6 +72,12 @@ static const struct nst_lint_rule rules[R_LAST] = {
         "<page nodeset> names a guest NUMA cell the domain does not have" },
     [R_HARD_LIMIT] = { "VN304", "hard-limit-low", NST_ERROR, false,
         "<memtune> hard_limit below the guest's memory" },
+    [R_PAGE_TOO_LARGE] = { "VN305", "hugepage-too-large", NST_ERROR, false,
+        "a hugepage size larger than the guest memory it backs: QEMU does "
+        "not start" },
+    [R_PAGE_BACKING] = { "VN306", "hugepages-backing", NST_ERROR, false,
+        "<hugepages> beside on-demand allocation or an anonymous memory "
+        "source: libvirt refuses the domain" },
 };
 
 const struct nst_lint_rule *
@@ -912,14 +920,108 @@ rule_hugepages(struct lint *l)
                         nst_cpuset_parse(nodeset, &ids, NULL) == 0;
         if (per_cell)
             need = cells_memory(l, &ids);
+        /* A size larger than the memory is VN305's: no count of free
+         * pages would start the guest. */
         if (target && size_text &&
-            nst_scaled_kib(size_text, unit, &size) == 0 && size)
+            nst_scaled_kib(size_text, unit, &size) == 0 && size &&
+            size <= need)
             check_pages(l, p, size, need, per_cell ? &ids : NULL, target);
         free(target);
         free(size_text);
         free(unit);
         free(nodeset);
     }
+}
+
+/* A guest <cell memory unit>'s size in KiB; 0 or -1. */
+static int
+cell_memory(const xmlNode *cell, unsigned long long *kib)
+{
+    char *mem = nst_attr(cell, "memory"), *unit = nst_attr(cell, "unit");
+    int ret = nst_scaled_kib(mem, unit, kib);
+    free(mem);
+    free(unit);
+    return ret;
+}
+
+/*
+ * QEMU refuses a hugepage backend smaller than one page ("memory size
+ * ... must be equal to or larger than page size"): a <page> larger than
+ * the whole guest, or than a guest cell it backs, keeps the domain from
+ * starting however many pages are free.  The policy's hugepages rule
+ * never picks such a size (nst_cell_pages_fit) and replaces one.
+ */
+static void
+rule_page_too_large(struct lint *l)
+{
+    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
+                                "hugepages");
+    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
+
+    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
+        char *size_text = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
+        char *nodeset = nst_attr(p, "nodeset");
+        unsigned long long size, mem = 0;
+        long cell = -1;             /* the guest cell too small, or -1 */
+        struct nst_cpuset ids;
+        bool all = !nodeset || nst_cpuset_parse(nodeset, &ids, NULL) < 0;
+        bool small = false;
+
+        if (size_text && nst_scaled_kib(size_text, unit, &size) == 0 &&
+            size) {
+            if (!nst_child(numa, "cell")) {
+                mem = l->memory_kib;
+                small = l->have_memory && mem < size;
+            }
+            for (xmlNodePtr c = nst_child(numa, "cell"); c && !small;
+                 c = nst_next(c, "cell")) {
+                char *id = nst_attr(c, "id");
+                unsigned long long n;
+                if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0 &&
+                    (all || nst_cpuset_test(&ids, (unsigned int)n)) &&
+                    cell_memory(c, &mem) == 0 && mem < size) {
+                    small = true;
+                    cell = (long)n;
+                }
+                free(id);
+            }
+        }
+        if (small) {
+            char *whose = cell < 0 ? copy("the guest's memory") :
+                          nst_printf("guest NUMA cell %ld's memory", cell);
+            add(l, R_PAGE_TOO_LARGE, nodeset ?
+                nst_printf("/domain/memoryBacking/hugepages/page"
+                           "[@nodeset='%s']", nodeset) :
+                copy("/domain/memoryBacking/hugepages/page"),
+                nst_printf("hugepages of %llu KiB are larger than %s, %llu "
+                           "KiB: QEMU refuses to start a guest whose memory "
+                           "is smaller than one page", size,
+                           whose ? whose : "?", mem),
+                copy("use a page size that divides that memory, such as "
+                     "2048 KiB on x86, or remove <hugepages>"));
+            free(whose);
+        }
+        free(size_text);
+        free(unit);
+        free(nodeset);
+    }
+}
+
+/* The pairs libvirt refuses at define (nst_backing_conflict); a file
+ * source beside <hugepages> is the operator's choice and defines. */
+static void
+rule_hugepages_backing(struct lint *l)
+{
+    xmlNodePtr backing = nst_child(l->root, "memoryBacking");
+    struct nst_backing_conflict c;
+
+    if (!nst_child(backing, "hugepages") ||
+        !nst_backing_conflict(backing, &c) || !c.refused)
+        return;
+    add(l, R_PAGE_BACKING, copy("/domain/memoryBacking/hugepages"),
+        nst_printf("<hugepages> beside %s: %s: the domain does not define",
+                   c.element, c.why),
+        nst_printf("remove <hugepages> or %s", c.element));
 }
 
 static void
@@ -984,6 +1086,8 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     }
     rule_page_nodeset(&l);
     rule_hard_limit(&l);
+    rule_page_too_large(&l);
+    rule_hugepages_backing(&l);
     pins_free(pins, npins);
 
     /* Findings in the order of the rule table, each rule's in document

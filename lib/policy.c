@@ -753,6 +753,18 @@ current_pins(struct run *run)
     return pins;
 }
 
+/* Whether the hugepages rule leaves the domain without hugepages
+ * because <memoryBacking> chose otherwise: placement then has no
+ * reason to prefer cells with free hugepages. */
+static bool
+hugepages_blocked(struct run *run)
+{
+    xmlNodePtr backing = nst_child(run->root, "memoryBacking");
+    struct nst_backing_conflict c;
+    return !nst_child(backing, "hugepages") &&
+           nst_backing_conflict(backing, &c);
+}
+
 static int
 place(struct run *run)
 {
@@ -776,7 +788,7 @@ place(struct run *run)
         .allow_split = p->split,
         .taken = run->opts->taken,
         .housekeeping = &housekeeping,
-        .prefer_hugepages = p->hugepages,
+        .prefer_hugepages = p->hugepages && !hugepages_blocked(run),
     };
     /* A guest already placed well stays where it is: re-runs do not
      * reshuffle a host. */
@@ -1205,47 +1217,145 @@ pick_page_size(struct run *run)
     return best;
 }
 
+/*
+ * Why pick_page_size found nothing, as a new string: for every hugepage
+ * size of the first host cell, the first guest cell it cannot back and
+ * what is short there -- the size larger than the memory or not
+ * dividing it (nst_cell_pages_fit takes whole pages only), the host node
+ * without that size, or the count needed against the count free.  A
+ * node with free 1 GiB pages is not short of pages for a 214 MiB guest:
+ * the size is what does not fit, and the message says so.
+ */
+static char *
+page_shortfall(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    const struct nst_cell *first = nst_host_cell(run->host,
+                                                 pl->cells[0].host_cell);
+    struct nst_buf buf = { 0 };
+    size_t nsizes = 0;
+
+    if (pl->ncells == 1)
+        nst_buf_addf(&buf, "no hugepage size of host node %u can back the "
+                     "guest's %llu KiB", pl->cells[0].host_cell,
+                     pl->cells[0].memory_kib);
+    else
+        nst_buf_addf(&buf, "no hugepage size can back every guest cell on "
+                     "its host node");
+    for (size_t s = 0; first && s < first->npages; s++) {
+        unsigned long long size = first->pages[s].size_kib;
+        if (size <= 4)
+            continue;
+        nst_buf_adds(&buf, nsizes++ ? "; " : ": ");
+        for (size_t i = 0; i < pl->ncells; i++) {
+            unsigned int node = pl->cells[i].host_cell;
+            unsigned long long mem = pl->cells[i].memory_kib;
+            const struct nst_pages *pages =
+                nst_cell_pages(nst_host_cell(run->host, node), size);
+            char whose[64];
+            if (pl->ncells == 1)
+                snprintf(whose, sizeof(whose), "the guest's memory");
+            else
+                snprintf(whose, sizeof(whose), "guest cell %zu's memory", i);
+            if (size > mem)
+                nst_buf_addf(&buf, "%llu KiB pages are larger than %s",
+                             size, whose);
+            else if (mem % size)
+                nst_buf_addf(&buf, "%llu KiB pages do not divide %s (%llu "
+                             "KiB is not a whole number of them)", size,
+                             whose, mem);
+            else if (!pages)
+                nst_buf_addf(&buf, "host node %u has no %llu KiB pages",
+                             node, size);
+            else if (pages->free < mem / size && pl->ncells == 1)
+                nst_buf_addf(&buf, "%llu KiB pages: %llu needed, %llu free",
+                             size, mem / size, pages->free);
+            else if (pages->free < mem / size)
+                nst_buf_addf(&buf, "%llu KiB pages: guest cell %zu needs "
+                             "%llu, host node %u has %llu free", size, i,
+                             mem / size, node, pages->free);
+            else
+                continue;
+            break;
+        }
+    }
+    if (!nsizes)
+        nst_buf_addf(&buf, ": host node %u has no hugepage size",
+                     pl->cells[0].host_cell);
+    return nst_buf_finish(&buf, NULL);
+}
+
 static int
 rule_hugepages(struct run *run)
 {
     const struct nst_placement *pl = &run->placement;
-    unsigned long long size = pick_page_size(run);
     struct nst_cpuset guest_cells;
+    struct nst_backing_conflict conflict;
     int failed = 0;
     bool any = false;
 
-    if (!size) {
-        char *msg = nst_printf(
-            "no hugepage size has enough free pages on host node %u for "
-            "%llu KiB; the guest stays on normal pages (reserve hugepages "
-            "on the host to use them)", pl->cells[0].host_cell,
-            pl->cells[0].memory_kib);
-        int ret = warn(run, "hugepages", "/domain/memoryBacking",
-                       msg ? msg : "");
-        free(msg);
-        if (ret < 0)
+    xmlNodePtr backing = nst_child(run->root, "memoryBacking");
+    xmlNodePtr huge = nst_child(backing, "hugepages");
+    if (nst_backing_conflict(backing, &conflict)) {
+        char *msg = NULL;
+        int ret;
+        if (huge && conflict.refused) {
+            /* The input itself is one libvirt refuses; which of the two
+             * goes is the operator's call. */
+            msg = nst_printf("<hugepages> beside %s: %s; remove one of "
+                             "them", conflict.element, conflict.why);
+            ret = refuse(run, "hugepages", "/domain/memoryBacking",
+                         msg ? msg : "out of memory");
+            free(msg);
             return ret;
-        /* A <hugepages> already there cannot be backed either: kept, the
-         * guest would not start (lint's VN302 finds it). */
-        xmlNodePtr backing = nst_child(run->root, "memoryBacking");
-        xmlNodePtr huge = nst_child(backing, "hugepages");
-        if (!huge)
-            return 0;
-        if (nst_remove(run->doc, nst_count_children(backing, NULL) == 1 ?
-                                 backing : huge) < 0)
+        }
+        if (!huge) {
+            msg = nst_printf("no <hugepages> added: <memoryBacking> has "
+                             "%s, kept as chosen, and %s; the guest stays "
+                             "on normal pages", conflict.element,
+                             conflict.why);
+            ret = warn(run, "hugepages", "/domain/memoryBacking",
+                       msg ? msg : "out of memory");
+            free(msg);
+            return ret;
+        }
+        /* <hugepages> beside a file source: both chosen, libvirt
+         * accepts them; the size is adjusted like any other. */
+    }
+
+    unsigned long long size = pick_page_size(run);
+    if (!size) {
+        char *why = page_shortfall(run);
+        char *msg = why ? nst_printf("%s; the guest stays on normal pages "
+                                     "(reserve hugepages of a size that "
+                                     "fits on the host to use them)", why)
+                        : NULL;
+        int ret = warn(run, "hugepages", "/domain/memoryBacking",
+                       msg ? msg : "out of memory");
+        free(msg);
+        if (ret < 0 || !huge) {
+            free(why);
+            return ret;
+        }
+        /* A <hugepages> already there cannot be backed either: the
+         * guest would not start with it (lint's VN302 finds it). */
+        if (!why || nst_remove(run->doc,
+                               nst_count_children(backing, NULL) == 1 ?
+                               backing : huge) < 0) {
+            free(why);
             return oom(run);
+        }
         nst_report_add(run->report, NST_CHANGE, "hugepages",
                        "/domain/memoryBacking/hugepages",
-                       "removed <hugepages>: host node %u has too few free "
-                       "pages of every size to back the guest, which "
-                       "would not start", pl->cells[0].host_cell);
+                       "removed <hugepages>: %s, so the guest would not "
+                       "start with them", why);
+        free(why);
         return 0;
     }
-    xmlNodePtr backing = nst_ensure(run->doc, run->root, "memoryBacking",
-                                    nst_order_domain, NULL);
-    xmlNodePtr huge = backing ? nst_ensure(run->doc, backing, "hugepages",
-                                           nst_order_memory_backing,
-                                           NULL) : NULL;
+    backing = nst_ensure(run->doc, run->root, "memoryBacking",
+                         nst_order_domain, NULL);
+    huge = backing ? nst_ensure(run->doc, backing, "hugepages",
+                                nst_order_memory_backing, NULL) : NULL;
     if (!huge)
         return oom(run);
     /* One <page> for all guest cells; other sizes go. */

@@ -18,7 +18,8 @@
 static const char *const domains[] = {
     "ubuntu-guest", "windows-guest", "custom-model", "existing-tuning",
     "seed-bogus", "big-guest", "cputune-full", "vcpus-hotplug", "vcpu-auto",
-    "memtune-hotplug",
+    "memtune-hotplug", "memory-ondemand", "small-guest-1g-pages",
+    "memory-file", "memory-memfd-locked", "memory-file-hugepages",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {

@@ -46,6 +46,8 @@ static const struct lint_case cases[] = {
     { "hugepages-free", "hugepages-free", "amd-epyc-7502p-nps4", NULL },
     { "page-nodeset", "page-nodeset", "intel-e5-2697v4", NULL },
     { "hard-limit-low", "hard-limit-low", "intel-e5-2697v4", NULL },
+    { "hugepage-too-large", "hugepage-too-large", NULL, NULL },
+    { "hugepages-backing", "hugepages-backing", NULL, NULL },
 };
 #define NCASES (sizeof(cases) / sizeof(*cases))
 
@@ -192,7 +194,9 @@ managed(const struct nst_profile *p, const char *rule)
         return p->pinning;
     if (!strcmp(rule, "numatune-node"))
         return p->numa;
-    if (!strcmp(rule, "hugepage-size") || !strcmp(rule, "hugepages-free"))
+    if (!strcmp(rule, "hugepage-size") || !strcmp(rule, "hugepages-free") ||
+        !strcmp(rule, "hugepage-too-large") ||
+        !strcmp(rule, "hugepages-backing"))
         return p->hugepages;
     if (!strcmp(rule, "page-nodeset"))
         return p->hugepages || p->numa;

@@ -591,6 +591,206 @@ START_TEST(test_host_clone)
 }
 END_TEST
 
+/* ------------------------------------------- memoryBacking (issue 13) */
+
+#define BACKED(mem_kib, backing) \
+    "<domain type='kvm'>\n" \
+    "  <name>t</name>\n" \
+    "  <memory unit='KiB'>" mem_kib "</memory>\n" \
+    "  <memoryBacking>\n" backing "  </memoryBacking>\n" \
+    "  <vcpu placement='static'>2</vcpu>\n" \
+    "  <os>\n" \
+    "    <type arch='x86_64'>hvm</type>\n" \
+    "  </os>\n" \
+    "</domain>\n"
+
+#define ONDEMAND \
+    "    <source type='anonymous'/>\n" \
+    "    <access mode='private'/>\n" \
+    "    <allocation mode='ondemand'/>\n"
+
+/* Issue 13, problem 1: libvirt refuses hugepages beside on-demand
+ * allocation; perf keeps the operator's choice and says why. */
+START_TEST(test_perf_no_hugepages_beside_ondemand)
+{
+    struct result res = { 0 };
+    apply(&res, BACKED("4194304", ONDEMAND), "intel-e5-2697v4", "perf",
+          NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "<hugepages");
+    HAS(res, "  <memoryBacking>\n" ONDEMAND "  </memoryBacking>\n");
+    SAYS(res, "warning  hugepages /domain/memoryBacking: no <hugepages> "
+         "added: <memoryBacking> has <allocation mode='ondemand'/>, kept "
+         "as chosen, and libvirt refuses hugepages");
+    HAS(res, "<memnode cellid='0' mode='strict' nodeset='0'/>");
+    result_clear(&res);
+
+    /* An anonymous source alone blocks them as well. */
+    apply(&res, BACKED("4194304", "    <source type='anonymous'/>\n"),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    LACKS(res, "<hugepages");
+    SAYS(res, "<source type='anonymous'/>, kept as chosen, and libvirt "
+         "refuses hugepages with an anonymous memory source");
+    result_clear(&res);
+
+    /* --strict: the warning stops the run. */
+    apply(&res, BACKED("4194304", ONDEMAND), "intel-e5-2697v4", "perf",
+          NULL, true, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "(--strict)");
+    result_clear(&res);
+}
+END_TEST
+
+/* An input holding both is one libvirt refuses: which goes is the
+ * operator's call, so perf refuses it. */
+START_TEST(test_perf_refuses_hugepages_with_ondemand)
+{
+    struct result res = { 0 };
+    apply(&res, BACKED("4194304",
+                       "    <hugepages/>\n"
+                       "    <allocation mode='ondemand'/>\n"),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    ck_assert_ptr_null(res.xml);
+    SAYS(res, "error    hugepages /domain/memoryBacking: <hugepages> beside "
+         "<allocation mode='ondemand'/>: libvirt refuses hugepages with "
+         "memory allocated on demand");
+    SAYS(res, "remove one of them");
+    result_clear(&res);
+
+    /* The nested profile does not manage memory: it passes it through. */
+    apply(&res, BACKED("4194304",
+                       "    <hugepages/>\n"
+                       "    <allocation mode='ondemand'/>\n"),
+          "intel-e5-2697v4", "nested", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    result_clear(&res);
+}
+END_TEST
+
+/* A file source: libvirt accepts hugepages beside it, but they would
+ * replace the file; none are added, chosen ones are kept and sized. */
+START_TEST(test_perf_file_source)
+{
+    struct result res = { 0 };
+    apply(&res, BACKED("4194304", "    <source type='file'/>\n"
+                       "    <access mode='shared'/>\n"),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "<hugepages");
+    SAYS(res, "<source type='file'/>, kept as chosen, and hugepages would "
+         "take the place of the file-backed memory");
+    result_clear(&res);
+
+    apply(&res, BACKED("4194304",
+                       "    <hugepages>\n"
+                       "      <page size='2048' unit='KiB'/>\n"
+                       "    </hugepages>\n"
+                       "    <source type='file'/>\n"),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
+    HAS(res, "<source type='file'/>");
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 0);
+    result_clear(&res);
+}
+END_TEST
+
+/* memfd, locked, nosharepages, discard, immediate allocation with
+ * threads all go with hugepages: added beside them, all kept. */
+START_TEST(test_perf_memfd_gets_hugepages)
+{
+    static const char *const kept =
+        "    <nosharepages/>\n"
+        "    <locked/>\n"
+        "    <source type='memfd'/>\n"
+        "    <access mode='shared'/>\n"
+        "    <allocation mode='immediate' threads='2'/>\n"
+        "    <discard/>\n";
+    struct result res = { 0 };
+    apply(&res, BACKED("4194304",
+                       "    <nosharepages/>\n"
+                       "    <locked/>\n"
+                       "    <source type='memfd'/>\n"
+                       "    <access mode='shared'/>\n"
+                       "    <allocation mode='immediate' threads='2'/>\n"
+                       "    <discard/>\n"),
+          "intel-e5-2697v4", "perf,secure", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "  <memoryBacking>\n"
+             "    <hugepages>\n"
+             "      <page size='1048576' unit='KiB' nodeset='0'/>\n"
+             "    </hugepages>\n");
+    HAS(res, kept);
+    /* the hard limit, which libvirt also makes the memlock limit of a
+     * <locked/> guest, is the memory plus QEMU's overhead */
+    HAS(res, "<hard_limit unit='KiB'>4718592</hard_limit>");
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 0);
+    result_clear(&res);
+}
+END_TEST
+
+/* Runs perf on xml against host (owned by the caller). */
+static void
+apply_on_host(struct result *res, const char *xml, struct nst_host *host)
+{
+    struct nst_profile profile;
+    struct nst_doc *doc = NULL;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    char *err = NULL;
+
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "perf", src, n, &err), 0);
+    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err),
+                     0);
+    nst_report_init(&res->r, "t", profile.name);
+    struct nst_apply_options opts = { &profile, host, NULL, false };
+    res->ret = nst_apply(doc, &opts, &res->r);
+    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
+    res->report = nst_report_format_text(&res->r);
+    nst_doc_free(doc);
+    nst_profile_clear(&profile);
+}
+
+/* Issue 13, problem 5: a node with 16 free 1 GiB pages and its 2 MiB
+ * pages taken is not short of pages for a 214 MiB guest: the 1 GiB
+ * size is larger than the guest, and the 2 MiB count is short. */
+START_TEST(test_perf_hugepage_shortfall_says_what)
+{
+    struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
+    struct result res = { 0 };
+
+    for (unsigned int cell = 0; cell < 2; cell++)
+        ck_assert_int_eq(nst_host_set_free_pages(host, cell, 2048, 0, NULL),
+                         0);
+    apply_on_host(&res, BACKED("219136", "    <hugepages/>\n"), host);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "<hugepages");
+    SAYS(res, "warning  hugepages /domain/memoryBacking: no hugepage size "
+         "of host node 0 can back the guest's 219136 KiB: 2048 KiB pages: "
+         "107 needed, 0 free; 1048576 KiB pages are larger than the "
+         "guest's memory; the guest stays on normal pages");
+    SAYS(res, "change   hugepages /domain/memoryBacking/hugepages: removed "
+         "<hugepages>: no hugepage size of host node 0 can back the "
+         "guest's 219136 KiB: 2048 KiB pages: 107 needed, 0 free; 1048576 "
+         "KiB pages are larger than the guest's memory, so the guest would "
+         "not start with them");
+    result_clear(&res);
+
+    /* 215 MiB is not a whole number of 2 MiB pages: that is said, not a
+     * count, although 8192 are free again. */
+    ck_assert_int_eq(nst_host_set_free_pages(host, 0, 2048, 8192, NULL), 0);
+    apply_on_host(&res, BACKED("220160", "    <hugepages/>\n"), host);
+    SAYS(res, "2048 KiB pages do not divide the guest's memory (220160 KiB "
+         "is not a whole number of them); 1048576 KiB pages are larger "
+         "than the guest's memory");
+    result_clear(&res);
+    nst_host_free(host);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -615,6 +815,11 @@ main(void)
     tcase_add_test(tc, test_page_use);
     tcase_add_test(tc, test_page_use_of_a_plan);
     tcase_add_test(tc, test_host_clone);
+    tcase_add_test(tc, test_perf_no_hugepages_beside_ondemand);
+    tcase_add_test(tc, test_perf_refuses_hugepages_with_ondemand);
+    tcase_add_test(tc, test_perf_file_source);
+    tcase_add_test(tc, test_perf_memfd_gets_hugepages);
+    tcase_add_test(tc, test_perf_hugepage_shortfall_says_what);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -55,6 +55,8 @@ golden hugepage-size hugepage-size intel-e5-2697v4 ""
 golden hugepages-free hugepages-free amd-epyc-7502p-nps4 ""
 golden page-nodeset page-nodeset intel-e5-2697v4 ""
 golden hard-limit-low hard-limit-low intel-e5-2697v4 ""
+golden hugepage-too-large hugepage-too-large "" ""
+golden hugepages-backing hugepages-backing "" ""
 
 # Warnings only: exit 0.  stdin is labelled "stdin".
 run 0 lint --file - --host-caps "$H/intel-e5-2697v4.xml" \
