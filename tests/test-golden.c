@@ -17,7 +17,7 @@
 
 static const char *const domains[] = {
     "ubuntu-guest", "windows-guest", "custom-model", "existing-tuning",
-    "seed-bogus", "big-guest",
+    "seed-bogus", "big-guest", "sev-guest", "sev-es-nested",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {
