@@ -151,3 +151,62 @@ nst_backing_conflict(const xmlNode *backing, struct nst_backing_conflict *out)
     }
     return false;
 }
+
+/* SEV policy bit 2: the guest's register state is encrypted too
+ * (SEV-ES); libvirt 9.0 has no type of its own for it. */
+#define SEV_POLICY_ES 0x4ULL
+
+static bool
+sev_policy_es(const xmlNode *ls)
+{
+    char *text = nst_text(nst_child(ls, "policy"));
+    char *end = NULL;
+    unsigned long long policy = text ? strtoull(text, &end, 16) : 0;
+    bool es = text && end != text && !*end && (policy & SEV_POLICY_ES);
+    free(text);
+    return es;
+}
+
+int
+nst_domain_confidential(const xmlNode *root, struct nst_confidential *out)
+{
+    /* Why each cannot nest: an SEV guest's kernel refuses to load
+     * kvm_amd ("KVM is unsupported when running as an SEV guest"); a TD
+     * has no VMX (the instructions fault); Secure Execution hosts run
+     * in an LPAR, never in a guest. */
+    static const char sev_why[] = "its kernel refuses to load KVM";
+    static const struct {
+        const char *type, *what, *why, *arch;
+        enum nst_vendor vendor;
+    } kinds[] = {
+        { "sev", "an AMD SEV guest", sev_why, "x86_64", NST_VENDOR_AMD },
+        { "sev-snp", "an AMD SEV-SNP guest", sev_why, "x86_64",
+          NST_VENDOR_AMD },
+        { "tdx", "an Intel TDX guest", "VMX instructions fault in a trust "
+          "domain", "x86_64", NST_VENDOR_INTEL },
+        { "s390-pv", "an IBM Secure Execution guest", "a secure guest "
+          "cannot host KVM guests itself", "s390x",
+          NST_VENDOR_UNKNOWN },
+    };
+    xmlNodePtr ls = nst_child(root, "launchSecurity");
+
+    memset(out, 0, sizeof(*out));
+    if (!ls)
+        return 0;
+    out->type = nst_attr(ls, "type");
+    if (!out->type && !(out->type = strdup("")))
+        return -1;
+    out->what = "a confidential guest";
+    out->why = "confidential guests get no hardware virtualization";
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+        if (strcmp(out->type, kinds[i].type) != 0)
+            continue;
+        out->what = kinds[i].what;
+        out->why = kinds[i].why;
+        out->arch = kinds[i].arch;
+        out->vendor = kinds[i].vendor;
+    }
+    if (strcmp(out->type, "sev") == 0 && sev_policy_es(ls))
+        out->what = "an AMD SEV-ES guest";
+    return 1;
+}

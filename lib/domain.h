@@ -72,4 +72,24 @@ struct nst_backing_conflict {
 bool nst_backing_conflict(const xmlNode *backing,
                           struct nst_backing_conflict *out);
 
+/*
+ * A confidential guest: one with <launchSecurity>, whatever its type.
+ * libvirt 9.0 knows sev (SEV-ES by the policy's ES bit) and s390-pv;
+ * later libvirt adds sev-snp and tdx, and may add more.  None of them
+ * lets the guest run VMs of its own, so an unknown type is still a
+ * confidential guest, only without a host it is known to need.
+ */
+struct nst_confidential {
+    char *type;                  /* the type as written ("" without one) */
+    const char *what;            /* "an AMD SEV guest" */
+    const char *why;             /* why it cannot run VMs of its own */
+    const char *arch;            /* host arch it needs ("x86_64"), or NULL */
+    enum nst_vendor vendor;      /* host CPU vendor it needs, or UNKNOWN */
+};
+
+/* Returns 1 with *out filled (free out->type) when the domain has a
+ * <launchSecurity>, 0 when it has none, -1 when out of memory. */
+int nst_domain_confidential(const xmlNode *root,
+                            struct nst_confidential *out);
+
 #endif /* NESTIFY_DOMAIN_H */

@@ -34,6 +34,8 @@ enum {
     R_HARD_LIMIT,
     R_PAGE_TOO_LARGE,
     R_PAGE_BACKING,
+    R_LS_HOST,
+    R_LS_NESTED,
     R_LAST
 };
 
@@ -78,6 +80,12 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_PAGE_BACKING] = { "VN306", "hugepages-backing", NST_ERROR, false,
         "<hugepages> beside on-demand allocation or an anonymous memory "
         "source: libvirt refuses the domain" },
+    [R_LS_HOST] = { "VN401", "launch-security-host", NST_ERROR, true,
+        "a confidential guest the host cannot launch: SEV needs an AMD "
+        "host, TDX an Intel one, s390-pv an s390x one" },
+    [R_LS_NESTED] = { "VN402", "nested-confidential", NST_ERROR, false,
+        "vmx or svm required by a confidential guest, which cannot run VMs "
+        "of its own" },
 };
 
 const struct nst_lint_rule *
@@ -1041,6 +1049,56 @@ rule_hard_limit(struct lint *l)
             "secure profile does, or remove <hard_limit>"));
 }
 
+/* ------------------------------------------------ confidential guests */
+
+static void
+rule_launch_security(struct lint *l)
+{
+    struct nst_confidential c;
+    int found = nst_domain_confidential(l->root, &c);
+
+    if (found <= 0) {
+        l->oom |= found < 0;
+        return;
+    }
+    /* Known types only: an unknown one needs no host we know of. */
+    const struct nst_host *h = l->host;
+    if (h && ((c.arch && strcmp(h->arch, c.arch) != 0) ||
+              (c.vendor != NST_VENDOR_UNKNOWN &&
+               h->vendor != NST_VENDOR_UNKNOWN && h->vendor != c.vendor))) {
+        const char *sep = c.vendor != NST_VENDOR_UNKNOWN ? " " : "";
+        const char *need = c.vendor != NST_VENDOR_UNKNOWN ?
+                           nst_vendor_name(c.vendor) : "";
+        add(l, R_LS_HOST, copy("/domain/launchSecurity"),
+            nst_printf("<launchSecurity type='%s'> makes %s, which needs an "
+                       "%s%s%s host; this host is %s%s%s: the domain does "
+                       "not start here", c.type, c.what, need, sep, c.arch,
+                       h->vendor != NST_VENDOR_UNKNOWN ?
+                       nst_vendor_name(h->vendor) : "",
+                       h->vendor != NST_VENDOR_UNKNOWN ? " " : "", h->arch),
+            nst_printf("run it on an %s%s%s host, or drop <launchSecurity>, "
+                       "which leaves the guest's memory readable by the "
+                       "host", need, sep, c.arch));
+    }
+    for (xmlNodePtr f = nst_child(nst_child(l->root, "cpu"), "feature"); f;
+         f = nst_next(f, "feature")) {
+        char *name = nst_attr(f, "name");
+        char *policy = nst_attr(f, "policy");
+        if (nst_feature_is_virt(name) && nst_feature_policy_adds(policy))
+            add(l, R_LS_NESTED,
+                nst_printf("/domain/cpu/feature[@name='%s']", name),
+                nst_printf("the domain requires '%s', but <launchSecurity "
+                           "type='%s'> makes %s, which cannot run VMs of "
+                           "its own (%s)", name, c.type, c.what, c.why),
+                nst_printf("remove <feature policy='%s' name='%s'/>; a "
+                           "guest that must run VMs cannot be confidential",
+                           policy ? policy : "require", name));
+        free(name);
+        free(policy);
+    }
+    free(c.type);
+}
+
 /* -------------------------------------------------------------- run */
 
 int
@@ -1088,6 +1146,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     rule_hard_limit(&l);
     rule_page_too_large(&l);
     rule_hugepages_backing(&l);
+    rule_launch_security(&l);
     pins_free(pins, npins);
 
     /* Findings in the order of the rule table, each rule's in document

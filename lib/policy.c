@@ -393,6 +393,64 @@ check_domain_cpus(struct run *run)
 
 /* ------------------------------------------------------------ nested */
 
+/*
+ * A confidential guest (<launchSecurity>: SEV, SEV-ES, SEV-SNP, TDX,
+ * s390-pv, or a type libvirt 9.0 does not know) cannot run VMs of its
+ * own, so host-passthrough and vmx/svm would give it nothing, and the
+ * nested rules leave its <cpu> as it is.  When nested is all the
+ * profile asks for, there is nothing to do: refused, naming the
+ * element.  A profile with other rules (perf, secure) goes on with
+ * them and says why the guest stays without nesting (a warning; an
+ * error with --strict).  Returns 1 when the nested rules may run, 0
+ * when they must not, -1 when the run stops.
+ */
+static int
+check_confidential(struct run *run)
+{
+    const struct nst_profile *p = run->profile;
+    struct nst_confidential c;
+    int found = nst_domain_confidential(run->root, &c);
+
+    if (found <= 0)
+        return found < 0 ? oom(run) : 1;
+    bool others = p->pinning || p->numa || p->hugepages || p->memtune ||
+                  p->cpu_limits || p->mitigations;
+    /* A vmx/svm the domain already requires stays too: say it is
+     * useless (lint's VN402 reports it). */
+    const char *virt = NULL;
+    for (xmlNodePtr f = nst_child(nst_child(run->root, "cpu"), "feature");
+         f && !virt; f = nst_next(f, "feature")) {
+        char *name = nst_attr(f, "name");
+        char *policy = nst_attr(f, "policy");
+        if (nst_feature_is_virt(name) && nst_feature_policy_adds(policy))
+            virt = strcmp(name, "vmx") == 0 ? "vmx" : "svm";
+        free(name);
+        free(policy);
+    }
+    char *msg =
+        !others ?
+        nst_printf("<launchSecurity type='%s'>: %s cannot run VMs of its "
+                   "own (%s): nested virtualization is all the profile "
+                   "asks for", c.type, c.what, c.why) :
+        virt ?
+        nst_printf("<launchSecurity type='%s'>: %s cannot run VMs of its "
+                   "own (%s), so the nested rules leave its <cpu> as it "
+                   "is, and the '%s' it requires gives it nothing; the "
+                   "profile's other rules apply", c.type, c.what, c.why,
+                   virt) :
+        nst_printf("<launchSecurity type='%s'>: %s cannot run VMs of its "
+                   "own (%s), so the nested rules leave its <cpu> as it "
+                   "is; the profile's other rules apply", c.type, c.what,
+                   c.why);
+    int ret = !msg ? oom(run) :
+              others ? warn(run, "cpu-mode", "/domain/launchSecurity", msg) :
+              refuse(run, "cpu-mode", "/domain/launchSecurity", msg);
+    free(msg);
+    free(c.type);
+    return ret < 0 ? -1 : 0;
+}
+
+
 static int
 rule_cpu_mode(struct run *run)
 {
@@ -1419,9 +1477,12 @@ nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
     if (read_domain(&run) < 0 || check_profile_cpus(&run) < 0 ||
         check_domain_cpus(&run) < 0)
         goto out;
-    if (p->nested && (rule_cpu_mode(&run) < 0 ||
-                      rule_cpu_features(&run) < 0))
-        goto out;
+    if (p->nested) {
+        int nested = check_confidential(&run);
+        if (nested < 0 || (nested && (rule_cpu_mode(&run) < 0 ||
+                                      rule_cpu_features(&run) < 0)))
+            goto out;
+    }
     if (p->mitigations && rule_mitigations(&run) < 0)
         goto out;
     if ((p->pinning || p->numa || p->hugepages) && place(&run) < 0)

@@ -20,6 +20,7 @@ static const char *const domains[] = {
     "seed-bogus", "big-guest", "cputune-full", "vcpus-hotplug", "vcpu-auto",
     "memtune-hotplug", "memory-ondemand", "small-guest-1g-pages",
     "memory-file", "memory-memfd-locked", "memory-file-hugepages",
+    "sev-guest", "sev-es-nested",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {

@@ -142,6 +142,75 @@ START_TEST(test_nested_keeps_existing_require)
 }
 END_TEST
 
+/*
+ * Every <launchSecurity> is a confidential guest, also the types libvirt
+ * 9.0 does not parse (sev-snp, tdx) and any later one: nested alone is
+ * refused naming the element, perf goes on with a warning (an error
+ * with --strict) and leaves <cpu> and <launchSecurity> as they are.
+ */
+START_TEST(test_confidential_guests)
+{
+    static const struct { const char *element, *what; } kinds[] = {
+        { "<launchSecurity type='sev'><policy>0x0001</policy>"
+          "</launchSecurity>", "an AMD SEV guest" },
+        { "<launchSecurity type='sev'><policy>0x0005</policy>"
+          "</launchSecurity>", "an AMD SEV-ES guest" },
+        { "<launchSecurity type='sev-snp'><policy>0x00030000</policy>"
+          "</launchSecurity>", "an AMD SEV-SNP guest" },
+        { "<launchSecurity type='tdx'><policy>0x10000000</policy>"
+          "</launchSecurity>", "an Intel TDX guest" },
+        { "<launchSecurity type='s390-pv'/>", "an IBM Secure Execution guest" },
+        { "<launchSecurity type='cca'/>", "a confidential guest" },
+    };
+    struct result res;
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+        char *xml = nst_printf(DOMAIN("2", "2097152",
+                                      "  <cpu mode='host-model'/>\n"
+                                      "  %s\n"), kinds[i].element);
+        apply(&res, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
+        ck_assert_int_eq(res.ret, -1);
+        SAYS(res, "error    cpu-mode /domain/launchSecurity: ");
+        SAYS(res, kinds[i].what);
+        SAYS(res, "cannot run VMs of its own");
+        result_clear(&res);
+
+        apply(&res, xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
+        ck_assert_int_eq(res.ret, 0);
+        SAYS(res, "warning  cpu-mode /domain/launchSecurity: ");
+        HAS(res, kinds[i].element);
+        HAS(res, "<cpu mode='host-model'>");
+        LACKS(res, "vmx");
+        HAS(res, "<vcpupin");
+        result_clear(&res);
+
+        apply(&res, xml, "intel-e5-2697v4", "perf", NULL, true, NULL);
+        ck_assert_int_eq(res.ret, -1);
+        SAYS(res, "(--strict)");
+        result_clear(&res);
+        free(xml);
+    }
+
+    /* A require of vmx already there stays, and the warning says it is
+     * useless; without a nested key nothing is said at all. */
+    const char *kept = DOMAIN("2", "2097152",
+        "  <cpu mode='host-passthrough' check='none'>\n"
+        "    <feature policy='require' name='vmx'/>\n"
+        "  </cpu>\n"
+        "  <launchSecurity type='tdx'/>\n");
+    apply(&res, kept, "intel-e5-2697v4", "secure", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    SAYS(res, "and the 'vmx' it requires gives it nothing");
+    HAS(res, "<feature policy='require' name='vmx'/>");
+    result_clear(&res);
+    apply(&res, kept, "intel-e5-2697v4", "secure", NULL, false,
+          "nested=off", NULL);
+    ck_assert_int_eq(res.ret, 0);
+    ck_assert_ptr_null(strstr(res.report, "launchSecurity"));
+    result_clear(&res);
+}
+END_TEST
+
 START_TEST(test_perf_pins_avoid_taken_and_housekeeping)
 {
     struct nst_cpuset taken;
@@ -799,6 +868,7 @@ main(void)
     tcase_add_test(tc, test_nested_intel_and_amd);
     tcase_add_test(tc, test_nested_refused_without_virt);
     tcase_add_test(tc, test_nested_keeps_existing_require);
+    tcase_add_test(tc, test_confidential_guests);
     tcase_add_test(tc, test_perf_pins_avoid_taken_and_housekeeping);
     tcase_add_test(tc, test_perf_split_over_cells);
     tcase_add_test(tc, test_perf_strict_turns_warning_into_error);

@@ -54,6 +54,12 @@ static const struct {
     { "tests/fixtures/xslt/domains/refused-vcpu.xml",
       "<vcpu>0</vcpu>: the engine reads the vCPU count before any rule "
       "and refuses the domain; the stylesheet does not read <vcpu>" },
+    { "tests/fixtures/domains/sev-guest.xml",
+      "<launchSecurity>: a confidential guest cannot run VMs of its own, "
+      "and the nested profile asks for nothing else" },
+    { "tests/fixtures/domains/sev-es-nested.xml",
+      "<launchSecurity>: a confidential guest cannot run VMs of its own, "
+      "and the nested profile asks for nothing else" },
 };
 
 static const struct {

@@ -57,6 +57,11 @@ golden page-nodeset page-nodeset intel-e5-2697v4 ""
 golden hard-limit-low hard-limit-low intel-e5-2697v4 ""
 golden hugepage-too-large hugepage-too-large "" ""
 golden hugepages-backing hugepages-backing "" ""
+golden launch-security-host launch-security-host intel-e5-2697v4 ""
+golden launch-security-host--tdx launch-security-tdx amd-epyc-7502p-nps4 ""
+golden launch-security-host--sev-on-amd launch-security-host amd-epyc-7502p-nps4 ""
+golden nested-confidential nested-confidential amd-epyc-7502p-nps4 ""
+golden nested-confidential--nohost nested-confidential "" ""
 
 # Warnings only: exit 0.  stdin is labelled "stdin".
 run 0 lint --file - --host-caps "$H/intel-e5-2697v4.xml" \

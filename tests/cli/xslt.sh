@@ -225,6 +225,14 @@ run 0 -c test:///default --all $INTEL -p nested --dry-run --color never \
 # The engine finds nothing to change in the stylesheet's output.
 if command -v xsltproc >/dev/null; then
     for d in "$FX"/domains/*.xml; do
+        # A confidential guest: the engine refuses nested (one line naming
+        # the element), so there is nothing to compare (test-xslt.c's
+        # refused[]); nested.xsl does not read <launchSecurity>.
+        if grep -q '<launchSecurity' "$d"; then
+            run 2 --file "$d" $INTEL --cpu-map none -p nested -q &&
+                one_error "nested on $d" "<launchSecurity type="
+            continue
+        fi
         count=$((count + 1))
         xsltproc --stringparam vendor Intel "$NST_SRCDIR/xslt/nested.xsl" \
             "$d" >"$TMP/sheet.xml" 2>"$TMP/err" ||
@@ -246,6 +254,7 @@ fi
 if command -v xmllint >/dev/null; then
     for d in "$FX"/domains/*.xml; do
         b=$(basename "$d")
+        grep -q '<launchSecurity' "$d" && continue   # refused, see above
         run 0 --file "$d" $INTEL --cpu-map none -p nested -q ||
             { echo "  (engine on $b)"; continue; }
         xmllint --noblanks --c14n "$TMP/out" >"$TMP/engine.c14n"
