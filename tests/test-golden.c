@@ -17,7 +17,8 @@
 
 static const char *const domains[] = {
     "ubuntu-guest", "windows-guest", "custom-model", "existing-tuning",
-    "seed-bogus", "big-guest",
+    "seed-bogus", "big-guest", "numa-distances", "memory-hotplug",
+    "numa-memaccess-mixed", "vcpu-auto-numa",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {
