@@ -851,6 +851,44 @@ START_TEST(test_page_use_with_dimms)
 }
 END_TEST
 
+/* The linter counts a DIMM in its cell's hugepage need as the policy
+ * does: 6 GiB of cell + a 4 GiB DIMM on 1 GiB pages is 10 pages, and
+ * AMD host node 0 has 8. */
+START_TEST(test_lint_counts_dimms)
+{
+    static const char xml[] =
+        "<domain type='kvm'><name>t</name>"
+        "<maxMemory slots='4' unit='GiB'>16</maxMemory>"
+        "<memory unit='GiB'>10</memory><vcpu>2</vcpu>"
+        "<memoryBacking><hugepages>"
+        "<page size='1048576' unit='KiB' nodeset='0'/>"
+        "</hugepages></memoryBacking>"
+        "<numatune><memory mode='strict' nodeset='0'/>"
+        "<memnode cellid='0' mode='strict' nodeset='0'/></numatune>"
+        "<os><type arch='x86_64'>hvm</type></os>"
+        "<cpu><numa><cell id='0' cpus='0-1' memory='6' unit='GiB'/>"
+        "</numa></cpu>"
+        "<devices><memory model='dimm'><target><size unit='GiB'>4</size>"
+        "<node>0</node></target></memory></devices></domain>";
+    struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
+    struct nst_lint_options opts = { host, NULL };
+    struct nst_lint_result res;
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+
+    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
+    ck_assert_int_eq(nst_lint(doc, &opts, "t.xml", &res), 0);
+    char *text = nst_lint_format_text(&res);
+    ck_assert_msg(strstr(text, "VN302: 10485760 KiB of guest memory on "
+                               "1048576 KiB hugepages needs 10 pages, host "
+                               "node(s) 0 have 8 free"), "%s", text);
+    free(text);
+    nst_lint_result_clear(&res);
+    nst_doc_free(doc);
+    nst_host_free(host);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -881,6 +919,7 @@ main(void)
     tcase_add_test(tc, test_memory_hotplug);
     tcase_add_test(tc, test_memory_devices_not_ram);
     tcase_add_test(tc, test_page_use_with_dimms);
+    tcase_add_test(tc, test_lint_counts_dimms);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
