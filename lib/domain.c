@@ -108,6 +108,59 @@ nst_domain_memory_kib(const xmlNode *root, unsigned long long *kib)
     return 0;
 }
 
+int
+nst_domain_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
+{
+    xmlNodePtr devices = nst_child(root, "devices");
+    size_t count = nst_count_children(devices, "memory");
+
+    *devs = NULL;
+    *n = 0;
+    if (!count)
+        return 0;
+    if (!(*devs = calloc(count, sizeof(**devs))))
+        return -1;
+    for (xmlNodePtr m = nst_child(devices, "memory"); m;
+         m = nst_next(m, "memory")) {
+        struct nst_memdev *d = &(*devs)[*n];
+        xmlNodePtr target = nst_child(m, "target");
+        xmlNodePtr size = nst_child(target, "size");
+        xmlNodePtr node = nst_child(target, "node");
+        xmlNodePtr requested = nst_child(target, "requested");
+        unsigned long long id;
+
+        d->node = m;
+        d->model = nst_attr_is(m, "model", "dimm") ? "dimm" :
+                   nst_attr_is(m, "model", "nvdimm") ? "nvdimm" :
+                   nst_attr_is(m, "model", "virtio-pmem") ? "virtio-pmem" :
+                   nst_attr_is(m, "model", "virtio-mem") ? "virtio-mem" :
+                   nst_attr_is(m, "model", "sgx-epc") ? "sgx-epc" : "";
+        d->target = -1;
+        if (!size || nst_read_kib(size, &d->size_kib) < 0)
+            goto bad;
+        if (node) {
+            char *text = nst_text(node);
+            int bad = !text || nst_parse_ull(text, NST_MAX_CPUS - 1, &id) < 0;
+            free(text);
+            if (bad)
+                goto bad;
+            d->target = (long)id;
+        }
+        if (strcmp(d->model, "dimm") == 0)
+            d->ram_kib = d->size_kib;
+        else if (strcmp(d->model, "virtio-mem") == 0 && requested &&
+                 nst_read_kib(requested, &d->ram_kib) < 0)
+            goto bad;
+        (*n)++;
+    }
+    return 0;
+ bad:
+    free(*devs);
+    *devs = NULL;
+    *n = 0;
+    return -1;
+}
+
 bool
 nst_feature_policy_removes(const char *policy)
 {

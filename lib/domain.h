@@ -39,6 +39,30 @@ int nst_domain_vcpus(const xmlNode *root, unsigned int *vcpus);
  * or zero. */
 int nst_domain_memory_kib(const xmlNode *root, unsigned long long *kib);
 
+/*
+ * A <devices><memory> device (memory hotplug, libvirt's "memory
+ * devices"): its size counts in <memory> (libvirt: <memory> = the guest
+ * NUMA cells + every device's size), and its <target><node> is a guest
+ * NUMA cell.  ram_kib is what it takes of the host's RAM at boot, so of
+ * the host cell (and hugepages) its guest cell is bound to: a dimm its
+ * size, a virtio-mem its <requested> size; an nvdimm or virtio-pmem is
+ * a file mapped into the guest (<source><path>), not RAM: 0.
+ */
+struct nst_memdev {
+    xmlNodePtr node;             /* the <memory> device */
+    const char *model;           /* "dimm", ... (libvirt's names); "" */
+    unsigned long long size_kib; /* <target><size> */
+    unsigned long long ram_kib;
+    long target;                 /* <target><node>, or -1 */
+};
+
+/* The memory devices of the domain, in document order (a new array the
+ * caller frees, NULL when none).  Returns 0, or -1 when a size or node
+ * is not one libvirt accepts (or out of memory: *n is then 0 too, and
+ * errno-free callers treat both as invalid input). */
+int nst_domain_memdevs(const xmlNode *root, struct nst_memdev **devs,
+                       size_t *n);
+
 /* Whether a <feature policy='...'> takes the feature away from the
  * guest ("disable", "forbid"). */
 bool nst_feature_policy_removes(const char *policy);

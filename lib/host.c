@@ -536,6 +536,25 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
     }
     qsort(cell->pages, cell->npages, sizeof(cell->pages[0]), compare_pages);
 
+    /* Distances: what the guest's cells are told when a rule builds
+     * them on these cells (libvirt's values are 10..255). */
+    FOR_EACH_CHILD(sibling, child(node, "distances"), "sibling") {
+        AUTO_XMLCHAR sid = attr(sibling, "id");
+        AUTO_XMLCHAR svalue = attr(sibling, "value");
+        unsigned long long to, dist;
+        if (!sid || !svalue ||
+            nst_parse_ull((const char *)sid, NST_MAX_CPUS - 1, &to) < 0 ||
+            nst_parse_ull((const char *)svalue, 255, &dist) < 0 ||
+            dist < 10) {
+            nst_set_error(err, "invalid distance sibling of cell %u in "
+                          "capabilities", cell->id);
+            return -1;
+        }
+        if (cell->ndistances < NST_MAX_DISTANCES)
+            cell->distances[cell->ndistances++] = (struct nst_distance){
+                (unsigned int)to, (unsigned int)dist };
+    }
+
     /* a memory-only cell (no <cpus>) is valid: it just gets no vCPUs */
     FOR_EACH_CHILD(cpu, child(node, "cpus"), "cpu") {
         struct nst_host_cpu *hcpu = &host->cpus[host->ncpus];
@@ -906,6 +925,17 @@ nst_host_cell(const struct nst_host *host, unsigned int cell_id)
         return NULL;
     return bsearch(&key, host->cells, host->ncells, sizeof(*host->cells),
                    compare_cells);
+}
+
+unsigned int
+nst_host_distance(const struct nst_host *host, unsigned int from,
+                  unsigned int to)
+{
+    const struct nst_cell *cell = nst_host_cell(host, from);
+    for (size_t i = 0; cell && i < cell->ndistances; i++)
+        if (cell->distances[i].id == to)
+            return cell->distances[i].value;
+    return 0;
 }
 
 bool

@@ -830,12 +830,23 @@ host_sizes(const struct nst_host *host)
     return nst_buf_finish(&buf, NULL);
 }
 
-/* Guest memory of the guest cells in ids, in KiB. */
+/* Guest memory of the guest cells in ids, in KiB, with the RAM of the
+ * memory devices that target them (as the policy counts it). */
 static unsigned long long
 cells_memory(struct lint *l, const struct nst_cpuset *ids)
 {
     xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
     unsigned long long total = 0;
+    struct nst_memdev *devs;
+    size_t ndevs;
+
+    if (nst_domain_memdevs(l->root, &devs, &ndevs) == 0) {
+        for (size_t d = 0; d < ndevs; d++)
+            if (devs[d].target >= 0 &&
+                nst_cpuset_test(ids, (unsigned int)devs[d].target))
+                total += devs[d].ram_kib;
+        free(devs);
+    }
     for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
         char *id = nst_attr(c, "id"), *mem = nst_attr(c, "memory");
         char *unit = nst_attr(c, "unit");

@@ -82,12 +82,24 @@ struct nst_pages {
 
 #define NST_MAX_PAGE_SIZES 8
 
+/* Distances kept per host cell: to the first this many siblings listed
+ * (a guest has at most NST_MAX_GUEST_CELLS cells to give them to). */
+#define NST_MAX_DISTANCES 64
+
+/* One <sibling> of a host cell's <distances> (ACPI SLIT: 10 is local). */
+struct nst_distance {
+    unsigned int id;             /* the other host cell */
+    unsigned int value;
+};
+
 struct nst_cell {
     unsigned int id;
     unsigned long long memory_kib;
     struct nst_cpuset cpus;
     size_t npages;
     struct nst_pages pages[NST_MAX_PAGE_SIZES];
+    size_t ndistances;           /* 0 when capabilities list none */
+    struct nst_distance distances[NST_MAX_DISTANCES];
 };
 
 struct nst_host_cpu {
@@ -156,6 +168,10 @@ int nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
 
 const struct nst_cell *nst_host_cell(const struct nst_host *host,
                                      unsigned int cell_id);
+/* The distance capabilities give from host cell 'from' to cell 'to',
+ * or 0 when they do not give it. */
+unsigned int nst_host_distance(const struct nst_host *host, unsigned int from,
+                               unsigned int to);
 /* The cell's pages of one size, or NULL when it has none of that size
  * (or cell is NULL). */
 const struct nst_pages *nst_cell_pages(const struct nst_cell *cell,
@@ -355,9 +371,9 @@ struct nst_page_use {
 /*
  * The hugepages the domain's definition uses, per host NUMA cell and
  * page size: for each <hugepages><page>, the memory of the guest cells
- * it covers (<numa><cell>, or the whole <memory> without guest NUMA) in
- * pages of its size, on the host cell that <numatune> binds that memory
- * to.  Memory not bound to exactly one host cell, and <hugepages>
+ * it covers (<numa><cell> with the RAM of the memory devices that
+ * target the cell, or the whole <memory> without guest NUMA) in pages of
+ * its size, on the host cell that <numatune> binds that memory to.  Memory not bound to exactly one host cell, and <hugepages>
  * without a <page> size, are not counted: which cell or size the kernel
  * picks is not in the definition.  Sets *uses to a new array of *n
  * entries (NULL when none), one per cell and size; returns 0, or -1

@@ -20,7 +20,8 @@ static const char *const domains[] = {
     "seed-bogus", "big-guest", "cputune-full", "vcpus-hotplug", "vcpu-auto",
     "memtune-hotplug", "memory-ondemand", "small-guest-1g-pages",
     "memory-file", "memory-memfd-locked", "memory-file-hugepages",
-    "sev-guest", "sev-es-nested",
+    "sev-guest", "sev-es-nested", "numa-distances", "memory-hotplug",
+    "numa-memaccess-mixed", "vcpu-auto-numa",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {

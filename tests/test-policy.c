@@ -238,8 +238,9 @@ START_TEST(test_perf_split_over_cells)
     apply(&res, DOMAIN("48", "100663296", ""), "intel-e5-2697v4", "perf",
           NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
-    HAS(res, "<cell id='0' cpus='0-23' memory='50331648' unit='KiB'/>");
-    HAS(res, "<cell id='1' cpus='24-47' memory='50331648' unit='KiB'/>");
+    HAS(res, "<cell id='0' cpus='0-23' memory='50331648' unit='KiB'>");
+    HAS(res, "<cell id='1' cpus='24-47' memory='50331648' unit='KiB'>");
+    HAS(res, "<sibling id='1' value='21'/>");    /* the host's distance */
     HAS(res, "<memory mode='strict' nodeset='0-1'/>");
     HAS(res, "<memnode cellid='1' mode='strict' nodeset='1'/>");
     HAS(res, "<topology sockets='2' dies='1' cores='12' threads='2'/>");
@@ -860,6 +861,347 @@ START_TEST(test_perf_hugepage_shortfall_says_what)
 }
 END_TEST
 
+/* ------------------------------------------ guest NUMA and memory hotplug */
+
+/* Guest cells with their children; vCPUs and memory are filled in. */
+#define CELLS_DOMAIN(vcpus, mem_kib, numa, devices) \
+    "<domain type='kvm'>\n" \
+    "  <name>t</name>\n" \
+    "  <maxMemory slots='8' unit='KiB'>134217728</maxMemory>\n" \
+    "  <memory unit='KiB'>" mem_kib "</memory>\n" \
+    "  <vcpu placement='static'>" vcpus "</vcpu>\n" \
+    "  <os>\n" \
+    "    <type arch='x86_64'>hvm</type>\n" \
+    "  </os>\n" \
+    "  <cpu mode='host-passthrough'>\n" \
+    "    <numa>\n" numa "    </numa>\n" \
+    "  </cpu>\n" \
+    "  <devices>\n" devices "  </devices>\n" \
+    "</domain>\n"
+#define DIST4(i, a, b, c, d) \
+    "      <cell id='" i "' cpus='" i "' memory='1048576' unit='KiB'>\n" \
+    "        <distances>\n" \
+    "          <sibling id='0' value='" a "'/>\n" \
+    "          <sibling id='1' value='" b "'/>\n" \
+    "          <sibling id='2' value='" c "'/>\n" \
+    "          <sibling id='3' value='" d "'/>\n" \
+    "        </distances>\n" \
+    "      </cell>\n"
+#define FOUR_CELLS \
+    DIST4("0", "10", "15", "20", "20") DIST4("1", "15", "10", "20", "20") \
+    DIST4("2", "20", "20", "10", "15") DIST4("3", "20", "20", "15", "10")
+#define DIMM(size_kib, node) \
+    "    <memory model='dimm'>\n" \
+    "      <target>\n" \
+    "        <size unit='KiB'>" size_kib "</size>\n" \
+    "        <node>" node "</node>\n" \
+    "      </target>\n" \
+    "    </memory>\n"
+
+START_TEST(test_numa_stale_distances_dropped)
+{
+    struct result res = { 0 };
+    /* 4 cells folded into one: cell 0 keeps only its own distance. */
+    apply(&res, CELLS_DOMAIN("4", "4194304", FOUR_CELLS, ""),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'>\n"
+             "        <distances>\n"
+             "          <sibling id='0' value='10'/>\n"
+             "        </distances>\n"
+             "      </cell>\n");
+    LACKS(res, "<sibling id='1'");
+    SAYS(res, "warning  guest-numa /domain/cpu/numa/cell/distances: dropped "
+              "<distances> siblings naming guest cell(s) 1-3 from cell(s) 0");
+    result_clear(&res);
+
+    /* --strict: dropping what the user wrote stops the run. */
+    apply(&res, CELLS_DOMAIN("4", "4194304", FOUR_CELLS, ""),
+          "intel-e5-2697v4", "perf", NULL, true, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "(--strict)");
+    result_clear(&res);
+
+    /* Without host distances (one host cell) a lone cell stays as is. */
+    apply(&res, CELLS_DOMAIN("2", "2097152",
+                             "      <cell id='0' cpus='0-1' memory='2097152' "
+                             "unit='KiB'>\n        <distances>\n"
+                             "          <sibling id='0' value='10'/>\n"
+                             "        </distances>\n      </cell>\n", ""),
+          "small-nosmt", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<sibling id='0' value='10'/>");
+    ck_assert(!strstr(res.report, "guest-numa /domain/cpu/numa/cell/dist"));
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_numa_distances_from_host)
+{
+    struct result res = { 0 };
+    /* Split over both Intel cells: the guest gets the host's 10/21, the
+     * input's siblings 2 and 3 go. */
+    apply(&res, CELLS_DOMAIN("48", "100663296", FOUR_CELLS, ""),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cell id='0' cpus='0-23' memory='50331648' unit='KiB'>\n"
+             "        <distances>\n"
+             "          <sibling id='0' value='10'/>\n"
+             "          <sibling id='1' value='21'/>\n"
+             "        </distances>\n");
+    HAS(res, "<cell id='1' cpus='24-47' memory='50331648' unit='KiB'>\n"
+             "        <distances>\n"
+             "          <sibling id='0' value='21'/>\n"
+             "          <sibling id='1' value='10'/>\n"
+             "        </distances>\n");
+    LACKS(res, "<sibling id='2'");
+    SAYS(res, "guest cell distances are those of host cells 0-1");
+    SAYS(res, "naming guest cell(s) 2-3 from cell(s) 0-1");
+    result_clear(&res);
+
+    /* Host distances unknown: the remote value the input gave stays. */
+    struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
+    ck_assert_uint_eq(nst_host_distance(host, 0, 1), 21);
+    ck_assert_uint_eq(nst_host_distance(host, 1, 1), 10);
+    ck_assert_uint_eq(nst_host_distance(host, 0, 7), 0);
+    nst_host_free(host);
+}
+END_TEST
+
+START_TEST(test_numa_interconnects_and_cache)
+{
+    struct result res = { 0 };
+    apply(&res, CELLS_DOMAIN("4", "4194304",
+        "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB'>\n"
+        "        <cache level='1' associativity='direct' policy='writeback'>\n"
+        "          <size value='10' unit='KiB'/>\n"
+        "          <line value='8' unit='B'/>\n"
+        "        </cache>\n"
+        "      </cell>\n"
+        "      <cell id='1' cpus='2-3' memory='2097152' unit='KiB'>\n"
+        "        <cache level='1' associativity='direct' policy='writeback'>\n"
+        "          <size value='10' unit='KiB'/>\n"
+        "          <line value='8' unit='B'/>\n"
+        "        </cache>\n"
+        "      </cell>\n"
+        "      <interconnects>\n"
+        "        <latency initiator='0' target='0' type='access' value='5'/>\n"
+        "        <latency initiator='1' target='0' type='access' value='9'/>\n"
+        "        <bandwidth initiator='0' target='0' cache='2' type='access' "
+        "value='1' unit='KiB'/>\n"
+        "        <bandwidth initiator='0' target='0' cache='1' type='access' "
+        "value='2' unit='KiB'/>\n"
+        "      </interconnects>\n", ""),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<latency initiator='0' target='0' type='access' value='5'/>");
+    HAS(res, "cache='1' type='access' value='2'");
+    LACKS(res, "initiator='1'");
+    LACKS(res, "cache='2'");
+    HAS(res, "<cache level='1'");
+    SAYS(res, "dropped 2 <interconnects> entries");
+    SAYS(res, "guest cell(s) 1 described memory-side caches");
+    result_clear(&res);
+
+    /* Nothing left: <interconnects> goes too. */
+    apply(&res, CELLS_DOMAIN("2", "2097152",
+        "      <cell id='0' cpus='0' memory='1048576' unit='KiB'/>\n"
+        "      <cell id='1' cpus='1' memory='1048576' unit='KiB'/>\n"
+        "      <interconnects>\n"
+        "        <latency initiator='1' target='0' type='access' value='9'/>\n"
+        "      </interconnects>\n", ""),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "interconnects");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_numa_cell_attributes_merged)
+{
+    struct result res = { 0 };
+    /* Mixed memAccess: shared wins; mixed discard goes, with a warning. */
+    apply(&res, CELLS_DOMAIN("4", "4194304",
+        "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB' "
+        "memAccess='private' discard='yes'/>\n"
+        "      <cell id='1' cpus='2-3' memory='2097152' unit='KiB' "
+        "memAccess='shared'/>\n", ""),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB' "
+             "memAccess='shared'/>");
+    SAYS(res, "change   guest-numa /domain/cpu/numa/cell[@id='0']/@memAccess");
+    SAYS(res, "warning  guest-numa /domain/cpu/numa/cell[@id='0']/@discard");
+    result_clear(&res);
+
+    /* Agreeing cells keep their values. */
+    apply(&res, CELLS_DOMAIN("4", "4194304",
+        "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB' "
+        "memAccess='private' discard='no'/>\n"
+        "      <cell id='1' cpus='2-3' memory='2097152' unit='KiB' "
+        "memAccess='private' discard='no'/>\n", ""),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB' "
+             "memAccess='private' discard='no'/>");
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 0);
+    result_clear(&res);
+
+    /* private against the default: neither can stand for both. */
+    apply(&res, CELLS_DOMAIN("4", "4194304",
+        "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB' "
+        "memAccess='private'/>\n"
+        "      <cell id='1' cpus='2-3' memory='2097152' unit='KiB'/>\n", ""),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'/>");
+    SAYS(res, "warning  guest-numa /domain/cpu/numa/cell[@id='0']/@memAccess");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_memory_hotplug)
+{
+    struct result res = { 0 };
+    /* 2 GiB of cells + two 1 GiB DIMMs; cell 1 goes, its DIMM moves. */
+    apply(&res, CELLS_DOMAIN("4", "4194304",
+        "      <cell id='0' cpus='0-1' memory='1048576' unit='KiB'/>\n"
+        "      <cell id='1' cpus='2-3' memory='1048576' unit='KiB'/>\n",
+        DIMM("1048576", "0") DIMM("1048576", "1")),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<maxMemory slots='8' unit='KiB'>134217728</maxMemory>");
+    HAS(res, "<cell id='0' cpus='0-3' memory='2097152' unit='KiB'/>");
+    LACKS(res, "<node>1</node>");
+    SAYS(res, "change   guest-numa /domain/devices/memory[2]: dimm memory "
+              "device of 1048576 KiB on guest cell 0");
+    /* The DIMMs' RAM is part of the hugepage need: 4 x 1 GiB. */
+    SAYS(res, "(4 needed)");
+    result_clear(&res);
+
+    /* Split: the DIMMs keep cell 1 and host nodemask follows. */
+    apply(&res, CELLS_DOMAIN("48", "100663296",
+        "      <cell id='0' cpus='0-23' memory='48234496' unit='KiB'/>\n"
+        "      <cell id='1' cpus='24-47' memory='48234496' unit='KiB'/>\n",
+        "    <memory model='dimm'>\n"
+        "      <source>\n"
+        "        <nodemask>0</nodemask>\n"
+        "      </source>\n"
+        "      <target>\n"
+        "        <size unit='KiB'>4194304</size>\n"
+        "        <node>1</node>\n"
+        "      </target>\n"
+        "    </memory>\n"),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    /* 92 GiB of cells, shared as the allocator shares memory */
+    HAS(res, "<cell id='0' cpus='0-23' memory='48234496' unit='KiB'>");
+    HAS(res, "<cell id='1' cpus='24-47' memory='48234496' unit='KiB'>");
+    HAS(res, "<nodemask>1</nodemask>");
+    HAS(res, "<node>1</node>");
+    SAYS(res, "memory device's host nodes '0' -> '1'");
+    result_clear(&res);
+
+    /* What the host truly lacks is refused with the sizes. */
+    apply(&res, CELLS_DOMAIN("2", "41943040",
+        "      <cell id='0' cpus='0-1' memory='8388608' unit='KiB'/>\n",
+        DIMM("33554432", "0")),
+          "small-nosmt", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "error    placement /domain/vcpu: guest needs 40 GiB of memory");
+    result_clear(&res);
+
+    /* Devices as large as <memory>: libvirt refuses, so do we. */
+    apply(&res, CELLS_DOMAIN("2", "1048576",
+        "      <cell id='0' cpus='0-1' memory='0' unit='KiB'/>\n",
+        DIMM("1048576", "0")),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "the memory devices add up to 1048576 KiB, not less than "
+              "<memory> 1048576 KiB");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_memory_devices_not_ram)
+{
+    struct result res = { 0 };
+    /* An nvdimm is a mapped file: in <memory>, not in the host's RAM.
+     * 24 GiB + a 16 GiB nvdimm fits small-nosmt's 32 GiB. */
+    apply(&res, CELLS_DOMAIN("2", "41943040",
+        "      <cell id='0' cpus='0-1' memory='25165824' unit='KiB'/>\n",
+        "    <memory model='nvdimm'>\n"
+        "      <source>\n"
+        "        <path>/var/lib/libvirt/pmem/t.img</path>\n"
+        "      </source>\n"
+        "      <target>\n"
+        "        <size unit='KiB'>16777216</size>\n"
+        "        <node>0</node>\n"
+        "      </target>\n"
+        "    </memory>\n"),
+          "small-nosmt", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cell id='0' cpus='0-1' memory='25165824' unit='KiB'/>");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_page_use_with_dimms)
+{
+    char *got = page_use(
+        "<domain type='kvm'><name>t</name>"
+        "<memory unit='GiB'>6</memory><vcpu>2</vcpu>"
+        "<memoryBacking><hugepages><page size='1' unit='GiB'/></hugepages>"
+        "</memoryBacking>"
+        "<cpu><numa><cell id='0' cpus='0-1' memory='4' unit='GiB'/>"
+        "</numa></cpu>"
+        "<numatune><memnode cellid='0' mode='strict' nodeset='1'/>"
+        "</numatune>"
+        "<devices><memory model='dimm'><target><size unit='GiB'>2</size>"
+        "<node>0</node></target></memory></devices></domain>");
+    ck_assert_str_eq(got, "1:1048576:6");
+    free(got);
+}
+END_TEST
+
+/* The linter counts a DIMM in its cell's hugepage need as the policy
+ * does: 6 GiB of cell + a 4 GiB DIMM on 1 GiB pages is 10 pages, and
+ * AMD host node 0 has 8. */
+START_TEST(test_lint_counts_dimms)
+{
+    static const char xml[] =
+        "<domain type='kvm'><name>t</name>"
+        "<maxMemory slots='4' unit='GiB'>16</maxMemory>"
+        "<memory unit='GiB'>10</memory><vcpu>2</vcpu>"
+        "<memoryBacking><hugepages>"
+        "<page size='1048576' unit='KiB' nodeset='0'/>"
+        "</hugepages></memoryBacking>"
+        "<numatune><memory mode='strict' nodeset='0'/>"
+        "<memnode cellid='0' mode='strict' nodeset='0'/></numatune>"
+        "<os><type arch='x86_64'>hvm</type></os>"
+        "<cpu><numa><cell id='0' cpus='0-1' memory='6' unit='GiB'/>"
+        "</numa></cpu>"
+        "<devices><memory model='dimm'><target><size unit='GiB'>4</size>"
+        "<node>0</node></target></memory></devices></domain>";
+    struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
+    struct nst_lint_options opts = { host, NULL };
+    struct nst_lint_result res;
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+
+    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
+    ck_assert_int_eq(nst_lint(doc, &opts, "t.xml", &res), 0);
+    char *text = nst_lint_format_text(&res);
+    ck_assert_msg(strstr(text, "VN302: 10485760 KiB of guest memory on "
+                               "1048576 KiB hugepages needs 10 pages, host "
+                               "node(s) 0 have 8 free"), "%s", text);
+    free(text);
+    nst_lint_result_clear(&res);
+    nst_doc_free(doc);
+    nst_host_free(host);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -890,6 +1232,14 @@ main(void)
     tcase_add_test(tc, test_perf_file_source);
     tcase_add_test(tc, test_perf_memfd_gets_hugepages);
     tcase_add_test(tc, test_perf_hugepage_shortfall_says_what);
+    tcase_add_test(tc, test_numa_stale_distances_dropped);
+    tcase_add_test(tc, test_numa_distances_from_host);
+    tcase_add_test(tc, test_numa_interconnects_and_cache);
+    tcase_add_test(tc, test_numa_cell_attributes_merged);
+    tcase_add_test(tc, test_memory_hotplug);
+    tcase_add_test(tc, test_memory_devices_not_ram);
+    tcase_add_test(tc, test_page_use_with_dimms);
+    tcase_add_test(tc, test_lint_counts_dimms);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
