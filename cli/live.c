@@ -371,9 +371,11 @@ define(struct live *l, const char *xml, const struct vn_result *r)
         goto out;
     }
     if (vn_domain_define(l->conn, r->out, &err) < 0) {
-        drop_backup(l);
+        /* The backup stays: a define whose reply was lost (the
+         * connection broke) may have been applied all the same. */
         fail(l, "domain '%s': libvirt refused the new definition: %s; the "
-                 "definition is unchanged", l->name, err);
+                 "definition is unchanged (backup in '%s')", l->name, err,
+                 l->run->backup);
         goto out;
     }
     free(err);
