@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "internal.h"
 #include "testutil.h"
 
@@ -49,6 +52,65 @@ load_profile(const char *names, struct nst_profile *profile)
                   "%s", err);
 }
 
+/*
+ * What the rules may change (docs/domain-coverage.md): these children of
+ * <domain>, and of <devices> the memory devices (their target cell and
+ * source nodemask follow the guest NUMA layout).  Everything else of the
+ * input must come out as it went in.
+ */
+static const char *const managed[] = {
+    "vcpu", "cputune", "memoryBacking", "memtune", "numatune", "cpu",
+};
+
+static bool
+is_managed(xmlNodePtr node)
+{
+    if (node->type != XML_ELEMENT_NODE)
+        return false;
+    if (xmlStrEqual(node->name, BAD_CAST "memory") && node->parent &&
+        xmlStrEqual(node->parent->name, BAD_CAST "devices"))
+        return true;
+    if (node->parent && node->parent->type == XML_ELEMENT_NODE &&
+        xmlStrEqual(node->parent->name, BAD_CAST "domain") &&
+        !node->parent->parent->parent)
+        for (size_t i = 0; i < sizeof(managed) / sizeof(*managed); i++)
+            if (xmlStrEqual(node->name, BAD_CAST managed[i]))
+                return true;
+    return false;
+}
+
+static void
+drop_managed(xmlNodePtr node)
+{
+    for (xmlNodePtr child = node->children, next; child; child = next) {
+        next = child->next;
+        if (is_managed(child)) {
+            xmlUnlinkNode(child);
+            xmlFreeNode(child);
+        } else {
+            drop_managed(child);
+        }
+    }
+}
+
+/* The document without what the rules manage, and without indentation
+ * (an element added or removed brings or takes its own). */
+static char *
+unmanaged(const char *text, size_t len)
+{
+    xmlDocPtr doc = xmlReadMemory(text, (int)len, NULL, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    xmlChar *out = NULL;
+    int out_len = 0;
+    ck_assert_ptr_nonnull(doc);
+    drop_managed(xmlDocGetRootElement(doc));
+    xmlDocDumpMemory(doc, &out, &out_len);
+    xmlFreeDoc(doc);
+    char *copy = strdup((const char *)out);
+    xmlFree(out);
+    return copy;
+}
+
 /* One case: _i indexes domains x hosts x profiles. */
 START_TEST(test_golden)
 {
@@ -84,6 +146,17 @@ START_TEST(test_golden)
     test_compare_expected(report_path, report_text);
 
     if (out) {
+        /* Nothing outside the managed elements changed. */
+        char *before = unmanaged(text, len), *after = unmanaged(out, out_len);
+        size_t at = 0;
+        while (before[at] && before[at] == after[at])
+            at++;
+        at = at > 60 ? at - 60 : 0;
+        ck_assert_msg(strcmp(before, after) == 0, "%s: changed outside the "
+                      "managed elements: '%.160s' became '%.160s'", name,
+                      before + at, after + at);
+        free(before);
+        free(after);
         /* Idempotent: the output, run again, changes nothing. */
         struct nst_doc *again = NULL;
         struct nst_report second;
