@@ -91,6 +91,15 @@
         <xsl:text>&gt;)</xsl:text>
       </xsl:message>
     </xsl:if>
+    <!-- As the engine: a confidential guest cannot run VMs of its own
+         (docs/domain-coverage/launchSecurity.md). -->
+    <xsl:if test="domain/launchSecurity">
+      <xsl:message terminate="yes">
+        <xsl:text>nested.xsl: &lt;launchSecurity type='</xsl:text>
+        <xsl:value-of select="domain/launchSecurity/@type"/>
+        <xsl:text>'&gt; makes a confidential guest, which cannot run VMs of its own: the nested edits do not apply</xsl:text>
+      </xsl:message>
+    </xsl:if>
     <xsl:apply-templates select="node()"/>
   </xsl:template>
 
