@@ -842,9 +842,34 @@ check_kvm_nested(struct verify *v, const char *module)
     free(path);
 }
 
+/* The <launchSecurity> of the live XML, or NULL. */
+static xmlNodePtr
+launch_security(const struct verify *v)
+{
+    xmlNodePtr root = xmlDocGetRootElement(v->live);
+    for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && !n->ns &&
+            xmlStrEqual(n->name, BAD_CAST "launchSecurity"))
+            return n;
+    return NULL;
+}
+
 static void
 check_guest(struct verify *v)
 {
+    /* A confidential guest runs no VMs of its own, whatever its CPU
+     * shows: nothing to ask it (docs/profiles.md, nested). */
+    xmlNodePtr ls = launch_security(v);
+    if (ls) {
+        xmlChar *type = xmlGetNoNsProp(ls, BAD_CAST "type");
+        char *why = nst_printf("<launchSecurity type='%s'> makes a "
+                               "confidential guest, which cannot run VMs "
+                               "of its own", type ? (char *)type : "");
+        skip_guest(v, GUEST_AGENT, why ? why : "a confidential guest");
+        free(why);
+        xmlFree(type);
+        return;
+    }
     clock_gettime(CLOCK_MONOTONIC, &v->deadline);
     v->deadline.tv_sec += v->o->timeout;
     if (!check_agent(v))

@@ -506,6 +506,48 @@ START_TEST(test_no_channel)
 }
 END_TEST
 
+/* A confidential guest: nothing is asked of it inside (it cannot run
+ * VMs of its own), each guest check says why. */
+START_TEST(test_confidential_guest)
+{
+    virDomainPtr dom = virDomainDefineXML(keep,
+        "<domain type='test'>\n"
+        "  <name>sev</name>\n"
+        "  <memory unit='KiB'>1048576</memory>\n"
+        "  <vcpu placement='static'>2</vcpu>\n"
+        "  <os>\n"
+        "    <type arch='x86_64'>hvm</type>\n"
+        "  </os>\n"
+        "  <devices>\n"
+        "    <channel type='unix'>\n"
+        "      <target type='virtio' name='org.qemu.guest_agent.0'/>\n"
+        "    </channel>\n"
+        "  </devices>\n"
+        "  <launchSecurity type='sev'>\n"
+        "    <cbitpos>47</cbitpos>\n"
+        "    <reducedPhysBits>1</reducedPhysBits>\n"
+        "    <policy>0x0003</policy>\n"
+        "  </launchSecurity>\n"
+        "</domain>\n");
+    ck_assert_ptr_nonnull(dom);
+    ck_assert_int_eq(virDomainCreate(dom), 0);
+    char *out, *err;
+    capture_begin();
+    run(LIVE, "-d", "sev", "-p", "perf", NULL);
+    capture_end(&out, &err);
+    ck_assert_uint_eq(calls, 0);
+    has(out, "SKIP  guest-agent: not checked: <launchSecurity type='sev'> "
+             "makes a confidential guest, which cannot run VMs of its own\n");
+    has(out, "SKIP  guest-kvm-nested: not checked: <launchSecurity "
+             "type='sev'>");
+    free(out);
+    free(err);
+    virDomainDestroy(dom);
+    virDomainUndefine(dom);
+    virDomainFree(dom);
+}
+END_TEST
+
 /* perf pins the vCPUs: the running domain has none, then the stored
  * definition has them but the running one not yet, then both do. */
 START_TEST(test_pins_follow_the_profile)
@@ -688,6 +730,7 @@ main(void)
     tcase_add_test(tc, test_exec_never_finishes);
     tcase_add_test(tc, test_exec_disabled);
     tcase_add_test(tc, test_no_channel);
+    tcase_add_test(tc, test_confidential_guest);
     tcase_add_test(tc, test_pins_follow_the_profile);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_bad_input);
