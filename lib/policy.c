@@ -1771,8 +1771,36 @@ rule_numa(struct run *run)
     return 0;
 }
 
+/*
+ * With memory devices, QEMU backs each guest cell's own memory and each
+ * DIMM with its own object, and refuses to start when one is not a
+ * whole number of pages: the size must divide each of them, not only
+ * their sum.  Writes the first piece it does not divide into what (for
+ * a message) and returns false; true when it divides them all.
+ */
+static bool
+page_divides_pieces(const struct run *run, unsigned long long size,
+                    char *what, size_t what_len)
+{
+    for (size_t i = 0; run->nmemdevs && i < run->placement.ncells; i++)
+        if (run->cell_kib[i] % size) {
+            snprintf(what, what_len, "guest cell %zu's own %llu KiB", i,
+                     run->cell_kib[i]);
+            return false;
+        }
+    for (size_t d = 0; d < run->nmemdevs; d++)
+        if (strcmp(run->memdevs[d].model, "dimm") == 0 &&
+            run->memdevs[d].size_kib % size) {
+            snprintf(what, what_len, "DIMM %zu's %llu KiB", d + 1,
+                     run->memdevs[d].size_kib);
+            return false;
+        }
+    return true;
+}
+
 /* The largest hugepage size that every host cell of the placement has
- * enough free pages of for its guest cell, or 0. */
+ * enough free pages of for its guest cell, and that divides every piece
+ * of guest memory QEMU backs on its own, or 0. */
 static unsigned long long
 pick_page_size(struct run *run)
 {
@@ -1784,11 +1812,12 @@ pick_page_size(struct run *run)
     for (size_t s = 0; first && s < first->npages; s++) {
         unsigned long long size = first->pages[s].size_kib;
         bool fits = size > 4 && size > best;
+        char what[80];
         for (size_t i = 0; fits && i < pl->ncells; i++)
             fits = nst_cell_pages_fit(nst_host_cell(run->host,
                                                     pl->cells[i].host_cell),
                                       size, pl->cells[i].memory_kib);
-        if (fits)
+        if (fits && page_divides_pieces(run, size, what, sizeof(what)))
             best = size;
     }
     return best;
@@ -1821,9 +1850,15 @@ page_shortfall(struct run *run)
                      "its host node");
     for (size_t s = 0; first && s < first->npages; s++) {
         unsigned long long size = first->pages[s].size_kib;
+        char piece[80];
         if (size <= 4)
             continue;
         nst_buf_adds(&buf, nsizes++ ? "; " : ": ");
+        if (!page_divides_pieces(run, size, piece, sizeof(piece))) {
+            nst_buf_addf(&buf, "%llu KiB pages do not divide %s", size,
+                         piece);
+            continue;
+        }
         for (size_t i = 0; i < pl->ncells; i++) {
             unsigned int node = pl->cells[i].host_cell;
             unsigned long long mem = pl->cells[i].memory_kib;

@@ -898,6 +898,23 @@ END_TEST
     "      </target>\n" \
     "    </memory>\n"
 
+/* 2 GiB in all, but 1.5 GiB of its own and a 512 MiB DIMM: QEMU backs
+ * each on its own, so 1 GiB pages (which divide the sum) would not
+ * start; perf takes 2 MiB ones. */
+START_TEST(test_hugepages_divide_every_piece)
+{
+    struct result res = { 0 };
+    apply(&res, CELLS_DOMAIN("2", "2097152",
+        "      <cell id='0' cpus='0-1' memory='1572864' unit='KiB'/>\n",
+        DIMM("524288", "0")),
+          "intel-e5-2697v4", "perf", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<page size='2048' unit='KiB'");
+    LACKS(res, "<page size='1048576'");
+    result_clear(&res);
+}
+END_TEST
+
 START_TEST(test_numa_stale_distances_dropped)
 {
     struct result res = { 0 };
@@ -1237,6 +1254,7 @@ main(void)
     tcase_add_test(tc, test_numa_interconnects_and_cache);
     tcase_add_test(tc, test_numa_cell_attributes_merged);
     tcase_add_test(tc, test_memory_hotplug);
+    tcase_add_test(tc, test_hugepages_divide_every_piece);
     tcase_add_test(tc, test_memory_devices_not_ram);
     tcase_add_test(tc, test_page_use_with_dimms);
     tcase_add_test(tc, test_lint_counts_dimms);
