@@ -12,6 +12,9 @@
  * pinned domains share a CPU.  A failure stops only its domain (--fail-fast stops
  * the run).  Restarts come last, --parallel at a time, so a host is
  * restarted in a rolling fashion after every definition is in place.
+ * This model is the plan; each define is still re-checked against what
+ * libvirt holds at that moment (live.c), and the run holds the run lock
+ * (lock.h) until its restarts.
  *
  * Memory stays flat in the number of domains: each domain's report and
  * diff are printed (or, with --output json, its entry of the document)
