@@ -254,33 +254,9 @@ redefine_meanwhile(void *dom, void *opaque)
     free(xml);
 }
 
-START_TEST(test_changed_meanwhile)
-{
-    struct vn_apply_opts o = {
-        .domain = "test", .connect = "test:///default", .host_caps = intel,
-        .backup_dir = backups, .timeout = 120,
-        .test_before_define = redefine_meanwhile,
-    };
-    struct nst_profile profile;
-    size_t n;
-    const struct nst_profile_source *src = nst_builtin_profiles(&n);
-    nst_profile_init(&profile);
-    ck_assert_int_eq(nst_profile_compose(&profile, "perf", src, n, NULL), 0);
-    ck_assert_int_eq(vn_apply_live(&o, &profile), 3);
-    char *xml = stored_xml("test");
-    /* The other tool's edit stands; ours was not applied. */
-    ck_assert_ptr_nonnull(strstr(xml, "<description>edited</description>"));
-    ck_assert_ptr_null(strstr(xml, "vcpupin"));
-    /* Nothing of ours is left: the backup would hold what is stored. */
-    ck_assert_uint_eq(count_backups(), 0);
-    free(xml);
-    nst_profile_clear(&profile);
-}
-END_TEST
-
 /*
  * Runs, in this process, what steps a rival makes between our steps.
- * Stderr goes to BACKUPS/stderr; returns the exit status, *errors what
+ * Stderr goes to BACKUPS.stderr; returns the exit status, *errors what
  * was said.
  */
 static int
@@ -315,6 +291,23 @@ run_live_hooked(const char *domain, void (*before)(void *, void *),
     nst_profile_clear(&profile);
     return ret;
 }
+
+/* Another tool redefines the domain between planning and define. */
+START_TEST(test_changed_meanwhile)
+{
+    char *errors = NULL;
+    ck_assert_int_eq(run_live_hooked("test", redefine_meanwhile, NULL, NULL,
+                                     &errors), 3);
+    char *xml = stored_xml("test");
+    /* The other tool's edit stands; ours was not applied. */
+    ck_assert_ptr_nonnull(strstr(xml, "<description>edited</description>"));
+    ck_assert_ptr_null(strstr(xml, "vcpupin"));
+    /* Nothing of ours is left: the backup would hold what is stored. */
+    ck_assert_uint_eq(count_backups(), 0);
+    free(xml);
+    free(errors);
+}
+END_TEST
 
 /* The CPUs a domain's stored definition pins its vCPUs to. */
 static void
