@@ -903,6 +903,17 @@ START_TEST(test_compose_user_override)
 }
 END_TEST
 
+/* Copies n sources, their lengths filled in from their texts. */
+static void
+with_lengths(const struct nst_profile_source *in,
+             struct nst_profile_source *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = in[i];
+        out[i].len = strlen(out[i].text);
+    }
+}
+
 START_TEST(test_compose_order)
 {
     static const struct nst_profile_source sources[] = {
@@ -913,10 +924,7 @@ START_TEST(test_compose_order)
         { "c", "c.profile", "description = C\n", 0 },
     };
     struct nst_profile_source src[3];
-    for (size_t i = 0; i < 3; i++) {
-        src[i] = sources[i];
-        src[i].len = strlen(src[i].text);
-    }
+    with_lengths(sources, src, 3);
     struct nst_profile p;
     char *err = NULL;
 
@@ -1017,10 +1025,7 @@ START_TEST(test_housekeeping_origin)
         { "c", "c.profile", "housekeeping = auto\n", 0 },
     };
     struct nst_profile_source src[3];
-    for (size_t i = 0; i < 3; i++) {
-        src[i] = sources[i];
-        src[i].len = strlen(src[i].text);
-    }
+    with_lengths(sources, src, 3);
     struct nst_profile p;
     char *err = NULL;
 
