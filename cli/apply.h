@@ -12,7 +12,7 @@
 #include "nestify.h"
 #include "tool.h"
 
-/* The options of apply, the default command (see usage() in apply.c). */
+/* The options of apply, the default command (see usage() in cmd-apply.c). */
 enum vn_color { VN_COLOR_AUTO, VN_COLOR_ALWAYS, VN_COLOR_NEVER };
 
 struct vn_apply_opts {
@@ -171,7 +171,7 @@ bool vn_apply_is_bulk(const struct vn_apply_opts *o);
 
 /*
  * A run on a connection (--domain, bulk or fleet: not --file).
- * virt-nestify-live runs it (connected.c); virt-nestify, which does not
+ * virt-nestify-live runs it (run-connected.c); virt-nestify, which does not
  * link libvirt, execs virt-nestify-live with vn_argv (handoff.c).
  */
 int vn_apply_connected(const struct vn_apply_opts *o,
@@ -191,7 +191,7 @@ int vn_apply_bulk(const struct vn_apply_opts *o,
 int vn_apply_live(const struct vn_apply_opts *o,
                   const struct nst_profile *profile);
 
-/* Hugepages per host cell and size that domains use (pages.c). */
+/* Hugepages per host cell and size that domains use (page-usage.c). */
 struct vn_page_count {
     unsigned int cell;
     unsigned long long size_kib;

@@ -7,8 +7,8 @@
  * rollback, verify, lint of domains, the host doctor's libvirt check)
  * lives in virt-nestify-live, the complete tool, which this file execs
  * with the same arguments once the options were found good.
- * virt-nestify-live links the real functions instead (cli/connected.c,
- * rollback.c, verify.c, lint-live.c, doctor-libvirt.c).
+ * virt-nestify-live links the real functions instead (cli/run-connected.c,
+ * cmd-rollback.c, cmd-verify.c, cmd-lint-live.c, host-libvirt.c).
  */
 #include <config.h>
 
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "doctor.h"
+#include "host-doctor.h"
 #include "lint.h"
 #include "tool.h"
 
@@ -75,7 +75,7 @@ vn_cmd_verify(int argc, char **argv)
     return handoff();
 }
 
-/* lint --domain/--all: lint.c found the options good; the live program
+/* lint --domain/--all: cmd-lint.c found the options good; the live program
  * runs the whole command again. */
 int
 vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,

@@ -1,6 +1,6 @@
 /*
- * lint.h: the lint command, offline (lint.c) and on a connection
- * (lint-live.c).
+ * lint.h: the lint command, offline (cmd-lint.c) and on a connection
+ * (cmd-lint-live.c).
  */
 #ifndef NESTIFY_LINT_H
 #define NESTIFY_LINT_H
@@ -12,9 +12,9 @@
 #include "tool.h"
 
 /*
- * lint: lint.c parses the options, lints files and prints; lint-live.c
+ * lint: cmd-lint.c parses the options, lints files and prints; cmd-lint-live.c
  * is the only part of it that links libvirt.  They meet in
- * vn_lint_live(), so an offline build can give lint-live.c's place to a
+ * vn_lint_live(), so an offline build can give cmd-lint-live.c's place to a
  * stub that says live lint needs libvirt.
  */
 struct vn_lint_opts {

@@ -12,7 +12,7 @@
 
 #include <libxml/parser.h>
 
-#include "doctor.h"
+#include "host-doctor.h"
 #include "tool.h"
 
 struct command {
@@ -20,7 +20,7 @@ struct command {
     int (*run)(int argc, char **argv);
 };
 
-/* The host doctor.  Its libvirt check (-c) is doctor-libvirt.c's in
+/* The host doctor.  Its libvirt check (-c) is host-libvirt.c's in
  * virt-nestify-live and handoff.c's exec of virt-nestify-live in
  * virt-nestify. */
 static int

@@ -1,5 +1,5 @@
 /*
- * verify.h: the verify command (verify.c, linked with libvirt-qemu; the
+ * verify.h: the verify command (cmd-verify.c, linked with libvirt-qemu; the
  * guest agent protocol is agent.c, without libvirt).
  */
 #ifndef NESTIFY_VERIFY_H

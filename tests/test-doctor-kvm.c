@@ -1,5 +1,5 @@
 /*
- * test-doctor-kvm.c: the host doctor's KVM trial (cli/doctor-kvm.c)
+ * test-doctor-kvm.c: the host doctor's KVM trial (cli/host-kvm.c)
  *
  * The verdict on trials as hosts give them (a working KVM, the nested
  * host whose vCPUs refuse the IA32_ARCH_CAPABILITIES value KVM reports,
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "doctor.h"
+#include "host-doctor.h"
 #include "internal.h"
 #include "testutil.h"
 

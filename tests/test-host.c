@@ -1098,7 +1098,7 @@ END_TEST
 /*
  * Against the real libvirt cpu_map when installed: the bogus names are
  * really absent, the mitigations really present, so the two lists in
- * host.c stay true to libvirt 9.0.
+ * lib/host.c stay true to libvirt 9.0.
  */
 START_TEST(test_real_cpu_map)
 {

@@ -72,7 +72,7 @@ geo_cell(const struct geometry *g, unsigned int cpu)
     return geo_core(g, cpu) / g->cores;
 }
 
-/* A host the way host.c would build it; free with free_host(). */
+/* A host the way lib/host.c would build it; free with free_host(). */
 static struct nst_host *
 build_host(const struct geometry *g, unsigned long long cell_mem_kib)
 {

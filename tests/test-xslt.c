@@ -79,7 +79,7 @@ static const struct {
 #define NCONFIGS (sizeof(configs) / sizeof(*configs))
 
 /* libvntool reaches a connection through this (handoff.c in
- * virt-nestify, connected.c in virt-nestify-live); never here. */
+ * virt-nestify, run-connected.c in virt-nestify-live); never here. */
 int
 vn_apply_connected(const struct vn_apply_opts *o,
                    const struct nst_profile *profile)

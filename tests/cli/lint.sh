@@ -129,15 +129,15 @@ run 1 lint -c "$NODE" --domain a --host-caps "$H/test-default.xml" \
     --taken 1 &&
     { grep -q "host CPU(s) 1-2, which other" "$TMP/out" || fail "live --taken"; }
 
-# --- the split: lint.c never reaches libvirt but through vn_lint_live ----
+# --- the split: cmd-lint.c never reaches libvirt but through vn_lint_live ----
 count=$((count + 1))
-grep -n '#include.*\(libvirt\|conn\.h\)' cli/lint.c &&
-    fail "cli/lint.c includes libvirt"
+grep -n '#include.*\(libvirt\|conn\.h\)' cli/cmd-lint.c &&
+    fail "cli/cmd-lint.c includes libvirt"
 obj=$NST_BUILDDIR/cli/.libs/libvntool_la-lint.o
 if [ -f "$obj" ]; then
     count=$((count + 1))
     nm -u "$obj" | grep -E ' (vir[A-Z]|vn_conn_|vn_domain_)' &&
-        fail "cli/lint.c's object needs libvirt or conn.c"
+        fail "cli/cmd-lint.c's object needs libvirt or conn.c"
 fi
 
 finish

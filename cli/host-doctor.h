@@ -1,6 +1,6 @@
 /*
- * doctor.h: what the host doctor (doctor.c) and "host --enable"
- * (doctor-enable.c) share.  Neither links libvirt.
+ * host-doctor.h: what the host doctor (cmd-host.c) and "host --enable"
+ * (host-enable.c) share.  Neither links libvirt.
  *
  * Every host file is read under a root directory ("/" normally, --root
  * in tests); messages name the path as the host sees it (without root).
@@ -15,7 +15,7 @@
 
 /*
  * "virt-nestify host": what the libvirt check of the host doctor found.
- * The doctor (cli/doctor.c) links no libvirt: it calls the check through
+ * The doctor (cli/cmd-host.c) links no libvirt: it calls the check through
  * a vn_doctor_libvirt_fn that the live build passes in (NULL: -c is not
  * available in this build).
  */
@@ -28,7 +28,7 @@ typedef int vn_doctor_libvirt_fn(const char *uri,
                                  struct vn_doctor_libvirt *out, char **err);
 
 /*
- * cli/doctor-libvirt.c (links libvirt): opens uri and reads its default
+ * cli/host-libvirt.c (links libvirt): opens uri and reads its default
  * domain capabilities.  Returns 0 with *out filled (strings for the
  * caller to free), or -1 with *err set; the connection is closed.
  */
@@ -36,7 +36,7 @@ int vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
                             char **err);
 
 /*
- * The host command (cli/doctor.c): the doctor, or --enable.  libvirt_check
+ * The host command (cli/cmd-host.c): the doctor, or --enable.  libvirt_check
  * runs the -c check; NULL makes -c a usage error.  Returns the exit status.
  */
 int vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check);
@@ -65,7 +65,7 @@ struct vn_cpuinfo {
 
 /*
  * Whether KVM runs a guest, asked of the kernel the way QEMU starts one
- * with -cpu host (cli/doctor-kvm.c): a VM and a vCPU with -cpu host's
+ * with -cpu host (cli/host-kvm.c): a VM and a vCPU with -cpu host's
  * CPUID, the feature MSRs KVM reports set on the vCPU as QEMU sets them,
  * a few real-mode instructions run to hlt.  No QEMU is started.
  */

@@ -1,5 +1,5 @@
 /*
- * host.c: the host model as the tool builds it, from texts and files
+ * host-files.c: the host model as the tool builds it, from texts and files
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
- * lint-live.c: "virt-nestify lint" on a libvirt connection
+ * cmd-lint-live.c: "virt-nestify lint" on a libvirt connection
  *
- * The only part of lint that links libvirt (lint.c does the rest and
+ * The only part of lint that links libvirt (cmd-lint.c does the rest and
  * calls vn_lint_live()).  Reads the host from the connection (or
  * --host-caps), every domain's vCPU pins and hugepages once, then lints
  * each selected domain's persistent definition with the other domains'

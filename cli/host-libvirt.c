@@ -1,7 +1,7 @@
 /*
- * doctor-libvirt.c: the host doctor's one libvirt check
+ * host-libvirt.c: the host doctor's one libvirt check
  *
- * Kept apart from doctor.c so the doctor itself links no libvirt: the
+ * Kept apart from cmd-host.c so the doctor itself links no libvirt: the
  * build that has libvirt passes vn_doctor_libvirt_check to
  * vn_host_main (see main.c).
  */
@@ -12,7 +12,7 @@
 #include <libxml/xpath.h>
 
 #include "conn.h"
-#include "doctor.h"
+#include "host-doctor.h"
 #include "internal.h"
 #include "tool.h"
 

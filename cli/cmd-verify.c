@@ -1,5 +1,5 @@
 /*
- * verify.c: "virt-nestify verify", is a running domain ready to run VMs?
+ * cmd-verify.c: "virt-nestify verify", is a running domain ready to run VMs?
  *
  * Two sides, each a list of checks with PASS, FAIL (with the fix) or
  * SKIP:

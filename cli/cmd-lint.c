@@ -1,9 +1,9 @@
 /*
- * lint.c: "virt-nestify lint", what is wrong with a domain
+ * cmd-lint.c: "virt-nestify lint", what is wrong with a domain
  *
  * Options, the offline mode (--file, with --host-caps or without a host)
  * and the output; the library's nst_lint() finds, this file prints.  The
- * live mode (--domain, --all on a connection) is in lint-live.c, the only
+ * live mode (--domain, --all on a connection) is in cmd-lint-live.c, the only
  * part of the command that links libvirt: this file includes no libvirt
  * header and reaches it only through vn_lint_live() (tool.h).
  */

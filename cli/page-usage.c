@@ -1,5 +1,5 @@
 /*
- * pages.c: hugepages counted per host cell and size
+ * page-usage.c: hugepages counted per host cell and size
  *
  * Planning many domains, or one beside others, must not promise the same
  * free hugepages twice: what the other domains' definitions use is taken

@@ -1,5 +1,5 @@
 /*
- * doctor-enable.c: "virt-nestify host --enable"
+ * host-enable.c: "virt-nestify host --enable"
  *
  * Turns nested on for the CPU's kvm module in /etc/modprobe.d (and with
  * --reload in the running kernel), and reserves hugepages.  In two
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "doctor.h"
+#include "host-doctor.h"
 #include "internal.h"
 
 #define MODPROBE_DIR "/etc/modprobe.d"

@@ -1,5 +1,5 @@
 /*
- * doctor.c: "virt-nestify host", the host doctor
+ * cmd-host.c: "virt-nestify host", the host doctor
  *
  * Checks, in the manner of virt-host-validate, what a host needs for
  * nested virtualization: the CPU's virtualization and second-level
@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "doctor.h"
+#include "host-doctor.h"
 #include "internal.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -676,7 +676,7 @@ check_kvm(struct doctor *dr)
 
     /* /dev/kvm: present and usable means it opens read-write and, for
      * the device, that the KVM API runs a guest there as QEMU would
-     * (doctor-kvm.c).  Below --root a plain file stands for it in the
+     * (host-kvm.c).  Below --root a plain file stands for it in the
      * fixtures: it only opens. */
     char *kvm = vn_root_path(dr->root, "/dev/kvm");
     int fd = kvm ? open(kvm, O_RDWR | O_CLOEXEC | O_NOCTTY) : -1;

@@ -1,5 +1,5 @@
 /*
- * util.c: messages and files for the tool
+ * tool-util.c: messages and files for the tool
  */
 #include <errno.h>
 #include <fcntl.h>

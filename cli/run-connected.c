@@ -1,5 +1,5 @@
 /*
- * connected.c: which connected run the options ask for
+ * run-connected.c: which connected run the options ask for
  *
  * Linked into virt-nestify-live only; virt-nestify links handoff.c,
  * which execs virt-nestify-live for these.

@@ -1,5 +1,5 @@
 /*
- * doctor-kvm.c: whether /dev/kvm can run a guest, asked of the kernel
+ * host-kvm.c: whether /dev/kvm can run a guest, asked of the kernel
  *
  * Opening /dev/kvm proves little: on a host that is itself a VM, KVM may
  * create VMs and vCPUs and still refuse what QEMU must do for every
@@ -33,7 +33,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "doctor.h"
+#include "host-doctor.h"
 #include "internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)

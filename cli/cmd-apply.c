@@ -1,5 +1,5 @@
 /*
- * apply.c: the default command, applying profiles to a domain
+ * cmd-apply.c: the default command, applying profiles to a domain
  *
  * Options, then one of two modes.  Offline (--file DOMAIN.xml and
  * --host-caps CAPS.xml) is here; live (--domain, on a libvirt connection)

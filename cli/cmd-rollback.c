@@ -1,5 +1,5 @@
 /*
- * rollback.c: "virt-nestify rollback", redefining a domain from a backup
+ * cmd-rollback.c: "virt-nestify rollback", redefining a domain from a backup
  *
  * The same care as a live run: the current definition is backed up
  * before anything is defined, so a rollback can itself be rolled back,
