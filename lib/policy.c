@@ -1613,6 +1613,64 @@ numa_memdevs(struct run *run)
     return failed ? oom(run) : 0;
 }
 
+/*
+ * A <page nodeset> names guest cells, which the placement renumbers: a
+ * nodeset left naming a cell that is gone makes libvirt refuse the
+ * domain.  Each nodeset keeps the cells that still exist; a page left
+ * with none goes, unless it is the last one, which then covers every
+ * cell (its size was the operator's choice).  With the hugepages key on
+ * the hugepages rule writes the pages and their nodesets itself.
+ */
+static int
+numa_page_nodesets(struct run *run)
+{
+    if (run->profile->hugepages)
+        return 0;
+
+    xmlNodePtr huge = nst_child(nst_child(run->root, "memoryBacking"),
+                                "hugepages");
+    struct nst_cpuset kept_cells;
+    int failed = 0;
+
+    nst_cpuset_clear_all(&kept_cells);
+    for (size_t i = 0; i < run->placement.ncells; i++)
+        nst_cpuset_set(&kept_cells, (unsigned int)i);
+    for (xmlNodePtr page = nst_child(huge, "page"), next; page && !failed;
+         page = next) {
+        next = nst_next(page, "page");
+        char *old_text = nst_attr(page, "nodeset");
+        struct nst_cpuset cells;
+        if (!old_text || nst_cpuset_parse(old_text, &cells, NULL) < 0) {
+            free(old_text);     /* none, or libvirt's own error to give */
+            continue;
+        }
+        nst_cpuset_intersect(&cells, &kept_cells);
+        bool last = !next && page == nst_child(huge, "page");
+        char *new_text = nst_cpuset_is_empty(&cells) ? NULL :
+                         format_cpus(&cells);
+        const char *what = NULL;
+        if (new_text && strcmp(new_text, old_text) != 0) {
+            failed = nst_set_attr(run->doc, page, "nodeset", new_text) < 0;
+            what = "keeps the guest cells that still exist";
+        } else if (!new_text && last) {
+            failed = nst_remove_attr(run->doc, page, "nodeset") < 0;
+            what = "now covers every guest cell: the cells it named are gone";
+        } else if (!new_text) {
+            failed = nst_remove(run->doc, page) < 0;
+            what = "removed: every guest cell it named is gone";
+        }
+        if (what && !failed)
+            nst_report_add(run->report, NST_CHANGE, "guest-numa",
+                           "/domain/memoryBacking/hugepages/page",
+                           "<page nodeset='%s'> %s (the placement keeps "
+                           "%zu guest cell(s))", old_text, what,
+                           run->placement.ncells);
+        free(old_text);
+        free(new_text);
+    }
+    return failed ? oom(run) : 0;
+}
+
 static int
 rule_numa(struct run *run)
 {
@@ -1719,7 +1777,7 @@ rule_numa(struct run *run)
             return -1;
     }
     if (numa_distances(run, numa) < 0 || numa_interconnects(run, numa) < 0 ||
-        numa_memdevs(run) < 0)
+        numa_memdevs(run) < 0 || numa_page_nodesets(run) < 0)
         return -1;
 
     /* numatune: strict binding, one memnode per guest cell. */

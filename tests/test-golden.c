@@ -24,7 +24,7 @@ static const char *const domains[] = {
     "memtune-hotplug", "memory-ondemand", "small-guest-1g-pages",
     "memory-file", "memory-memfd-locked", "memory-file-hugepages",
     "sev-guest", "sev-es-nested", "numa-distances", "memory-hotplug",
-    "numa-memaccess-mixed", "vcpu-auto-numa",
+    "numa-memaccess-mixed", "vcpu-auto-numa", "numa-pages-per-cell",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {

@@ -898,6 +898,51 @@ END_TEST
     "      </target>\n" \
     "    </memory>\n"
 
+/* Pages per guest cell (formatdomain's example shape) on a domain whose
+ * four cells perf folds into one, hugepages key off: the nodesets keep
+ * the cells that still exist, a page naming only removed cells goes, and
+ * with none left the last page covers every cell.  A nodeset naming a
+ * removed cell is one libvirt refuses. */
+#define PAGES_DOMAIN(pages) \
+    "<domain type='kvm'>\n" \
+    "  <name>t</name>\n" \
+    "  <memory unit='KiB'>4194304</memory>\n" \
+    "  <memoryBacking>\n" \
+    "    <hugepages>\n" pages "    </hugepages>\n" \
+    "  </memoryBacking>\n" \
+    "  <vcpu placement='static'>4</vcpu>\n" \
+    "  <os>\n" \
+    "    <type arch='x86_64'>hvm</type>\n" \
+    "  </os>\n" \
+    "  <cpu mode='host-passthrough'>\n" \
+    "    <numa>\n" FOUR_CELLS "    </numa>\n" \
+    "  </cpu>\n" \
+    "</domain>\n"
+
+START_TEST(test_page_nodesets_follow_cells)
+{
+    struct result res = { 0 };
+    apply(&res, PAGES_DOMAIN("      <page size='1' unit='G' nodeset='0,2'/>\n"
+                             "      <page size='2' unit='M' nodeset='1,3'/>\n"),
+          "intel-e5-2697v4", "perf", NULL, false, "hugepages=off", NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<page size='1' unit='G' nodeset='0'/>\n    </hugepages>");
+    LACKS(res, "unit='M'");
+    SAYS(res, "change   guest-numa /domain/memoryBacking/hugepages/page: "
+              "<page nodeset='0,2'> keeps the guest cells that still exist");
+    SAYS(res, "<page nodeset='1,3'> removed: every guest cell it named is "
+              "gone");
+    result_clear(&res);
+
+    apply(&res, PAGES_DOMAIN("      <page size='2' unit='M' nodeset='3'/>\n"),
+          "intel-e5-2697v4", "perf", NULL, false, "hugepages=off", NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<page size='2' unit='M'/>");
+    SAYS(res, "<page nodeset='3'> now covers every guest cell");
+    result_clear(&res);
+}
+END_TEST
+
 /* 2 GiB in all, but 1.5 GiB of its own and a 512 MiB DIMM: QEMU backs
  * each on its own, so 1 GiB pages (which divide the sum) would not
  * start; perf takes 2 MiB ones. */
@@ -1255,6 +1300,7 @@ main(void)
     tcase_add_test(tc, test_numa_cell_attributes_merged);
     tcase_add_test(tc, test_memory_hotplug);
     tcase_add_test(tc, test_hugepages_divide_every_piece);
+    tcase_add_test(tc, test_page_nodesets_follow_cells);
     tcase_add_test(tc, test_memory_devices_not_ram);
     tcase_add_test(tc, test_page_use_with_dimms);
     tcase_add_test(tc, test_lint_counts_dimms);
