@@ -34,6 +34,7 @@ enum {
     R_HARD_LIMIT,
     R_PAGE_TOO_LARGE,
     R_PAGE_BACKING,
+    R_PAGE_PIECES,
     R_LS_HOST,
     R_LS_NESTED,
     R_LAST
@@ -80,6 +81,9 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_PAGE_BACKING] = { "VN306", "hugepages-backing", NST_ERROR, false,
         "<hugepages> beside on-demand allocation or an anonymous memory "
         "source: libvirt refuses the domain" },
+    [R_PAGE_PIECES] = { "VN307", "hugepage-pieces", NST_ERROR, false,
+        "a hugepage size that does not divide a guest cell's own memory or "
+        "a DIMM: QEMU does not start" },
     [R_LS_HOST] = { "VN401", "launch-security-host", NST_ERROR, true,
         "a confidential guest the host cannot launch: SEV needs an AMD "
         "host, TDX an Intel one, s390-pv an s390x one" },
@@ -1026,6 +1030,78 @@ rule_page_too_large(struct lint *l)
     }
 }
 
+/*
+ * With memory devices QEMU backs each guest cell's own memory and each
+ * DIMM on its own, and a backend that is not a whole number of pages
+ * does not start: the size must divide each piece, not only the sum
+ * (the policy's hugepages rule picks sizes that do, page_divides_pieces).
+ * A <page> covers the cells of its nodeset (all without one) and the
+ * DIMMs those cells hold; one finding per <page>, naming the first piece.
+ */
+static void
+rule_page_pieces(struct lint *l)
+{
+    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
+                                "hugepages");
+    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
+    struct nst_memdev *devs = NULL;
+    size_t ndevs = 0;
+
+    if (!huge || nst_domain_memdevs(l->root, &devs, &ndevs) < 0 || !ndevs) {
+        free(devs);
+        return;     /* no devices: one backend per cell, VN305's case */
+    }
+    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
+        char *size_text = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
+        char *nodeset = nst_attr(p, "nodeset");
+        struct nst_cpuset ids;
+        bool all = !nodeset || nst_cpuset_parse(nodeset, &ids, NULL) < 0;
+        unsigned long long size, piece = 0;
+        char *what = NULL;
+
+        if (size_text && nst_scaled_kib(size_text, unit, &size) == 0 &&
+            size) {
+            for (xmlNodePtr c = nst_child(numa, "cell"); c && !what;
+                 c = nst_next(c, "cell")) {
+                char *id = nst_attr(c, "id");
+                unsigned long long n;
+                if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0 &&
+                    (all || nst_cpuset_test(&ids, (unsigned int)n)) &&
+                    cell_memory(c, &piece) == 0 && piece % size)
+                    what = nst_printf("guest NUMA cell %llu's own memory", n);
+                free(id);
+            }
+            for (size_t d = 0; d < ndevs && !what; d++)
+                if (strcmp(devs[d].model, "dimm") == 0 &&
+                    (all || (devs[d].target >= 0 &&
+                             nst_cpuset_test(&ids,
+                                             (unsigned int)devs[d].target))) &&
+                    devs[d].size_kib % size) {
+                    piece = devs[d].size_kib;
+                    what = nst_printf("DIMM %zu (<memory model='dimm'>)",
+                                      d + 1);
+                }
+        }
+        if (what)
+            add(l, R_PAGE_PIECES, nodeset ?
+                nst_printf("/domain/memoryBacking/hugepages/page"
+                           "[@nodeset='%s']", nodeset) :
+                copy("/domain/memoryBacking/hugepages/page"),
+                nst_printf("hugepages of %llu KiB do not divide %s, %llu "
+                           "KiB: QEMU backs each guest cell's memory and "
+                           "each DIMM on its own and does not start one "
+                           "that is not a whole number of pages", size, what,
+                           piece),
+                copy("use a page size that divides every guest cell and "
+                     "DIMM, such as 2048 KiB on x86, or resize them"));
+        free(what);
+        free(size_text);
+        free(unit);
+        free(nodeset);
+    }
+    free(devs);
+}
+
 /* The pairs libvirt refuses at define (nst_backing_conflict); a file
  * source beside <hugepages> is the operator's choice and defines. */
 static void
@@ -1156,6 +1232,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     rule_page_nodeset(&l);
     rule_hard_limit(&l);
     rule_page_too_large(&l);
+    rule_page_pieces(&l);
     rule_hugepages_backing(&l);
     rule_launch_security(&l);
     pins_free(pins, npins);

@@ -50,6 +50,7 @@ static const struct lint_case cases[] = {
     { "hard-limit-low", "hard-limit-low", "intel-e5-2697v4", NULL },
     { "hugepage-too-large", "hugepage-too-large", NULL, NULL },
     { "hugepages-backing", "hugepages-backing", NULL, NULL },
+    { "hugepage-pieces", "hugepage-pieces", NULL, NULL },
     { "launch-security-host", "launch-security-host", "intel-e5-2697v4",
       NULL },
     { "launch-security-host--tdx", "launch-security-tdx",
@@ -208,6 +209,7 @@ managed(const struct nst_profile *p, const char *rule, bool confidential)
         return p->numa;
     if (!strcmp(rule, "hugepage-size") || !strcmp(rule, "hugepages-free") ||
         !strcmp(rule, "hugepage-too-large") ||
+        !strcmp(rule, "hugepage-pieces") ||
         !strcmp(rule, "hugepages-backing"))
         return p->hugepages;
     if (!strcmp(rule, "page-nodeset"))
