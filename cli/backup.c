@@ -69,33 +69,18 @@ vn_backup_default_dir(void)
     return vn_backup_default_dir_as(geteuid());
 }
 
-/* Makes what path's directory entry names durable. */
-static int
-sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    /* Some file systems cannot sync a directory: nothing more to do. */
-    int ret = fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return ret;
-}
-
 /* Syncs the parent directory of path (path is changed and restored). */
 static void
 sync_parent(char *path)
 {
     char *slash = strrchr(path, '/');
     if (!slash) {
-        sync_dir(".");
+        vn_sync_dir_at(AT_FDCWD, ".");
     } else if (slash == path) {
-        sync_dir("/");
+        vn_sync_dir_at(AT_FDCWD, "/");
     } else {
         *slash = '\0';
-        sync_dir(path);
+        vn_sync_dir_at(AT_FDCWD, path);
         *slash = '/';
     }
 }
@@ -226,46 +211,13 @@ format_stamp(const struct timespec *ts, char buf[STAMP_LEN + 1])
     return 0;
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Renames tmp to final unless final exists (errno EEXIST then). */
-static int
-rename_noreplace(const char *tmp, const char *final)
-{
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS)
-        return -1;
-    /* A file system without RENAME_NOREPLACE: check, then rename. */
-    struct stat st;
-    if (lstat(final, &st) == 0) {
-        errno = EEXIST;
-        return -1;
-    }
-    return rename(tmp, final);
-}
-
 int
 vn_backup_write(const char *dir, const char *domain_name, const char *uuid,
                 const char *xml, char **path_out, char **err)
 {
-    char *tmp = NULL, *final = NULL, *name = NULL;
+    char *tmp = NULL, *base = NULL, *name = NULL;
     const char *what = "cannot write a backup in";
-    bool created = false;
-    int fd = -1;
+    int dfd = -1, ret;
 
     *path_out = NULL;
     if (!valid_uuid(uuid)) {
@@ -275,24 +227,18 @@ vn_backup_write(const char *dir, const char *domain_name, const char *uuid,
     }
     if (make_dir(dir, err) < 0)
         return -1;
-    if (!(name = safe_name(domain_name)) ||
-        !(tmp = join(dir, ".virt-nestify-backup.XXXXXX"))) {
+    if (!(name = safe_name(domain_name))) {
         nst_set_error(err, "out of memory");
-        goto out;
+        return -1;
     }
-    /* mkostemp: O_EXCL, mode 0600. */
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        (ret = vn_temp_write_at(dfd, ".virt-nestify-backup", 0600, xml,
+                                strlen(xml), &tmp)) == -1) {
         nst_set_error(err, "backup directory '%s' is not writable: %s", dir,
                       strerror(errno));
         goto out;
     }
-    created = true;
-    if (write_all(fd, xml, strlen(xml)) < 0 || fchmod(fd, 0600) < 0 ||
-        fsync(fd) < 0)
-        goto fail;
-    int closed = close(fd);
-    fd = -1;
-    if (closed < 0)
+    if (ret < 0)
         goto fail;
 
     /* Nanoseconds make names unique in practice; on a clash (a coarse
@@ -301,22 +247,26 @@ vn_backup_write(const char *dir, const char *domain_name, const char *uuid,
     clock_gettime(CLOCK_REALTIME, &ts);
     for (int attempt = 0;; attempt++) {
         char stamp[STAMP_LEN + 1];
-        char *base;
         if (format_stamp(&ts, stamp) < 0) {
             errno = EOVERFLOW;
             goto fail;
         }
-        free(final);
-        final = NULL;
-        if (!(base = nst_printf("%s-%s-%s.xml", uuid, stamp, name)) ||
-            !(final = join(dir, base))) {
-            free(base);
+        free(base);
+        if (!(base = nst_printf("%s-%s-%s.xml", uuid, stamp, name))) {
             errno = ENOMEM;
             goto fail;
         }
-        free(base);
-        if (rename_noreplace(tmp, final) == 0)
+        if ((ret = vn_temp_commit_at(dfd, tmp, base, false)) == 0)
             break;
+        if (ret == -2) {
+            /* In place but maybe not on disk: a backup that a crash can
+             * lose is no backup. */
+            int saved = errno;
+            what = "cannot sync the backup in";
+            unlinkat(dfd, base, 0);
+            errno = saved;
+            goto fail;
+        }
         if (errno != EEXIST || attempt >= 1000)
             goto fail;
         if (++ts.tv_nsec >= 1000000000L) {
@@ -324,28 +274,27 @@ vn_backup_write(const char *dir, const char *domain_name, const char *uuid,
             ts.tv_sec++;
         }
     }
-    created = false;
-    if (sync_dir(dir) < 0) {
-        int saved = errno;
-        what = "cannot sync the backup in";
-        unlink(final);
-        errno = saved;
-        goto fail;
-    }
-    *path_out = final;
     free(tmp);
+    tmp = NULL;
+    if (!(*path_out = join(dir, base))) {
+        unlinkat(dfd, base, 0);
+        nst_set_error(err, "out of memory");
+        goto out;
+    }
+    close(dfd);
+    free(base);
     free(name);
     return 0;
 
  fail:
     nst_set_error(err, "%s '%s': %s", what, dir, strerror(errno));
  out:
-    if (fd >= 0)
-        close(fd);
-    if (created)
-        unlink(tmp);
+    if (tmp)
+        unlinkat(dfd, tmp, 0);
+    if (dfd >= 0)
+        close(dfd);
     free(tmp);
-    free(final);
+    free(base);
     free(name);
     return -1;
 }

@@ -691,38 +691,23 @@ backup(int dfd, const struct out_file *f, char **err)
     char *host = nst_printf("%s.%s.%09ldZ.bak", f->host, stamp, ts.tv_nsec);
     mode_t mode = fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
                   st.st_mode & 0777 : 0644;
-    int fd = name && host ? openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
-                                   O_NOFOLLOW | O_CLOEXEC, mode) : -1;
-    size_t done = 0;
+    char *tmp = NULL;
+    bool oom = !name || !host;
+    int ret = oom ? -1 : vn_temp_write_at(dfd, name, mode, f->old,
+                                          f->old_len, &tmp);
 
-    if (fd < 0)
-        goto fail;
-    while (done < f->old_len) {
-        ssize_t n = write(fd, f->old + done, f->old_len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        done += (size_t)n;
-    }
-    if (fsync(fd) < 0)
-        goto fail;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
+    /* Never over a file: the name has the time to the nanosecond. */
+    if (ret == 0 && (ret = vn_temp_commit_at(dfd, tmp, name, false)) == -1)
+        unlinkat(dfd, tmp, 0);
+    free(tmp);
     free(name);
+    if (ret < 0) {
+        nst_set_error(err, "cannot back %s up: %s", f->host,
+                      oom ? "out of memory" : strerror(errno));
+        free(host);
+        return NULL;
+    }
     return host;
-
- fail:
-    nst_set_error(err, "cannot back %s up: %s", f->host, strerror(errno));
-    if (fd >= 0) {
-        close(fd);
-        unlinkat(dfd, name, 0);
-    }
-    free(name);
-    free(host);
-    return NULL;
 }
 
 /* Writes f (backing up what it replaces); reports, returns 0 or -1. */

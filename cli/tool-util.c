@@ -302,6 +302,83 @@ open_temp(int dirfd, const char *name, char **tmp)
     return -1;
 }
 
+int
+vn_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int
+vn_temp_write_at(int dirfd, const char *stem, mode_t mode, const char *data,
+                 size_t len, char **tmp)
+{
+    int fd = open_temp(dirfd, stem, tmp);
+    if (fd < 0)
+        return -1;
+    if (vn_write_all(fd, data, len) < 0 || fchmod(fd, mode & 07777) < 0 ||
+        fsync(fd) < 0 || close(fd) < 0) {
+        int saved = errno;
+        close(fd);          /* EBADF after a failed close: harmless */
+        unlinkat(dirfd, *tmp, 0);
+        free(*tmp);
+        *tmp = NULL;
+        errno = saved;
+        return -2;
+    }
+    return 0;
+}
+
+int
+vn_sync_dir_at(int dirfd, const char *path)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    /* Some file systems cannot sync a directory: nothing more to do. */
+    int ret = fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return ret;
+}
+
+/* renameat, refusing (EEXIST) to replace an existing name. */
+static int
+rename_noreplace_at(int dirfd, const char *from, const char *to)
+{
+    if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    /* A file system without RENAME_NOREPLACE: check, then rename. */
+    struct stat st;
+    if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return renameat(dirfd, from, dirfd, to);
+}
+
+int
+vn_temp_commit_at(int dirfd, const char *tmp, const char *name, bool replace)
+{
+    if ((replace ? renameat(dirfd, tmp, dirfd, name) :
+         rename_noreplace_at(dirfd, tmp, name)) < 0)
+        return -1;
+    /* The rename is durable only once the directory is: without this a
+     * crash can bring the old name back, or none. */
+    return vn_sync_dir_at(dirfd, ".") < 0 ? -2 : 0;
+}
+
 /*
  * Writes data to a temporary file beside name (in dirfd), gives it
  * mode, syncs it and renames it over name: whatever stood at name, a
@@ -313,41 +390,21 @@ write_atomic(int dirfd, const char *name, const char *label, mode_t mode,
              const char *data, size_t len, char **err)
 {
     char *tmp = NULL;
-    int fd;
+    int ret = vn_temp_write_at(dirfd, name, mode, data, len, &tmp);
 
-    if ((fd = open_temp(dirfd, name, &tmp)) < 0) {
+    if (ret == -1) {
         nst_set_error(err, "%s: cannot create a temporary file: %s", label,
                       strerror(errno));
         return -1;
     }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        done += (size_t)n;
-    }
-    if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0)
-        goto fail;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (renameat(dirfd, tmp, dirfd, name) < 0)
-        goto fail;
+    if (ret == 0 && (ret = vn_temp_commit_at(dirfd, tmp, name, true)) == -1)
+        unlinkat(dirfd, tmp, 0);
     free(tmp);
+    if (ret < 0) {
+        nst_set_error(err, "%s: cannot write: %s", label, strerror(errno));
+        return -1;
+    }
     return 0;
-
- fail:
-    nst_set_error(err, "%s: cannot write: %s", label, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlinkat(dirfd, tmp, 0);
-    free(tmp);
-    return -1;
 }
 
 int
@@ -363,7 +420,22 @@ vn_write_file_atomic(const char *path, const char *data, size_t len,
         nst_set_error(err, "%s: %s", path, strerror(errno));
         return -1;
     }
-    return write_atomic(AT_FDCWD, path, path, st.st_mode, data, len, err);
+    /* In path's own directory, which is then synced with the rename. */
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                      : strdup(".");
+    int dfd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dfd < 0) {
+        nst_set_error(err, "%s: %s", path, dir ? strerror(errno) :
+                      "out of memory");
+        free(dir);
+        return -1;
+    }
+    int ret = write_atomic(dfd, slash ? slash + 1 : path, path, st.st_mode,
+                           data, len, err);
+    close(dfd);
+    free(dir);
+    return ret;
 }
 
 int

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "nestify.h"
 
@@ -53,6 +54,26 @@ char *vn_read_fd(int fd, const char *label, size_t *len, char **err);
  * the caller frees, or NULL with *err set ("PATH: why").
  */
 char *vn_read_file(const char *path, size_t *len, char **err);
+
+/*
+ * Durable files, the one way the tool writes a file another run or a
+ * crash may see: data goes to a new temporary file beside its final name
+ * (name.XXXXXX in dirfd, O_EXCL, never through a link), which gets mode
+ * and is synced (vn_temp_write_at: 0 with *tmp its name, -1 when it
+ * cannot be created, -2 when it cannot be written, removed then; errno
+ * says why); then it is renamed into place, replacing what is there or,
+ * without replace, never (EEXIST), and the directory is synced so the new
+ * name survives a crash too (vn_temp_commit_at: 0, -1 when the rename
+ * failed and tmp is left, -2 when the directory could not be synced
+ * after it).
+ */
+int vn_write_all(int fd, const char *data, size_t len);
+/* Makes the names in directory path (below dirfd) durable: 0, or -1. */
+int vn_sync_dir_at(int dirfd, const char *path);
+int vn_temp_write_at(int dirfd, const char *stem, mode_t mode,
+                     const char *data, size_t len, char **tmp);
+int vn_temp_commit_at(int dirfd, const char *tmp, const char *name,
+                      bool replace);
 
 /*
  * Replaces path with data atomically (--in-place): a temporary file in
