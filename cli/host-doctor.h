@@ -155,6 +155,29 @@ char *vn_size_text(unsigned long long kib);
  */
 char *vn_root_read_value(const char *root, const char *path, char **err);
 
+/* ------------------------------------------------- files (host-conf.c) */
+
+/* A configuration file a host plan writes. */
+struct vn_conf_file {
+    char *host;                  /* the path as the host sees it */
+    const char *dir;             /* its directory, as the host sees it */
+    const char *name;            /* its name in dir */
+    char *text;                  /* the new content */
+    char *old;                   /* the present content, or NULL */
+    size_t old_len;
+    bool write;                  /* false: already so */
+};
+
+/* What each does, and why so carefully, is said at its definition. */
+void vn_conf_file_clear(struct vn_conf_file *f);
+int vn_host_open_dir(const char *root, const char *dir, bool create,
+                     char **err);
+int vn_conf_file_prepare(const char *root, struct vn_conf_file *f,
+                         char **err);
+int vn_host_check_knob(const char *root, const char *dir, const char *name,
+                       const char *host, char **err);
+int vn_conf_file_write(const char *root, struct vn_conf_file *f);
+
 /* "host --enable": the options are checked by the caller. */
 int vn_host_enable(const struct vn_host_opts *o);
 

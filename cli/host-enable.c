@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
+
 #include <unistd.h>
 
 #include "host-doctor.h"
@@ -27,21 +27,10 @@
 #define SYSCTL_DIR "/etc/sysctl.d"
 #define SYSCTL_NAME "80-virt-nestify-hugepages.conf"
 
-/* A file the plan writes. */
-struct out_file {
-    char *host;                  /* the path as the host sees it */
-    const char *dir;             /* its directory, as the host sees it */
-    const char *name;            /* its name in dir */
-    char *text;                  /* the new content */
-    char *old;                   /* the present content, or NULL */
-    size_t old_len;
-    bool write;                  /* false: already so */
-};
-
 struct plan {
     enum vn_cpu_vendor vendor;
     const char *module;
-    struct out_file modprobe;
+    struct vn_conf_file modprobe;
     char *persisted_by;          /* another file already sets nested=1 */
     bool nested_now;             /* the loaded module has nested on */
     bool loaded;
@@ -53,7 +42,7 @@ struct plan {
     long node;                   /* -1: all nodes */
     char *hp_host;               /* nr_hugepages as the host sees it */
     char *hp_dir;                /* its directory */
-    struct out_file sysctl;
+    struct vn_conf_file sysctl;
     bool sysctl_planned;
     char *cmdline;               /* the kernel command line that persists it */
 
@@ -62,18 +51,10 @@ struct plan {
 };
 
 static void
-out_file_clear(struct out_file *f)
-{
-    free(f->host);
-    free(f->text);
-    free(f->old);
-}
-
-static void
 plan_clear(struct plan *p)
 {
-    out_file_clear(&p->modprobe);
-    out_file_clear(&p->sysctl);
+    vn_conf_file_clear(&p->modprobe);
+    vn_conf_file_clear(&p->sysctl);
     free(p->persisted_by);
     free(p->hp_host);
     free(p->hp_dir);
@@ -170,175 +151,6 @@ cmdline_size(unsigned long long kib)
     if (kib % 1024 == 0)
         return nst_printf("%lluM", kib / 1024);
     return nst_printf("%lluK", kib);
-}
-
-/* The directory of host path file under root must be writable (or not
- * exist in a writable parent).  Returns 0, or -1 with *err set. */
-static int
-check_writable(const char *root, const char *host_dir, char **err)
-{
-    char *dir = vn_root_path(root, host_dir);
-    int ret = 0;
-
-    if (!dir) {
-        nst_set_error(err, "out of memory");
-        return -1;
-    }
-    if (access(dir, W_OK) < 0) {
-        if (errno == ENOENT) {
-            char *slash = strrchr(dir, '/');
-            *slash = '\0';
-            if (access(*dir ? dir : "/", W_OK) < 0) {
-                nst_set_error(err, "cannot create %s: %s", host_dir,
-                              strerror(errno));
-                ret = -1;
-            }
-        } else {
-            nst_set_error(err, "cannot write in %s: %s", host_dir,
-                          strerror(errno));
-            ret = -1;
-        }
-    }
-    free(dir);
-    return ret;
-}
-
-/*
- * Opens the host directory dir under root for the files --enable
- * writes there.  Under --root (an image or chroot someone else may
- * control) no symbolic link below the root is followed: a link at
- * root/etc pointing outside would have root write anywhere.  On the
- * host itself ("/") the directories are root's own and are followed;
- * only the file's own name never is (vn_create_file_at, O_NOFOLLOW).
- * With create, a missing dir is made (0755) in its existing parent.
- * Returns an O_PATH descriptor, or -1 with *err set (not for ENOENT
- * without create) and errno kept.
- */
-static int
-open_host_dir(const char *root, const char *dir, bool create, char **err)
-{
-    int fd = -1, saved;
-
-    if (strcmp(root, "/") == 0) {
-        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    } else {
-        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        fd = rootfd < 0 ? -1 : vn_open_dir_beneath(rootfd, dir);
-        saved = errno;
-        if (rootfd >= 0)
-            close(rootfd);
-        errno = saved;
-    }
-    if (fd < 0 && errno == ENOENT && create) {
-        const char *slash = strrchr(dir, '/');
-        char *parent = nst_printf("%.*s", slash > dir ? (int)(slash - dir) :
-                                  1, dir);
-        int pfd = parent ? open_host_dir(root, parent, false, err) : -1;
-        saved = errno;
-        free(parent);
-        if (pfd < 0) {
-            /* A missing parent is not made: /etc is the system's. */
-            if (!*err)
-                nst_set_error(err, "cannot create %s: %s", dir,
-                              strerror(saved));
-            errno = saved;
-            return -1;
-        }
-        if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST) {
-            saved = errno;
-            nst_set_error(err, "cannot create %s: %s", dir, strerror(saved));
-            close(pfd);
-            errno = saved;
-            return -1;
-        }
-        close(pfd);
-        return open_host_dir(root, dir, false, err);
-    }
-    if (fd < 0 && (errno != ENOENT || create)) {
-        saved = errno;
-        if (saved == ELOOP)
-            nst_set_error(err, "%s: a symbolic link on its way below the "
-                          "root '%s', not followed", dir, root);
-        else
-            nst_set_error(err, "%s: %s", dir, strerror(saved));
-        errno = saved;
-    }
-    return fd;
-}
-
-/* The exit status for a file refused by open_host_dir or
- * vn_open_regular: one that is not what it must be is bad input. */
-static int
-refusal_status(int error)
-{
-    return error == ELOOP || error == ENOTDIR || error == EINVAL ||
-           error == EXDEV ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
-}
-
-/*
- * Reads the present content of f (none is fine) and decides whether it
- * must be written; a symbolic link, at its name or (under --root) on
- * its way, or a file that is not regular is refused.  Returns
- * VN_EXIT_OK, or another exit status with *err set.
- */
-static int
-out_file_prepare(const char *root, struct out_file *f, char **err)
-{
-    struct stat st;
-    int dfd = open_host_dir(root, f->dir, false, err), fd = -1;
-
-    if (dfd >= 0)
-        fd = vn_open_regular(dfd, f->name, f->host, O_NOFOLLOW, &st, err);
-    int saved = errno;
-    if (dfd >= 0)
-        close(dfd);
-    if (fd < 0 && saved == ENOENT) {
-        free(*err);
-        *err = NULL;
-        f->write = true;
-        return check_writable(root, f->dir, err) < 0 ? VN_EXIT_SYSTEM :
-               VN_EXIT_OK;
-    }
-    if (fd < 0)
-        return refusal_status(saved);
-    f->old = vn_read_fd(fd, f->host, &f->old_len, err);
-    close(fd);
-    if (!f->old)
-        return VN_EXIT_SYSTEM;
-    f->write = strcmp(f->old, f->text) != 0;
-    return f->write && check_writable(root, f->dir, err) < 0 ?
-           VN_EXIT_SYSTEM : VN_EXIT_OK;
-}
-
-/*
- * The plan's check of the kernel knob dir/name (a sysfs file, host path
- * host) that --enable writes in place: it must be a regular file, not a
- * symbolic link (nor one on its way below --root), and writable; a FIFO
- * would stop the run, a link would have it write elsewhere.  Returns
- * VN_EXIT_OK, or another exit status with *err set.
- */
-static int
-check_knob(const char *root, const char *dir, const char *name,
-           const char *host, char **err)
-{
-    struct stat st;
-    int dfd = open_host_dir(root, dir, false, err), fd = -1;
-
-    if (dfd >= 0)
-        fd = vn_open_regular(dfd, name, host, O_NOFOLLOW, &st, err);
-    int saved = errno;
-    if (fd >= 0) {
-        close(fd);
-        if (faccessat(dfd, name, W_OK, 0) < 0)
-            fd = -1, saved = errno;
-    }
-    if (dfd >= 0)
-        close(dfd);
-    if (fd >= 0)
-        return VN_EXIT_OK;
-    if (!*err)
-        nst_set_error(err, "cannot write %s: %s", host, strerror(saved));
-    return refusal_status(saved);
 }
 
 /* Whether a process of /proc under root is a QEMU: its comm, or the
@@ -457,149 +269,172 @@ find_modprobe(bool under_root, char **err)
     return NULL;
 }
 
-/* Makes the plan; reports and returns an exit status when it cannot. */
+/* Each plan_* step below returns VN_EXIT_OK, or an exit status with
+ * *err set (VN_EXIT_SYSTEM with "out of memory"). */
 static int
-make_plan(const struct vn_host_opts *o, struct plan *p)
+plan_oom(char **err)
+{
+    nst_set_error(err, "out of memory");
+    return VN_EXIT_SYSTEM;
+}
+
+/* The KVM module of the CPU's vendor. */
+static int
+plan_vendor(const struct vn_host_opts *o, struct plan *p, char **err)
 {
     struct vn_cpuinfo cpu;
-    char *err = NULL;
-    int ret = VN_EXIT_INPUT;
-    bool under_root = strcmp(o->root, "/") != 0;
 
-    p->node = -1;
-    if (vn_cpuinfo_read(o->root, &cpu, &err) < 0)
-        goto fail;
+    if (vn_cpuinfo_read(o->root, &cpu, err) < 0)
+        return VN_EXIT_INPUT;
     if (!(p->module = vn_kvm_module(cpu.vendor))) {
-        nst_set_error(&err, "cannot tell the CPU vendor from /proc/cpuinfo "
+        nst_set_error(err, "cannot tell the CPU vendor from /proc/cpuinfo "
                       "(no vmx, svm or known vendor_id)");
-        goto fail;
+        return VN_EXIT_INPUT;
     }
     p->vendor = cpu.vendor;
     if (!cpu.vmx && !cpu.svm)
         vn_warning("the CPU shows no %s flag: enable %s in the firmware "
                    "setup too", cpu.vendor == VN_CPU_INTEL ? "vmx" : "svm",
                    cpu.vendor == VN_CPU_INTEL ? "Intel VT-x" : "AMD-V");
+    return VN_EXIT_OK;
+}
 
-    /* --hugepages N[,SIZE] [--node N] */
-    if (o->hugepages) {
-        const char *comma = strchr(o->hugepages, ',');
-        char *num = nst_printf("%.*s",
-                               comma ? (int)(comma - o->hugepages) :
-                                       (int)strlen(o->hugepages),
-                               o->hugepages);
-        int bad = !num || nst_parse_ull(num, 1ULL << 32, &p->count) < 0;
-        free(num);
-        if (bad || (comma && parse_size(comma + 1, &p->kib) < 0)) {
-            nst_set_error(&err, "--hugepages must be N or N,SIZE (a count "
-                          "and a size such as 2M or 1G), not '%s'",
-                          o->hugepages);
-            goto fail;
+/* --hugepages N[,SIZE] and --node N into p->count, p->kib, p->node. */
+static int
+plan_hugepages_args(const struct vn_host_opts *o, struct plan *p, char **err)
+{
+    const char *comma = strchr(o->hugepages, ',');
+    char *num = nst_printf("%.*s", comma ? (int)(comma - o->hugepages) :
+                                           (int)strlen(o->hugepages),
+                           o->hugepages);
+    int bad = !num || nst_parse_ull(num, 1ULL << 32, &p->count) < 0;
+    free(num);
+    if (bad || (comma && parse_size(comma + 1, &p->kib) < 0)) {
+        nst_set_error(err, "--hugepages must be N or N,SIZE (a count and a "
+                      "size such as 2M or 1G), not '%s'", o->hugepages);
+        return VN_EXIT_INPUT;
+    }
+    if (o->node) {
+        unsigned long long node;
+        if (nst_parse_ull(o->node, 4095, &node) < 0) {
+            nst_set_error(err, "--node must be a NUMA node number, not '%s'",
+                          o->node);
+            return VN_EXIT_INPUT;
         }
-        if (o->node) {
-            unsigned long long node;
-            if (nst_parse_ull(o->node, 4095, &node) < 0) {
-                nst_set_error(&err, "--node must be a NUMA node number, not "
-                              "'%s'", o->node);
-                goto fail;
-            }
-            p->node = (long)node;
-        }
-        unsigned long long *sizes, *all;
-        char *dir = p->node < 0 ? nst_printf("/sys/kernel/mm/hugepages") :
-            nst_printf("/sys/devices/system/node/node%ld/hugepages", p->node);
-        if (p->node >= 0) {
-            char *node_dir = nst_printf("/sys/devices/system/node/node%ld",
-                                        p->node);
-            struct stat st;
-            char *full = node_dir ? vn_root_path(o->root, node_dir) : NULL;
-            bool there = full && stat(full, &st) == 0;
-            free(full);
-            free(node_dir);
-            if (!there) {
-                free(dir);
-                nst_set_error(&err, "--node %ld: no such NUMA node", p->node);
-                goto fail;
-            }
-        }
-        int n = dir ? vn_hugepage_sizes(o->root, dir, &sizes, &err) : -1;
-        int nall = vn_hugepage_sizes(o->root, "/sys/kernel/mm/hugepages",
-                                     &all, NULL);
-        p->default_kib = default_hugepage_size(o->root, all, nall);
-        free(all);
-        if (n < 0) {
-            free(dir);
-            goto fail;
-        }
-        if (!p->kib)
-            p->kib = p->default_kib;
-        bool known = false;
-        for (int i = 0; i < n; i++)
-            known = known || sizes[i] == p->kib;
-        if (!known) {
-            char *size = vn_size_text(p->kib);
-            char *list = sizes_text(sizes, n);
-            if (p->node >= 0)
-                nst_set_error(&err, "no %s hugepages on node %ld (sizes: "
-                              "%s)", size ? size : "?", p->node,
-                              list ? list : "?");
-            else
-                nst_set_error(&err, "no %s hugepages on this host (sizes: "
-                              "%s)", size ? size : "?", list ? list : "?");
-            free(size);
-            free(list);
-            free(sizes);
-            free(dir);
-            goto fail;
-        }
-        free(sizes);
-        p->hugepages = true;
-        p->hp_dir = nst_printf("%s/hugepages-%llukB", dir, p->kib);
-        free(dir);
-        p->hp_host = p->hp_dir ? nst_printf("%s/nr_hugepages", p->hp_dir) :
-                     NULL;
-        if (!p->hp_host)
-            goto oom;
-        int status = check_knob(o->root, p->hp_dir, "nr_hugepages",
-                                p->hp_host, &err);
-        if (status != VN_EXIT_OK) {
-            ret = status;
-            goto fail;
-        }
-        if (o->persist) {
-            char *size = cmdline_size(p->kib);
-            if (p->node < 0 && p->kib == p->default_kib) {
-                p->sysctl_planned = true;
-                p->sysctl.host = nst_printf("%s/%s", SYSCTL_DIR, SYSCTL_NAME);
-                p->sysctl.dir = SYSCTL_DIR;
-                p->sysctl.name = SYSCTL_NAME;
-                p->sysctl.text = nst_printf(
-                    "# Written by virt-nestify host --enable --hugepages "
-                    "--persist.\nvm.nr_hugepages = %llu\n", p->count);
-                if (!p->sysctl.host || !p->sysctl.text) {
-                    free(size);
-                    goto oom;
-                }
-                if ((status = out_file_prepare(o->root, &p->sysctl,
-                                               &err)) != VN_EXIT_OK) {
-                    free(size);
-                    ret = status;
-                    goto fail;
-                }
-            } else if (p->node < 0) {
-                p->cmdline = nst_printf("hugepagesz=%s hugepages=%llu",
-                                        size ? size : "?", p->count);
-            } else {
-                p->cmdline = nst_printf("hugepagesz=%s hugepages=%ld:%llu",
-                                        size ? size : "?", p->node,
-                                        p->count);
-            }
-            free(size);
+        p->node = (long)node;
+        char *node_dir = nst_printf("/sys/devices/system/node/node%ld",
+                                    p->node);
+        char *full = node_dir ? vn_root_path(o->root, node_dir) : NULL;
+        struct stat st;
+        bool there = full && stat(full, &st) == 0;
+        free(full);
+        free(node_dir);
+        if (!there) {
+            nst_set_error(err, "--node %ld: no such NUMA node", p->node);
+            return VN_EXIT_INPUT;
         }
     }
+    return VN_EXIT_OK;
+}
 
-    /* The modprobe.d file, unless the configuration already has nested
-     * on; refused when a later file would turn it off again. */
+/* The size asked for (the host's default without one) must be one the
+ * host, or the node, has: dir is its sysfs hugepages directory. */
+static int
+plan_hugepage_size(const struct vn_host_opts *o, struct plan *p,
+                   const char *dir, char **err)
+{
+    unsigned long long *sizes, *all;
+    int n = vn_hugepage_sizes(o->root, dir, &sizes, err);
+    int nall = vn_hugepage_sizes(o->root, "/sys/kernel/mm/hugepages", &all,
+                                 NULL);
+    p->default_kib = default_hugepage_size(o->root, all, nall);
+    free(all);
+    if (n < 0)
+        return VN_EXIT_INPUT;
+    if (!p->kib)
+        p->kib = p->default_kib;
+    bool known = false;
+    for (int i = 0; i < n; i++)
+        known = known || sizes[i] == p->kib;
+    if (!known) {
+        char *size = vn_size_text(p->kib);
+        char *list = sizes_text(sizes, n);
+        if (p->node >= 0)
+            nst_set_error(err, "no %s hugepages on node %ld (sizes: %s)",
+                          size ? size : "?", p->node, list ? list : "?");
+        else
+            nst_set_error(err, "no %s hugepages on this host (sizes: %s)",
+                          size ? size : "?", list ? list : "?");
+        free(size);
+        free(list);
+    }
+    free(sizes);
+    return known ? VN_EXIT_OK : VN_EXIT_INPUT;
+}
+
+/* --persist: a sysctl file for the default size on the whole host, else
+ * the kernel command line to give (boot-time pages). */
+static int
+plan_hugepages_persist(const struct vn_host_opts *o, struct plan *p,
+                       char **err)
+{
+    char *size = cmdline_size(p->kib);
+    int status = VN_EXIT_OK;
+
+    if (p->node < 0 && p->kib == p->default_kib) {
+        p->sysctl_planned = true;
+        p->sysctl.host = nst_printf("%s/%s", SYSCTL_DIR, SYSCTL_NAME);
+        p->sysctl.dir = SYSCTL_DIR;
+        p->sysctl.name = SYSCTL_NAME;
+        p->sysctl.text = nst_printf("# Written by virt-nestify host --enable "
+                                    "--hugepages --persist.\n"
+                                    "vm.nr_hugepages = %llu\n", p->count);
+        status = !p->sysctl.host || !p->sysctl.text ? plan_oom(err) :
+                 vn_conf_file_prepare(o->root, &p->sysctl, err);
+    } else if (p->node < 0) {
+        p->cmdline = nst_printf("hugepagesz=%s hugepages=%llu",
+                                size ? size : "?", p->count);
+    } else {
+        p->cmdline = nst_printf("hugepagesz=%s hugepages=%ld:%llu",
+                                size ? size : "?", p->node, p->count);
+    }
+    free(size);
+    return status;
+}
+
+static int
+plan_hugepages(const struct vn_host_opts *o, struct plan *p, char **err)
+{
+    int status = plan_hugepages_args(o, p, err);
+    if (status != VN_EXIT_OK)
+        return status;
+    char *dir = p->node < 0 ? nst_printf("/sys/kernel/mm/hugepages") :
+        nst_printf("/sys/devices/system/node/node%ld/hugepages", p->node);
+    if (!dir)
+        return plan_oom(err);
+    status = plan_hugepage_size(o, p, dir, err);
+    if (status == VN_EXIT_OK) {
+        p->hugepages = true;
+        p->hp_dir = nst_printf("%s/hugepages-%llukB", dir, p->kib);
+        p->hp_host = p->hp_dir ? nst_printf("%s/nr_hugepages", p->hp_dir) :
+                     NULL;
+        status = !p->hp_host ? plan_oom(err) :
+                 vn_host_check_knob(o->root, p->hp_dir, "nr_hugepages", p->hp_host,
+                            err);
+    }
+    free(dir);
+    if (status == VN_EXIT_OK && o->persist)
+        status = plan_hugepages_persist(o, p, err);
+    return status;
+}
+
+/* The modprobe.d file, unless the configuration already has nested on;
+ * refused when a later file would turn it off again. */
+static int
+plan_modprobe(const struct vn_host_opts *o, struct plan *p, char **err)
+{
     struct vn_modprobe_nested now, after;
+
     p->modprobe.host = nst_printf("%s/%s", MODPROBE_DIR, VN_MODPROBE_CONF);
     p->modprobe.dir = MODPROBE_DIR;
     p->modprobe.name = VN_MODPROBE_CONF;
@@ -607,35 +442,33 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
                                   "nested virtualization for KVM.\n"
                                   "options %s nested=1\n", p->module);
     if (!p->modprobe.host || !p->modprobe.text)
-        goto oom;
-    if (vn_modprobe_nested(o->root, p->module, NULL, NULL, &now, &err) < 0)
-        goto fail;
+        return plan_oom(err);
+    if (vn_modprobe_nested(o->root, p->module, NULL, NULL, &now, err) < 0)
+        return VN_EXIT_INPUT;
     free(now.where);
     if (now.value == 1 && strcmp(now.file, p->modprobe.host) != 0) {
         p->persisted_by = now.file;
-    } else {
-        free(now.file);
-        if (vn_modprobe_nested(o->root, p->module, VN_MODPROBE_CONF,
-                               p->modprobe.text, &after, &err) < 0)
-            goto fail;
-        if (after.value != 1) {
-            nst_set_error(&err, "%s turns nested off again after %s: "
-                          "remove it first", after.where,
-                          p->modprobe.host);
-            free(after.file);
-            free(after.where);
-            goto fail;
-        }
-        free(after.file);
-        free(after.where);
-        int status = out_file_prepare(o->root, &p->modprobe, &err);
-        if (status != VN_EXIT_OK) {
-            ret = status;
-            goto fail;
-        }
+        return VN_EXIT_OK;
     }
+    free(now.file);
+    if (vn_modprobe_nested(o->root, p->module, VN_MODPROBE_CONF,
+                           p->modprobe.text, &after, err) < 0)
+        return VN_EXIT_INPUT;
+    int status = VN_EXIT_INPUT;
+    if (after.value != 1)
+        nst_set_error(err, "%s turns nested off again after %s: remove it "
+                      "first", after.where, p->modprobe.host);
+    else
+        status = vn_conf_file_prepare(o->root, &p->modprobe, err);
+    free(after.file);
+    free(after.where);
+    return status;
+}
 
-    /* The running module. */
+/* The running module: loaded, nested on; --reload's preconditions. */
+static int
+plan_module(const struct vn_host_opts *o, struct plan *p, char **err)
+{
     char *param = nst_printf("/sys/module/%s/parameters/nested", p->module);
     char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
     char *mod_dir = nst_printf("/sys/module/%s", p->module);
@@ -650,89 +483,40 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
 
     if (o->reload) {
         char *first;
-        if (!(p->modprobe_cmd = find_modprobe(under_root, &err)))
-            goto fail;
+        if (!(p->modprobe_cmd = find_modprobe(strcmp(o->root, "/") != 0,
+                                              err)))
+            return VN_EXIT_INPUT;
         size_t n = running_qemus(o->root, &first);
         if (n) {
-            nst_set_error(&err, "refusing --reload: %zu QEMU process%s "
+            nst_set_error(err, "refusing --reload: %zu QEMU process%s "
                           "running (%s); stop every VM first", n,
                           n == 1 ? " is" : "es are", first ? first : "?");
             free(first);
-            goto fail;
+            return VN_EXIT_INPUT;
         }
+    }
+    return VN_EXIT_OK;
+}
+
+/* Makes the plan; reports and returns an exit status when it cannot. */
+static int
+make_plan(const struct vn_host_opts *o, struct plan *p)
+{
+    char *err = NULL;
+    int status;
+
+    p->node = -1;
+    if ((status = plan_vendor(o, p, &err)) != VN_EXIT_OK ||
+        (o->hugepages && (status = plan_hugepages(o, p, &err)) !=
+                         VN_EXIT_OK) ||
+        (status = plan_modprobe(o, p, &err)) != VN_EXIT_OK ||
+        (status = plan_module(o, p, &err)) != VN_EXIT_OK) {
+        vn_error("%s", err ? err : "out of memory");
+        free(err);
+        return status;
     }
     p->initramfs = initramfs_step(o->root);
     return VN_EXIT_OK;
-
- oom:
-    nst_set_error(&err, "out of memory");
-    ret = VN_EXIT_SYSTEM;
- fail:
-    vn_error("%s", err ? err : "out of memory");
-    free(err);
-    return ret;
-}
-
-/* Copies f's present content to NAME.TIME.bak in dfd (never over a
- * file, never through a link).  Returns the backup's host path (free())
- * or NULL with *err set. */
-static char *
-backup(int dfd, const struct out_file *f, char **err)
-{
-    struct timespec ts;
-    struct tm tm;
-    char stamp[32];
-    struct stat st;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-    char *name = nst_printf("%s.%s.%09ldZ.bak", f->name, stamp, ts.tv_nsec);
-    char *host = nst_printf("%s.%s.%09ldZ.bak", f->host, stamp, ts.tv_nsec);
-    mode_t mode = fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
-                  st.st_mode & 0777 : 0644;
-    char *tmp = NULL;
-    bool oom = !name || !host;
-    int ret = oom ? -1 : vn_temp_write_at(dfd, name, mode, f->old,
-                                          f->old_len, &tmp);
-
-    /* Never over a file: the name has the time to the nanosecond. */
-    if (ret == 0 && (ret = vn_temp_commit_at(dfd, tmp, name, false)) == -1)
-        unlinkat(dfd, tmp, 0);
-    free(tmp);
-    free(name);
-    if (ret < 0) {
-        nst_set_error(err, "cannot back %s up: %s", f->host,
-                      oom ? "out of memory" : strerror(errno));
-        free(host);
-        return NULL;
-    }
-    return host;
-}
-
-/* Writes f (backing up what it replaces); reports, returns 0 or -1. */
-static int
-write_file(const char *root, struct out_file *f)
-{
-    char *err = NULL, *saved = NULL;
-    int dfd = open_host_dir(root, f->dir, true, &err);
-
-    if (dfd < 0 || (f->old && !(saved = backup(dfd, f, &err))) ||
-        vn_create_file_at(dfd, f->name, f->host, f->text, strlen(f->text),
-                          0644, &err) < 0) {
-        vn_error("%s", err ? err : "out of memory");
-        free(err);
-        free(saved);
-        if (dfd >= 0)
-            close(dfd);
-        return -1;
-    }
-    close(dfd);
-    printf("wrote %s\n", f->host);
-    if (saved)
-        printf("  the previous content is in %s\n", saved);
-    free(saved);
-    return 0;
 }
 
 /* Runs argv (argv[0] a path) and waits.  Returns 0 or -1, reported. */
@@ -828,6 +612,92 @@ print_next(const struct vn_host_opts *o, const struct plan *p)
                "mkinitcpio -P, as the distribution does it)", p->module);
 }
 
+/* Writes the hugepage count into sysfs and says what the kernel
+ * granted, then the sysctl file.  Returns 0, or -1 having reported. */
+static int
+apply_hugepages(const struct vn_host_opts *o, struct plan *p)
+{
+    char *value = nst_printf("%llu\n", p->count);
+    char *err = NULL;
+    int dfd = vn_host_open_dir(o->root, p->hp_dir, false, &err);
+    free(err);
+    err = NULL;
+    /* sysfs takes a write in place; O_TRUNC is for plain files.  The
+     * plan found a regular file (vn_host_check_knob): O_NOFOLLOW and O_NONBLOCK
+     * keep whatever replaced it since from being written through or
+     * waited for. */
+    int fd = dfd < 0 ? -1 : openat(dfd, "nr_hugepages", O_WRONLY | O_TRUNC |
+                                   O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    ssize_t n = fd >= 0 && value ? write(fd, value, strlen(value)) : -1;
+    int saved = errno;
+    if (dfd >= 0)
+        close(dfd);
+    if (fd >= 0 && close(fd) < 0 && n >= 0) {
+        n = -1;
+        saved = errno;
+    }
+    free(value);
+    if (n < 0) {
+        vn_error("cannot write %s: %s", p->hp_host, strerror(saved));
+        return -1;
+    }
+    char *got = vn_root_read_value(o->root, p->hp_host, &err);
+    unsigned long long granted;
+    if (!got || nst_parse_ull(got, ~0ULL, &granted) < 0) {
+        vn_error("%s", err ? err : "cannot read back the hugepages");
+        free(err);
+        free(got);
+        return -1;
+    }
+    free(got);
+    char *size = vn_size_text(p->kib);
+    printf("hugepages: asked for %llu of %s%s, the kernel has %llu\n",
+           p->count, size ? size : "?", p->node >= 0 ? " on this node" : "",
+           granted);
+    if (granted < p->count)
+        vn_warning("the kernel reserved %llu of the %llu hugepages of %s "
+                   "asked for (not enough free contiguous memory): free "
+                   "memory or reserve them at boot", granted, p->count,
+                   size ? size : "?");
+    free(size);
+    if (p->sysctl_planned && !p->sysctl.write) {
+        printf("hugepages: %s already says vm.nr_hugepages = %llu\n",
+               p->sysctl.host, p->count);
+        return 0;
+    }
+    return p->sysctl_planned ? vn_conf_file_write(o->root, &p->sysctl) : 0;
+}
+
+/* --reload: the module out and in again, then nested must be on.
+ * Returns 0, or -1 having reported. */
+static int
+reload_module(const struct vn_host_opts *o, struct plan *p)
+{
+    char *rm[] = { p->modprobe_cmd, (char *)"-r", (char *)p->module, NULL };
+    char *add[] = { p->modprobe_cmd, (char *)p->module, NULL };
+
+    /* modprobe -r fails for a module that is not loaded. */
+    if (p->loaded && run(rm) < 0)
+        return -1;
+    if (run(add) < 0) {
+        vn_error("%s is not loaded now: load it with modprobe %s", p->module,
+                 p->module);
+        return -1;
+    }
+    char *param = nst_printf("/sys/module/%s/parameters/nested", p->module);
+    char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
+    p->nested_now = v && (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0);
+    printf("%s %s: nested=%s\n", p->loaded ? "reloaded" : "loaded",
+           p->module, v ? v : "?");
+    free(param);
+    free(v);
+    if (!p->nested_now) {
+        vn_error("%s still has nested off after the reload", p->module);
+        return -1;
+    }
+    return 0;
+}
+
 int
 vn_host_enable(const struct vn_host_opts *o)
 {
@@ -849,86 +719,11 @@ vn_host_enable(const struct vn_host_opts *o)
     else if (!p.modprobe.write)
         printf("nested: %s already says options %s nested=1\n",
                p.modprobe.host, p.module);
-    else if (write_file(o->root, &p.modprobe) < 0)
+    else if (vn_conf_file_write(o->root, &p.modprobe) < 0)
         goto out;
-
-    if (p.hugepages) {
-        char *value = nst_printf("%llu\n", p.count);
-        char *err = NULL;
-        int dfd = open_host_dir(o->root, p.hp_dir, false, &err);
-        free(err);
-        err = NULL;
-        /* sysfs takes a write in place; O_TRUNC is for plain files.  The
-         * plan found a regular file (check_knob): O_NOFOLLOW and
-         * O_NONBLOCK keep whatever replaced it since from being written
-         * through or waited for. */
-        int fd = dfd < 0 ? -1 : openat(dfd, "nr_hugepages", O_WRONLY |
-                                       O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
-                                       O_CLOEXEC);
-        ssize_t n = fd >= 0 && value ? write(fd, value, strlen(value)) : -1;
-        int saved = errno;
-        if (dfd >= 0)
-            close(dfd);
-        if (fd >= 0 && close(fd) < 0 && n >= 0) {
-            n = -1;
-            saved = errno;
-        }
-        free(value);
-        if (n < 0) {
-            vn_error("cannot write %s: %s", p.hp_host, strerror(saved));
-            goto out;
-        }
-        char *got = vn_root_read_value(o->root, p.hp_host, &err);
-        unsigned long long granted;
-        if (!got || nst_parse_ull(got, ~0ULL, &granted) < 0) {
-            vn_error("%s", err ? err : "cannot read back the hugepages");
-            free(err);
-            free(got);
-            goto out;
-        }
-        free(got);
-        char *size = vn_size_text(p.kib);
-        printf("hugepages: asked for %llu of %s%s, the kernel has %llu\n",
-               p.count, size ? size : "?",
-               p.node >= 0 ? " on this node" : "", granted);
-        if (granted < p.count)
-            vn_warning("the kernel reserved %llu of the %llu hugepages of "
-                       "%s asked for (not enough free contiguous memory): "
-                       "free memory or reserve them at boot", granted,
-                       p.count, size ? size : "?");
-        free(size);
-        if (p.sysctl_planned && !p.sysctl.write)
-            printf("hugepages: %s already says vm.nr_hugepages = %llu\n",
-                   p.sysctl.host, p.count);
-        else if (p.sysctl_planned &&
-                 write_file(o->root, &p.sysctl) < 0)
-            goto out;
-    }
-
-    if (o->reload) {
-        char *rm[] = { p.modprobe_cmd, (char *)"-r", (char *)p.module, NULL };
-        char *add[] = { p.modprobe_cmd, (char *)p.module, NULL };
-        /* modprobe -r fails for a module that is not loaded. */
-        if (p.loaded && run(rm) < 0)
-            goto out;
-        if (run(add) < 0) {
-            vn_error("%s is not loaded now: load it with modprobe %s",
-                     p.module, p.module);
-            goto out;
-        }
-        char *param = nst_printf("/sys/module/%s/parameters/nested",
-                                 p.module);
-        char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
-        p.nested_now = v && (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0);
-        printf("%s %s: nested=%s\n", p.loaded ? "reloaded" : "loaded",
-               p.module, v ? v : "?");
-        free(param);
-        free(v);
-        if (!p.nested_now) {
-            vn_error("%s still has nested off after the reload", p.module);
-            goto out;
-        }
-    }
+    if ((p.hugepages && apply_hugepages(o, &p) < 0) ||
+        (o->reload && reload_module(o, &p) < 0))
+        goto out;
     print_next(o, &p);
     ret = fflush(stdout) == 0 ? VN_EXIT_OK : VN_EXIT_SYSTEM;
  out:
