@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-
 #include <unistd.h>
 
 #include "host-doctor.h"
