@@ -652,32 +652,14 @@ check_cpu(struct doctor *dr, const char *cpu_err)
     }
 }
 
+/* dev-kvm: /dev/kvm opens read-write and, for the device, the KVM API
+ * runs a guest there as QEMU would (host-kvm.c).  Below --root a plain
+ * file stands for it in the fixtures: it only opens. */
 static void
-check_kvm(struct doctor *dr)
+check_dev_kvm(struct doctor *dr, const char *module)
 {
     const struct vn_cpuinfo *cpu = &dr->cpu;
-    const char *module = vn_kvm_module(cpu->vendor);
     bool virt = cpu->vmx || cpu->svm;
-    bool loaded = false;
-    char *why = NULL;
-
-    /* The vendor module, or for an unknown vendor either of them. */
-    if (module) {
-        char *dir = nst_printf("/sys/module/%s", module);
-        loaded = dir && root_exists(dr->root, dir);
-        free(dir);
-    } else if (root_exists(dr->root, "/sys/module/kvm_intel")) {
-        module = "kvm_intel";
-        loaded = true;
-    } else if (root_exists(dr->root, "/sys/module/kvm_amd")) {
-        module = "kvm_amd";
-        loaded = true;
-    }
-
-    /* /dev/kvm: present and usable means it opens read-write and, for
-     * the device, that the KVM API runs a guest there as QEMU would
-     * (host-kvm.c).  Below --root a plain file stands for it in the
-     * fixtures: it only opens. */
     char *kvm = vn_root_path(dr->root, "/dev/kvm");
     int fd = kvm ? open(kvm, O_RDWR | O_CLOEXEC | O_NOCTTY) : -1;
     int saved = errno;
@@ -721,6 +703,15 @@ check_kvm(struct doctor *dr)
                        module ? module : "kvm_intel",
                        module ? module : "kvm_intel"));
     }
+}
+
+/* kvm-module: the vendor's module (NULL: the vendor is unknown and
+ * neither is loaded) is loaded. */
+static void
+check_kvm_module(struct doctor *dr, const char *module, bool loaded)
+{
+    const struct vn_cpuinfo *cpu = &dr->cpu;
+    bool virt = cpu->vmx || cpu->svm;
 
     if (!module && (!dr->cpu_read || !virt)) {
         add(dr, "kvm-module", "KVM",
@@ -743,8 +734,12 @@ check_kvm(struct doctor *dr)
                               "above); then modprobe %s", flag_name(cpu),
                               module));
     }
+}
 
-    /* nested, now */
+/* nested: on in the loaded module, now. */
+static void
+check_nested_now(struct doctor *dr, const char *module, bool loaded)
+{
     char *title = module ? nst_printf("nested virtualization on in %s",
                                       module) :
                   nst_printf("nested virtualization on");
@@ -753,31 +748,37 @@ check_kvm(struct doctor *dr)
             module ? nst_printf("%s is not loaded", module) :
                      nst_printf("no kvm module is loaded"),
             NULL);
-    } else {
-        char *param = nst_printf("/sys/module/%s/parameters/nested", module);
-        char *v = param ? vn_root_read_value(dr->root, param, &why) : NULL;
-        int b = v ? parse_bool(v, strlen(v)) : -1;
-        if (b == 1)
-            add(dr, "nested", "KVM", title, ST_PASS,
-                nst_printf("nested=%s", v), NULL);
-        else if (!v)
-            add(dr, "nested", "KVM", title, ST_FAIL, why,
-                nst_printf("use a kernel whose %s has the nested parameter",
-                           module));
-        else
-            add(dr, "nested", "KVM", title, ST_FAIL,
-                nst_printf("nested=%s", v),
-                nst_printf("virt-nestify host --enable --reload (with every "
-                           "VM stopped), or reboot after "
-                           "virt-nestify host --enable"));
-        why = NULL;              /* the check has it */
-        free(v);
-        free(param);
+        return;
     }
+    char *why = NULL;
+    char *param = nst_printf("/sys/module/%s/parameters/nested", module);
+    char *v = param ? vn_root_read_value(dr->root, param, &why) : NULL;
+    int b = v ? parse_bool(v, strlen(v)) : -1;
+    if (b == 1)
+        add(dr, "nested", "KVM", title, ST_PASS, nst_printf("nested=%s", v),
+            NULL);
+    else if (!v)
+        add(dr, "nested", "KVM", title, ST_FAIL, why,
+            nst_printf("use a kernel whose %s has the nested parameter",
+                       module));
+    else
+        add(dr, "nested", "KVM", title, ST_FAIL, nst_printf("nested=%s", v),
+            nst_printf("virt-nestify host --enable --reload (with every VM "
+                       "stopped), or reboot after virt-nestify host "
+                       "--enable"));
+    free(v);
+    free(param);
+}
 
-    /* nested, after a reboot */
+/* nested-persist: what modprobe.d and the kernel command line give
+ * after a reboot. */
+static void
+check_nested_persist(struct doctor *dr, const char *module)
+{
     struct vn_modprobe_nested mp = { .value = -1 };
-    title = nst_printf("nested persisted for the next boot");
+    char *title = nst_printf("nested persisted for the next boot");
+    char *why = NULL;
+
     if (!module) {
         add(dr, "nested-persist", "KVM", title, ST_SKIP,
             nst_printf("the CPU vendor is unknown"), NULL);
@@ -810,6 +811,30 @@ check_kvm(struct doctor *dr)
     }
     free(mp.file);
     free(mp.where);
+}
+
+static void
+check_kvm(struct doctor *dr)
+{
+    const char *module = vn_kvm_module(dr->cpu.vendor);
+    bool loaded = false;
+
+    /* The vendor module, or for an unknown vendor either of them. */
+    if (module) {
+        char *dir = nst_printf("/sys/module/%s", module);
+        loaded = dir && root_exists(dr->root, dir);
+        free(dir);
+    } else if (root_exists(dr->root, "/sys/module/kvm_intel")) {
+        module = "kvm_intel";
+        loaded = true;
+    } else if (root_exists(dr->root, "/sys/module/kvm_amd")) {
+        module = "kvm_amd";
+        loaded = true;
+    }
+    check_dev_kvm(dr, module);
+    check_kvm_module(dr, module, loaded);
+    check_nested_now(dr, module, loaded);
+    check_nested_persist(dr, module);
 }
 
 static void
