@@ -449,6 +449,79 @@ is_domain(xmlDocPtr doc)
     return root && !root->ns && xmlStrEqual(root->name, BAD_CAST "domain");
 }
 
+/* A transformation context for doc, locked down, with the parameters;
+ * NULL with *what set when it cannot be made. */
+static xsltTransformContextPtr
+new_context(const struct vn_xslt *x, xmlDocPtr doc, struct nst_buf *msgs,
+            const char **what)
+{
+    xsltTransformContextPtr ctxt = xsltNewTransformContext(x->style, doc);
+
+    if (!ctxt || xsltSetCtxtSecurityPrefs(x->sec, ctxt) < 0) {
+        *what = "out of memory";
+    } else {
+        ctxt->parserOptions = XML_PARSE_NONET;
+        xsltSetTransformErrorFunc(ctxt, msgs, collect);
+        /* Strings, never XPath: a value may be any text (a'b"c). */
+        if (!x->params || xsltQuoteUserParams(ctxt, x->params) == 0)
+            return ctxt;
+        *what = "cannot pass the --xslt-param values";
+    }
+    if (ctxt)
+        xsltFreeTransformContext(ctxt);
+    return NULL;
+}
+
+/*
+ * Runs the stylesheet.  libxslt prints some of what it reports (the
+ * template stack after an infinite recursion, dozens of lines) through
+ * its process-wide generic handler, not the context's: that is gathered
+ * too, under a lock so that no other thread's run swaps the handlers
+ * meanwhile.
+ */
+static xmlDocPtr
+run_stylesheet(const struct vn_xslt *x, xmlDocPtr doc,
+               xsltTransformContextPtr ctxt, struct nst_buf *msgs)
+{
+    pthread_mutex_lock(&run_lock);
+    xmlSetStructuredErrorFunc(msgs, collect_structured);
+    xmlSetGenericErrorFunc(msgs, collect);
+    xsltSetGenericErrorFunc(msgs, collect);
+    xmlDocPtr res = xsltApplyStylesheetUser(x->style, doc, NULL, NULL, NULL,
+                                            ctxt);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlSetGenericErrorFunc(NULL, NULL);
+    xsltSetGenericErrorFunc(NULL, NULL);
+    pthread_mutex_unlock(&run_lock);
+    return res;
+}
+
+/* What is wrong with a run's result, or NULL when it is a domain. */
+static const char *
+result_problem(xsltTransformContextPtr ctxt, xmlDocPtr res,
+               struct nst_buf *msgs, bool *stopped)
+{
+    /* libxslt stops a run for xsl:message terminate='yes', whose text is
+     * the message, and for an error such as an infinite recursion, which
+     * comes with a runtime error locator: its first line is the message. */
+    if (ctxt->state == XSLT_STATE_STOPPED && !runtime_error(msgs)) {
+        *stopped = true;
+        return "the stylesheet stopped (xsl:message terminate='yes')";
+    }
+    if (!res || ctxt->state != XSLT_STATE_OK)
+        return "the stylesheet failed";
+    if (!is_domain(res)) {
+        xmlNodePtr root = xmlDocGetRootElement(res);
+        free(nst_buf_finish(msgs, NULL));
+        *msgs = (struct nst_buf){ 0 };
+        nst_buf_addf(msgs, "the result is not a libvirt domain (%s%s%s)",
+                     root ? "its root is <" : "no root element",
+                     root ? (const char *)root->name : "", root ? ">" : "");
+        return "the result is not a libvirt domain";
+    }
+    return NULL;
+}
+
 int
 vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
               char **out, size_t *out_len, char **err)
@@ -470,60 +543,15 @@ vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
     xmlSetStructuredErrorFunc(NULL, NULL);
     if (!doc) {
         what = "cannot read the document to transform";
-        goto out;
+    } else if ((ctxt = new_context(x, doc, &msgs, &what))) {
+        res = run_stylesheet(x, doc, ctxt, &msgs);
+        what = result_problem(ctxt, res, &msgs, &stopped);
     }
-    if (!(ctxt = xsltNewTransformContext(x->style, doc)) ||
-        xsltSetCtxtSecurityPrefs(x->sec, ctxt) < 0) {
-        what = "out of memory";
-        goto out;
-    }
-    ctxt->parserOptions = XML_PARSE_NONET;
-    xsltSetTransformErrorFunc(ctxt, &msgs, collect);
-    /* Strings, never XPath: a value may be any text (a'b"c). */
-    if (x->params && xsltQuoteUserParams(ctxt, x->params) < 0) {
-        what = "cannot pass the --xslt-param values";
-        goto out;
-    }
-    /* libxslt prints some of what it reports (the template stack after
-     * an infinite recursion, dozens of lines) through its process-wide
-     * generic handler, not the context's: gather that too, and hold the
-     * lock so that no other thread's run swaps the handlers meanwhile. */
-    pthread_mutex_lock(&run_lock);
-    xmlSetStructuredErrorFunc(&msgs, collect_structured);
-    xmlSetGenericErrorFunc(&msgs, collect);
-    xsltSetGenericErrorFunc(&msgs, collect);
-    res = xsltApplyStylesheetUser(x->style, doc, NULL, NULL, NULL, ctxt);
-    xmlSetStructuredErrorFunc(NULL, NULL);
-    xmlSetGenericErrorFunc(NULL, NULL);
-    xsltSetGenericErrorFunc(NULL, NULL);
-    pthread_mutex_unlock(&run_lock);
-    /* libxslt stops a run for xsl:message terminate='yes', whose text is
-     * the message, and for an error such as an infinite recursion, which
-     * comes with a runtime error locator: its first line is the message. */
-    if (ctxt->state == XSLT_STATE_STOPPED && !runtime_error(&msgs)) {
-        stopped = true;
-        what = "the stylesheet stopped (xsl:message terminate='yes')";
-        goto out;
-    }
-    if (!res || ctxt->state != XSLT_STATE_OK) {
-        what = "the stylesheet failed";
-        goto out;
-    }
-    if (!is_domain(res)) {
-        xmlNodePtr root = xmlDocGetRootElement(res);
-        free(nst_buf_finish(&msgs, NULL));
-        msgs = (struct nst_buf){ 0 };
-        nst_buf_addf(&msgs, "the result is not a libvirt domain (%s%s%s)",
-                     root ? "its root is <" : "no root element",
-                     root ? (const char *)root->name : "", root ? ">" : "");
-        what = "the result is not a libvirt domain";
-        goto out;
-    }
-    if (xsltSaveResultToString(&result, &result_len, res, x->style) < 0 ||
-        !result) {
+    if (!what && (xsltSaveResultToString(&result, &result_len, res,
+                                         x->style) < 0 || !result))
         what = "cannot serialise the result";
+    if (what)
         goto out;
-    }
     /* The messages of a run that succeeded are xsl:message output. */
     detail = mask_detail(text, len, one_line(&msgs, "", true));
     msgs = (struct nst_buf){ 0 };
