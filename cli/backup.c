@@ -211,6 +211,39 @@ format_stamp(const struct timespec *ts, char buf[STAMP_LEN + 1])
     return 0;
 }
 
+/*
+ * Renames the written backup tmp (in dfd) to UUID-STAMP-NAME.xml, never
+ * over another file.  Nanoseconds make names unique in practice; on a
+ * clash (a coarse clock) the next nanosecond is tried, keeping the
+ * order.  Returns vn_temp_commit_at's status, *base the name tried last.
+ */
+static int
+commit_stamped(int dfd, const char *tmp, const char *uuid, const char *name,
+               char **base)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    for (int attempt = 0;; attempt++) {
+        char stamp[STAMP_LEN + 1];
+        if (format_stamp(&ts, stamp) < 0) {
+            errno = EOVERFLOW;
+            return -1;
+        }
+        free(*base);
+        if (!(*base = nst_printf("%s-%s-%s.xml", uuid, stamp, name))) {
+            errno = ENOMEM;
+            return -1;
+        }
+        int ret = vn_temp_commit_at(dfd, tmp, *base, false);
+        if (ret == 0 || ret == -2 || errno != EEXIST || attempt >= 1000)
+            return ret;
+        if (++ts.tv_nsec >= 1000000000L) {
+            ts.tv_nsec = 0;
+            ts.tv_sec++;
+        }
+    }
+}
+
 int
 vn_backup_write(const char *dir, const char *domain_name, const char *uuid,
                 const char *xml, char **path_out, char **err)
@@ -241,41 +274,21 @@ vn_backup_write(const char *dir, const char *domain_name, const char *uuid,
     if (ret < 0)
         goto fail;
 
-    /* Nanoseconds make names unique in practice; on a clash (a coarse
-     * clock) the next nanosecond is tried, keeping the order. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    for (int attempt = 0;; attempt++) {
-        char stamp[STAMP_LEN + 1];
-        if (format_stamp(&ts, stamp) < 0) {
-            errno = EOVERFLOW;
-            goto fail;
-        }
-        free(base);
-        if (!(base = nst_printf("%s-%s-%s.xml", uuid, stamp, name))) {
-            errno = ENOMEM;
-            goto fail;
-        }
-        if ((ret = vn_temp_commit_at(dfd, tmp, base, false)) == 0)
-            break;
-        if (ret == -2) {
-            /* In place but maybe not on disk: a backup that a crash can
-             * lose is no backup. */
-            int saved = errno;
-            what = "cannot sync the backup in";
-            unlinkat(dfd, base, 0);
-            errno = saved;
-            goto fail;
-        }
-        if (errno != EEXIST || attempt >= 1000)
-            goto fail;
-        if (++ts.tv_nsec >= 1000000000L) {
-            ts.tv_nsec = 0;
-            ts.tv_sec++;
-        }
+    ret = commit_stamped(dfd, tmp, uuid, name, &base);
+    if (ret != -1) {            /* renamed: tmp is gone */
+        free(tmp);
+        tmp = NULL;
     }
-    free(tmp);
-    tmp = NULL;
+    if (ret == -2) {
+        /* In place but maybe not on disk: a backup that a crash can lose
+         * is no backup. */
+        int saved = errno;
+        what = "cannot sync the backup in";
+        unlinkat(dfd, base, 0);
+        errno = saved;
+    }
+    if (ret < 0)
+        goto fail;
     if (!(*path_out = join(dir, base))) {
         unlinkat(dfd, base, 0);
         nst_set_error(err, "out of memory");
