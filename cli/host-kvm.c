@@ -262,89 +262,121 @@ run_code(int vcpu, struct kvm_run *run, struct vn_kvm_trial *t)
                nst_printf("the vCPU reached hlt with wrong results"));
 }
 
-void
-vn_kvm_try(int kvm, struct vn_kvm_trial *t)
+/* What a trial holds open; guest_close() releases what was made. */
+struct guest {
+    int vm, vcpu;
+    void *mem;                   /* the page of guest code */
+    long page;
+    struct kvm_run *run;
+    long run_size;
+    struct kvm_cpuid2 *cpuid;
+};
+
+static void
+guest_close(struct guest *g)
 {
-    int vm = -1, vcpu = -1;
-    void *mem = MAP_FAILED;
-    struct kvm_run *run = MAP_FAILED;
-    long run_size = 0;
-    struct kvm_cpuid2 *cpuid = NULL;
+    free(g->cpuid);
+    if (g->run != MAP_FAILED)
+        munmap(g->run, (size_t)g->run_size);
+    if (g->vcpu >= 0)
+        close(g->vcpu);
+    if (g->vm >= 0)
+        close(g->vm);
+    if (g->mem != MAP_FAILED)
+        munmap(g->mem, (size_t)g->page);
+}
 
-    memset(t, 0, sizeof(*t));
-    t->failed = VN_KVM_STEP_NONE;
-
+/* The API version QEMU needs, then a VM.  Returns 0, or -1 with the
+ * failed step in t. */
+static int
+create_vm(int kvm, struct guest *g, struct vn_kvm_trial *t)
+{
     int version = ioctl(kvm, KVM_GET_API_VERSION, 0);
     if (version != KVM_API_VERSION_WANTED) {
         failed(t, VN_KVM_STEP_VERSION,
                version < 0 ? nst_printf("%s", strerror(errno)) :
                nst_printf("version %d, not %d", version,
                           KVM_API_VERSION_WANTED));
-        return;
+        return -1;
     }
     (void)syscall(SYS_arch_prctl, REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA);
-    if ((vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0) {
+    if ((g->vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0) {
         failed(t, VN_KVM_STEP_VM, nst_printf("%s", strerror(errno)));
-        return;
+        return -1;
     }
     /* Needed by VMX hosts without unrestricted guest; AMD ignores it. */
-    (void)ioctl(vm, KVM_SET_TSS_ADDR, TSS_ADDR);
+    (void)ioctl(g->vm, KVM_SET_TSS_ADDR, TSS_ADDR);
+    return 0;
+}
 
-    long page = sysconf(_SC_PAGESIZE);
-    mem = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
+/* One page of guest memory holding guest_code at CODE_ADDR. */
+static int
+map_code(struct guest *g, struct vn_kvm_trial *t)
+{
+    g->page = sysconf(_SC_PAGESIZE);
+    g->mem = mmap(NULL, (size_t)g->page, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g->mem == MAP_FAILED) {
         failed(t, VN_KVM_STEP_MEMORY, nst_printf("%s", strerror(errno)));
-        goto out;
+        return -1;
     }
-    memcpy(mem, guest_code, sizeof(guest_code));
+    memcpy(g->mem, guest_code, sizeof(guest_code));
     struct kvm_userspace_memory_region region = {
         .slot = 0, .guest_phys_addr = CODE_ADDR,
-        .memory_size = (uint64_t)page, .userspace_addr = (uintptr_t)mem,
+        .memory_size = (uint64_t)g->page, .userspace_addr = (uintptr_t)g->mem,
     };
-    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+    if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
         failed(t, VN_KVM_STEP_MEMORY, nst_printf("%s", strerror(errno)));
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
-    if ((vcpu = ioctl(vm, KVM_CREATE_VCPU, 0)) < 0) {
+/* A vCPU with its kvm_run mapped, and the CPUID of -cpu host: where
+ * QEMU fails, the trial stops. */
+static int
+create_vcpu(int kvm, struct guest *g, struct vn_kvm_trial *t)
+{
+    if ((g->vcpu = ioctl(g->vm, KVM_CREATE_VCPU, 0)) < 0) {
         failed(t, VN_KVM_STEP_VCPU, nst_printf("%s", strerror(errno)));
-        goto out;
+        return -1;
     }
-    run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (run_size <= 0 ||
-        (run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE,
-                    MAP_SHARED, vcpu, 0)) == MAP_FAILED) {
+    g->run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (g->run_size <= 0 ||
+        (g->run = mmap(NULL, (size_t)g->run_size, PROT_READ | PROT_WRITE,
+                       MAP_SHARED, g->vcpu, 0)) == MAP_FAILED) {
         failed(t, VN_KVM_STEP_VCPU, nst_printf("cannot map its kvm_run: %s",
                                                strerror(errno)));
-        goto out;
+        return -1;
     }
-
-    /* The CPUID of -cpu host: where QEMU fails, the trial stops. */
     int err = 0;
-    if (!(cpuid = supported_cpuid(kvm, &err))) {
+    if (!(g->cpuid = supported_cpuid(kvm, &err))) {
         failed(t, VN_KVM_STEP_CPUID, nst_printf("KVM_GET_SUPPORTED_CPUID: %s",
                                                 strerror(err)));
-        goto out;
+        return -1;
     }
-    host_cpuid(cpuid);
-    if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0) {
+    host_cpuid(g->cpuid);
+    if (ioctl(g->vcpu, KVM_SET_CPUID2, g->cpuid) < 0) {
         failed(t, VN_KVM_STEP_CPUID, nst_printf("%s", strerror(errno)));
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
-    set_feature_msrs(kvm, vcpu, cpuid, t);
-    run_code(vcpu, run, t);
+void
+vn_kvm_try(int kvm, struct vn_kvm_trial *t)
+{
+    struct guest g = { .vm = -1, .vcpu = -1, .mem = MAP_FAILED,
+                       .run = MAP_FAILED };
 
- out:
-    free(cpuid);
-    if (run != MAP_FAILED)
-        munmap(run, (size_t)run_size);
-    if (vcpu >= 0)
-        close(vcpu);
-    close(vm);
-    if (mem != MAP_FAILED)
-        munmap(mem, (size_t)page);
+    memset(t, 0, sizeof(*t));
+    t->failed = VN_KVM_STEP_NONE;
+    if (create_vm(kvm, &g, t) == 0 && map_code(&g, t) == 0 &&
+        create_vcpu(kvm, &g, t) == 0) {
+        set_feature_msrs(kvm, g.vcpu, g.cpuid, t);
+        run_code(g.vcpu, g.run, t);
+    }
+    guest_close(&g);
 }
 
 #else /* not x86 */
