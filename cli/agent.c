@@ -724,49 +724,6 @@ vn_base64_decode(const char *in, size_t len, char **out, size_t *out_len,
 
 /* ----------------------------------------------------------- guest files */
 
-/* Whether word is among the blank-separated words of [s, end). */
-static bool
-has_word(const char *s, const char *end, const char *word)
-{
-    size_t wlen = strlen(word);
-    while (s < end) {
-        while (s < end && (*s == ' ' || *s == '\t'))
-            s++;
-        const char *w = s;
-        while (s < end && *s != ' ' && *s != '\t')
-            s++;
-        if ((size_t)(s - w) == wlen && memcmp(w, word, wlen) == 0)
-            return true;
-    }
-    return false;
-}
-
-void
-vn_cpuinfo_parse(const char *text, size_t len, struct vn_cpuinfo *out)
-{
-    const char *end = text + len;
-
-    memset(out, 0, sizeof(*out));
-    for (const char *line = text; line && line < end;) {
-        const char *eol = memchr(line, '\n', (size_t)(end - line));
-        const char *stop = eol ? eol : end;
-        /* "flags\t\t: fpu vme ..." */
-        if (stop - line >= 5 && memcmp(line, "flags", 5) == 0) {
-            const char *p = line + 5;
-            while (p < stop && (*p == ' ' || *p == '\t'))
-                p++;
-            if (p < stop && *p == ':') {
-                out->cpus++;
-                if (has_word(p + 1, stop, "vmx"))
-                    out->vmx++;
-                if (has_word(p + 1, stop, "svm"))
-                    out->svm++;
-            }
-        }
-        line = eol ? eol + 1 : NULL;
-    }
-}
-
 int
 vn_nested_param_parse(const char *text, size_t len)
 {

@@ -5,8 +5,9 @@
  * No libvirt here (the offline parts of the tool must not need it): this
  * builds the requests (guest-ping, guest-exec, guest-exec-status) as JSON
  * texts and reads the replies, with a small JSON parser that knows what
- * the agent returns, base64 for the captured output, and the two guest
- * files verify reads (/proc/cpuinfo, the kvm module's nested parameter).
+ * the agent returns, base64 for the captured output, and the kvm
+ * module's nested parameter as verify reads it in the guest (its
+ * /proc/cpuinfo is cpuinfo.c's).
  */
 #ifndef NESTIFY_AGENT_H
 #define NESTIFY_AGENT_H
@@ -112,17 +113,6 @@ int vn_base64_decode(const char *in, size_t len, char **out, size_t *out_len,
                      char **err);
 
 /* ----------------------------------------------------------- guest files */
-
-/* What /proc/cpuinfo says about hardware virtualization. */
-struct vn_cpuinfo {
-    unsigned int cpus;           /* "flags" lines, one per processor */
-    unsigned int vmx;            /* of them, with vmx */
-    unsigned int svm;            /* of them, with svm */
-};
-
-/* Counts the flags lines of an x86 /proc/cpuinfo text (never fails; a
- * text without any has cpus 0). */
-void vn_cpuinfo_parse(const char *text, size_t len, struct vn_cpuinfo *out);
 
 /*
  * The value of /sys/module/kvm_{intel,amd}/parameters/nested: 1 for "Y"

@@ -77,54 +77,12 @@ vn_kvm_module(enum vn_cpu_vendor vendor)
     }
 }
 
-/* Whether the space-separated list [p, end) holds word. */
-static bool
-has_word(const char *p, const char *end, const char *word)
-{
-    size_t wlen = strlen(word);
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == '\t'))
-            p++;
-        const char *start = p;
-        while (p < end && *p != ' ' && *p != '\t')
-            p++;
-        if ((size_t)(p - start) == wlen && memcmp(start, word, wlen) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The value of "key<tabs>: value" in the first line that has key. */
-static bool
-cpuinfo_field(const char *text, const char *key, const char **value,
-              const char **end)
-{
-    size_t klen = strlen(key);
-    for (const char *line = text; line && *line;) {
-        const char *eol = strchr(line, '\n');
-        if (!eol)
-            eol = line + strlen(line);
-        if (strncmp(line, key, klen) == 0 &&
-            strchr(" \t:", line[klen])) {
-            const char *colon = memchr(line, ':', (size_t)(eol - line));
-            if (colon) {
-                *value = colon + 1;
-                *end = eol;
-                return true;
-            }
-        }
-        line = *eol ? eol + 1 : NULL;
-    }
-    return false;
-}
-
 int
 vn_cpuinfo_read(const char *root, struct vn_cpuinfo *out, char **err)
 {
     char *path = vn_root_path(root, "/proc/cpuinfo");
     size_t len;
     char *text = path ? vn_read_file(path, &len, NULL) : NULL;
-    const char *v, *end;
 
     memset(out, 0, sizeof(*out));
     if (!text) {
@@ -134,28 +92,7 @@ vn_cpuinfo_read(const char *root, struct vn_cpuinfo *out, char **err)
         return -1;
     }
     free(path);
-    if (cpuinfo_field(text, "flags", &v, &end)) {
-        out->vmx = has_word(v, end, "vmx");
-        out->svm = has_word(v, end, "svm");
-        out->ept = has_word(v, end, "ept");
-        out->npt = has_word(v, end, "npt");
-        out->hypervisor = has_word(v, end, "hypervisor");
-    }
-    /* Linux 5.9 and later also list VMX's own features on a line of
-     * their own. */
-    if (!out->ept && cpuinfo_field(text, "vmx flags", &v, &end))
-        out->ept = has_word(v, end, "ept");
-    if (out->vmx) {
-        out->vendor = VN_CPU_INTEL;
-    } else if (out->svm) {
-        out->vendor = VN_CPU_AMD;
-    } else if (cpuinfo_field(text, "vendor_id", &v, &end)) {
-        if (has_word(v, end, "GenuineIntel"))
-            out->vendor = VN_CPU_INTEL;
-        else if (has_word(v, end, "AuthenticAMD") ||
-                 has_word(v, end, "HygonGenuine"))
-            out->vendor = VN_CPU_AMD;
-    }
+    vn_cpuinfo_parse(text, len, out);
     free(text);
     return 0;
 }

@@ -28,6 +28,7 @@
 
 #include "agent.h"
 #include "conn.h"
+#include "cpuinfo.h"
 #include "internal.h"
 #include "tool.h"
 #include "verify.h"

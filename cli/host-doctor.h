@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cpuinfo.h"
 #include "tool.h"
 
 /*
@@ -51,16 +52,6 @@ struct vn_host_opts {
     bool dry_run;
     const char *hugepages;       /* N[,SIZE] as given */
     const char *node;            /* --node N as given */
-};
-
-enum vn_cpu_vendor { VN_CPU_UNKNOWN, VN_CPU_INTEL, VN_CPU_AMD, VN_CPU_LAST };
-
-/* What /proc/cpuinfo says, from its first processor. */
-struct vn_cpuinfo {
-    enum vn_cpu_vendor vendor;   /* from vmx/svm, else vendor_id */
-    bool vmx, svm;
-    bool ept, npt;
-    bool hypervisor;             /* this host is itself a guest */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "cpuinfo.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------------ JSON */
@@ -374,6 +375,8 @@ START_TEST(test_cpuinfo)
     ck_assert_uint_eq(info.cpus, 2);
     ck_assert_uint_eq(info.vmx, 2);
     ck_assert_uint_eq(info.svm, 0);
+    /* The host doctor's part of the same reading. */
+    ck_assert_int_eq(info.vendor, VN_CPU_INTEL);
     free(text);
 
     text = test_read_srcfile("tests/fixtures/guest/cpuinfo-amd-svm", &len);
@@ -389,6 +392,7 @@ START_TEST(test_cpuinfo)
     ck_assert_uint_eq(info.cpus, 2);
     ck_assert_uint_eq(info.vmx, 0);
     ck_assert_uint_eq(info.svm, 0);
+    ck_assert_int_eq(info.vendor, VN_CPU_AMD);      /* from vendor_id */
     free(text);
 
     static const char mixed[] =
