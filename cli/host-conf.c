@@ -20,6 +20,17 @@
 #include "host-doctor.h"
 #include "internal.h"
 
+int
+vn_conf_file_init(struct vn_conf_file *f, const char *dir, const char *name,
+                  char *text)
+{
+    f->host = nst_printf("%s/%s", dir, name);
+    f->dir = dir;
+    f->name = name;
+    f->text = text;
+    return f->host && f->text ? 0 : -1;
+}
+
 void
 vn_conf_file_clear(struct vn_conf_file *f)
 {

@@ -160,6 +160,10 @@ struct vn_conf_file {
 };
 
 /* What each does, and why so carefully, is said at its definition. */
+/* f becomes dir/name with the new content text (taken, may be NULL):
+ * 0, or -1 out of memory; vn_conf_file_clear() frees it either way. */
+int vn_conf_file_init(struct vn_conf_file *f, const char *dir,
+                      const char *name, char *text);
 void vn_conf_file_clear(struct vn_conf_file *f);
 int vn_host_open_dir(const char *root, const char *dir, bool create,
                      char **err);

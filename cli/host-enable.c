@@ -382,13 +382,13 @@ plan_hugepages_persist(const struct vn_host_opts *o, struct plan *p,
 
     if (p->node < 0 && p->kib == p->default_kib) {
         p->sysctl_planned = true;
-        p->sysctl.host = nst_printf("%s/%s", SYSCTL_DIR, SYSCTL_NAME);
-        p->sysctl.dir = SYSCTL_DIR;
-        p->sysctl.name = SYSCTL_NAME;
-        p->sysctl.text = nst_printf("# Written by virt-nestify host --enable "
-                                    "--hugepages --persist.\n"
-                                    "vm.nr_hugepages = %llu\n", p->count);
-        status = !p->sysctl.host || !p->sysctl.text ? plan_oom(err) :
+        status = vn_conf_file_init(&p->sysctl, SYSCTL_DIR, SYSCTL_NAME,
+                                   nst_printf("# Written by virt-nestify "
+                                              "host --enable --hugepages "
+                                              "--persist.\n"
+                                              "vm.nr_hugepages = %llu\n",
+                                              p->count)) < 0 ?
+                 plan_oom(err) :
                  vn_conf_file_prepare(o->root, &p->sysctl, err);
     } else if (p->node < 0) {
         p->cmdline = nst_printf("hugepagesz=%s hugepages=%llu",
@@ -434,13 +434,11 @@ plan_modprobe(const struct vn_host_opts *o, struct plan *p, char **err)
 {
     struct vn_modprobe_nested now, after;
 
-    p->modprobe.host = nst_printf("%s/%s", MODPROBE_DIR, VN_MODPROBE_CONF);
-    p->modprobe.dir = MODPROBE_DIR;
-    p->modprobe.name = VN_MODPROBE_CONF;
-    p->modprobe.text = nst_printf("# Written by virt-nestify host --enable: "
-                                  "nested virtualization for KVM.\n"
-                                  "options %s nested=1\n", p->module);
-    if (!p->modprobe.host || !p->modprobe.text)
+    if (vn_conf_file_init(&p->modprobe, MODPROBE_DIR, VN_MODPROBE_CONF,
+                          nst_printf("# Written by virt-nestify host "
+                                     "--enable: nested virtualization for "
+                                     "KVM.\noptions %s nested=1\n",
+                                     p->module)) < 0)
         return plan_oom(err);
     if (vn_modprobe_nested(o->root, p->module, NULL, NULL, &now, err) < 0)
         return VN_EXIT_INPUT;
