@@ -169,16 +169,6 @@ bool vn_use_color(const struct vn_apply_opts *o);
  * --exclude or several --domain). */
 bool vn_apply_is_bulk(const struct vn_apply_opts *o);
 
-/*
- * A run on a connection (--domain, bulk or fleet: not --file).
- * virt-nestify-live runs it (run-connected.c); virt-nestify, which does not
- * link libvirt, execs virt-nestify-live with vn_argv (handoff.c).
- */
-int vn_apply_connected(const struct vn_apply_opts *o,
-                       const struct nst_profile *profile);
-/* main()'s argv, for the handoff. */
-extern char **vn_argv;
-
 /* Fleets: a bulk run on every --connect, --jobs at a time. */
 int vn_apply_fleet(const struct vn_apply_opts *o,
                    const struct nst_profile *profile);

@@ -10,7 +10,6 @@
  * applied.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,72 +18,8 @@
 #include "apply.h"
 #include "conn.h"
 #include "internal.h"
+#include "options.h"
 #include "tool.h"
-
-static void
-usage(FILE *fp)
-{
-    fputs(
-"usage: virt-nestify --domain D [-c URI] --profile P [options]\n"
-"       virt-nestify --all|--match GLOB|--state S [-c URI]... --profile P\n"
-"                    [options]\n"
-"       virt-nestify --file DOMAIN.xml|- --host-caps CAPS.xml --profile P\n"
-"                    [options]\n"
-"       virt-nestify rollback --domain D [--list | --backup FILE]\n"
-"       virt-nestify verify --domain D [--profile P] [--timeout SECONDS]\n"
-"       virt-nestify host [--root DIR] [-o json] [-c URI] | host --enable ...\n"
-"       virt-nestify profiles [NAME]\n"
-"\n"
-"Rewrites a libvirt domain's <cpu>, <cputune>, <numatune>, <memtune> and\n"
-"<memoryBacking> for nested virtualization (nested), speed (perf) or\n"
-"safety (secure).\n"
-"\n"
-"  -d, --domain D          live: the domain to change (name, UUID or ID);\n"
-"                          repeat it for a bulk run\n"
-"      --all               bulk: every domain of the connection\n"
-"      --state S           bulk: only running, shutoff or any (default)\n"
-"      --match GLOB        bulk: only domains whose name matches\n"
-"      --exclude GLOB      bulk: not these (repeatable)\n"
-"      --fail-fast         bulk: stop at the first domain that fails\n"
-"      --overcommit        bulk: share CPUs when none are free (warned)\n"
-"      --parallel N        bulk: restart N domains at a time (default 1)\n"
-"      --color WHEN        diff colours: auto (default), always, never\n"
-"  -c, --connect URI       live: libvirt URI (default: $LIBVIRT_DEFAULT_URI);\n"
-"                          repeat it to run on several hosts\n"
-"      --jobs N            fleets: hosts at a time (default 4)\n"
-"      --backup-dir DIR    live: where backups go\n"
-"      --restart           live: shut a running domain down and start it\n"
-"      --timeout SECONDS   live: how long shutdown may take (default 120)\n"
-"      --force             live: destroy a domain that ignores shutdown\n"
-"  -f, --file FILE         offline: domain XML to rewrite ('-' reads stdin)\n"
-"  -H, --host-caps FILE    host capabilities XML (virsh capabilities);\n"
-"                          live: plan against it instead of the host's\n"
-"      --domcaps FILE      domain capabilities XML (virsh domcapabilities)\n"
-"      --cpu-map FILE      libvirt's x86_features.xml ('none': built-in list)\n"
-"  -p, --profile P[,P...]  profiles to apply, left to right; repeatable,\n"
-"                          composed in order (none with --xslt alone)\n"
-"      --profile-file F    also read profile F (its name: base name)\n"
-"      --set KEY=VALUE     override a profile setting (repeatable)\n"
-"      --taken CPULIST     host CPUs other domains already pin\n"
-"      --strict            treat warnings as errors\n"
-"      --xslt FILE         run the XSLT 1.0 stylesheet FILE on the result\n"
-"                          (after the profiles; no file writes, file\n"
-"                          reads or network access)\n"
-"      --xslt-param NAME=VALUE\n"
-"                          give the stylesheet's parameter NAME the string\n"
-"                          VALUE (repeatable; needs --xslt)\n"
-"  -n, --dry-run           print the report and a unified diff, change nothing\n"
-"      --check             like --dry-run, exit 1 when a change is pending\n"
-"  -i, --in-place          offline: rewrite FILE atomically\n"
-"  -o, --output text|json  report format (json: one document on stdout)\n"
-"  -q, --quiet             no report (unless asked: --dry-run, --check,\n"
-"                          --output json) and no progress lines\n"
-"  -h, --help              this text\n"
-"\n"
-"Exit: 0 done or nothing to change, 1 --check found a pending change,\n"
-"2 usage, bad input or refused, 3 libvirt or system failure, 4 a bulk run\n"
-"or fleet where some domains or hosts failed.\n", fp);
-}
 
 bool
 vn_apply_is_bulk(const struct vn_apply_opts *o)
@@ -116,224 +51,14 @@ vn_profile_option(char **names, const char *arg)
 static int
 parse_options(int argc, char **argv, struct vn_apply_opts *o)
 {
-    enum { OPT_DOMCAPS = 256, OPT_CPU_MAP, OPT_PROFILE_FILE, OPT_SET,
-           OPT_TAKEN, OPT_STRICT, OPT_CHECK, OPT_BACKUP_DIR, OPT_RESTART,
-           OPT_TIMEOUT, OPT_FORCE, OPT_ALL, OPT_STATE, OPT_MATCH, OPT_EXCLUDE,
-           OPT_FAIL_FAST, OPT_OVERCOMMIT, OPT_PARALLEL, OPT_COLOR, OPT_JOBS,
-           OPT_XSLT, OPT_XSLT_PARAM };
-    static const struct option longopts[] = {
-        { "domain", required_argument, NULL, 'd' },
-        { "all", no_argument, NULL, OPT_ALL },
-        { "state", required_argument, NULL, OPT_STATE },
-        { "match", required_argument, NULL, OPT_MATCH },
-        { "exclude", required_argument, NULL, OPT_EXCLUDE },
-        { "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
-        { "overcommit", no_argument, NULL, OPT_OVERCOMMIT },
-        { "parallel", required_argument, NULL, OPT_PARALLEL },
-        { "color", required_argument, NULL, OPT_COLOR },
-        { "jobs", required_argument, NULL, OPT_JOBS },
-        { "connect", required_argument, NULL, 'c' },
-        { "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
-        { "restart", no_argument, NULL, OPT_RESTART },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "force", no_argument, NULL, OPT_FORCE },
-        { "file", required_argument, NULL, 'f' },
-        { "host-caps", required_argument, NULL, 'H' },
-        { "domcaps", required_argument, NULL, OPT_DOMCAPS },
-        { "cpu-map", required_argument, NULL, OPT_CPU_MAP },
-        { "profile", required_argument, NULL, 'p' },
-        { "profile-file", required_argument, NULL, OPT_PROFILE_FILE },
-        { "set", required_argument, NULL, OPT_SET },
-        { "taken", required_argument, NULL, OPT_TAKEN },
-        { "strict", no_argument, NULL, OPT_STRICT },
-        { "xslt", required_argument, NULL, OPT_XSLT },
-        { "xslt-param", required_argument, NULL, OPT_XSLT_PARAM },
-        { "dry-run", no_argument, NULL, 'n' },
-        { "check", no_argument, NULL, OPT_CHECK },
-        { "in-place", no_argument, NULL, 'i' },
-        { "output", required_argument, NULL, 'o' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    optind = 1;
-    unsigned long long timeout;
-    bool timeout_given = false;
-    while ((c = getopt_long(argc, argv, "d:c:f:H:p:nio:qh", longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            if (!o->domain)
-                o->domain = optarg;
-            if (vn_push(&o->domains, &o->ndomains, optarg) < 0)
-                return -1;
-            break;
-        case OPT_ALL: o->all = true; break;
-        case OPT_MATCH: o->match = optarg; break;
-        case OPT_EXCLUDE:
-            if (vn_push(&o->excludes, &o->nexcludes, optarg) < 0)
-                return -1;
-            break;
-        case OPT_FAIL_FAST: o->fail_fast = true; break;
-        case OPT_OVERCOMMIT: o->overcommit = true; break;
-        case OPT_STATE:
-            if (strcmp(optarg, "running") && strcmp(optarg, "shutoff") &&
-                strcmp(optarg, "any")) {
-                vn_error("--state must be 'running', 'shutoff' or 'any', "
-                         "not '%s'", optarg);
-                return -1;
-            }
-            o->state = optarg;
-            break;
-        case OPT_PARALLEL:
-            if (nst_parse_ull(optarg, 64, &timeout) < 0 || !timeout) {
-                vn_error("--parallel must be a number from 1 to 64, not "
-                         "'%s'", optarg);
-                return -1;
-            }
-            o->parallel = (unsigned int)timeout;
-            break;
-        case OPT_COLOR:
-            if (strcmp(optarg, "auto") == 0) {
-                o->color = VN_COLOR_AUTO;
-            } else if (strcmp(optarg, "always") == 0) {
-                o->color = VN_COLOR_ALWAYS;
-            } else if (strcmp(optarg, "never") == 0) {
-                o->color = VN_COLOR_NEVER;
-            } else {
-                vn_error("--color must be 'auto', 'always' or 'never', not "
-                         "'%s'", optarg);
-                return -1;
-            }
-            break;
-        case 'c':
-            if (!o->connect)
-                o->connect = optarg;
-            if (vn_push(&o->connects, &o->nconnects, optarg) < 0)
-                return -1;
-            break;
-        case OPT_JOBS:
-            if (nst_parse_ull(optarg, 256, &timeout) < 0 || !timeout) {
-                vn_error("--jobs must be a number from 1 to 256, not '%s'",
-                         optarg);
-                return -1;
-            }
-            o->jobs = (unsigned int)timeout;
-            break;
-        case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
-        case OPT_RESTART: o->restart = true; break;
-        case OPT_FORCE: o->force = true; break;
-        case OPT_TIMEOUT:
-            if (nst_parse_ull(optarg, 86400, &timeout) < 0) {
-                vn_error("--timeout must be a number of seconds, not '%s'",
-                         optarg);
-                return -1;
-            }
-            o->timeout = (unsigned int)timeout;
-            timeout_given = true;
-            break;
-        case 'f': o->file = optarg; break;
-        case 'H': o->host_caps = optarg; break;
-        case OPT_DOMCAPS: o->domcaps = optarg; break;
-        case OPT_CPU_MAP: o->cpu_map = optarg; break;
-        case 'p':
-            if (vn_profile_option(&o->profile, optarg) < 0)
-                return -1;
-            break;
-        case OPT_PROFILE_FILE:
-            if (vn_push(&o->profile_files, &o->nprofile_files, optarg) < 0)
-                return -1;
-            break;
-        case OPT_SET:
-            if (vn_push(&o->sets, &o->nsets, optarg) < 0)
-                return -1;
-            break;
-        case OPT_TAKEN:
-            if (vn_parse_taken(optarg, &o->taken, &o->has_taken) < 0)
-                return -1;
-            break;
-        case OPT_STRICT: o->strict = true; break;
-        case OPT_XSLT: o->xslt = optarg; break;
-        case OPT_XSLT_PARAM:
-            if (vn_push(&o->xslt_params, &o->nxslt_params, optarg) < 0)
-                return -1;
-            break;
-        case 'n': o->dry_run = true; break;
-        case OPT_CHECK: o->check = true; break;
-        case 'i': o->in_place = true; break;
-        case 'q': o->quiet = true; break;
-        case 'o':
-            if (vn_parse_output(optarg, &o->output) < 0)
-                return -1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            fputs("Try 'virt-nestify --help'.\n", stderr);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        vn_error("unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
-    bool bulk = vn_apply_is_bulk(o);
-    if (!o->file == !(o->domain || bulk)) {
-        vn_error("give either --domain/--all (live) or --file (offline)");
-        return -1;
-    }
-    if (bulk && o->ndomains && o->all) {
-        vn_error("--all and --domain select differently: give one");
-        return -1;
-    }
-    if (o->jobs && o->nconnects < 2) {
-        vn_error("--jobs is for several --connect");
-        return -1;
-    }
-    if ((o->fail_fast || o->overcommit || o->parallel) && !bulk &&
-        o->nconnects < 2) {
-        vn_error("--fail-fast, --overcommit and --parallel are for bulk "
-                 "runs (--all, --match, --state or several --domain)");
-        return -1;
-    }
-    if (o->file && !o->host_caps) {
-        vn_error("--host-caps is required with --file");
-        return -1;
-    }
-    if (o->file && (o->connect || o->backup_dir || o->restart || o->force)) {
-        vn_error("--connect, --backup-dir, --restart and --force need "
-                 "--domain");
-        return -1;
-    }
-    if (!o->file && o->in_place) {
-        vn_error("--in-place needs --file");
-        return -1;
-    }
-    if ((o->force || timeout_given) && !o->restart) {
-        vn_error("--force and --timeout only make sense with --restart");
-        return -1;
-    }
-    /* With --xslt alone the stylesheet makes every edit. */
-    if (!o->profile && !o->nprofile_files && !o->xslt) {
-        vn_error("--profile is required (see 'virt-nestify profiles')");
-        return -1;
-    }
-    if (o->in_place && o->file && strcmp(o->file, "-") == 0) {
-        vn_error("--in-place needs a file, not stdin");
-        return -1;
-    }
-    if ((o->dry_run || o->check) && o->in_place) {
-        vn_error("--in-place cannot be combined with --dry-run or --check");
-        return -1;
-    }
-    if (o->nxslt_params && !o->xslt) {
-        vn_error("--xslt-param needs --xslt");
-        return -1;
-    }
+    struct vn_given given;
     char *err = NULL;
+
+    int r = vn_options_parse_checked(VN_CMD_APPLY, argc, argv, o, &given);
+    if (r != 0)
+        return r;
+    o->domain = o->ndomains ? o->domains[0] : NULL;
+    o->connect = o->nconnects ? o->connects[0] : NULL;
     if (vn_xslt_check_params(o->xslt_params, o->nxslt_params, &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
         free(err);
@@ -679,7 +404,7 @@ apply_offline(const struct vn_apply_opts *o, const struct nst_profile *profile)
 }
 
 int
-vn_cmd_apply(int argc, char **argv)
+vn_cmd_apply(int argc, char **argv, const struct vn_connected *live)
 {
     struct vn_apply_opts o = { .output = VN_OUTPUT_TEXT, .timeout = 120 };
     struct nst_profile profile;
@@ -700,8 +425,9 @@ vn_cmd_apply(int argc, char **argv)
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
     } else {
+        /* main.c handed connected runs over to virt-nestify-live */
         ret = o.file ? apply_offline(&o, &profile) :
-              vn_apply_connected(&o, &profile);
+              live ? live->apply(&o, &profile) : vn_not_connected(NULL);
     }
     free(o.profile);
     free(o.profile_files);

@@ -78,7 +78,14 @@ stored_xml(const char *name)
 
 /* Runs "virt-nestify ARGS..." (NULL-terminated) in this process. */
 static const char *const apply_prefix[] = { "virt-nestify", NULL };
-#define run(...) test_run_command(vn_cmd_apply, apply_prefix, __VA_ARGS__)
+/* apply as virt-nestify-live runs it, with its connected runs. */
+static int
+apply_live(int argc, char **argv)
+{
+    return vn_cmd_apply(argc, argv, &vn_connected);
+}
+
+#define run(...) test_run_command(apply_live, apply_prefix, __VA_ARGS__)
 
 /* Sends stdout to a file until capture_end, which returns what came. */
 static int saved_stdout = -1;

@@ -78,15 +78,6 @@ static const struct {
 };
 #define NCONFIGS (sizeof(configs) / sizeof(*configs))
 
-/* libvntool reaches a connection through this (handoff.c in
- * virt-nestify, run-connected.c in virt-nestify-live); never here. */
-int
-vn_apply_connected(const struct vn_apply_opts *o,
-                   const struct nst_profile *profile)
-{
-    return VN_EXIT_SYSTEM;
-}
-
 static char **domains;           /* paths below the source tree */
 static size_t ndomains;
 
