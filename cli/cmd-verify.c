@@ -26,6 +26,7 @@
 #include <libxml/xpath.h>
 
 #include "agent.h"
+#include "apply.h"
 #include "conn.h"
 #include "internal.h"
 #include "options.h"
@@ -40,7 +41,6 @@ vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
     memset(o, 0, sizeof(*o));
     o->timeout = 30;
     o->output = VN_OUTPUT_TEXT;
-    o->plan.output = VN_OUTPUT_TEXT;
     o->agent_command = virDomainQemuAgentCommand;
     int r = vn_options_parse_checked(VN_CMD_VERIFY, argc, argv, o, &given);
     if (r != 0)
@@ -872,7 +872,7 @@ vn_verify_run(const struct vn_verify_opts *o)
         ret = VN_EXIT_INPUT;
         goto fail;
     }
-    if ((ret = vn_live_prepare(conn, &o->plan, (void **)&v.dom, 1, &host,
+    if ((ret = vn_live_prepare(conn, &o->plan, &v.dom, 1, &host,
                                &taken, &err)) != VN_EXIT_OK)
         goto fail;
     v.host = host;

@@ -271,8 +271,8 @@ run_live_hooked(const char *domain, void (*before)(void *, void *),
                 void (*after)(void *, void *), void *opaque, char **errors)
 {
     struct vn_apply_opts o = {
-        .domain = domain, .connect = "test:///default", .host_caps = intel,
-        .backup_dir = backups, .timeout = 120, .quiet = true,
+        .plan = { .connect = "test:///default", .host_caps = intel },
+        .domain = domain, .backup_dir = backups, .timeout = 120, .quiet = true,
         .test_before_define = before, .test_after_define = after,
         .test_opaque = opaque,
     };
@@ -556,8 +556,8 @@ START_TEST(test_connection_lost)
 
     char *dir = nst_printf("%s/backups", backups);
     struct vn_apply_opts o = {
-        .domain = "test", .connect = uri, .host_caps = intel,
-        .backup_dir = dir, .timeout = 120,
+        .plan = { .connect = uri, .host_caps = intel },
+        .domain = "test", .backup_dir = dir, .timeout = 120,
         .test_before_define = kill_daemon, .test_opaque = &pid,
     };
     struct nst_profile profile;

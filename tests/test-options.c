@@ -98,10 +98,10 @@ START_TEST(test_scan_keeps_argv)
                                               &given), 0);
     ck_assert(o.dry_run && o.quiet);
     ck_assert_str_eq(o.file, "d.xml");
-    ck_assert_str_eq(o.host_caps, "c");
-    ck_assert_str_eq(o.profile, "perf");
+    ck_assert_str_eq(o.plan.host_caps, "c");
+    ck_assert_str_eq(o.plan.profile, "perf");
     ck_assert_uint_eq(given.count[VN_OPT_DRY_RUN], 1);
-    free(o.profile);
+    free(o.plan.profile);
 }
 END_TEST
 
@@ -118,17 +118,17 @@ START_TEST(test_parse_values)
                                               &o, &given), 0);
     ck_assert_uint_eq(o.ndomains, 2);
     ck_assert_str_eq(o.domains[1], "b");
-    ck_assert_str_eq(o.profile, "perf,secure");
+    ck_assert_str_eq(o.plan.profile, "perf,secure");
     ck_assert_uint_eq(o.parallel, 3);
     ck_assert_int_eq(o.color, VN_COLOR_NEVER);
-    ck_assert(o.has_taken && nst_cpuset_test(&o.taken, 2));
-    ck_assert_uint_eq(o.nsets, 1);
+    ck_assert(o.plan.has_taken && nst_cpuset_test(&o.plan.taken, 2));
+    ck_assert_uint_eq(o.plan.nsets, 1);
     ck_assert_int_eq(o.output, VN_OUTPUT_JSON);
     ck_assert_str_eq(o.state, "running");
     ck_assert_uint_eq(o.timeout, 120);
     free(o.domains);
-    free(o.profile);
-    free(o.sets);
+    free(o.plan.profile);
+    free(o.plan.sets);
 
     /* lint's --domain is a list in its own struct */
     struct vn_lint_opts l = { 0 };
@@ -165,8 +165,8 @@ START_TEST(test_refusals)
                                                bad[i].argv, &o, &given) < 0,
                       "case %zu accepted", i);
         free(o.domains);
-        free(o.profile);
-        free(o.xslt_params);
+        free(o.plan.profile);
+        free(o.plan.xslt_params);
     }
     struct vn_apply_opts o = { 0 };
     char **ok = ARGV("vn", "-d", "a", "--restart", "--timeout", "5", "-p",
@@ -175,7 +175,7 @@ START_TEST(test_refusals)
                                               &given), 0);
     ck_assert_uint_eq(o.timeout, 5);
     free(o.domains);
-    free(o.profile);
+    free(o.plan.profile);
 }
 END_TEST
 

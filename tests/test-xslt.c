@@ -209,7 +209,7 @@ START_TEST(test_differential)
                                               NULL, 0, map, &err);
         ck_assert_msg(host, "%s", err);
 
-        struct vn_apply_opts o = { .output = VN_OUTPUT_TEXT };
+        struct vn_plan_opts o = { 0 };
         struct vn_result r;
         ck_assert_msg(vn_transform(&o, &profile, host, NULL, text, len, file,
                                    &r, &err) == 0, "%s: %s", file, err);
