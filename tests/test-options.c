@@ -184,7 +184,7 @@ END_TEST
 START_TEST(test_table_consistent)
 {
     for (int cmd = 0; cmd < VN_CMD_LAST; cmd++) {
-        char *text = NULL, *names[VN_OPT_LAST];
+        char *text = NULL, *names[2 * VN_OPT_LAST];  /* letters, names */
         size_t size = 0, n = 0;
         FILE *fp = open_memstream(&text, &size);
         ck_assert_ptr_nonnull(fp);
@@ -194,7 +194,7 @@ START_TEST(test_table_consistent)
         for (char *line = text, *end; (end = strchr(line, '\n'));
              line = end + 1) {
             *end = '\0';
-            ck_assert_uint_lt(n, VN_OPT_LAST);
+            ck_assert_uint_lt(n + 1, 2 * VN_OPT_LAST);
             names[n++] = line;
             if (line[1] != '-')   /* "-x --name": the letter, then the name */
                 names[n++] = line + 3;
