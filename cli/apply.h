@@ -1,7 +1,7 @@
 /*
  * apply.h: the apply command (the default), offline and live: its
- * options, the transformation of one document (profiles, then --xslt),
- * the report, and the live, bulk and fleet runs built on them.
+ * options, the report, and the live, bulk and fleet runs built on the
+ * engine run of transform.h.
  */
 #ifndef NESTIFY_APPLY_H
 #define NESTIFY_APPLY_H
@@ -11,11 +11,15 @@
 
 #include "nestify.h"
 #include "tool.h"
+#include "transform.h"
 
 /* The options of apply, the default command (see usage() in cmd-apply.c). */
 enum vn_color { VN_COLOR_AUTO, VN_COLOR_ALWAYS, VN_COLOR_NEVER };
 
 struct vn_apply_opts {
+    /* -c (the first), -H, --domcaps, --cpu-map, --taken, the profile
+     * options, --strict and --xslt: what planning a document needs */
+    struct vn_plan_opts plan;
     const char *domain;          /* live mode: the first --domain */
     char **domains;              /* every --domain */
     size_t ndomains;
@@ -28,7 +32,6 @@ struct vn_apply_opts {
     bool overcommit;
     unsigned int parallel;       /* restarts at a time */
     enum vn_color color;
-    const char *connect;         /* the first --connect */
     char **connects;             /* every --connect: several make a fleet */
     size_t nconnects;
     unsigned int jobs;           /* fleets: hosts at a time */
@@ -38,24 +41,6 @@ struct vn_apply_opts {
     unsigned int timeout;        /* seconds a shutdown may take */
     const char *file;            /* offline mode */
     bool in_place;
-    const char *host_caps;
-    const char *domcaps;
-    const char *cpu_map;
-    char *profile;               /* every --profile, joined; owned */
-    /* --taken, parsed with the options (vn_parse_taken) so that a bad
-     * list is refused before any connection, and every path uses this
-     * set rather than parsing the text again */
-    bool has_taken;
-    struct nst_cpuset taken;
-    char **profile_files;
-    size_t nprofile_files;
-    char **sets;
-    size_t nsets;
-    bool strict;
-    const char *xslt;            /* --xslt: a site's stylesheet */
-    char **xslt_params;          /* every --xslt-param NAME=VALUE */
-    size_t nxslt_params;
-    struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load), with them */
     bool dry_run;
     bool check;
     bool quiet;
@@ -67,87 +52,6 @@ struct vn_apply_opts {
     void (*test_after_define)(void *dom, void *opaque);
     void *test_opaque;
 };
-
-/*
- * One -p/--profile of apply or verify, appended to *names (a new string
- * the caller frees, NULL before the first): a repeated option composes
- * left to right as the names of one option do, "-p perf -p secure" being
- * "-p perf,secure".  A blank argument is refused, as it would otherwise
- * select no profile at all.  Returns 0, or -1 said with vn_error.
- */
-int vn_profile_option(char **names, const char *arg);
-
-/*
- * Builds o's profile: the --profile names (or the --profile-file names
- * when there is no --profile), then every --set.  profile is
- * initialised here; clear it with nst_profile_clear even on failure.
- * Returns 0, or -1 with *err set.
- */
-int vn_build_profile(const struct vn_apply_opts *o,
-                     struct nst_profile *profile, char **err);
-
-/* What the engine made of one document. */
-struct vn_result {
-    struct nst_report report;
-    bool refused;                /* the profile cannot be applied */
-    char *out;                   /* the new document, NULL when refused */
-    size_t out_len;
-    bool pending;                /* out differs from the input */
-    bool bad_input;              /* vn_transform failed on input (the
-                                    --xslt stylesheet), not the system */
-};
-
-/*
- * Runs the library on text: parse (label names it in errors), apply the
- * profile for host with taken CPUs, serialise.  Returns 0 with *r filled
- * (free with vn_result_clear), or -1 with *err set when the text cannot
- * be parsed.  A refusal is r->refused, not an error.
- */
-int vn_transform(const struct vn_apply_opts *o,
-                 const struct nst_profile *profile,
-                 const struct nst_host *host, const struct nst_cpuset *taken,
-                 const char *text, size_t len, const char *label,
-                 struct vn_result *r, char **err);
-void vn_result_clear(struct vn_result *r);
-
-/*
- * --xslt (xslt.c): a site's stylesheet, run on the engine's output.
- * vn_xslt_check_params checks --xslt-param values, "NAME=VALUE" each:
- * the '=' is there, NAME is an XML QName given once, VALUE is text XML
- * allows.  Returns 0, or -1 with *err "--xslt-param: why" on one line.
- * vn_xslt_load parses and compiles path under the security policy
- * described in xslt.c (no writes, no network, no file reads) and keeps
- * the nparams checked params (copied), which every vn_xslt_apply passes
- * as string parameters; it returns the stylesheet (free with
- * vn_xslt_free, which accepts NULL) or NULL with *err "PATH: why" (or
- * "--xslt-param: why" for a NAME prefix the stylesheet does not declare)
- * on one line.
- */
-struct vn_xslt;
-int vn_xslt_check_params(char *const *params, size_t n, char **err);
-struct vn_xslt *vn_xslt_load(const char *path, char *const *params,
-                             size_t nparams, char **err);
-void vn_xslt_free(struct vn_xslt *x);
-/*
- * Runs x, with its parameters, on the document text.  Returns 0 with
- * *out a new NUL-terminated <domain> document in libxslt's serialisation
- * (the caller frees) and *out_len, or -1 with *err "PATH: why" on one
- * line (the stylesheet failed, stopped, or made something other than a
- * <domain>).
- * Non-fatal xsl:message output is printed as a warning.
- */
-int vn_xslt_apply(const struct vn_xslt *x, const char *text, size_t len,
-                  char **out, size_t *out_len, char **err);
-/*
- * Whether two XML texts are the same document: both parsed, every
- * whitespace-only text node removed from elements that have element
- * children (indentation), then compared as canonical XML 1.0 with
- * comments.  Returns 1 same, 0 different, -1 when one does not parse.
- * vn_xml_canonical returns that canonical form (new string, caller
- * frees) or NULL.
- */
-int vn_xml_same(const char *a, size_t alen, const char *b, size_t blen);
-char *vn_xml_canonical(const char *text, size_t len, size_t *out_len);
 
 /* Says why the profile was refused; returns VN_EXIT_INPUT. */
 int vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r);
@@ -168,16 +72,6 @@ bool vn_use_color(const struct vn_apply_opts *o);
 /* Whether the options ask for a bulk run (--all, --state, --match,
  * --exclude or several --domain). */
 bool vn_apply_is_bulk(const struct vn_apply_opts *o);
-
-/*
- * A run on a connection (--domain, bulk or fleet: not --file).
- * virt-nestify-live runs it (run-connected.c); virt-nestify, which does not
- * link libvirt, execs virt-nestify-live with vn_argv (handoff.c).
- */
-int vn_apply_connected(const struct vn_apply_opts *o,
-                       const struct nst_profile *profile);
-/* main()'s argv, for the handoff. */
-extern char **vn_argv;
 
 /* Fleets: a bulk run on every --connect, --jobs at a time. */
 int vn_apply_fleet(const struct vn_apply_opts *o,
@@ -234,18 +128,21 @@ struct vn_dom_run {
 };
 
 /*
- * What planning on a connection needs (conn is a virConnectPtr, skip the
- * nskip virDomainPtr being planned): the host model (the connection's,
- * or --host-caps) and the CPUs the other domains pin, plus --taken.
+ * What planning on a connection needs (skip: the nskip domains being
+ * planned): the host model (the connection's, or --host-caps) and the
+ * CPUs the other domains pin, plus --taken.
  * The hugepages the other domains' definitions use are taken off the
  * host's free counts; with the connection's own counts, which already
  * leave out what running domains hold, only what they will take more,
  * and what the skipped domains hold now is theirs again.
  * Returns an exit status: VN_EXIT_OK, or the failure's with *err set.
  */
-int vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
-                    size_t nskip, struct nst_host **host,
-                    struct nst_cpuset *taken, char **err);
+struct _virConnect;              /* libvirt's, for virConnectPtr */
+struct _virDomain;               /* ... and virDomainPtr */
+int vn_live_prepare(struct _virConnect *conn, const struct vn_plan_opts *o,
+                    struct _virDomain **skip, size_t nskip,
+                    struct nst_host **host, struct nst_cpuset *taken,
+                    char **err);
 
 /*
  * One domain of a live run on an open connection (the void * are

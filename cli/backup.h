@@ -14,6 +14,7 @@
 #ifndef NESTIFY_BACKUP_H
 #define NESTIFY_BACKUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -66,6 +67,16 @@ char *vn_backup_read(const char *path, size_t *len, char **err);
 /* The same for a process whose effective user is euid (a test seam). */
 char *vn_backup_read_as(const char *path, uid_t euid, size_t *len,
                         char **err);
+
+/* The options of "virt-nestify rollback" (options.c fills them). */
+struct vn_rollback_opts {
+    const char *domain;
+    const char *connect;
+    const char *backup_dir;
+    const char *backup;
+    bool list;
+    bool quiet;
+};
 
 /* "virt-nestify rollback ...": argv[0] is the command name. */
 int vn_cmd_rollback(int argc, char **argv);

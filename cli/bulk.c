@@ -229,7 +229,7 @@ short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
     struct vn_result r = { 0 };
     bool short_of = false;
     char *xml = vn_domain_xml(dom, true, NULL);
-    if (xml && vn_transform(b->o, b->profile, host, taken, xml,
+    if (xml && vn_transform(&b->o->plan, b->profile, host, taken, xml,
                             strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
         r.refused)
         for (size_t k = 0; k < r.report.nentries; k++)
@@ -429,7 +429,7 @@ print_json_head(struct bulk *b)
 {
     struct nst_buf buf = { 0 };
     nst_buf_adds(&buf, "{\n  \"connect\": ");
-    nst_buf_add_json(&buf, b->o->connect);
+    nst_buf_add_json(&buf, b->o->plan.connect);
     nst_buf_adds(&buf, ",\n  \"profile\": ");
     nst_buf_add_json(&buf, b->profile->name);
     nst_buf_adds(&buf, ",\n  \"domains\": [");
@@ -493,7 +493,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
     }
     b->o = o;
     b->profile = profile;
-    if (!(b->conn = vn_conn_open(o->connect, &err)))
+    if (!(b->conn = vn_conn_open(o->plan.connect, &err)))
         goto fail;
     if ((ret = select_domains(b, &err)) != VN_EXIT_OK)
         goto fail;
@@ -501,13 +501,13 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
     if (vn_live_changes(o) &&
         vn_lock_take(b->conn, o->timeout, o->quiet, &lock, &err) < 0)
         goto fail;
-    if ((ret = vn_live_prepare(b->conn, o, (void **)b->doms, b->ndoms,
+    if ((ret = vn_live_prepare(b->conn, &o->plan, b->doms, b->ndoms,
                                &b->host, &b->outside, &err)) != VN_EXIT_OK)
         goto fail;
     /* A CPU list the host lacks is wrong for every domain: one refusal
      * for the run, before the first. */
-    if ((o->has_taken &&
-         nst_host_check_cpus(b->host, &o->taken, "--taken", &err) < 0) ||
+    if ((o->plan.has_taken &&
+         nst_host_check_cpus(b->host, &o->plan.taken, "--taken", &err) < 0) ||
         nst_profile_check_host(profile, b->host, &err) < 0) {
         ret = VN_EXIT_INPUT;
         goto fail;

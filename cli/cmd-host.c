@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 
 #include "host-doctor.h"
 #include "internal.h"
+#include "options.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1065,95 +1065,19 @@ doctor(const struct vn_host_opts *o, vn_doctor_libvirt_fn *libvirt_check)
 
 /* ------------------------------------------------------------ options */
 
-static void
-usage(FILE *fp)
-{
-    fputs(
-"usage: virt-nestify host [--root DIR] [-o text|json] [-c URI]\n"
-"       virt-nestify host --enable [--root DIR] [--reload]\n"
-"                         [--hugepages N[,SIZE] [--node N] [--persist]]\n"
-"                         [--dry-run]\n"
-"\n"
-"Checks what this host needs for nested virtualization and says how to\n"
-"fix what is missing (PASS, WARN or FAIL per check); with --enable, turns\n"
-"nested on in /etc/modprobe.d and reserves hugepages.\n"
-"\n"
-"      --root DIR          read (and with --enable write) /proc, /sys, /dev\n"
-"                          and /etc under DIR (default /)\n"
-"  -o, --output text|json  the doctor's report format\n"
-"  -c, --connect URI       also check that libvirt at URI supports\n"
-"                          host-passthrough\n"
-"      --enable            write options kvm_intel|kvm_amd nested=1 to\n"
-"                          /etc/modprobe.d/virt-nestify-kvm.conf (the old\n"
-"                          file kept as NAME.TIME.bak)\n"
-"      --reload            --enable: also reload the module (refused while\n"
-"                          a VM runs; with --root only through\n"
-"                          $VIRT_NESTIFY_MODPROBE)\n"
-"      --hugepages N[,SIZE]\n"
-"                          --enable: reserve N hugepages of SIZE (2M, 1G,\n"
-"                          2048k; default: the default size) now\n"
-"      --node N            --hugepages: on NUMA node N only\n"
-"      --persist           --hugepages: also in /etc/sysctl.d (default size,\n"
-"                          all nodes; else the kernel command line to use)\n"
-"  -n, --dry-run           --enable: print the plan, change nothing\n"
-"  -h, --help              this text\n"
-"\n"
-"Exit: 0 no check failed (or enabled), 1 a check failed, 2 usage, bad\n"
-"input or refused, 3 libvirt or system failure.\n", fp);
-}
-
 /* Returns -1 on a usage error (already reported), 1 for --help. */
 static int
 parse_options(int argc, char **argv, struct vn_host_opts *o,
               vn_doctor_libvirt_fn *libvirt_check)
 {
-    enum { OPT_ROOT = 256, OPT_ENABLE, OPT_RELOAD, OPT_HUGEPAGES, OPT_NODE,
-           OPT_PERSIST };
-    static const struct option longopts[] = {
-        { "root", required_argument, NULL, OPT_ROOT },
-        { "output", required_argument, NULL, 'o' },
-        { "connect", required_argument, NULL, 'c' },
-        { "enable", no_argument, NULL, OPT_ENABLE },
-        { "reload", no_argument, NULL, OPT_RELOAD },
-        { "hugepages", required_argument, NULL, OPT_HUGEPAGES },
-        { "node", required_argument, NULL, OPT_NODE },
-        { "persist", no_argument, NULL, OPT_PERSIST },
-        { "dry-run", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    bool output_given = false;
+    struct vn_given given;
     struct stat st;
-    int c;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:c:nh", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_ROOT: o->root = optarg; break;
-        case 'o':
-            if (vn_parse_output(optarg, &o->output) < 0)
-                return -1;
-            output_given = true;
-            break;
-        case 'c': o->connect = optarg; break;
-        case OPT_ENABLE: o->enable = true; break;
-        case OPT_RELOAD: o->reload = true; break;
-        case OPT_HUGEPAGES: o->hugepages = optarg; break;
-        case OPT_NODE: o->node = optarg; break;
-        case OPT_PERSIST: o->persist = true; break;
-        case 'n': o->dry_run = true; break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            fputs("Try 'virt-nestify host --help'.\n", stderr);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        vn_error("unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
+    int r = vn_options_parse(VN_CMD_HOST, argc, argv, o, &given);
+    if (r != 0)
+        return r;
+    /* --root first: the combinations are only worth checking on a root
+     * that is there. */
     if (!*o->root) {
         vn_error("--root must not be empty");
         return -1;
@@ -1166,29 +1090,8 @@ parse_options(int argc, char **argv, struct vn_host_opts *o,
         vn_error("root '%s': not a directory", o->root);
         return -1;
     }
-    if (o->enable) {
-        if (o->connect) {
-            vn_error("--connect is for the checks, not --enable");
-            return -1;
-        }
-        if (output_given && o->output == VN_OUTPUT_JSON) {
-            vn_error("--output json is for the checks, not --enable");
-            return -1;
-        }
-        if ((o->node || o->persist) && !o->hugepages) {
-            vn_error("%s needs --hugepages", o->node ? "--node" : "--persist");
-            return -1;
-        }
-        return 0;
-    }
-    const char *only = o->reload ? "--reload" :
-                       o->hugepages ? "--hugepages" :
-                       o->node ? "--node" : o->persist ? "--persist" :
-                       o->dry_run ? "--dry-run" : NULL;
-    if (only) {
-        vn_error("%s needs --enable", only);
+    if (vn_options_check(VN_CMD_HOST, &given) < 0)
         return -1;
-    }
     if (o->connect && !libvirt_check) {
         vn_error("--connect: this build of virt-nestify has no libvirt");
         return -1;

@@ -5,127 +5,18 @@
  * and the output; the library's nst_lint() finds, this file prints.  The
  * live mode (--domain, --all on a connection) is in cmd-lint-live.c, the only
  * part of the command that links libvirt: this file includes no libvirt
- * header and reaches it only through vn_lint_live() (tool.h).
+ * header and reaches it only through the struct vn_connected that
+ * virt-nestify-live's main.c passes (tool.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "lint.h"
+#include "options.h"
 #include "tool.h"
-
-static void
-usage(FILE *fp)
-{
-    fputs(
-"usage: virt-nestify lint --file DOMAIN.xml|- [--host-caps CAPS.xml] [options]\n"
-"       virt-nestify lint --domain D|--all [-c URI] [options]\n"
-"\n"
-"Says what is wrong with a domain without changing it: CPU features\n"
-"libvirt does not know, the wrong vendor's virtualization feature,\n"
-"disabled mitigations, bad pins, hugepages the host cannot give, a\n"
-"topology or memory limit that does not fit (docs/lint.md).\n"
-"\n"
-"  -f, --file FILE         offline: the domain XML ('-' reads stdin)\n"
-"  -d, --domain D          live: a domain (name, UUID or ID); repeatable\n"
-"      --all               live: every domain of the connection\n"
-"  -c, --connect URI       live: libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"
-"  -H, --host-caps FILE    host capabilities XML (virsh capabilities);\n"
-"                          offline without it, host rules are skipped\n"
-"      --domcaps FILE      domain capabilities XML (with --host-caps)\n"
-"      --cpu-map FILE      libvirt's x86_features.xml ('none': built-in list)\n"
-"      --taken CPULIST     host CPUs other domains' vCPUs pin\n"
-"  -o, --output text|json  findings as lines (default) or one JSON document\n"
-"  -h, --help              this text\n"
-"\n"
-"Exit: 0 no error found (warnings only, or nothing), 1 errors found,\n"
-"2 usage or bad input, 3 libvirt or system failure.\n", fp);
-}
-
-/* Returns -1 on a usage error (already reported), 1 for --help. */
-static int
-parse_options(int argc, char **argv, struct vn_lint_opts *o)
-{
-    enum { OPT_ALL = 256, OPT_DOMCAPS, OPT_CPU_MAP, OPT_TAKEN };
-    static const struct option longopts[] = {
-        { "file", required_argument, NULL, 'f' },
-        { "domain", required_argument, NULL, 'd' },
-        { "all", no_argument, NULL, OPT_ALL },
-        { "connect", required_argument, NULL, 'c' },
-        { "host-caps", required_argument, NULL, 'H' },
-        { "domcaps", required_argument, NULL, OPT_DOMCAPS },
-        { "cpu-map", required_argument, NULL, OPT_CPU_MAP },
-        { "taken", required_argument, NULL, OPT_TAKEN },
-        { "output", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:d:c:H:o:h", longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case 'f': o->file = optarg; break;
-        case 'd': {
-            char **more = realloc(o->domains,
-                                  (o->ndomains + 1) * sizeof(*more));
-            if (!more) {
-                vn_error("out of memory");
-                return -1;
-            }
-            o->domains = more;
-            o->domains[o->ndomains++] = optarg;
-            break;
-        }
-        case OPT_ALL: o->all = true; break;
-        case 'c': o->connect = optarg; break;
-        case 'H': o->host_caps = optarg; break;
-        case OPT_DOMCAPS: o->domcaps = optarg; break;
-        case OPT_CPU_MAP: o->cpu_map = optarg; break;
-        case OPT_TAKEN:
-            if (vn_parse_taken(optarg, &o->taken, &o->has_taken) < 0)
-                return -1;
-            break;
-        case 'o':
-            if (vn_parse_output(optarg, &o->output) < 0)
-                return -1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            fputs("Try 'virt-nestify lint --help'.\n", stderr);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        vn_error("unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
-    bool live = o->ndomains || o->all;
-    if (!o->file == !live) {
-        vn_error("give either --domain/--all (live) or --file (offline)");
-        return -1;
-    }
-    if (o->all && o->ndomains) {
-        vn_error("--all and --domain select differently: give one");
-        return -1;
-    }
-    if (o->file && o->connect) {
-        vn_error("--connect needs --domain or --all");
-        return -1;
-    }
-    if (!o->host_caps && (o->domcaps || (o->file && o->cpu_map))) {
-        vn_error("--domcaps%s need --host-caps",
-                 o->file ? " and --cpu-map" : "");
-        return -1;
-    }
-    return 0;
-}
 
 /* The host from --host-caps (and --domcaps), or NULL without them;
  * -1 with *err set when a file cannot be read or used. */
@@ -227,20 +118,22 @@ print_results(const struct vn_lint_opts *o, const struct vn_lint_results *r)
 }
 
 int
-vn_cmd_lint(int argc, char **argv)
+vn_cmd_lint(int argc, char **argv, const struct vn_connected *live)
 {
     struct vn_lint_opts o = { .output = VN_OUTPUT_TEXT };
     struct vn_lint_results results = { 0 };
     char *err = NULL;
     int ret;
 
-    int r = parse_options(argc, argv, &o);
+    struct vn_given given;
+    int r = vn_options_parse_checked(VN_CMD_LINT, argc, argv, &o, &given);
     if (r != 0) {
         ret = r > 0 ? VN_EXIT_OK : VN_EXIT_INPUT;
         goto out;
     }
+    /* main.c handed --domain and --all over to virt-nestify-live */
     ret = o.file ? lint_file(&o, &results, &err) :
-          vn_lint_live(&o, &results, &err);
+          live ? live->lint(&o, &results, &err) : vn_not_connected(&err);
     if (ret != VN_EXIT_OK) {
         vn_error("%s", err ? err : "out of memory");
         goto out;

@@ -10,7 +10,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,96 +24,11 @@
 #include "conn.h"
 #include "internal.h"
 #include "lock.h"
+#include "options.h"
 #include "tool.h"
 
 /* Seconds a rollback waits for a run on the same connection. */
 #define ROLLBACK_LOCK_WAIT 120
-
-struct rollback_opts {
-    const char *domain;
-    const char *connect;
-    const char *backup_dir;
-    const char *backup;
-    bool list;
-    bool quiet;
-};
-
-static void
-usage(FILE *fp)
-{
-    fputs(
-"usage: virt-nestify rollback --domain D [-c URI] [--backup-dir DIR]\n"
-"                             [--list | --backup FILE] [-q]\n"
-"\n"
-"Redefines a domain from a backup that virt-nestify wrote before changing\n"
-"it: the newest one, or FILE.  The current definition is backed up first.\n"
-"\n"
-"  -d, --domain D          the domain (name, UUID or ID)\n"
-"  -c, --connect URI       libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"
-"      --backup-dir DIR    where the backups are (default:\n"
-"                          /var/lib/virt-nestify/backups for root, else\n"
-"                          $XDG_STATE_HOME/virt-nestify/backups)\n"
-"      --list              print the domain's backups, newest first\n"
-"      --backup FILE       restore FILE instead of the newest backup\n"
-"  -q, --quiet             print errors only\n"
-"  -h, --help              this text\n"
-"\n"
-"Exit: 0 done or nothing to change, 2 usage, bad input, unknown domain or\n"
-"no backup, 3 libvirt or system failure.\n", fp);
-}
-
-/* Returns -1 on a usage error (already reported), 1 for --help. */
-static int
-parse_options(int argc, char **argv, struct rollback_opts *o)
-{
-    enum { OPT_BACKUP_DIR = 256, OPT_LIST, OPT_BACKUP };
-    static const struct option longopts[] = {
-        { "domain", required_argument, NULL, 'd' },
-        { "connect", required_argument, NULL, 'c' },
-        { "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
-        { "list", no_argument, NULL, OPT_LIST },
-        { "backup", required_argument, NULL, OPT_BACKUP },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:c:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->domain = optarg; break;
-        case 'c': o->connect = optarg; break;
-        case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
-        case OPT_LIST: o->list = true; break;
-        case OPT_BACKUP: o->backup = optarg; break;
-        case 'q': o->quiet = true; break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            fputs("Try 'virt-nestify rollback --help'.\n", stderr);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        vn_error("unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
-    if (!o->domain) {
-        vn_error("rollback needs --domain");
-        return -1;
-    }
-    if (o->list && o->backup) {
-        vn_error("--list and --backup cannot be combined");
-        return -1;
-    }
-    if (o->backup_dir && !*o->backup_dir) {
-        vn_error("--backup-dir must not be empty");
-        return -1;
-    }
-    return 0;
-}
 
 /*
  * The 32 hex digits of a UUID in lower case, dashes and spaces dropped
@@ -192,7 +106,7 @@ read_backup(const char *path, const char *name, const char *uuid)
 
 /* --list: one path a line, newest first. */
 static int
-list_backups(const struct rollback_opts *o, const char *name,
+list_backups(const struct vn_rollback_opts *o, const char *name,
              const char *uuid, const char *dir)
 {
     char **paths = NULL, *err = NULL;
@@ -213,7 +127,7 @@ list_backups(const struct rollback_opts *o, const char *name,
 
 /* The backup to restore, as a new string: FILE or the newest one. */
 static char *
-pick_backup(const struct rollback_opts *o, const char *name,
+pick_backup(const struct vn_rollback_opts *o, const char *name,
             const char *uuid, const char *dir, int *ret)
 {
     char **paths = NULL, *err = NULL, *path = NULL;
@@ -271,7 +185,7 @@ warn_shared_pins(virConnectPtr conn, virDomainPtr dom, const char *text)
 
 /* Backs up the current definition, defines the backup's. */
 static int
-restore(const struct rollback_opts *o, virConnectPtr conn, virDomainPtr dom,
+restore(const struct vn_rollback_opts *o, virConnectPtr conn, virDomainPtr dom,
         const char *dir, const char *path, const char *text)
 {
     const char *name = vn_domain_name(dom);
@@ -347,14 +261,15 @@ restore(const struct rollback_opts *o, virConnectPtr conn, virDomainPtr dom,
 int
 vn_cmd_rollback(int argc, char **argv)
 {
-    struct rollback_opts o = { 0 };
+    struct vn_rollback_opts o = { 0 };
     virConnectPtr conn = NULL;
     virDomainPtr dom = NULL;
     struct vn_lock *lock = NULL;
     char *err = NULL, *dir = NULL, *path = NULL, *text = NULL;
     int ret;
 
-    int r = parse_options(argc, argv, &o);
+    struct vn_given given;
+    int r = vn_options_parse_checked(VN_CMD_ROLLBACK, argc, argv, &o, &given);
     if (r != 0)
         return r > 0 ? VN_EXIT_OK : VN_EXIT_INPUT;
 

@@ -14,7 +14,6 @@
  * saying so, not a hang.  The protocol itself (JSON, base64, the guest
  * files) is in agent.c, without libvirt.
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,142 +26,33 @@
 #include <libxml/xpath.h>
 
 #include "agent.h"
+#include "apply.h"
 #include "conn.h"
 #include "cpuinfo.h"
 #include "internal.h"
+#include "options.h"
 #include "tool.h"
 #include "verify.h"
-
-static void
-usage(FILE *fp)
-{
-    fputs(
-"usage: virt-nestify verify --domain D [-c URI] [--profile P]...\n"
-"                           [--timeout SECONDS] [--output text|json]\n"
-"\n"
-"Checks that a running domain can run VMs of its own: its live XML holds\n"
-"what the profile sets (CPU mode, vmx/svm required, vCPU pins, the rest),\n"
-"and, through the QEMU guest agent, that the guest sees vmx or svm, has\n"
-"/dev/kvm and a kvm module with nested on.  Changes nothing.\n"
-"\n"
-"  -d, --domain D          the running domain (name, UUID or ID)\n"
-"  -c, --connect URI       libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"
-"  -p, --profile P[,P...]  the profile it should hold (default: nested);\n"
-"                          repeatable, composed left to right\n"
-"      --profile-file F    also read profile F (its name: base name)\n"
-"      --set KEY=VALUE     override a profile setting (repeatable)\n"
-"  -H, --host-caps FILE    plan against this capabilities XML instead of\n"
-"                          the host's\n"
-"      --domcaps FILE      domain capabilities XML, with --host-caps\n"
-"      --cpu-map FILE      libvirt's x86_features.xml ('none': built-in list)\n"
-"      --taken CPULIST     host CPUs other domains already pin\n"
-"      --timeout SECONDS   how long the guest agent may take, in all\n"
-"                          (default 30)\n"
-"  -o, --output text|json  result format (json: one document on stdout)\n"
-"  -h, --help              this text\n"
-"\n"
-"Exit: 0 every check passed, 1 a check failed, 2 usage, bad input, unknown\n"
-"domain or a domain that is not running, 3 libvirt or system failure.\n",
-        fp);
-}
 
 int
 vn_verify_parse_options(int argc, char **argv, struct vn_verify_opts *o)
 {
-    enum { OPT_PROFILE_FILE = 256, OPT_SET, OPT_DOMCAPS, OPT_CPU_MAP,
-           OPT_TAKEN, OPT_TIMEOUT };
-    static const struct option longopts[] = {
-        { "domain", required_argument, NULL, 'd' },
-        { "connect", required_argument, NULL, 'c' },
-        { "profile", required_argument, NULL, 'p' },
-        { "profile-file", required_argument, NULL, OPT_PROFILE_FILE },
-        { "set", required_argument, NULL, OPT_SET },
-        { "host-caps", required_argument, NULL, 'H' },
-        { "domcaps", required_argument, NULL, OPT_DOMCAPS },
-        { "cpu-map", required_argument, NULL, OPT_CPU_MAP },
-        { "taken", required_argument, NULL, OPT_TAKEN },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "output", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    unsigned long long n;
-    int c;
+    struct vn_given given;
 
     memset(o, 0, sizeof(*o));
     o->timeout = 30;
     o->output = VN_OUTPUT_TEXT;
-    o->plan.output = VN_OUTPUT_TEXT;
     o->agent_command = virDomainQemuAgentCommand;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:c:p:H:o:h", longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case 'd': o->domain = optarg; break;
-        case 'c': o->plan.connect = optarg; break;
-        case 'p':
-            if (vn_profile_option(&o->profile_owned, optarg) < 0)
-                goto usage_error;
-            break;
-        case OPT_PROFILE_FILE:
-            if (vn_push(&o->plan.profile_files, &o->plan.nprofile_files,
-                     optarg) < 0)
-                goto oom;
-            break;
-        case OPT_SET:
-            if (vn_push(&o->plan.sets, &o->plan.nsets, optarg) < 0)
-                goto oom;
-            break;
-        case 'H': o->plan.host_caps = optarg; break;
-        case OPT_DOMCAPS: o->plan.domcaps = optarg; break;
-        case OPT_CPU_MAP: o->plan.cpu_map = optarg; break;
-        case OPT_TAKEN:
-            if (vn_parse_taken(optarg, &o->plan.taken,
-                               &o->plan.has_taken) < 0)
-                goto usage_error;
-            break;
-        case OPT_TIMEOUT:
-            if (nst_parse_ull(optarg, 3600, &n) < 0 || n == 0) {
-                vn_error("--timeout must be a number of seconds from 1 to "
-                         "3600, not '%s'", optarg);
-                goto usage_error;
-            }
-            o->timeout = (unsigned int)n;
-            break;
-        case 'o':
-            if (vn_parse_output(optarg, &o->output) < 0)
-                goto usage_error;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            fputs("Try 'virt-nestify verify --help'.\n", stderr);
-            goto usage_error;
-        }
-    }
-    if (optind < argc) {
-        vn_error("unexpected argument '%s'", argv[optind]);
-        goto usage_error;
-    }
-    if (!o->domain) {
-        vn_error("verify needs --domain");
-        goto usage_error;
-    }
-    if (o->plan.domcaps && !o->plan.host_caps) {
-        vn_error("--domcaps needs --host-caps");
-        goto usage_error;
-    }
+    int r = vn_options_parse_checked(VN_CMD_VERIFY, argc, argv, o, &given);
+    if (r != 0)
+        return r;
     if (!o->profile_owned && !o->plan.nprofile_files &&
-        !(o->profile_owned = nst_printf("nested")))
-        goto oom;
+        !(o->profile_owned = nst_printf("nested"))) {
+        vn_error("out of memory");
+        return -1;
+    }
     o->plan.profile = o->profile_owned;
     return 0;
-
- oom:
-    vn_error("out of memory");
- usage_error:
-    return -1;
 }
 
 void
@@ -983,7 +873,7 @@ vn_verify_run(const struct vn_verify_opts *o)
         ret = VN_EXIT_INPUT;
         goto fail;
     }
-    if ((ret = vn_live_prepare(conn, &o->plan, (void **)&v.dom, 1, &host,
+    if ((ret = vn_live_prepare(conn, &o->plan, &v.dom, 1, &host,
                                &taken, &err)) != VN_EXIT_OK)
         goto fail;
     v.host = host;

@@ -35,7 +35,7 @@ start_host(struct host_job *job, const struct vn_apply_opts *o,
     if (pid != 0)
         return pid;
     struct vn_apply_opts mine = *o;
-    mine.connect = job->uri;
+    mine.plan.connect = job->uri;
     /* Decided here: the child's stdout is a file, the parent's maybe a
      * terminal. */
     if (mine.color == VN_COLOR_AUTO)

@@ -6,9 +6,9 @@
  * link it.  Everything that needs a connection (live, bulk, fleets,
  * rollback, verify, lint of domains, the host doctor's libvirt check)
  * lives in virt-nestify-live, the complete tool, which this file execs
- * with the same arguments once the options were found good.
- * virt-nestify-live links the real functions instead (cli/run-connected.c,
- * cmd-rollback.c, cmd-verify.c, cmd-lint-live.c, host-libvirt.c).
+ * with the same arguments.  main.c decides, from its command table and
+ * the option table, before anything is parsed: virt-nestify-live parses
+ * the options, builds the profile and loads --xslt once.
  */
 #include <config.h>
 
@@ -18,9 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apply.h"
-#include "host-doctor.h"
-#include "lint.h"
 #include "tool.h"
 
 /*
@@ -45,50 +42,13 @@ helper_path(void)
     return VN_LIVE_HELPER;
 }
 
-static int
-handoff(void)
+int
+vn_handoff(char **argv)
 {
     const char *path = helper_path();
     fflush(NULL);
-    execv(path, vn_argv);
+    execv(path, argv);
     vn_error("cannot run '%s' for the connected commands: %s", path,
              strerror(errno));
     return VN_EXIT_SYSTEM;
-}
-
-int
-vn_apply_connected(const struct vn_apply_opts *o,
-                   const struct nst_profile *profile)
-{
-    return handoff();
-}
-
-int
-vn_cmd_rollback(int argc, char **argv)
-{
-    return handoff();
-}
-
-int
-vn_cmd_verify(int argc, char **argv)
-{
-    return handoff();
-}
-
-/* lint --domain/--all: cmd-lint.c found the options good; the live program
- * runs the whole command again. */
-int
-vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
-             char **err)
-{
-    return handoff();
-}
-
-/* host -c: the doctor reaches this before it prints anything; the live
- * program runs the whole command again. */
-int
-vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
-                        char **err)
-{
-    return handoff();
 }

@@ -17,8 +17,8 @@
 /*
  * "virt-nestify host": what the libvirt check of the host doctor found.
  * The doctor (cli/cmd-host.c) links no libvirt: it calls the check through
- * a vn_doctor_libvirt_fn that the live build passes in (NULL: -c is not
- * available in this build).
+ * a vn_doctor_libvirt_fn that virt-nestify-live passes in (virt-nestify
+ * hands "host -c" over to it before parsing).
  */
 struct vn_doctor_libvirt {
     bool passthrough;            /* host-passthrough supported='yes' */

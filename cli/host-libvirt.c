@@ -1,9 +1,9 @@
 /*
  * host-libvirt.c: the host doctor's one libvirt check
  *
- * Kept apart from cmd-host.c so the doctor itself links no libvirt: the
- * build that has libvirt passes vn_doctor_libvirt_check to
- * vn_host_main (see main.c).
+ * Kept apart from cmd-host.c so the doctor itself links no libvirt:
+ * virt-nestify-live passes vn_doctor_libvirt_check to vn_host_main
+ * (vn_connected.host_libvirt, see main.c and run-connected.c).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -14,8 +14,8 @@
 /*
  * lint: cmd-lint.c parses the options, lints files and prints; cmd-lint-live.c
  * is the only part of it that links libvirt.  They meet in
- * vn_lint_live(), so an offline build can give cmd-lint-live.c's place to a
- * stub that says live lint needs libvirt.
+ * vn_lint_live(), which virt-nestify-live hands to cmd-lint.c as
+ * vn_connected.lint (tool.h): virt-nestify does not link it.
  */
 struct vn_lint_opts {
     const char *file;            /* offline: --file */

@@ -104,7 +104,7 @@ verify(struct live *l, const char *xml, const char *what, char **err)
     struct vn_result r;
     int ret = -1;
 
-    if (vn_transform(l->o, l->profile, l->host, l->taken, xml, strlen(xml),
+    if (vn_transform(&l->o->plan, l->profile, l->host, l->taken, xml, strlen(xml),
                      what, &r, err) < 0)
         return -1;
     if (r.refused || r.pending) {
@@ -132,8 +132,8 @@ static int
 fresh_view(struct live *l, struct nst_host **host, struct nst_cpuset *taken,
            char **err)
 {
-    void *skip = l->dom;
-    int ret = vn_live_prepare(l->conn, l->o, &skip, 1, host, taken, err);
+    int ret = vn_live_prepare(l->conn, &l->o->plan, &l->dom, 1, host, taken,
+                              err);
     if (ret == VN_EXIT_OK && l->o->overcommit)
         nst_cpuset_clear_all(taken);
     return ret;
@@ -150,7 +150,7 @@ fresh_view(struct live *l, struct nst_host **host, struct nst_cpuset *taken,
 static int
 still_fits(struct live *l, const char *xml, char **why)
 {
-    struct vn_apply_opts rules = *l->o;
+    struct vn_plan_opts rules = l->o->plan;
     struct nst_host *host = NULL;
     struct nst_cpuset taken, ours;
     struct vn_result then = { 0 }, now = { 0 };
@@ -452,7 +452,7 @@ plan(struct live *l, bool collect, char **xml, struct vn_result *r)
     int ret = VN_EXIT_SYSTEM;
 
     if (!(*xml = vn_domain_xml(l->dom, true, &err)) || !label ||
-        vn_transform(l->o, l->profile, l->host, l->taken, *xml, strlen(*xml),
+        vn_transform(&l->o->plan, l->profile, l->host, l->taken, *xml, strlen(*xml),
                      label, r, &err) < 0) {
         fail(l, "%s", err ? err : "out of memory");
         if (r->bad_input) {
@@ -627,15 +627,15 @@ vn_dom_run_clear(struct vn_dom_run *run)
 }
 
 int
-vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
-                size_t nskip, struct nst_host **host, struct nst_cpuset *taken,
-                char **err)
+vn_live_prepare(virConnectPtr conn, const struct vn_plan_opts *o,
+                virDomainPtr *skip, size_t nskip, struct nst_host **host,
+                struct nst_cpuset *taken, char **err)
 {
     if (!(*host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
                                err)))
         return o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
     struct vn_pages pages = { 0 };
-    int ret = vn_conn_others(conn, (virDomainPtr *)skip, nskip,
+    int ret = vn_conn_others(conn, skip, nskip,
                              !o->host_caps, taken, &pages, err);
     if (ret == 0)
         vn_pages_take(*host, &pages);
@@ -660,7 +660,7 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
     char *err = NULL;
     int ret = VN_EXIT_SYSTEM;
 
-    if (!(conn = vn_conn_open(o->connect, &err)))
+    if (!(conn = vn_conn_open(o->plan.connect, &err)))
         goto fail;
     if (!(dom = vn_domain_lookup(conn, o->domain, &err))) {
         virErrorPtr e = virGetLastError();
@@ -671,7 +671,7 @@ vn_apply_live(const struct vn_apply_opts *o, const struct nst_profile *profile)
     if (vn_live_changes(o) &&
         vn_lock_take(conn, o->timeout, o->quiet, &lock, &err) < 0)
         goto fail;
-    if ((ret = vn_live_prepare(conn, o, (void **)&dom, 1, &host, &taken,
+    if ((ret = vn_live_prepare(conn, &o->plan, &dom, 1, &host, &taken,
                                &err)) != VN_EXIT_OK)
         goto fail;
     ret = vn_live_domain(conn, dom, host, &taken, o, profile, 0, &run);

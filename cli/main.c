@@ -3,6 +3,12 @@
  *
  * "virt-nestify COMMAND ..." runs a command; anything else (options
  * first) is the default command, apply.
+ *
+ * Built twice.  In virt-nestify-live (VN_LIVE_PROGRAM) the commands get
+ * vn_connected, the parts that need libvirt.  virt-nestify links no
+ * libvirt: a run that needs a connection is handed over to
+ * virt-nestify-live (handoff.c) here, before anything is parsed, built
+ * or read, and that program does the whole run once.
  */
 #include <config.h>
 
@@ -13,32 +19,69 @@
 #include <libxml/parser.h>
 
 #include "host-doctor.h"
+#include "options.h"
 #include "tool.h"
+
+#ifdef VN_LIVE_PROGRAM
+static const struct vn_connected *const live = &vn_connected;
+#else
+static const struct vn_connected *const live = NULL;
+#endif
+
+enum {
+    /* Always runs on a connection: virt-nestify hands it over. */
+    NEEDS_LIBVIRT = 1,
+    /* Runs on a connection when its options say so (vn_options_connect:
+     * apply --domain/--all/-c..., lint --domain/--all, host -c). */
+    OPTIONS_CONNECT = 2,
+};
 
 struct command {
     const char *name;
+    enum vn_cmd options;         /* its options in options.c */
     int (*run)(int argc, char **argv);
+    unsigned int flags;
 };
 
-/* The host doctor.  Its libvirt check (-c) is host-libvirt.c's in
- * virt-nestify-live and handoff.c's exec of virt-nestify-live in
- * virt-nestify. */
+static int
+cmd_apply(int argc, char **argv)
+{
+    return vn_cmd_apply(argc, argv, live);
+}
+
 static int
 cmd_host(int argc, char **argv)
 {
-    return vn_host_main(argc, argv, vn_doctor_libvirt_check);
+    return vn_host_main(argc, argv, live ? live->host_libvirt : NULL);
+}
+
+static int
+cmd_lint(int argc, char **argv)
+{
+    return vn_cmd_lint(argc, argv, live);
+}
+
+/* Reached in virt-nestify-live only (NEEDS_LIBVIRT). */
+static int
+cmd_rollback(int argc, char **argv)
+{
+    return live ? live->rollback(argc, argv) : vn_not_connected(NULL);
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+    return live ? live->verify(argc, argv) : vn_not_connected(NULL);
 }
 
 static const struct command commands[] = {
-    { "apply", vn_cmd_apply },
-    { "host", cmd_host },
-    { "lint", vn_cmd_lint },
-    { "profiles", vn_cmd_profiles },
-    { "rollback", vn_cmd_rollback },
-    { "verify", vn_cmd_verify },
+    { "apply", VN_CMD_APPLY, cmd_apply, OPTIONS_CONNECT },
+    { "host", VN_CMD_HOST, cmd_host, OPTIONS_CONNECT },
+    { "lint", VN_CMD_LINT, cmd_lint, OPTIONS_CONNECT },
+    { "profiles", VN_CMD_PROFILES, vn_cmd_profiles, 0 },
+    { "rollback", VN_CMD_ROLLBACK, cmd_rollback, NEEDS_LIBVIRT },
+    { "verify", VN_CMD_VERIFY, cmd_verify, NEEDS_LIBVIRT },
 };
-
-char **vn_argv;
 
 /*
  * A command whose output could not be written has failed, whatever it
@@ -60,17 +103,32 @@ check_stdout(int ret)
     return VN_EXIT_SYSTEM;
 }
 
+/* "--list-options COMMAND": the options the table gives the command, for
+ * the tests that hold the man page and the completion to it.  Not
+ * documented: it is not for users. */
+static int
+list_options(int argc, char **argv)
+{
+    enum vn_cmd cmd = argc == 3 ? vn_cmd_by_name(argv[2]) : VN_CMD_LAST;
+    if (cmd == VN_CMD_LAST) {
+        vn_error("--list-options needs a command name");
+        return VN_EXIT_INPUT;
+    }
+    vn_options_list(cmd, stdout);
+    return check_stdout(VN_EXIT_OK);
+}
+
 int
 main(int argc, char **argv)
 {
     int ret;
 
-    vn_argv = argv;
-    xmlInitParser();
     if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         puts("virt-nestify " PACKAGE_VERSION);
         return check_stdout(VN_EXIT_OK);
     }
+    if (argc > 1 && strcmp(argv[1], "--list-options") == 0)
+        return list_options(argc, argv);
     const struct command *cmd = &commands[0];
     int shift = 0;
     for (size_t i = 0; argc > 1 && i < sizeof(commands) / sizeof(*commands);
@@ -80,6 +138,13 @@ main(int argc, char **argv)
             shift = 1;
         }
     }
+#ifndef VN_LIVE_PROGRAM
+    if ((cmd->flags & NEEDS_LIBVIRT) ||
+        ((cmd->flags & OPTIONS_CONNECT) &&
+         vn_options_connect(cmd->options, argc - shift, argv + shift)))
+        return vn_handoff(argv);
+#endif
+    xmlInitParser();
     ret = check_stdout(cmd->run(argc - shift, argv + shift));
     xmlCleanupParser();
     return ret;

@@ -3,12 +3,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "options.h"
 #include "tool.h"
 
 char *
@@ -152,36 +152,21 @@ vn_profile_sources_free(struct vn_profile_sources *s)
     memset(s, 0, sizeof(*s));
 }
 
-static void
-usage(FILE *fp)
-{
-    fputs("usage: virt-nestify profiles [NAME]\n"
-          "List the profiles (built-in, then profiles.d, which may "
-          "override them),\nor show one profile's text.\n", fp);
-}
-
 /* "virt-nestify profiles [NAME]" */
 int
 vn_cmd_profiles(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct vn_profile_sources sources;
+    struct vn_given given;
     char *err = NULL;
-    int c;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return VN_EXIT_OK;
-        }
-        usage(stderr);
-        return VN_EXIT_INPUT;
+    switch (vn_options_parse(VN_CMD_PROFILES, argc, argv, NULL, &given)) {
+    case 1: return VN_EXIT_OK;
+    case -1: return VN_EXIT_INPUT;
+    default: break;
     }
-    if (argc - optind > 1) {
+    int first = given.optind;        /* NAME, if any */
+    if (argc - first > 1) {
         vn_error("profiles takes at most one profile name");
         return VN_EXIT_INPUT;
     }
@@ -192,7 +177,7 @@ vn_cmd_profiles(int argc, char **argv)
     }
 
     int ret = VN_EXIT_OK;
-    if (optind == argc) {
+    if (first == argc) {
         /* One line per name; the last source of a name is the one used. */
         for (size_t i = 0; i < sources.count; i++) {
             bool overridden = false;
@@ -217,13 +202,13 @@ vn_cmd_profiles(int argc, char **argv)
     } else {
         const struct nst_profile_source *found = NULL;
         for (size_t i = 0; i < sources.count; i++)
-            if (strcmp(sources.items[i].name, argv[optind]) == 0)
+            if (strcmp(sources.items[i].name, argv[first]) == 0)
                 found = &sources.items[i];
         if (!found) {
             struct nst_profile p;
             nst_profile_init(&p);
             /* Let composition say what is known. */
-            nst_profile_compose(&p, argv[optind], sources.items,
+            nst_profile_compose(&p, argv[first], sources.items,
                                 sources.count, &err);
             vn_error("%s", err ? err : "unknown profile");
             free(err);

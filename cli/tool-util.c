@@ -524,3 +524,15 @@ vn_push(char ***list, size_t *n, char *item)
     (*list)[(*n)++] = item;
     return 0;
 }
+
+int
+vn_not_connected(char **err)
+{
+    static const char msg[] = "this run needs a libvirt connection, which "
+                              "only virt-nestify-live has";
+    if (err)
+        nst_set_error(err, "%s", msg);
+    else
+        vn_error("%s", msg);
+    return VN_EXIT_SYSTEM;
+}

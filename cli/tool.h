@@ -179,11 +179,45 @@ enum vn_output { VN_OUTPUT_TEXT, VN_OUTPUT_JSON };
  * (vn_error) and returns -1. */
 int vn_parse_output(const char *arg, enum vn_output *out);
 
-/* Commands: argv[0] is the command name. */
-int vn_cmd_apply(int argc, char **argv);
+/*
+ * What only virt-nestify-live can do: the parts of commands that need
+ * libvirt, which its main.c hands to the commands (vn_connected, in
+ * run-connected.c).  virt-nestify, which does not link libvirt, passes
+ * NULL: its main.c execs virt-nestify-live before any command runs that
+ * would need them (docs/design.md, "Two programs").
+ */
+struct vn_apply_opts;
+struct vn_lint_opts;
+struct vn_lint_results;
+struct vn_doctor_libvirt;
+struct vn_connected {
+    /* apply --domain, bulk runs and fleets (run-connected.c) */
+    int (*apply)(const struct vn_apply_opts *o,
+                 const struct nst_profile *profile);
+    /* lint --domain, --all (cmd-lint-live.c) */
+    int (*lint)(const struct vn_lint_opts *o, struct vn_lint_results *out,
+                char **err);
+    /* host -c (host-libvirt.c) */
+    int (*host_libvirt)(const char *uri, struct vn_doctor_libvirt *out,
+                        char **err);
+    /* the commands that always need a connection */
+    int (*rollback)(int argc, char **argv);
+    int (*verify)(int argc, char **argv);
+};
+extern const struct vn_connected vn_connected;
+/* virt-nestify only (handoff.c): execs virt-nestify-live with argv, main()'s
+ * own; returns VN_EXIT_SYSTEM (said) when it cannot. */
+int vn_handoff(char **argv);
+/* Where a command meets a connected run without a vn_connected (never,
+ * when main.c did its part): says so in *err (or on stderr when err is
+ * NULL) and returns VN_EXIT_SYSTEM. */
+int vn_not_connected(char **err);
+
+/* Commands: argv[0] is the command name; live is NULL in virt-nestify. */
+int vn_cmd_apply(int argc, char **argv, const struct vn_connected *live);
 int vn_cmd_profiles(int argc, char **argv);
 int vn_cmd_rollback(int argc, char **argv);
 int vn_cmd_verify(int argc, char **argv);
-int vn_cmd_lint(int argc, char **argv);
+int vn_cmd_lint(int argc, char **argv, const struct vn_connected *live);
 
 #endif /* NESTIFY_TOOL_H */

@@ -5,7 +5,7 @@
 #ifndef NESTIFY_VERIFY_H
 #define NESTIFY_VERIFY_H
 
-#include "apply.h"
+#include "transform.h"
 
 /*
  * "virt-nestify verify": checks a running domain against a profile, in
@@ -18,7 +18,7 @@ struct vn_verify_opts {
     enum vn_output output;
     /* Planning, as for apply: connect, host_caps, domcaps, cpu_map,
      * profile, profile_files, sets, taken. */
-    struct vn_apply_opts plan;
+    struct vn_plan_opts plan;
     char *profile_owned;         /* the --profile names, joined */
     /* Test seam: how a command reaches the guest agent.  The default
      * (set by vn_verify_parse_options) is libvirt-qemu's

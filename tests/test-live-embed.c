@@ -29,7 +29,14 @@ static struct test_embed embed;
 static char *backups;
 /* "virt-nestify -c URI --backup-dir DIR ARGS..." in this process. */
 static const char *prefix[6];
-#define run(...) test_run_command(vn_cmd_apply, prefix, __VA_ARGS__)
+/* apply as virt-nestify-live runs it, with its connected runs. */
+static int
+apply_live(int argc, char **argv)
+{
+    return vn_cmd_apply(argc, argv, &vn_connected);
+}
+
+#define run(...) test_run_command(apply_live, prefix, __VA_ARGS__)
 
 static const char tiny[] =
     "<domain type='qemu'>\n"

@@ -78,7 +78,14 @@ stored_xml(const char *name)
 
 /* Runs "virt-nestify ARGS..." (NULL-terminated) in this process. */
 static const char *const apply_prefix[] = { "virt-nestify", NULL };
-#define run(...) test_run_command(vn_cmd_apply, apply_prefix, __VA_ARGS__)
+/* apply as virt-nestify-live runs it, with its connected runs. */
+static int
+apply_live(int argc, char **argv)
+{
+    return vn_cmd_apply(argc, argv, &vn_connected);
+}
+
+#define run(...) test_run_command(apply_live, apply_prefix, __VA_ARGS__)
 
 /* Sends stdout to a file until capture_end, which returns what came. */
 static int saved_stdout = -1;
@@ -264,8 +271,8 @@ run_live_hooked(const char *domain, void (*before)(void *, void *),
                 void (*after)(void *, void *), void *opaque, char **errors)
 {
     struct vn_apply_opts o = {
-        .domain = domain, .connect = "test:///default", .host_caps = intel,
-        .backup_dir = backups, .timeout = 120, .quiet = true,
+        .plan = { .connect = "test:///default", .host_caps = intel },
+        .domain = domain, .backup_dir = backups, .timeout = 120, .quiet = true,
         .test_before_define = before, .test_after_define = after,
         .test_opaque = opaque,
     };
@@ -549,8 +556,8 @@ START_TEST(test_connection_lost)
 
     char *dir = nst_printf("%s/backups", backups);
     struct vn_apply_opts o = {
-        .domain = "test", .connect = uri, .host_caps = intel,
-        .backup_dir = dir, .timeout = 120,
+        .plan = { .connect = uri, .host_caps = intel },
+        .domain = "test", .backup_dir = dir, .timeout = 120,
         .test_before_define = kill_daemon, .test_opaque = &pid,
     };
     struct nst_profile profile;

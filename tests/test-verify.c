@@ -548,6 +548,13 @@ START_TEST(test_confidential_guest)
 }
 END_TEST
 
+/* apply as virt-nestify-live runs it, with its connected runs. */
+static int
+apply_live(int argc, char **argv)
+{
+    return vn_cmd_apply(argc, argv, &vn_connected);
+}
+
 /* perf pins the vCPUs: the running domain has none, then the stored
  * definition has them but the running one not yet, then both do. */
 START_TEST(test_pins_follow_the_profile)
@@ -565,7 +572,7 @@ START_TEST(test_pins_follow_the_profile)
 
     /* Defined while running: the new pins wait for a power cycle. */
     static const char *const apply_prefix[] = { "virt-nestify", NULL };
-    ck_assert_int_eq(test_run_command(vn_cmd_apply, apply_prefix, LIVE,
+    ck_assert_int_eq(test_run_command(apply_live, apply_prefix, LIVE,
                                       "--backup-dir", backups, "-d", "guest",
                                       "-p", "perf", "-q", NULL), 0);
     capture_begin();

@@ -78,15 +78,6 @@ static const struct {
 };
 #define NCONFIGS (sizeof(configs) / sizeof(*configs))
 
-/* libvntool reaches a connection through this (handoff.c in
- * virt-nestify, run-connected.c in virt-nestify-live); never here. */
-int
-vn_apply_connected(const struct vn_apply_opts *o,
-                   const struct nst_profile *profile)
-{
-    return VN_EXIT_SYSTEM;
-}
-
 static char **domains;           /* paths below the source tree */
 static size_t ndomains;
 
@@ -218,7 +209,7 @@ START_TEST(test_differential)
                                               NULL, 0, map, &err);
         ck_assert_msg(host, "%s", err);
 
-        struct vn_apply_opts o = { .output = VN_OUTPUT_TEXT };
+        struct vn_plan_opts o = { 0 };
         struct vn_result r;
         ck_assert_msg(vn_transform(&o, &profile, host, NULL, text, len, file,
                                    &r, &err) == 0, "%s: %s", file, err);

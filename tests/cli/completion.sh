@@ -1,7 +1,7 @@
 #!/bin/sh
 # The bash completion (bash-completion/virt-nestify): sourced into bash,
 # its function called as bash calls it, COMPREPLY checked.  The option
-# lists must be those of each command's --help.
+# lists must be those of the option table.
 set -u
 
 . "$(dirname "$0")/../testlib.sh"
@@ -78,23 +78,37 @@ check_completion "" "--timeout" ""
 check_completion "--xslt --xslt-param" "--xsl"
 check_completion "" "--xslt" "x.xsl" "--xslt-param" ""
 
-# Every command's long options, as its --help lists them.
+# Every command's options, as the option table gives them (cli/options.c,
+# "virt-nestify --list-options CMD": "[-x ]--name[ ARG]" per line): the
+# completion offers exactly the long names, and after each option that
+# takes an argument (by either name) completes its value, never options.
 for cmd in apply host lint profiles rollback verify; do
     count=$((count + 1))
-    "$NST_BUILDDIR/virt-nestify" "$cmd" --help >"$TMP/help" 2>&1 ||
-        { fail "$cmd --help failed"; continue; }
-    # The option lines: "  -x, --name ..." or "      --name ...".
-    # "profiles --help" has none: every command takes --help.
-    want=$({ echo --help
-        sed -n 's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\).*/\2/p' \
-            "$TMP/help"; } | LC_ALL=C sort -u | tr '\n' ' ')
+    "$NST_BUILDDIR/virt-nestify" --list-options "$cmd" >"$TMP/options" ||
+        { fail "--list-options $cmd failed"; continue; }
+    want=$(sed 's/^-. //; s/ .*//' "$TMP/options" | LC_ALL=C sort -u |
+        tr '\n' ' ')
     got=$(cd "$TMP" && bash -c '
         . "$1"
         var=_virt_nestify_options_$2
         printf "%s\n" ${!var}' bash "$COMPLETION" "$cmd" |
         LC_ALL=C sort -u | tr '\n' ' ')
     [ "$got" = "$want" ] ||
-        fail "$cmd: completion offers '$got', --help lists '$want'"
+        fail "$cmd: completion offers '$got', the option table has '$want'"
+    while read -r first second third; do
+        case $first in
+            --*) names=$first arg=$second ;;
+            *) names="$first $second" arg=$third ;;
+        esac
+        [ -n "$arg" ] || continue
+        for name in $names; do
+            if [ "$cmd" = apply ]; then
+                check_completion "" "$name" "--"
+            else
+                check_completion "" "$cmd" "$name" "--"
+            fi
+        done
+    done <"$TMP/options"
 done
 
 finish

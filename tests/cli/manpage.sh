@@ -1,9 +1,10 @@
 #!/bin/sh
 # The man page covers every command and every option: each command is an
-# entry of COMMANDS, and each long option that a command's --help lists
-# is in that command's section of docs/virt-nestify.1 (apply: OPTIONS).
-# When a command or an option is added, this fails until the man page
-# says what it does.
+# entry of COMMANDS, and each option the option table gives a command
+# (cli/options.c, as "virt-nestify --list-options CMD" lists them) is in
+# that command's section of docs/virt-nestify.1 (apply: OPTIONS), by its
+# long name and its letter.  When a command or an option is added, this
+# fails until the man page says what it does.
 set -u
 
 . "$(dirname "$0")/../testlib.sh"
@@ -34,16 +35,22 @@ for pair in apply:OPTIONS host:HOST lint:LINT profiles:COMMANDS \
     sect=${pair#*:}
     section "$sect" >"$TMP/section"
     [ -s "$TMP/section" ] || { fail "no section $sect for $cmd"; continue; }
-    "$NST_BUILDDIR/virt-nestify" "$cmd" --help >"$TMP/help" 2>&1
-    # The option lines: "  -x, --name ..." or "      --name ...".
-    sed -n 's/^  \(-[a-zA-Z], \|    \)\(--[a-z][a-z-]*\).*/\2/p' \
-        "$TMP/help" >"$TMP/options"
-    [ "$cmd" = profiles ] || [ -s "$TMP/options" ] ||
-        fail "$cmd --help lists no options"
-    while read -r opt; do
+    # "[-x ]--name[ ARG]" per option.
+    "$NST_BUILDDIR/virt-nestify" --list-options "$cmd" >"$TMP/options" ||
+        fail "--list-options $cmd failed"
+    grep -q -- '^\(-. \)\?--help$' "$TMP/options" ||
+        fail "$cmd: --list-options has no --help: $(cat "$TMP/options")"
+    while read -r first second _; do
+        case $first in
+            --*) opt=$first letter= ;;
+            *) opt=$second letter=$first ;;
+        esac
         count=$((count + 1))
         grep -q -- "$opt\\([^a-z0-9-]\\|\$\\)" "$TMP/section" ||
             fail "$cmd $opt: not in the man page's $sect section"
+        [ -z "$letter" ] ||
+            grep -q -- "$letter\\([^a-zA-Z0-9-]\\|\$\\)" "$TMP/section" ||
+            fail "$cmd $letter ($opt): not in the man page's $sect section"
     done <"$TMP/options"
 done
 # --version, an option of the program rather than of a command.
