@@ -617,6 +617,19 @@ START_TEST(test_page_use)
         { FLAT_DOMAIN("<numatune><memory mode='strict' nodeset='0-1'/>"
                       "</numatune>"), "" },       /* the kernel's cell */
         { FLAT_DOMAIN(""), "" },
+        /* preferred: its node gives the pages while it has them */
+        { FLAT_DOMAIN("<numatune><memory mode='preferred' nodeset='2'/>"
+                      "</numatune>"), "2:2048:512" },
+        /* a memnode overrides <memory> for its guest cell */
+        { "<domain type='kvm'><name>t</name>"
+          "<memory unit='GiB'>8</memory><vcpu>4</vcpu>"
+          "<memoryBacking><hugepages><page size='1' unit='GiB'/>"
+          "</hugepages></memoryBacking>"
+          "<cpu><numa><cell id='0' cpus='0-1' memory='4' unit='GiB'/>"
+          "<cell id='1' cpus='2-3' memory='4' unit='GiB'/></numa></cpu>"
+          "<numatune><memory mode='strict' nodeset='3'/>"
+          "<memnode cellid='1' mode='preferred' nodeset='0'/></numatune>"
+          "</domain>", "3:1048576:4 0:1048576:4" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *got = page_use(cases[i].xml);
