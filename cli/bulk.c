@@ -234,7 +234,8 @@ short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
         r.refused)
         for (size_t k = 0; k < r.report.nentries; k++)
             short_of |= r.report.entries[k].severity == NST_ERROR &&
-                        strcmp(r.report.entries[k].rule, "placement") == 0;
+                        nst_rule_find(r.report.entries[k].rule) ==
+                        NST_RULE_PLACEMENT;
     vn_result_clear(&r);
     free(xml);
     return short_of;
@@ -331,7 +332,8 @@ run_one(struct bulk *b, size_t i)
                    &run);
     nst_host_free(host);
     if (b->rows[i].shared) {
-        nst_report_add(&run.report, NST_WARNING, "placement", "/domain/vcpu",
+        nst_report_add(&run.report, NST_WARNING,
+                       nst_rules()[NST_RULE_PLACEMENT].name, "/domain/vcpu",
                        "overcommitted: CPUs are shared with other domains");
         run.warnings++;
     }

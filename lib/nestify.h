@@ -420,6 +420,48 @@ char *nst_report_format_json(const struct nst_report *report);
 
 /* ---------------------------------------------------------------- policy */
 
+/*
+ * The policy's rules, in the order nst_apply runs them: a refusal by one
+ * means the later ones did not run.  A report entry names its rule by
+ * nst_rules()[rule].name ("internal" and "profile" are no rule's).
+ */
+enum nst_rule {
+    NST_RULE_DOMAIN,             /* reads the domain; refuses what no rule
+                                    can use */
+    NST_RULE_CPU_MODE,
+    NST_RULE_CPU_FEATURE,
+    NST_RULE_MITIGATIONS,
+    NST_RULE_PLACEMENT,
+    NST_RULE_VCPU_PINNING,
+    NST_RULE_EMULATOR_PINNING,
+    NST_RULE_IOTHREAD_PINNING,
+    NST_RULE_TOPOLOGY,
+    NST_RULE_GUEST_NUMA,
+    NST_RULE_NUMATUNE,
+    NST_RULE_HUGEPAGES,
+    NST_RULE_MEMTUNE,
+    NST_RULE_CPU_LIMITS,
+    NST_RULE_LAST
+};
+
+struct nst_rule_def {
+    const char *name;            /* in the report: "cpu-mode" */
+    /* The profile switches that turn it on, any of them (NULL-ended);
+     * none: it runs for every profile. */
+    const char *keys[4];
+    bool edits;                  /* sets something in the domain (domain
+                                    and placement only read and plan) */
+    const char *description;
+};
+
+/* The rules, indexed by enum nst_rule; a static table of
+ * NST_RULE_LAST. */
+const struct nst_rule_def *nst_rules(void);
+/* The rule a report entry names, or NST_RULE_LAST for none. */
+enum nst_rule nst_rule_find(const char *name);
+/* Whether profile p runs rule (nst_apply's gating). */
+bool nst_rule_enabled(const struct nst_profile *p, enum nst_rule rule);
+
 struct nst_apply_options {
     const struct nst_profile *profile;
     const struct nst_host *host;

@@ -28,6 +28,8 @@ struct run {
     /* The domain as it came, read once before any rule edits it; the
      * rules that read it run before those that edit what they read. */
     struct nst_domain dom;
+    bool no_nesting;             /* a confidential guest: see
+                                    check_confidential */
     bool placed;
     struct nst_placement placement;
     /* Memory hotplug, set by place(): the guest cell each memory device
@@ -1934,49 +1936,134 @@ rule_hugepages(struct run *run)
     return 0;
 }
 
-/* -------------------------------------------------------------- apply */
+/* ------------------------------------------------------------ the rules */
+
+static const struct nst_rule_def rule_defs[NST_RULE_LAST] = {
+    [NST_RULE_DOMAIN] = { "domain", { NULL }, false,
+        "reads the domain and checks its CPU lists and the profile's "
+        "against the host" },
+    [NST_RULE_CPU_MODE] = { "cpu-mode", { "nested", NULL }, true,
+        "host-passthrough CPU, or host-model where passthrough is not "
+        "supported" },
+    [NST_RULE_CPU_FEATURE] = { "cpu-feature", { "nested", NULL }, true,
+        "requires the host's virtualization feature (vmx or svm)" },
+    [NST_RULE_MITIGATIONS] = { "mitigations", { "mitigations", NULL }, true,
+        "removes the disables of Spectre/MDS mitigations" },
+    [NST_RULE_PLACEMENT] = { "placement",
+        { "pinning", "numa", "hugepages", NULL }, false,
+        "chooses the host cells and CPUs the guest gets" },
+    [NST_RULE_VCPU_PINNING] = { "vcpu-pinning", { "pinning", NULL }, true,
+        "pins every vCPU to its host CPU (with the emulator and I/O "
+        "threads)" },
+    [NST_RULE_EMULATOR_PINNING] = { "emulator-pinning", { "pinning", NULL },
+        true, "pins the emulator to housekeeping CPUs near the guest" },
+    [NST_RULE_IOTHREAD_PINNING] = { "iothread-pinning", { "pinning", NULL },
+        true, "pins the I/O threads to housekeeping CPUs near the guest" },
+    [NST_RULE_TOPOLOGY] = { "topology", { "pinning", NULL }, true,
+        "gives the guest the topology of the CPUs it is pinned to" },
+    [NST_RULE_GUEST_NUMA] = { "guest-numa", { "numa", NULL }, true,
+        "one guest NUMA cell per host cell the guest is placed on (with "
+        "its numatune)" },
+    [NST_RULE_NUMATUNE] = { "numatune", { "numa", NULL }, true,
+        "binds each guest cell's memory strictly to its host cell" },
+    [NST_RULE_HUGEPAGES] = { "hugepages", { "hugepages", NULL }, true,
+        "backs the guest with the largest hugepages its cells have free" },
+    [NST_RULE_MEMTUNE] = { "memtune", { "memtune", NULL }, true,
+        "hard and soft memory limits with room for QEMU's overhead" },
+    [NST_RULE_CPU_LIMITS] = { "cpu-limits", { "cpu-limits", NULL }, true,
+        "CPU shares by vCPU count, and a quota per vCPU" },
+};
+
+const struct nst_rule_def *
+nst_rules(void)
+{
+    return rule_defs;
+}
+
+enum nst_rule
+nst_rule_find(const char *name)
+{
+    for (int r = 0; name && r < NST_RULE_LAST; r++)
+        if (strcmp(rule_defs[r].name, name) == 0)
+            return (enum nst_rule)r;
+    return NST_RULE_LAST;
+}
+
+bool
+nst_rule_enabled(const struct nst_profile *p, enum nst_rule rule)
+{
+    if ((unsigned int)rule >= NST_RULE_LAST)
+        return false;
+    const char *const *keys = rule_defs[rule].keys;
+    if (!keys[0])
+        return true;
+    for (; *keys; keys++)
+        if (nst_profile_switch(p, *keys))
+            return true;
+    return false;
+}
+
+static int
+step_domain(struct run *run)
+{
+    return read_domain(run) < 0 || check_profile_cpus(run) < 0 ||
+           check_domain_cpus(run) < 0 ? -1 : 0;
+}
+
+/* A confidential guest keeps its <cpu>: the nested rules step aside. */
+static int
+step_cpu_mode(struct run *run)
+{
+    int nested = check_confidential(run);
+    if (nested <= 0) {
+        run->no_nesting = true;
+        return nested;
+    }
+    return rule_cpu_mode(run);
+}
+
+static int
+step_cpu_features(struct run *run)
+{
+    return run->no_nesting ? 0 : rule_cpu_features(run);
+}
+
+/* What runs each rule; NULL: its step is another rule's (the pinning
+ * rule pins the emulator and I/O threads, the guest-numa rule writes
+ * numatune with the cells). */
+static int (*const steps[NST_RULE_LAST])(struct run *) = {
+    [NST_RULE_DOMAIN] = step_domain,
+    [NST_RULE_CPU_MODE] = step_cpu_mode,
+    [NST_RULE_CPU_FEATURE] = step_cpu_features,
+    [NST_RULE_MITIGATIONS] = rule_mitigations,
+    [NST_RULE_PLACEMENT] = place,
+    [NST_RULE_VCPU_PINNING] = rule_pinning,
+    [NST_RULE_TOPOLOGY] = rule_topology,
+    [NST_RULE_GUEST_NUMA] = rule_numa,
+    [NST_RULE_HUGEPAGES] = rule_hugepages,
+    [NST_RULE_MEMTUNE] = rule_memtune,
+    [NST_RULE_CPU_LIMITS] = rule_cpu_limits,
+};
+
+/* ------------------------------------------------------------------ run */
 
 int
 nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
           struct nst_report *report)
 {
-    const struct nst_profile *p = opts->profile;
     struct run run = {
         .doc = doc,
         .root = nst_doc_root(doc),
         .opts = opts,
-        .profile = p,
+        .profile = opts->profile,
         .host = opts->host,
         .report = report,
     };
-    int ret = -1;
+    int ret = 0;
 
-    if (read_domain(&run) < 0 || check_profile_cpus(&run) < 0 ||
-        check_domain_cpus(&run) < 0)
-        goto out;
-    if (p->nested) {
-        int nested = check_confidential(&run);
-        if (nested < 0 || (nested && (rule_cpu_mode(&run) < 0 ||
-                                      rule_cpu_features(&run) < 0)))
-            goto out;
-    }
-    if (p->mitigations && rule_mitigations(&run) < 0)
-        goto out;
-    if ((p->pinning || p->numa || p->hugepages) && place(&run) < 0)
-        goto out;
-    if (p->pinning && (rule_pinning(&run) < 0 || rule_topology(&run) < 0))
-        goto out;
-    if (p->numa && rule_numa(&run) < 0)
-        goto out;
-    if (p->hugepages && rule_hugepages(&run) < 0)
-        goto out;
-    if (p->memtune && rule_memtune(&run) < 0)
-        goto out;
-    if (p->cpu_limits && rule_cpu_limits(&run) < 0)
-        goto out;
-    ret = 0;
-
- out:
+    for (int r = 0; r < NST_RULE_LAST && ret == 0; r++)
+        if (steps[r] && nst_rule_enabled(run.profile, (enum nst_rule)r))
+            ret = steps[r](&run) < 0 ? -1 : 0;
     if (run.placed)
         nst_placement_clear(&run.placement);
     nst_domain_clear(&run.dom);

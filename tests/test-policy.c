@@ -559,6 +559,65 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* The rule table: names find their rules, and a profile runs a rule when
+ * one of its switches is on (placement for any of pinning, numa,
+ * hugepages; domain always). */
+START_TEST(test_rule_table)
+{
+    const struct nst_rule_def *rules = nst_rules();
+    struct nst_profile p;
+    char *err = NULL;
+
+    for (int r = 0; r < NST_RULE_LAST; r++) {
+        ck_assert_ptr_nonnull(rules[r].name);
+        ck_assert_ptr_nonnull(rules[r].description);
+        ck_assert_int_eq(nst_rule_find(rules[r].name), r);
+    }
+    ck_assert_int_eq(nst_rule_find("internal"), NST_RULE_LAST);
+    ck_assert_int_eq(nst_rule_find("profile"), NST_RULE_LAST);
+    ck_assert_int_eq(nst_rule_find(NULL), NST_RULE_LAST);
+    ck_assert_str_eq(rules[NST_RULE_PLACEMENT].name, "placement");
+
+    nst_profile_init(&p);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_DOMAIN));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_PLACEMENT));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_LAST));
+    ck_assert_int_eq(nst_profile_set(&p, "hugepages=on", &err), 0);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_PLACEMENT));
+    ck_assert(nst_rule_enabled(&p, NST_RULE_HUGEPAGES));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_VCPU_PINNING));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_NUMATUNE));
+    ck_assert_int_eq(nst_profile_set(&p, "nested=yes", &err), 0);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_MODE));
+    ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_FEATURE));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_MEMTUNE));
+    nst_profile_clear(&p);
+}
+END_TEST
+
+/* Every entry of a report names a rule of the table (or "internal" /
+ * "profile", which are no rule's), in the table's order: what verify
+ * and bulk look up. */
+START_TEST(test_report_names_rules)
+{
+    struct result res = { 0 };
+    int last = 0;
+
+    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4",
+          "perf,secure,nested", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    ck_assert_uint_gt(res.r.nentries, 5);
+    for (size_t i = 0; i < res.r.nentries; i++) {
+        int r = nst_rule_find(res.r.entries[i].rule);
+        ck_assert_msg(r < NST_RULE_LAST, "%s", res.r.entries[i].rule);
+        ck_assert_msg(r >= last, "%s after %s", res.r.entries[i].rule,
+                      nst_rules()[last].name);
+        last = r;
+    }
+    result_clear(&res);
+}
+END_TEST
+
 /* nst_doc_page_use on xml: "cell:size:pages" entries, space-separated. */
 static char *
 page_use(const char *xml)
@@ -1255,6 +1314,8 @@ main(void)
     tcase_add_test(tc, test_pins_beyond_host);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_page_use);
+    tcase_add_test(tc, test_rule_table);
+    tcase_add_test(tc, test_report_names_rules);
     tcase_add_test(tc, test_page_use_of_a_plan);
     tcase_add_test(tc, test_host_clone);
     tcase_add_test(tc, test_perf_no_hugepages_beside_ondemand);
