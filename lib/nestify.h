@@ -471,12 +471,30 @@ struct nst_apply_options {
 };
 
 /*
+ * What the domain holds of the host after a run, for callers that
+ * account for it (the CPUs other domains must avoid, the hugepages it
+ * takes) without reading the document back: the pins the rules placed,
+ * or the domain's own where no rule placed them.
+ */
+struct nst_plan {
+    struct nst_cpuset vcpus;     /* host CPUs of every <vcpupin> */
+    struct nst_cpuset emulator;  /* of <emulatorpin> */
+    struct nst_cpuset iothreads; /* of every <iothreadpin> */
+    struct nst_page_use *pages;  /* hugepages per host cell and size, as */
+    size_t npages;               /* nst_doc_page_use counts them */
+};
+
+void nst_plan_clear(struct nst_plan *plan);
+
+/*
  * Applies the profile to doc, recording every change, warning and
- * refusal in report.  Returns 0, or -1 when the profile cannot be applied
- * (the report says why); on -1 the document must not be used.
+ * refusal in report, and, when plan is not NULL, what the domain then
+ * holds (free with nst_plan_clear; empty after a refusal).  Returns 0,
+ * or -1 when the profile cannot be applied (the report says why); on -1
+ * the document must not be used.
  */
 int nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
-              struct nst_report *report);
+              struct nst_report *report, struct nst_plan *plan);
 
 /* ------------------------------------------------------------------ lint */
 

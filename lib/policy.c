@@ -2047,9 +2047,46 @@ static int (*const steps[NST_RULE_LAST])(struct run *) = {
 
 /* ------------------------------------------------------------------ run */
 
+void
+nst_plan_clear(struct nst_plan *plan)
+{
+    if (!plan)
+        return;
+    free(plan->pages);
+    memset(plan, 0, sizeof(*plan));
+}
+
+/* What the domain holds once the rules are done: its pins and pages
+ * read from the edited document, which has the rules' and keeps the
+ * domain's own where no rule placed them.  Pins or page sizes libvirt
+ * would refuse count for nothing. */
+static int
+fill_plan(struct run *run, struct nst_plan *plan)
+{
+    struct nst_domain d;
+
+    if (nst_domain_read(run->root, &d) < 0)
+        return oom(run);
+    for (size_t i = 0; i < d.npins; i++) {
+        const struct nst_pin *pin = &d.pins[i];
+        struct nst_cpuset *to = pin->kind == NST_PIN_VCPU ? &plan->vcpus :
+                                pin->kind == NST_PIN_EMULATOR ?
+                                &plan->emulator :
+                                pin->kind == NST_PIN_IOTHREAD ?
+                                &plan->iothreads : NULL;
+        if (to && pin->valid)
+            nst_cpuset_union(to, &pin->cpus);
+    }
+    int ret = domain_page_use(&d, &plan->pages, &plan->npages);
+    nst_domain_clear(&d);
+    if (ret == -1)
+        nst_plan_clear(plan);
+    return ret == -2 ? oom(run) : 0;
+}
+
 int
 nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
-          struct nst_report *report)
+          struct nst_report *report, struct nst_plan *plan)
 {
     struct run run = {
         .doc = doc,
@@ -2061,9 +2098,15 @@ nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
     };
     int ret = 0;
 
+    if (plan)
+        memset(plan, 0, sizeof(*plan));
     for (int r = 0; r < NST_RULE_LAST && ret == 0; r++)
         if (steps[r] && nst_rule_enabled(run.profile, (enum nst_rule)r))
             ret = steps[r](&run) < 0 ? -1 : 0;
+    if (ret == 0 && plan && fill_plan(&run, plan) < 0) {
+        nst_plan_clear(plan);
+        ret = -1;
+    }
     if (run.placed)
         nst_placement_clear(&run.placement);
     nst_domain_clear(&run.dom);

@@ -41,7 +41,7 @@ apply(struct result *res, const char *xml, const char *host_name,
                   "%s", err);
     nst_report_init(&res->r, "t", profile.name);
     struct nst_apply_options opts = { &profile, host, taken, strict };
-    res->ret = nst_apply(doc, &opts, &res->r);
+    res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
     nst_doc_free(doc);
@@ -889,7 +889,7 @@ apply_on_host(struct result *res, const char *xml, struct nst_host *host)
                      0);
     nst_report_init(&res->r, "t", profile.name);
     struct nst_apply_options opts = { &profile, host, NULL, false };
-    res->ret = nst_apply(doc, &opts, &res->r);
+    res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
     nst_doc_free(doc);
