@@ -577,12 +577,12 @@ vn_live_domain(void *conn, void *dom,
     if ((run->result == VN_DOM_CHANGED || run->result == VN_DOM_PENDING) &&
         r.out) {
         nst_cpuset_union(&run->pins, &r.plan.vcpus);
-        vn_pages_add_uses(&run->pages, r.plan.pages, r.plan.npages, 1);
+        nst_page_counts_add_uses(&run->pages, r.plan.pages, r.plan.npages, 1);
     } else if (xml && nst_doc_parse(xml, strlen(xml), "pins", &pinned,
                                     NULL) == 0) {
         nst_doc_vcpu_pins(pinned, &run->pins, NULL);
         if (nst_doc_page_use(pinned, &uses, &nuses, NULL) == 0)
-            vn_pages_add_uses(&run->pages, uses, nuses, 1);
+            nst_page_counts_add_uses(&run->pages, uses, nuses, 1);
     }
     free(uses);
     nst_doc_free(pinned);
@@ -620,7 +620,7 @@ vn_dom_run_clear(struct vn_dom_run *run)
     free(run->error);
     free(run->backup);
     nst_report_clear(&run->report);
-    vn_pages_clear(&run->pages);
+    nst_page_counts_clear(&run->pages);
     memset(run, 0, sizeof(*run));
 }
 
@@ -632,12 +632,12 @@ vn_live_prepare(void *conn, const struct vn_apply_opts *o, void **skip,
     if (!(*host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
                                err)))
         return o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
-    struct vn_pages pages = { 0 };
+    struct nst_page_counts pages = { 0 };
     int ret = vn_conn_others(conn, (virDomainPtr *)skip, nskip,
                              !o->host_caps, taken, &pages, err);
     if (ret == 0)
-        vn_pages_take(*host, &pages);
-    vn_pages_clear(&pages);
+        nst_page_counts_take(*host, &pages);
+    nst_page_counts_clear(&pages);
     if (ret < 0)
         return VN_EXIT_SYSTEM;
     /* parsed with the options, before the connection was opened */

@@ -620,6 +620,65 @@ int nst_place_keep(const struct nst_host *host,
                    const struct nst_placement_request *req,
                    const unsigned int *pins, struct nst_placement *out);
 
+/* ----------------------------------------------------- many domains */
+
+/*
+ * What domains hold of a host, for planning one domain beside others so
+ * that no two are promised the same CPUs or hugepages (bulk, live runs,
+ * lint and verify of live domains).  The caller gathers each domain's
+ * holding (nst_apply's plan, or nst_doc_vcpu_pins and nst_doc_page_use
+ * of its definition); these only count.
+ */
+
+/* Hugepages per host cell and size; negative in a difference. */
+struct nst_page_count {
+    unsigned int cell;
+    unsigned long long size_kib;
+    long long pages;
+};
+struct nst_page_counts {
+    struct nst_page_count *items;
+    size_t n;
+};
+/* Adds (sign 1) or subtracts (-1); -1 when out of memory. */
+int nst_page_counts_add_uses(struct nst_page_counts *p,
+                             const struct nst_page_use *uses, size_t n,
+                             int sign);
+int nst_page_counts_add(struct nst_page_counts *p,
+                        const struct nst_page_counts *other, int sign);
+/* Takes the counts off host's free pages (never below 0 or above the
+ * total; a cell or size the host lacks is ignored). */
+void nst_page_counts_take(struct nst_host *host,
+                          const struct nst_page_counts *p);
+void nst_page_counts_clear(struct nst_page_counts *p);
+
+/*
+ * The CPUs and hugepages of domains planned together, and of those
+ * outside the run.  Memory stays flat in the number of domains: a count
+ * per CPU (holders), not a set per domain; each domain's caller keeps
+ * its own holding to move it.
+ */
+struct nst_holdings {
+    struct nst_cpuset outside;   /* pins of domains outside the run */
+    unsigned int holders[NST_MAX_CPUS];  /* domains of the run per CPU */
+    struct nst_page_counts pages;        /* hugepages of the run's */
+};
+
+void nst_holdings_clear(struct nst_holdings *h);
+/* Counts a domain's holding in (sign 1) or out (-1); -1 when out of
+ * memory (the pins are counted then, the pages may not be). */
+int nst_holdings_add(struct nst_holdings *h, const struct nst_cpuset *pins,
+                     const struct nst_page_counts *pages, int sign);
+/* The CPUs taken for a domain of the run that holds own: those outside
+ * and those of every other domain of the run. */
+void nst_holdings_taken(const struct nst_holdings *h,
+                        const struct nst_cpuset *own, struct nst_cpuset *out);
+/* The host as a domain of the run holding own_pages sees it: a copy of
+ * host without the hugepages the others hold; NULL when out of memory. */
+struct nst_host *nst_holdings_host(const struct nst_holdings *h,
+                                   const struct nst_host *host,
+                                   const struct nst_page_counts *own_pages);
+
 /* ------------------------------------------------------------------ diff */
 
 /*
