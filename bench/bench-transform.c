@@ -91,7 +91,7 @@ main(int argc, char **argv)
         }
         nst_report_init(&report, "d", profile.name);
         struct nst_apply_options opts = { &profile, host, NULL, false };
-        if (nst_apply(doc, &opts, &report) < 0) {
+        if (nst_apply(doc, &opts, &report, NULL) < 0) {
             fprintf(stderr, "bench: profile refused\n");
             return 2;
         }

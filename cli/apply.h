@@ -85,25 +85,6 @@ int vn_apply_bulk(const struct vn_apply_opts *o,
 int vn_apply_live(const struct vn_apply_opts *o,
                   const struct nst_profile *profile);
 
-/* Hugepages per host cell and size that domains use (page-usage.c). */
-struct vn_page_count {
-    unsigned int cell;
-    unsigned long long size_kib;
-    long long pages;             /* may be negative in a difference */
-};
-struct vn_pages {
-    struct vn_page_count *items;
-    size_t n;
-};
-/* Adds (sign 1) or subtracts (-1) counts; -1 when out of memory. */
-int vn_pages_add_uses(struct vn_pages *p, const struct nst_page_use *uses,
-                      size_t n, int sign);
-int vn_pages_add(struct vn_pages *p, const struct vn_pages *other, int sign);
-/* Takes the counts off host's free pages (never below 0 or above the
- * total; a cell or size the host lacks is ignored). */
-void vn_pages_take(struct nst_host *host, const struct vn_pages *p);
-void vn_pages_clear(struct vn_pages *p);
-
 /* What happened to one domain of a live run. */
 enum vn_dom_result {
     VN_DOM_UNCHANGED,            /* nothing to change */
@@ -123,7 +104,7 @@ struct vn_dom_run {
     char *error;                 /* first error, one line, or NULL */
     struct nst_report report;
     struct nst_cpuset pins;      /* the domain's vCPU pins afterwards */
-    struct vn_pages pages;       /* and the hugepages its definition uses */
+    struct nst_page_counts pages;       /* and the hugepages its definition uses */
     bool needs_restart;          /* defined while running */
 };
 

@@ -19,14 +19,16 @@
  * Memory stays flat in the number of domains: each domain's report and
  * diff are printed (or, with --output json, its entry of the document)
  * as soon as its result is final, and what is kept of it is a row of the
- * summary table and its pins as text.  The CPUs of the other domains are
- * one count per CPU (holders), not a set per domain.
+ * summary table and its pins as text.  The counting is the library's
+ * (struct nst_holdings): the CPUs of the other domains are one count per
+ * CPU, not a set per domain.
  *
  * Hugepages are allocated the same way: each domain is planned on a view
- * of the host (its own copy) whose free pages leave out what the other
- * selected domains' definitions use (the new ones of those planned
- * before it), after vn_live_prepare took off what the domains outside
- * the selection use.  So two guests are never promised the same pages.
+ * of the host (nst_holdings_host, its own copy) whose free pages leave
+ * out what the other selected domains' definitions use (the new ones of
+ * those planned before it), after vn_live_prepare took off what the
+ * domains outside the selection use.  So two guests are never promised
+ * the same pages.
  */
 #include <fnmatch.h>
 #include <pthread.h>
@@ -54,8 +56,8 @@ struct row {
     size_t warnings;
     char *backup;                /* or NULL */
     char *error;                 /* or NULL */
-    char *pins;                  /* the vCPU pins it holds in holders */
-    struct vn_pages pages;       /* the hugepages it holds in held_pages */
+    char *pins;                  /* the vCPU pins it holds in held */
+    struct nst_page_counts pages;  /* the hugepages it holds in held */
     bool shared;                 /* --overcommit placed it on taken CPUs */
     bool needs_restart;          /* defined while running, --restart */
     char *report_json;           /* -o json, waiting for its restart */
@@ -70,11 +72,10 @@ struct bulk {
     size_t ndoms;
     size_t nrun;                 /* how many ran (--fail-fast stops early) */
     struct row *rows;            /* one per selected domain */
-    struct nst_cpuset outside;   /* pins of the domains not selected */
-    /* For each CPU, how many selected domains hold it: the new pins of
-     * those planned so far, the current pins of the others. */
-    unsigned int holders[NST_MAX_CPUS];
-    struct vn_pages held_pages;  /* the hugepages of the selected domains */
+    /* The pins of the domains not selected (held.outside), and what the
+     * selected ones hold: the new pins and pages of those planned so
+     * far, the current ones of the others. */
+    struct nst_holdings held;
     size_t njson;                /* domain entries printed (-o json) */
     bool write_failed;           /* stdout failed */
     size_t next_restart;         /* restart queue, under lock */
@@ -169,29 +170,6 @@ progress(const struct bulk *b, size_t i)
         fputs("\r\033[K", stderr);
 }
 
-/* The CPUs taken for a domain holding own: see the top of this file. */
-static void
-taken_for(const struct bulk *b, const struct nst_cpuset *own,
-          struct nst_cpuset *out)
-{
-    *out = b->outside;
-    for (unsigned int cpu = 0; cpu < NST_MAX_CPUS; cpu++)
-        if (b->holders[cpu] > (nst_cpuset_test(own, cpu) ? 1u : 0u))
-            nst_cpuset_set(out, cpu);
-}
-
-static void
-hold(struct bulk *b, const struct nst_cpuset *pins, bool add)
-{
-    for (int cpu = nst_cpuset_next(pins, 0); cpu >= 0;
-         cpu = nst_cpuset_next(pins, (unsigned int)cpu + 1)) {
-        if (add)
-            b->holders[cpu]++;
-        else if (b->holders[cpu])
-            b->holders[cpu]--;
-    }
-}
-
 /* The pins row i holds, parsed back from their text. */
 static void
 row_pins(const struct row *row, struct nst_cpuset *pins)
@@ -199,24 +177,6 @@ row_pins(const struct row *row, struct nst_cpuset *pins)
     nst_cpuset_clear_all(pins);
     if (row->pins && *row->pins)
         nst_cpuset_parse(row->pins, pins, NULL);
-}
-
-/* The host as domain i sees it: the hugepages the other selected
- * domains use are not free.  A new copy, NULL when out of memory. */
-static struct nst_host *
-host_for(const struct bulk *b, size_t i)
-{
-    struct nst_host *host = nst_host_clone(b->host);
-    struct vn_pages others = { 0 };
-    if (host && (vn_pages_add(&others, &b->held_pages, 1) < 0 ||
-                 vn_pages_add(&others, &b->rows[i].pages, -1) < 0)) {
-        nst_host_free(host);
-        host = NULL;
-    }
-    if (host)
-        vn_pages_take(host, &others);
-    vn_pages_clear(&others);
-    return host;
 }
 
 /* Whether dom's plan is refused for want of free CPUs (a dry plan that
@@ -234,7 +194,8 @@ short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
         r.refused)
         for (size_t k = 0; k < r.report.nentries; k++)
             short_of |= r.report.entries[k].severity == NST_ERROR &&
-                        strcmp(r.report.entries[k].rule, "placement") == 0;
+                        nst_rule_find(r.report.entries[k].rule) ==
+                        NST_RULE_PLACEMENT;
     vn_result_clear(&r);
     free(xml);
     return short_of;
@@ -310,7 +271,8 @@ run_one(struct bulk *b, size_t i)
 {
     struct vn_dom_run run = { 0 };
     struct nst_cpuset own, taken;
-    struct nst_host *host = host_for(b, i);
+    struct nst_host *host = nst_holdings_host(&b->held, b->host,
+                                              &b->rows[i].pages);
 
     if (!host) {
         vn_error("domain '%s': out of memory", vn_domain_name(b->doms[i]));
@@ -318,7 +280,7 @@ run_one(struct bulk *b, size_t i)
         return;
     }
     row_pins(&b->rows[i], &own);
-    taken_for(b, &own, &taken);
+    nst_holdings_taken(&b->held, &own, &taken);
     b->rows[i].shared = b->o->overcommit &&
                         short_of_cpus(b, i, host, &taken);
     if (b->rows[i].shared) {
@@ -331,21 +293,22 @@ run_one(struct bulk *b, size_t i)
                    &run);
     nst_host_free(host);
     if (b->rows[i].shared) {
-        nst_report_add(&run.report, NST_WARNING, "placement", "/domain/vcpu",
+        nst_report_add(&run.report, NST_WARNING,
+                       nst_rules()[NST_RULE_PLACEMENT].name, "/domain/vcpu",
                        "overcommitted: CPUs are shared with other domains");
         run.warnings++;
     }
     if (run.result == VN_DOM_CHANGED || run.result == VN_DOM_PENDING) {
         char *pins = nst_cpuset_format(&run.pins);
         if (pins) {
-            hold(b, &own, false);
-            hold(b, &run.pins, true);
+            nst_holdings_add(&b->held, &own, NULL, -1);
+            nst_holdings_add(&b->held, &run.pins, NULL, 1);
             free(b->rows[i].pins);
             b->rows[i].pins = pins;
         }
-        struct vn_pages before = b->rows[i].pages;
-        if (vn_pages_add(&b->held_pages, &before, -1) == 0 &&
-            vn_pages_add(&b->held_pages, &run.pages, 1) == 0) {
+        struct nst_page_counts before = b->rows[i].pages;
+        if (nst_holdings_add(&b->held, NULL, &before, -1) == 0 &&
+            nst_holdings_add(&b->held, NULL, &run.pages, 1) == 0) {
             b->rows[i].pages = run.pages;
             run.pages = before;          /* freed with run */
         }
@@ -452,21 +415,21 @@ print_json_tail(struct bulk *b)
     write_out(b, &buf);
 }
 
-/* What every selected domain holds now: pins counted in holders,
- * hugepages in held_pages (vn_live_prepare gave back what they hold live
- * when the counts came from the connection). */
+/* What every selected domain holds now, counted in held
+ * (vn_live_prepare gave back what they hold live when the counts came
+ * from the connection). */
 static int
 count_current_usage(struct bulk *b, char **err)
 {
     for (size_t i = 0; i < b->ndoms; i++) {
         struct nst_cpuset pins;
-        struct vn_pages live = { 0 };
+        struct nst_page_counts live = { 0 };
         int ret = vn_domain_usage(b->doms[i], &pins, &b->rows[i].pages,
                                   &live, err);
-        vn_pages_clear(&live);
+        nst_page_counts_clear(&live);
         if (ret < 0)
             return -1;
-        if (vn_pages_add(&b->held_pages, &b->rows[i].pages, 1) < 0) {
+        if (nst_holdings_add(&b->held, &pins, &b->rows[i].pages, 1) < 0) {
             nst_set_error(err, "out of memory");
             return -1;
         }
@@ -474,7 +437,6 @@ count_current_usage(struct bulk *b, char **err)
             nst_set_error(err, "out of memory");
             return -1;
         }
-        hold(b, &pins, true);
     }
     return 0;
 }
@@ -482,7 +444,7 @@ count_current_usage(struct bulk *b, char **err)
 int
 vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
-    struct bulk *b = calloc(1, sizeof(*b));   /* holders: 16 KiB */
+    struct bulk *b = calloc(1, sizeof(*b));   /* held: 16 KiB */
     struct vn_lock *lock = NULL;
     char *err = NULL;
     int ret = VN_EXIT_SYSTEM;
@@ -502,7 +464,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         vn_lock_take(b->conn, o->timeout, o->quiet, &lock, &err) < 0)
         goto fail;
     if ((ret = vn_live_prepare(b->conn, &o->plan, b->doms, b->ndoms,
-                               &b->host, &b->outside, &err)) != VN_EXIT_OK)
+                               &b->host, &b->held.outside, &err)) != VN_EXIT_OK)
         goto fail;
     /* A CPU list the host lacks is wrong for every domain: one refusal
      * for the run, before the first. */
@@ -563,10 +525,10 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         free(b->rows[i].error);
         free(b->rows[i].pins);
         free(b->rows[i].report_json);
-        vn_pages_clear(&b->rows[i].pages);
+        nst_page_counts_clear(&b->rows[i].pages);
     }
     free(b->rows);
-    vn_pages_clear(&b->held_pages);
+    nst_holdings_clear(&b->held);
     for (size_t i = 0; i < b->ndoms; i++)
         virDomainFree(b->doms[i]);
     free(b->doms);

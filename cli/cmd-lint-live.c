@@ -67,17 +67,16 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
 {
     virConnectPtr conn = NULL;
     virDomainPtr *all = NULL, *selected = NULL;
-    struct nst_cpuset *pins = NULL, extra;
-    struct vn_pages *defined = NULL, others = { 0 };
+    struct nst_cpuset *pins = NULL;
+    struct nst_page_counts *defined = NULL;
+    struct nst_holdings held = { 0 };
     struct nst_host *host = NULL;
     size_t nselected = 0;
     int nall = 0, ret = VN_EXIT_SYSTEM;
 
     /* --taken was parsed with the options, before this connection */
     if (o->has_taken)
-        extra = o->taken;
-    else
-        nst_cpuset_clear_all(&extra);
+        held.outside = o->taken;
     if (!(conn = vn_conn_open(o->connect, err)))
         goto out;
     if (!(host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
@@ -85,7 +84,7 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
         ret = o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
         goto out;
     }
-    if (nst_host_check_cpus(host, &extra, "--taken", err) < 0) {
+    if (nst_host_check_cpus(host, &held.outside, "--taken", err) < 0) {
         ret = VN_EXIT_INPUT;
         goto out;
     }
@@ -117,44 +116,42 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
             virDomainRef(dom);
         selected[nselected++] = dom;
     }
-    /* Every domain's vCPU pins and hugepages, read once.  others: what
+    /* Every domain's vCPU pins and hugepages, read once and held: what
      * every definition uses, less what running domains hold when the
      * free counts came from the connection (vn_conn_others' rule). */
     for (int i = 0; i < nall; i++) {
-        struct vn_pages live = { 0 };
+        struct nst_page_counts live = { 0 };
         int r = vn_domain_usage(all[i], &pins[i], &defined[i], &live, err);
-        if (r == 0 && (vn_pages_add(&others, &defined[i], 1) < 0 ||
-                       (!o->host_caps && vn_pages_add(&others, &live,
-                                                      -1) < 0))) {
+        if (r == 0 &&
+            (nst_holdings_add(&held, &pins[i], &defined[i], 1) < 0 ||
+             (!o->host_caps && nst_holdings_add(&held, NULL, &live,
+                                                -1) < 0))) {
             nst_set_error(err, "out of memory");
             r = -1;
         }
-        vn_pages_clear(&live);
+        nst_page_counts_clear(&live);
         if (r < 0)
             goto out;
     }
 
     for (size_t s = 0; s < nselected; s++) {
         char uuid[VIR_UUID_STRING_BUFLEN], other[VIR_UUID_STRING_BUFLEN];
-        struct nst_cpuset taken = extra;
-        struct vn_pages pages = { 0 };
-        struct nst_host *view = nst_host_clone(host);
-        int r = view && vn_pages_add(&pages, &others, 1) == 0 ? 0 : -1;
+        struct nst_cpuset taken;
+        int own = -1;
         vn_domain_uuid(selected[s], uuid);
-        for (int i = 0; i < nall && r == 0; i++) {
+        for (int i = 0; i < nall && own < 0; i++) {
             vn_domain_uuid(all[i], other);
-            if (strcmp(uuid, other) != 0)
-                nst_cpuset_union(&taken, &pins[i]);
-            else
-                r = vn_pages_add(&pages, &defined[i], -1);
+            if (strcmp(uuid, other) == 0)
+                own = i;
         }
-        if (r < 0) {
+        /* The others' CPUs and hugepages are taken; its own are not. */
+        nst_holdings_taken(&held, own >= 0 ? &pins[own] : NULL, &taken);
+        struct nst_host *view = nst_holdings_host(&held, host, own >= 0 ?
+                                                  &defined[own] : NULL);
+        int r = view ? lint_domain(selected[s], view, &taken, out, err) :
+                -1;
+        if (!view)
             nst_set_error(err, "out of memory");
-        } else {
-            vn_pages_take(view, &pages);
-            r = lint_domain(selected[s], view, &taken, out, err);
-        }
-        vn_pages_clear(&pages);
         nst_host_free(view);
         if (r != VN_EXIT_OK)
             goto out;
@@ -166,9 +163,9 @@ vn_lint_live(const struct vn_lint_opts *o, struct vn_lint_results *out,
     for (int i = 0; i < nall; i++)
         virDomainFree(all[i]);
     for (int i = 0; defined && i < nall; i++)
-        vn_pages_clear(&defined[i]);
+        nst_page_counts_clear(&defined[i]);
     free(defined);
-    vn_pages_clear(&others);
+    nst_holdings_clear(&held);
     free(selected);
     free(all);
     free(pins);

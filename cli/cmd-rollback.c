@@ -162,7 +162,7 @@ static void
 warn_shared_pins(virConnectPtr conn, virDomainPtr dom, const char *text)
 {
     struct nst_cpuset others, ours;
-    struct vn_pages pages = { 0 };
+    struct nst_page_counts pages = { 0 };
     struct nst_doc *doc = NULL;
 
     nst_cpuset_clear_all(&ours);
@@ -180,7 +180,7 @@ warn_shared_pins(virConnectPtr conn, virDomainPtr dom, const char *text)
         free(cpus);
     }
     nst_doc_free(doc);
-    vn_pages_clear(&pages);
+    nst_page_counts_clear(&pages);
 }
 
 /* Backs up the current definition, defines the backup's. */

@@ -165,57 +165,51 @@ connect_arg(const struct verify *v, char *buf, size_t size)
 
 /* --------------------------------------------------------- the live XML */
 
-/* The report rules each live check covers. */
-static const char *const live_rules[LIVE_OTHER + 1][9] = {
-    [LIVE_CPU_MODE] = { "cpu-mode", NULL },
-    [LIVE_CPU_FEATURE] = { "cpu-feature", NULL },
-    [LIVE_VCPU_PINS] = { "placement", "vcpu-pinning", "emulator-pinning",
-                         "iothread-pinning", "topology", NULL },
-    [LIVE_OTHER] = { "domain", "mitigations", "guest-numa", "numatune",
-                     "hugepages", "memtune", "cpu-limits", "internal", NULL },
+/* The live check that covers each policy rule (lib/policy.c's table,
+ * enum nst_rule); an entry of no rule ("internal") goes to live-other. */
+static const enum check_id rule_checks[NST_RULE_LAST] = {
+    [NST_RULE_DOMAIN] = LIVE_OTHER,
+    [NST_RULE_CPU_MODE] = LIVE_CPU_MODE,
+    [NST_RULE_CPU_FEATURE] = LIVE_CPU_FEATURE,
+    [NST_RULE_MITIGATIONS] = LIVE_OTHER,
+    [NST_RULE_PLACEMENT] = LIVE_VCPU_PINS,
+    [NST_RULE_VCPU_PINNING] = LIVE_VCPU_PINS,
+    [NST_RULE_EMULATOR_PINNING] = LIVE_VCPU_PINS,
+    [NST_RULE_IOTHREAD_PINNING] = LIVE_VCPU_PINS,
+    [NST_RULE_TOPOLOGY] = LIVE_VCPU_PINS,
+    [NST_RULE_GUEST_NUMA] = LIVE_OTHER,
+    [NST_RULE_NUMATUNE] = LIVE_OTHER,
+    [NST_RULE_HUGEPAGES] = LIVE_OTHER,
+    [NST_RULE_MEMTUNE] = LIVE_OTHER,
+    [NST_RULE_CPU_LIMITS] = LIVE_OTHER,
 };
 
-/* The order nst_apply runs its rules in (lib/policy.c): a refusal by
- * one means the later ones did not run. */
-static const char *const rule_order[] = {
-    "domain", "cpu-mode", "cpu-feature", "mitigations", "placement",
-    "vcpu-pinning", "emulator-pinning", "iothread-pinning", "topology",
-    "guest-numa", "numatune", "hugepages", "memtune", "cpu-limits",
-};
-
+/* Where the rule runs in nst_apply's order: a refusal by one means the
+ * later ones did not run.  An entry of no rule comes before all. */
 static size_t
 rule_rank(const char *rule)
 {
-    for (size_t i = 0; i < sizeof(rule_order) / sizeof(*rule_order); i++)
-        if (strcmp(rule_order[i], rule) == 0)
-            return i;
-    return 0;                    /* unknown ("internal"): before all */
+    enum nst_rule r = nst_rule_find(rule);
+    return r == NST_RULE_LAST ? 0 : (size_t)r;
 }
 
 static enum check_id
 rule_check(const char *rule)
 {
-    for (int id = LIVE_CPU_MODE; id <= LIVE_OTHER; id++)
-        for (const char *const *r = live_rules[id]; *r; r++)
-            if (strcmp(*r, rule) == 0)
-                return (enum check_id)id;
-    return LIVE_OTHER;
+    enum nst_rule r = nst_rule_find(rule);
+    return r == NST_RULE_LAST ? LIVE_OTHER : rule_checks[r];
 }
 
-/* Whether the profile has a rule of the check at all. */
+/* Whether the profile runs a rule that sets something the check
+ * looks at. */
 static bool
 check_enabled(const struct nst_profile *p, enum check_id id)
 {
-    switch (id) {
-    case LIVE_CPU_MODE:
-    case LIVE_CPU_FEATURE:
-        return p->nested;
-    case LIVE_VCPU_PINS:
-        return p->pinning;
-    default:
-        return p->mitigations || p->numa || p->hugepages || p->memtune ||
-               p->cpu_limits;
-    }
+    for (int r = 0; r < NST_RULE_LAST; r++)
+        if (rule_checks[r] == id && nst_rules()[r].edits &&
+            nst_rule_enabled(p, (enum nst_rule)r))
+            return true;
+    return false;
 }
 
 /* What a check says when it passes. */
@@ -317,9 +311,9 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
                 first = e;
         }
         size_t last_rank = 0;
-        for (const char *const *r = live_rules[id]; *r; r++)
-            if (rule_rank(*r) > last_rank)
-                last_rank = rule_rank(*r);
+        for (int r = 0; r < NST_RULE_LAST; r++)
+            if ((int)rule_checks[r] == id)
+                last_rank = (size_t)r;
 
         if (refusal && (int)rule_check(refusal->rule) == id) {
             set_check(v, id, CHECK_FAIL, "profile '%s' cannot be planned for "

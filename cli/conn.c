@@ -217,7 +217,7 @@ vn_conn_host(virConnectPtr conn, const char *host_caps, const char *domcaps,
  * XML) to pins and pages. */
 static int
 add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
-          struct vn_pages *pages, char **err)
+          struct nst_page_counts *pages, char **err)
 {
     char *xml = vn_domain_xml(dom, inactive, err);
     char *label = nst_printf("domain '%s'", vn_domain_name(dom));
@@ -230,7 +230,7 @@ add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
         nst_doc_parse(xml, strlen(xml), label, &doc, err) == 0 &&
         nst_doc_vcpu_pins(doc, pins, err) == 0 &&
         nst_doc_page_use(doc, &uses, &nuses, err) == 0) {
-        ret = vn_pages_add_uses(pages, uses, nuses, 1);
+        ret = nst_page_counts_add_uses(pages, uses, nuses, 1);
         if (ret < 0)
             nst_set_error(err, "out of memory");
     }
@@ -243,7 +243,7 @@ add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
 
 int
 vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
-                struct vn_pages *defined, struct vn_pages *live, char **err)
+                struct nst_page_counts *defined, struct nst_page_counts *live, char **err)
 {
     nst_cpuset_clear_all(pins);
     if (add_usage(dom, true, pins, defined, err) < 0)
@@ -255,7 +255,7 @@ vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
 int
 vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
                bool live_counts, struct nst_cpuset *taken,
-               struct vn_pages *pages, char **err)
+               struct nst_page_counts *pages, char **err)
 {
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
@@ -276,22 +276,22 @@ vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
             skipped = strcmp(uuid, other) == 0;
         }
         struct nst_cpuset pins;
-        struct vn_pages defined = { 0 }, live = { 0 };
+        struct nst_page_counts defined = { 0 }, live = { 0 };
         if (ret == 0 && vn_domain_usage(doms[i], &pins, &defined, &live,
                                         err) < 0)
             ret = -1;
         /* The connection's free counts leave out what runs: an other
          * domain takes what its definition needs beyond that, a skipped
          * one gets back what it holds. */
-        if (ret == 0 && ((!skipped && vn_pages_add(pages, &defined, 1) < 0) ||
-                         (live_counts && vn_pages_add(pages, &live, -1) < 0))) {
+        if (ret == 0 && ((!skipped && nst_page_counts_add(pages, &defined, 1) < 0) ||
+                         (live_counts && nst_page_counts_add(pages, &live, -1) < 0))) {
             nst_set_error(err, "out of memory");
             ret = -1;
         }
         if (!skipped)
             nst_cpuset_union(taken, &pins);
-        vn_pages_clear(&defined);
-        vn_pages_clear(&live);
+        nst_page_counts_clear(&defined);
+        nst_page_counts_clear(&live);
         virDomainFree(doms[i]);
     }
     free(doms);

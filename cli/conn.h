@@ -66,7 +66,7 @@ struct nst_host *vn_conn_host(virConnectPtr conn, const char *host_caps,
  * when it runs the ones its live XML uses, added to live.
  */
 int vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
-                    struct vn_pages *defined, struct vn_pages *live,
+                    struct nst_page_counts *defined, struct nst_page_counts *live,
                     char **err);
 
 /*
@@ -80,6 +80,6 @@ int vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
  */
 int vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
                    bool live_counts, struct nst_cpuset *taken,
-                   struct vn_pages *pages, char **err);
+                   struct nst_page_counts *pages, char **err);
 
 #endif /* NESTIFY_CONN_H */

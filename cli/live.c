@@ -154,7 +154,6 @@ still_fits(struct live *l, const char *xml, char **why)
     struct nst_host *host = NULL;
     struct nst_cpuset taken, ours;
     struct vn_result then = { 0 }, now = { 0 };
-    struct nst_doc *doc = NULL;
     int ret = -1;
 
     rules.xslt_sheet = NULL;
@@ -171,9 +170,7 @@ still_fits(struct live *l, const char *xml, char **why)
         goto out;
     /* Say which CPUs, or else the first rule that now decides
      * otherwise. */
-    nst_cpuset_clear_all(&ours);
-    if (nst_doc_parse(xml, strlen(xml), "plan", &doc, NULL) == 0)
-        nst_doc_vcpu_pins(doc, &ours, NULL);
+    ours = then.plan.vcpus;
     nst_cpuset_intersect(&ours, &taken);
     char *cpus = nst_cpuset_is_empty(&ours) ? NULL : nst_cpuset_format(&ours);
     const struct nst_report_entry *first = NULL;
@@ -189,7 +186,6 @@ still_fits(struct live *l, const char *xml, char **why)
  out:
     vn_result_clear(&then);
     vn_result_clear(&now);
-    nst_doc_free(doc);
     nst_host_free(host);
     return ret;
 }
@@ -575,16 +571,18 @@ vn_live_domain(void *conn, void *dom,
  out:
     /* What the domain pins after this run: the plan's when it landed
      * (or would, in a review), else what it had. */
-    const char *final = run->result == VN_DOM_CHANGED ||
-                        run->result == VN_DOM_PENDING ? r.out : xml;
     struct nst_doc *pinned = NULL;
     struct nst_page_use *uses = NULL;
     size_t nuses = 0;
-    if (final && nst_doc_parse(final, strlen(final), "pins", &pinned,
-                               NULL) == 0) {
+    if ((run->result == VN_DOM_CHANGED || run->result == VN_DOM_PENDING) &&
+        r.out) {
+        nst_cpuset_union(&run->pins, &r.plan.vcpus);
+        nst_page_counts_add_uses(&run->pages, r.plan.pages, r.plan.npages, 1);
+    } else if (xml && nst_doc_parse(xml, strlen(xml), "pins", &pinned,
+                                    NULL) == 0) {
         nst_doc_vcpu_pins(pinned, &run->pins, NULL);
         if (nst_doc_page_use(pinned, &uses, &nuses, NULL) == 0)
-            vn_pages_add_uses(&run->pages, uses, nuses, 1);
+            nst_page_counts_add_uses(&run->pages, uses, nuses, 1);
     }
     free(uses);
     nst_doc_free(pinned);
@@ -622,7 +620,7 @@ vn_dom_run_clear(struct vn_dom_run *run)
     free(run->error);
     free(run->backup);
     nst_report_clear(&run->report);
-    vn_pages_clear(&run->pages);
+    nst_page_counts_clear(&run->pages);
     memset(run, 0, sizeof(*run));
 }
 
@@ -634,12 +632,12 @@ vn_live_prepare(virConnectPtr conn, const struct vn_plan_opts *o,
     if (!(*host = vn_conn_host(conn, o->host_caps, o->domcaps, o->cpu_map,
                                err)))
         return o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
-    struct vn_pages pages = { 0 };
+    struct nst_page_counts pages = { 0 };
     int ret = vn_conn_others(conn, skip, nskip,
                              !o->host_caps, taken, &pages, err);
     if (ret == 0)
-        vn_pages_take(*host, &pages);
-    vn_pages_clear(&pages);
+        nst_page_counts_take(*host, &pages);
+    nst_page_counts_clear(&pages);
     if (ret < 0)
         return VN_EXIT_SYSTEM;
     /* parsed with the options, before the connection was opened */

@@ -130,6 +130,15 @@ apply_xslt(const struct vn_plan_opts *o, const char *text, size_t len,
     r->out = out;
     r->out_len = out_len;
     r->pending = !same_as_input;
+    /* The stylesheet may have moved pins or pages: what the domain
+     * holds is what its output says. */
+    struct nst_doc *doc = NULL;
+    nst_plan_clear(&r->plan);
+    if (nst_doc_parse(r->out, r->out_len, o->xslt, &doc, NULL) == 0) {
+        nst_doc_vcpu_pins(doc, &r->plan.vcpus, NULL);
+        nst_doc_page_use(doc, &r->plan.pages, &r->plan.npages, NULL);
+    }
+    nst_doc_free(doc);
     return 0;
  fail:
     free(out);
@@ -165,7 +174,7 @@ vn_transform(const struct vn_plan_opts *o, const struct nst_profile *profile,
         .taken = taken,
         .strict = o->strict,
     };
-    r->refused = nst_apply(doc, &opts, &r->report) < 0;
+    r->refused = nst_apply(doc, &opts, &r->report, &r->plan) < 0;
     if (!r->refused) {
         if (!(r->out = nst_doc_serialize(doc, &r->out_len))) {
             nst_doc_free(doc);
@@ -184,6 +193,7 @@ void
 vn_result_clear(struct vn_result *r)
 {
     nst_report_clear(&r->report);
+    nst_plan_clear(&r->plan);
     free(r->out);
     memset(r, 0, sizeof(*r));
 }

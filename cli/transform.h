@@ -65,6 +65,8 @@ struct vn_result {
     bool pending;                /* out differs from the input */
     bool bad_input;              /* vn_transform failed on input (the
                                     --xslt stylesheet), not the system */
+    struct nst_plan plan;        /* what out holds of the host (empty
+                                    when refused) */
 };
 
 /*

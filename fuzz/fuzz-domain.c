@@ -97,7 +97,7 @@ apply_one(const char *text, size_t len, size_t p)
     struct nst_apply_options opts = {
         &profiles[p], host, p == 0 ? NULL : &taken, false,
     };
-    int ret = nst_apply(doc, &opts, &report);
+    int ret = nst_apply(doc, &opts, &report, NULL);
     free(nst_report_format_text(&report));
     free(nst_report_format_json(&report));
     FUZZ_ASSERT((ret < 0) == (nst_report_count(&report, NST_ERROR) > 0));

@@ -1,5 +1,6 @@
 /*
- * domain.c: what the rules read from a domain document (see domain.h)
+ * domain.c: the domain model, read once from a domain document (see
+ * domain.h)
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -10,106 +11,11 @@
 #include "internal.h"
 #include "xmledit.h"
 
-/* ASCII only: a unit is not text in the user's locale. */
-static bool
-same_word(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
-        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
-        if (x != y)
-            return false;
-    }
-    return *a == *b;
-}
-
-int
-nst_unit_bytes(const char *unit, unsigned long long *bytes)
-{
-    /* libvirt's rule (virScaleInteger), any case: "b", "byte", "bytes";
-     * or a power letter alone or with "iB" (1024) or with "B" (1000). */
-    static const char powers[] = "kmgtpe";
-    const char *power = NULL;
-    unsigned long long base;
-
-    if (same_word(unit, "b") || same_word(unit, "byte") ||
-        same_word(unit, "bytes")) {
-        *bytes = 1;
-        return 0;
-    }
-    for (size_t i = 0; unit[0] && powers[i]; i++)
-        if (unit[0] == powers[i] || unit[0] == powers[i] - 'a' + 'A')
-            power = &powers[i];
-    if (!power)
-        return -1;
-    if (!unit[1] || same_word(unit + 1, "iB"))
-        base = 1024;
-    else if (same_word(unit + 1, "B"))
-        base = 1000;
-    else
-        return -1;
-    *bytes = 1;
-    for (const char *p = powers; p <= power; p++)
-        *bytes *= base;
-    return 0;
-}
-
-int
-nst_scaled_kib(const char *value, const char *unit, unsigned long long *kib)
-{
-    const unsigned long long max_bytes = LLONG_MAX;
-    unsigned long long n, unit_bytes = 1024;
-
-    if (!value || (unit && *unit && nst_unit_bytes(unit, &unit_bytes) < 0) ||
-        nst_parse_ull(value, max_bytes / unit_bytes, &n) < 0)
-        return -1;
-    unsigned long long bytes = n * unit_bytes;
-    unsigned long long k = bytes / 1024 + (bytes % 1024 != 0);
-    if (k > max_bytes / 1024)
-        return -1;
-    *kib = k;
-    return 0;
-}
-
-int
-nst_read_kib(const xmlNode *node, unsigned long long *kib)
-{
-    char *text = nst_text(node);
-    char *unit = nst_attr(node, "unit");
-    int ret = nst_scaled_kib(text, unit, kib);
-    free(text);
-    free(unit);
-    return ret;
-}
-
-int
-nst_domain_vcpus(const xmlNode *root, unsigned int *vcpus)
-{
-    xmlNodePtr vcpu = nst_child(root, "vcpu");
-    unsigned long long n = 1;
-
-    if (vcpu) {
-        char *text = nst_text(vcpu);
-        int bad = !text || nst_parse_ull(text, NST_MAX_CPUS, &n) < 0 || !n;
-        free(text);
-        if (bad)
-            return -1;
-    }
-    *vcpus = (unsigned int)n;
-    return 0;
-}
-
-int
-nst_domain_memory_kib(const xmlNode *root, unsigned long long *kib)
-{
-    xmlNodePtr memory = nst_child(root, "memory");
-    if (!memory || nst_read_kib(memory, kib) < 0 || !*kib)
-        return -1;
-    return 0;
-}
-
-int
-nst_domain_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
+/* The memory devices in document order (a new array, NULL when none).
+ * Returns 0, -1 when a size or node is not one libvirt accepts, -2 when
+ * out of memory. */
+static int
+read_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
 {
     xmlNodePtr devices = nst_child(root, "devices");
     size_t count = nst_count_children(devices, "memory");
@@ -119,7 +25,7 @@ nst_domain_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
     if (!count)
         return 0;
     if (!(*devs = calloc(count, sizeof(**devs))))
-        return -1;
+        return -2;
     for (xmlNodePtr m = nst_child(devices, "memory"); m;
          m = nst_next(m, "memory")) {
         struct nst_memdev *d = &(*devs)[*n];
@@ -175,8 +81,8 @@ nst_feature_policy_adds(const char *policy)
            strcmp(policy, "force") == 0;
 }
 
-bool
-nst_backing_conflict(const xmlNode *backing, struct nst_backing_conflict *out)
+static bool
+backing_conflict(const xmlNode *backing, struct nst_backing_conflict *out)
 {
     xmlNodePtr allocation = nst_child(backing, "allocation");
     xmlNodePtr source = nst_child(backing, "source");
@@ -262,4 +168,277 @@ nst_domain_confidential(const xmlNode *root, struct nst_confidential *out)
     if (strcmp(out->type, "sev") == 0 && sev_policy_es(ls))
         out->what = "an AMD SEV-ES guest";
     return 1;
+}
+
+/* ------------------------------------------------------------ the model */
+
+static int
+read_pin(struct nst_domain *d, enum nst_pin_kind kind, xmlNodePtr node,
+         const char *id_attr)
+{
+    struct nst_pin *more = realloc(d->pins, (d->npins + 1) * sizeof(*more));
+    unsigned long long vcpu;
+
+    if (!more)
+        return -1;
+    d->pins = more;
+    struct nst_pin *p = &more[d->npins++];
+    memset(p, 0, sizeof(*p));
+    p->kind = kind;
+    p->node = node;
+    p->id = id_attr ? nst_attr(node, id_attr) : NULL;
+    p->text = nst_attr(node, "cpuset");
+    p->valid = p->text && nst_cpuset_parse(p->text, &p->cpus, NULL) == 0;
+    if (kind == NST_PIN_VCPU && p->id &&
+        nst_parse_ull(p->id, NST_MAX_CPUS - 1, &vcpu) == 0) {
+        p->has_vcpu = true;
+        p->vcpu = (unsigned int)vcpu;
+    }
+    return 0;
+}
+
+/* <vcpu cpuset>, then vcpupin, emulatorpin and iothreadpin in document
+ * order. */
+static int
+read_pins(struct nst_domain *d)
+{
+    xmlNodePtr vcpu = nst_child(d->root, "vcpu");
+
+    if (vcpu && xmlHasProp(vcpu, BAD_CAST "cpuset") &&
+        read_pin(d, NST_PIN_VCPU_CPUSET, vcpu, NULL) < 0)
+        return -1;
+    for (xmlNodePtr c = nst_child(nst_child(d->root, "cputune"), NULL); c;
+         c = nst_next(c, NULL)) {
+        const char *name = (const char *)c->name;
+        int ret = 0;
+        if (strcmp(name, "vcpupin") == 0)
+            ret = read_pin(d, NST_PIN_VCPU, c, "vcpu");
+        else if (strcmp(name, "emulatorpin") == 0)
+            ret = read_pin(d, NST_PIN_EMULATOR, c, NULL);
+        else if (strcmp(name, "iothreadpin") == 0)
+            ret = read_pin(d, NST_PIN_IOTHREAD, c, "iothread");
+        if (ret < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+read_bind(struct nst_numa_bind *b, xmlNodePtr node, bool memnode)
+{
+    static const char *const modes[] = {
+        "strict", "interleave", "preferred", "restrictive", NULL
+    };
+    unsigned long long cell;
+    int mode = NST_NUMA_STRICT;
+
+    memset(b, 0, sizeof(*b));
+    b->cell = -1;
+    if (!node)
+        return;
+    b->node = node;
+    /* A mode libvirt does not know is its to refuse; read as strict. */
+    b->mode_valid = nst_prop_enum(node, "mode", modes, 0, NULL, &mode,
+                                  NULL) >= 0;
+    b->mode = (enum nst_numa_mode)mode;
+    b->nodeset = nst_attr(node, "nodeset");
+    b->has_nodes = b->nodeset &&
+                   nst_cpuset_parse(b->nodeset, &b->nodes, NULL) == 0;
+    if (memnode) {
+        b->cellid = nst_attr(node, "cellid");
+        if (b->cellid && nst_parse_ull(b->cellid, NST_MAX_CPUS - 1,
+                                       &cell) == 0)
+            b->cell = (long)cell;
+    }
+}
+
+static void
+bind_clear(struct nst_numa_bind *b)
+{
+    free(b->nodeset);
+    free(b->cellid);
+}
+
+static int
+read_numatune(struct nst_domain *d)
+{
+    xmlNodePtr tune = nst_child(d->root, "numatune");
+    size_t count = nst_count_children(tune, "memnode");
+
+    read_bind(&d->numa_memory, nst_child(tune, "memory"), false);
+    if (!count)
+        return 0;
+    if (!(d->memnodes = calloc(count, sizeof(*d->memnodes))))
+        return -1;
+    for (xmlNodePtr m = nst_child(tune, "memnode"); m;
+         m = nst_next(m, "memnode"))
+        read_bind(&d->memnodes[d->nmemnodes++], m, true);
+    return 0;
+}
+
+static int
+read_cells(struct nst_domain *d)
+{
+    xmlNodePtr numa = nst_child(nst_child(d->root, "cpu"), "numa");
+    size_t count = nst_count_children(numa, "cell");
+    unsigned long long id;
+
+    d->has_numa = numa != NULL;
+    if (!count)
+        return 0;
+    if (!(d->cells = calloc(count, sizeof(*d->cells))))
+        return -1;
+    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
+        struct nst_dom_cell *cell = &d->cells[d->ncells++];
+        cell->node = c;
+        if (nst_prop_ull(c, "id", NST_MAX_CPUS - 1, NST_PROP_REQUIRED, NULL,
+                         &id, NULL) > 0) {
+            cell->has_id = true;
+            cell->id = (unsigned int)id;
+        }
+        cell->has_cpus = nst_prop_cpuset(c, "cpus", NST_PROP_REQUIRED, NULL,
+                                         &cell->cpus, NULL) > 0;
+        cell->has_memory = nst_prop_kib(c, "memory", NST_PROP_REQUIRED,
+                                        NULL, &cell->memory_kib, NULL) > 0;
+    }
+    return 0;
+}
+
+static int
+read_pages(struct nst_domain *d)
+{
+    xmlNodePtr backing = nst_child(d->root, "memoryBacking");
+    xmlNodePtr huge = nst_child(backing, "hugepages");
+    size_t count = nst_count_children(huge, "page");
+
+    d->hugepages = huge != NULL;
+    d->has_backing_conflict = backing_conflict(backing, &d->backing_conflict);
+    if (!count)
+        return 0;
+    if (!(d->pages = calloc(count, sizeof(*d->pages))))
+        return -1;
+    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
+        struct nst_dom_page *page = &d->pages[d->npages++];
+        page->node = p;
+        page->size = nst_attr(p, "size");
+        page->unit = nst_attr(p, "unit");
+        page->nodeset = nst_attr(p, "nodeset");
+        page->has_size = page->size &&
+                         nst_scaled_kib(page->size, page->unit,
+                                        &page->size_kib) == 0 &&
+                         page->size_kib;
+        page->has_cells = page->nodeset &&
+                          nst_cpuset_parse(page->nodeset, &page->cells,
+                                           NULL) == 0;
+    }
+    return 0;
+}
+
+/* The <vcpu> count: 1 without <vcpu>, refused beyond 1..NST_MAX_CPUS. */
+static void
+read_vcpus(struct nst_domain *d)
+{
+    xmlNodePtr vcpu = nst_child(d->root, "vcpu");
+    unsigned long long n = 1;
+
+    if (vcpu) {
+        char *text = nst_text(vcpu);
+        bool bad = !text || nst_parse_ull(text, NST_MAX_CPUS, &n) < 0 || !n;
+        free(text);
+        if (bad)
+            return;
+    }
+    d->has_vcpus = true;
+    d->vcpus = (unsigned int)n;
+}
+
+int
+nst_domain_read(const xmlNode *root, struct nst_domain *d)
+{
+    xmlNodePtr memory = nst_child(root, "memory");
+    xmlNodePtr max = nst_child(root, "maxMemory");
+
+    memset(d, 0, sizeof(*d));
+    d->root = (xmlNodePtr)root;
+    read_vcpus(d);
+    d->has_memory = memory && nst_read_kib(memory, &d->memory_kib) == 0 &&
+                    d->memory_kib;
+    d->has_max_memory = max && nst_read_kib(max, &d->max_memory_kib) == 0;
+    int devs = read_memdevs(root, &d->memdevs, &d->nmemdevs);
+    d->memdevs_valid = devs == 0;
+    int launch = nst_domain_confidential(root, &d->launch);
+    d->confidential = launch > 0;
+    if (devs == -2 || launch < 0 || read_pins(d) < 0 ||
+        read_numatune(d) < 0 || read_cells(d) < 0 || read_pages(d) < 0) {
+        nst_domain_clear(d);
+        return -1;
+    }
+    return 0;
+}
+
+void
+nst_domain_clear(struct nst_domain *d)
+{
+    for (size_t i = 0; i < d->npins; i++) {
+        free(d->pins[i].id);
+        free(d->pins[i].text);
+    }
+    free(d->pins);
+    bind_clear(&d->numa_memory);
+    for (size_t i = 0; i < d->nmemnodes; i++)
+        bind_clear(&d->memnodes[i]);
+    free(d->memnodes);
+    free(d->cells);
+    free(d->memdevs);
+    for (size_t i = 0; i < d->npages; i++) {
+        free(d->pages[i].size);
+        free(d->pages[i].unit);
+        free(d->pages[i].nodeset);
+    }
+    free(d->pages);
+    free(d->launch.type);
+    memset(d, 0, sizeof(*d));
+}
+
+const struct nst_numa_bind *
+nst_domain_binding(const struct nst_domain *d, long cell)
+{
+    for (size_t i = 0; cell >= 0 && i < d->nmemnodes; i++)
+        if (d->memnodes[i].cell == cell)
+            return &d->memnodes[i];
+    return d->numa_memory.node ? &d->numa_memory : NULL;
+}
+
+bool
+nst_numa_bind_confines(const struct nst_numa_bind *b,
+                       struct nst_cpuset *nodes)
+{
+    if (!b || !b->has_nodes || b->mode == NST_NUMA_PREFERRED)
+        return false;
+    *nodes = b->nodes;
+    return true;
+}
+
+long
+nst_numa_bind_node(const struct nst_numa_bind *b)
+{
+    if (!b || !b->has_nodes || nst_cpuset_count(&b->nodes) != 1)
+        return -1;
+    return nst_cpuset_next(&b->nodes, 0);
+}
+
+int
+nst_domain_cell_ram(const struct nst_domain *d,
+                    const struct nst_dom_cell *cell, unsigned long long *kib)
+{
+    if (!cell->has_id || !cell->has_memory)
+        return -1;
+    *kib = cell->memory_kib;
+    /* The RAM of memory devices on the cell is the cell's to give (a
+     * device without <source><pagesize> gets the cell's pages too). */
+    for (size_t i = 0; i < d->nmemdevs; i++)
+        if (d->memdevs[i].target >= 0 &&
+            (unsigned long long)d->memdevs[i].target == cell->id)
+            *kib += d->memdevs[i].ram_kib;
+    return 0;
 }

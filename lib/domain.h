@@ -1,7 +1,9 @@
 /*
- * domain.h: what the rules read from a domain document, shared by the
- * policy (policy.c) and the linter (lint.c) so that both understand a
- * domain the same way; not installed
+ * domain.h: the domain model, what the rules read from a domain document,
+ * parsed once (nst_domain_read) the way the host is (struct nst_host),
+ * shared by the policy (policy.c), its accounting and the linter (lint.c)
+ * so that all understand a domain the same way; not installed.  The model
+ * only reads: every edit goes through xmledit.h.
  */
 #ifndef NESTIFY_DOMAIN_H
 #define NESTIFY_DOMAIN_H
@@ -9,35 +11,7 @@
 #include <libxml/tree.h>
 
 #include "nestify.h"
-
-/*
- * libvirt's scaled-integer units ("KiB", "M", "GB", "bytes", "eib", ...)
- * as a multiplier of bytes, by libvirt's own rule (virScaleInteger).
- * Returns 0, or -1 for a unit libvirt rejects.
- */
-int nst_unit_bytes(const char *unit, unsigned long long *bytes);
-
-/*
- * A memory or hugepage size, value in unit (NULL or "": KiB), as KiB by
- * libvirt's rule: at most LLONG_MAX bytes, rounded up to whole KiB, and
- * those KiB at most LLONG_MAX / 1024.  Returns 0, or -1 when value is not
- * a number, the unit unknown or the size too large (tests/test-define.c
- * holds this against libvirt's own parser).
- */
-int nst_scaled_kib(const char *value, const char *unit,
-                   unsigned long long *kib);
-
-/* Reads an element like <memory unit='GiB'>8</memory> as KiB (the
- * default unit is KiB).  Returns 0, or -1 when it is not a size. */
-int nst_read_kib(const xmlNode *node, unsigned long long *kib);
-
-/* The <vcpu> count (1 without <vcpu>).  Returns 0, or -1 when it is not
- * a number from 1 to NST_MAX_CPUS. */
-int nst_domain_vcpus(const xmlNode *root, unsigned int *vcpus);
-
-/* The <memory> size in KiB.  Returns 0, or -1 when missing, not a size
- * or zero. */
-int nst_domain_memory_kib(const xmlNode *root, unsigned long long *kib);
+#include "xmlprop.h"
 
 /*
  * A <devices><memory> device (memory hotplug, libvirt's "memory
@@ -55,13 +29,6 @@ struct nst_memdev {
     unsigned long long ram_kib;
     long target;                 /* <target><node>, or -1 */
 };
-
-/* The memory devices of the domain, in document order (a new array the
- * caller frees, NULL when none).  Returns 0, or -1 when a size or node
- * is not one libvirt accepts (or out of memory: *n is then 0 too, and
- * errno-free callers treat both as invalid input). */
-int nst_domain_memdevs(const xmlNode *root, struct nst_memdev **devs,
-                       size_t *n);
 
 /* Whether a <feature policy='...'> takes the feature away from the
  * guest ("disable", "forbid"). */
@@ -91,11 +58,6 @@ struct nst_backing_conflict {
     bool refused;                /* libvirt refuses it beside hugepages */
 };
 
-/* Fills *out with the first conflict of backing (may be NULL) and
- * returns true, or returns false when hugepages go with all of it. */
-bool nst_backing_conflict(const xmlNode *backing,
-                          struct nst_backing_conflict *out);
-
 /*
  * A confidential guest: one with <launchSecurity>, whatever its type.
  * libvirt 9.0 knows sev (SEV-ES by the policy's ES bit) and s390-pv;
@@ -115,5 +77,130 @@ struct nst_confidential {
  * <launchSecurity>, 0 when it has none, -1 when out of memory. */
 int nst_domain_confidential(const xmlNode *root,
                             struct nst_confidential *out);
+
+/* ------------------------------------------------------------ the model */
+
+/* What a CPU pin pins: <vcpu cpuset>, <vcpupin>, <emulatorpin>,
+ * <iothreadpin>. */
+enum nst_pin_kind {
+    NST_PIN_VCPU_CPUSET,
+    NST_PIN_VCPU,
+    NST_PIN_EMULATOR,
+    NST_PIN_IOTHREAD,
+};
+
+struct nst_pin {
+    enum nst_pin_kind kind;
+    xmlNodePtr node;
+    char *id;                    /* vcpu= / iothread= as written, or NULL */
+    bool has_vcpu;               /* a vcpupin whose vcpu= is a vCPU id */
+    unsigned int vcpu;
+    char *text;                  /* cpuset= as written, or NULL */
+    bool valid;                  /* text is a CPU list (in cpus) */
+    struct nst_cpuset cpus;
+};
+
+/* libvirt's <numatune> modes (formatdomain "NUMA Node Tuning"), strict
+ * when none is given. */
+enum nst_numa_mode {
+    NST_NUMA_STRICT,             /* only from nodeset, or fail */
+    NST_NUMA_INTERLEAVE,         /* round-robin over nodeset */
+    NST_NUMA_PREFERRED,          /* from nodeset first, then any node */
+    NST_NUMA_RESTRICTIVE,        /* only from nodeset (by cgroups) */
+};
+
+/* A <numatune><memory> or <memnode>: where memory is bound. */
+struct nst_numa_bind {
+    xmlNodePtr node;             /* NULL: no such element */
+    enum nst_numa_mode mode;
+    bool mode_valid;             /* mode= absent or one libvirt knows */
+    char *nodeset;               /* as written, or NULL */
+    bool has_nodes;              /* nodeset is a node list (in nodes) */
+    struct nst_cpuset nodes;
+    char *cellid;                /* a memnode's cellid= as written */
+    long cell;                   /* a memnode's guest cell, or -1 */
+};
+
+/* A guest NUMA cell, <cpu><numa><cell>. */
+struct nst_dom_cell {
+    xmlNodePtr node;
+    bool has_id;                 /* id= is a cell id (below NST_MAX_CPUS) */
+    unsigned int id;
+    bool has_cpus;               /* cpus= is a CPU list */
+    struct nst_cpuset cpus;
+    bool has_memory;             /* memory= unit= is a size */
+    unsigned long long memory_kib;
+};
+
+/* A <memoryBacking><hugepages><page>. */
+struct nst_dom_page {
+    xmlNodePtr node;
+    char *size;                  /* size=, unit=, nodeset= as written */
+    char *unit;
+    char *nodeset;
+    bool has_size;               /* a size libvirt accepts, not 0 */
+    unsigned long long size_kib;
+    bool has_cells;              /* nodeset is a list of guest cells */
+    struct nst_cpuset cells;
+};
+
+struct nst_domain {
+    xmlNodePtr root;
+    bool has_vcpus;              /* <vcpu> (1 without) from 1 to 4096 */
+    unsigned int vcpus;
+    bool has_memory;             /* <memory>: a size libvirt takes, not 0 */
+    unsigned long long memory_kib;
+    bool has_max_memory;         /* <maxMemory> */
+    unsigned long long max_memory_kib;
+    struct nst_pin *pins;        /* <vcpu cpuset>, then <cputune>'s pins */
+    size_t npins;                /* in document order */
+    struct nst_numa_bind numa_memory;   /* <numatune><memory> */
+    struct nst_numa_bind *memnodes;     /* <numatune><memnode> */
+    size_t nmemnodes;
+    bool has_numa;               /* <cpu><numa> */
+    struct nst_dom_cell *cells;
+    size_t ncells;
+    bool memdevs_valid;          /* false: memdevs is empty, not read */
+    struct nst_memdev *memdevs;
+    size_t nmemdevs;
+    bool hugepages;              /* <memoryBacking><hugepages> */
+    struct nst_dom_page *pages;
+    size_t npages;
+    bool has_backing_conflict;
+    struct nst_backing_conflict backing_conflict;
+    bool confidential;           /* <launchSecurity> */
+    struct nst_confidential launch;
+};
+
+/* Reads the domain under root into *d (free with nst_domain_clear).
+ * What is not valid is recorded as such (has_*, valid), for the rules
+ * to refuse or report.  Returns 0, -1 when out of memory. */
+int nst_domain_read(const xmlNode *root, struct nst_domain *d);
+void nst_domain_clear(struct nst_domain *d);
+
+/* The binding that governs guest cell id's memory (-1: the memory of a
+ * domain without guest cells): its <memnode>, else <memory>, by
+ * libvirt's rule that a memnode overrides <memory> for its cell.  NULL
+ * when <numatune> binds it nowhere. */
+const struct nst_numa_bind *nst_domain_binding(const struct nst_domain *d,
+                                               long cell);
+
+/* Whether b keeps the memory to its nodes (*nodes): strict, interleave
+ * and restrictive do; preferred falls back to any node, and a binding
+ * without a node list (placement='auto') names none. */
+bool nst_numa_bind_confines(const struct nst_numa_bind *b,
+                            struct nst_cpuset *nodes);
+
+/* The host node b takes the memory from first: its one node (for
+ * preferred too: that node gives the memory while it has it), or -1
+ * when it names none or several. */
+long nst_numa_bind_node(const struct nst_numa_bind *b);
+
+/* A guest cell's memory with the RAM of the memory devices that target
+ * it, what the host gives the cell.  Returns 0, or -1 when the cell has
+ * no valid id or size. */
+int nst_domain_cell_ram(const struct nst_domain *d,
+                        const struct nst_dom_cell *cell,
+                        unsigned long long *kib);
 
 #endif /* NESTIFY_DOMAIN_H */

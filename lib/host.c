@@ -16,14 +16,9 @@
 
 #include "internal.h"
 #include "xmledit.h"
+#include "xmlprop.h"
 
 /* ------------------------------------------------------------- cleanup */
-
-static void
-xmlchar_cleanup(xmlChar **p)
-{
-    xmlFree(*p);
-}
 
 static void
 str_cleanup(char **p)
@@ -38,7 +33,6 @@ doc_cleanup(xmlDoc **p)
         xmlFreeDoc(*p);
 }
 
-#define AUTO_XMLCHAR __attribute__((cleanup(xmlchar_cleanup))) xmlChar *
 #define AUTO_STR __attribute__((cleanup(str_cleanup))) char *
 #define AUTO_DOC __attribute__((cleanup(doc_cleanup))) xmlDoc *
 
@@ -93,53 +87,17 @@ expect_root(const xmlDoc *doc, const char *name, const char *label,
 
 /* ---------------------------------------------------------- DOM helpers */
 
-/* The next element at or after node called name, or NULL. */
-static const xmlNode *
-next_named(const xmlNode *node, const char *name)
-{
-    for (; node; node = node->next)
-        if (node->type == XML_ELEMENT_NODE &&
-            xmlStrEqual(node->name, BAD_CAST name))
-            return node;
-    return NULL;
-}
-
-/* The first child element of parent called name, or NULL. */
-static const xmlNode *
-child(const xmlNode *parent, const char *name)
-{
-    return parent ? next_named(parent->children, name) : NULL;
-}
-
+/* The element reading is xmledit.h's (nst_child, nst_next, nst_attr)
+ * and xmlprop.h's, as for the domain. */
 #define FOR_EACH_CHILD(var, parent, name) \
-    for (const xmlNode *var = child(parent, name); var; \
-         var = next_named(var->next, name))
+    for (const xmlNode *var = nst_child(parent, name); var; \
+         var = nst_next(var, name))
 
-/* Follows "a/b/c" down from node, first match at each step; or NULL. */
-static const xmlNode *
-descend(const xmlNode *node, const char *path)
+/* Whether a (may be NULL) is s. */
+static bool
+same(const char *a, const char *s)
 {
-    char step[64];
-
-    while (node && *path) {
-        size_t len = strcspn(path, "/");
-        if (len >= sizeof(step))
-            return NULL;
-        memcpy(step, path, len);
-        step[len] = '\0';
-        node = child(node, step);
-        path += len;
-        if (*path == '/')
-            path++;
-    }
-    return node;
-}
-
-/* Attribute name of node; the caller frees it with xmlFree.  NULL if none. */
-static xmlChar *
-attr(const xmlNode *node, const char *name)
-{
-    return xmlGetNoNsProp(node, BAD_CAST name);
+    return a && strcmp(a, s) == 0;
 }
 
 /*
@@ -149,10 +107,12 @@ attr(const xmlNode *node, const char *name)
 static char *
 trimmed_text(const xmlNode *node)
 {
-    AUTO_XMLCHAR content = xmlNodeGetContent(node);
-    const char *start = content ? (const char *)content : "";
+    AUTO_STR content = nst_text(node);
+    const char *start = content;
     size_t len;
 
+    if (!content)
+        return NULL;
     while (*start == ' ' || *start == '\t' || *start == '\n' ||
            *start == '\r')
         start++;
@@ -163,66 +123,24 @@ trimmed_text(const xmlNode *node)
     return nst_printf("%.*s", (int)len, start);
 }
 
-/*
- * Reads attribute name of node as a decimal number not above max.
- * Returns 1 when read, 0 when absent (*out untouched), -1 when invalid
- * with *err set; what names the owner in the message ("cpu 3").
- */
-static int
-attr_ull(const xmlNode *node, const char *name, unsigned long long max,
-         unsigned long long *out, const char *what, char **err)
-{
-    AUTO_XMLCHAR value = attr(node, name);
-
-    if (!value)
-        return 0;
-    if (nst_parse_ull((const char *)value, max, out) < 0) {
-        nst_set_error(err, "invalid %s '%s' of %s in capabilities", name,
-                      (const char *)value, what);
-        return -1;
-    }
-    return 1;
-}
-
 /* ---------------------------------------------------------------- units */
 
 /*
- * Converts value given in unit to KiB the way libvirt's virScaleInteger
- * reads units: b, byte, bytes; k, M, G, T, P, E alone or with "iB" are
- * powers of 1024; with "B" powers of 1000; letters in any case; no unit
- * (NULL or "") means KiB, the unit libvirt itself writes.  The result is
- * rounded down, *exact says whether anything was dropped.  Returns 0, or
- * -1 for an unknown unit (-2 when the result does not fit).
+ * Converts value given in unit to KiB, the unit read as libvirt reads it
+ * (nst_unit_bytes); no unit (NULL or "") means KiB, the unit libvirt
+ * itself writes.  The result is rounded down, *exact says whether
+ * anything was dropped.  Returns 0, or -1 for an unknown unit (-2 when
+ * the result does not fit).
  */
 static int
 scale_to_kib(unsigned long long value, const char *unit,
              unsigned long long *kib, bool *exact)
 {
-    unsigned __int128 scale = 1;
+    unsigned long long scale = 1024;
     unsigned __int128 bytes;
 
-    if (!unit || !*unit) {
-        scale = 1024;
-    } else if (!strcasecmp(unit, "b") || !strcasecmp(unit, "byte") ||
-               !strcasecmp(unit, "bytes")) {
-        scale = 1;
-    } else {
-        static const char powers[] = "kmgtpe";
-        const char *pos = strchr(powers, unit[0] | 0x20);
-        unsigned int base;
-
-        if (!unit[1] || !strcasecmp(unit + 1, "iB"))
-            base = 1024;
-        else if ((unit[1] == 'b' || unit[1] == 'B') && !unit[2])
-            base = 1000;
-        else
-            return -1;
-        if (!pos || !*pos)
-            return -1;
-        for (const char *p = powers; p <= pos; p++)
-            scale *= base;
-    }
-
+    if (unit && *unit && nst_unit_bytes(unit, &scale) < 0)
+        return -1;
     /* value < 2^64 and scale <= 1024^6 = 2^60, so this cannot overflow */
     bytes = (unsigned __int128)value * scale;
     if (bytes / 1024 > ULLONG_MAX)
@@ -258,17 +176,17 @@ read_virt_features(struct nst_host *host, const xmlNode *cpu,
                    bool check_policy)
 {
     FOR_EACH_CHILD(feature, cpu, "feature") {
-        AUTO_XMLCHAR name = attr(feature, "name");
-        AUTO_XMLCHAR policy = check_policy ? attr(feature, "policy") : NULL;
+        AUTO_STR name = nst_attr(feature, "name");
+        AUTO_STR policy = check_policy ? nst_attr(feature, "policy") : NULL;
 
         if (!name)
             continue;
         /* in domcaps host-model, policy='disable' means the opposite */
-        if (policy && !xmlStrEqual(policy, BAD_CAST "require"))
+        if (policy && !same(policy, "require"))
             continue;
-        if (xmlStrEqual(name, BAD_CAST "vmx"))
+        if (same(name, "vmx"))
             host->has_vmx = true;
-        else if (xmlStrEqual(name, BAD_CAST "svm"))
+        else if (same(name, "svm"))
             host->has_svm = true;
     }
 }
@@ -276,7 +194,7 @@ read_virt_features(struct nst_host *host, const xmlNode *cpu,
 static int
 parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
 {
-    const xmlNode *cpu = descend(root, "host/cpu");
+    const xmlNode *cpu = nst_child(nst_child(root, "host"), "cpu");
     const xmlNode *node;
 
     if (!cpu) {
@@ -284,7 +202,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
                       "missing)");
         return -1;
     }
-    node = child(cpu, "arch");
+    node = nst_child(cpu, "arch");
     if (node)
         host->arch = trimmed_text(node);
     if (!host->arch || !*host->arch) {
@@ -293,7 +211,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
         return -1;
     }
 
-    node = child(cpu, "model");
+    node = nst_child(cpu, "model");
     if (node) {
         host->model = trimmed_text(node);
         if (!host->model)
@@ -304,7 +222,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
         }
     }
 
-    node = child(cpu, "vendor");
+    node = nst_child(cpu, "vendor");
     if (node) {
         AUTO_STR vendor = trimmed_text(node);
         if (!vendor)
@@ -346,7 +264,7 @@ compare_pages(const void *a, const void *b)
 static int
 parse_cell_memory(struct nst_cell *cell, const xmlNode *node, char **err)
 {
-    AUTO_XMLCHAR unit = attr(node, "unit");
+    AUTO_STR unit = nst_attr(node, "unit");
     AUTO_STR text = trimmed_text(node);
     unsigned long long value;
     bool exact;
@@ -379,8 +297,8 @@ parse_cell_memory(struct nst_cell *cell, const xmlNode *node, char **err)
 static int
 parse_cell_pages(struct nst_cell *cell, const xmlNode *node, char **err)
 {
-    AUTO_XMLCHAR unit = attr(node, "unit");
-    AUTO_XMLCHAR size = attr(node, "size");
+    AUTO_STR unit = nst_attr(node, "unit");
+    AUTO_STR size = nst_attr(node, "size");
     AUTO_STR text = trimmed_text(node);
     struct nst_pages pages = { 0 };
     unsigned long long value;
@@ -441,8 +359,8 @@ static int
 parse_cpu(struct nst_host_cpu *cpu, const struct nst_cell *cell,
           const xmlNode *node, struct nst_cpuset *seen, char **err)
 {
-    AUTO_XMLCHAR id = attr(node, "id");
-    AUTO_XMLCHAR siblings = attr(node, "siblings");
+    AUTO_STR id = nst_attr(node, "id");
+    AUTO_STR siblings = nst_attr(node, "siblings");
     AUTO_STR what = NULL;
     unsigned long long value;
 
@@ -465,7 +383,7 @@ parse_cpu(struct nst_host_cpu *cpu, const struct nst_cell *cell,
     }
     nst_cpuset_set(seen, cpu->id);
 
-    what = nst_printf("cpu %u", cpu->id);
+    what = nst_printf("cpu %u in capabilities", cpu->id);
     if (!what) {
         nst_set_error(err, "out of memory reading capabilities");
         return -1;
@@ -476,15 +394,15 @@ parse_cpu(struct nst_host_cpu *cpu, const struct nst_cell *cell,
      * it with other CPUs by mistake.
      */
     value = 0;
-    if (attr_ull(node, "socket_id", UINT_MAX, &value, what, err) < 0)
+    if (nst_prop_ull(node, "socket_id", UINT_MAX, 0, what, &value, err) < 0)
         return -1;
     cpu->socket_id = (unsigned int)value;
     value = 0;
-    if (attr_ull(node, "die_id", UINT_MAX, &value, what, err) < 0)
+    if (nst_prop_ull(node, "die_id", UINT_MAX, 0, what, &value, err) < 0)
         return -1;
     cpu->die_id = (unsigned int)value;
     value = cpu->id;
-    if (attr_ull(node, "core_id", UINT_MAX, &value, what, err) < 0)
+    if (nst_prop_ull(node, "core_id", UINT_MAX, 0, what, &value, err) < 0)
         return -1;
     cpu->core_id = (unsigned int)value;
 
@@ -508,7 +426,7 @@ static int
 parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
            struct nst_cpuset *seen, char **err)
 {
-    AUTO_XMLCHAR id = attr(node, "id");
+    AUTO_STR id = nst_attr(node, "id");
     unsigned long long value;
     const xmlNode *memory;
 
@@ -526,7 +444,7 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
     cell->id = (unsigned int)value;
 
     /* libvirt leaves <memory> out when it does not know the size */
-    memory = child(node, "memory");
+    memory = nst_child(node, "memory");
     if (memory && parse_cell_memory(cell, memory, err) < 0)
         return -1;
 
@@ -538,9 +456,9 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
 
     /* Distances: what the guest's cells are told when a rule builds
      * them on these cells (libvirt's values are 10..255). */
-    FOR_EACH_CHILD(sibling, child(node, "distances"), "sibling") {
-        AUTO_XMLCHAR sid = attr(sibling, "id");
-        AUTO_XMLCHAR svalue = attr(sibling, "value");
+    FOR_EACH_CHILD(sibling, nst_child(node, "distances"), "sibling") {
+        AUTO_STR sid = nst_attr(sibling, "id");
+        AUTO_STR svalue = nst_attr(sibling, "value");
         unsigned long long to, dist;
         if (!sid || !svalue ||
             nst_parse_ull((const char *)sid, NST_MAX_CPUS - 1, &to) < 0 ||
@@ -556,7 +474,7 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
     }
 
     /* a memory-only cell (no <cpus>) is valid: it just gets no vCPUs */
-    FOR_EACH_CHILD(cpu, child(node, "cpus"), "cpu") {
+    FOR_EACH_CHILD(cpu, nst_child(node, "cpus"), "cpu") {
         struct nst_host_cpu *hcpu = &host->cpus[host->ncpus];
         if (parse_cpu(hcpu, cell, cpu, seen, err) < 0)
             return -1;
@@ -569,7 +487,8 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
 static int
 parse_topology(struct nst_host *host, const xmlNode *root, char **err)
 {
-    const xmlNode *cells = descend(root, "host/topology/cells");
+    const xmlNode *cells = nst_child(nst_child(nst_child(root, "host"), "topology"),
+                          "cells");
     struct nst_cpuset seen;
     struct nst_cpuset all;
     size_t ncells = 0, ncpus = 0;
@@ -581,7 +500,7 @@ parse_topology(struct nst_host *host, const xmlNode *root, char **err)
     }
     FOR_EACH_CHILD(cell, cells, "cell") {
         ncells++;
-        FOR_EACH_CHILD(cpu, child(cell, "cpus"), "cpu")
+        FOR_EACH_CHILD(cpu, nst_child(cell, "cpus"), "cpu")
             ncpus++;
     }
     if (!ncells) {
@@ -651,7 +570,7 @@ parse_domcaps(struct nst_host *host, const char *text, size_t len,
 
     /* Domain capabilities are per emulator binary: another architecture's
      * say nothing about this host's CPU. */
-    const xmlNode *arch = child(root, "arch");
+    const xmlNode *arch = nst_child(root, "arch");
     if (arch) {
         AUTO_STR name = trimmed_text(arch);
         if (!name) {
@@ -665,24 +584,24 @@ parse_domcaps(struct nst_host *host, const char *text, size_t len,
         }
     }
 
-    FOR_EACH_CHILD(mode, child(root, "cpu"), "mode") {
-        AUTO_XMLCHAR name = attr(mode, "name");
-        AUTO_XMLCHAR supported = NULL;
+    FOR_EACH_CHILD(mode, nst_child(root, "cpu"), "mode") {
+        AUTO_STR name = nst_attr(mode, "name");
+        AUTO_STR supported = NULL;
 
         if (!name)
             continue;
-        if (xmlStrEqual(name, BAD_CAST "host-model")) {
+        if (same(name, "host-model")) {
             host_model = mode;
             continue;
         }
-        if (!xmlStrEqual(name, BAD_CAST "host-passthrough"))
+        if (!same(name, "host-passthrough"))
             continue;
-        supported = attr(mode, "supported");
+        supported = nst_attr(mode, "supported");
         if (!supported)
             continue;
-        if (xmlStrEqual(supported, BAD_CAST "yes")) {
+        if (same(supported, "yes")) {
             host->passthrough_supported = NST_TRISTATE_YES;
-        } else if (xmlStrEqual(supported, BAD_CAST "no")) {
+        } else if (same(supported, "no")) {
             host->passthrough_supported = NST_TRISTATE_NO;
         } else {
             nst_set_error(err, "invalid supported='%s' of cpu mode "
@@ -698,7 +617,7 @@ parse_domcaps(struct nst_host *host, const char *text, size_t len,
      * domain capabilities describe does, with its vmx/svm.
      */
     if (host->vendor == NST_VENDOR_UNKNOWN && host_model) {
-        const xmlNode *vendor = child(host_model, "vendor");
+        const xmlNode *vendor = nst_child(host_model, "vendor");
         if (vendor) {
             AUTO_STR name = trimmed_text(vendor);
             if (!name) {
@@ -817,7 +736,7 @@ nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
         return -1;
     }
     FOR_EACH_CHILD(feature, root, "feature") {
-        AUTO_XMLCHAR name = attr(feature, "name");
+        AUTO_STR name = nst_attr(feature, "name");
         if (!name || !*name) {
             nst_set_error(err, "cpu map has a <feature> without a name");
             free_names(names, kept);
@@ -865,11 +784,11 @@ nst_host_load_cpu_model(struct nst_host *host, const char *xml, size_t len,
     if (!doc || !(root = expect_root(doc, "cpus", "cpu model", err)))
         return -1;
     FOR_EACH_CHILD(model, root, "model") {
-        AUTO_XMLCHAR name = attr(model, "name");
+        AUTO_STR name = nst_attr(model, "name");
         if (!name || !host->model || strcmp((const char *)name, host->model))
             continue;
         FOR_EACH_CHILD(feature, model, "feature") {
-            AUTO_XMLCHAR fname = attr(feature, "name");
+            AUTO_STR fname = nst_attr(feature, "name");
             if (fname && !strcmp((const char *)fname, "vmx"))
                 host->has_vmx = true;
             if (fname && !strcmp((const char *)fname, "svm"))

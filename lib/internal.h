@@ -25,6 +25,10 @@ void nst_set_error(char **err, const char *fmt, ...)
 int nst_parse_ull(const char *text, unsigned long long max,
                   unsigned long long *out);
 
+/* The value of the profile's on/off key ("pinning"); false for a key
+ * that is no switch. */
+bool nst_profile_switch(const struct nst_profile *p, const char *key);
+
 /* A growable string; all appends are no-ops once out of memory. */
 struct nst_buf {
     char *data;

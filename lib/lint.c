@@ -105,10 +105,7 @@ struct lint {
     const struct nst_cpuset *taken;
     struct nst_lint_result *res;
     bool oom;
-    bool have_vcpus;
-    unsigned int vcpus;
-    bool have_memory;
-    unsigned long long memory_kib;
+    struct nst_domain dom;       /* read once, for every rule */
 };
 
 /* Records a finding; takes the three strings (NULL: out of memory). */
@@ -251,7 +248,7 @@ static void
 rule_topology(struct lint *l)
 {
     xmlNodePtr topo = nst_child(nst_child(l->root, "cpu"), "topology");
-    if (!topo || !l->have_vcpus)
+    if (!topo || !l->dom.has_vcpus)
         return;
     unsigned long long sockets = topo_attr(topo, "sockets", 0);
     unsigned long long dies = topo_attr(topo, "dies", 1);
@@ -260,22 +257,22 @@ rule_topology(struct lint *l)
     unsigned long long threads = topo_attr(topo, "threads", 0);
     unsigned long long product = sockets * dies * clusters * cores * threads;
 
-    if (product == l->vcpus)
+    if (product == l->dom.vcpus)
         return;
     /* Suggest keeping sockets, dies and threads when they divide. */
     unsigned long long keep = sockets * dies * clusters * threads;
-    char *fix = keep && l->vcpus % keep == 0 ?
+    char *fix = keep && l->dom.vcpus % keep == 0 ?
         nst_printf("make the product %u: cores='%llu' with sockets='%llu' "
-                   "dies='%llu' threads='%llu'", l->vcpus,
-                   l->vcpus / keep, sockets, dies, threads) :
+                   "dies='%llu' threads='%llu'", l->dom.vcpus,
+                   l->dom.vcpus / keep, sockets, dies, threads) :
         nst_printf("make the product %u, e.g. sockets='1' dies='1' "
-                   "cores='%u' threads='1'", l->vcpus, l->vcpus);
+                   "cores='%u' threads='1'", l->dom.vcpus, l->dom.vcpus);
     add(l, R_TOPOLOGY, copy("/domain/cpu/topology"),
         nst_printf("sockets x dies x%s cores x threads = %llu x %llu x%s "
                    "%llu x %llu = %llu, but the domain has %u vCPUs: "
                    "libvirt refuses it", clusters != 1 ? " clusters x" : "",
                    sockets, dies, clusters != 1 ? " clusters x" : "",
-                   cores, threads, product, l->vcpus),
+                   cores, threads, product, l->dom.vcpus),
         fix);
 }
 
@@ -287,7 +284,7 @@ rule_size(struct lint *l)
     xmlNodePtr vcpu = nst_child(l->root, "vcpu");
     xmlNodePtr memory = nst_child(l->root, "memory");
 
-    if (!l->have_vcpus) {
+    if (!l->dom.has_vcpus) {
         char *text = nst_text(vcpu);
         add(l, R_SIZE, copy("/domain/vcpu"),
             nst_printf("<vcpu> '%s' is not a vCPU count from 1 to %d: "
@@ -297,7 +294,7 @@ rule_size(struct lint *l)
                  "<vcpu placement='static'>4</vcpu>"));
         free(text);
     }
-    if (!l->have_memory) {
+    if (!l->dom.has_memory) {
         char *text = memory ? nst_text(memory) : NULL;
         char *unit = memory ? nst_attr(memory, "unit") : NULL;
         add(l, R_SIZE, copy("/domain/memory"),
@@ -311,37 +308,33 @@ rule_size(struct lint *l)
         free(text);
         free(unit);
     }
-    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
-                                "hugepages");
-    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
-        char *size = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
-        unsigned long long kib;
-        if (!size || nst_scaled_kib(size, unit, &kib) < 0 || !kib)
+    for (size_t i = 0; i < l->dom.npages; i++) {
+        const struct nst_dom_page *p = &l->dom.pages[i];
+        if (!p->has_size)
             add(l, R_SIZE,
                 nst_printf("/domain/memoryBacking/hugepages/page[@size='%s']",
-                           size ? size : ""),
+                           p->size ? p->size : ""),
                 nst_printf("<page size='%s' unit='%s'> is not a hugepage "
                            "size libvirt accepts: libvirt refuses the domain",
-                           size ? size : "", unit ? unit : "KiB"),
+                           p->size ? p->size : "", p->unit ? p->unit : "KiB"),
                 copy("give the page size in a unit libvirt knows, e.g. "
                      "<page size='2048' unit='KiB'/>"));
-        free(size);
-        free(unit);
     }
 }
 
 /* ------------------------------------------------------------ pinning */
 
-/* One CPU pin of the domain: where it is and what it names. */
+/* One CPU pin of the domain (l->dom.pins[i]) with where it is and what
+ * it names in findings. */
 struct pin {
     char *target;                /* "/domain/cputune/vcpupin[@vcpu='0']" */
     char *what;                  /* "vcpupin of vCPU 0" */
-    bool vcpu;                   /* a vcpupin */
+    bool vcpu;                   /* a vcpupin with a vCPU id */
     unsigned long long vcpu_id;
     bool emulator;
     bool valid;
     struct nst_cpuset cpus;
-    char *text;                  /* the cpuset as written */
+    const char *text;            /* the cpuset as written */
 };
 
 static void
@@ -350,82 +343,55 @@ pins_free(struct pin *pins, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(pins[i].target);
         free(pins[i].what);
-        free(pins[i].text);
     }
     free(pins);
 }
 
-static int
-pin_add(struct pin **pins, size_t *n, const xmlNode *node, char *target,
-        char *what)
-{
-    struct pin *more = realloc(*pins, (*n + 1) * sizeof(*more));
-    if (!more || !target || !what) {
-        free(target);
-        free(what);
-        if (more)
-            *pins = more;
-        return -1;
-    }
-    *pins = more;
-    struct pin *p = &more[(*n)++];
-    memset(p, 0, sizeof(*p));
-    p->target = target;
-    p->what = what;
-    p->text = nst_attr(node, "cpuset");
-    p->valid = p->text && nst_cpuset_parse(p->text, &p->cpus, NULL) == 0;
-    return 0;
-}
-
-/* Every cpuset the domain pins something to: <vcpu cpuset>, vcpupin,
- * emulatorpin, iothreadpin. */
+/* Names every pin of the domain: <vcpu cpuset>, vcpupin, emulatorpin,
+ * iothreadpin. */
 static int
 read_pins(struct lint *l, struct pin **pins, size_t *n)
 {
-    xmlNodePtr vcpu = nst_child(l->root, "vcpu");
-    xmlNodePtr cputune = nst_child(l->root, "cputune");
-
-    *pins = NULL;
     *n = 0;
-    if (vcpu) {
-        char *cpuset = nst_attr(vcpu, "cpuset");
-        bool has = cpuset != NULL;
-        free(cpuset);
-        if (has && pin_add(pins, n, vcpu, copy("/domain/vcpu/@cpuset"),
-                           copy("<vcpu cpuset>")) < 0)
-            return -1;
+    if (!l->dom.npins) {
+        *pins = NULL;
+        return 0;
     }
-    for (xmlNodePtr c = nst_child(cputune, NULL); c; c = nst_next(c, NULL)) {
-        const char *name = (const char *)c->name;
-        char *id = NULL;
-        int ret = 0;
-        if (strcmp(name, "vcpupin") == 0) {
-            id = nst_attr(c, "vcpu");
-            ret = pin_add(pins, n, c,
-                          nst_printf("/domain/cputune/vcpupin[@vcpu='%s']",
-                                     id ? id : ""),
-                          nst_printf("vcpupin of vCPU %s", id ? id : "?"));
-            if (ret == 0) {
-                struct pin *p = &(*pins)[*n - 1];
-                p->vcpu = id && nst_parse_ull(id, NST_MAX_CPUS - 1,
-                                              &p->vcpu_id) == 0;
-            }
-        } else if (strcmp(name, "emulatorpin") == 0) {
-            ret = pin_add(pins, n, c, copy("/domain/cputune/emulatorpin"),
-                          copy("emulatorpin"));
-            if (ret == 0)
-                (*pins)[*n - 1].emulator = true;
-        } else if (strcmp(name, "iothreadpin") == 0) {
-            id = nst_attr(c, "iothread");
-            ret = pin_add(pins, n, c,
-                          nst_printf("/domain/cputune/iothreadpin"
-                                     "[@iothread='%s']", id ? id : ""),
-                          nst_printf("iothreadpin of I/O thread %s",
-                                     id ? id : "?"));
+    if (!(*pins = calloc(l->dom.npins, sizeof(**pins))))
+        return -1;
+    for (size_t i = 0; i < l->dom.npins; i++) {
+        const struct nst_pin *d = &l->dom.pins[i];
+        const char *id = d->id ? d->id : "";
+        struct pin *p = &(*pins)[(*n)++];
+        switch (d->kind) {
+        case NST_PIN_VCPU_CPUSET:
+            p->target = copy("/domain/vcpu/@cpuset");
+            p->what = copy("<vcpu cpuset>");
+            break;
+        case NST_PIN_VCPU:
+            p->target = nst_printf("/domain/cputune/vcpupin[@vcpu='%s']",
+                                   id);
+            p->what = nst_printf("vcpupin of vCPU %s", d->id ? id : "?");
+            break;
+        case NST_PIN_EMULATOR:
+            p->target = copy("/domain/cputune/emulatorpin");
+            p->what = copy("emulatorpin");
+            break;
+        case NST_PIN_IOTHREAD:
+            p->target = nst_printf("/domain/cputune/iothreadpin"
+                                   "[@iothread='%s']", id);
+            p->what = nst_printf("iothreadpin of I/O thread %s",
+                                 d->id ? id : "?");
+            break;
         }
-        free(id);
-        if (ret < 0)
+        if (!p->target || !p->what)
             return -1;
+        p->vcpu = d->has_vcpu;
+        p->vcpu_id = d->vcpu;
+        p->emulator = d->kind == NST_PIN_EMULATOR;
+        p->valid = d->valid;
+        p->cpus = d->cpus;
+        p->text = d->text;
     }
     return 0;
 }
@@ -477,27 +443,21 @@ rule_pins_host(struct lint *l, const struct pin *pins, size_t n)
 static int *
 guest_cell_of_vcpu(struct lint *l, size_t *ncells)
 {
-    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
-    int *cell = malloc(l->vcpus * sizeof(*cell));
+    int *cell = malloc(l->dom.vcpus * sizeof(*cell));
 
     *ncells = 0;
     if (!cell)
         return NULL;
-    for (unsigned int v = 0; v < l->vcpus; v++)
+    for (unsigned int v = 0; v < l->dom.vcpus; v++)
         cell[v] = -1;
-    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
-        char *id = nst_attr(c, "id"), *cpus = nst_attr(c, "cpus");
-        unsigned long long n;
-        struct nst_cpuset set;
-        if (id && cpus && nst_parse_ull(id, NST_MAX_GUEST_CELLS - 1, &n) == 0
-            && nst_cpuset_parse(cpus, &set, NULL) == 0) {
-            for (unsigned int v = 0; v < l->vcpus; v++)
-                if (nst_cpuset_test(&set, v))
-                    cell[v] = (int)n;
-            (*ncells)++;
-        }
-        free(id);
-        free(cpus);
+    for (size_t i = 0; i < l->dom.ncells; i++) {
+        const struct nst_dom_cell *c = &l->dom.cells[i];
+        if (!c->has_id || c->id >= NST_MAX_GUEST_CELLS || !c->has_cpus)
+            continue;
+        for (unsigned int v = 0; v < l->dom.vcpus; v++)
+            if (nst_cpuset_test(&c->cpus, v))
+                cell[v] = (int)c->id;
+        (*ncells)++;
     }
     return cell;
 }
@@ -516,7 +476,7 @@ rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
     if (l->host->ncells < 2)
         return;
     /* calloc clears the sets: an all-zero set is empty. */
-    if ((l->have_vcpus && !(cell_of = guest_cell_of_vcpu(l, &nguest))) ||
+    if ((l->dom.has_vcpus && !(cell_of = guest_cell_of_vcpu(l, &nguest))) ||
         !(group_cpus = calloc(NGROUPS, sizeof(*group_cpus))) ||
         !(group_vcpus = calloc(NGROUPS, sizeof(*group_vcpus)))) {
         l->oom = true;
@@ -532,7 +492,7 @@ rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
         cells_of(l->host, &p->cpus, &cells);
         nst_cpuset_union(&vcpu_cells, &cells);
         size_t g = 0;
-        if (cell_of && nguest && p->vcpu_id < l->vcpus &&
+        if (cell_of && nguest && p->vcpu_id < l->dom.vcpus &&
             cell_of[p->vcpu_id] >= 0)
             g = (size_t)cell_of[p->vcpu_id] + 1;
         nst_cpuset_union(&group_cpus[g], &p->cpus);
@@ -600,13 +560,21 @@ rule_pins_cells(struct lint *l, const struct pin *pins, size_t n)
 }
 
 static void
-rule_pins_shared(struct lint *l, const struct nst_doc *doc)
+rule_pins_shared(struct lint *l)
 {
     struct nst_cpuset pins;
 
     nst_cpuset_clear_all(&pins);
-    if (!l->taken || nst_doc_vcpu_pins(doc, &pins, NULL) < 0)
+    if (!l->taken)
         return;
+    for (size_t i = 0; i < l->dom.npins; i++) {
+        const struct nst_pin *p = &l->dom.pins[i];
+        if (p->kind != NST_PIN_VCPU || !p->text)
+            continue;
+        if (!p->valid)      /* VN201 reports it */
+            return;
+        nst_cpuset_union(&pins, &p->cpus);
+    }
     nst_cpuset_intersect(&pins, l->taken);
     if (nst_cpuset_is_empty(&pins))
         return;
@@ -620,44 +588,61 @@ rule_pins_shared(struct lint *l, const struct nst_doc *doc)
     free(text);
 }
 
+/* Whether element a comes before element b among their siblings. */
+static bool
+precedes(const xmlNode *a, const xmlNode *b)
+{
+    for (const xmlNode *n = a; n; n = n->next)
+        if (n == b)
+            return true;
+    return false;
+}
+
+static void
+numa_node_check(struct lint *l, const struct nst_numa_bind *b,
+                const struct nst_cpuset *all, const char *all_text)
+{
+    if (!b->has_nodes)
+        return;
+    struct nst_cpuset set = b->nodes;
+    bool memnode = b != &l->dom.numa_memory;
+    nst_cpuset_subtract(&set, all);
+    if (nst_cpuset_is_empty(&set))
+        return;
+    char *text = format_set(&set);
+    add(l, R_NUMA_NODE, memnode ?
+        nst_printf("/domain/numatune/memnode[@cellid='%s']",
+                   b->cellid ? b->cellid : "") :
+        copy("/domain/numatune/memory"),
+        nst_printf("<%s nodeset='%s'> names host NUMA node(s) %s, which "
+                   "the host does not have (it has %s): the domain does "
+                   "not start", memnode ? "memnode" : "memory", b->nodeset,
+                   text ? text : "?", all_text ? all_text : "?"),
+        nst_printf("bind to host nodes in %s", all_text ? all_text : "?"));
+    free(text);
+}
+
 static void
 rule_numa_nodes(struct lint *l)
 {
-    xmlNodePtr tune = nst_child(l->root, "numatune");
+    const struct nst_numa_bind *memory = &l->dom.numa_memory;
     struct nst_cpuset all;
+    bool memory_done = !memory->node;
 
     nst_cpuset_clear_all(&all);
     for (size_t i = 0; i < l->host->ncells; i++)
         nst_cpuset_set(&all, l->host->cells[i].id);
     char *all_text = format_set(&all);
-    for (xmlNodePtr n = nst_child(tune, NULL); n; n = nst_next(n, NULL)) {
-        bool memnode = strcmp((const char *)n->name, "memnode") == 0;
-        if (!memnode && strcmp((const char *)n->name, "memory") != 0)
-            continue;
-        char *nodeset = nst_attr(n, "nodeset");
-        char *cell = memnode ? nst_attr(n, "cellid") : NULL;
-        struct nst_cpuset set;
-        if (nodeset && nst_cpuset_parse(nodeset, &set, NULL) == 0) {
-            nst_cpuset_subtract(&set, &all);
-            char *text = format_set(&set);
-            if (!nst_cpuset_is_empty(&set))
-                add(l, R_NUMA_NODE, memnode ?
-                    nst_printf("/domain/numatune/memnode[@cellid='%s']",
-                               cell ? cell : "") :
-                    copy("/domain/numatune/memory"),
-                    nst_printf("<%s nodeset='%s'> names host NUMA node(s) "
-                               "%s, which the host does not have (it has "
-                               "%s): the domain does not start",
-                               memnode ? "memnode" : "memory", nodeset,
-                               text ? text : "?",
-                               all_text ? all_text : "?"),
-                    nst_printf("bind to host nodes in %s",
-                               all_text ? all_text : "?"));
-            free(text);
+    /* In document order, <memory> where it stands among the memnodes. */
+    for (size_t i = 0; i < l->dom.nmemnodes; i++) {
+        if (!memory_done && precedes(memory->node, l->dom.memnodes[i].node)) {
+            numa_node_check(l, memory, &all, all_text);
+            memory_done = true;
         }
-        free(nodeset);
-        free(cell);
+        numa_node_check(l, &l->dom.memnodes[i], &all, all_text);
     }
+    if (!memory_done)
+        numa_node_check(l, memory, &all, all_text);
     free(all_text);
 }
 
@@ -667,29 +652,21 @@ rule_numa_nodes(struct lint *l)
 static void
 guest_cells(struct lint *l, struct nst_cpuset *ids)
 {
-    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
     nst_cpuset_clear_all(ids);
-    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
-        char *id = nst_attr(c, "id");
-        unsigned long long n;
-        if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0)
-            nst_cpuset_set(ids, (unsigned int)n);
-        free(id);
-    }
+    for (size_t i = 0; i < l->dom.ncells; i++)
+        if (l->dom.cells[i].has_id)
+            nst_cpuset_set(ids, l->dom.cells[i].id);
 }
 
 static void
 rule_page_nodeset(struct lint *l)
 {
-    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
-                                "hugepages");
     struct nst_cpuset ids;
 
     guest_cells(l, &ids);
-    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
-        char *nodeset = nst_attr(p, "nodeset");
-        struct nst_cpuset set;
-        if (!nodeset || nst_cpuset_parse(nodeset, &set, NULL) < 0) {
+    for (size_t i = 0; i < l->dom.npages; i++) {
+        const char *nodeset = l->dom.pages[i].nodeset;
+        if (!l->dom.pages[i].has_cells) {
             if (nodeset)
                 add(l, R_PAGE_NODESET, nst_printf(
                         "/domain/memoryBacking/hugepages/page"
@@ -697,10 +674,9 @@ rule_page_nodeset(struct lint *l)
                     nst_printf("<page nodeset='%s'> is not a list of guest "
                                "NUMA cells", nodeset),
                     copy("list guest cell ids, e.g. nodeset='0-1'"));
-            free(nodeset);
             continue;
         }
-        struct nst_cpuset missing = set;
+        struct nst_cpuset missing = l->dom.pages[i].cells;
         nst_cpuset_subtract(&missing, &ids);
         if (!nst_cpuset_is_empty(&missing)) {
             char *text = format_set(&missing);
@@ -722,61 +698,43 @@ rule_page_nodeset(struct lint *l)
                 copy("name only cells <cpu><numa> defines"));
             free(text);
         }
-        free(nodeset);
     }
 }
 
-/* A <numatune> element's host nodes when it binds memory to them (any
- * mode but 'preferred', which falls back to other nodes). */
-static bool
-bound_nodes(const xmlNode *node, struct nst_cpuset *nodes)
-{
-    char *nodeset = nst_attr(node, "nodeset");
-    bool bound = nodeset && !nst_attr_is(node, "mode", "preferred") &&
-                 nst_cpuset_parse(nodeset, nodes, NULL) == 0;
-    free(nodeset);
-    return bound;
-}
-
 /*
- * The host cells the memory of the guest cells in ids (NULL: all the
- * guest's memory) may come from: the <memnode> nodesets of those cells
- * when every one has a binding one, else <numatune><memory nodeset>
- * when it binds, else every cell.
+ * The host cells the memory of the guest cells in ids may come from
+ * (NULL or empty: all the guest's memory, that is of every guest cell,
+ * or the whole memory of a guest without cells): for each, the nodes
+ * its <numatune> binding keeps it to (nst_domain_binding), every cell
+ * where none does.
  */
 static void
 memory_cells(struct lint *l, const struct nst_cpuset *ids,
              struct nst_cpuset *cells)
 {
-    xmlNodePtr tune = nst_child(l->root, "numatune");
-    struct nst_cpuset all, from_memnodes, left;
-    bool by_memnode = ids && !nst_cpuset_is_empty(ids);
+    struct nst_cpuset all, nodes, every;
 
     nst_cpuset_clear_all(&all);
     for (size_t i = 0; i < l->host->ncells; i++)
         nst_cpuset_set(&all, l->host->cells[i].id);
-    nst_cpuset_clear_all(&from_memnodes);
-    if (by_memnode) {
-        left = *ids;
-        for (xmlNodePtr m = nst_child(tune, "memnode"); m;
-             m = nst_next(m, "memnode")) {
-            char *cell = nst_attr(m, "cellid");
-            unsigned long long id;
-            struct nst_cpuset nodes;
-            if (cell && nst_parse_ull(cell, NST_MAX_CPUS - 1, &id) == 0 &&
-                nst_cpuset_test(ids, (unsigned int)id) &&
-                bound_nodes(m, &nodes)) {
-                nst_cpuset_union(&from_memnodes, &nodes);
-                nst_cpuset_clear(&left, (unsigned int)id);
-            }
-            free(cell);
-        }
-        by_memnode = nst_cpuset_is_empty(&left);
+    if (!ids || nst_cpuset_is_empty(ids)) {
+        guest_cells(l, &every);
+        ids = &every;
     }
-    if (by_memnode)
-        *cells = from_memnodes;
-    else if (!bound_nodes(nst_child(tune, "memory"), cells))
-        *cells = all;
+    nst_cpuset_clear_all(cells);
+    if (nst_cpuset_is_empty(ids)) {
+        if (nst_numa_bind_confines(nst_domain_binding(&l->dom, -1), &nodes))
+            nst_cpuset_union(cells, &nodes);
+        else
+            *cells = all;
+    }
+    for (int id = nst_cpuset_next(ids, 0); id >= 0;
+         id = nst_cpuset_next(ids, (unsigned int)id + 1)) {
+        if (nst_numa_bind_confines(nst_domain_binding(&l->dom, id), &nodes))
+            nst_cpuset_union(cells, &nodes);
+        else
+            nst_cpuset_union(cells, &all);
+    }
     /* Nodes the host lacks give nothing (VN204 reports them). */
     nst_cpuset_intersect(cells, &all);
 }
@@ -839,29 +797,16 @@ host_sizes(const struct nst_host *host)
 static unsigned long long
 cells_memory(struct lint *l, const struct nst_cpuset *ids)
 {
-    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
     unsigned long long total = 0;
-    struct nst_memdev *devs;
-    size_t ndevs;
 
-    if (nst_domain_memdevs(l->root, &devs, &ndevs) == 0) {
-        for (size_t d = 0; d < ndevs; d++)
-            if (devs[d].target >= 0 &&
-                nst_cpuset_test(ids, (unsigned int)devs[d].target))
-                total += devs[d].ram_kib;
-        free(devs);
-    }
-    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
-        char *id = nst_attr(c, "id"), *mem = nst_attr(c, "memory");
-        char *unit = nst_attr(c, "unit");
-        unsigned long long n, kib;
-        if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0 &&
-            nst_cpuset_test(ids, (unsigned int)n) &&
-            nst_scaled_kib(mem, unit, &kib) == 0)
-            total += kib;
-        free(id);
-        free(mem);
-        free(unit);
+    for (size_t d = 0; d < l->dom.nmemdevs; d++)
+        if (l->dom.memdevs[d].target >= 0 &&
+            nst_cpuset_test(ids, (unsigned int)l->dom.memdevs[d].target))
+            total += l->dom.memdevs[d].ram_kib;
+    for (size_t i = 0; i < l->dom.ncells; i++) {
+        const struct nst_dom_cell *c = &l->dom.cells[i];
+        if (c->has_id && nst_cpuset_test(ids, c->id) && c->has_memory)
+            total += c->memory_kib;
     }
     return total;
 }
@@ -909,12 +854,9 @@ check_pages(struct lint *l, const xmlNode *page, unsigned long long size,
 static void
 rule_hugepages(struct lint *l)
 {
-    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
-                                "hugepages");
-    if (!huge || !l->have_memory)
+    if (!l->dom.hugepages || !l->dom.has_memory)
         return;
-    xmlNodePtr first = nst_child(huge, "page");
-    if (!first) {
+    if (!l->dom.npages) {
         unsigned long long size = default_page_size(l->host);
         if (!size) {
             add(l, R_PAGE_SIZE, copy("/domain/memoryBacking/hugepages"),
@@ -925,46 +867,27 @@ rule_hugepages(struct lint *l)
                     "hugepages"));
             return;
         }
-        check_pages(l, NULL, size, l->memory_kib, NULL,
+        check_pages(l, NULL, size, l->dom.memory_kib, NULL,
                     "/domain/memoryBacking/hugepages");
         return;
     }
-    for (xmlNodePtr p = first; p; p = nst_next(p, "page")) {
-        char *size_text = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
-        char *nodeset = nst_attr(p, "nodeset");
-        unsigned long long size, need = l->memory_kib;
-        struct nst_cpuset ids;
-        char *target = nodeset ?
+    for (size_t i = 0; i < l->dom.npages; i++) {
+        const struct nst_dom_page *p = &l->dom.pages[i];
+        unsigned long long need = l->dom.memory_kib;
+        char *target = p->nodeset ?
             nst_printf("/domain/memoryBacking/hugepages/page[@nodeset='%s']",
-                       nodeset) :
+                       p->nodeset) :
             copy("/domain/memoryBacking/hugepages/page");
         /* A page per guest cell set: that part of the memory. */
-        bool per_cell = nodeset &&
-                        nst_cpuset_parse(nodeset, &ids, NULL) == 0;
-        if (per_cell)
-            need = cells_memory(l, &ids);
+        if (p->has_cells)
+            need = cells_memory(l, &p->cells);
         /* A size larger than the memory is VN305's: no count of free
          * pages would start the guest. */
-        if (target && size_text &&
-            nst_scaled_kib(size_text, unit, &size) == 0 && size &&
-            size <= need)
-            check_pages(l, p, size, need, per_cell ? &ids : NULL, target);
+        if (target && p->has_size && p->size_kib <= need)
+            check_pages(l, p->node, p->size_kib, need,
+                        p->has_cells ? &p->cells : NULL, target);
         free(target);
-        free(size_text);
-        free(unit);
-        free(nodeset);
     }
-}
-
-/* A guest <cell memory unit>'s size in KiB; 0 or -1. */
-static int
-cell_memory(const xmlNode *cell, unsigned long long *kib)
-{
-    char *mem = nst_attr(cell, "memory"), *unit = nst_attr(cell, "unit");
-    int ret = nst_scaled_kib(mem, unit, kib);
-    free(mem);
-    free(unit);
-    return ret;
 }
 
 /*
@@ -977,56 +900,43 @@ cell_memory(const xmlNode *cell, unsigned long long *kib)
 static void
 rule_page_too_large(struct lint *l)
 {
-    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
-                                "hugepages");
-    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
-
-    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
-        char *size_text = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
-        char *nodeset = nst_attr(p, "nodeset");
-        unsigned long long size, mem = 0;
+    for (size_t i = 0; i < l->dom.npages; i++) {
+        const struct nst_dom_page *p = &l->dom.pages[i];
+        unsigned long long size = p->size_kib, mem = 0;
         long cell = -1;             /* the guest cell too small, or -1 */
-        struct nst_cpuset ids;
-        bool all = !nodeset || nst_cpuset_parse(nodeset, &ids, NULL) < 0;
         bool small = false;
 
-        if (size_text && nst_scaled_kib(size_text, unit, &size) == 0 &&
-            size) {
-            if (!nst_child(numa, "cell")) {
-                mem = l->memory_kib;
-                small = l->have_memory && mem < size;
-            }
-            for (xmlNodePtr c = nst_child(numa, "cell"); c && !small;
-                 c = nst_next(c, "cell")) {
-                char *id = nst_attr(c, "id");
-                unsigned long long n;
-                if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0 &&
-                    (all || nst_cpuset_test(&ids, (unsigned int)n)) &&
-                    cell_memory(c, &mem) == 0 && mem < size) {
-                    small = true;
-                    cell = (long)n;
-                }
-                free(id);
+        if (!p->has_size)
+            continue;
+        if (!l->dom.ncells) {
+            mem = l->dom.memory_kib;
+            small = l->dom.has_memory && mem < size;
+        }
+        for (size_t k = 0; k < l->dom.ncells && !small; k++) {
+            const struct nst_dom_cell *c = &l->dom.cells[k];
+            if (c->has_id && (!p->has_cells ||
+                              nst_cpuset_test(&p->cells, c->id)) &&
+                c->has_memory && c->memory_kib < size) {
+                small = true;
+                mem = c->memory_kib;
+                cell = (long)c->id;
             }
         }
-        if (small) {
-            char *whose = cell < 0 ? copy("the guest's memory") :
-                          nst_printf("guest NUMA cell %ld's memory", cell);
-            add(l, R_PAGE_TOO_LARGE, nodeset ?
-                nst_printf("/domain/memoryBacking/hugepages/page"
-                           "[@nodeset='%s']", nodeset) :
-                copy("/domain/memoryBacking/hugepages/page"),
-                nst_printf("hugepages of %llu KiB are larger than %s, %llu "
-                           "KiB: QEMU refuses to start a guest whose memory "
-                           "is smaller than one page", size,
-                           whose ? whose : "?", mem),
-                copy("use a page size that divides that memory, such as "
-                     "2048 KiB on x86, or remove <hugepages>"));
-            free(whose);
-        }
-        free(size_text);
-        free(unit);
-        free(nodeset);
+        if (!small)
+            continue;
+        char *whose = cell < 0 ? copy("the guest's memory") :
+                      nst_printf("guest NUMA cell %ld's memory", cell);
+        add(l, R_PAGE_TOO_LARGE, p->nodeset ?
+            nst_printf("/domain/memoryBacking/hugepages/page"
+                       "[@nodeset='%s']", p->nodeset) :
+            copy("/domain/memoryBacking/hugepages/page"),
+            nst_printf("hugepages of %llu KiB are larger than %s, %llu "
+                       "KiB: QEMU refuses to start a guest whose memory "
+                       "is smaller than one page", size,
+                       whose ? whose : "?", mem),
+            copy("use a page size that divides that memory, such as "
+                 "2048 KiB on x86, or remove <hugepages>"));
+        free(whose);
     }
 }
 
@@ -1041,65 +951,50 @@ rule_page_too_large(struct lint *l)
 static void
 rule_page_pieces(struct lint *l)
 {
-    xmlNodePtr huge = nst_child(nst_child(l->root, "memoryBacking"),
-                                "hugepages");
-    xmlNodePtr numa = nst_child(nst_child(l->root, "cpu"), "numa");
-    struct nst_memdev *devs = NULL;
-    size_t ndevs = 0;
+    const struct nst_domain *d = &l->dom;
 
-    if (!huge || nst_domain_memdevs(l->root, &devs, &ndevs) < 0 || !ndevs) {
-        free(devs);
+    if (!d->memdevs_valid || !d->nmemdevs)
         return;     /* no devices: one backend per cell, VN305's case */
-    }
-    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
-        char *size_text = nst_attr(p, "size"), *unit = nst_attr(p, "unit");
-        char *nodeset = nst_attr(p, "nodeset");
-        struct nst_cpuset ids;
-        bool all = !nodeset || nst_cpuset_parse(nodeset, &ids, NULL) < 0;
-        unsigned long long size, piece = 0;
+    for (size_t i = 0; i < d->npages; i++) {
+        const struct nst_dom_page *p = &d->pages[i];
+        unsigned long long size = p->size_kib, piece = 0;
         char *what = NULL;
 
-        if (size_text && nst_scaled_kib(size_text, unit, &size) == 0 &&
-            size) {
-            for (xmlNodePtr c = nst_child(numa, "cell"); c && !what;
-                 c = nst_next(c, "cell")) {
-                char *id = nst_attr(c, "id");
-                unsigned long long n;
-                if (id && nst_parse_ull(id, NST_MAX_CPUS - 1, &n) == 0 &&
-                    (all || nst_cpuset_test(&ids, (unsigned int)n)) &&
-                    cell_memory(c, &piece) == 0 && piece % size)
-                    what = nst_printf("guest NUMA cell %llu's own memory", n);
-                free(id);
+        if (!p->has_size)
+            continue;
+        for (size_t k = 0; k < d->ncells && !what; k++) {
+            const struct nst_dom_cell *c = &d->cells[k];
+            if (c->has_id && c->has_memory &&
+                (!p->has_cells || nst_cpuset_test(&p->cells, c->id)) &&
+                c->memory_kib % size) {
+                piece = c->memory_kib;
+                what = nst_printf("guest NUMA cell %u's own memory", c->id);
             }
-            for (size_t d = 0; d < ndevs && !what; d++)
-                if (strcmp(devs[d].model, "dimm") == 0 &&
-                    (all || (devs[d].target >= 0 &&
-                             nst_cpuset_test(&ids,
-                                             (unsigned int)devs[d].target))) &&
-                    devs[d].size_kib % size) {
-                    piece = devs[d].size_kib;
-                    what = nst_printf("DIMM %zu (<memory model='dimm'>)",
-                                      d + 1);
-                }
         }
-        if (what)
-            add(l, R_PAGE_PIECES, nodeset ?
-                nst_printf("/domain/memoryBacking/hugepages/page"
-                           "[@nodeset='%s']", nodeset) :
-                copy("/domain/memoryBacking/hugepages/page"),
-                nst_printf("hugepages of %llu KiB do not divide %s, %llu "
-                           "KiB: QEMU backs each guest cell's memory and "
-                           "each DIMM on its own and does not start one "
-                           "that is not a whole number of pages", size, what,
-                           piece),
-                copy("use a page size that divides every guest cell and "
-                     "DIMM, such as 2048 KiB on x86, or resize them"));
+        for (size_t k = 0; k < d->nmemdevs && !what; k++) {
+            const struct nst_memdev *m = &d->memdevs[k];
+            if (strcmp(m->model, "dimm") == 0 && m->size_kib % size &&
+                (!p->has_cells || (m->target >= 0 &&
+                                   nst_cpuset_test(&p->cells,
+                                                   (unsigned int)m->target)))) {
+                piece = m->size_kib;
+                what = nst_printf("DIMM %zu (<memory model='dimm'>)", k + 1);
+            }
+        }
+        if (!what)
+            continue;
+        add(l, R_PAGE_PIECES, p->nodeset ?
+            nst_printf("/domain/memoryBacking/hugepages/page"
+                       "[@nodeset='%s']", p->nodeset) :
+            copy("/domain/memoryBacking/hugepages/page"),
+            nst_printf("hugepages of %llu KiB do not divide %s, %llu KiB: "
+                       "QEMU backs each guest cell's memory and each DIMM on "
+                       "its own and does not start one that is not a whole "
+                       "number of pages", size, what, piece),
+            copy("use a page size that divides every guest cell and DIMM, "
+                 "such as 2048 KiB on x86, or resize them"));
         free(what);
-        free(size_text);
-        free(unit);
-        free(nodeset);
     }
-    free(devs);
 }
 
 /* The pairs libvirt refuses at define (nst_backing_conflict); a file
@@ -1107,11 +1002,9 @@ rule_page_pieces(struct lint *l)
 static void
 rule_hugepages_backing(struct lint *l)
 {
-    xmlNodePtr backing = nst_child(l->root, "memoryBacking");
-    struct nst_backing_conflict c;
+    const struct nst_backing_conflict c = l->dom.backing_conflict;
 
-    if (!nst_child(backing, "hugepages") ||
-        !nst_backing_conflict(backing, &c) || !c.refused)
+    if (!l->dom.hugepages || !l->dom.has_backing_conflict || !c.refused)
         return;
     add(l, R_PAGE_BACKING, copy("/domain/memoryBacking/hugepages"),
         nst_printf("<hugepages> beside %s: %s: the domain does not define",
@@ -1125,13 +1018,13 @@ rule_hard_limit(struct lint *l)
     xmlNodePtr hard = nst_child(nst_child(l->root, "memtune"), "hard_limit");
     unsigned long long limit;
 
-    if (!hard || !l->have_memory || nst_read_kib(hard, &limit) < 0 ||
-        limit >= l->memory_kib)
+    if (!hard || !l->dom.has_memory || nst_read_kib(hard, &limit) < 0 ||
+        limit >= l->dom.memory_kib)
         return;
     add(l, R_HARD_LIMIT, copy("/domain/memtune/hard_limit"),
         nst_printf("memtune hard_limit %llu KiB is below the guest's memory "
                    "%llu KiB: the kernel kills QEMU once the guest uses its "
-                   "memory", limit, l->memory_kib),
+                   "memory", limit, l->dom.memory_kib),
         copy("raise it above the memory plus QEMU's overhead, as the "
             "secure profile does, or remove <hard_limit>"));
 }
@@ -1141,13 +1034,10 @@ rule_hard_limit(struct lint *l)
 static void
 rule_launch_security(struct lint *l)
 {
-    struct nst_confidential c;
-    int found = nst_domain_confidential(l->root, &c);
+    const struct nst_confidential c = l->dom.launch;
 
-    if (found <= 0) {
-        l->oom |= found < 0;
+    if (!l->dom.confidential)
         return;
-    }
     /* Known types only: an unknown one needs no host we know of. */
     const struct nst_host *h = l->host;
     if (h && ((c.arch && strcmp(h->arch, c.arch) != 0) ||
@@ -1183,7 +1073,6 @@ rule_launch_security(struct lint *l)
         free(name);
         free(policy);
     }
-    free(c.type);
 }
 
 /* -------------------------------------------------------------- run */
@@ -1210,8 +1099,10 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
         nst_lint_result_clear(out);
         return -1;
     }
-    l.have_vcpus = nst_domain_vcpus(l.root, &l.vcpus) == 0;
-    l.have_memory = nst_domain_memory_kib(l.root, &l.memory_kib) == 0;
+    if (nst_domain_read(l.root, &l.dom) < 0) {
+        nst_lint_result_clear(out);
+        return -1;
+    }
 
     rule_features(&l);
     if (l.host)
@@ -1224,7 +1115,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
         rule_pins_host(&l, pins, npins);
         rule_pins_cells(&l, pins, npins);
     }
-    rule_pins_shared(&l, doc);
+    rule_pins_shared(&l);
     if (l.host) {
         rule_numa_nodes(&l);
         rule_hugepages(&l);
@@ -1236,6 +1127,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     rule_hugepages_backing(&l);
     rule_launch_security(&l);
     pins_free(pins, npins);
+    nst_domain_clear(&l.dom);
 
     /* Findings in the order of the rule table, each rule's in document
      * order: a stable sort by rule. */

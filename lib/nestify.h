@@ -420,6 +420,48 @@ char *nst_report_format_json(const struct nst_report *report);
 
 /* ---------------------------------------------------------------- policy */
 
+/*
+ * The policy's rules, in the order nst_apply runs them: a refusal by one
+ * means the later ones did not run.  A report entry names its rule by
+ * nst_rules()[rule].name ("internal" and "profile" are no rule's).
+ */
+enum nst_rule {
+    NST_RULE_DOMAIN,             /* reads the domain; refuses what no rule
+                                    can use */
+    NST_RULE_CPU_MODE,
+    NST_RULE_CPU_FEATURE,
+    NST_RULE_MITIGATIONS,
+    NST_RULE_PLACEMENT,
+    NST_RULE_VCPU_PINNING,
+    NST_RULE_EMULATOR_PINNING,
+    NST_RULE_IOTHREAD_PINNING,
+    NST_RULE_TOPOLOGY,
+    NST_RULE_GUEST_NUMA,
+    NST_RULE_NUMATUNE,
+    NST_RULE_HUGEPAGES,
+    NST_RULE_MEMTUNE,
+    NST_RULE_CPU_LIMITS,
+    NST_RULE_LAST
+};
+
+struct nst_rule_def {
+    const char *name;            /* in the report: "cpu-mode" */
+    /* The profile switches that turn it on, any of them (NULL-ended);
+     * none: it runs for every profile. */
+    const char *keys[4];
+    bool edits;                  /* sets something in the domain (domain
+                                    and placement only read and plan) */
+    const char *description;
+};
+
+/* The rules, indexed by enum nst_rule; a static table of
+ * NST_RULE_LAST. */
+const struct nst_rule_def *nst_rules(void);
+/* The rule a report entry names, or NST_RULE_LAST for none. */
+enum nst_rule nst_rule_find(const char *name);
+/* Whether profile p runs rule (nst_apply's gating). */
+bool nst_rule_enabled(const struct nst_profile *p, enum nst_rule rule);
+
 struct nst_apply_options {
     const struct nst_profile *profile;
     const struct nst_host *host;
@@ -429,12 +471,30 @@ struct nst_apply_options {
 };
 
 /*
+ * What the domain holds of the host after a run, for callers that
+ * account for it (the CPUs other domains must avoid, the hugepages it
+ * takes) without reading the document back: the pins the rules placed,
+ * or the domain's own where no rule placed them.
+ */
+struct nst_plan {
+    struct nst_cpuset vcpus;     /* host CPUs of every <vcpupin> */
+    struct nst_cpuset emulator;  /* of <emulatorpin> */
+    struct nst_cpuset iothreads; /* of every <iothreadpin> */
+    struct nst_page_use *pages;  /* hugepages per host cell and size, as */
+    size_t npages;               /* nst_doc_page_use counts them */
+};
+
+void nst_plan_clear(struct nst_plan *plan);
+
+/*
  * Applies the profile to doc, recording every change, warning and
- * refusal in report.  Returns 0, or -1 when the profile cannot be applied
- * (the report says why); on -1 the document must not be used.
+ * refusal in report, and, when plan is not NULL, what the domain then
+ * holds (free with nst_plan_clear; empty after a refusal).  Returns 0,
+ * or -1 when the profile cannot be applied (the report says why); on -1
+ * the document must not be used.
  */
 int nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
-              struct nst_report *report);
+              struct nst_report *report, struct nst_plan *plan);
 
 /* ------------------------------------------------------------------ lint */
 
@@ -559,6 +619,65 @@ void nst_placement_clear(struct nst_placement *placement);
 int nst_place_keep(const struct nst_host *host,
                    const struct nst_placement_request *req,
                    const unsigned int *pins, struct nst_placement *out);
+
+/* ----------------------------------------------------- many domains */
+
+/*
+ * What domains hold of a host, for planning one domain beside others so
+ * that no two are promised the same CPUs or hugepages (bulk, live runs,
+ * lint and verify of live domains).  The caller gathers each domain's
+ * holding (nst_apply's plan, or nst_doc_vcpu_pins and nst_doc_page_use
+ * of its definition); these only count.
+ */
+
+/* Hugepages per host cell and size; negative in a difference. */
+struct nst_page_count {
+    unsigned int cell;
+    unsigned long long size_kib;
+    long long pages;
+};
+struct nst_page_counts {
+    struct nst_page_count *items;
+    size_t n;
+};
+/* Adds (sign 1) or subtracts (-1); -1 when out of memory. */
+int nst_page_counts_add_uses(struct nst_page_counts *p,
+                             const struct nst_page_use *uses, size_t n,
+                             int sign);
+int nst_page_counts_add(struct nst_page_counts *p,
+                        const struct nst_page_counts *other, int sign);
+/* Takes the counts off host's free pages (never below 0 or above the
+ * total; a cell or size the host lacks is ignored). */
+void nst_page_counts_take(struct nst_host *host,
+                          const struct nst_page_counts *p);
+void nst_page_counts_clear(struct nst_page_counts *p);
+
+/*
+ * The CPUs and hugepages of domains planned together, and of those
+ * outside the run.  Memory stays flat in the number of domains: a count
+ * per CPU (holders), not a set per domain; each domain's caller keeps
+ * its own holding to move it.
+ */
+struct nst_holdings {
+    struct nst_cpuset outside;   /* pins of domains outside the run */
+    unsigned int holders[NST_MAX_CPUS];  /* domains of the run per CPU */
+    struct nst_page_counts pages;        /* hugepages of the run's */
+};
+
+void nst_holdings_clear(struct nst_holdings *h);
+/* Counts a domain's holding in (sign 1) or out (-1); -1 when out of
+ * memory (the pins are counted then, the pages may not be). */
+int nst_holdings_add(struct nst_holdings *h, const struct nst_cpuset *pins,
+                     const struct nst_page_counts *pages, int sign);
+/* The CPUs taken for a domain of the run that holds own: those outside
+ * and those of every other domain of the run. */
+void nst_holdings_taken(const struct nst_holdings *h,
+                        const struct nst_cpuset *own, struct nst_cpuset *out);
+/* The host as a domain of the run holding own_pages sees it: a copy of
+ * host without the hugepages the others hold; NULL when out of memory. */
+struct nst_host *nst_holdings_host(const struct nst_holdings *h,
+                                   const struct nst_host *host,
+                                   const struct nst_page_counts *own_pages);
 
 /* ------------------------------------------------------------------ diff */
 

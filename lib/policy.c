@@ -25,17 +25,18 @@ struct run {
     const struct nst_profile *profile;
     const struct nst_host *host;
     struct nst_report *report;
-    unsigned int vcpus;
-    unsigned long long memory_kib;
+    /* The domain as it came, read once before any rule edits it; the
+     * rules that read it run before those that edit what they read. */
+    struct nst_domain dom;
+    bool no_nesting;             /* a confidential guest: see
+                                    check_confidential */
     bool placed;
     struct nst_placement placement;
-    /* Memory hotplug, read by place(): the <devices><memory> devices,
-     * the guest cell each is given (memdev_cell[i], -1 when the
-     * guest-numa rule does not rebuild cells) and each guest cell's own
-     * memory (<cell memory>; placement.cells[].memory_kib is that plus
-     * the RAM of the devices on the cell, what the host cell gives). */
-    struct nst_memdev *memdevs;
-    size_t nmemdevs;
+    /* Memory hotplug, set by place(): the guest cell each memory device
+     * (dom.memdevs[i]) is given (memdev_cell[i], -1 when the guest-numa
+     * rule does not rebuild cells) and each guest cell's own memory
+     * (<cell memory>; placement.cells[].memory_kib is that plus the RAM
+     * of the devices on the cell, what the host cell gives). */
     long *memdev_cell;
     unsigned long long cell_kib[NST_MAX_GUEST_CELLS];
 };
@@ -105,14 +106,16 @@ format_cpus(const struct nst_cpuset *set)
 
 /* ------------------------------------------------------- domain facts */
 
-/* Reads vCPU count and memory size; refuses what the rules cannot use. */
+/* Reads the domain once; refuses what the rules cannot use. */
 static int
 read_domain(struct run *run)
 {
-    if (nst_domain_vcpus(run->root, &run->vcpus) < 0)
+    if (nst_domain_read(run->root, &run->dom) < 0)
+        return oom(run);
+    if (!run->dom.has_vcpus)
         return refuse(run, "domain", "/domain/vcpu",
                       "<vcpu> is not a vCPU count between 1 and 4096");
-    if (nst_domain_memory_kib(run->root, &run->memory_kib) < 0)
+    if (!run->dom.has_memory)
         return refuse(run, "domain", "/domain/memory",
                       "<memory> is missing or not a size libvirt accepts");
     return 0;
@@ -122,71 +125,25 @@ int
 nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
                   char **err)
 {
-    xmlNodePtr cputune = nst_child(nst_doc_root(doc), "cputune");
-    if (!cputune)
-        return 0;
-    for (xmlNodePtr pin = nst_child(cputune, "vcpupin"); pin;
-         pin = nst_next(pin, "vcpupin")) {
-        struct nst_cpuset set;
-        char *text = nst_attr(pin, "cpuset");
-        if (!text)
-            continue;
-        int ret = nst_cpuset_parse(text, &set, err);
-        free(text);
-        if (ret < 0)
-            return -1;
-        nst_cpuset_union(out, &set);
-    }
-    return 0;
-}
+    struct nst_domain d;
+    int ret = 0;
 
-/* Reads a size given by attribute name and a unit attribute (KiB when
- * absent), like <cell memory='4' unit='GiB'/>, as KiB. */
-static int
-attr_kib(const xmlNode *node, const char *name, unsigned long long *kib)
-{
-    char *text = nst_attr(node, name);
-    char *unit = nst_attr(node, "unit");
-    int ret = text ? nst_scaled_kib(text, unit, kib) : -1;
-    free(text);
-    free(unit);
-    return ret;
-}
-
-/* The one host cell a nodeset attribute names, or -1 (none, several,
- * invalid). */
-static long
-single_cell(const xmlNode *node)
-{
-    struct nst_cpuset set;
-    char *text = nst_attr(node, "nodeset");
-    long cell = -1;
-
-    if (text && nst_cpuset_parse(text, &set, NULL) == 0 &&
-        nst_cpuset_count(&set) == 1)
-        cell = nst_cpuset_next(&set, 0);
-    free(text);
-    return cell;
-}
-
-/* The host cell guest cell id's memory is bound to, or -1. */
-static long
-bound_cell(const xmlNode *numatune, unsigned long long id)
-{
-    if (!numatune)
+    if (nst_domain_read(nst_doc_root(doc), &d) < 0) {
+        nst_set_error(err, "out of memory");
         return -1;
-    for (xmlNodePtr m = nst_child(numatune, "memnode"); m;
-         m = nst_next(m, "memnode")) {
-        char *text = nst_attr(m, "cellid");
-        unsigned long long cellid;
-        bool match = text && nst_parse_ull(text, UINT32_MAX, &cellid) == 0 &&
-                     cellid == id;
-        free(text);
-        if (match)
-            return single_cell(m);
     }
-    xmlNodePtr memory = nst_child(numatune, "memory");
-    return memory ? single_cell(memory) : -1;
+    for (size_t i = 0; i < d.npins && ret == 0; i++) {
+        const struct nst_pin *pin = &d.pins[i];
+        struct nst_cpuset set;
+        if (pin->kind != NST_PIN_VCPU || !pin->text)
+            continue;
+        if (pin->valid)
+            nst_cpuset_union(out, &pin->cpus);
+        else    /* parsed again for nst_cpuset_parse's own message */
+            ret = nst_cpuset_parse(pin->text, &set, err) < 0 ? -1 : 0;
+    }
+    nst_domain_clear(&d);
+    return ret;
 }
 
 static int
@@ -212,78 +169,69 @@ add_page_use(struct nst_page_use **uses, size_t *n, long cell,
     return 0;
 }
 
+/*
+ * The hugepages d takes of each host cell: the pages of a guest cell (or
+ * of the whole memory without guest cells) go to the one host node its
+ * <numatune> binding names (nst_numa_bind_node); memory bound to no
+ * single node is not counted.  Returns 0, -1 when a size is invalid, -2
+ * when out of memory.
+ */
+static int
+domain_page_use(const struct nst_domain *d, struct nst_page_use **uses,
+                size_t *n)
+{
+    if (!d->hugepages)
+        return 0;
+    if ((!d->has_numa && !d->has_memory) ||
+        (d->has_numa && !d->memdevs_valid))
+        return -1;
+    for (size_t i = 0; i < d->npages; i++) {
+        const struct nst_dom_page *page = &d->pages[i];
+        if (!page->has_size || (page->nodeset && !page->has_cells))
+            return -1;
+        if (!d->has_numa) {
+            if (add_page_use(uses, n,
+                             nst_numa_bind_node(nst_domain_binding(d, -1)),
+                             page->size_kib, d->memory_kib) < 0)
+                return -2;
+            continue;
+        }
+        for (size_t c = 0; c < d->ncells; c++) {
+            const struct nst_dom_cell *cell = &d->cells[c];
+            unsigned long long kib;
+            if (nst_domain_cell_ram(d, cell, &kib) < 0)
+                return -1;
+            if ((!page->nodeset || nst_cpuset_test(&page->cells, cell->id))
+                && add_page_use(uses, n, nst_numa_bind_node(
+                                    nst_domain_binding(d, cell->id)),
+                                page->size_kib, kib) < 0)
+                return -2;
+        }
+    }
+    return 0;
+}
+
 int
 nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
                  size_t *n, char **err)
 {
-    xmlNodePtr root = nst_doc_root(doc);
-    xmlNodePtr backing = nst_child(root, "memoryBacking");
-    xmlNodePtr huge = backing ? nst_child(backing, "hugepages") : NULL;
-    xmlNodePtr cpu = nst_child(root, "cpu");
-    xmlNodePtr numa = cpu ? nst_child(cpu, "numa") : NULL;
-    xmlNodePtr numatune = nst_child(root, "numatune");
-    xmlNodePtr memory = numatune ? nst_child(numatune, "memory") : NULL;
-    unsigned long long memory_kib = 0;
-
-    struct nst_memdev *devs = NULL;
-    size_t ndevs = 0;
+    struct nst_domain d;
+    int ret = -2;
 
     *uses = NULL;
     *n = 0;
-    if (!huge)
-        return 0;
-    if (!numa && nst_domain_memory_kib(root, &memory_kib) < 0)
-        goto bad;
-    if (numa && nst_domain_memdevs(root, &devs, &ndevs) < 0)
-        goto bad;
-    for (xmlNodePtr page = nst_child(huge, "page"); page;
-         page = nst_next(page, "page")) {
-        unsigned long long size_kib;
-        struct nst_cpuset covers;
-        char *nodeset = nst_attr(page, "nodeset");
-        bool all_cells = !nodeset;
-        int parsed = nodeset ? nst_cpuset_parse(nodeset, &covers, NULL) : 0;
-        free(nodeset);
-        if (attr_kib(page, "size", &size_kib) < 0 || !size_kib || parsed < 0)
-            goto bad;
-        if (!numa) {
-            if (add_page_use(uses, n, single_cell(memory), size_kib,
-                             memory_kib) < 0)
-                goto oom;
-            continue;
-        }
-        for (xmlNodePtr cell = nst_child(numa, "cell"); cell;
-             cell = nst_next(cell, "cell")) {
-            char *id_text = nst_attr(cell, "id");
-            unsigned long long id, kib;
-            int ok = id_text && nst_parse_ull(id_text, NST_MAX_CPUS - 1,
-                                              &id) == 0 &&
-                     attr_kib(cell, "memory", &kib) == 0;
-            free(id_text);
-            if (!ok)
-                goto bad;
-            /* The RAM of memory devices on the cell takes its pages (a
-             * device without <source><pagesize> gets the cell's). */
-            for (size_t d = 0; d < ndevs; d++)
-                if (devs[d].target >= 0 &&
-                    (unsigned long long)devs[d].target == id)
-                    kib += devs[d].ram_kib;
-            if ((all_cells || nst_cpuset_test(&covers, (unsigned int)id)) &&
-                add_page_use(uses, n, bound_cell(numatune, id), size_kib,
-                             kib) < 0)
-                goto oom;
-        }
+    if (nst_domain_read(nst_doc_root(doc), &d) == 0) {
+        ret = domain_page_use(&d, uses, n);
+        nst_domain_clear(&d);
     }
-    free(devs);
-    return 0;
- bad:
-    nst_set_error(err, "domain '%s': invalid hugepage or memory size",
-                  nst_doc_domain_name(doc) ? nst_doc_domain_name(doc) : "?");
-    goto fail;
- oom:
-    nst_set_error(err, "out of memory");
- fail:
-    free(devs);
+    if (ret == 0)
+        return 0;
+    if (ret == -1)
+        nst_set_error(err, "domain '%s': invalid hugepage or memory size",
+                      nst_doc_domain_name(doc) ? nst_doc_domain_name(doc) :
+                      "?");
+    else
+        nst_set_error(err, "out of memory");
     free(*uses);
     *uses = NULL;
     *n = 0;
@@ -322,16 +270,42 @@ check_profile_cpus(struct run *run)
     return ret;
 }
 
-/* The domain's host CPU lists, with the attribute that names the
- * element in a target path. */
+/* The pins' elements, in the order check_domain_cpus checks them. */
 static const struct {
+    enum nst_pin_kind kind;
     const char *parent, *name, *id_attr;
 } cpu_lists[] = {
-    { NULL, "vcpu", NULL },
-    { "cputune", "vcpupin", "vcpu" },
-    { "cputune", "emulatorpin", NULL },
-    { "cputune", "iothreadpin", "iothread" },
+    { NST_PIN_VCPU_CPUSET, NULL, "vcpu", NULL },
+    { NST_PIN_VCPU, "cputune", "vcpupin", "vcpu" },
+    { NST_PIN_EMULATOR, "cputune", "emulatorpin", NULL },
+    { NST_PIN_IOTHREAD, "cputune", "iothreadpin", "iothread" },
 };
+
+/* A pin naming CPUs the host lacks, without the pinning rule: refused. */
+static int
+refuse_pin(struct run *run, size_t list, const struct nst_pin *pin)
+{
+    const char *parent = cpu_lists[list].parent;
+    const char *name = cpu_lists[list].name;
+    char *target = pin->id ? nst_printf("/domain/%s/%s[@%s='%s']", parent,
+                                        name, cpu_lists[list].id_attr,
+                                        pin->id) :
+                   parent ? nst_printf("/domain/%s/%s", parent, name) :
+                   nst_printf("/domain/%s/@cpuset", name);
+    char *err = NULL;
+    int ret = target ? nst_host_check_cpus(run->host, &pin->cpus, target,
+                                           &err) : -1;
+    char *msg = ret < 0 && err ?
+                nst_printf("%s: libvirt defines the domain but cannot "
+                           "start it; fix the pin, or apply a profile with "
+                           "pinning = on to place it afresh", err) : NULL;
+    if (ret < 0)
+        refuse(run, "vcpu-pinning", target, msg ? msg : "out of memory");
+    free(msg);
+    free(err);
+    free(target);
+    return ret;
+}
 
 /*
  * Pins naming CPUs the host lacks: the pinning rule places every vCPU,
@@ -348,50 +322,17 @@ check_domain_cpus(struct run *run)
     nst_cpuset_clear_all(&missing);
     nst_host_all_cpus(run->host, &all);
     for (size_t i = 0; i < sizeof(cpu_lists) / sizeof(cpu_lists[0]); i++) {
-        const xmlNode *parent = cpu_lists[i].parent ?
-                                nst_child(run->root, cpu_lists[i].parent) :
-                                run->root;
-        for (xmlNodePtr node = nst_child(parent, cpu_lists[i].name); node;
-             node = nst_next(node, cpu_lists[i].name)) {
-            struct nst_cpuset set;
-            char *text = nst_attr(node, "cpuset");
-            int parsed = text ? nst_cpuset_parse(text, &set, NULL) : -1;
-            free(text);
-            if (parsed < 0)
+        for (size_t k = 0; k < run->dom.npins; k++) {
+            const struct nst_pin *pin = &run->dom.pins[k];
+            if (pin->kind != cpu_lists[i].kind || !pin->valid)
                 continue;
             if (run->profile->pinning) {
+                struct nst_cpuset set = pin->cpus;
                 nst_cpuset_subtract(&set, &all);
                 nst_cpuset_union(&missing, &set);
-                continue;
-            }
-            char *id = cpu_lists[i].id_attr ?
-                       nst_attr(node, cpu_lists[i].id_attr) : NULL;
-            char *target = id ? nst_printf("/domain/%s/%s[@%s='%s']",
-                                           cpu_lists[i].parent,
-                                           cpu_lists[i].name,
-                                           cpu_lists[i].id_attr, id) :
-                           cpu_lists[i].parent ?
-                           nst_printf("/domain/%s/%s", cpu_lists[i].parent,
-                                      cpu_lists[i].name) :
-                           nst_printf("/domain/%s/@cpuset",
-                                      cpu_lists[i].name);
-            char *err = NULL;
-            int ret = target ? nst_host_check_cpus(run->host, &set, target,
-                                                   &err) : -1;
-            char *msg = ret < 0 && err ?
-                        nst_printf("%s: libvirt defines the domain but "
-                                   "cannot start it; fix the pin, or "
-                                   "apply a profile with pinning = on to "
-                                   "place it afresh", err) : NULL;
-            if (ret < 0)
-                refuse(run, "vcpu-pinning", target,
-                       msg ? msg : "out of memory");
-            free(msg);
-            free(err);
-            free(target);
-            free(id);
-            if (ret < 0)
+            } else if (refuse_pin(run, i, pin) < 0) {
                 return -1;
+            }
         }
     }
     if (nst_cpuset_is_empty(&missing))
@@ -430,11 +371,10 @@ static int
 check_confidential(struct run *run)
 {
     const struct nst_profile *p = run->profile;
-    struct nst_confidential c;
-    int found = nst_domain_confidential(run->root, &c);
+    const struct nst_confidential c = run->dom.launch;
 
-    if (found <= 0)
-        return found < 0 ? oom(run) : 1;
+    if (!run->dom.confidential)
+        return 1;
     bool others = p->pinning || p->numa || p->hugepages || p->memtune ||
                   p->cpu_limits || p->mitigations;
     /* A vmx/svm the domain already requires stays too: say it is
@@ -468,7 +408,6 @@ check_confidential(struct run *run)
               others ? warn(run, "cpu-mode", "/domain/launchSecurity", msg) :
               refuse(run, "cpu-mode", "/domain/launchSecurity", msg);
     free(msg);
-    free(c.type);
     return ret < 0 ? -1 : 0;
 }
 
@@ -679,19 +618,18 @@ static int
 rule_memtune(struct run *run)
 {
     const struct nst_profile *p = run->profile;
-    unsigned long long guest = run->memory_kib, max_kib;
-    xmlNodePtr max = nst_child(run->root, "maxMemory");
-    bool hotplug = max && nst_read_kib(max, &max_kib) == 0 &&
-                   max_kib > guest;
+    unsigned long long guest = run->dom.memory_kib;
+    bool hotplug = run->dom.has_max_memory &&
+                   run->dom.max_memory_kib > guest;
     if (hotplug)
-        guest = max_kib;
+        guest = run->dom.max_memory_kib;
     unsigned long long overhead = guest * p->memtune_overhead_percent / 100;
     unsigned long long min = (unsigned long long)p->memtune_overhead_min_mib
                              * 1024;
     if (overhead < min)
         overhead = min;
     unsigned long long hard = guest + overhead;
-    unsigned long long soft = run->memory_kib;
+    unsigned long long soft = run->dom.memory_kib;
     static const char *const names[] = { "hard_limit", "soft_limit" };
     unsigned long long values[] = { hard, soft };
     int failed = 0;
@@ -755,7 +693,7 @@ rule_cpu_limits(struct run *run)
 {
     const struct nst_profile *p = run->profile;
     unsigned long long shares = (unsigned long long)p->cpu_shares_per_vcpu *
-                                run->vcpus;
+                                run->dom.vcpus;
     if (shares > 10000)
         shares = 10000;
     if (shares < 2)
@@ -800,33 +738,23 @@ rule_cpu_limits(struct run *run)
 static unsigned int *
 current_pins(struct run *run)
 {
-    xmlNodePtr cputune = nst_child(run->root, "cputune");
-    unsigned int *pins = calloc(run->vcpus, sizeof(*pins));
+    unsigned int *pins = calloc(run->dom.vcpus, sizeof(*pins));
     struct nst_cpuset seen;   /* vCPU ids with a pin */
     unsigned int found = 0;
 
     nst_cpuset_clear_all(&seen);
-    if (!cputune || !pins) {
-        free(pins);
-        return NULL;
-    }
-    for (xmlNodePtr pin = nst_child(cputune, "vcpupin"); pin;
-         pin = nst_next(pin, "vcpupin")) {
-        char *vcpu = nst_attr(pin, "vcpu"), *cpuset = nst_attr(pin, "cpuset");
-        unsigned long long v;
-        struct nst_cpuset set;
-        if (vcpu && cpuset && nst_parse_ull(vcpu, run->vcpus - 1, &v) == 0 &&
-            nst_cpuset_parse(cpuset, &set, NULL) == 0 &&
-            nst_cpuset_count(&set) == 1 &&
-            !nst_cpuset_test(&seen, (unsigned int)v)) {
-            nst_cpuset_set(&seen, (unsigned int)v);
-            pins[v] = (unsigned int)nst_cpuset_next(&set, 0);
+    for (size_t i = 0; pins && i < run->dom.npins; i++) {
+        const struct nst_pin *pin = &run->dom.pins[i];
+        if (pin->kind == NST_PIN_VCPU && pin->has_vcpu &&
+            pin->vcpu < run->dom.vcpus && pin->valid &&
+            nst_cpuset_count(&pin->cpus) == 1 &&
+            !nst_cpuset_test(&seen, pin->vcpu)) {
+            nst_cpuset_set(&seen, pin->vcpu);
+            pins[pin->vcpu] = (unsigned int)nst_cpuset_next(&pin->cpus, 0);
             found++;
         }
-        free(vcpu);
-        free(cpuset);
     }
-    if (found != run->vcpus) {
+    if (found != run->dom.vcpus) {
         free(pins);
         return NULL;
     }
@@ -839,10 +767,7 @@ current_pins(struct run *run)
 static bool
 hugepages_blocked(struct run *run)
 {
-    xmlNodePtr backing = nst_child(run->root, "memoryBacking");
-    struct nst_backing_conflict c;
-    return !nst_child(backing, "hugepages") &&
-           nst_backing_conflict(backing, &c);
+    return !run->dom.hugepages && run->dom.has_backing_conflict;
 }
 
 /*
@@ -858,27 +783,27 @@ read_memdevs(struct run *run)
 {
     unsigned long long size = 0, ram = 0;
 
-    if (nst_domain_memdevs(run->root, &run->memdevs, &run->nmemdevs) < 0) {
+    if (!run->dom.memdevs_valid) {
         refuse(run, "domain", "/domain/devices/memory",
                "a memory device's <target><size>, <node> or <requested> "
                "is missing or not a value libvirt accepts");
         return 0;
     }
-    for (size_t i = 0; i < run->nmemdevs; i++) {
-        size += run->memdevs[i].size_kib;
-        ram += run->memdevs[i].ram_kib;
+    for (size_t i = 0; i < run->dom.nmemdevs; i++) {
+        size += run->dom.memdevs[i].size_kib;
+        ram += run->dom.memdevs[i].ram_kib;
     }
-    if (size >= run->memory_kib) {
+    if (size >= run->dom.memory_kib) {
         char *msg = nst_printf("the memory devices add up to %llu KiB, not "
                                "less than <memory> %llu KiB, which counts "
                                "them: libvirt refuses the domain", size,
-                               run->memory_kib);
+                               run->dom.memory_kib);
         refuse(run, "domain", "/domain/devices/memory",
                msg ? msg : "out of memory");
         free(msg);
         return 0;
     }
-    return run->memory_kib - size + ram;
+    return run->dom.memory_kib - size + ram;
 }
 
 /*
@@ -895,28 +820,28 @@ layout_memory(struct run *run)
 {
     struct nst_placement *pl = &run->placement;
     size_t k = pl->ncells;
-    unsigned long long own = run->memory_kib, share, ram[NST_MAX_GUEST_CELLS];
+    unsigned long long own = run->dom.memory_kib, share, ram[NST_MAX_GUEST_CELLS];
 
-    if (!run->nmemdevs || !run->profile->numa) {
+    if (!run->dom.nmemdevs || !run->profile->numa) {
         for (size_t i = 0; i < k; i++)
             run->cell_kib[i] = pl->cells[i].memory_kib;
         return 0;
     }
-    if (!(run->memdev_cell = calloc(run->nmemdevs,
+    if (!(run->memdev_cell = calloc(run->dom.nmemdevs,
                                     sizeof(*run->memdev_cell))))
         return oom(run);
-    for (size_t d = 0; d < run->nmemdevs; d++)
-        own -= run->memdevs[d].size_kib;
+    for (size_t d = 0; d < run->dom.nmemdevs; d++)
+        own -= run->dom.memdevs[d].size_kib;
     share = own / k / 1024 * 1024;
     for (size_t i = 0; i < k; i++)
         ram[i] = run->cell_kib[i] = i + 1 < k ? share : own - share * (k - 1);
-    for (size_t d = 0; d < run->nmemdevs; d++) {
-        long t = run->memdevs[d].target;
+    for (size_t d = 0; d < run->dom.nmemdevs; d++) {
+        long t = run->dom.memdevs[d].target;
         run->memdev_cell[d] = t >= 0 && (size_t)t < k ? t : -1;
         if (run->memdev_cell[d] >= 0)
-            ram[t] += run->memdevs[d].ram_kib;
+            ram[t] += run->dom.memdevs[d].ram_kib;
     }
-    for (size_t d = 0; d < run->nmemdevs; d++) {
+    for (size_t d = 0; d < run->dom.nmemdevs; d++) {
         size_t best = 0;
         if (run->memdev_cell[d] >= 0)
             continue;
@@ -924,7 +849,7 @@ layout_memory(struct run *run)
             if (ram[i] < ram[best])
                 best = i;
         run->memdev_cell[d] = (long)best;
-        ram[best] += run->memdevs[d].ram_kib;
+        ram[best] += run->dom.memdevs[d].ram_kib;
     }
     for (size_t i = 0; i < k; i++) {
         const struct nst_cell *hc = nst_host_cell(run->host,
@@ -961,7 +886,7 @@ place(struct run *run)
         housekeeping = p->housekeeping;
 
     struct nst_placement_request req = {
-        .vcpus = run->vcpus,
+        .vcpus = run->dom.vcpus,
         .memory_kib = need_kib,
         .policy = p->thread_policy,
         .allow_split = p->split,
@@ -1578,8 +1503,8 @@ numa_memdevs(struct run *run)
     static const char *const target_order[] = { "size", "node", NULL };
     int failed = 0;
 
-    for (size_t d = 0; d < run->nmemdevs && !failed; d++) {
-        const struct nst_memdev *m = &run->memdevs[d];
+    for (size_t d = 0; d < run->dom.nmemdevs && !failed; d++) {
+        const struct nst_memdev *m = &run->dom.memdevs[d];
         long cell = run->memdev_cell ? run->memdev_cell[d] : -1;
         if (cell < 0)
             continue;
@@ -1840,17 +1765,17 @@ static bool
 page_divides_pieces(const struct run *run, unsigned long long size,
                     char *what, size_t what_len)
 {
-    for (size_t i = 0; run->nmemdevs && i < run->placement.ncells; i++)
+    for (size_t i = 0; run->dom.nmemdevs && i < run->placement.ncells; i++)
         if (run->cell_kib[i] % size) {
             snprintf(what, what_len, "guest cell %zu's own %llu KiB", i,
                      run->cell_kib[i]);
             return false;
         }
-    for (size_t d = 0; d < run->nmemdevs; d++)
-        if (strcmp(run->memdevs[d].model, "dimm") == 0 &&
-            run->memdevs[d].size_kib % size) {
+    for (size_t d = 0; d < run->dom.nmemdevs; d++)
+        if (strcmp(run->dom.memdevs[d].model, "dimm") == 0 &&
+            run->dom.memdevs[d].size_kib % size) {
             snprintf(what, what_len, "DIMM %zu's %llu KiB", d + 1,
-                     run->memdevs[d].size_kib);
+                     run->dom.memdevs[d].size_kib);
             return false;
         }
     return true;
@@ -1960,13 +1885,13 @@ rule_hugepages(struct run *run)
 {
     const struct nst_placement *pl = &run->placement;
     struct nst_cpuset guest_cells;
-    struct nst_backing_conflict conflict;
+    const struct nst_backing_conflict conflict = run->dom.backing_conflict;
     int failed = 0;
     bool any = false;
 
     xmlNodePtr backing = nst_child(run->root, "memoryBacking");
     xmlNodePtr huge = nst_child(backing, "hugepages");
-    if (nst_backing_conflict(backing, &conflict)) {
+    if (run->dom.has_backing_conflict) {
         char *msg = NULL;
         int ret;
         if (huge && conflict.refused) {
@@ -2069,52 +1994,180 @@ rule_hugepages(struct run *run)
     return 0;
 }
 
-/* -------------------------------------------------------------- apply */
+/* ------------------------------------------------------------ the rules */
+
+static const struct nst_rule_def rule_defs[NST_RULE_LAST] = {
+    [NST_RULE_DOMAIN] = { "domain", { NULL }, false,
+        "reads the domain and checks its CPU lists and the profile's "
+        "against the host" },
+    [NST_RULE_CPU_MODE] = { "cpu-mode", { "nested", NULL }, true,
+        "host-passthrough CPU, or host-model where passthrough is not "
+        "supported" },
+    [NST_RULE_CPU_FEATURE] = { "cpu-feature", { "nested", NULL }, true,
+        "requires the host's virtualization feature (vmx or svm)" },
+    [NST_RULE_MITIGATIONS] = { "mitigations", { "mitigations", NULL }, true,
+        "removes the disables of Spectre/MDS mitigations" },
+    [NST_RULE_PLACEMENT] = { "placement",
+        { "pinning", "numa", "hugepages", NULL }, false,
+        "chooses the host cells and CPUs the guest gets" },
+    [NST_RULE_VCPU_PINNING] = { "vcpu-pinning", { "pinning", NULL }, true,
+        "pins every vCPU to its host CPU (with the emulator and I/O "
+        "threads)" },
+    [NST_RULE_EMULATOR_PINNING] = { "emulator-pinning", { "pinning", NULL },
+        true, "pins the emulator to housekeeping CPUs near the guest" },
+    [NST_RULE_IOTHREAD_PINNING] = { "iothread-pinning", { "pinning", NULL },
+        true, "pins the I/O threads to housekeeping CPUs near the guest" },
+    [NST_RULE_TOPOLOGY] = { "topology", { "pinning", NULL }, true,
+        "gives the guest the topology of the CPUs it is pinned to" },
+    [NST_RULE_GUEST_NUMA] = { "guest-numa", { "numa", NULL }, true,
+        "one guest NUMA cell per host cell the guest is placed on (with "
+        "its numatune)" },
+    [NST_RULE_NUMATUNE] = { "numatune", { "numa", NULL }, true,
+        "binds each guest cell's memory strictly to its host cell" },
+    [NST_RULE_HUGEPAGES] = { "hugepages", { "hugepages", NULL }, true,
+        "backs the guest with the largest hugepages its cells have free" },
+    [NST_RULE_MEMTUNE] = { "memtune", { "memtune", NULL }, true,
+        "hard and soft memory limits with room for QEMU's overhead" },
+    [NST_RULE_CPU_LIMITS] = { "cpu-limits", { "cpu-limits", NULL }, true,
+        "CPU shares by vCPU count, and a quota per vCPU" },
+};
+
+const struct nst_rule_def *
+nst_rules(void)
+{
+    return rule_defs;
+}
+
+enum nst_rule
+nst_rule_find(const char *name)
+{
+    for (int r = 0; name && r < NST_RULE_LAST; r++)
+        if (strcmp(rule_defs[r].name, name) == 0)
+            return (enum nst_rule)r;
+    return NST_RULE_LAST;
+}
+
+bool
+nst_rule_enabled(const struct nst_profile *p, enum nst_rule rule)
+{
+    if ((unsigned int)rule >= NST_RULE_LAST)
+        return false;
+    const char *const *keys = rule_defs[rule].keys;
+    if (!keys[0])
+        return true;
+    for (; *keys; keys++)
+        if (nst_profile_switch(p, *keys))
+            return true;
+    return false;
+}
+
+static int
+step_domain(struct run *run)
+{
+    return read_domain(run) < 0 || check_profile_cpus(run) < 0 ||
+           check_domain_cpus(run) < 0 ? -1 : 0;
+}
+
+/* A confidential guest keeps its <cpu>: the nested rules step aside. */
+static int
+step_cpu_mode(struct run *run)
+{
+    int nested = check_confidential(run);
+    if (nested <= 0) {
+        run->no_nesting = true;
+        return nested;
+    }
+    return rule_cpu_mode(run);
+}
+
+static int
+step_cpu_features(struct run *run)
+{
+    return run->no_nesting ? 0 : rule_cpu_features(run);
+}
+
+/* What runs each rule; NULL: its step is another rule's (the pinning
+ * rule pins the emulator and I/O threads, the guest-numa rule writes
+ * numatune with the cells). */
+static int (*const steps[NST_RULE_LAST])(struct run *) = {
+    [NST_RULE_DOMAIN] = step_domain,
+    [NST_RULE_CPU_MODE] = step_cpu_mode,
+    [NST_RULE_CPU_FEATURE] = step_cpu_features,
+    [NST_RULE_MITIGATIONS] = rule_mitigations,
+    [NST_RULE_PLACEMENT] = place,
+    [NST_RULE_VCPU_PINNING] = rule_pinning,
+    [NST_RULE_TOPOLOGY] = rule_topology,
+    [NST_RULE_GUEST_NUMA] = rule_numa,
+    [NST_RULE_HUGEPAGES] = rule_hugepages,
+    [NST_RULE_MEMTUNE] = rule_memtune,
+    [NST_RULE_CPU_LIMITS] = rule_cpu_limits,
+};
+
+/* ------------------------------------------------------------------ run */
+
+void
+nst_plan_clear(struct nst_plan *plan)
+{
+    if (!plan)
+        return;
+    free(plan->pages);
+    memset(plan, 0, sizeof(*plan));
+}
+
+/* What the domain holds once the rules are done: its pins and pages
+ * read from the edited document, which has the rules' and keeps the
+ * domain's own where no rule placed them.  Pins or page sizes libvirt
+ * would refuse count for nothing. */
+static int
+fill_plan(struct run *run, struct nst_plan *plan)
+{
+    struct nst_domain d;
+
+    if (nst_domain_read(run->root, &d) < 0)
+        return oom(run);
+    for (size_t i = 0; i < d.npins; i++) {
+        const struct nst_pin *pin = &d.pins[i];
+        struct nst_cpuset *to = pin->kind == NST_PIN_VCPU ? &plan->vcpus :
+                                pin->kind == NST_PIN_EMULATOR ?
+                                &plan->emulator :
+                                pin->kind == NST_PIN_IOTHREAD ?
+                                &plan->iothreads : NULL;
+        if (to && pin->valid)
+            nst_cpuset_union(to, &pin->cpus);
+    }
+    int ret = domain_page_use(&d, &plan->pages, &plan->npages);
+    nst_domain_clear(&d);
+    if (ret == -1)
+        nst_plan_clear(plan);
+    return ret == -2 ? oom(run) : 0;
+}
 
 int
 nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
-          struct nst_report *report)
+          struct nst_report *report, struct nst_plan *plan)
 {
-    const struct nst_profile *p = opts->profile;
     struct run run = {
         .doc = doc,
         .root = nst_doc_root(doc),
         .opts = opts,
-        .profile = p,
+        .profile = opts->profile,
         .host = opts->host,
         .report = report,
     };
-    int ret = -1;
+    int ret = 0;
 
-    if (read_domain(&run) < 0 || check_profile_cpus(&run) < 0 ||
-        check_domain_cpus(&run) < 0)
-        goto out;
-    if (p->nested) {
-        int nested = check_confidential(&run);
-        if (nested < 0 || (nested && (rule_cpu_mode(&run) < 0 ||
-                                      rule_cpu_features(&run) < 0)))
-            goto out;
+    if (plan)
+        memset(plan, 0, sizeof(*plan));
+    for (int r = 0; r < NST_RULE_LAST && ret == 0; r++)
+        if (steps[r] && nst_rule_enabled(run.profile, (enum nst_rule)r))
+            ret = steps[r](&run) < 0 ? -1 : 0;
+    if (ret == 0 && plan && fill_plan(&run, plan) < 0) {
+        nst_plan_clear(plan);
+        ret = -1;
     }
-    if (p->mitigations && rule_mitigations(&run) < 0)
-        goto out;
-    if ((p->pinning || p->numa || p->hugepages) && place(&run) < 0)
-        goto out;
-    if (p->pinning && (rule_pinning(&run) < 0 || rule_topology(&run) < 0))
-        goto out;
-    if (p->numa && rule_numa(&run) < 0)
-        goto out;
-    if (p->hugepages && rule_hugepages(&run) < 0)
-        goto out;
-    if (p->memtune && rule_memtune(&run) < 0)
-        goto out;
-    if (p->cpu_limits && rule_cpu_limits(&run) < 0)
-        goto out;
-    ret = 0;
-
- out:
     if (run.placed)
         nst_placement_clear(&run.placement);
-    free(run.memdevs);
+    nst_domain_clear(&run.dom);
     free(run.memdev_cell);
     return ret;
 }

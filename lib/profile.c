@@ -70,6 +70,15 @@ static const struct key_def keys[] = {
 
 #undef FIELD
 
+bool
+nst_profile_switch(const struct nst_profile *p, const char *key)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (keys[i].type == KEY_BOOL && strcmp(keys[i].name, key) == 0)
+            return *(const bool *)((const char *)p + keys[i].offset);
+    return false;
+}
+
 /* Spellings of booleans, true ones at even indexes. */
 static const char *const bool_words[] = {
     "on", "off", "yes", "no", "true", "false", "1", "0",

@@ -165,7 +165,7 @@ check_one(const char *file)
     struct nst_report report;
     nst_report_init(&report, domain, profile_name);
     struct nst_apply_options opts = { &profile, host, NULL, false };
-    ck_assert_int_eq(nst_apply(doc, &opts, &report), 0);
+    ck_assert_int_eq(nst_apply(doc, &opts, &report, NULL), 0);
     char *text = nst_report_format_text(&report);
     ck_assert_msg(nst_report_count(&report, NST_CHANGE) == 0,
                   "%s: the stored definition still changes:\n%s\n%s", file,

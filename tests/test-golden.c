@@ -130,7 +130,8 @@ START_TEST(test_golden)
     ck_assert_int_eq(nst_doc_parse(text, len, dom_path, &doc, &err), 0);
     nst_report_init(&report, nst_doc_domain_name(doc), profile.name);
     struct nst_apply_options opts = { &profile, host, NULL, false };
-    int ret = nst_apply(doc, &opts, &report);
+    struct nst_plan plan;
+    int ret = nst_apply(doc, &opts, &report, &plan);
 
     char *name = nst_printf("%s--%s--%s", domains[d], hosts[h][0],
                             profiles[p]);
@@ -144,6 +145,29 @@ START_TEST(test_golden)
     ck_assert_int_eq(ret < 0, nst_report_count(&report, NST_ERROR) > 0);
     test_compare_expected(xml_path, out);
     test_compare_expected(report_path, report_text);
+
+    if (out) {
+        /* The plan is what the output holds, as read back from it. */
+        struct nst_cpuset pins;
+        struct nst_page_use *uses = NULL;
+        size_t nuses = 0;
+        nst_cpuset_clear_all(&pins);
+        ck_assert_int_eq(nst_doc_vcpu_pins(doc, &pins, NULL), 0);
+        ck_assert_msg(nst_cpuset_equal(&pins, &plan.vcpus), "%s: plan's "
+                      "vCPU pins differ from the output's", name);
+        if (nst_doc_page_use(doc, &uses, &nuses, NULL) == 0) {
+            ck_assert_uint_eq(nuses, plan.npages);
+            for (size_t i = 0; i < nuses; i++)
+                ck_assert_msg(uses[i].host_cell == plan.pages[i].host_cell &&
+                              uses[i].size_kib == plan.pages[i].size_kib &&
+                              uses[i].pages == plan.pages[i].pages,
+                              "%s: plan's page use %zu differs", name, i);
+        } else {
+            ck_assert_uint_eq(plan.npages, 0);
+        }
+        free(uses);
+    }
+    nst_plan_clear(&plan);
 
     if (out) {
         /* Nothing outside the managed elements changed. */
@@ -163,7 +187,7 @@ START_TEST(test_golden)
         ck_assert_int_eq(nst_doc_parse(out, out_len, xml_path, &again, &err),
                          0);
         nst_report_init(&second, nst_doc_domain_name(again), profile.name);
-        ck_assert_int_eq(nst_apply(again, &opts, &second), 0);
+        ck_assert_int_eq(nst_apply(again, &opts, &second, NULL), 0);
         char *second_text = nst_report_format_text(&second);
         ck_assert_msg(nst_report_count(&second, NST_CHANGE) == 0,
                       "%s: second run changed:\n%s", name, second_text);

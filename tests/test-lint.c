@@ -127,6 +127,72 @@ START_TEST(test_lint_golden)
 }
 END_TEST
 
+/* The host cells memory may come from, by libvirt's <numatune> rules
+ * (formatdomain "NUMA Node Tuning"): a memnode overrides <memory> for
+ * its guest cell, and mode='preferred' falls back to any node, so it
+ * confines nothing.  Shown by VN302 on amd-epyc-7502p-nps4, whose nodes
+ * 0 and 1 have 4096 free 2 MiB pages each, nodes 2 and 3 none. */
+#define NUMATUNE_PAGES(page, numatune) \
+    "<domain type='kvm'><name>t</name>" \
+    "<memory unit='GiB'>18</memory><vcpu>2</vcpu>" \
+    "<memoryBacking><hugepages>" page "</hugepages></memoryBacking>" \
+    "<numatune>" numatune "</numatune>" \
+    "<cpu><numa><cell id='0' cpus='0' memory='8' unit='GiB'/>" \
+    "<cell id='1' cpus='1' memory='10' unit='GiB'/></numa></cpu>" \
+    "</domain>"
+
+START_TEST(test_lint_numatune_modes)
+{
+    static const struct { const char *xml, *want; } modes[] = {
+        /* strict memnode: node 1's 4096 pages for 5120 */
+        { NUMATUNE_PAGES("<page size='2' unit='MiB' nodeset='1'/>",
+                         "<memory mode='strict' nodeset='0'/>"
+                         "<memnode cellid='1' mode='strict' nodeset='1'/>"),
+          "host node(s) 1 have 4096 free" },
+        /* preferred memnode: any node, 8192 free; not <memory>'s 0 */
+        { NUMATUNE_PAGES("<page size='2' unit='MiB' nodeset='1'/>",
+                         "<memory mode='strict' nodeset='0'/>"
+                         "<memnode cellid='1' mode='preferred' "
+                         "nodeset='1'/>"), NULL },
+        /* preferred <memory> does not undo a strict memnode */
+        { NUMATUNE_PAGES("<page size='2' unit='MiB' nodeset='1'/>",
+                         "<memory mode='preferred' nodeset='0'/>"
+                         "<memnode cellid='1' mode='interleave' "
+                         "nodeset='1'/>"),
+          "host node(s) 1 have 4096 free" },
+        /* each cell by its own binding: cell 0 by its memnode, cell 1
+         * by <memory> (9216 pages, nodes 0-1 have 8192) */
+        { NUMATUNE_PAGES("<page size='2' unit='MiB' nodeset='0-1'/>",
+                         "<memory mode='restrictive' nodeset='1'/>"
+                         "<memnode cellid='0' mode='strict' nodeset='0'/>"),
+          "host node(s) 0-1 have 8192 free" },
+        /* a page for all the memory: every cell's binding */
+        { NUMATUNE_PAGES("<page size='2' unit='MiB'/>",
+                         "<memnode cellid='0' mode='strict' nodeset='0'/>"
+                         "<memnode cellid='1' mode='strict' nodeset='0'/>"),
+          "host node(s) 0 have 4096 free" },
+    };
+    struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
+
+    for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+        struct nst_lint_result res;
+        lint_text(modes[i].xml, strlen(modes[i].xml), "t.xml", host, NULL,
+                  &res);
+        const char *got = NULL;
+        for (size_t k = 0; k < res.nfindings; k++)
+            if (strcmp(res.findings[k].rule->name, "hugepages-free") == 0)
+                got = res.findings[k].message;
+        if (modes[i].want)
+            ck_assert_msg(got && strstr(got, modes[i].want),
+                          "case %zu: %s", i, got ? got : "no VN302");
+        else
+            ck_assert_msg(!got, "case %zu: %s", i, got);
+        nst_lint_result_clear(&res);
+    }
+    nst_host_free(host);
+}
+END_TEST
+
 /* The clean fixture has no finding; without a host only the note. */
 START_TEST(test_lint_clean)
 {
@@ -316,6 +382,7 @@ main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_lint_golden, 0, NCASES);
     tcase_add_test(tc, test_lint_clean);
+    tcase_add_test(tc, test_lint_numatune_modes);
     tcase_add_test(tc, test_lint_rules_covered);
     tcase_add_test(tc, test_lint_json_many);
     tcase_add_test(tc, test_lint_golden_outputs);

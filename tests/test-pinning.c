@@ -7,7 +7,9 @@
  * placements on an Intel-like 2x18x2 host; the property tests throw
  * thousands of random hosts and requests at nst_place() and check every
  * answer against invariants and a small counting oracle that works from
- * the geometry, not from the allocator's own core discovery.
+ * the geometry, not from the allocator's own core discovery.  The last
+ * tests count what many domains hold (lib/usage.c) and plan several
+ * beside each other.
  */
 #include <check.h>
 #include <stdio.h>
@@ -1302,6 +1304,162 @@ START_TEST(test_properties)
 }
 END_TEST
 
+/* ------------------------------------------------ many domains (usage.c) */
+
+static struct nst_cpuset
+cpus(const char *text)
+{
+    struct nst_cpuset set;
+    ck_assert_int_eq(nst_cpuset_parse(text, &set, NULL), 0);
+    return set;
+}
+
+static void
+ck_cpus(const struct nst_cpuset *set, const char *want)
+{
+    char *got = nst_cpuset_format(set);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+static unsigned long long
+free_2m(const struct nst_host *host, unsigned int cell)
+{
+    return nst_cell_pages(nst_host_cell(host, cell), 2048)->free;
+}
+
+/* CPUs: a domain is not kept from its own pins, but from a CPU it
+ * shares with another (overcommitted) one; moving a holding frees it. */
+START_TEST(test_holdings_cpus)
+{
+    struct nst_holdings h = { 0 };
+    struct nst_cpuset a = cpus("1-2"), b = cpus("2-3"), moved = cpus("4");
+    struct nst_cpuset taken;
+
+    h.outside = cpus("0");
+    ck_assert_int_eq(nst_holdings_add(&h, &a, NULL, 1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, &b, NULL, 1), 0);
+    nst_holdings_taken(&h, &a, &taken);
+    ck_cpus(&taken, "0,2-3");
+    nst_holdings_taken(&h, &b, &taken);
+    ck_cpus(&taken, "0-2");
+    nst_holdings_taken(&h, NULL, &taken);        /* a domain holding none */
+    ck_cpus(&taken, "0-3");
+    nst_holdings_add(&h, &a, NULL, -1);          /* a is planned anew */
+    nst_holdings_add(&h, &moved, NULL, 1);
+    nst_holdings_taken(&h, &b, &taken);
+    ck_cpus(&taken, "0,4");
+    nst_holdings_clear(&h);
+}
+END_TEST
+
+/* Hugepages: each domain's view leaves out what the others hold, never
+ * below 0; counts given back (negative) never raise free above total. */
+START_TEST(test_holdings_pages)
+{
+    struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
+    struct nst_holdings h = { 0 };
+    struct nst_page_counts a = { 0 }, b = { 0 }, back = { 0 };
+    const struct nst_page_use use_a = { 0, 2048, 1000 };
+    const struct nst_page_use use_b = { 0, 2048, 3500 };
+    const struct nst_page_use use_back = { 1, 2048, 99999 };
+
+    ck_assert_uint_eq(free_2m(host, 0), 4096);
+    ck_assert_int_eq(nst_page_counts_add_uses(&a, &use_a, 1, 1), 0);
+    ck_assert_int_eq(nst_page_counts_add_uses(&b, &use_b, 1, 1), 0);
+    ck_assert_int_eq(nst_page_counts_add_uses(&back, &use_back, 1, -1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, NULL, &a, 1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, NULL, &b, 1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, NULL, &back, 1), 0);
+
+    struct nst_host *view = nst_holdings_host(&h, host, &a);
+    ck_assert_uint_eq(free_2m(view, 0), 4096 - 3500);
+    ck_assert_uint_eq(free_2m(view, 1), 4096);   /* at most the total */
+    nst_host_free(view);
+    view = nst_holdings_host(&h, host, &b);
+    ck_assert_uint_eq(free_2m(view, 0), 4096 - 1000);
+    nst_host_free(view);
+    view = nst_holdings_host(&h, host, NULL);    /* 4500 held: none left */
+    ck_assert_uint_eq(free_2m(view, 0), 0);
+    nst_host_free(view);
+    ck_assert_uint_eq(free_2m(host, 0), 4096);   /* the host keeps its */
+
+    nst_page_counts_clear(&a);
+    nst_page_counts_clear(&b);
+    nst_page_counts_clear(&back);
+    nst_holdings_clear(&h);
+    nst_host_free(host);
+}
+END_TEST
+
+/* Domains planned one after another with nst_apply, each on the view
+ * the holdings give it and holding its plan: no CPU and no hugepage is
+ * promised twice. */
+START_TEST(test_holdings_plan_many)
+{
+    static const char xml[] =
+        "<domain type='kvm'><name>d</name>"
+        "<memory unit='GiB'>4</memory><vcpu>8</vcpu>"
+        "<os><type arch='x86_64'>hvm</type></os></domain>";
+    struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
+    struct nst_holdings h = { 0 };
+    struct nst_profile profile;
+    size_t nsrc;
+    const struct nst_profile_source *src = nst_builtin_profiles(&nsrc);
+    struct nst_cpuset all_pins;
+    unsigned long long pages = 0;
+    char *err = NULL;
+
+    nst_cpuset_clear_all(&all_pins);
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "perf", src, nsrc, &err),
+                     0);
+    for (int d = 0; d < 3; d++) {
+        struct nst_doc *doc = NULL;
+        struct nst_report report;
+        struct nst_plan plan;
+        struct nst_page_counts held = { 0 };
+        struct nst_cpuset taken;
+        struct nst_host *view = nst_holdings_host(&h, host, NULL);
+
+        nst_holdings_taken(&h, NULL, &taken);
+        ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "d", &doc, &err),
+                         0);
+        nst_report_init(&report, "d", profile.name);
+        struct nst_apply_options opts = { &profile, view, &taken, false };
+        ck_assert_int_eq(nst_apply(doc, &opts, &report, &plan), 0);
+        ck_assert_uint_eq(nst_cpuset_count(&plan.vcpus), 8);
+        ck_assert(!nst_cpuset_intersects(&plan.vcpus, &all_pins));
+        nst_cpuset_union(&all_pins, &plan.vcpus);
+        for (size_t i = 0; i < plan.npages; i++)
+            pages += plan.pages[i].pages;
+        ck_assert_int_eq(nst_page_counts_add_uses(&held, plan.pages,
+                                                  plan.npages, 1), 0);
+        ck_assert_int_eq(nst_holdings_add(&h, &plan.vcpus, &held, 1), 0);
+        nst_page_counts_clear(&held);
+        nst_plan_clear(&plan);
+        nst_report_clear(&report);
+        nst_doc_free(doc);
+        nst_host_free(view);
+    }
+    /* Every guest got hugepages, and no cell gave more than it had. */
+    ck_assert_uint_gt(pages, 0);
+    for (size_t i = 0; i < h.pages.n; i++) {
+        const struct nst_page_count *c = &h.pages.items[i];
+        const struct nst_pages *have =
+            nst_cell_pages(nst_host_cell(host, c->cell), c->size_kib);
+        ck_assert_msg(c->pages > 0 && (unsigned long long)c->pages <=
+                      have->free, "cell %u: %lld pages of %llu KiB held, "
+                      "%llu free", c->cell, c->pages, c->size_kib,
+                      have->free);
+    }
+    ck_assert_uint_eq(nst_cpuset_count(&all_pins), 24);
+    nst_profile_clear(&profile);
+    nst_holdings_clear(&h);
+    nst_host_free(host);
+}
+END_TEST
+
 static Suite *
 pinning_suite(void)
 {
@@ -1328,6 +1486,9 @@ pinning_suite(void)
     tcase_add_test(tc, test_bad_requests);
     tcase_add_test(tc, test_singular_counts);
     tcase_add_test(tc, test_many_cells);
+    tcase_add_test(tc, test_holdings_cpus);
+    tcase_add_test(tc, test_holdings_pages);
+    tcase_add_test(tc, test_holdings_plan_many);
     suite_add_tcase(s, tc);
 
     TCase *prop = tcase_create("properties");

@@ -41,7 +41,7 @@ apply(struct result *res, const char *xml, const char *host_name,
                   "%s", err);
     nst_report_init(&res->r, "t", profile.name);
     struct nst_apply_options opts = { &profile, host, taken, strict };
-    res->ret = nst_apply(doc, &opts, &res->r);
+    res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
     nst_doc_free(doc);
@@ -559,6 +559,65 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* The rule table: names find their rules, and a profile runs a rule when
+ * one of its switches is on (placement for any of pinning, numa,
+ * hugepages; domain always). */
+START_TEST(test_rule_table)
+{
+    const struct nst_rule_def *rules = nst_rules();
+    struct nst_profile p;
+    char *err = NULL;
+
+    for (int r = 0; r < NST_RULE_LAST; r++) {
+        ck_assert_ptr_nonnull(rules[r].name);
+        ck_assert_ptr_nonnull(rules[r].description);
+        ck_assert_int_eq(nst_rule_find(rules[r].name), r);
+    }
+    ck_assert_int_eq(nst_rule_find("internal"), NST_RULE_LAST);
+    ck_assert_int_eq(nst_rule_find("profile"), NST_RULE_LAST);
+    ck_assert_int_eq(nst_rule_find(NULL), NST_RULE_LAST);
+    ck_assert_str_eq(rules[NST_RULE_PLACEMENT].name, "placement");
+
+    nst_profile_init(&p);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_DOMAIN));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_PLACEMENT));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_LAST));
+    ck_assert_int_eq(nst_profile_set(&p, "hugepages=on", &err), 0);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_PLACEMENT));
+    ck_assert(nst_rule_enabled(&p, NST_RULE_HUGEPAGES));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_VCPU_PINNING));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_NUMATUNE));
+    ck_assert_int_eq(nst_profile_set(&p, "nested=yes", &err), 0);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_MODE));
+    ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_FEATURE));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_MEMTUNE));
+    nst_profile_clear(&p);
+}
+END_TEST
+
+/* Every entry of a report names a rule of the table (or "internal" /
+ * "profile", which are no rule's), in the table's order: what verify
+ * and bulk look up. */
+START_TEST(test_report_names_rules)
+{
+    struct result res = { 0 };
+    int last = 0;
+
+    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4",
+          "perf,secure,nested", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    ck_assert_uint_gt(res.r.nentries, 5);
+    for (size_t i = 0; i < res.r.nentries; i++) {
+        int r = nst_rule_find(res.r.entries[i].rule);
+        ck_assert_msg(r < NST_RULE_LAST, "%s", res.r.entries[i].rule);
+        ck_assert_msg(r >= last, "%s after %s", res.r.entries[i].rule,
+                      nst_rules()[last].name);
+        last = r;
+    }
+    result_clear(&res);
+}
+END_TEST
+
 /* nst_doc_page_use on xml: "cell:size:pages" entries, space-separated. */
 static char *
 page_use(const char *xml)
@@ -617,6 +676,19 @@ START_TEST(test_page_use)
         { FLAT_DOMAIN("<numatune><memory mode='strict' nodeset='0-1'/>"
                       "</numatune>"), "" },       /* the kernel's cell */
         { FLAT_DOMAIN(""), "" },
+        /* preferred: its node gives the pages while it has them */
+        { FLAT_DOMAIN("<numatune><memory mode='preferred' nodeset='2'/>"
+                      "</numatune>"), "2:2048:512" },
+        /* a memnode overrides <memory> for its guest cell */
+        { "<domain type='kvm'><name>t</name>"
+          "<memory unit='GiB'>8</memory><vcpu>4</vcpu>"
+          "<memoryBacking><hugepages><page size='1' unit='GiB'/>"
+          "</hugepages></memoryBacking>"
+          "<cpu><numa><cell id='0' cpus='0-1' memory='4' unit='GiB'/>"
+          "<cell id='1' cpus='2-3' memory='4' unit='GiB'/></numa></cpu>"
+          "<numatune><memory mode='strict' nodeset='3'/>"
+          "<memnode cellid='1' mode='preferred' nodeset='0'/></numatune>"
+          "</domain>", "3:1048576:4 0:1048576:4" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *got = page_use(cases[i].xml);
@@ -817,7 +889,7 @@ apply_on_host(struct result *res, const char *xml, struct nst_host *host)
                      0);
     nst_report_init(&res->r, "t", profile.name);
     struct nst_apply_options opts = { &profile, host, NULL, false };
-    res->ret = nst_apply(doc, &opts, &res->r);
+    res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
     nst_doc_free(doc);
@@ -1287,6 +1359,8 @@ main(void)
     tcase_add_test(tc, test_pins_beyond_host);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_page_use);
+    tcase_add_test(tc, test_rule_table);
+    tcase_add_test(tc, test_report_names_rules);
     tcase_add_test(tc, test_page_use_of_a_plan);
     tcase_add_test(tc, test_host_clone);
     tcase_add_test(tc, test_perf_no_hugepages_beside_ondemand);
