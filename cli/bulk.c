@@ -232,9 +232,9 @@ short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
     if (xml && vn_transform(b->o, b->profile, host, taken, xml,
                             strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
         r.refused)
-        for (size_t k = 0; k < r.report.nentries; k++)
-            short_of |= r.report.entries[k].severity == NST_ERROR &&
-                        strcmp(r.report.entries[k].rule, "placement") == 0;
+        for (size_t k = 0; k < r.report.findings.n; k++)
+            short_of |= r.report.findings.items[k].severity == NST_ERROR &&
+                        strcmp(r.report.findings.items[k].rule, "placement") == 0;
     vn_result_clear(&r);
     free(xml);
     return short_of;

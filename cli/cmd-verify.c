@@ -401,10 +401,10 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
         goto out;
     }
     const char *conn = connect_arg(v, cbuf, sizeof(cbuf));
-    const struct nst_report_entry *refusal = NULL;
-    for (size_t i = 0; i < live.report.nentries && !refusal; i++)
-        if (live.report.entries[i].severity == NST_ERROR)
-            refusal = &live.report.entries[i];
+    const struct nst_finding *refusal = NULL;
+    for (size_t i = 0; i < live.report.findings.n && !refusal; i++)
+        if (live.report.findings.items[i].severity == NST_ERROR)
+            refusal = &live.report.findings.items[i];
     if (refusal && strcmp(refusal->rule, "internal") == 0) {
         vn_error("domain '%s': %s", v->name, refusal->message);
         goto out;
@@ -417,10 +417,10 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
         goto out;
     }
     for (int id = LIVE_CPU_MODE; id <= LIVE_OTHER; id++) {
-        const struct nst_report_entry *first = NULL;
+        const struct nst_finding *first = NULL;
         size_t nchanges = 0;
-        for (size_t i = 0; i < live.report.nentries; i++) {
-            const struct nst_report_entry *e = &live.report.entries[i];
+        for (size_t i = 0; i < live.report.findings.n; i++) {
+            const struct nst_finding *e = &live.report.findings.items[i];
             if (e->severity == NST_CHANGE && (int)rule_check(e->rule) == id &&
                 !nchanges++)
                 first = e;

@@ -25,6 +25,16 @@ void nst_set_error(char **err, const char *fmt, ...)
 int nst_parse_ull(const char *text, unsigned long long max,
                   unsigned long long *out);
 
+/*
+ * Appends a finding to list, taking target, message and fix (target and
+ * fix may be NULL; message NULL means it could not be made).  id and
+ * rule are static.  Returns 0, or -1 when out of memory (the strings
+ * freed).
+ */
+int nst_findings_add(struct nst_findings *list, enum nst_severity severity,
+                     const char *id, const char *rule, char *target,
+                     char *message, char *fix);
+
 /* A growable string; all appends are no-ops once out of memory. */
 struct nst_buf {
     char *data;

@@ -1,5 +1,7 @@
 /*
- * report.c: what a run changed, warned about and refused, and why
+ * report.c: findings, the one list that nst_apply's report (what a run
+ * changed, warned about and refused, and why) and the linter's result
+ * (what is wrong with a domain) are made of, and both as text and JSON
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,6 +12,58 @@
 static const char *const severity_names[NST_SEVERITY_LAST] = {
     "change", "warning", "error",
 };
+
+/* ------------------------------------------------------------ the list */
+
+int
+nst_findings_add(struct nst_findings *list, enum nst_severity severity,
+                 const char *id, const char *rule, char *target,
+                 char *message, char *fix)
+{
+    struct nst_finding *items = NULL;
+
+    if (message)
+        items = realloc(list->items, (list->n + 1) * sizeof(*items));
+    if (!items) {
+        free(target);
+        free(message);
+        free(fix);
+        return -1;
+    }
+    list->items = items;
+    items[list->n++] = (struct nst_finding){
+        .severity = severity, .id = id, .rule = rule, .target = target,
+        .message = message, .fix = fix,
+    };
+    return 0;
+}
+
+size_t
+nst_findings_count(const struct nst_findings *list,
+                   enum nst_severity severity)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < list->n; i++)
+        if (list->items[i].severity == severity)
+            n++;
+    return n;
+}
+
+void
+nst_findings_clear(struct nst_findings *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->n; i++) {
+        free(list->items[i].target);
+        free(list->items[i].message);
+        free(list->items[i].fix);
+    }
+    free(list->items);
+    memset(list, 0, sizeof(*list));
+}
+
+/* -------------------------------------------------------------- report */
 
 void
 nst_report_init(struct nst_report *report, const char *domain,
@@ -25,12 +79,7 @@ nst_report_clear(struct nst_report *report)
 {
     if (!report)
         return;
-    for (size_t i = 0; i < report->nentries; i++) {
-        free(report->entries[i].rule);
-        free(report->entries[i].target);
-        free(report->entries[i].message);
-    }
-    free(report->entries);
+    nst_findings_clear(&report->findings);
     free(report->domain);
     free(report->profile);
     memset(report, 0, sizeof(*report));
@@ -40,37 +89,24 @@ void
 nst_report_add(struct nst_report *report, enum nst_severity severity,
                const char *rule, const char *target, const char *fmt, ...)
 {
-    struct nst_report_entry entry = { .severity = severity };
     va_list ap;
 
     va_start(ap, fmt);
-    entry.message = nst_vprintf(fmt, ap);
+    char *message = nst_vprintf(fmt, ap);
     va_end(ap);
-    entry.rule = nst_printf("%s", rule);
-    entry.target = target ? nst_printf("%s", target) : NULL;
-    struct nst_report_entry *entries =
-        realloc(report->entries, (report->nentries + 1) * sizeof(entry));
-    if (!entry.message || !entry.rule || (target && !entry.target) ||
-        !entries) {
-        free(entry.message);
-        free(entry.rule);
-        free(entry.target);
-        if (entries)
-            report->entries = entries;
+    char *copy = target ? nst_printf("%s", target) : NULL;
+    if (target && !copy) {
+        free(message);
         return;
     }
-    report->entries = entries;
-    report->entries[report->nentries++] = entry;
+    nst_findings_add(&report->findings, severity, NULL, rule, copy, message,
+                     NULL);
 }
 
 size_t
 nst_report_count(const struct nst_report *report, enum nst_severity severity)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < report->nentries; i++)
-        if (report->entries[i].severity == severity)
-            n++;
-    return n;
+    return nst_findings_count(&report->findings, severity);
 }
 
 static const char *
@@ -102,8 +138,8 @@ nst_report_format_text(const struct nst_report *report)
         nst_buf_addf(&buf, ", %zu %s", warnings,
                      plural(warnings, "warning", "warnings"));
     nst_buf_adds(&buf, "\n");
-    for (size_t i = 0; i < report->nentries; i++) {
-        const struct nst_report_entry *e = &report->entries[i];
+    for (size_t i = 0; i < report->findings.n; i++) {
+        const struct nst_finding *e = &report->findings.items[i];
         nst_buf_addf(&buf, "  %-8s %s", severity_names[e->severity],
                      e->rule);
         if (e->target)
@@ -120,8 +156,8 @@ add_json_entries(struct nst_buf *buf, const struct nst_report *report,
     bool first = true;
 
     nst_buf_addf(buf, "  \"%s\": [", key);
-    for (size_t i = 0; i < report->nentries; i++) {
-        const struct nst_report_entry *e = &report->entries[i];
+    for (size_t i = 0; i < report->findings.n; i++) {
+        const struct nst_finding *e = &report->findings.items[i];
         if (e->severity != severity)
             continue;
         nst_buf_adds(buf, first ? "\n" : ",\n");
@@ -156,5 +192,98 @@ nst_report_format_json(const struct nst_report *report)
     add_json_entries(&buf, report, NST_WARNING, "warnings", false);
     add_json_entries(&buf, report, NST_ERROR, "errors", true);
     nst_buf_adds(&buf, "}\n");
+    return nst_buf_finish(&buf, NULL);
+}
+
+/* ---------------------------------------------------------------- lint */
+
+void
+nst_lint_result_clear(struct nst_lint_result *result)
+{
+    if (!result)
+        return;
+    nst_findings_clear(&result->findings);
+    free(result->domain);
+    free(result->label);
+    memset(result, 0, sizeof(*result));
+}
+
+/* "VN102, VN104, ..." of the rules skipped without a host. */
+static void
+add_host_rule_ids(struct nst_buf *buf)
+{
+    size_t n;
+    const struct nst_lint_rule *rules = nst_lint_rules(&n);
+    bool first = true;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!rules[i].needs_host)
+            continue;
+        nst_buf_addf(buf, "%s%s", first ? "" : ", ", rules[i].id);
+        first = false;
+    }
+}
+
+char *
+nst_lint_format_text(const struct nst_lint_result *result)
+{
+    struct nst_buf buf = { 0 };
+
+    for (size_t i = 0; i < result->findings.n; i++) {
+        const struct nst_finding *f = &result->findings.items[i];
+        nst_buf_addf(&buf, "%s: %s %s: %s (fix: %s)\n", result->label,
+                     severity_names[f->severity], f->id, f->message, f->fix);
+    }
+    if (!result->host_checked) {
+        nst_buf_addf(&buf, "%s: note: no host capabilities, rules ",
+                     result->label);
+        add_host_rule_ids(&buf);
+        nst_buf_adds(&buf, " skipped (give --host-caps, or lint on a "
+                     "connection)\n");
+    }
+    return nst_buf_finish(&buf, NULL);
+}
+
+char *
+nst_lint_format_json(const struct nst_lint_result *results, size_t n)
+{
+    struct nst_buf buf = { 0 };
+    size_t errors = 0, warnings = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        errors += nst_findings_count(&results[i].findings, NST_ERROR);
+        warnings += nst_findings_count(&results[i].findings, NST_WARNING);
+    }
+    nst_buf_addf(&buf, "{\n  \"errors\": %zu,\n  \"warnings\": %zu,\n"
+                 "  \"domains\": [", errors, warnings);
+    for (size_t i = 0; i < n; i++) {
+        const struct nst_lint_result *r = &results[i];
+        nst_buf_adds(&buf, i ? ",\n" : "\n");
+        nst_buf_adds(&buf, "    {\n      \"domain\": ");
+        nst_buf_add_json(&buf, r->domain);
+        nst_buf_adds(&buf, ",\n      \"label\": ");
+        nst_buf_add_json(&buf, r->label);
+        nst_buf_addf(&buf, ",\n      \"host_rules\": \"%s\",\n"
+                     "      \"errors\": %zu,\n      \"warnings\": %zu,\n"
+                     "      \"findings\": [",
+                     r->host_checked ? "checked" : "skipped",
+                     nst_findings_count(&r->findings, NST_ERROR),
+                     nst_findings_count(&r->findings, NST_WARNING));
+        for (size_t k = 0; k < r->findings.n; k++) {
+            const struct nst_finding *f = &r->findings.items[k];
+            nst_buf_adds(&buf, k ? ",\n" : "\n");
+            nst_buf_addf(&buf, "        {\"id\": \"%s\", \"rule\": \"%s\", "
+                         "\"severity\": \"%s\", \"target\": ", f->id,
+                         f->rule, severity_names[f->severity]);
+            nst_buf_add_json(&buf, f->target);
+            nst_buf_adds(&buf, ", \"message\": ");
+            nst_buf_add_json(&buf, f->message);
+            nst_buf_adds(&buf, ", \"fix\": ");
+            nst_buf_add_json(&buf, f->fix);
+            nst_buf_adds(&buf, "}");
+        }
+        nst_buf_adds(&buf, r->findings.n ? "\n      ]\n    }" : "]\n    }");
+    }
+    nst_buf_adds(&buf, n ? "\n  ]\n}\n" : "]\n}\n");
     return nst_buf_finish(&buf, NULL);
 }

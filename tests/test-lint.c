@@ -113,8 +113,8 @@ START_TEST(test_lint_golden)
     /* Each rule's fixture shows that rule. */
     if (!strstr(c->name, "--") && strcmp(c->name, "clean") != 0) {
         bool found = false;
-        for (size_t i = 0; i < res.nfindings; i++)
-            found |= strcmp(res.findings[i].rule->name, c->name) == 0;
+        for (size_t i = 0; i < res.findings.n; i++)
+            found |= strcmp(res.findings.items[i].rule, c->name) == 0;
         ck_assert_msg(found, "%s: no finding of rule %s:\n%s", c->fixture,
                       c->name, text);
     }
@@ -132,7 +132,7 @@ START_TEST(test_lint_clean)
     struct nst_lint_result res;
 
     run_case(&cases[0], &res);
-    ck_assert_uint_eq(res.nfindings, 0);
+    ck_assert_uint_eq(res.findings.n, 0);
     ck_assert(res.host_checked);
     char *text = nst_lint_format_text(&res);
     ck_assert_str_eq(text, "");
@@ -140,7 +140,7 @@ START_TEST(test_lint_clean)
     nst_lint_result_clear(&res);
 
     run_case(&cases[1], &res);
-    ck_assert_uint_eq(res.nfindings, 0);
+    ck_assert_uint_eq(res.findings.n, 0);
     ck_assert(!res.host_checked);
     nst_lint_result_clear(&res);
 }
@@ -274,17 +274,18 @@ START_TEST(test_lint_golden_outputs)
         free(conf.type);
         nst_doc_free(in_doc);
 
-        for (size_t i = 0; i < out_res.nfindings; i++) {
-            const struct nst_lint_finding *f = &out_res.findings[i];
-            if (f->rule->severity != NST_ERROR)
+        for (size_t i = 0; i < out_res.findings.n; i++) {
+            const struct nst_finding *f = &out_res.findings.items[i];
+            if (f->severity != NST_ERROR)
                 continue;
             bool inherited = false;
-            for (size_t k = 0; k < in_res.nfindings && !inherited; k++)
-                inherited = in_res.findings[k].rule == f->rule &&
-                            !strcmp(in_res.findings[k].target, f->target);
-            ck_assert_msg(inherited && !managed(&profile, f->rule->name,
+            for (size_t k = 0; k < in_res.findings.n && !inherited; k++)
+                inherited = in_res.findings.items[k].id == f->id &&
+                            !strcmp(in_res.findings.items[k].target,
+                                    f->target);
+            ck_assert_msg(inherited && !managed(&profile, f->rule,
                                                 confidential),
-                          "%s: %s %s %s: %s", out_path, f->rule->id,
+                          "%s: %s %s %s: %s", out_path, f->id,
                           inherited ? "left by the profile, which manages "
                           "it:" : "not in the input:", f->target,
                           f->message);

@@ -469,8 +469,8 @@ START_TEST(test_housekeeping_beyond_host_refused)
         ck_assert_ptr_null(res.xml);
         ck_assert_uint_eq(nst_report_count(&res.r, NST_CHANGE), 0);
         ck_assert_uint_eq(nst_report_count(&res.r, NST_ERROR), 1);
-        ck_assert_str_eq(res.r.entries[0].rule, "profile");
-        ck_assert_str_eq(res.r.entries[0].message,
+        ck_assert_str_eq(res.r.findings.items[0].rule, "profile");
+        ck_assert_str_eq(res.r.findings.items[0].message,
                          "--set housekeeping=72: CPU 72 does not exist on "
                          "the host (CPUs 0-71)");
         result_clear(&res);
