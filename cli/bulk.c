@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json.h>
 #include <libvirt/virterror.h>
 
 #include "apply.h"
@@ -58,7 +59,9 @@ struct row {
     struct vn_pages pages;       /* the hugepages it holds in held_pages */
     bool shared;                 /* --overcommit placed it on taken CPUs */
     bool needs_restart;          /* defined while running, --restart */
-    char *report_json;           /* -o json, waiting for its restart */
+    /* -o json: its report document (NULL: none), waiting for its
+     * restart */
+    struct json_object *report;
 };
 
 struct bulk {
@@ -250,32 +253,50 @@ write_out(struct bulk *b, struct nst_buf *buf)
     free(text);
 }
 
-/* One entry of "domains" in the JSON document (docs/json.md). */
+/*
+ * The JSON document (docs/json.md) is written as the run goes: its head,
+ * each domain's entry once its result is final, its tail.  Each value is
+ * json-c's text of it at the depth it has in the document, so the pieces
+ * make what json-c writes for the whole.
+ */
+static void
+write_json(struct bulk *b, const char *before, struct json_object *val,
+           unsigned int level, bool ok, const char *after)
+{
+    char *text = nst_json_format(val, level, ok);
+    struct nst_buf buf = { 0 };
+
+    if (!text) {
+        b->write_failed = true;
+        return;
+    }
+    nst_buf_adds(&buf, before);
+    nst_buf_adds(&buf, text);
+    nst_buf_adds(&buf, after);
+    free(text);
+    write_out(b, &buf);
+}
+
+/* One entry of "domains"; hands the row's report over. */
 static void
 print_json_entry(struct bulk *b, size_t i)
 {
-    const struct row *r = &b->rows[i];
-    struct nst_buf buf = { 0 };
+    struct row *r = &b->rows[i];
+    struct json_object *entry = json_object_new_object();
+    bool ok = true;
 
-    nst_buf_adds(&buf, b->njson++ ? ",\n    {\"name\": " : "\n    {\"name\": ");
-    nst_buf_add_json(&buf, vn_domain_name(b->doms[i]));
-    nst_buf_addf(&buf, ", \"result\": \"%s\", \"changes\": %zu, "
-                 "\"warnings\": %zu, \"backup\": ",
-                 result_names[r->result], r->changes, r->warnings);
-    nst_buf_add_json(&buf, r->backup);
-    nst_buf_adds(&buf, ", \"error\": ");
-    nst_buf_add_json(&buf, r->error);
-    nst_buf_adds(&buf, ",\n     \"report\": ");
-    /* The report document, one level in. */
-    for (const char *c = r->report_json ? r->report_json : "null"; *c; c++) {
-        nst_buf_add(&buf, c, 1);
-        if (*c == '\n' && c[1])
-            nst_buf_adds(&buf, "     ");
-    }
-    if (buf.len && buf.data[buf.len - 1] == '\n')
-        buf.data[--buf.len] = '\0';
-    nst_buf_adds(&buf, "}");
-    write_out(b, &buf);
+    nst_json_add_string(entry, "name", vn_domain_name(b->doms[i]), &ok);
+    nst_json_add_string(entry, "result", result_names[r->result], &ok);
+    nst_json_add_int(entry, "changes", (long long)r->changes, &ok);
+    nst_json_add_int(entry, "warnings", (long long)r->warnings, &ok);
+    nst_json_add_string(entry, "backup", r->backup, &ok);
+    nst_json_add_string(entry, "error", r->error, &ok);
+    if (r->report)
+        nst_json_add(entry, "report", r->report, &ok);
+    else
+        nst_json_add_null(entry, "report", &ok);
+    r->report = NULL;
+    write_json(b, b->njson++ ? ",\n    " : "    ", entry, 2, ok, "");
 }
 
 /* Keeps what the summary needs of run in row i, and hands its report
@@ -293,13 +314,11 @@ keep_row(struct bulk *b, size_t i, struct vn_dom_run *run)
     run->backup = run->error = NULL;
     if (b->o->output == VN_OUTPUT_JSON) {
         /* A domain stopped before planning (transient) has no report. */
-        row->report_json = run->report.domain ?
-                           nst_report_format_json(&run->report) : NULL;
-        if (!row->needs_restart) {
+        if (run->report.domain &&
+            !(row->report = nst_report_to_json(&run->report)))
+            b->write_failed = true;
+        if (!row->needs_restart)
             print_json_entry(b, i);
-            free(row->report_json);
-            row->report_json = NULL;
-        }
     }
 }
 
@@ -400,8 +419,8 @@ restart_all(struct bulk *b)
     for (size_t i = 0; i < b->nrun; i++) {
         if (b->rows[i].needs_restart && b->o->output == VN_OUTPUT_JSON)
             print_json_entry(b, i);
-        free(b->rows[i].report_json);
-        b->rows[i].report_json = NULL;
+        json_object_put(b->rows[i].report);
+        b->rows[i].report = NULL;
     }
 }
 
@@ -427,29 +446,31 @@ print_summary(struct bulk *b)
 static void
 print_json_head(struct bulk *b)
 {
-    struct nst_buf buf = { 0 };
-    nst_buf_adds(&buf, "{\n  \"connect\": ");
-    nst_buf_add_json(&buf, b->o->connect);
-    nst_buf_adds(&buf, ",\n  \"profile\": ");
-    nst_buf_add_json(&buf, b->profile->name);
-    nst_buf_adds(&buf, ",\n  \"domains\": [");
-    write_out(b, &buf);
+    struct json_object *connect = b->o->connect ?
+                                  json_object_new_string(b->o->connect) :
+                                  NULL;
+    struct json_object *profile = json_object_new_string(b->profile->name);
+
+    write_json(b, "{\n  \"connect\": ", connect, 1,
+               !b->o->connect || connect, ",\n");
+    write_json(b, "  \"profile\": ", profile, 1, profile != NULL,
+               ",\n  \"domains\": [\n");
 }
 
 static void
 print_json_tail(struct bulk *b)
 {
-    struct nst_buf buf = { 0 };
     size_t counts[VN_DOM_LAST] = { 0 };
+    struct json_object *summary = json_object_new_object();
+    bool ok = true;
+
     for (size_t i = 0; i < b->nrun; i++)
         counts[b->rows[i].result]++;
-    nst_buf_adds(&buf, b->njson ? "\n  ],\n  \"summary\": {" :
-                                  "],\n  \"summary\": {");
     for (int k = 0; k < VN_DOM_LAST; k++)
-        nst_buf_addf(&buf, "%s\"%s\": %zu", k ? ", " : "", result_names[k],
-                     counts[k]);
-    nst_buf_adds(&buf, "}\n}\n");
-    write_out(b, &buf);
+        nst_json_add_int(summary, result_names[k], (long long)counts[k], &ok);
+    write_json(b, b->njson ? "\n  ],\n  \"summary\": " :
+                             "  ],\n  \"summary\": ", summary, 1, ok,
+               "\n}\n");
 }
 
 /* What every selected domain holds now: pins counted in holders,
@@ -562,7 +583,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         free(b->rows[i].backup);
         free(b->rows[i].error);
         free(b->rows[i].pins);
-        free(b->rows[i].report_json);
+        json_object_put(b->rows[i].report);
         vn_pages_clear(&b->rows[i].pages);
     }
     free(b->rows);

@@ -435,9 +435,14 @@ void nst_report_add(struct nst_report *report, enum nst_severity severity,
 /* nst_findings_count of its findings */
 size_t nst_report_count(const struct nst_report *report,
                         enum nst_severity severity);
-/* New strings the caller frees. */
+/* New strings the caller frees; NULL when out of memory. */
 char *nst_report_format_text(const struct nst_report *report);
 char *nst_report_format_json(const struct nst_report *report);
+/* The domain document (docs/json.md) as a json-c object, for embedding
+ * in another document: a new reference (json_object_put), NULL when out
+ * of memory. */
+struct json_object;
+struct json_object *nst_report_to_json(const struct nst_report *report);
 
 /* ---------------------------------------------------------------- policy */
 

@@ -1,11 +1,14 @@
 /*
  * report.c: findings, the one list that nst_apply's report (what a run
  * changed, warned about and refused, and why) and the linter's result
- * (what is wrong with a domain) are made of, and both as text and JSON
+ * (what is wrong with a domain) are made of, and both as text and as
+ * JSON (json-c objects, docs/json.md)
  */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json.h>
 
 #include "internal.h"
 
@@ -149,50 +152,57 @@ nst_report_format_text(const struct nst_report *report)
     return nst_buf_finish(&buf, NULL);
 }
 
-static void
-add_json_entries(struct nst_buf *buf, const struct nst_report *report,
-                 enum nst_severity severity, const char *key, bool last)
+/* The report's findings of one severity, as the entries of a domain
+ * document. */
+static struct json_object *
+entries_json(const struct nst_report *report, enum nst_severity severity,
+             bool *ok)
 {
-    bool first = true;
+    struct json_object *list = json_object_new_array();
 
-    nst_buf_addf(buf, "  \"%s\": [", key);
     for (size_t i = 0; i < report->findings.n; i++) {
         const struct nst_finding *e = &report->findings.items[i];
         if (e->severity != severity)
             continue;
-        nst_buf_adds(buf, first ? "\n" : ",\n");
-        first = false;
-        nst_buf_adds(buf, "    {\"rule\": ");
-        nst_buf_add_json(buf, e->rule);
-        nst_buf_adds(buf, ", \"target\": ");
-        nst_buf_add_json(buf, e->target);
-        nst_buf_adds(buf, ", \"message\": ");
-        nst_buf_add_json(buf, e->message);
-        nst_buf_adds(buf, "}");
+        struct json_object *entry = json_object_new_object();
+        nst_json_add_string(entry, "rule", e->rule, ok);
+        nst_json_add_string(entry, "target", e->target, ok);
+        nst_json_add_string(entry, "message", e->message, ok);
+        nst_json_append(list, entry, ok);
     }
-    nst_buf_adds(buf, first ? "]" : "\n  ]");
-    nst_buf_adds(buf, last ? "\n" : ",\n");
+    return list;
+}
+
+struct json_object *
+nst_report_to_json(const struct nst_report *report)
+{
+    struct json_object *doc = json_object_new_object();
+    bool ok = true;
+
+    nst_json_add_string(doc, "domain", report->domain ? report->domain : "",
+                        &ok);
+    nst_json_add_string(doc, "profile",
+                        report->profile ? report->profile : "", &ok);
+    nst_json_add_string(doc, "result",
+                        nst_report_count(report, NST_ERROR) ? "refused" :
+                        nst_report_count(report, NST_CHANGE) ? "changed" :
+                        "unchanged", &ok);
+    nst_json_add(doc, "changes", entries_json(report, NST_CHANGE, &ok), &ok);
+    nst_json_add(doc, "warnings", entries_json(report, NST_WARNING, &ok),
+                 &ok);
+    nst_json_add(doc, "errors", entries_json(report, NST_ERROR, &ok), &ok);
+    if (!ok) {
+        json_object_put(doc);
+        return NULL;
+    }
+    return doc;
 }
 
 char *
 nst_report_format_json(const struct nst_report *report)
 {
-    struct nst_buf buf = { 0 };
-    bool refused = nst_report_count(report, NST_ERROR) > 0;
-
-    nst_buf_adds(&buf, "{\n  \"domain\": ");
-    nst_buf_add_json(&buf, report->domain ? report->domain : "");
-    nst_buf_adds(&buf, ",\n  \"profile\": ");
-    nst_buf_add_json(&buf, report->profile ? report->profile : "");
-    nst_buf_addf(&buf, ",\n  \"result\": \"%s\",\n",
-                 refused ? "refused" :
-                 nst_report_count(report, NST_CHANGE) ? "changed" :
-                 "unchanged");
-    add_json_entries(&buf, report, NST_CHANGE, "changes", false);
-    add_json_entries(&buf, report, NST_WARNING, "warnings", false);
-    add_json_entries(&buf, report, NST_ERROR, "errors", true);
-    nst_buf_adds(&buf, "}\n");
-    return nst_buf_finish(&buf, NULL);
+    struct json_object *doc = nst_report_to_json(report);
+    return nst_json_finish(doc, doc != NULL);
 }
 
 /* ---------------------------------------------------------------- lint */
@@ -244,46 +254,54 @@ nst_lint_format_text(const struct nst_lint_result *result)
     return nst_buf_finish(&buf, NULL);
 }
 
+/* One domain of the lint document. */
+static struct json_object *
+lint_domain_json(const struct nst_lint_result *r, bool *ok)
+{
+    struct json_object *obj = json_object_new_object();
+    struct json_object *list = json_object_new_array();
+
+    nst_json_add_string(obj, "domain", r->domain, ok);
+    nst_json_add_string(obj, "label", r->label, ok);
+    nst_json_add_string(obj, "host_rules",
+                        r->host_checked ? "checked" : "skipped", ok);
+    nst_json_add_int(obj, "errors",
+                     (long long)nst_findings_count(&r->findings, NST_ERROR),
+                     ok);
+    nst_json_add_int(obj, "warnings",
+                     (long long)nst_findings_count(&r->findings,
+                                                   NST_WARNING), ok);
+    for (size_t k = 0; k < r->findings.n; k++) {
+        const struct nst_finding *f = &r->findings.items[k];
+        struct json_object *finding = json_object_new_object();
+        nst_json_add_string(finding, "id", f->id, ok);
+        nst_json_add_string(finding, "rule", f->rule, ok);
+        nst_json_add_string(finding, "severity",
+                            severity_names[f->severity], ok);
+        nst_json_add_string(finding, "target", f->target, ok);
+        nst_json_add_string(finding, "message", f->message, ok);
+        nst_json_add_string(finding, "fix", f->fix, ok);
+        nst_json_append(list, finding, ok);
+    }
+    nst_json_add(obj, "findings", list, ok);
+    return obj;
+}
+
 char *
 nst_lint_format_json(const struct nst_lint_result *results, size_t n)
 {
-    struct nst_buf buf = { 0 };
+    struct json_object *doc = json_object_new_object();
+    struct json_object *domains = json_object_new_array();
     size_t errors = 0, warnings = 0;
+    bool ok = true;
 
     for (size_t i = 0; i < n; i++) {
         errors += nst_findings_count(&results[i].findings, NST_ERROR);
         warnings += nst_findings_count(&results[i].findings, NST_WARNING);
+        nst_json_append(domains, lint_domain_json(&results[i], &ok), &ok);
     }
-    nst_buf_addf(&buf, "{\n  \"errors\": %zu,\n  \"warnings\": %zu,\n"
-                 "  \"domains\": [", errors, warnings);
-    for (size_t i = 0; i < n; i++) {
-        const struct nst_lint_result *r = &results[i];
-        nst_buf_adds(&buf, i ? ",\n" : "\n");
-        nst_buf_adds(&buf, "    {\n      \"domain\": ");
-        nst_buf_add_json(&buf, r->domain);
-        nst_buf_adds(&buf, ",\n      \"label\": ");
-        nst_buf_add_json(&buf, r->label);
-        nst_buf_addf(&buf, ",\n      \"host_rules\": \"%s\",\n"
-                     "      \"errors\": %zu,\n      \"warnings\": %zu,\n"
-                     "      \"findings\": [",
-                     r->host_checked ? "checked" : "skipped",
-                     nst_findings_count(&r->findings, NST_ERROR),
-                     nst_findings_count(&r->findings, NST_WARNING));
-        for (size_t k = 0; k < r->findings.n; k++) {
-            const struct nst_finding *f = &r->findings.items[k];
-            nst_buf_adds(&buf, k ? ",\n" : "\n");
-            nst_buf_addf(&buf, "        {\"id\": \"%s\", \"rule\": \"%s\", "
-                         "\"severity\": \"%s\", \"target\": ", f->id,
-                         f->rule, severity_names[f->severity]);
-            nst_buf_add_json(&buf, f->target);
-            nst_buf_adds(&buf, ", \"message\": ");
-            nst_buf_add_json(&buf, f->message);
-            nst_buf_adds(&buf, ", \"fix\": ");
-            nst_buf_add_json(&buf, f->fix);
-            nst_buf_adds(&buf, "}");
-        }
-        nst_buf_adds(&buf, r->findings.n ? "\n      ]\n    }" : "]\n    }");
-    }
-    nst_buf_adds(&buf, n ? "\n  ]\n}\n" : "]\n}\n");
-    return nst_buf_finish(&buf, NULL);
+    nst_json_add_int(doc, "errors", (long long)errors, &ok);
+    nst_json_add_int(doc, "warnings", (long long)warnings, &ok);
+    nst_json_add(doc, "domains", domains, &ok);
+    return nst_json_finish(doc, ok);
 }
