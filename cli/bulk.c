@@ -235,9 +235,11 @@ short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
     if (xml && vn_transform(b->o, b->profile, host, taken, xml,
                             strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
         r.refused)
-        for (size_t k = 0; k < r.report.findings.n; k++)
-            short_of |= r.report.findings.items[k].severity == NST_ERROR &&
-                        strcmp(r.report.findings.items[k].rule, "placement") == 0;
+        for (size_t k = 0; k < r.report.findings.n; k++) {
+            const struct nst_finding *e = &r.report.findings.items[k];
+            short_of |= e->severity == NST_ERROR &&
+                        strcmp(e->rule, "placement") == 0;
+        }
     vn_result_clear(&r);
     free(xml);
     return short_of;

@@ -467,11 +467,11 @@ plan(struct live *l, bool collect, char **xml, struct vn_result *r)
     if (r->refused) {
         if (!collect)
             vn_print_refusal(l->o, r);
-        for (size_t i = 0; i < r->report.findings.n && !l->run->error; i++)
-            if (r->report.findings.items[i].severity == NST_ERROR)
-                l->run->error = nst_printf("%s: %s",
-                                           r->report.findings.items[i].rule,
-                                           r->report.findings.items[i].message);
+        for (size_t i = 0; i < r->report.findings.n && !l->run->error; i++) {
+            const struct nst_finding *e = &r->report.findings.items[i];
+            if (e->severity == NST_ERROR)
+                l->run->error = nst_printf("%s: %s", e->rule, e->message);
+        }
         l->run->result = VN_DOM_REFUSED;
         ret = VN_EXIT_INPUT;
         goto out;

@@ -118,7 +118,8 @@ fake_exec(const char *path, struct json_object *args)
         }
     } else if (strcmp(path, "test") == 0 &&
                json_object_array_length(args) == 2 &&
-               strcmp(arg0, "-c") == 0 && strcmp(arg(args, 1), "/dev/kvm") == 0) {
+               strcmp(arg0, "-c") == 0 &&
+               strcmp(arg(args, 1), "/dev/kvm") == 0) {
         exitcode = guest.kvm_device ? 0 : 1;
     } else {
         exitcode = 127;

@@ -73,7 +73,8 @@ cmp -s "$TMP/out" "$FX/expected/custom-model--intel-e5-2697v4--nested.xml" ||
 run 0 --file "$FX/domains/seed-bogus.xml" $INTEL --profile secure --output json &&
 {
     # Values, not layout (docs/json.md: the whitespace is not the contract).
-    jq -e '.domain == "seed-bogus"' "$TMP/out" >/dev/null || fail "json: domain"
+    jq -e '.domain == "seed-bogus"' "$TMP/out" >/dev/null ||
+        fail "json: domain"
     jq -e '.result == "changed"' "$TMP/out" >/dev/null || fail "json: result"
     jq -e '.changes | any(.rule == "mitigations" and
            .target == "/domain/cpu/feature[@name='"'"'spec-ctrl'"'"']")' \
