@@ -37,15 +37,15 @@ request_text(struct json_object *req, bool ok)
     return copy;
 }
 
-/* {"execute": command, "arguments": arguments}; takes arguments (NULL:
- * none). */
+/* {"execute": command, "arguments": arguments}, taking arguments (NULL:
+ * none); ok false when they could not be made. */
 static char *
 request(const char *command, struct json_object *arguments, bool ok)
 {
     struct json_object *req = json_object_new_object();
 
     nst_json_add_string(req, "execute", command, &ok);
-    if (arguments || !ok)
+    if (arguments)
         nst_json_add(req, "arguments", arguments, &ok);
     return request_text(req, ok);
 }
