@@ -4,10 +4,9 @@
  *
  * No libvirt here (the offline parts of the tool must not need it): this
  * builds the requests (guest-ping, guest-exec, guest-exec-status) as JSON
- * texts and reads the replies, with a small JSON parser that knows what
- * the agent returns, base64 for the captured output, and the kvm
- * module's nested parameter as verify reads it in the guest (its
- * /proc/cpuinfo is cpuinfo.c's).
+ * texts and reads the replies (both with json-c), decodes the base64 of
+ * the captured output, and reads the kvm module's nested parameter as
+ * verify reads it in the guest (its /proc/cpuinfo is cpuinfo.c's).
  */
 #ifndef NESTIFY_AGENT_H
 #define NESTIFY_AGENT_H
@@ -15,41 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* ------------------------------------------------------------------ JSON */
-
-enum vn_json_type {
-    VN_JSON_NULL,
-    VN_JSON_BOOL,
-    VN_JSON_NUMBER,
-    VN_JSON_STRING,
-    VN_JSON_ARRAY,
-    VN_JSON_OBJECT,
-    VN_JSON_LAST
-};
-
-struct vn_json {
-    enum vn_json_type type;
-    bool boolean;                /* VN_JSON_BOOL */
-    bool integer;                /* NUMBER: a whole number within long long */
-    long long number;            /* NUMBER, when integer */
-    char *string;                /* STRING: UTF-8, NUL-free */
-    size_t n;                    /* ARRAY, OBJECT: number of items */
-    char **keys;                 /* OBJECT: n keys */
-    struct vn_json **items;      /* ARRAY, OBJECT: n values */
-};
-
-/*
- * Parses one JSON document (RFC 8259; nesting at most 64 deep, strings
- * with an escaped NUL refused).  Returns the value (free with
- * vn_json_free) or NULL with *err set ("invalid JSON at byte N: ...").
- */
-struct vn_json *vn_json_parse(const char *text, size_t len, char **err);
-void vn_json_free(struct vn_json *value);
-
-/* The member key of an object (the last one when repeated), or NULL
- * when value is not an object or has no such key; owned by value. */
-const struct vn_json *vn_json_get(const struct vn_json *value,
-                                  const char *key);
+struct json_object;
 
 /* ------------------------------------------------------------- requests */
 
@@ -68,11 +33,11 @@ char *vn_agent_exec_status_request(long long pid);
  * "error" gives -1 with *err set to the agent's description ("the agent
  * refused 'guest-exec': DESC"); so do text that is not JSON and a reply
  * with neither member.  On 0, *ret is the whole parsed reply (free with
- * vn_json_free) and *value points into it.
+ * json_object_put) and *value points into it.
  */
 int vn_agent_parse_return(const char *reply, const char *command,
-                          struct vn_json **ret, const struct vn_json **value,
-                          char **err);
+                          struct json_object **ret,
+                          struct json_object **value, char **err);
 
 /* guest-exec's reply: {"return": {"pid": N}}.  Returns 0 with *pid set,
  * or -1 with *err set. */

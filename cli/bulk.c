@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json.h>
 #include <libvirt/virterror.h>
 
 #include "apply.h"
@@ -60,7 +61,9 @@ struct row {
     struct nst_page_counts pages;  /* the hugepages it holds in held */
     bool shared;                 /* --overcommit placed it on taken CPUs */
     bool needs_restart;          /* defined while running, --restart */
-    char *report_json;           /* -o json, waiting for its restart */
+    /* -o json: its report document (NULL: none), waiting for its
+     * restart */
+    struct json_object *report;
 };
 
 struct bulk {
@@ -192,10 +195,11 @@ short_of_cpus(struct bulk *b, size_t i, const struct nst_host *host,
     if (xml && vn_transform(&b->o->plan, b->profile, host, taken, xml,
                             strlen(xml), vn_domain_name(dom), &r, NULL) == 0 &&
         r.refused)
-        for (size_t k = 0; k < r.report.nentries; k++)
-            short_of |= r.report.entries[k].severity == NST_ERROR &&
-                        nst_rule_find(r.report.entries[k].rule) ==
-                        NST_RULE_PLACEMENT;
+        for (size_t k = 0; k < r.report.findings.n; k++) {
+            const struct nst_finding *e = &r.report.findings.items[k];
+            short_of |= e->severity == NST_ERROR &&
+                        nst_rule_find(e->rule) == NST_RULE_PLACEMENT;
+        }
     vn_result_clear(&r);
     free(xml);
     return short_of;
@@ -211,32 +215,50 @@ write_out(struct bulk *b, struct nst_buf *buf)
     free(text);
 }
 
-/* One entry of "domains" in the JSON document (docs/json.md). */
+/*
+ * The JSON document (docs/json.md) is written as the run goes: its head,
+ * each domain's entry once its result is final, its tail.  Each value is
+ * json-c's text of it at the depth it has in the document, so the pieces
+ * make what json-c writes for the whole.
+ */
+static void
+write_json(struct bulk *b, const char *before, struct json_object *val,
+           unsigned int level, bool ok, const char *after)
+{
+    char *text = nst_json_format(val, level, ok);
+    struct nst_buf buf = { 0 };
+
+    if (!text) {
+        b->write_failed = true;
+        return;
+    }
+    nst_buf_adds(&buf, before);
+    nst_buf_adds(&buf, text);
+    nst_buf_adds(&buf, after);
+    free(text);
+    write_out(b, &buf);
+}
+
+/* One entry of "domains"; hands the row's report over. */
 static void
 print_json_entry(struct bulk *b, size_t i)
 {
-    const struct row *r = &b->rows[i];
-    struct nst_buf buf = { 0 };
+    struct row *r = &b->rows[i];
+    struct json_object *entry = json_object_new_object();
+    bool ok = true;
 
-    nst_buf_adds(&buf, b->njson++ ? ",\n    {\"name\": " : "\n    {\"name\": ");
-    nst_buf_add_json(&buf, vn_domain_name(b->doms[i]));
-    nst_buf_addf(&buf, ", \"result\": \"%s\", \"changes\": %zu, "
-                 "\"warnings\": %zu, \"backup\": ",
-                 result_names[r->result], r->changes, r->warnings);
-    nst_buf_add_json(&buf, r->backup);
-    nst_buf_adds(&buf, ", \"error\": ");
-    nst_buf_add_json(&buf, r->error);
-    nst_buf_adds(&buf, ",\n     \"report\": ");
-    /* The report document, one level in. */
-    for (const char *c = r->report_json ? r->report_json : "null"; *c; c++) {
-        nst_buf_add(&buf, c, 1);
-        if (*c == '\n' && c[1])
-            nst_buf_adds(&buf, "     ");
-    }
-    if (buf.len && buf.data[buf.len - 1] == '\n')
-        buf.data[--buf.len] = '\0';
-    nst_buf_adds(&buf, "}");
-    write_out(b, &buf);
+    nst_json_add_string(entry, "name", vn_domain_name(b->doms[i]), &ok);
+    nst_json_add_string(entry, "result", result_names[r->result], &ok);
+    nst_json_add_int(entry, "changes", (long long)r->changes, &ok);
+    nst_json_add_int(entry, "warnings", (long long)r->warnings, &ok);
+    nst_json_add_string(entry, "backup", r->backup, &ok);
+    nst_json_add_string(entry, "error", r->error, &ok);
+    if (r->report)
+        nst_json_add(entry, "report", r->report, &ok);
+    else
+        nst_json_add_null(entry, "report", &ok);
+    r->report = NULL;
+    write_json(b, b->njson++ ? ",\n    " : "    ", entry, 2, ok, "");
 }
 
 /* Keeps what the summary needs of run in row i, and hands its report
@@ -254,13 +276,11 @@ keep_row(struct bulk *b, size_t i, struct vn_dom_run *run)
     run->backup = run->error = NULL;
     if (b->o->output == VN_OUTPUT_JSON) {
         /* A domain stopped before planning (transient) has no report. */
-        row->report_json = run->report.domain ?
-                           nst_report_format_json(&run->report) : NULL;
-        if (!row->needs_restart) {
+        if (run->report.domain &&
+            !(row->report = nst_report_to_json(&run->report)))
+            b->write_failed = true;
+        if (!row->needs_restart)
             print_json_entry(b, i);
-            free(row->report_json);
-            row->report_json = NULL;
-        }
     }
 }
 
@@ -363,8 +383,8 @@ restart_all(struct bulk *b)
     for (size_t i = 0; i < b->nrun; i++) {
         if (b->rows[i].needs_restart && b->o->output == VN_OUTPUT_JSON)
             print_json_entry(b, i);
-        free(b->rows[i].report_json);
-        b->rows[i].report_json = NULL;
+        json_object_put(b->rows[i].report);
+        b->rows[i].report = NULL;
     }
 }
 
@@ -390,29 +410,31 @@ print_summary(struct bulk *b)
 static void
 print_json_head(struct bulk *b)
 {
-    struct nst_buf buf = { 0 };
-    nst_buf_adds(&buf, "{\n  \"connect\": ");
-    nst_buf_add_json(&buf, b->o->plan.connect);
-    nst_buf_adds(&buf, ",\n  \"profile\": ");
-    nst_buf_add_json(&buf, b->profile->name);
-    nst_buf_adds(&buf, ",\n  \"domains\": [");
-    write_out(b, &buf);
+    struct json_object *connect = b->o->plan.connect ?
+                                  json_object_new_string(b->o->plan.connect) :
+                                  NULL;
+    struct json_object *profile = json_object_new_string(b->profile->name);
+
+    write_json(b, "{\n  \"connect\": ", connect, 1,
+               !b->o->plan.connect || connect, ",\n");
+    write_json(b, "  \"profile\": ", profile, 1, profile != NULL,
+               ",\n  \"domains\": [\n");
 }
 
 static void
 print_json_tail(struct bulk *b)
 {
-    struct nst_buf buf = { 0 };
     size_t counts[VN_DOM_LAST] = { 0 };
+    struct json_object *summary = json_object_new_object();
+    bool ok = true;
+
     for (size_t i = 0; i < b->nrun; i++)
         counts[b->rows[i].result]++;
-    nst_buf_adds(&buf, b->njson ? "\n  ],\n  \"summary\": {" :
-                                  "],\n  \"summary\": {");
     for (int k = 0; k < VN_DOM_LAST; k++)
-        nst_buf_addf(&buf, "%s\"%s\": %zu", k ? ", " : "", result_names[k],
-                     counts[k]);
-    nst_buf_adds(&buf, "}\n}\n");
-    write_out(b, &buf);
+        nst_json_add_int(summary, result_names[k], (long long)counts[k], &ok);
+    write_json(b, b->njson ? "\n  ],\n  \"summary\": " :
+                             "  ],\n  \"summary\": ", summary, 1, ok,
+               "\n}\n");
 }
 
 /* What every selected domain holds now, counted in held
@@ -524,7 +546,7 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         free(b->rows[i].backup);
         free(b->rows[i].error);
         free(b->rows[i].pins);
-        free(b->rows[i].report_json);
+        json_object_put(b->rows[i].report);
         nst_page_counts_clear(&b->rows[i].pages);
     }
     free(b->rows);

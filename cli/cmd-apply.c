@@ -72,8 +72,8 @@ int
 vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r)
 {
     /* One line for the first error; the full report goes in JSON. */
-    for (size_t i = 0; i < r->report.nentries; i++) {
-        const struct nst_report_entry *e = &r->report.entries[i];
+    for (size_t i = 0; i < r->report.findings.n; i++) {
+        const struct nst_finding *e = &r->report.findings.items[i];
         if (e->severity == NST_ERROR) {
             vn_error("domain '%s': %s: %s", r->report.domain, e->rule,
                      e->message);

@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "host-doctor.h"
 #include "internal.h"
 #include "options.h"
@@ -977,48 +979,54 @@ format_text(const struct doctor *dr, const size_t counts[ST_LAST])
     return nst_buf_finish(&buf, NULL);
 }
 
+/* A check's "pages": one object per hugepage size. */
+static struct json_object *
+pages_json(const struct check *c, bool *ok)
+{
+    struct json_object *pages = json_object_new_array();
+
+    for (size_t j = 0; j < c->npages; j++) {
+        struct json_object *page = json_object_new_object();
+        nst_json_add_int(page, "size_kib", (long long)c->pages[j].kib, ok);
+        nst_json_add_int(page, "reserved", (long long)c->pages[j].reserved,
+                         ok);
+        nst_json_add_int(page, "free", (long long)c->pages[j].free, ok);
+        nst_json_append(pages, page, ok);
+    }
+    return pages;
+}
+
+/* The host document (docs/json.md). */
 static char *
 format_json(const struct doctor *dr, const size_t counts[ST_LAST])
 {
     static const char *const vendors[VN_CPU_LAST] = { NULL, "intel", "amd" };
-    struct nst_buf buf = { 0 };
+    struct json_object *doc = json_object_new_object();
+    struct json_object *checks = json_object_new_array();
+    struct json_object *totals = json_object_new_object();
+    bool ok = true;
 
-    nst_buf_adds(&buf, "{\n  \"vendor\": ");
-    nst_buf_add_json(&buf, vendors[dr->cpu.vendor]);
-    nst_buf_adds(&buf, ",\n  \"result\": ");
-    nst_buf_add_json(&buf, counts[ST_FAIL] ? "fail" :
-                           counts[ST_WARN] ? "warn" : "pass");
-    nst_buf_adds(&buf, ",\n  \"checks\": [");
+    nst_json_add_string(doc, "vendor", vendors[dr->cpu.vendor], &ok);
+    nst_json_add_string(doc, "result", counts[ST_FAIL] ? "fail" :
+                        counts[ST_WARN] ? "warn" : "pass", &ok);
     for (size_t i = 0; i < dr->nchecks; i++) {
         const struct check *c = &dr->checks[i];
-        nst_buf_adds(&buf, i ? ",\n    {" : "\n    {");
-        nst_buf_adds(&buf, "\"id\": ");
-        nst_buf_add_json(&buf, c->id);
-        nst_buf_adds(&buf, ", \"status\": ");
-        nst_buf_add_json(&buf, status_json[c->status]);
-        nst_buf_adds(&buf, ", \"title\": ");
-        nst_buf_add_json(&buf, c->title);
-        nst_buf_adds(&buf, ", \"detail\": ");
-        nst_buf_add_json(&buf, c->detail);
-        nst_buf_adds(&buf, ", \"fix\": ");
-        nst_buf_add_json(&buf, c->status == ST_WARN || c->status == ST_FAIL ?
-                               c->fix : NULL);
-        if (strcmp(c->id, "hugepages") == 0) {
-            nst_buf_adds(&buf, ", \"pages\": [");
-            for (size_t j = 0; j < c->npages; j++)
-                nst_buf_addf(&buf, "%s{\"size_kib\": %llu, \"reserved\": "
-                             "%llu, \"free\": %llu}", j ? ", " : "",
-                             c->pages[j].kib, c->pages[j].reserved,
-                             c->pages[j].free);
-            nst_buf_adds(&buf, "]");
-        }
-        nst_buf_adds(&buf, "}");
+        struct json_object *check = json_object_new_object();
+        nst_json_add_string(check, "id", c->id, &ok);
+        nst_json_add_string(check, "status", status_json[c->status], &ok);
+        nst_json_add_string(check, "title", c->title, &ok);
+        nst_json_add_string(check, "detail", c->detail, &ok);
+        nst_json_add_string(check, "fix", c->status == ST_WARN ||
+                            c->status == ST_FAIL ? c->fix : NULL, &ok);
+        if (strcmp(c->id, "hugepages") == 0)
+            nst_json_add(check, "pages", pages_json(c, &ok), &ok);
+        nst_json_append(checks, check, &ok);
     }
-    nst_buf_addf(&buf, "%s],\n  \"counts\": {\"pass\": %zu, \"warn\": %zu, "
-                 "\"fail\": %zu, \"skip\": %zu}\n}\n",
-                 dr->nchecks ? "\n  " : "", counts[ST_PASS], counts[ST_WARN],
-                 counts[ST_FAIL], counts[ST_SKIP]);
-    return nst_buf_finish(&buf, NULL);
+    nst_json_add(doc, "checks", checks, &ok);
+    for (int st = 0; st < ST_LAST; st++)
+        nst_json_add_int(totals, status_json[st], (long long)counts[st], &ok);
+    nst_json_add(doc, "counts", totals, &ok);
+    return nst_json_finish(doc, ok);
 }
 
 static int

@@ -143,7 +143,7 @@ vn_cmd_lint(int argc, char **argv, const struct vn_connected *live)
         goto out;
     }
     for (size_t i = 0; i < results.count; i++)
-        if (nst_lint_count(&results.items[i], NST_ERROR))
+        if (nst_findings_count(&results.items[i].findings, NST_ERROR))
             ret = VN_EXIT_FINDINGS;
  out:
     for (size_t i = 0; i < results.count; i++)

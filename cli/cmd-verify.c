@@ -24,6 +24,7 @@
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
+#include <json.h>
 
 #include "agent.h"
 #include "apply.h"
@@ -286,10 +287,10 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
         goto out;
     }
     const char *conn = connect_arg(v, cbuf, sizeof(cbuf));
-    const struct nst_report_entry *refusal = NULL;
-    for (size_t i = 0; i < live.report.nentries && !refusal; i++)
-        if (live.report.entries[i].severity == NST_ERROR)
-            refusal = &live.report.entries[i];
+    const struct nst_finding *refusal = NULL;
+    for (size_t i = 0; i < live.report.findings.n && !refusal; i++)
+        if (live.report.findings.items[i].severity == NST_ERROR)
+            refusal = &live.report.findings.items[i];
     if (refusal && strcmp(refusal->rule, "internal") == 0) {
         vn_error("domain '%s': %s", v->name, refusal->message);
         goto out;
@@ -302,10 +303,10 @@ check_live(struct verify *v, const struct nst_cpuset *taken,
         goto out;
     }
     for (int id = LIVE_CPU_MODE; id <= LIVE_OTHER; id++) {
-        const struct nst_report_entry *first = NULL;
+        const struct nst_finding *first = NULL;
         size_t nchanges = 0;
-        for (size_t i = 0; i < live.report.nentries; i++) {
-            const struct nst_report_entry *e = &live.report.entries[i];
+        for (size_t i = 0; i < live.report.findings.n; i++) {
+            const struct nst_finding *e = &live.report.findings.items[i];
             if (e->severity == NST_CHANGE && (int)rule_check(e->rule) == id &&
                 !nchanges++)
                 first = e;
@@ -565,13 +566,12 @@ check_agent(struct verify *v)
     enum agent_status s = agent_call(v, req, &reply, &why);
     free(req);
     if (s == AGENT_OK) {
-        struct vn_json *doc = NULL;
-        const struct vn_json *val;
+        struct json_object *doc = NULL, *val;
         if (vn_agent_parse_return(reply, "guest-ping", &doc, &val, &why) == 0)
             ok = true;
         else
             s = AGENT_REFUSED;
-        vn_json_free(doc);
+        json_object_put(doc);
     }
     if (ok) {
         set_check(v, GUEST_AGENT, CHECK_PASS, "the guest agent answers");
@@ -771,34 +771,50 @@ check_guest(struct verify *v)
 
 /* ---------------------------------------------------------------- output */
 
+/* The verify document (docs/json.md). */
+static char *
+results_json(const struct verify *v, const size_t count[CHECK_LAST])
+{
+    struct json_object *doc = json_object_new_object();
+    struct json_object *checks = json_object_new_array();
+    struct json_object *summary = json_object_new_object();
+    bool ok = true;
+
+    nst_json_add_string(doc, "domain", v->name, &ok);
+    nst_json_add_string(doc, "profile", v->profile->name, &ok);
+    nst_json_add_string(doc, "result", count[CHECK_FAIL] ? "fail" : "pass",
+                        &ok);
+    for (int id = 0; id < CHECK_ID_LAST; id++) {
+        const struct check *c = &v->checks[id];
+        struct json_object *check = json_object_new_object();
+        nst_json_add_string(check, "check", check_names[id], &ok);
+        nst_json_add_string(check, "result", result_names[c->result], &ok);
+        nst_json_add_string(check, "message", c->message ? c->message : "",
+                            &ok);
+        nst_json_add_string(check, "fix",
+                            c->result == CHECK_FAIL ? c->fix : NULL, &ok);
+        nst_json_append(checks, check, &ok);
+    }
+    nst_json_add(doc, "checks", checks, &ok);
+    for (int r = 0; r < CHECK_LAST; r++)
+        nst_json_add_int(summary, result_names[r], (long long)count[r], &ok);
+    nst_json_add(doc, "summary", summary, &ok);
+    return nst_json_finish(doc, ok);
+}
+
 static int
 print_results(const struct verify *v)
 {
     struct nst_buf buf = { 0 };
     size_t count[CHECK_LAST] = { 0 };
+    char *text = NULL;
+    size_t len = 0;
 
     for (int id = 0; id < CHECK_ID_LAST; id++)
         count[v->checks[id].result]++;
     if (v->o->output == VN_OUTPUT_JSON) {
-        nst_buf_adds(&buf, "{\n  \"domain\": ");
-        nst_buf_add_json(&buf, v->name);
-        nst_buf_adds(&buf, ",\n  \"profile\": ");
-        nst_buf_add_json(&buf, v->profile->name);
-        nst_buf_addf(&buf, ",\n  \"result\": \"%s\",\n  \"checks\": [\n",
-                     count[CHECK_FAIL] ? "fail" : "pass");
-        for (int id = 0; id < CHECK_ID_LAST; id++) {
-            const struct check *c = &v->checks[id];
-            nst_buf_addf(&buf, "    {\"check\": \"%s\", \"result\": \"%s\", "
-                         "\"message\": ", check_names[id],
-                         result_names[c->result]);
-            nst_buf_add_json(&buf, c->message ? c->message : "");
-            nst_buf_adds(&buf, ", \"fix\": ");
-            nst_buf_add_json(&buf, c->result == CHECK_FAIL ? c->fix : NULL);
-            nst_buf_addf(&buf, "}%s\n", id + 1 < CHECK_ID_LAST ? "," : "");
-        }
-        nst_buf_addf(&buf, "  ],\n  \"summary\": {\"pass\": %zu, \"fail\": "
-                     "%zu, \"skip\": %zu}\n}\n", count[CHECK_PASS],
-                     count[CHECK_FAIL], count[CHECK_SKIP]);
+        if ((text = results_json(v, count)))
+            len = strlen(text);
     } else {
         static const char *const tags[CHECK_LAST] = { "PASS", "FAIL",
                                                       "SKIP" };
@@ -814,9 +830,8 @@ print_results(const struct verify *v)
         nst_buf_addf(&buf, "%zu passed, %zu failed, %zu skipped\n",
                      count[CHECK_PASS], count[CHECK_FAIL],
                      count[CHECK_SKIP]);
+        text = nst_buf_finish(&buf, &len);
     }
-    size_t len;
-    char *text = nst_buf_finish(&buf, &len);
     int ret = text ? vn_write_stdout(text, len) : -1;
     free(text);
     if (ret < 0) {

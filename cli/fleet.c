@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "apply.h"
 #include "internal.h"
 #include "tool.h"
@@ -62,6 +64,22 @@ wait_host(struct host_job *job)
     return job->exit;
 }
 
+/* A host's bulk document, parsed; NULL when it printed none (it failed
+ * before planning) or something else, which is said. */
+static struct json_object *
+host_document(const struct host_job *job, const char *text, size_t len)
+{
+    char *why = NULL;
+    struct json_object *doc = text && len ? nst_json_parse(text, len, &why) :
+                              NULL;
+
+    if (why)
+        vn_error("host '%s': its run printed something that is not a JSON "
+                 "document (%s)", job->uri, why);
+    free(why);
+    return doc;
+}
+
 /* The child's whole output, NUL-terminated; a new string. */
 static char *
 slurp(FILE *fp, size_t *len)
@@ -83,6 +101,8 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
     struct host_job *hosts = calloc(n, sizeof(*hosts));
     bool failed = false, pending = false;
     struct nst_buf all = { 0 };
+    struct json_object *doc = NULL, *list = NULL;
+    bool ok = true;
 
     if (!hosts) {
         vn_error("out of memory");
@@ -115,8 +135,10 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
         finished++;
     }
 
-    if (o->output == VN_OUTPUT_JSON)
-        nst_buf_adds(&all, "{\n  \"hosts\": [");
+    if (o->output == VN_OUTPUT_JSON) {
+        doc = json_object_new_object();
+        list = json_object_new_array();
+    }
     for (size_t i = 0; i < n; i++) {
         size_t len;
         char *text = slurp(hosts[i].out, &len);
@@ -124,23 +146,17 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
         failed |= code != VN_EXIT_OK && code != VN_EXIT_PENDING;
         pending |= code == VN_EXIT_PENDING;
         if (o->output == VN_OUTPUT_JSON) {
-            nst_buf_adds(&all, i ? ",\n    {\"connect\": " :
-                                   "\n    {\"connect\": ");
-            nst_buf_add_json(&all, hosts[i].uri);
-            nst_buf_addf(&all, ", \"exit\": %d,\n     \"result\": ", code);
-            /* A host that failed before planning printed nothing. */
-            if (text && len && text[0] == '{') {
-                for (const char *c = text; *c; c++) {
-                    nst_buf_add(&all, c, 1);
-                    if (*c == '\n' && c[1])
-                        nst_buf_adds(&all, "     ");
-                }
-                if (all.len && all.data[all.len - 1] == '\n')
-                    all.data[--all.len] = '\0';
-            } else {
-                nst_buf_adds(&all, "null");
-            }
-            nst_buf_adds(&all, "}");
+            struct json_object *host = json_object_new_object();
+            struct json_object *result = host_document(&hosts[i], text, len);
+            /* A host that printed something else failed. */
+            failed |= !result && text && len;
+            nst_json_add_string(host, "connect", hosts[i].uri, &ok);
+            nst_json_add_int(host, "exit", code, &ok);
+            if (result)
+                nst_json_add(host, "result", result, &ok);
+            else
+                nst_json_add_null(host, "result", &ok);
+            nst_json_append(list, host, &ok);
         } else {
             nst_buf_addf(&all, "%s== host '%s' ==\n", i ? "\n" : "",
                          hosts[i].uri);
@@ -150,8 +166,15 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
         free(text);
         fclose(hosts[i].out);
     }
-    if (o->output == VN_OUTPUT_JSON)
-        nst_buf_adds(&all, n ? "\n  ]\n}\n" : "]\n}\n");
+    if (o->output == VN_OUTPUT_JSON) {
+        nst_json_add(doc, "hosts", list, &ok);
+        char *text = nst_json_finish(doc, ok);
+        if (text)
+            nst_buf_adds(&all, text);
+        else
+            all.oom = 1;
+        free(text);
+    }
     free(hosts);
 
     size_t len;

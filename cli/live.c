@@ -108,10 +108,10 @@ verify(struct live *l, const char *xml, const char *what, char **err)
                      what, &r, err) < 0)
         return -1;
     if (r.refused || r.pending) {
-        const struct nst_report_entry *first = NULL;
-        for (size_t i = 0; i < r.report.nentries && !first; i++)
-            if (r.report.entries[i].severity != NST_WARNING)
-                first = &r.report.entries[i];
+        const struct nst_finding *first = NULL;
+        for (size_t i = 0; i < r.report.findings.n && !first; i++)
+            if (r.report.findings.items[i].severity != NST_WARNING)
+                first = &r.report.findings.items[i];
         nst_set_error(err, "the %s does not hold what the profile set "
                       "(%s: %s)", what, first ? first->rule : "?",
                       first ? first->message : "?");
@@ -173,10 +173,10 @@ still_fits(struct live *l, const char *xml, char **why)
     ours = then.plan.vcpus;
     nst_cpuset_intersect(&ours, &taken);
     char *cpus = nst_cpuset_is_empty(&ours) ? NULL : nst_cpuset_format(&ours);
-    const struct nst_report_entry *first = NULL;
-    for (size_t i = 0; i < now.report.nentries && !first; i++)
-        if (now.report.entries[i].severity != NST_WARNING)
-            first = &now.report.entries[i];
+    const struct nst_finding *first = NULL;
+    for (size_t i = 0; i < now.report.findings.n && !first; i++)
+        if (now.report.findings.items[i].severity != NST_WARNING)
+            first = &now.report.findings.items[i];
     if (cpus)
         nst_set_error(why, "another domain now pins CPUs %s", cpus);
     else
@@ -463,11 +463,11 @@ plan(struct live *l, bool collect, char **xml, struct vn_result *r)
     if (r->refused) {
         if (!collect)
             vn_print_refusal(l->o, r);
-        for (size_t i = 0; i < r->report.nentries && !l->run->error; i++)
-            if (r->report.entries[i].severity == NST_ERROR)
-                l->run->error = nst_printf("%s: %s",
-                                           r->report.entries[i].rule,
-                                           r->report.entries[i].message);
+        for (size_t i = 0; i < r->report.findings.n && !l->run->error; i++) {
+            const struct nst_finding *e = &r->report.findings.items[i];
+            if (e->severity == NST_ERROR)
+                l->run->error = nst_printf("%s: %s", e->rule, e->message);
+        }
         l->run->result = VN_DOM_REFUSED;
         ret = VN_EXIT_INPUT;
         goto out;

@@ -4,7 +4,8 @@
 # then prints the executions reached and the crashes found.
 #
 # Called by the build tree's Makefile with: FUZZ_CC, FUZZ_SECONDS,
-# FUZZ_TARGETS, FUZZ_SRCDIR, FUZZ_BUILDDIR, LIBXML_CFLAGS, LIBXML_LIBS.
+# FUZZ_TARGETS, FUZZ_SRCDIR, FUZZ_BUILDDIR, LIBXML_CFLAGS, LIBXML_LIBS,
+# JSON_C_CFLAGS, JSON_C_LIBS.
 # Seeds are generated from the fixtures in $FUZZ_BUILDDIR/fuzz/seeds;
 # what libFuzzer finds grows $FUZZ_BUILDDIR/fuzz/corpus (kept between
 # runs); crashing inputs land in $FUZZ_BUILDDIR/fuzz/artifacts.  Extra
@@ -45,8 +46,8 @@ for t in $FUZZ_TARGETS; do
     "$CC" -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -D_GNU_SOURCE -I"$S/lib" -include "$S/cli/banned.h" \
-        -DNST_FUZZ_SRCDIR="\"$S\"" $LIBXML_CFLAGS \
-        -o "$B/bin/fuzz-$t" "$S/fuzz/fuzz-$t.c" "$@" $LIBXML_LIBS ||
+        -DNST_FUZZ_SRCDIR="\"$S\"" $LIBXML_CFLAGS $JSON_C_CFLAGS \
+        -o "$B/bin/fuzz-$t" "$S/fuzz/fuzz-$t.c" "$@" $LIBXML_LIBS $JSON_C_LIBS ||
         exit 2
 done
 

@@ -112,23 +112,26 @@ struct lint {
 static void
 add(struct lint *l, int rule, char *target, char *message, char *fix)
 {
-    struct nst_lint_finding *more = NULL;
-
-    if (target && message && fix)
-        more = realloc(l->res->findings,
-                       (l->res->nfindings + 1) * sizeof(*more));
-    if (!more) {
-        l->oom = true;
+    if (!target || !fix) {
         free(target);
         free(message);
         free(fix);
+        l->oom = true;
         return;
     }
-    l->res->findings = more;
-    more[l->res->nfindings++] = (struct nst_lint_finding){
-        .rule = &rules[rule], .target = target, .message = message,
-        .fix = fix,
-    };
+    l->oom |= nst_findings_add(&l->res->findings, rules[rule].severity,
+                               rules[rule].id, rules[rule].name, target,
+                               message, fix) < 0;
+}
+
+/* A finding's place in the rule table. */
+static size_t
+rule_index(const struct nst_finding *f)
+{
+    size_t i = 0;
+    while (i < R_LAST && rules[i].id != f->id)
+        i++;
+    return i;
 }
 
 static char *
@@ -1131,127 +1134,17 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
 
     /* Findings in the order of the rule table, each rule's in document
      * order: a stable sort by rule. */
-    for (size_t i = 1; i < out->nfindings; i++) {
-        struct nst_lint_finding f = out->findings[i];
+    struct nst_finding *items = out->findings.items;
+    for (size_t i = 1; i < out->findings.n; i++) {
+        struct nst_finding f = items[i];
         size_t k = i;
-        for (; k > 0 && out->findings[k - 1].rule > f.rule; k--)
-            out->findings[k] = out->findings[k - 1];
-        out->findings[k] = f;
+        for (; k > 0 && rule_index(&items[k - 1]) > rule_index(&f); k--)
+            items[k] = items[k - 1];
+        items[k] = f;
     }
     if (l.oom) {
         nst_lint_result_clear(out);
         return -1;
     }
     return 0;
-}
-
-void
-nst_lint_result_clear(struct nst_lint_result *result)
-{
-    if (!result)
-        return;
-    for (size_t i = 0; i < result->nfindings; i++) {
-        free(result->findings[i].target);
-        free(result->findings[i].message);
-        free(result->findings[i].fix);
-    }
-    free(result->findings);
-    free(result->domain);
-    free(result->label);
-    memset(result, 0, sizeof(*result));
-}
-
-size_t
-nst_lint_count(const struct nst_lint_result *result,
-               enum nst_severity severity)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < result->nfindings; i++)
-        if (result->findings[i].rule->severity == severity)
-            n++;
-    return n;
-}
-
-static const char *
-severity_name(enum nst_severity severity)
-{
-    return severity == NST_ERROR ? "error" : "warning";
-}
-
-/* "VN102, VN104, ..." of the rules skipped without a host. */
-static void
-add_host_rule_ids(struct nst_buf *buf)
-{
-    bool first = true;
-    for (size_t i = 0; i < R_LAST; i++) {
-        if (!rules[i].needs_host)
-            continue;
-        nst_buf_addf(buf, "%s%s", first ? "" : ", ", rules[i].id);
-        first = false;
-    }
-}
-
-char *
-nst_lint_format_text(const struct nst_lint_result *result)
-{
-    struct nst_buf buf = { 0 };
-
-    for (size_t i = 0; i < result->nfindings; i++) {
-        const struct nst_lint_finding *f = &result->findings[i];
-        nst_buf_addf(&buf, "%s: %s %s: %s (fix: %s)\n", result->label,
-                     severity_name(f->rule->severity), f->rule->id,
-                     f->message, f->fix);
-    }
-    if (!result->host_checked) {
-        nst_buf_addf(&buf, "%s: note: no host capabilities, rules ",
-                     result->label);
-        add_host_rule_ids(&buf);
-        nst_buf_adds(&buf, " skipped (give --host-caps, or lint on a "
-                     "connection)\n");
-    }
-    return nst_buf_finish(&buf, NULL);
-}
-
-char *
-nst_lint_format_json(const struct nst_lint_result *results, size_t n)
-{
-    struct nst_buf buf = { 0 };
-    size_t errors = 0, warnings = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        errors += nst_lint_count(&results[i], NST_ERROR);
-        warnings += nst_lint_count(&results[i], NST_WARNING);
-    }
-    nst_buf_addf(&buf, "{\n  \"errors\": %zu,\n  \"warnings\": %zu,\n"
-                 "  \"domains\": [", errors, warnings);
-    for (size_t i = 0; i < n; i++) {
-        const struct nst_lint_result *r = &results[i];
-        nst_buf_adds(&buf, i ? ",\n" : "\n");
-        nst_buf_adds(&buf, "    {\n      \"domain\": ");
-        nst_buf_add_json(&buf, r->domain);
-        nst_buf_adds(&buf, ",\n      \"label\": ");
-        nst_buf_add_json(&buf, r->label);
-        nst_buf_addf(&buf, ",\n      \"host_rules\": \"%s\",\n"
-                     "      \"errors\": %zu,\n      \"warnings\": %zu,\n"
-                     "      \"findings\": [",
-                     r->host_checked ? "checked" : "skipped",
-                     nst_lint_count(r, NST_ERROR),
-                     nst_lint_count(r, NST_WARNING));
-        for (size_t k = 0; k < r->nfindings; k++) {
-            const struct nst_lint_finding *f = &r->findings[k];
-            nst_buf_adds(&buf, k ? ",\n" : "\n");
-            nst_buf_addf(&buf, "        {\"id\": \"%s\", \"rule\": \"%s\", "
-                         "\"severity\": \"%s\", \"target\": ", f->rule->id,
-                         f->rule->name, severity_name(f->rule->severity));
-            nst_buf_add_json(&buf, f->target);
-            nst_buf_adds(&buf, ", \"message\": ");
-            nst_buf_add_json(&buf, f->message);
-            nst_buf_adds(&buf, ", \"fix\": ");
-            nst_buf_add_json(&buf, f->fix);
-            nst_buf_adds(&buf, "}");
-        }
-        nst_buf_adds(&buf, r->nfindings ? "\n      ]\n    }" : "]\n    }");
-    }
-    nst_buf_adds(&buf, n ? "\n  ]\n}\n" : "]\n}\n");
-    return nst_buf_finish(&buf, NULL);
 }

@@ -382,7 +382,7 @@ struct nst_page_use {
 int nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
                      size_t *n, char **err);
 
-/* ---------------------------------------------------------------- report */
+/* -------------------------------------------------------------- findings */
 
 enum nst_severity {
     NST_CHANGE,
@@ -391,32 +391,58 @@ enum nst_severity {
     NST_SEVERITY_LAST
 };
 
-struct nst_report_entry {
+/*
+ * One thing found about a domain: a change, warning or refusal of
+ * nst_apply's report, or a finding of the linter.  Both are lists of
+ * these, in the order they were found.
+ */
+struct nst_finding {
     enum nst_severity severity;
-    char *rule;      /* "cpu-mode", "vcpu-pinning", ... */
-    char *target;    /* "/domain/cpu/@mode" style path, may be NULL */
-    char *message;   /* what happened and why */
+    const char *id;      /* the lint rule's stable id ("VN101"); NULL in a
+                          * report; static */
+    const char *rule;    /* "cpu-mode", "unknown-feature"; static */
+    char *target;        /* "/domain/cpu/@mode" style path; may be NULL in
+                          * a report */
+    char *message;       /* what happened or is wrong, and why */
+    char *fix;           /* what to change (lint); NULL in a report */
 };
+
+struct nst_findings {
+    size_t n;
+    struct nst_finding *items;
+};
+
+size_t nst_findings_count(const struct nst_findings *list,
+                          enum nst_severity severity);
+void nst_findings_clear(struct nst_findings *list);
+
+/* ---------------------------------------------------------------- report */
 
 struct nst_report {
     char *domain;
     char *profile;
-    size_t nentries;
-    struct nst_report_entry *entries;
+    struct nst_findings findings;
 };
 
 void nst_report_init(struct nst_report *report, const char *domain,
                      const char *profile);
 void nst_report_clear(struct nst_report *report);
-/* printf-style; out of memory aborts nothing, the entry is dropped. */
+/* printf-style; rule is a static string ("cpu-mode").  Out of memory
+ * aborts nothing, the entry is dropped. */
 void nst_report_add(struct nst_report *report, enum nst_severity severity,
                     const char *rule, const char *target, const char *fmt,
                     ...) __attribute__((format(printf, 5, 6)));
+/* nst_findings_count of its findings */
 size_t nst_report_count(const struct nst_report *report,
                         enum nst_severity severity);
-/* New strings the caller frees. */
+/* New strings the caller frees; NULL when out of memory. */
 char *nst_report_format_text(const struct nst_report *report);
 char *nst_report_format_json(const struct nst_report *report);
+/* The domain document (docs/json.md) as a json-c object, for embedding
+ * in another document: a new reference (json_object_put), NULL when out
+ * of memory. */
+struct json_object;
+struct json_object *nst_report_to_json(const struct nst_report *report);
 
 /* ---------------------------------------------------------------- policy */
 
@@ -517,19 +543,13 @@ struct nst_lint_rule {
 /* Every rule, in the order they run; a static table. */
 const struct nst_lint_rule *nst_lint_rules(size_t *count);
 
-struct nst_lint_finding {
-    const struct nst_lint_rule *rule;   /* static */
-    char *target;                /* "/domain/cpu/feature[@name='ept']" */
-    char *message;               /* what is wrong and why it matters */
-    char *fix;                   /* what to change */
-};
-
 struct nst_lint_result {
     char *domain;                /* <name>, or NULL */
     char *label;                 /* names the input in text output */
     bool host_checked;           /* false: host rules were skipped */
-    size_t nfindings;
-    struct nst_lint_finding *findings;
+    /* in the order of the rule table, each rule's in document order;
+     * every one has id, target and fix */
+    struct nst_findings findings;
 };
 
 struct nst_lint_options {
@@ -549,8 +569,6 @@ struct nst_lint_options {
 int nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
              const char *label, struct nst_lint_result *out);
 void nst_lint_result_clear(struct nst_lint_result *result);
-size_t nst_lint_count(const struct nst_lint_result *result,
-                      enum nst_severity severity);
 
 /*
  * One line per finding, "LABEL: error VN101: message (fix: fix)", and a

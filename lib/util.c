@@ -1,10 +1,13 @@
 /*
- * util.c: strings and numbers for the rest of the library
+ * util.c: strings, numbers and JSON for the rest of the library
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json.h>
 
 #include "internal.h"
 
@@ -112,31 +115,6 @@ nst_buf_addf(struct nst_buf *buf, const char *fmt, ...)
     free(str);
 }
 
-void
-nst_buf_add_json(struct nst_buf *buf, const char *str)
-{
-    if (!str) {
-        nst_buf_adds(buf, "null");
-        return;
-    }
-    nst_buf_adds(buf, "\"");
-    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
-        switch (*c) {
-        case '"': nst_buf_adds(buf, "\\\""); break;
-        case '\\': nst_buf_adds(buf, "\\\\"); break;
-        case '\n': nst_buf_adds(buf, "\\n"); break;
-        case '\t': nst_buf_adds(buf, "\\t"); break;
-        case '\r': nst_buf_adds(buf, "\\r"); break;
-        default:
-            if (*c < 0x20)
-                nst_buf_addf(buf, "\\u%04x", *c);
-            else
-                nst_buf_add(buf, (const char *)c, 1);
-        }
-    }
-    nst_buf_adds(buf, "\"");
-}
-
 char *
 nst_buf_finish(struct nst_buf *buf, size_t *len)
 {
@@ -155,4 +133,117 @@ nst_buf_finish(struct nst_buf *buf, size_t *len)
     buf->data = NULL;
     buf->len = buf->cap = 0;
     return data;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+void
+nst_json_add(struct json_object *obj, const char *key,
+             struct json_object *val, bool *ok)
+{
+    if (!obj || !val || json_object_object_add(obj, key, val) < 0) {
+        json_object_put(val);
+        *ok = false;
+    }
+}
+
+void
+nst_json_append(struct json_object *arr, struct json_object *val, bool *ok)
+{
+    if (!arr || !val || json_object_array_add(arr, val) < 0) {
+        json_object_put(val);
+        *ok = false;
+    }
+}
+
+void
+nst_json_add_null(struct json_object *obj, const char *key, bool *ok)
+{
+    /* json-c's null is a NULL value: added as such, not as a failure. */
+    if (!obj || json_object_object_add(obj, key, NULL) < 0)
+        *ok = false;
+}
+
+void
+nst_json_add_string(struct json_object *obj, const char *key,
+                    const char *str, bool *ok)
+{
+    if (!str)
+        nst_json_add_null(obj, key, ok);
+    else
+        nst_json_add(obj, key, json_object_new_string(str), ok);
+}
+
+void
+nst_json_add_int(struct json_object *obj, const char *key, long long n,
+                 bool *ok)
+{
+    nst_json_add(obj, key, json_object_new_int64(n), ok);
+}
+
+void
+nst_json_add_bool(struct json_object *obj, const char *key, bool b, bool *ok)
+{
+    nst_json_add(obj, key, json_object_new_boolean(b), ok);
+}
+
+/* Every document's flags: json-c's two-space pretty form with a space
+ * after ':', and '/' left alone (XPath targets and file names are full
+ * of them; escaping them is allowed, not needed). */
+#define DOCUMENT_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
+                        JSON_C_TO_STRING_NOSLASHESCAPE)
+
+char *
+nst_json_format(struct json_object *val, unsigned int level, bool ok)
+{
+    /* json-c writes a NULL val as null. */
+    const char *text = ok ? json_object_to_json_string_ext(val,
+                                                           DOCUMENT_FLAGS) :
+                       NULL;
+    struct nst_buf buf = { 0 };
+
+    /* json-c escapes a newline inside a string, so each one it writes
+     * starts a line of the layout: indent those lines one step (two
+     * spaces) per level, as json-c does for a value nested that deep. */
+    for (const char *c = text; c && *c; c++) {
+        nst_buf_add(&buf, c, 1);
+        if (*c == '\n')
+            for (unsigned int i = 0; i < level; i++)
+                nst_buf_adds(&buf, "  ");
+    }
+    json_object_put(val);
+    return text ? nst_buf_finish(&buf, NULL) : NULL;
+}
+
+char *
+nst_json_finish(struct json_object *doc, bool ok)
+{
+    char *text = nst_json_format(doc, 0, ok);
+    char *line = text ? nst_printf("%s\n", text) : NULL;
+    free(text);
+    return line;
+}
+
+struct json_object *
+nst_json_parse(const char *text, size_t len, char **err)
+{
+    struct json_tokener *tok = len < INT_MAX ? json_tokener_new() : NULL;
+    struct json_object *doc;
+
+    if (!tok) {
+        nst_set_error(err, len < INT_MAX ? "out of memory" : "too long");
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    /* With the NUL, which ends a number that ends the text. */
+    doc = json_tokener_parse_ex(tok, text, (int)len + 1);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    if (!doc && e != json_tokener_success) {
+        nst_set_error(err, "%s at byte %zu",
+                      e == json_tokener_continue ? "unexpected end of data" :
+                      json_tokener_error_desc(e),
+                      json_tokener_get_parse_end(tok));
+    }
+    json_tokener_free(tok);
+    return doc;
 }

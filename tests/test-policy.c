@@ -469,8 +469,8 @@ START_TEST(test_housekeeping_beyond_host_refused)
         ck_assert_ptr_null(res.xml);
         ck_assert_uint_eq(nst_report_count(&res.r, NST_CHANGE), 0);
         ck_assert_uint_eq(nst_report_count(&res.r, NST_ERROR), 1);
-        ck_assert_str_eq(res.r.entries[0].rule, "profile");
-        ck_assert_str_eq(res.r.entries[0].message,
+        ck_assert_str_eq(res.r.findings.items[0].rule, "profile");
+        ck_assert_str_eq(res.r.findings.items[0].message,
                          "--set housekeeping=72: CPU 72 does not exist on "
                          "the host (CPUs 0-71)");
         result_clear(&res);
@@ -606,11 +606,11 @@ START_TEST(test_report_names_rules)
     apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4",
           "perf,secure,nested", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
-    ck_assert_uint_gt(res.r.nentries, 5);
-    for (size_t i = 0; i < res.r.nentries; i++) {
-        int r = nst_rule_find(res.r.entries[i].rule);
-        ck_assert_msg(r < NST_RULE_LAST, "%s", res.r.entries[i].rule);
-        ck_assert_msg(r >= last, "%s after %s", res.r.entries[i].rule,
+    ck_assert_uint_gt(res.r.findings.n, 5);
+    for (size_t i = 0; i < res.r.findings.n; i++) {
+        int r = nst_rule_find(res.r.findings.items[i].rule);
+        ck_assert_msg(r < NST_RULE_LAST, "%s", res.r.findings.items[i].rule);
+        ck_assert_msg(r >= last, "%s after %s", res.r.findings.items[i].rule,
                       nst_rules()[last].name);
         last = r;
     }

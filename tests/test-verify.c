@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
+#include <json.h>
 #include <libvirt/libvirt-qemu.h>
 
 #include "agent.h"
@@ -73,11 +74,29 @@ base64(const char *data, size_t len)
     return nst_buf_finish(&buf, NULL);
 }
 
+/* The member key of obj, which must be there (its value may be null). */
+static struct json_object *
+member(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    ck_assert_msg(json_object_object_get_ex(obj, key, &v), "no \"%s\" in %s",
+                  key, json_object_to_json_string(obj));
+    return v;
+}
+
+/* Argument i of a guest-exec's "arg", or "" */
+static const char *
+arg(struct json_object *args, size_t i)
+{
+    return i < json_object_array_length(args) ?
+           json_object_get_string(json_object_array_get_idx(args, i)) : "";
+}
+
 /* What the guest would do for path args[0]. */
 static void
-fake_exec(const char *path, const struct vn_json *args)
+fake_exec(const char *path, struct json_object *args)
 {
-    const char *arg0 = args && args->n ? args->items[0]->string : "";
+    const char *arg0 = arg(args, 0);
     char *text = NULL;
     size_t len = 0;
 
@@ -97,9 +116,10 @@ fake_exec(const char *path, const struct vn_json *args)
             len = strlen(text);
             exitcode = 0;
         }
-    } else if (strcmp(path, "test") == 0 && args->n == 2 &&
+    } else if (strcmp(path, "test") == 0 &&
+               json_object_array_length(args) == 2 &&
                strcmp(arg0, "-c") == 0 &&
-               strcmp(args->items[1]->string, "/dev/kvm") == 0) {
+               strcmp(arg(args, 1), "/dev/kvm") == 0) {
         exitcode = guest.kvm_device ? 0 : 1;
     } else {
         exitcode = 127;
@@ -125,28 +145,28 @@ fake_agent(virDomainPtr dom, const char *cmd, int timeout, unsigned int flags)
         nanosleep(&t, NULL);
         return NULL;
     }
-    struct vn_json *req = vn_json_parse(cmd, strlen(cmd), &err);
+    struct json_object *req = nst_json_parse(cmd, strlen(cmd), &err);
     ck_assert_msg(req != NULL, "bad request '%s': %s", cmd, err);
-    const struct vn_json *exec = vn_json_get(req, "execute");
-    const struct vn_json *args = vn_json_get(req, "arguments");
+    const char *exec = json_object_get_string(member(req, "execute"));
+    struct json_object *args = NULL;
+    json_object_object_get_ex(req, "arguments", &args);
     ck_assert_ptr_nonnull(exec);
-    if (strcmp(exec->string, "guest-ping") == 0) {
+    if (strcmp(exec, "guest-ping") == 0) {
         reply = nst_printf("{\"return\": {}}");
-    } else if (strcmp(exec->string, "guest-exec") == 0) {
-        const struct vn_json *cap = vn_json_get(args, "capture-output");
-        ck_assert(cap && cap->boolean);
+    } else if (strcmp(exec, "guest-exec") == 0) {
+        ck_assert(json_object_get_boolean(member(args, "capture-output")));
         if (guest.exec_disabled) {
             reply = nst_printf("{\"error\": {\"class\": \"GenericError\", "
                                "\"desc\": \"The command guest-exec has been "
                                "disabled for this instance\"}}");
         } else {
-            fake_exec(vn_json_get(args, "path")->string,
-                      vn_json_get(args, "arg"));
+            fake_exec(json_object_get_string(member(args, "path")),
+                      member(args, "arg"));
             polls = 0;
             reply = nst_printf("{\"return\": {\"pid\": 4242}}");
         }
-    } else if (strcmp(exec->string, "guest-exec-status") == 0) {
-        ck_assert_int_eq(vn_json_get(args, "pid")->number, 4242);
+    } else if (strcmp(exec, "guest-exec-status") == 0) {
+        ck_assert_int_eq(json_object_get_int64(member(args, "pid")), 4242);
         /* Still running at the first look, as a real process may be. */
         if (polls++ == 0 || guest.never_exits)
             reply = nst_printf("{\"return\": {\"exited\": false}}");
@@ -161,7 +181,7 @@ fake_agent(virDomainPtr dom, const char *cmd, int timeout, unsigned int flags)
     } else {
         ck_abort_msg("unexpected command '%s'", cmd);
     }
-    vn_json_free(req);
+    json_object_put(req);
     return reply;
 }
 
@@ -615,13 +635,14 @@ START_TEST(test_json)
     int ret = run(LIVE, "-d", "guest", "-o", "json", NULL);
     capture_end(&out, &err);
     ck_assert_int_eq(ret, 1);
-    struct vn_json *doc = vn_json_parse(out, strlen(out), &why);
+    struct json_object *doc = nst_json_parse(out, strlen(out), &why);
     ck_assert_msg(doc != NULL, "%s: %s", why, out);
-    ck_assert_str_eq(vn_json_get(doc, "domain")->string, "guest");
-    ck_assert_str_eq(vn_json_get(doc, "profile")->string, "nested");
-    ck_assert_str_eq(vn_json_get(doc, "result")->string, "fail");
-    const struct vn_json *checks = vn_json_get(doc, "checks");
-    ck_assert_uint_eq(checks->n, 8);
+    ck_assert_str_eq(json_object_get_string(member(doc, "domain")), "guest");
+    ck_assert_str_eq(json_object_get_string(member(doc, "profile")),
+                     "nested");
+    ck_assert_str_eq(json_object_get_string(member(doc, "result")), "fail");
+    struct json_object *checks = member(doc, "checks");
+    ck_assert_uint_eq(json_object_array_length(checks), 8);
     static const char *const ids[] = {
         "live-cpu-mode", "live-cpu-feature", "live-vcpu-pins", "live-other",
         "guest-agent", "guest-cpu-flags", "guest-kvm-device",
@@ -629,18 +650,22 @@ START_TEST(test_json)
     static const char *const results[] = { "pass", "pass", "skip", "skip",
                                            "pass", "pass", "fail", "pass" };
     for (size_t i = 0; i < 8; i++) {
-        const struct vn_json *c = checks->items[i];
-        ck_assert_str_eq(vn_json_get(c, "check")->string, ids[i]);
-        ck_assert_str_eq(vn_json_get(c, "result")->string, results[i]);
-        ck_assert_int_eq(vn_json_get(c, "message")->type, VN_JSON_STRING);
-        ck_assert_int_eq(vn_json_get(c, "fix")->type,
-                         i == 6 ? VN_JSON_STRING : VN_JSON_NULL);
+        struct json_object *c = json_object_array_get_idx(checks, i);
+        ck_assert_str_eq(json_object_get_string(member(c, "check")), ids[i]);
+        ck_assert_str_eq(json_object_get_string(member(c, "result")),
+                         results[i]);
+        ck_assert(json_object_is_type(member(c, "message"),
+                                      json_type_string));
+        ck_assert(json_object_is_type(member(c, "fix"),
+                                      i == 6 ? json_type_string :
+                                      json_type_null));
     }
-    const struct vn_json *sum = vn_json_get(doc, "summary");
-    ck_assert_int_eq(vn_json_get(sum, "pass")->number, 5);
-    ck_assert_int_eq(vn_json_get(sum, "fail")->number, 1);
-    ck_assert_int_eq(vn_json_get(sum, "skip")->number, 2);
-    vn_json_free(doc);
+    struct json_object *sum = member(doc, "summary");
+    ck_assert(json_object_is_type(member(sum, "pass"), json_type_int));
+    ck_assert_int_eq(json_object_get_int64(member(sum, "pass")), 5);
+    ck_assert_int_eq(json_object_get_int64(member(sum, "fail")), 1);
+    ck_assert_int_eq(json_object_get_int64(member(sum, "skip")), 2);
+    json_object_put(doc);
     free(out);
     free(err);
 }

@@ -218,9 +218,8 @@ START_TEST(test_differential)
         if (r.refused) {
             ck_assert_msg(why, "%s on %s: refused by the engine but not in "
                           "refused[]: %s", file, configs[c].host,
-                          r.report.nentries ?
-                          r.report.entries[r.report.nentries - 1].message :
-                          "?");
+                          r.report.findings.n ? r.report.findings.items[
+                              r.report.findings.n - 1].message : "?");
             printf("excluded: %s on %s: %s\n", file, configs[c].host, why);
             if (sheet_says) {
                 /* The stylesheet refuses it too, and says why. */
