@@ -40,6 +40,18 @@ int nst_findings_add(struct nst_findings *list, enum nst_severity severity,
                      const char *id, const char *rule, char *target,
                      char *message, char *fix);
 
+/*
+ * Makes room for need elements of size bytes in the array whose address
+ * is arrayp (a T ** passed as void *) and whose allocated count is
+ * *alloc, growing it by half again and at least to need, as git's
+ * ALLOC_GROW does.  Returns 0, or -1 when out of memory, the array and
+ * *alloc then as they were.  NST_GROW(array, need, alloc) is the call
+ * with the element size filled in.
+ */
+int nst_grow(void *arrayp, size_t *alloc, size_t need, size_t size);
+#define NST_GROW(array, need, alloc) \
+    nst_grow(&(array), &(alloc), (need), sizeof(*(array)))
+
 /* A growable string; all appends are no-ops once out of memory. */
 struct nst_buf {
     char *data;

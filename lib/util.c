@@ -247,3 +247,26 @@ nst_json_parse(const char *text, size_t len, char **err)
     json_tokener_free(tok);
     return doc;
 }
+
+int
+nst_grow(void *arrayp, size_t *alloc, size_t need, size_t size)
+{
+    void *array;
+
+    if (need <= *alloc)
+        return 0;
+    size_t count = *alloc + *alloc / 2;
+    if (count < need)
+        count = need;
+    if (count < 8)
+        count = 8;
+    if (size && count > SIZE_MAX / size)
+        return -1;
+    memcpy(&array, arrayp, sizeof(array));
+    void *grown = realloc(array, count * size);
+    if (!grown)
+        return -1;
+    memcpy(arrayp, &grown, sizeof(grown));
+    *alloc = count;
+    return 0;
+}
