@@ -20,7 +20,7 @@
 #include <json.h>
 
 #include "agent.h"
-#include "internal.h"
+#include "nestify.h"
 
 /* ------------------------------------------------------------- requests */
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "backup.h"
-#include "internal.h"
+#include "nestify.h"
 #include "tool.h"
 
 #define ROOT_BACKUP_DIR "/var/lib/virt-nestify/backups"

@@ -42,7 +42,7 @@
 
 #include "apply.h"
 #include "conn.h"
-#include "internal.h"
+#include "nestify.h"
 #include "lock.h"
 #include "tool.h"
 

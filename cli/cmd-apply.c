@@ -17,7 +17,7 @@
 
 #include "apply.h"
 #include "conn.h"
-#include "internal.h"
+#include "nestify.h"
 #include "options.h"
 #include "tool.h"
 

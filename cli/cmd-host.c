@@ -25,7 +25,7 @@
 #include <json.h>
 
 #include "host-doctor.h"
-#include "internal.h"
+#include "nestify.h"
 #include "options.h"
 
 /* ------------------------------------------------------------ helpers */

@@ -15,7 +15,7 @@
 
 #include "apply.h"
 #include "conn.h"
-#include "internal.h"
+#include "nestify.h"
 #include "lint.h"
 #include "tool.h"
 

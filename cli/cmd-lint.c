@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "nestify.h"
 #include "lint.h"
 #include "options.h"
 #include "tool.h"

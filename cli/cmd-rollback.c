@@ -22,7 +22,7 @@
 
 #include "backup.h"
 #include "conn.h"
-#include "internal.h"
+#include "nestify.h"
 #include "lock.h"
 #include "options.h"
 #include "tool.h"

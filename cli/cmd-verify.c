@@ -30,7 +30,7 @@
 #include "apply.h"
 #include "conn.h"
 #include "cpuinfo.h"
-#include "internal.h"
+#include "nestify.h"
 #include "options.h"
 #include "tool.h"
 #include "verify.h"

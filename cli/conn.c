@@ -10,7 +10,7 @@
 
 #include "apply.h"
 #include "conn.h"
-#include "internal.h"
+#include "nestify.h"
 #include "tool.h"
 
 /* libvirt prints every error by default; ours are reported once, by us. */

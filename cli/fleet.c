@@ -16,7 +16,7 @@
 #include <json.h>
 
 #include "apply.h"
-#include "internal.h"
+#include "nestify.h"
 #include "tool.h"
 
 struct host_job {

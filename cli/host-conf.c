@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "host-doctor.h"
-#include "internal.h"
+#include "nestify.h"
 
 int
 vn_conf_file_init(struct vn_conf_file *f, const char *dir, const char *name,

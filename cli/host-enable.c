@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "host-doctor.h"
-#include "internal.h"
+#include "nestify.h"
 
 #define MODPROBE_DIR "/etc/modprobe.d"
 #define SYSCTL_DIR "/etc/sysctl.d"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "nestify.h"
 #include "tool.h"
 
 struct nst_host *

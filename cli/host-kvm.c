@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "host-doctor.h"
-#include "internal.h"
+#include "nestify.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>

@@ -13,7 +13,7 @@
 
 #include "conn.h"
 #include "host-doctor.h"
-#include "internal.h"
+#include "nestify.h"
 #include "tool.h"
 
 /* The string value of expr in doc, or NULL when empty; free(). */

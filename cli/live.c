@@ -37,7 +37,7 @@
 #include "apply.h"
 #include "backup.h"
 #include "conn.h"
-#include "internal.h"
+#include "nestify.h"
 #include "lock.h"
 #include "tool.h"
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "internal.h"
+#include "nestify.h"
 #include "lock.h"
 #include "tool.h"
 

@@ -17,7 +17,7 @@
 #include "apply.h"
 #include "backup.h"
 #include "host-doctor.h"
-#include "internal.h"
+#include "nestify.h"
 #include "lint.h"
 #include "options.h"
 #include "tool.h"

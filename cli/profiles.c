@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "nestify.h"
 #include "options.h"
 #include "tool.h"
 

@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "nestify.h"
 #include "tool.h"
 
 #define READ_LIMIT (64u << 20)

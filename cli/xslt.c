@@ -44,7 +44,7 @@
 #include <libexslt/exslt.h>
 
 #include "apply.h"
-#include "internal.h"
+#include "nestify.h"
 #include "tool.h"
 
 struct vn_xslt {
