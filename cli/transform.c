@@ -70,7 +70,7 @@ vn_build_profile(const struct vn_plan_opts *o, struct nst_profile *profile,
         goto out;
     }
     for (size_t i = 0; i < o->nsets; i++)
-        if (nst_profile_set(profile, o->sets[i], err) < 0)
+        if (nst_profile_set(profile, o->sets[i], "--set", err) < 0)
             goto out;
     ret = 0;
     goto out;

@@ -108,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
-        if (nst_profile_set(&profile, line, &err) < 0) {
+        if (nst_profile_set(&profile, line, "--set", &err) < 0) {
             FUZZ_ASSERT(err != NULL);
             free(err);
             err = NULL;

@@ -299,11 +299,12 @@ int nst_profile_init(struct nst_profile *profile);
 void nst_profile_clear(struct nst_profile *profile);
 
 /*
- * Applies one "key=value" (as given to --set) to profile.  Unknown keys
- * and bad values are errors naming the key.
+ * Applies one "key=value" to profile.  Unknown keys and bad values are
+ * errors naming origin (where the assignment came from, "--set" for the
+ * tool) and the key; origin is kept with the value for later errors.
  */
 int nst_profile_set(struct nst_profile *profile, const char *assignment,
-                    char **err);
+                    const char *origin, char **err);
 
 /* Applies every line of a profile text; errors name origin and line. */
 int nst_profile_apply_text(struct nst_profile *profile,

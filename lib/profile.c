@@ -17,7 +17,6 @@
 #define MAX_LINE 4096
 
 /* Origin used in the messages of nst_profile_set. */
-#define SET_ORIGIN "--set"
 
 static const char *const thread_policy_names[NST_THREAD_LAST] = {
     [NST_THREAD_PREFER] = "prefer",
@@ -440,19 +439,19 @@ apply_line(struct nst_profile *profile, const char *text, size_t len,
 
 int
 nst_profile_set(struct nst_profile *profile, const char *assignment,
-                char **err)
+                const char *origin, char **err)
 {
     struct nst_profile tmp;
 
     if (!assignment) {
-        line_error(err, SET_ORIGIN, 0, "expected 'key=value'");
+        line_error(err, origin, 0, "expected 'key=value'");
         return -1;
     }
     if (profile_copy(&tmp, profile) < 0) {
         nst_set_error(err, "out of memory");
         return -1;
     }
-    if (apply_line(&tmp, assignment, strlen(assignment), SET_ORIGIN, 0,
+    if (apply_line(&tmp, assignment, strlen(assignment), origin, 0,
                    err) < 0) {
         nst_profile_clear(&tmp);
         return -1;

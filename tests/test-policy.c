@@ -35,7 +35,7 @@ apply(struct result *res, const char *xml, const char *host_name,
                                          &err), 0);
     va_start(ap, strict);
     for (const char *set; (set = va_arg(ap, const char *));)
-        ck_assert_msg(nst_profile_set(&profile, set, &err) == 0, "%s", err);
+        ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0, "%s", err);
     va_end(ap);
     ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
                   "%s", err);
@@ -582,12 +582,12 @@ START_TEST(test_rule_table)
     ck_assert(nst_rule_enabled(&p, NST_RULE_DOMAIN));
     ck_assert(!nst_rule_enabled(&p, NST_RULE_PLACEMENT));
     ck_assert(!nst_rule_enabled(&p, NST_RULE_LAST));
-    ck_assert_int_eq(nst_profile_set(&p, "hugepages=on", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "hugepages=on", "--set", &err), 0);
     ck_assert(nst_rule_enabled(&p, NST_RULE_PLACEMENT));
     ck_assert(nst_rule_enabled(&p, NST_RULE_HUGEPAGES));
     ck_assert(!nst_rule_enabled(&p, NST_RULE_VCPU_PINNING));
     ck_assert(!nst_rule_enabled(&p, NST_RULE_NUMATUNE));
-    ck_assert_int_eq(nst_profile_set(&p, "nested=yes", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "nested=yes", "--set", &err), 0);
     ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_MODE));
     ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_FEATURE));
     ck_assert(!nst_rule_enabled(&p, NST_RULE_MEMTUNE));

@@ -249,7 +249,7 @@ set_from(struct nst_profile *p, const struct good_case *c)
     char *err = NULL;
     if (c->from) {
         char *assignment = nst_printf("%s=%s", c->key, c->from);
-        ck_assert_int_eq(nst_profile_set(p, assignment, &err), 0);
+        ck_assert_int_eq(nst_profile_set(p, assignment, "--set", &err), 0);
         free(assignment);
     }
     char *now = field_text(p, c->key);
@@ -301,7 +301,7 @@ START_TEST(test_good_value_set)
     }
     char *assignment = nst_buf_finish(&buf, NULL);
     ck_assert_ptr_nonnull(assignment);
-    ck_assert_int_eq(nst_profile_set(&p, assignment, &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, assignment, "--set", &err), 0);
     ck_assert_ptr_null(err);
 
     char *expected = dump_with(&defaults, c->key, c->shown);
@@ -420,8 +420,8 @@ START_TEST(test_bad_value_set)
     char *err = NULL;
 
     ck_assert_int_eq(nst_profile_init(&p), 0);
-    ck_assert_int_eq(nst_profile_set(&p, "description=before", &err), 0);
-    ck_assert_int_eq(nst_profile_set(&p, c->line, &err), -1);
+    ck_assert_int_eq(nst_profile_set(&p, "description=before", "--set", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, c->line, "--set", &err), -1);
     ck_assert_ptr_nonnull(err);
     char *expected = nst_printf("--set: %s", c->message);
     ck_assert_str_eq(err, expected);
@@ -438,14 +438,14 @@ START_TEST(test_set_form)
     char *err = NULL;
 
     ck_assert_int_eq(nst_profile_init(&p), 0);
-    ck_assert_int_eq(nst_profile_set(&p, "hugepages=on", &err), 0);
-    ck_assert_int_eq(nst_profile_set(&p, " cpu-period = 2000 ", &err), 0);
-    ck_assert_int_eq(nst_profile_set(&p, "description=x=y", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "hugepages=on", "--set", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, " cpu-period = 2000 ", "--set", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "description=x=y", "--set", &err), 0);
     ck_assert(p.hugepages);
     ck_assert_uint_eq(p.cpu_period_us, 2000);
     ck_assert_str_eq(p.description, "x=y");
     /* A later --set wins. */
-    ck_assert_int_eq(nst_profile_set(&p, "hugepages=off", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "hugepages=off", "--set", &err), 0);
     ck_assert(!p.hugepages);
     ck_assert_ptr_null(err);
 
@@ -460,15 +460,15 @@ START_TEST(test_set_form)
         { "description=\xff", "--set: invalid UTF-8" },
     };
     for (size_t i = 0; i < sizeof(set_bad) / sizeof(set_bad[0]); i++) {
-        ck_assert_int_eq(nst_profile_set(&p, set_bad[i].line, &err), -1);
+        ck_assert_int_eq(nst_profile_set(&p, set_bad[i].line, "--set", &err), -1);
         ck_assert_str_eq(err, set_bad[i].message);
     }
-    ck_assert_int_eq(nst_profile_set(&p, NULL, &err), -1);
+    ck_assert_int_eq(nst_profile_set(&p, NULL, "--set", &err), -1);
     ck_assert_str_eq(err, "--set: expected 'key=value'");
     ck_assert(!p.nested);
     ck_assert(!p.pinning);
     /* err may be NULL: the failure is still reported. */
-    ck_assert_int_eq(nst_profile_set(&p, "nested=maybe", NULL), -1);
+    ck_assert_int_eq(nst_profile_set(&p, "nested=maybe", "--set", NULL), -1);
     free(err);
     nst_profile_clear(&p);
 }
@@ -663,7 +663,7 @@ START_TEST(test_long_lines)
 
     /* The same limit holds for --set. */
     ck_assert_int_eq(nst_profile_init(&p), 0);
-    ck_assert_int_eq(nst_profile_set(&p, text + 12, &err), -1);
+    ck_assert_int_eq(nst_profile_set(&p, text + 12, "--set", &err), -1);
     ck_assert_str_eq(err, "--set: line is longer than 4096 bytes");
     free(err);
     free(text);
@@ -959,14 +959,14 @@ START_TEST(test_compose_order)
 
     /* Settings made before composing stay unless a profile sets them. */
     ck_assert_int_eq(nst_profile_init(&p), 0);
-    ck_assert_int_eq(nst_profile_set(&p, "mitigations=on", &err), 0);
-    ck_assert_int_eq(nst_profile_set(&p, "numa=off", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "mitigations=on", "--set", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "numa=off", "--set", &err), 0);
     ck_assert_int_eq(nst_profile_compose(&p, "b", src, 3, &err), 0);
     ck_assert(p.mitigations);
     ck_assert(p.numa);
     ck_assert_ptr_null(p.description);
     /* ...and a --set after composing overrides the profile. */
-    ck_assert_int_eq(nst_profile_set(&p, "numa=off", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "numa=off", "--set", &err), 0);
     ck_assert(!p.numa);
     ck_assert_ptr_null(err);
     nst_profile_clear(&p);
@@ -1038,9 +1038,9 @@ START_TEST(test_housekeeping_origin)
     ck_assert_int_eq(nst_profile_init(&p), 0);
     ck_assert_int_eq(nst_profile_compose(&p, "a,b", src, 3, &err), 0);
     ck_assert_str_eq(p.housekeeping_origin, "b.profile:3: housekeeping");
-    ck_assert_int_eq(nst_profile_set(&p, "housekeeping = 72 ", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&p, "housekeeping = 72 ", "--set", &err), 0);
     ck_assert_str_eq(p.housekeeping_origin, "--set housekeeping=72");
-    ck_assert_int_eq(nst_profile_set(&p, "housekeeping=bad", &err), -1);
+    ck_assert_int_eq(nst_profile_set(&p, "housekeeping=bad", "--set", &err), -1);
     ck_assert_str_eq(p.housekeeping_origin, "--set housekeeping=72");
     free(err);
     err = NULL;
