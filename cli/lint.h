@@ -35,6 +35,7 @@ struct vn_lint_opts {
 struct vn_lint_results {
     struct nst_lint_result *items;
     size_t count;
+    size_t alloc;                /* items allocated, for NST_GROW */
 };
 
 /*
