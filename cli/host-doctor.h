@@ -127,6 +127,9 @@ struct vn_modprobe_nested {
 int vn_modprobe_nested(const char *root, const char *module,
                        const char *extra_name, const char *extra_text,
                        struct vn_modprobe_nested *out, char **err);
+/* A kernel bool parameter ("Y", "0", "on"...): 1 on, 0 off, -1 not a
+ * bool. */
+int vn_kernel_bool(const char *v, size_t len);
 
 /*
  * The hugepage sizes (in KiB) of the directory dir (host path) under

@@ -64,12 +64,6 @@ add_file(struct vn_profile_sources *s, const char *path, char **err)
     return 0;
 }
 
-static int
-compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The *.profile files of dir, sorted; a missing dir has none. */
 static int
 add_directory(struct vn_profile_sources *s, const char *dir, char **err)
@@ -98,7 +92,7 @@ add_directory(struct vn_profile_sources *s, const char *dir, char **err)
     /* An empty directory (the installed profiles.d) leaves names NULL,
      * which qsort may not be given, even for no element. */
     if (n > 1)
-        qsort(names, n, sizeof(*names), compare_names);
+        qsort(names, n, sizeof(*names), vn_compare_strings);
     for (size_t i = 0; i < n; i++)
         if (add_file(s, names[i], err) < 0)
             goto out;

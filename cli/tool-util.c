@@ -513,6 +513,12 @@ vn_parse_taken(const char *text, struct nst_cpuset *set, bool *given)
 }
 
 int
+vn_compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
 vn_push(char ***list, size_t *n, char *item)
 {
     char **more = realloc(*list, (*n + 1) * sizeof(**list));

@@ -111,6 +111,9 @@ int vn_open_dir_beneath(int rootfd, const char *path);
  * tests: the running kernel has openat2). */
 int vn_open_dir_beneath_walk(int rootfd, const char *path);
 
+/* qsort's comparison of char * elements, by strcmp. */
+int vn_compare_strings(const void *a, const void *b);
+
 /* Appends item to the array *list of *n (a repeated option); -1, said
  * with vn_error, when out of memory. */
 int vn_push(char ***list, size_t *n, char *item);
