@@ -114,7 +114,7 @@ vn_hugepage_sizes(const char *root, const char *dir,
     char *path = vn_root_path(root, dir);
     DIR *d = path ? opendir(path) : NULL;
     unsigned long long *list = NULL;
-    int n = 0;
+    size_t n = 0, alloc = 0;
 
     *sizes = NULL;
     if (!d) {
@@ -138,22 +138,19 @@ vn_hugepage_sizes(const char *root, const char *dir,
         free(digits);
         if (bad)
             continue;
-        unsigned long long *more = realloc(list, (size_t)(n + 1) *
-                                           sizeof(*list));
-        if (!more) {
+        if (NST_GROW(list, n + 1, alloc) < 0) {
             free(list);
             closedir(d);
             nst_set_error(err, "out of memory");
             return -1;
         }
-        list = more;
         list[n++] = kib;
     }
     closedir(d);
     if (n)
-        qsort(list, (size_t)n, sizeof(*list), compare_ull);
+        qsort(list, n, sizeof(*list), compare_ull);
     *sizes = list;
-    return n;
+    return (int)n;
 }
 
 char *
@@ -557,7 +554,7 @@ list_dir(const char *root, const char *dir, size_t *count)
     char *path = vn_root_path(root, dir);
     DIR *d = path ? opendir(path) : NULL;
     char **names = NULL;
-    size_t n = 0;
+    size_t n = 0, alloc = 0;
 
     free(path);
     *count = 0;
@@ -566,11 +563,8 @@ list_dir(const char *root, const char *dir, size_t *count)
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        char **more = realloc(names, (n + 1) * sizeof(*names));
-        if (!more)
-            break;
-        names = more;
-        if (!(names[n] = nst_printf("%s", e->d_name)))
+        if (NST_GROW(names, n + 1, alloc) < 0 ||
+            !(names[n] = nst_printf("%s", e->d_name)))
             break;
         n++;
     }

@@ -79,6 +79,7 @@ struct vn_kvm_trial {
     size_t nfeature_msrs;        /* feature MSRs set (tried) on the vCPU */
     struct vn_kvm_msr *refused;  /* those the vCPU refused, as reported */
     size_t nrefused;
+    size_t refused_alloc;        /* for NST_GROW */
 };
 /* Tries kvm (an open /dev/kvm) and fills *t; vn_kvm_trial_clear frees. */
 void vn_kvm_try(int kvm, struct vn_kvm_trial *t);

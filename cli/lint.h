@@ -21,6 +21,7 @@ struct vn_lint_opts {
     const char *file;            /* offline: --file */
     char **domains;              /* live: every --domain */
     size_t ndomains;
+    size_t domains_alloc;        /* for NST_GROW */
     bool all;                    /* live: --all */
     const char *connect;         /* live: -c URI */
     const char *host_caps;       /* offline: the host; live: instead of

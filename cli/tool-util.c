@@ -519,14 +519,12 @@ vn_compare_strings(const void *a, const void *b)
 }
 
 int
-vn_push(char ***list, size_t *n, char *item)
+vn_push(char ***list, size_t *n, size_t *alloc, char *item)
 {
-    char **more = realloc(*list, (*n + 1) * sizeof(**list));
-    if (!more) {
+    if (nst_grow(list, alloc, *n + 1, sizeof(**list)) < 0) {
         vn_error("out of memory");
         return -1;
     }
-    *list = more;
     (*list)[(*n)++] = item;
     return 0;
 }
