@@ -23,17 +23,20 @@ struct vn_apply_opts {
     const char *domain;          /* live mode: the first --domain */
     char **domains;              /* every --domain */
     size_t ndomains;
+    size_t domains_alloc;        /* for NST_GROW, as each list's _alloc */
     bool all;                    /* bulk: --all */
     const char *state;           /* bulk: running, shutoff, any */
     const char *match;           /* bulk: name glob */
     char **excludes;             /* bulk: name globs */
     size_t nexcludes;
+    size_t excludes_alloc;
     bool fail_fast;
     bool overcommit;
     unsigned int parallel;       /* restarts at a time */
     enum vn_color color;
     char **connects;             /* every --connect: several make a fleet */
     size_t nconnects;
+    size_t connects_alloc;
     unsigned int jobs;           /* fleets: hosts at a time */
     const char *backup_dir;
     bool restart;

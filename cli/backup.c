@@ -359,7 +359,7 @@ vn_backup_list(const char *dir, const char *uuid, char ***paths, size_t *n,
                char **err)
 {
     char **names = NULL;
-    size_t count = 0, uuid_len = strlen(uuid);
+    size_t count = 0, alloc = 0, uuid_len = strlen(uuid);
     DIR *d;
 
     *paths = NULL;
@@ -392,14 +392,11 @@ vn_backup_list(const char *dir, const char *uuid, char ***paths, size_t *n,
         }
         if (!is_backup_of(e->d_name, uuid, uuid_len))
             continue;
-        char **more = realloc(names, (count + 1) * sizeof(*names));
-        if (!more || !(more[count] = join(dir, e->d_name))) {
-            if (more)
-                names = more;
+        if (NST_GROW(names, count + 1, alloc) < 0 ||
+            !(names[count] = join(dir, e->d_name))) {
             nst_set_error(err, "out of memory");
             goto fail;
         }
-        names = more;
         count++;
     }
     closedir(d);

@@ -463,6 +463,46 @@ count_current_usage(struct bulk *b, char **err)
     return 0;
 }
 
+/* The run's status: a write to stdout failed, a domain failed or was
+ * refused (partial), one is pending under --check, or all is well. */
+static int
+exit_status(const struct bulk *b)
+{
+    bool failed = false, pending = false;
+
+    for (size_t i = 0; i < b->nrun; i++) {
+        failed |= b->rows[i].result == VN_DOM_FAILED ||
+                  b->rows[i].result == VN_DOM_REFUSED;
+        pending |= b->rows[i].result == VN_DOM_PENDING;
+    }
+    if (b->write_failed) {
+        vn_error("cannot write to stdout");
+        return VN_EXIT_SYSTEM;
+    }
+    return failed ? VN_EXIT_PARTIAL :
+           b->o->check && pending ? VN_EXIT_PENDING : VN_EXIT_OK;
+}
+
+static void
+bulk_free(struct bulk *b)
+{
+    for (size_t i = 0; b->rows && i < b->ndoms; i++) {
+        free(b->rows[i].backup);
+        free(b->rows[i].error);
+        free(b->rows[i].pins);
+        json_object_put(b->rows[i].report);
+        nst_page_counts_clear(&b->rows[i].pages);
+    }
+    free(b->rows);
+    nst_holdings_clear(&b->held);
+    for (size_t i = 0; i < b->ndoms; i++)
+        virDomainFree(b->doms[i]);
+    free(b->doms);
+    nst_host_free(b->host);
+    vn_conn_close(b->conn);
+    free(b);
+}
+
 int
 vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
 {
@@ -522,41 +562,14 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         print_json_tail(b);
     else if (!o->quiet)
         print_summary(b);
-
-    bool failed = false, pending = false;
-    for (size_t i = 0; i < b->nrun; i++) {
-        failed |= b->rows[i].result == VN_DOM_FAILED ||
-                  b->rows[i].result == VN_DOM_REFUSED;
-        pending |= b->rows[i].result == VN_DOM_PENDING;
-    }
-    if (b->write_failed) {
-        vn_error("cannot write to stdout");
-        ret = VN_EXIT_SYSTEM;
-    } else {
-        ret = failed ? VN_EXIT_PARTIAL :
-              o->check && pending ? VN_EXIT_PENDING : VN_EXIT_OK;
-    }
+    ret = exit_status(b);
     goto out;
 
  fail:
     vn_error("%s", err ? err : "out of memory");
  out:
     vn_lock_release(lock);
-    for (size_t i = 0; b->rows && i < b->ndoms; i++) {
-        free(b->rows[i].backup);
-        free(b->rows[i].error);
-        free(b->rows[i].pins);
-        json_object_put(b->rows[i].report);
-        nst_page_counts_clear(&b->rows[i].pages);
-    }
-    free(b->rows);
-    nst_holdings_clear(&b->held);
-    for (size_t i = 0; i < b->ndoms; i++)
-        virDomainFree(b->doms[i]);
-    free(b->doms);
-    nst_host_free(b->host);
     free(err);
-    vn_conn_close(b->conn);
-    free(b);
+    bulk_free(b);
     return ret;
 }

@@ -93,21 +93,11 @@ slurp(FILE *fp, size_t *len)
     return nst_buf_finish(&buf, len);
 }
 
-int
-vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
+/* Each host's connection URI and the temporary file its child writes
+ * to.  Returns 0, or -1 with the error reported and no file left open. */
+static int
+open_outputs(struct host_job *hosts, size_t n, const struct vn_apply_opts *o)
 {
-    size_t n = o->nconnects, started = 0, finished = 0;
-    unsigned int jobs = o->jobs ? o->jobs : 4;
-    struct host_job *hosts = calloc(n, sizeof(*hosts));
-    bool failed = false, pending = false;
-    struct nst_buf all = { 0 };
-    struct json_object *doc = NULL, *list = NULL;
-    bool ok = true;
-
-    if (!hosts) {
-        vn_error("out of memory");
-        return VN_EXIT_SYSTEM;
-    }
     for (size_t i = 0; i < n; i++) {
         hosts[i].uri = o->connects[i];
         if (!(hosts[i].out = tmpfile())) {
@@ -115,11 +105,21 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
                      hosts[i].uri);
             for (size_t k = 0; k < i; k++)
                 fclose(hosts[k].out);
-            free(hosts);
-            return VN_EXIT_SYSTEM;
+            return -1;
         }
     }
-    /* At most jobs children at a time, waited for in start order. */
+    return 0;
+}
+
+/* Runs a child per host, at most --jobs at a time, waited for in start
+ * order. */
+static void
+run_hosts(struct host_job *hosts, size_t n, const struct vn_apply_opts *o,
+          const struct nst_profile *profile)
+{
+    size_t started = 0, finished = 0;
+    unsigned int jobs = o->jobs ? o->jobs : 4;
+
     while (finished < n) {
         while (started < n && started - finished < jobs) {
             hosts[started].pid = start_host(&hosts[started], o, profile);
@@ -134,6 +134,27 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
             wait_host(&hosts[finished]);
         finished++;
     }
+}
+
+int
+vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
+{
+    size_t n = o->nconnects;
+    struct host_job *hosts = calloc(n, sizeof(*hosts));
+    bool failed = false, pending = false;
+    struct nst_buf all = { 0 };
+    struct json_object *doc = NULL, *list = NULL;
+    bool ok = true;
+
+    if (!hosts) {
+        vn_error("out of memory");
+        return VN_EXIT_SYSTEM;
+    }
+    if (open_outputs(hosts, n, o) < 0) {
+        free(hosts);
+        return VN_EXIT_SYSTEM;
+    }
+    run_hosts(hosts, n, o, profile);
 
     if (o->output == VN_OUTPUT_JSON) {
         doc = json_object_new_object();

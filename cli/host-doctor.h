@@ -79,6 +79,7 @@ struct vn_kvm_trial {
     size_t nfeature_msrs;        /* feature MSRs set (tried) on the vCPU */
     struct vn_kvm_msr *refused;  /* those the vCPU refused, as reported */
     size_t nrefused;
+    size_t refused_alloc;        /* for NST_GROW */
 };
 /* Tries kvm (an open /dev/kvm) and fills *t; vn_kvm_trial_clear frees. */
 void vn_kvm_try(int kvm, struct vn_kvm_trial *t);
@@ -127,6 +128,9 @@ struct vn_modprobe_nested {
 int vn_modprobe_nested(const char *root, const char *module,
                        const char *extra_name, const char *extra_text,
                        struct vn_modprobe_nested *out, char **err);
+/* A kernel bool parameter ("Y", "0", "on"...): 1 on, 0 off, -1 not a
+ * bool. */
+int vn_kernel_bool(const char *v, size_t len);
 
 /*
  * The hugepage sizes (in KiB) of the directory dir (host path) under

@@ -208,11 +208,8 @@ set_feature_msrs(int kvm, int vcpu, struct kvm_cpuid2 *cpuid,
         t->nfeature_msrs++;
         if (ioctl(vcpu, KVM_SET_MSRS, &one) == 1)
             continue;
-        struct vn_kvm_msr *grown = realloc(t->refused, (t->nrefused + 1) *
-                                           sizeof(*grown));
-        if (!grown)
+        if (NST_GROW(t->refused, t->nrefused + 1, t->refused_alloc) < 0)
             break;
-        t->refused = grown;
         t->refused[t->nrefused++] = (struct vn_kvm_msr){
             .index = one.entry.index, .value = one.entry.data,
         };

@@ -21,6 +21,7 @@ struct vn_lint_opts {
     const char *file;            /* offline: --file */
     char **domains;              /* live: every --domain */
     size_t ndomains;
+    size_t domains_alloc;        /* for NST_GROW */
     bool all;                    /* live: --all */
     const char *connect;         /* live: -c URI */
     const char *host_caps;       /* offline: the host; live: instead of
@@ -35,6 +36,7 @@ struct vn_lint_opts {
 struct vn_lint_results {
     struct nst_lint_result *items;
     size_t count;
+    size_t alloc;                /* items allocated, for NST_GROW */
 };
 
 /*

@@ -54,6 +54,8 @@ struct live {
     const struct nst_host *host;     /* the view it is planned on */
     const struct nst_cpuset *taken;
     char *clash;                 /* why define() found its plan taken */
+    struct nst_host *fresh;      /* the view re-read after a clash */
+    struct nst_cpuset fresh_taken;
     struct vn_dom_run *run;      /* what happened, for the caller */
 };
 
@@ -318,19 +320,15 @@ undo(struct live *l, const char *ours, const char *previous,
     return restored;
 }
 
-/*
- * Back up, re-check, define, verify.  The domain is as it was on any
- * failure.  When another run took the CPUs or pages planned for it,
- * l->clash says how, and nothing is changed or left behind: plan again.
- */
+/* Writes the backup of xml, the definition about to be replaced. */
 static int
-define(struct live *l, const char *xml, const struct vn_result *r)
+back_up(struct live *l, const char *xml)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
     char *dir = l->o->backup_dir ? nst_printf("%s", l->o->backup_dir) :
                 vn_backup_default_dir();
-    char *err = NULL, *again = NULL, *stored = NULL;
-    int ret = VN_EXIT_SYSTEM, fits;
+    char *err = NULL;
+    int ret = -1;
 
     vn_domain_uuid(l->dom, uuid);
     if (!dir) {
@@ -343,9 +341,27 @@ define(struct live *l, const char *xml, const struct vn_result *r)
                  err ? err : "out of memory");
         goto out;
     }
-    if (l->o->test_before_define)
-        l->o->test_before_define(l->dom, l->o->test_opaque);
-    if ((fits = still_fits(l, r->out, &err)) != 1) {
+    ret = 0;
+ out:
+    free(dir);
+    free(err);
+    return ret;
+}
+
+/*
+ * Defines planned in place of xml, once the plan still fits the host as
+ * the others hold it and the stored definition is still xml.  Returns 0,
+ * or -1 with nothing changed and the backup gone: l->clash set when
+ * another run took what the plan counted on, else the failure reported.
+ * After a define libvirt refused, the backup stays.
+ */
+static int
+swap(struct live *l, const char *xml, const char *planned)
+{
+    char *err = NULL, *again = NULL;
+    int ret = -1, fits;
+
+    if ((fits = still_fits(l, planned, &err)) != 1) {
         drop_backup(l);
         if (fits < 0)
             fail(l, "domain '%s': %s; nothing changed", l->name, err);
@@ -366,7 +382,7 @@ define(struct live *l, const char *xml, const struct vn_result *r)
                  "nothing changed, run again", l->name);
         goto out;
     }
-    if (vn_domain_define(l->conn, r->out, &err) < 0) {
+    if (vn_domain_define(l->conn, planned, &err) < 0) {
         /* The backup stays: a define whose reply was lost (the
          * connection broke) may have been applied all the same. */
         fail(l, "domain '%s': libvirt refused the new definition: %s; the "
@@ -374,8 +390,27 @@ define(struct live *l, const char *xml, const struct vn_result *r)
                  l->run->backup);
         goto out;
     }
+    ret = 0;
+ out:
     free(err);
-    err = NULL;
+    free(again);
+    return ret;
+}
+
+/*
+ * Reads back what our define stored, in place of previous: it must hold
+ * what the profile set, still fit the others, and still be ours.  When it
+ * does not hold or fit, previous is put back (undo).  Returns 0, or -1
+ * with l->clash set (another run defined the same CPUs and ours stepped
+ * back) or the failure reported.
+ */
+static int
+check_stored(struct live *l, const char *previous)
+{
+    char *err = NULL, *stored = NULL, *again = NULL;
+    const char *what;
+    int ret = -1, fits;
+
     if (!(stored = vn_domain_xml(l->dom, true, &err))) {
         fail(l, "%s after its define (backup in '%s')", err,
              l->run->backup);
@@ -383,9 +418,8 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     }
     if (l->o->test_after_define)
         l->o->test_after_define(l->dom, l->o->test_opaque);
-    const char *what;
     if (verify(l, stored, "stored definition", &err) < 0) {
-        undo(l, stored, xml, &what);
+        undo(l, stored, previous, &what);
         fail(l, "domain '%s': %s; %s", l->name, err ? err : "?", what);
         goto out;
     }
@@ -393,7 +427,7 @@ define(struct live *l, const char *xml, const struct vn_result *r)
      * and our define: of two such runs, the later one's check here sees
      * the other, so at least one of them steps back. */
     if ((fits = still_fits(l, stored, &err)) != 1) {
-        if (undo(l, stored, xml, &what) && fits == 0)
+        if (undo(l, stored, previous, &what) && fits == 0)
             l->clash = err, err = NULL;
         else
             fail(l, "domain '%s': %s; %s", l->name, err ? err : "?", what);
@@ -402,7 +436,6 @@ define(struct live *l, const char *xml, const struct vn_result *r)
     /* A writer that compared before our define and defined after it
      * has replaced ours: say so rather than claim a change that is
      * gone.  Theirs stays; the backup holds what we replaced. */
-    free(again);
     if (!(again = vn_domain_xml(l->dom, true, &err))) {
         fail(l, "%s after its define (backup in '%s')", err,
              l->run->backup);
@@ -414,13 +447,29 @@ define(struct live *l, const char *xml, const struct vn_result *r)
              "before ours in '%s')", l->name, l->run->backup);
         goto out;
     }
-    ret = VN_EXIT_OK;
+    ret = 0;
  out:
-    free(dir);
     free(err);
     free(again);
     free(stored);
     return ret;
+}
+
+/*
+ * Back up, re-check, define, verify.  The domain is as it was on any
+ * failure.  When another run took the CPUs or pages planned for it,
+ * l->clash says how, and nothing is changed or left behind: plan again.
+ */
+static int
+define(struct live *l, const char *xml, const struct vn_result *r)
+{
+    if (back_up(l, xml) < 0)
+        return VN_EXIT_SYSTEM;
+    if (l->o->test_before_define)
+        l->o->test_before_define(l->dom, l->o->test_opaque);
+    if (swap(l, xml, r->out) < 0 || check_stored(l, xml) < 0)
+        return VN_EXIT_SYSTEM;
+    return VN_EXIT_OK;
 }
 
 /* Waits a little before planning again, longer each try, and not in
@@ -479,6 +528,88 @@ plan(struct live *l, bool collect, char **xml, struct vn_result *r)
     return ret;
 }
 
+/*
+ * --dry-run, --check, or nothing to change: print the report (unless
+ * collected for a bulk run) and say whether the domain is pending.
+ */
+static int
+review(struct live *l, bool collect, const struct vn_result *r,
+       const char *xml)
+{
+    const struct vn_apply_opts *o = l->o;
+    int ret;
+
+    if (!collect && (!o->quiet || o->dry_run || o->check ||
+                     o->output == VN_OUTPUT_JSON) &&
+        vn_print_report(o, r, xml, strlen(xml), l->name) < 0)
+        ret = VN_EXIT_SYSTEM;
+    else
+        ret = o->check && r->pending ? VN_EXIT_PENDING : VN_EXIT_OK;
+    l->run->result = r->pending ? VN_DOM_PENDING : VN_DOM_UNCHANGED;
+    return ret;
+}
+
+/*
+ * After another run took what this plan counted on: waits, then dumps
+ * and plans again on the host as it is now.  Returns what plan() does.
+ */
+static int
+plan_again(struct live *l, bool collect, unsigned int try, char **xml,
+           struct vn_result *r)
+{
+    char *err = NULL;
+    int ret;
+
+    vn_warning("domain '%s': another run took what it was planned on "
+               "(%s); planning again", l->name, l->clash);
+    free(l->clash);
+    l->clash = NULL;
+    back_off(try);
+    free(*xml);
+    *xml = NULL;
+    vn_result_clear(r);
+    memset(r, 0, sizeof(*r));
+    nst_host_free(l->fresh);
+    l->fresh = NULL;
+    if ((ret = fresh_view(l, &l->fresh, &l->fresh_taken, &err)) !=
+        VN_EXIT_OK) {
+        fail(l, "%s", err ? err : "out of memory");
+        free(err);
+        return ret;
+    }
+    l->host = l->fresh;
+    l->taken = &l->fresh_taken;
+    return plan(l, collect, xml, r);
+}
+
+/*
+ * What the domain pins after this run, for the bulk run's accounting:
+ * the plan's when it landed (or would, in a review), else what xml, the
+ * definition it had, pins.
+ */
+static void
+record_pins(struct vn_dom_run *run, const struct vn_result *r,
+            const char *xml)
+{
+    struct nst_doc *pinned = NULL;
+    struct nst_page_use *uses = NULL;
+    size_t nuses = 0;
+
+    if ((run->result == VN_DOM_CHANGED || run->result == VN_DOM_PENDING) &&
+        r->out) {
+        nst_cpuset_union(&run->pins, &r->plan.vcpus);
+        nst_page_counts_add_uses(&run->pages, r->plan.pages, r->plan.npages,
+                                 1);
+    } else if (xml && nst_doc_parse(xml, strlen(xml), "pins", &pinned,
+                                    NULL) == 0) {
+        nst_doc_vcpu_pins(pinned, &run->pins, NULL);
+        if (nst_doc_page_use(pinned, &uses, &nuses, NULL) == 0)
+            nst_page_counts_add_uses(&run->pages, uses, nuses, 1);
+    }
+    free(uses);
+    nst_doc_free(pinned);
+}
+
 int
 vn_live_domain(void *conn, void *dom,
                const struct nst_host *host, const struct nst_cpuset *taken,
@@ -490,9 +621,7 @@ vn_live_domain(void *conn, void *dom,
                       .host = host, .taken = taken, .run = run };
     bool collect = flags & VN_LIVE_COLLECT;
     struct vn_result r = { 0 };
-    struct nst_host *fresh = NULL;
-    struct nst_cpuset fresh_taken;
-    char *err = NULL, *xml = NULL;
+    char *xml = NULL;
     int ret = VN_EXIT_SYSTEM;
 
     memset(run, 0, sizeof(*run));
@@ -508,13 +637,7 @@ vn_live_domain(void *conn, void *dom,
     if ((ret = plan(&l, collect, &xml, &r)) != VN_EXIT_OK)
         goto out;
     if (o->dry_run || o->check || !r.pending) {
-        if (!collect && (!o->quiet || o->dry_run || o->check ||
-                         o->output == VN_OUTPUT_JSON) &&
-            vn_print_report(o, &r, xml, strlen(xml), l.name) < 0)
-            ret = VN_EXIT_SYSTEM;
-        else
-            ret = o->check && r.pending ? VN_EXIT_PENDING : VN_EXIT_OK;
-        run->result = r.pending ? VN_DOM_PENDING : VN_DOM_UNCHANGED;
+        ret = review(&l, collect, &r, xml);
         goto out;
     }
     /* Another run took what this plan counted on: plan again on the
@@ -527,25 +650,7 @@ vn_live_domain(void *conn, void *dom,
                  l.name, try, l.clash);
             break;
         }
-        vn_warning("domain '%s': another run took what it was planned on "
-                   "(%s); planning again", l.name, l.clash);
-        free(l.clash);
-        l.clash = NULL;
-        back_off(try);
-        free(xml);
-        xml = NULL;
-        vn_result_clear(&r);
-        memset(&r, 0, sizeof(r));
-        nst_host_free(fresh);
-        fresh = NULL;
-        if ((ret = fresh_view(&l, &fresh, &fresh_taken, &err)) !=
-            VN_EXIT_OK) {
-            fail(&l, "%s", err ? err : "out of memory");
-            goto out;
-        }
-        l.host = fresh;
-        l.taken = &fresh_taken;
-        if ((ret = plan(&l, collect, &xml, &r)) != VN_EXIT_OK)
+        if ((ret = plan_again(&l, collect, try, &xml, &r)) != VN_EXIT_OK)
             goto out;
         if (!r.pending) {            /* someone else did it meanwhile */
             run->result = VN_DOM_UNCHANGED;
@@ -569,29 +674,12 @@ vn_live_domain(void *conn, void *dom,
                 "not enough; --restart does it)\n", l.name);
     }
  out:
-    /* What the domain pins after this run: the plan's when it landed
-     * (or would, in a review), else what it had. */
-    struct nst_doc *pinned = NULL;
-    struct nst_page_use *uses = NULL;
-    size_t nuses = 0;
-    if ((run->result == VN_DOM_CHANGED || run->result == VN_DOM_PENDING) &&
-        r.out) {
-        nst_cpuset_union(&run->pins, &r.plan.vcpus);
-        nst_page_counts_add_uses(&run->pages, r.plan.pages, r.plan.npages, 1);
-    } else if (xml && nst_doc_parse(xml, strlen(xml), "pins", &pinned,
-                                    NULL) == 0) {
-        nst_doc_vcpu_pins(pinned, &run->pins, NULL);
-        if (nst_doc_page_use(pinned, &uses, &nuses, NULL) == 0)
-            nst_page_counts_add_uses(&run->pages, uses, nuses, 1);
-    }
-    free(uses);
-    nst_doc_free(pinned);
+    record_pins(run, &r, xml);
     run->report = r.report;          /* the caller's now */
     memset(&r.report, 0, sizeof(r.report));
     free(l.clash);
-    free(err);
     free(xml);
-    nst_host_free(fresh);
+    nst_host_free(l.fresh);
     vn_result_clear(&r);
     return ret;
 }

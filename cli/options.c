@@ -162,7 +162,8 @@ enum vn_slot {
     SLOT_HELP,                   /* --help: nothing to store */
     SLOT_FLAG,                   /* bool */
     SLOT_STRING,                 /* const char *, the last one given */
-    SLOT_LIST,                   /* char ** and size_t: every one */
+    SLOT_LIST,                   /* char **, its count and its allocated
+                                    count (NST_GROW): every one */
     SLOT_UINT,                   /* unsigned int, in the option's bounds */
     SLOT_COLOR,                  /* enum vn_color */
     SLOT_OUTPUT,                 /* enum vn_output (vn_parse_output) */
@@ -176,6 +177,7 @@ struct vn_opt_use {
     size_t at, at2;              /* offsets of the field (and the count,
                                     or the "given" flag) */
     const char *help;            /* NULL: the option's; "": not listed */
+    size_t at3;                  /* a list's allocated count */
 };
 
 /* offsetof(type, field), refused at compile time unless the field has
@@ -183,22 +185,25 @@ struct vn_opt_use {
 #define AT(type, field, ctype) \
     (offsetof(type, field) + 0 * sizeof((ctype *)0 == &((type *)0)->field))
 
-#define HELP(help) { VN_OPT_HELP, SLOT_HELP, 0, 0, help }
-#define FLAG(opt, T, f, help) { opt, SLOT_FLAG, AT(T, f, bool), 0, help }
+#define HELP(help) { VN_OPT_HELP, SLOT_HELP, 0, 0, help, 0 }
+#define FLAG(opt, T, f, help) { opt, SLOT_FLAG, AT(T, f, bool), 0, help, 0 }
 #define STRING(opt, T, f, help) \
-    { opt, SLOT_STRING, AT(T, f, const char *), 0, help }
+    { opt, SLOT_STRING, AT(T, f, const char *), 0, help, 0 }
+/* A list's allocated count is the field f_alloc beside it. */
 #define LIST(opt, T, f, n, help) \
-    { opt, SLOT_LIST, AT(T, f, char **), AT(T, n, size_t), help }
+    { opt, SLOT_LIST, AT(T, f, char **), AT(T, n, size_t), help, \
+      AT(T, f##_alloc, size_t) }
 #define UINT(opt, T, f, help) \
-    { opt, SLOT_UINT, AT(T, f, unsigned int), 0, help }
+    { opt, SLOT_UINT, AT(T, f, unsigned int), 0, help, 0 }
 #define COLOR(opt, T, f, help) \
-    { opt, SLOT_COLOR, AT(T, f, enum vn_color), 0, help }
+    { opt, SLOT_COLOR, AT(T, f, enum vn_color), 0, help, 0 }
 #define OUTPUT(opt, T, f, help) \
-    { opt, SLOT_OUTPUT, AT(T, f, enum vn_output), 0, help }
+    { opt, SLOT_OUTPUT, AT(T, f, enum vn_output), 0, help, 0 }
 #define PROFILE(opt, T, f, help) \
-    { opt, SLOT_PROFILE, AT(T, f, char *), 0, help }
+    { opt, SLOT_PROFILE, AT(T, f, char *), 0, help, 0 }
 #define TAKEN(opt, T, f, has, help) \
-    { opt, SLOT_TAKEN, AT(T, f, struct nst_cpuset), AT(T, has, bool), help }
+    { opt, SLOT_TAKEN, AT(T, f, struct nst_cpuset), AT(T, has, bool), \
+      help, 0 }
 
 #define A struct vn_apply_opts
 static const struct vn_opt_use apply_uses[] = {
@@ -635,7 +640,7 @@ store(const struct vn_opt_use *use, const char *arg, char *opts)
         break;
     case SLOT_LIST:
         return vn_push((char ***)at, (size_t *)(opts + use->at2),
-                       (char *)arg);
+                       (size_t *)(opts + use->at3), (char *)arg);
     case SLOT_UINT:
         if (nst_parse_ull(arg, opt->max, &n) < 0 || n < opt->min)
             goto bad;

@@ -25,14 +25,10 @@ vn_profile_name_of(const char *path)
 static int
 keep(struct vn_profile_sources *s, char *str)
 {
-    char **owned = realloc(s->owned, (s->nowned + 1) * sizeof(*owned));
-    if (!str || !owned) {
+    if (!str || NST_GROW(s->owned, s->nowned + 1, s->owned_alloc) < 0) {
         free(str);
-        if (owned)
-            s->owned = owned;
         return -1;
     }
-    s->owned = owned;
     s->owned[s->nowned++] = str;
     return 0;
 }
@@ -51,23 +47,14 @@ add_file(struct vn_profile_sources *s, const char *path, char **err)
             nst_set_error(err, "%s: out of memory", path);
         return -1;
     }
-    struct nst_profile_source *items =
-        realloc(s->items, (s->count + 1) * sizeof(*items));
-    if (!items) {
+    if (NST_GROW(s->items, s->count + 1, s->alloc) < 0) {
         nst_set_error(err, "out of memory");
         return -1;
     }
-    s->items = items;
     s->items[s->count++] = (struct nst_profile_source){
         .name = name, .origin = origin, .text = text, .len = len,
     };
     return 0;
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The *.profile files of dir, sorted; a missing dir has none. */
@@ -76,7 +63,7 @@ add_directory(struct vn_profile_sources *s, const char *dir, char **err)
 {
     DIR *d = opendir(dir);
     char **names = NULL;
-    size_t n = 0;
+    size_t n = 0, alloc = 0;
     int ret = -1;
 
     if (!d)
@@ -87,18 +74,15 @@ add_directory(struct vn_profile_sources *s, const char *dir, char **err)
         if (e->d_name[0] == '.' || len <= 8 ||
             strcmp(e->d_name + len - 8, ".profile") != 0)
             continue;
-        char **more = realloc(names, (n + 1) * sizeof(*names));
-        if (!more)
-            goto out;
-        names = more;
-        if (!(names[n] = nst_printf("%s/%s", dir, e->d_name)))
+        if (NST_GROW(names, n + 1, alloc) < 0 ||
+            !(names[n] = nst_printf("%s/%s", dir, e->d_name)))
             goto out;
         n++;
     }
     /* An empty directory (the installed profiles.d) leaves names NULL,
      * which qsort may not be given, even for no element. */
     if (n > 1)
-        qsort(names, n, sizeof(*names), compare_names);
+        qsort(names, n, sizeof(*names), vn_compare_strings);
     for (size_t i = 0; i < n; i++)
         if (add_file(s, names[i], err) < 0)
             goto out;

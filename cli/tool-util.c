@@ -513,14 +513,18 @@ vn_parse_taken(const char *text, struct nst_cpuset *set, bool *given)
 }
 
 int
-vn_push(char ***list, size_t *n, char *item)
+vn_compare_strings(const void *a, const void *b)
 {
-    char **more = realloc(*list, (*n + 1) * sizeof(**list));
-    if (!more) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+vn_push(char ***list, size_t *n, size_t *alloc, char *item)
+{
+    if (nst_grow(list, alloc, *n + 1, sizeof(**list)) < 0) {
         vn_error("out of memory");
         return -1;
     }
-    *list = more;
     (*list)[(*n)++] = item;
     return 0;
 }

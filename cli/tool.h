@@ -111,9 +111,12 @@ int vn_open_dir_beneath(int rootfd, const char *path);
  * tests: the running kernel has openat2). */
 int vn_open_dir_beneath_walk(int rootfd, const char *path);
 
-/* Appends item to the array *list of *n (a repeated option); -1, said
- * with vn_error, when out of memory. */
-int vn_push(char ***list, size_t *n, char *item);
+/* qsort's comparison of char * elements, by strcmp. */
+int vn_compare_strings(const void *a, const void *b);
+
+/* Appends item to the array *list of *n, *alloc allocated (a repeated
+ * option); -1, said with vn_error, when out of memory. */
+int vn_push(char ***list, size_t *n, size_t *alloc, char *item);
 
 /*
  * --taken CPULIST of apply, lint and verify, when the option is parsed:
@@ -144,8 +147,10 @@ int vn_write_stdout(const char *data, size_t len);
 struct vn_profile_sources {
     struct nst_profile_source *items;
     size_t count;
+    size_t alloc;          /* items allocated, for NST_GROW */
     char **owned;          /* strings to free */
     size_t nowned;
+    size_t owned_alloc;
 };
 int vn_profile_sources_load(struct vn_profile_sources *out,
                             char *const *extra_files, size_t nextra,

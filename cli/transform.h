@@ -24,8 +24,10 @@ struct vn_plan_opts {
     char *profile;               /* every --profile, joined; owned */
     char **profile_files;
     size_t nprofile_files;
+    size_t profile_files_alloc;  /* for NST_GROW, as each list's _alloc */
     char **sets;
     size_t nsets;
+    size_t sets_alloc;
     /* --taken, parsed with the options (vn_parse_taken) so that a bad
      * list is refused before any connection, and every path uses this
      * set rather than parsing the text again */
@@ -35,6 +37,7 @@ struct vn_plan_opts {
     const char *xslt;            /* --xslt: a site's stylesheet */
     char **xslt_params;          /* every --xslt-param NAME=VALUE */
     size_t nxslt_params;
+    size_t xslt_params_alloc;
     struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load), with them */
 };
 
