@@ -245,7 +245,8 @@ refuse_pin(struct run *run, size_t list, const struct nst_pin *pin)
                            "start it; fix the pin, or apply a profile with "
                            "pinning = on to place it afresh", err) : NULL;
     if (ret < 0)
-        policy_refuse(run, "vcpu-pinning", target, msg ? msg : "out of memory");
+        policy_refuse(run, "vcpu-pinning", target,
+                      msg ? msg : "out of memory");
     free(msg);
     free(err);
     free(target);

@@ -57,21 +57,26 @@ check_confidential(struct run *run)
                    "own (%s), so the nested rules leave its <cpu> as it "
                    "is; the profile's other rules apply", c.type, c.what,
                    c.why);
+    const char *target = "/domain/launchSecurity";
     int ret = !msg ? policy_oom(run) :
-              others ? policy_warn(run, "cpu-mode", "/domain/launchSecurity", msg) :
-              policy_refuse(run, "cpu-mode", "/domain/launchSecurity", msg);
+              others ? policy_warn(run, "cpu-mode", target, msg) :
+              policy_refuse(run, "cpu-mode", target, msg);
     free(msg);
     return ret < 0 ? -1 : 0;
 }
 
 
-static int
-rule_cpu_mode(struct run *run)
+/*
+ * What host-passthrough needs of the host and the domain: the host's
+ * virtualization feature (returned), passthrough not ruled out by the
+ * domain capabilities (both refused without), and KVM (TCG would not
+ * start it: a warning).  NULL when the run stops.
+ */
+static const char *
+cpu_mode_possible(struct run *run)
 {
     const struct nst_host *host = run->host;
     const char *feature = nst_host_virt_feature(host);
-    int failed = 0;
-    bool created;
 
     if (!feature) {
         char *msg = nst_printf(
@@ -80,26 +85,64 @@ rule_cpu_mode(struct run *run)
             host->vendor == NST_VENDOR_INTEL ? "vmx" :
             host->vendor == NST_VENDOR_AMD ? "svm" : "vmx or svm",
             host->arch, nst_vendor_name(host->vendor));
-        int ret = policy_refuse(run, "cpu-mode", "/domain/cpu", msg ? msg : "");
+        policy_refuse(run, "cpu-mode", "/domain/cpu", msg ? msg : "");
         free(msg);
-        return ret;
+        return NULL;
     }
-    if (host->passthrough_supported == NST_TRISTATE_NO)
-        return policy_refuse(run, "cpu-mode", "/domain/cpu",
+    if (host->passthrough_supported == NST_TRISTATE_NO) {
+        policy_refuse(run, "cpu-mode", "/domain/cpu",
                       "domain capabilities say host-passthrough is not "
                       "supported on this host");
+        return NULL;
+    }
     if (!nst_attr_is(run->root, "type", "kvm")) {
         char *type = nst_attr(run->root, "type");
         char *msg = nst_printf("domain type '%s' is not 'kvm': "
                                "host-passthrough needs KVM and will not "
                                "start under TCG", type ? type : "");
-        int ret = policy_warn(run, "cpu-mode", "/domain/@type", msg ? msg : "");
+        int ret = policy_warn(run, "cpu-mode", "/domain/@type",
+                              msg ? msg : "");
         free(type);
         free(msg);
         if (ret < 0)
-            return -1;
+            return NULL;
     }
+    return feature;
+}
 
+/* host-passthrough takes the host's model and vendor: the domain's go. */
+static int
+drop_model_vendor(struct run *run, xmlNodePtr cpu)
+{
+    static const char *const replaced[] = { "model", "vendor" };
+    int failed = 0;
+
+    for (size_t i = 0; i < 2; i++) {
+        xmlNodePtr node = nst_child(cpu, replaced[i]);
+        if (!node)
+            continue;
+        char *text = nst_text(node);
+        char *target = nst_printf("/domain/cpu/%s", replaced[i]);
+        if (nst_remove(run->doc, node) < 0)
+            failed = 1;
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode", target,
+                       "removed <%s>%s</%s>: host-passthrough uses the "
+                       "host's", replaced[i], text ? text : "", replaced[i]);
+        free(text);
+        free(target);
+    }
+    return failed ? policy_oom(run) : 0;
+}
+
+static int
+rule_cpu_mode(struct run *run)
+{
+    const char *feature = cpu_mode_possible(run);
+    int failed = 0;
+    bool created;
+
+    if (!feature)
+        return -1;
     xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
                                 nst_order_domain, &created);
     if (!cpu)
@@ -131,24 +174,7 @@ rule_cpu_mode(struct run *run)
                        old_check ? old_check : "(none)", feature);
     free(old_mode);
     free(old_check);
-
-    /* host-passthrough takes the host's model and vendor. */
-    static const char *const replaced[] = { "model", "vendor" };
-    for (size_t i = 0; i < 2; i++) {
-        xmlNodePtr node = nst_child(cpu, replaced[i]);
-        if (!node)
-            continue;
-        char *text = nst_text(node);
-        char *target = nst_printf("/domain/cpu/%s", replaced[i]);
-        if (nst_remove(run->doc, node) < 0)
-            failed = 1;
-        nst_report_add(run->report, NST_CHANGE, "cpu-mode", target,
-                       "removed <%s>%s</%s>: host-passthrough uses the "
-                       "host's", replaced[i], text ? text : "", replaced[i]);
-        free(text);
-        free(target);
-    }
-    return failed ? policy_oom(run) : 0;
+    return drop_model_vendor(run, cpu);
 }
 
 static int

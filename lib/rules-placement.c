@@ -249,85 +249,91 @@ iothread_ids(struct run *run, unsigned int **ids)
     return k;
 }
 
-int
-policy_pinning(struct run *run)
+/* One <vcpupin> per vCPU, on the host CPU the placement gave it; the
+ * CPUs of all of them into *all.  Returns 0, or -1 when out of memory. */
+static int
+pin_vcpus(struct run *run, xmlNodePtr cputune, struct nst_cpuset *all,
+          bool *any)
 {
-    struct nst_placement *pl = &run->placement;
-    struct nst_cpuset near, vcpu_cpus;
-    unsigned int *ids = NULL, *iothreads = NULL;
-    char **cpusets = NULL;
-    char *near_text = NULL, *vcpu_text = NULL;
-    bool pins = false, emulator = false, io = false, vcpu_changed = false;
-    int failed = 0;
+    const struct nst_placement *pl = &run->placement;
+    unsigned int *ids = calloc(pl->nvcpus, sizeof(*ids));
+    char **cpusets = calloc(pl->nvcpus, sizeof(*cpusets));
+    int ret = ids && cpusets ? 0 : -1;
 
-    xmlNodePtr cputune = nst_ensure(run->doc, run->root, "cputune",
-                                    nst_order_domain, NULL);
-    ids = calloc(pl->nvcpus, sizeof(*ids));
-    cpusets = calloc(pl->nvcpus, sizeof(*cpusets));
-    if (!cputune || !ids || !cpusets)
-        goto oom;
-    nst_cpuset_clear_all(&vcpu_cpus);
-    for (unsigned int v = 0; v < pl->nvcpus; v++) {
+    nst_cpuset_clear_all(all);
+    for (unsigned int v = 0; ret == 0 && v < pl->nvcpus; v++) {
         struct nst_cpuset one;
         nst_cpuset_clear_all(&one);
         nst_cpuset_set(&one, pl->pins[v]);
-        nst_cpuset_set(&vcpu_cpus, pl->pins[v]);
+        nst_cpuset_set(all, pl->pins[v]);
         ids[v] = v;
         if (!(cpusets[v] = nst_cpuset_format(&one)))
-            goto oom;
+            ret = -1;
     }
-    if (policy_sync_pins(run, cputune, "vcpupin", "vcpu", NULL, "cpuset", ids,
-                  cpusets, pl->nvcpus, &pins) < 0)
-        goto oom;
+    if (ret == 0)
+        ret = policy_sync_pins(run, cputune, "vcpupin", "vcpu", NULL,
+                               "cpuset", ids, cpusets, pl->nvcpus, any);
+    for (unsigned int v = 0; cpusets && v < pl->nvcpus; v++)
+        free(cpusets[v]);
+    free(cpusets);
+    free(ids);
+    return ret;
+}
 
-    housekeeping_near(run, &near);
-    if (!(near_text = nst_cpuset_format(&near)) ||
-        !(vcpu_text = nst_cpuset_format(&vcpu_cpus)))
-        goto oom;
-    xmlNodePtr ep = nst_ensure(run->doc, cputune, "emulatorpin",
-                               nst_order_cputune, NULL);
-    if (!ep)
-        goto oom;
-    emulator = changed(&failed, nst_set_attr(run->doc, ep, "cpuset",
-                                             near_text));
+/* Every I/O thread on the housekeeping CPUs near (their text); their
+ * count into *n.  Returns 0, or -1 when out of memory. */
+static int
+pin_iothreads(struct run *run, xmlNodePtr cputune, char *near, size_t *n,
+              bool *any)
+{
+    unsigned int *ids = NULL;
+    size_t nio = iothread_ids(run, &ids);
+    char **cpusets = nio ? calloc(nio, sizeof(*cpusets)) : NULL;
+    int ret = -1;
 
-    size_t nio = iothread_ids(run, &iothreads);
-    for (size_t i = 0; i < pl->nvcpus; i++)
-        free(cpusets[i]);
-    for (size_t i = 0; i < nio && i < pl->nvcpus; i++)
-        cpusets[i] = near_text;
-    if (nio > pl->nvcpus) {
-        char **more = realloc(cpusets, nio * sizeof(*cpusets));
-        if (!more)
-            goto oom_shared;
-        cpusets = more;
+    *n = nio;
+    if (!nio || cpusets) {
         for (size_t i = 0; i < nio; i++)
-            cpusets[i] = near_text;
+            cpusets[i] = near;
+        ret = policy_sync_pins(run, cputune, "iothreadpin", "iothread",
+                               NULL, "cpuset", ids, cpusets, nio, any);
     }
-    if (policy_sync_pins(run, cputune, "iothreadpin", "iothread", NULL, "cpuset",
-                  iothreads, cpusets, nio, &io) < 0)
-        goto oom_shared;
+    free(cpusets);
+    free(ids);
+    return ret;
+}
 
-    /* Every vCPU and the emulator are pinned now: <vcpu cpuset> would
-     * only mislead, and placement='auto' (numad) would fight the pins. */
+/* Every vCPU and the emulator are pinned now: <vcpu cpuset> would only
+ * mislead, and placement='auto' (numad) would fight the pins.  Returns
+ * whether it changed <vcpu>, -1 when out of memory. */
+static int
+unpin_vcpu_element(struct run *run)
+{
     xmlNodePtr vcpu = nst_child(run->root, "vcpu");
-    if (vcpu) {
-        vcpu_changed |= changed(&failed,
-                                nst_remove_attr(run->doc, vcpu, "cpuset"));
-        if (nst_attr_is(vcpu, "placement", "auto"))
-            vcpu_changed |= changed(&failed, nst_set_attr(
-                run->doc, vcpu, "placement", "static"));
-    }
-    if (failed)
-        goto oom_shared;
+    int failed = 0;
+    bool any = false;
 
+    if (!vcpu)
+        return 0;
+    any |= changed(&failed, nst_remove_attr(run->doc, vcpu, "cpuset"));
+    if (nst_attr_is(vcpu, "placement", "auto"))
+        any |= changed(&failed, nst_set_attr(run->doc, vcpu, "placement",
+                                             "static"));
+    return failed ? -1 : any;
+}
+
+static void
+report_pinning(struct run *run, bool pins, const char *vcpu_text,
+               bool emulator, bool io, size_t nio, const char *near_text,
+               bool vcpu_changed)
+{
     if (pins)
         nst_report_add(run->report, NST_CHANGE, "vcpu-pinning",
                        "/domain/cputune/vcpupin",
                        "%u vCPUs pinned one to one on host CPUs %s "
                        "(thread policy %s): no vCPU migrates between host "
                        "CPUs, caches stay warm",
-                       pl->nvcpus, vcpu_text,
+                       run->placement.nvcpus, vcpu_text,
                        nst_thread_policy_name(run->profile->thread_policy));
     if (emulator)
         nst_report_add(run->report, NST_CHANGE, "emulator-pinning",
@@ -344,24 +350,43 @@ policy_pinning(struct run *run)
                        "/domain/vcpu",
                        "placement='static' without cpuset: every vCPU and "
                        "the emulator have their own pins");
-    free(ids);
-    free(cpusets);
-    free(iothreads);
+}
+
+/* The vCPUs one to one on the placement's CPUs, the emulator and the
+ * I/O threads on housekeeping CPUs near the guest's memory. */
+int
+policy_pinning(struct run *run)
+{
+    struct nst_cpuset near, vcpu_cpus;
+    char *near_text = NULL, *vcpu_text = NULL;
+    bool pins = false, emulator = false, io = false;
+    int failed = 0, vcpu_changed = 0;
+    size_t nio = 0;
+
+    xmlNodePtr cputune = nst_ensure(run->doc, run->root, "cputune",
+                                    nst_order_domain, NULL);
+    if (!cputune || pin_vcpus(run, cputune, &vcpu_cpus, &pins) < 0)
+        return policy_oom(run);
+    housekeeping_near(run, &near);
+    xmlNodePtr ep = nst_ensure(run->doc, cputune, "emulatorpin",
+                               nst_order_cputune, NULL);
+    if (!ep || !(near_text = nst_cpuset_format(&near)) ||
+        !(vcpu_text = nst_cpuset_format(&vcpu_cpus)))
+        failed = 1;
+    else
+        emulator = changed(&failed, nst_set_attr(run->doc, ep, "cpuset",
+                                                 near_text));
+    if (failed || pin_iothreads(run, cputune, near_text, &nio, &io) < 0 ||
+        (vcpu_changed = unpin_vcpu_element(run)) < 0) {
+        free(near_text);
+        free(vcpu_text);
+        return policy_oom(run);
+    }
+    report_pinning(run, pins, vcpu_text, emulator, io, nio, near_text,
+                   vcpu_changed > 0);
     free(near_text);
     free(vcpu_text);
     return 0;
-
- oom:
-    if (cpusets)
-        for (size_t i = 0; i < pl->nvcpus; i++)
-            free(cpusets[i]);
- oom_shared:
-    free(ids);
-    free(cpusets);
-    free(iothreads);
-    free(near_text);
-    free(vcpu_text);
-    return policy_oom(run);
 }
 
 int
