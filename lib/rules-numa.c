@@ -160,6 +160,122 @@ names_cell(const xmlNode *node, const char *name, size_t k)
     return ok;
 }
 
+/* Whether the host's distances between the placement's host cells are
+ * known and sane (libvirt: 10 is a cell's own distance and only that),
+ * for two or more guest cells. */
+static bool
+host_distances_known(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    size_t k = pl->ncells;
+
+    for (size_t i = 0; i < k && k >= 2; i++)
+        for (size_t j = 0; j < k; j++) {
+            unsigned int d = nst_host_distance(run->host,
+                                               pl->cells[i].host_cell,
+                                               pl->cells[j].host_cell);
+            if (!d || (i == j ? d != 10 : d <= 10))
+                return false;
+        }
+    return k >= 2;
+}
+
+/* Removes the siblings of cell i's <distances> naming a cell the
+ * placement does not keep (their ids into *stale, i into *stale_in).
+ * Returns 0, or -1 when out of memory. */
+static int
+drop_stale_siblings(struct run *run, xmlNodePtr dist, size_t i,
+                    struct nst_cpuset *stale, struct nst_cpuset *stale_in)
+{
+    int failed = 0;
+
+    for (xmlNodePtr s = nst_child(dist, "sibling"), next; s; s = next) {
+        next = nst_next(s, "sibling");
+        char *text = nst_attr(s, "id");
+        unsigned long long id;
+        bool valid = text &&
+                     nst_parse_ull(text, NST_MAX_CPUS - 1, &id) == 0;
+        if (!valid || id >= run->placement.ncells) {
+            if (valid)
+                nst_cpuset_set(stale, (unsigned int)id);
+            nst_cpuset_set(stale_in, (unsigned int)i);
+            if (nst_remove(run->doc, s) < 0)
+                failed = 1;
+        }
+        free(text);
+    }
+    return failed ? -1 : 0;
+}
+
+/* Cell i's full row of the host's distances.  Returns 0, or -1 when out
+ * of memory. */
+static int
+write_host_distances(struct run *run, xmlNodePtr cell, size_t i, bool *any)
+{
+    static const char *const order[] = { "distances", "cache", NULL };
+    const struct nst_placement *pl = &run->placement;
+    size_t k = pl->ncells;
+    unsigned int ids[NST_MAX_GUEST_CELLS];
+    char *values[NST_MAX_GUEST_CELLS] = { 0 };
+    int failed = 0;
+
+    xmlNodePtr dist = nst_ensure(run->doc, cell, "distances", order, NULL);
+    for (size_t j = 0; j < k && dist; j++) {
+        ids[j] = (unsigned int)j;
+        values[j] = nst_printf("%u", nst_host_distance(
+            run->host, pl->cells[i].host_cell, pl->cells[j].host_cell));
+        if (!values[j])
+            failed = 1;
+    }
+    if (!dist || failed ||
+        policy_sync_pins(run, dist, "sibling", "id", NULL, "value", ids,
+                         values, k, any) < 0)
+        failed = 1;
+    for (size_t j = 0; j < k; j++)
+        free(values[j]);
+    return failed ? -1 : 0;
+}
+
+/* The report of the distances: the host's written, and (a warning)
+ * siblings dropped that named cells which are gone. */
+static int
+report_distances(struct run *run, bool any, const struct nst_cpuset *stale,
+                 const struct nst_cpuset *stale_in)
+{
+    const struct nst_placement *pl = &run->placement;
+
+    if (any) {
+        struct nst_cpuset hosts;
+        nst_cpuset_clear_all(&hosts);
+        for (size_t i = 0; i < pl->ncells; i++)
+            nst_cpuset_set(&hosts, pl->cells[i].host_cell);
+        char *text = nst_cpuset_format(&hosts);
+        nst_report_add(run->report, NST_CHANGE, "guest-numa",
+                       "/domain/cpu/numa/cell/distances",
+                       "guest cell distances are those of host cells %s "
+                       "(capabilities): the guest kernel weighs remote "
+                       "memory as the host does", text ? text : "?");
+        free(text);
+    }
+    if (nst_cpuset_is_empty(stale_in))
+        return 0;
+    char *gone = nst_cpuset_format(stale);
+    char *in = nst_cpuset_format(stale_in);
+    char *msg = gone && in ?
+        nst_printf("dropped <distances> siblings naming guest cell(s) %s "
+                   "from cell(s) %s: the placement keeps %zu cell(s), and "
+                   "libvirt refuses a sibling of a cell that does not "
+                   "exist", *gone ? gone : "(invalid ids)", in,
+                   pl->ncells) : NULL;
+    int ret = msg ? policy_warn(run, "guest-numa",
+                                "/domain/cpu/numa/cell/distances", msg) :
+                    policy_oom(run);
+    free(gone);
+    free(in);
+    free(msg);
+    return ret;
+}
+
 /*
  * <distances> of the rebuilt cells.  Guest cells on distinct host cells
  * are as far apart as those host cells: with two or more guest cells and
@@ -171,94 +287,26 @@ names_cell(const xmlNode *node, const char *name, size_t k)
 static int
 numa_distances(struct run *run, xmlNodePtr numa)
 {
-    static const char *const order[] = { "distances", "cache", NULL };
-    const struct nst_placement *pl = &run->placement;
-    size_t k = pl->ncells;
-    unsigned int ids[NST_MAX_GUEST_CELLS];
-    char *values[NST_MAX_GUEST_CELLS] = { 0 };
     struct nst_cpuset stale, stale_in;
-    bool from_host = k >= 2, any = false;
+    bool from_host = host_distances_known(run), any = false;
     int failed = 0;
 
-    for (size_t i = 0; i < k && from_host; i++)
-        for (size_t j = 0; j < k && from_host; j++) {
-            unsigned int d = nst_host_distance(run->host,
-                                               pl->cells[i].host_cell,
-                                               pl->cells[j].host_cell);
-            /* libvirt: 10 is a cell's own distance and only that */
-            from_host = d && (i == j ? d == 10 : d > 10);
-        }
     nst_cpuset_clear_all(&stale);
     nst_cpuset_clear_all(&stale_in);
-    for (size_t i = 0; i < k && !failed; i++) {
+    for (size_t i = 0; i < run->placement.ncells && !failed; i++) {
         xmlNodePtr cell = find_cell(numa, i);
         xmlNodePtr dist = nst_child(cell, "distances");
-        for (xmlNodePtr s = nst_child(dist, "sibling"), next; s; s = next) {
-            next = nst_next(s, "sibling");
-            char *text = nst_attr(s, "id");
-            unsigned long long id;
-            if (!text || nst_parse_ull(text, NST_MAX_CPUS - 1, &id) < 0 ||
-                id >= k) {
-                if (text && nst_parse_ull(text, NST_MAX_CPUS - 1, &id) == 0)
-                    nst_cpuset_set(&stale, (unsigned int)id);
-                nst_cpuset_set(&stale_in, (unsigned int)i);
-                if (nst_remove(run->doc, s) < 0)
-                    failed = 1;
-            }
-            free(text);
-        }
-        if (from_host) {
-            dist = nst_ensure(run->doc, cell, "distances", order, NULL);
-            for (size_t j = 0; j < k && dist; j++) {
-                ids[j] = (unsigned int)j;
-                values[j] = nst_printf("%u", nst_host_distance(
-                    run->host, pl->cells[i].host_cell,
-                    pl->cells[j].host_cell));
-                if (!values[j])
-                    failed = 1;
-            }
-            if (!dist || failed ||
-                policy_sync_pins(run, dist, "sibling", "id", NULL, "value", ids,
-                          values, k, &any) < 0)
-                failed = 1;
-            for (size_t j = 0; j < k; j++) {
-                free(values[j]);
-                values[j] = NULL;
-            }
-        } else if (dist && !nst_child(dist, "sibling") &&
-                   nst_remove(run->doc, dist) < 0) {
+        if (drop_stale_siblings(run, dist, i, &stale, &stale_in) < 0)
             failed = 1;
-        }
+        else if (from_host)
+            failed = write_host_distances(run, cell, i, &any) < 0;
+        else if (dist && !nst_child(dist, "sibling") &&
+                 nst_remove(run->doc, dist) < 0)
+            failed = 1;
     }
     if (failed)
         return policy_oom(run);
-    if (any) {
-        struct nst_cpuset hosts;
-        nst_cpuset_clear_all(&hosts);
-        for (size_t i = 0; i < k; i++)
-            nst_cpuset_set(&hosts, pl->cells[i].host_cell);
-        char *text = nst_cpuset_format(&hosts);
-        nst_report_add(run->report, NST_CHANGE, "guest-numa",
-                       "/domain/cpu/numa/cell/distances",
-                       "guest cell distances are those of host cells %s "
-                       "(capabilities): the guest kernel weighs remote "
-                       "memory as the host does", text ? text : "?");
-        free(text);
-    }
-    if (nst_cpuset_is_empty(&stale_in))
-        return 0;
-    char *gone = nst_cpuset_format(&stale), *in = nst_cpuset_format(&stale_in);
-    char *msg = gone && in ?
-        nst_printf("dropped <distances> siblings naming guest cell(s) %s "
-                   "from cell(s) %s: the placement keeps %zu cell(s), and "
-                   "libvirt refuses a sibling of a cell that does not "
-                   "exist", *gone ? gone : "(invalid ids)", in, k) : NULL;
-    int ret = msg ? policy_warn(run, "guest-numa", "/domain/cpu/numa/cell/distances",
-                         msg) : policy_oom(run);
-    free(gone);
-    free(in);
-    free(msg);
-    return ret;
+    return report_distances(run, any, &stale, &stale_in);
 }
 
 /* Whether guest cell 'target' has a <cache level='level'>. */
@@ -426,131 +474,130 @@ numa_page_nodesets(struct run *run)
     return failed ? policy_oom(run) : 0;
 }
 
-int
-policy_numa(struct run *run)
+/* The vCPUs of guest cell gc. */
+static void
+cell_vcpus(const struct nst_guest_cell *gc, struct nst_cpuset *out)
 {
-    const struct nst_placement *pl = &run->placement;
-    int failed = 0;
-    bool cells_changed = false, tune_changed = false, read_failed = false;
-    struct nst_cpuset nodes, cached;
-    struct old_cell *old = NULL;
-    size_t nold = 0;
+    nst_cpuset_clear_all(out);
+    for (unsigned int v = 0; v < gc->nvcpus; v++)
+        nst_cpuset_set(out, gc->first_vcpu + v);
+}
 
-    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
-                                nst_order_domain, NULL);
-    xmlNodePtr numa = cpu ? nst_ensure(run->doc, cpu, "numa", nst_order_cpu,
-                                       NULL) : NULL;
-    if (!numa)
-        return policy_oom(run);
-    old = old_cells_read(numa, &nold, &read_failed);
-    if (read_failed)
-        return policy_oom(run);
-    /* Guest cells: edit in place, keep attributes we do not manage. */
-    nst_cpuset_clear_all(&cached);
+/* Removes the guest cells the placement does not keep (the ids of
+ * those that described memory-side caches into *cached).  Returns
+ * whether it removed one, -1 when out of memory. */
+static int
+drop_cells(struct run *run, xmlNodePtr numa, struct nst_cpuset *cached)
+{
+    int failed = 0;
+    bool any = false;
+
+    nst_cpuset_clear_all(cached);
     for (xmlNodePtr c = nst_child(numa, "cell"), next; c; c = next) {
         next = nst_next(c, "cell");
         char *id_text = nst_attr(c, "id");
         unsigned long long id;
         if (!id_text || nst_parse_ull(id_text, UINT32_MAX, &id) < 0 ||
-            id >= pl->ncells) {
+            id >= run->placement.ncells) {
             if (id_text && nst_child(c, "cache") &&
                 nst_parse_ull(id_text, NST_MAX_CPUS - 1, &id) == 0)
-                nst_cpuset_set(&cached, (unsigned int)id);
-            cells_changed |= changed(&failed, nst_remove(run->doc, c));
+                nst_cpuset_set(cached, (unsigned int)id);
+            any |= changed(&failed, nst_remove(run->doc, c));
         }
         free(id_text);
     }
-    nst_cpuset_clear_all(&nodes);
+    return failed ? -1 : any;
+}
+
+/* One guest cell per cell of the placement, edited in place (keeping
+ * the attributes this rule does not manage).  Returns whether it
+ * changed one, -1 when out of memory. */
+static int
+write_cells(struct run *run, xmlNodePtr numa)
+{
+    const struct nst_placement *pl = &run->placement;
+    int failed = 0;
+    bool any = false;
+
     for (size_t i = 0; i < pl->ncells && !failed; i++) {
-        const struct nst_guest_cell *gc = &pl->cells[i];
         struct nst_cpuset vcpus;
         xmlNodePtr cell = find_cell(numa, i);
-
-        nst_cpuset_set(&nodes, gc->host_cell);
         if (!cell) {
             cell = nst_insert(run->doc, numa, "cell", (const char *[]){
                                   "cell", NULL });
-            if (!cell) {
-                old_cells_free(old, nold);
-                return policy_oom(run);
-            }
-            cells_changed = true;
+            if (!cell)
+                return -1;
+            any = true;
         }
-        nst_cpuset_clear_all(&vcpus);
-        for (unsigned int v = 0; v < gc->nvcpus; v++)
-            nst_cpuset_set(&vcpus, gc->first_vcpu + v);
+        cell_vcpus(&pl->cells[i], &vcpus);
         char *text = nst_cpuset_format(&vcpus);
-        if (!text) {
-            old_cells_free(old, nold);
-            return policy_oom(run);
-        }
-        cells_changed |= changed(&failed, set_number_attr(run->doc, cell,
-                                                          "id", i));
-        cells_changed |= changed(&failed, nst_set_attr(run->doc, cell,
-                                                       "cpus", text));
-        cells_changed |= changed(&failed, set_number_attr(
-            run->doc, cell, "memory", run->cell_kib[i]));
-        cells_changed |= changed(&failed, nst_set_attr(run->doc, cell,
-                                                       "unit", "KiB"));
+        if (!text)
+            return -1;
+        any |= changed(&failed, set_number_attr(run->doc, cell, "id", i));
+        any |= changed(&failed, nst_set_attr(run->doc, cell, "cpus", text));
+        any |= changed(&failed, set_number_attr(run->doc, cell, "memory",
+                                                run->cell_kib[i]));
+        any |= changed(&failed, nst_set_attr(run->doc, cell, "unit", "KiB"));
         free(text);
     }
-    if (failed) {
-        old_cells_free(old, nold);
-        return policy_oom(run);
-    }
-    if (cells_changed)
-        nst_report_add(run->report, NST_CHANGE, "guest-numa",
-                       "/domain/cpu/numa",
-                       "%zu guest NUMA cell(s) matching the placement: the "
-                       "guest kernel sees which vCPUs share memory",
-                       pl->ncells);
-    for (size_t i = 0; i < pl->ncells; i++) {
-        const struct nst_guest_cell *gc = &pl->cells[i];
-        struct nst_cpuset vcpus;
-        nst_cpuset_clear_all(&vcpus);
-        for (unsigned int v = 0; v < gc->nvcpus; v++)
-            nst_cpuset_set(&vcpus, gc->first_vcpu + v);
-        if (merge_cell_attrs(run, find_cell(numa, i), i, &vcpus, old,
-                             nold) < 0) {
-            old_cells_free(old, nold);
-            return -1;
-        }
-    }
-    old_cells_free(old, nold);
-    if (!nst_cpuset_is_empty(&cached)) {
-        char *text = nst_cpuset_format(&cached);
-        char *msg = text ? nst_printf("guest cell(s) %s described "
-                                      "memory-side caches (<cache>), which "
-                                      "go with the cells: the placement "
-                                      "keeps %zu cell(s)", text,
-                                      pl->ncells) : NULL;
-        int ret = msg ? policy_warn(run, "guest-numa", "/domain/cpu/numa/cell/cache",
-                             msg) : policy_oom(run);
-        free(text);
-        free(msg);
-        if (ret < 0)
-            return -1;
-    }
-    if (numa_distances(run, numa) < 0 || numa_interconnects(run, numa) < 0 ||
-        numa_memdevs(run) < 0 || numa_page_nodesets(run) < 0)
-        return -1;
+    return failed ? -1 : any;
+}
 
-    /* numatune: strict binding, one memnode per guest cell. */
+/* The new cells' memAccess and discard from the input's cells old. */
+static int
+merge_cells(struct run *run, xmlNodePtr numa, const struct old_cell *old,
+            size_t nold)
+{
+    for (size_t i = 0; i < run->placement.ncells; i++) {
+        struct nst_cpuset vcpus;
+        cell_vcpus(&run->placement.cells[i], &vcpus);
+        if (merge_cell_attrs(run, find_cell(numa, i), i, &vcpus, old,
+                             nold) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The memory-side caches of dropped cells went with them: a warning. */
+static int
+report_caches(struct run *run, const struct nst_cpuset *cached)
+{
+    if (nst_cpuset_is_empty(cached))
+        return 0;
+    char *text = nst_cpuset_format(cached);
+    char *msg = text ? nst_printf("guest cell(s) %s described "
+                                  "memory-side caches (<cache>), which "
+                                  "go with the cells: the placement "
+                                  "keeps %zu cell(s)", text,
+                                  run->placement.ncells) : NULL;
+    int ret = msg ? policy_warn(run, "guest-numa",
+                                "/domain/cpu/numa/cell/cache", msg) :
+                    policy_oom(run);
+    free(text);
+    free(msg);
+    return ret;
+}
+
+/* numatune: strict binding, one memnode per guest cell, on the host
+ * nodes (nodes_text) the placement uses. */
+static int
+write_numatune(struct run *run, const char *nodes_text, bool *any)
+{
+    const struct nst_placement *pl = &run->placement;
+    int failed = 0;
+
     xmlNodePtr tune = nst_ensure(run->doc, run->root, "numatune",
                                  nst_order_domain, NULL);
     xmlNodePtr memory = tune ? nst_ensure(run->doc, tune, "memory",
                                           nst_order_numatune, NULL) : NULL;
-    char *nodes_text = nst_cpuset_format(&nodes);
-    if (!memory || !nodes_text) {
-        free(nodes_text);
-        return policy_oom(run);
-    }
-    tune_changed |= changed(&failed, nst_set_attr(run->doc, memory, "mode",
-                                                  "strict"));
-    tune_changed |= changed(&failed, nst_set_attr(run->doc, memory,
-                                                  "nodeset", nodes_text));
-    tune_changed |= changed(&failed, nst_remove_attr(run->doc, memory,
-                                                     "placement"));
+    if (!memory)
+        return -1;
+    *any |= changed(&failed, nst_set_attr(run->doc, memory, "mode",
+                                          "strict"));
+    *any |= changed(&failed, nst_set_attr(run->doc, memory, "nodeset",
+                                          nodes_text));
+    *any |= changed(&failed, nst_remove_attr(run->doc, memory,
+                                             "placement"));
     unsigned int *ids = calloc(pl->ncells, sizeof(*ids));
     char **sets = calloc(pl->ncells, sizeof(*sets));
     for (size_t i = 0; ids && sets && i < pl->ncells; i++) {
@@ -562,18 +609,62 @@ policy_numa(struct run *run)
             failed = 1;
     }
     if (!ids || !sets || failed ||
-        policy_sync_pins(run, tune, "memnode", "cellid", "strict", "nodeset", ids,
-                  sets, pl->ncells, &tune_changed) < 0)
+        policy_sync_pins(run, tune, "memnode", "cellid", "strict",
+                         "nodeset", ids, sets, pl->ncells, any) < 0)
         failed = 1;
     for (size_t i = 0; sets && i < pl->ncells; i++)
         free(sets[i]);
     free(sets);
     free(ids);
-    if (failed) {
+    return failed ? -1 : 0;
+}
+
+/* The guest NUMA cells of the placement, what refers to them, and the
+ * numatune binding each to its host cell. */
+int
+policy_numa(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    struct nst_cpuset nodes, cached;
+    bool tune_changed = false, read_failed = false;
+    size_t nold = 0;
+
+    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
+                                nst_order_domain, NULL);
+    xmlNodePtr numa = cpu ? nst_ensure(run->doc, cpu, "numa", nst_order_cpu,
+                                       NULL) : NULL;
+    if (!numa)
+        return policy_oom(run);
+    struct old_cell *old = old_cells_read(numa, &nold, &read_failed);
+    if (read_failed)
+        return policy_oom(run);
+    int dropped = drop_cells(run, numa, &cached);
+    int written = dropped < 0 ? -1 : write_cells(run, numa);
+    if (written < 0) {
+        old_cells_free(old, nold);
+        return policy_oom(run);
+    }
+    if (dropped || written)
+        nst_report_add(run->report, NST_CHANGE, "guest-numa",
+                       "/domain/cpu/numa",
+                       "%zu guest NUMA cell(s) matching the placement: the "
+                       "guest kernel sees which vCPUs share memory",
+                       pl->ncells);
+    int merged = merge_cells(run, numa, old, nold);
+    old_cells_free(old, nold);
+    if (merged < 0 || report_caches(run, &cached) < 0 ||
+        numa_distances(run, numa) < 0 || numa_interconnects(run, numa) < 0 ||
+        numa_memdevs(run) < 0 || numa_page_nodesets(run) < 0)
+        return -1;
+
+    nst_cpuset_clear_all(&nodes);
+    for (size_t i = 0; i < pl->ncells; i++)
+        nst_cpuset_set(&nodes, pl->cells[i].host_cell);
+    char *nodes_text = nst_cpuset_format(&nodes);
+    if (!nodes_text || write_numatune(run, nodes_text, &tune_changed) < 0) {
         free(nodes_text);
         return policy_oom(run);
     }
-
     if (tune_changed)
         nst_report_add(run->report, NST_CHANGE, "numatune",
                        "/domain/numatune",
