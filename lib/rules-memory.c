@@ -135,80 +135,89 @@ page_shortfall(struct run *run)
     return nst_buf_finish(&buf, NULL);
 }
 
-int
-policy_hugepages(struct run *run)
+/*
+ * <memoryBacking> that chose against hugepages (run->dom's backing
+ * conflict): with a <hugepages> beside it the input is one libvirt
+ * refuses and which of the two goes is the operator's call (refused);
+ * without, none is added (a warning).  A <hugepages> beside a file
+ * source is both chosen and libvirt accepts them: the size is adjusted
+ * like any other.  Returns 1 when the rule goes on, else what it
+ * returns.
+ */
+static int
+hugepages_conflict(struct run *run, xmlNodePtr huge)
 {
-    const struct nst_placement *pl = &run->placement;
-    struct nst_cpuset guest_cells;
     const struct nst_backing_conflict conflict = run->dom.backing_conflict;
+    char *msg = NULL;
+    int ret = 1;
+
+    if (!run->dom.has_backing_conflict)
+        return 1;
+    if (huge && conflict.refused) {
+        msg = nst_printf("<hugepages> beside %s: %s; remove one of "
+                         "them", conflict.element, conflict.why);
+        ret = policy_refuse(run, "hugepages", "/domain/memoryBacking",
+                            msg ? msg : "out of memory");
+    } else if (!huge) {
+        msg = nst_printf("no <hugepages> added: <memoryBacking> has "
+                         "%s, kept as chosen, and %s; the guest stays "
+                         "on normal pages", conflict.element,
+                         conflict.why);
+        ret = policy_warn(run, "hugepages", "/domain/memoryBacking",
+                          msg ? msg : "out of memory");
+    }
+    free(msg);
+    return ret;
+}
+
+/* No hugepage size fits (page_shortfall says why): a warning, and a
+ * <hugepages> already there goes, as the guest would not start with it
+ * (lint's VN302 finds it). */
+static int
+hugepages_unfit(struct run *run, xmlNodePtr backing, xmlNodePtr huge)
+{
+    char *why = page_shortfall(run);
+    char *msg = why ? nst_printf("%s; the guest stays on normal pages "
+                                 "(reserve hugepages of a size that "
+                                 "fits on the host to use them)", why)
+                    : NULL;
+    int ret = policy_warn(run, "hugepages", "/domain/memoryBacking",
+                          msg ? msg : "out of memory");
+    free(msg);
+    if (ret < 0 || !huge) {
+        free(why);
+        return ret;
+    }
+    if (!why || nst_remove(run->doc,
+                           nst_count_children(backing, NULL) == 1 ?
+                           backing : huge) < 0) {
+        free(why);
+        return policy_oom(run);
+    }
+    nst_report_add(run->report, NST_CHANGE, "hugepages",
+                   "/domain/memoryBacking/hugepages",
+                   "removed <hugepages>: %s, so the guest would not "
+                   "start with them", why);
+    free(why);
+    return 0;
+}
+
+/* One <page> of size for all guest cells; other sizes go.  Returns
+ * whether it changed one, -1 when out of memory. */
+static int
+write_page(struct run *run, unsigned long long size)
+{
+    struct nst_cpuset guest_cells;
     int failed = 0;
     bool any = false;
 
-    xmlNodePtr backing = nst_child(run->root, "memoryBacking");
-    xmlNodePtr huge = nst_child(backing, "hugepages");
-    if (run->dom.has_backing_conflict) {
-        char *msg = NULL;
-        int ret;
-        if (huge && conflict.refused) {
-            /* The input itself is one libvirt refuses; which of the two
-             * goes is the operator's call. */
-            msg = nst_printf("<hugepages> beside %s: %s; remove one of "
-                             "them", conflict.element, conflict.why);
-            ret = policy_refuse(run, "hugepages", "/domain/memoryBacking",
-                         msg ? msg : "out of memory");
-            free(msg);
-            return ret;
-        }
-        if (!huge) {
-            msg = nst_printf("no <hugepages> added: <memoryBacking> has "
-                             "%s, kept as chosen, and %s; the guest stays "
-                             "on normal pages", conflict.element,
-                             conflict.why);
-            ret = policy_warn(run, "hugepages", "/domain/memoryBacking",
-                       msg ? msg : "out of memory");
-            free(msg);
-            return ret;
-        }
-        /* <hugepages> beside a file source: both chosen, libvirt
-         * accepts them; the size is adjusted like any other. */
-    }
-
-    unsigned long long size = pick_page_size(run);
-    if (!size) {
-        char *why = page_shortfall(run);
-        char *msg = why ? nst_printf("%s; the guest stays on normal pages "
-                                     "(reserve hugepages of a size that "
-                                     "fits on the host to use them)", why)
-                        : NULL;
-        int ret = policy_warn(run, "hugepages", "/domain/memoryBacking",
-                       msg ? msg : "out of memory");
-        free(msg);
-        if (ret < 0 || !huge) {
-            free(why);
-            return ret;
-        }
-        /* A <hugepages> already there cannot be backed either: the
-         * guest would not start with it (lint's VN302 finds it). */
-        if (!why || nst_remove(run->doc,
-                               nst_count_children(backing, NULL) == 1 ?
-                               backing : huge) < 0) {
-            free(why);
-            return policy_oom(run);
-        }
-        nst_report_add(run->report, NST_CHANGE, "hugepages",
-                       "/domain/memoryBacking/hugepages",
-                       "removed <hugepages>: %s, so the guest would not "
-                       "start with them", why);
-        free(why);
-        return 0;
-    }
-    backing = nst_ensure(run->doc, run->root, "memoryBacking",
-                         nst_order_domain, NULL);
-    huge = backing ? nst_ensure(run->doc, backing, "hugepages",
-                                nst_order_memory_backing, NULL) : NULL;
+    xmlNodePtr backing = nst_ensure(run->doc, run->root, "memoryBacking",
+                                    nst_order_domain, NULL);
+    xmlNodePtr huge = backing ? nst_ensure(run->doc, backing, "hugepages",
+                                           nst_order_memory_backing,
+                                           NULL) : NULL;
     if (!huge)
-        return policy_oom(run);
-    /* One <page> for all guest cells; other sizes go. */
+        return -1;
     xmlNodePtr page = nst_child(huge, "page");
     for (xmlNodePtr p = page ? nst_next(page, "page") : NULL, next; p;
          p = next) {
@@ -219,15 +228,15 @@ policy_hugepages(struct run *run)
         page = nst_insert(run->doc, huge, "page",
                           (const char *[]){ "page", NULL });
         if (!page)
-            return policy_oom(run);
+            return -1;
         any = true;
     }
     nst_cpuset_clear_all(&guest_cells);
-    for (size_t i = 0; i < pl->ncells; i++)
+    for (size_t i = 0; i < run->placement.ncells; i++)
         nst_cpuset_set(&guest_cells, (unsigned int)i);
     char *cells = nst_cpuset_format(&guest_cells);
     if (!cells)
-        return policy_oom(run);
+        return -1;
     any |= changed(&failed, set_number_attr(run->doc, page, "size", size));
     any |= changed(&failed, nst_set_attr(run->doc, page, "unit", "KiB"));
     if (run->profile->numa)
@@ -236,9 +245,28 @@ policy_hugepages(struct run *run)
     else
         any |= changed(&failed, nst_remove_attr(run->doc, page, "nodeset"));
     free(cells);
-    if (failed)
+    return failed ? -1 : any;
+}
+
+/* The guest's memory on the largest hugepages its host cells have free
+ * (pick_page_size), or, when none fits, on normal pages. */
+int
+policy_hugepages(struct run *run)
+{
+    const struct nst_placement *pl = &run->placement;
+    xmlNodePtr backing = nst_child(run->root, "memoryBacking");
+    xmlNodePtr huge = nst_child(backing, "hugepages");
+
+    int ret = hugepages_conflict(run, huge);
+    if (ret <= 0)
+        return ret;
+    unsigned long long size = pick_page_size(run);
+    if (!size)
+        return hugepages_unfit(run, backing, huge);
+    int written = write_page(run, size);
+    if (written < 0)
         return policy_oom(run);
-    if (any)
+    if (written)
         nst_report_add(run->report, NST_CHANGE, "hugepages",
                        "/domain/memoryBacking/hugepages",
                        "guest memory on %llu KiB pages, the largest size "
