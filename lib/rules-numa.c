@@ -86,7 +86,8 @@ merge_cell_attrs(struct run *run, xmlNodePtr cell, size_t id,
         nst_cpuset_clear_all(&from);
         for (size_t o = 0; o < nold; o++) {
             const char *v = a ? old[o].discard : old[o].mem_access;
-            if (!old[o].has_cpus || !nst_cpuset_intersects(&old[o].cpus, vcpus))
+            if (!old[o].has_cpus ||
+                !nst_cpuset_intersects(&old[o].cpus, vcpus))
                 continue;
             nst_cpuset_set(&from, (unsigned int)o);
             if (any && !same_value(value, v))
@@ -362,8 +363,9 @@ numa_interconnects(struct run *run, xmlNodePtr numa)
                            "cells or cache levels the placement's %zu "
                            "cell(s) do not have: libvirt refuses them",
                            dropped, dropped == 1 ? "y" : "ies", k);
-    int ret = msg ? policy_warn(run, "guest-numa", "/domain/cpu/numa/interconnects",
-                         msg) : policy_oom(run);
+    int ret = msg ? policy_warn(run, "guest-numa",
+                                "/domain/cpu/numa/interconnects", msg) :
+                    policy_oom(run);
     free(msg);
     return ret;
 }

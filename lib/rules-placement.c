@@ -96,7 +96,8 @@ layout_memory(struct run *run)
 {
     struct nst_placement *pl = &run->placement;
     size_t k = pl->ncells;
-    unsigned long long own = run->dom.memory_kib, share, ram[NST_MAX_GUEST_CELLS];
+    unsigned long long own = run->dom.memory_kib, share;
+    unsigned long long ram[NST_MAX_GUEST_CELLS];
 
     if (!run->dom.nmemdevs || !run->profile->numa) {
         for (size_t i = 0; i < k; i++)
