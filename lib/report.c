@@ -248,8 +248,8 @@ nst_lint_format_text(const struct nst_lint_result *result)
         nst_buf_addf(&buf, "%s: note: no host capabilities, rules ",
                      result->label);
         add_host_rule_ids(&buf);
-        nst_buf_adds(&buf, " skipped (give --host-caps, or lint on a "
-                     "connection)\n");
+        nst_buf_adds(&buf, " skipped (they need the host's capabilities "
+                     "or a connection)\n");
     }
     return nst_buf_finish(&buf, NULL);
 }
