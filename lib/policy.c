@@ -91,26 +91,31 @@ nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
     return ret;
 }
 
+/* The page uses domain_page_use collects: the array, its count and
+ * how many it has room for. */
+struct page_uses {
+    struct nst_page_use *items;
+    size_t n, alloc;
+};
+
 static int
-add_page_use(struct nst_page_use **uses, size_t *n, long cell,
-             unsigned long long size_kib, unsigned long long kib)
+add_page_use(struct page_uses *uses, long cell, unsigned long long size_kib,
+             unsigned long long kib)
 {
     if (cell < 0)
         return 0;
     unsigned long long pages = kib / size_kib + (kib % size_kib != 0);
-    for (size_t i = 0; i < *n; i++) {
-        if ((*uses)[i].host_cell == (unsigned int)cell &&
-            (*uses)[i].size_kib == size_kib) {
-            (*uses)[i].pages += pages;
+    for (size_t i = 0; i < uses->n; i++) {
+        if (uses->items[i].host_cell == (unsigned int)cell &&
+            uses->items[i].size_kib == size_kib) {
+            uses->items[i].pages += pages;
             return 0;
         }
     }
-    struct nst_page_use *grown = realloc(*uses, (*n + 1) * sizeof(**uses));
-    if (!grown)
+    if (NST_GROW(uses->items, uses->n + 1, uses->alloc) < 0)
         return -1;
-    *uses = grown;
-    grown[(*n)++] = (struct nst_page_use){ (unsigned int)cell, size_kib,
-                                           pages };
+    uses->items[uses->n++] = (struct nst_page_use){ (unsigned int)cell,
+                                                    size_kib, pages };
     return 0;
 }
 
@@ -118,12 +123,11 @@ add_page_use(struct nst_page_use **uses, size_t *n, long cell,
  * The hugepages d takes of each host cell: the pages of a guest cell (or
  * of the whole memory without guest cells) go to the one host node its
  * <numatune> binding names (nst_numa_bind_node); memory bound to no
- * single node is not counted.  Returns 0, -1 when a size is invalid, -2
- * when out of memory.
+ * single node is not counted.  Into uses, which starts empty.  Returns 0,
+ * -1 when a size is invalid, -2 when out of memory.
  */
 static int
-domain_page_use(const struct nst_domain *d, struct nst_page_use **uses,
-                size_t *n)
+domain_page_use(const struct nst_domain *d, struct page_uses *uses)
 {
     if (!d->hugepages)
         return 0;
@@ -135,7 +139,7 @@ domain_page_use(const struct nst_domain *d, struct nst_page_use **uses,
         if (!page->has_size || (page->nodeset && !page->has_cells))
             return -1;
         if (!d->has_numa) {
-            if (add_page_use(uses, n,
+            if (add_page_use(uses,
                              nst_numa_bind_node(nst_domain_binding(d, -1)),
                              page->size_kib, d->memory_kib) < 0)
                 return -2;
@@ -147,7 +151,7 @@ domain_page_use(const struct nst_domain *d, struct nst_page_use **uses,
             if (nst_domain_cell_ram(d, cell, &kib) < 0)
                 return -1;
             if ((!page->nodeset || nst_cpuset_test(&page->cells, cell->id))
-                && add_page_use(uses, n, nst_numa_bind_node(
+                && add_page_use(uses, nst_numa_bind_node(
                                     nst_domain_binding(d, cell->id)),
                                 page->size_kib, kib) < 0)
                 return -2;
@@ -161,14 +165,15 @@ nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
                  size_t *n, char **err)
 {
     struct nst_domain d;
+    struct page_uses found = { 0 };
     int ret = -2;
 
-    *uses = NULL;
-    *n = 0;
     if (nst_domain_read(nst_doc_root(doc), &d) == 0) {
-        ret = domain_page_use(&d, uses, n);
+        ret = domain_page_use(&d, &found);
         nst_domain_clear(&d);
     }
+    *uses = ret == 0 ? found.items : NULL;
+    *n = ret == 0 ? found.n : 0;
     if (ret == 0)
         return 0;
     if (ret == -1)
@@ -177,9 +182,7 @@ nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
                       "?");
     else
         nst_set_error(err, "out of memory");
-    free(*uses);
-    *uses = NULL;
-    *n = 0;
+    free(found.items);
     return -1;
 }
 
@@ -477,7 +480,10 @@ fill_plan(struct run *run, struct nst_plan *plan)
         if (to && pin->valid)
             nst_cpuset_union(to, &pin->cpus);
     }
-    int ret = domain_page_use(&d, &plan->pages, &plan->npages);
+    struct page_uses pages = { 0 };
+    int ret = domain_page_use(&d, &pages);
+    plan->pages = pages.items;
+    plan->npages = pages.n;
     nst_domain_clear(&d);
     if (ret == -1)
         nst_plan_clear(plan);

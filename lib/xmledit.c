@@ -1002,9 +1002,15 @@ nst_doc_masked(const struct nst_doc *doc, size_t *len)
     return nst_buf_finish(&buf, len);
 }
 
-/* Adds the value of every secret in node's subtree to *values. */
+/* The secrets' values found in a document. */
+struct secret_values {
+    char **items;
+    size_t n, alloc;
+};
+
+/* Adds the value of every secret in node's subtree to values. */
 static int
-secret_values(const xmlNode *node, char ***values, size_t *n)
+secret_values(const xmlNode *node, struct secret_values *values)
 {
     if (node->type != XML_ELEMENT_NODE)
         return 0;
@@ -1020,16 +1026,14 @@ secret_values(const xmlNode *node, char ***values, size_t *n)
             free(value);
             continue;
         }
-        char **grown = realloc(*values, (*n + 1) * sizeof(**values));
-        if (!grown) {
+        if (NST_GROW(values->items, values->n + 1, values->alloc) < 0) {
             free(value);
             return -1;
         }
-        *values = grown;
-        (*values)[(*n)++] = value;
+        values->items[values->n++] = value;
     }
     for (const xmlNode *c = node->children; c; c = c->next)
-        if (secret_values(c, values, n) < 0)
+        if (secret_values(c, values) < 0)
             return -1;
     return 0;
 }
@@ -1037,18 +1041,17 @@ secret_values(const xmlNode *node, char ***values, size_t *n)
 char *
 nst_doc_mask_text(const struct nst_doc *doc, const char *text)
 {
-    char **values = NULL;
-    size_t n = 0;
+    struct secret_values values = { 0 };
     struct nst_buf buf = { 0 };
 
-    if (secret_values(doc->root, &values, &n) < 0)
+    if (secret_values(doc->root, &values) < 0)
         buf.oom = 1;
     /* At each byte the longest secret that starts there is masked. */
     for (const char *p = text; *p && !buf.oom;) {
         size_t longest = 0;
-        for (size_t i = 0; i < n; i++) {
-            size_t len = strlen(values[i]);
-            if (len > longest && strncmp(p, values[i], len) == 0)
+        for (size_t i = 0; i < values.n; i++) {
+            size_t len = strlen(values.items[i]);
+            if (len > longest && strncmp(p, values.items[i], len) == 0)
                 longest = len;
         }
         if (longest) {
@@ -1058,8 +1061,8 @@ nst_doc_mask_text(const struct nst_doc *doc, const char *text)
             nst_buf_add(&buf, p++, 1);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        free(values[i]);
-    free(values);
+    for (size_t i = 0; i < values.n; i++)
+        free(values.items[i]);
+    free(values.items);
     return nst_buf_finish(&buf, NULL);
 }
