@@ -211,6 +211,16 @@ check_pages(struct lint *l, const xmlNode *page, unsigned long long size,
     free(text);
 }
 
+/* The path of a <page> in findings: by its nodeset when it has one. */
+static char *
+page_target(const struct nst_dom_page *p)
+{
+    return p->nodeset ?
+        nst_printf("/domain/memoryBacking/hugepages/page[@nodeset='%s']",
+                   p->nodeset) :
+        lint_copy("/domain/memoryBacking/hugepages/page");
+}
+
 static void
 rule_hugepages(struct lint *l)
 {
@@ -234,10 +244,7 @@ rule_hugepages(struct lint *l)
     for (size_t i = 0; i < l->dom.npages; i++) {
         const struct nst_dom_page *p = &l->dom.pages[i];
         unsigned long long need = l->dom.memory_kib;
-        char *target = p->nodeset ?
-            nst_printf("/domain/memoryBacking/hugepages/page[@nodeset='%s']",
-                       p->nodeset) :
-            lint_copy("/domain/memoryBacking/hugepages/page");
+        char *target = page_target(p);
         /* A page per guest cell set: that part of the memory. */
         if (p->has_cells)
             need = cells_memory(l, &p->cells);
@@ -286,10 +293,7 @@ rule_page_too_large(struct lint *l)
             continue;
         char *whose = cell < 0 ? lint_copy("the guest's memory") :
                       nst_printf("guest NUMA cell %ld's memory", cell);
-        lint_add(l, R_PAGE_TOO_LARGE, p->nodeset ?
-            nst_printf("/domain/memoryBacking/hugepages/page"
-                       "[@nodeset='%s']", p->nodeset) :
-            lint_copy("/domain/memoryBacking/hugepages/page"),
+        lint_add(l, R_PAGE_TOO_LARGE, page_target(p),
             nst_printf("hugepages of %llu KiB are larger than %s, %llu "
                        "KiB: QEMU refuses to start a guest whose memory "
                        "is smaller than one page", size,
@@ -343,10 +347,7 @@ rule_page_pieces(struct lint *l)
         }
         if (!what)
             continue;
-        lint_add(l, R_PAGE_PIECES, p->nodeset ?
-            nst_printf("/domain/memoryBacking/hugepages/page"
-                       "[@nodeset='%s']", p->nodeset) :
-            lint_copy("/domain/memoryBacking/hugepages/page"),
+        lint_add(l, R_PAGE_PIECES, page_target(p),
             nst_printf("hugepages of %llu KiB do not divide %s, %llu KiB: "
                        "QEMU backs each guest cell's memory and each DIMM on "
                        "its own and does not start one that is not a whole "
