@@ -416,10 +416,9 @@ static int
 diff_blocks(const struct diff_side *a, const struct diff_side *b,
             struct diff_block **out, size_t *nout)
 {
-    size_t cap = 16, n = 0;
-    struct diff_block *blocks = malloc(cap * sizeof(*blocks));
-    if (!blocks)
-        return -1;
+    size_t cap = 0, n = 0;
+    struct diff_block *blocks = NULL;
+
     size_t i = 0, j = 0;
     while (i < a->nlines || j < b->nlines) {
         int del = i < a->nlines && a->changed[i];
@@ -437,14 +436,9 @@ diff_blocks(const struct diff_side *a, const struct diff_side *b,
             j++;
         block.a_end = i;
         block.b_end = j;
-        if (n == cap) {
-            cap *= 2;
-            struct diff_block *grown = realloc(blocks, cap * sizeof(*blocks));
-            if (!grown) {
-                free(blocks);
-                return -1;
-            }
-            blocks = grown;
+        if (NST_GROW(blocks, n + 1, cap) < 0) {
+            free(blocks);
+            return -1;
         }
         blocks[n++] = block;
     }

@@ -176,13 +176,11 @@ static int
 read_pin(struct nst_domain *d, enum nst_pin_kind kind, xmlNodePtr node,
          const char *id_attr)
 {
-    struct nst_pin *more = realloc(d->pins, (d->npins + 1) * sizeof(*more));
     unsigned long long vcpu;
 
-    if (!more)
+    if (NST_GROW(d->pins, d->npins + 1, d->pins_alloc) < 0)
         return -1;
-    d->pins = more;
-    struct nst_pin *p = &more[d->npins++];
+    struct nst_pin *p = &d->pins[d->npins++];
     memset(p, 0, sizeof(*p));
     p->kind = kind;
     p->node = node;

@@ -154,6 +154,7 @@ struct nst_domain {
     unsigned long long max_memory_kib;
     struct nst_pin *pins;        /* <vcpu cpuset>, then <cputune>'s pins */
     size_t npins;                /* in document order */
+    size_t pins_alloc;
     struct nst_numa_bind numa_memory;   /* <numatune><memory> */
     struct nst_numa_bind *memnodes;     /* <numatune><memnode> */
     size_t nmemnodes;

@@ -5,36 +5,12 @@
  * Everything the policy needs to know about the host is read here once:
  * vendor and virtualization flag, NUMA cells with their CPUs, memory and
  * pages, and the CPU feature names the target libvirt knows.  The rest of
- * the library never looks at capabilities XML again.
+ * the library never looks at capabilities XML again.  Domain
+ * capabilities and cpu_map are read in host-features.c.
  */
 #include <limits.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
-#include "internal.h"
-#include "xmledit.h"
-#include "xmlprop.h"
-
-/* ------------------------------------------------------------- cleanup */
-
-static void
-str_cleanup(char **p)
-{
-    free(*p);
-}
-
-static void
-doc_cleanup(xmlDoc **p)
-{
-    if (*p)
-        xmlFreeDoc(*p);
-}
-
-#define AUTO_STR __attribute__((cleanup(str_cleanup))) char *
-#define AUTO_DOC __attribute__((cleanup(doc_cleanup))) xmlDoc *
+#include "host-parse.h"
 
 /* ------------------------------------------------------------- parsing */
 
@@ -46,8 +22,8 @@ doc_cleanup(xmlDoc **p)
  * Returns a document the caller frees with xmlFreeDoc, or NULL with
  * *err set.
  */
-static xmlDoc *
-parse_xml(const char *text, size_t len, const char *label, char **err)
+xmlDoc *
+host_parse_xml(const char *text, size_t len, const char *label, char **err)
 {
     bool doctype = false;
     char *why = NULL;
@@ -71,8 +47,8 @@ parse_xml(const char *text, size_t len, const char *label, char **err)
 }
 
 /* Returns the root element if it is called name, else NULL with *err. */
-static const xmlNode *
-expect_root(const xmlDoc *doc, const char *name, const char *label,
+const xmlNode *
+host_expect_root(const xmlDoc *doc, const char *name, const char *label,
             char **err)
 {
     const xmlNode *root = xmlDocGetRootElement((xmlDoc *)doc);
@@ -85,27 +61,12 @@ expect_root(const xmlDoc *doc, const char *name, const char *label,
     return root;
 }
 
-/* ---------------------------------------------------------- DOM helpers */
-
-/* The element reading is xmledit.h's (nst_child, nst_next, nst_attr)
- * and xmlprop.h's, as for the domain. */
-#define FOR_EACH_CHILD(var, parent, name) \
-    for (const xmlNode *var = nst_child(parent, name); var; \
-         var = nst_next(var, name))
-
-/* Whether a (may be NULL) is s. */
-static bool
-same(const char *a, const char *s)
-{
-    return a && strcmp(a, s) == 0;
-}
-
 /*
  * The text of node without surrounding white space.  Returns a new
  * string the caller frees, or NULL when out of memory.
  */
-static char *
-trimmed_text(const xmlNode *node)
+char *
+host_trimmed_text(const xmlNode *node)
 {
     AUTO_STR content = nst_text(node);
     const char *start = content;
@@ -159,8 +120,8 @@ copy_string(const char *s)
     return nst_printf("%s", s);
 }
 
-static enum nst_vendor
-vendor_from_name(const char *name)
+enum nst_vendor
+host_vendor_from_name(const char *name)
 {
     /* libvirt spells them exactly so (cpu_map/x86_vendors.xml) */
     if (!strcmp(name, "Intel"))
@@ -171,8 +132,8 @@ vendor_from_name(const char *name)
 }
 
 /* Sets has_vmx/has_svm from the <feature name> children of cpu. */
-static void
-read_virt_features(struct nst_host *host, const xmlNode *cpu,
+void
+host_read_virt_features(struct nst_host *host, const xmlNode *cpu,
                    bool check_policy)
 {
     FOR_EACH_CHILD(feature, cpu, "feature") {
@@ -204,7 +165,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
     }
     node = nst_child(cpu, "arch");
     if (node)
-        host->arch = trimmed_text(node);
+        host->arch = host_trimmed_text(node);
     if (!host->arch || !*host->arch) {
         nst_set_error(err, "capabilities have no host cpu architecture "
                       "(host/cpu/arch missing or empty)");
@@ -213,7 +174,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
 
     node = nst_child(cpu, "model");
     if (node) {
-        host->model = trimmed_text(node);
+        host->model = host_trimmed_text(node);
         if (!host->model)
             goto oom;
         if (!*host->model) {
@@ -224,13 +185,13 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
 
     node = nst_child(cpu, "vendor");
     if (node) {
-        AUTO_STR vendor = trimmed_text(node);
+        AUTO_STR vendor = host_trimmed_text(node);
         if (!vendor)
             goto oom;
-        host->vendor = vendor_from_name(vendor);
+        host->vendor = host_vendor_from_name(vendor);
     }
 
-    read_virt_features(host, cpu, false);
+    host_read_virt_features(host, cpu, false);
     return 0;
 
  oom:
@@ -265,7 +226,7 @@ static int
 parse_cell_memory(struct nst_cell *cell, const xmlNode *node, char **err)
 {
     AUTO_STR unit = nst_attr(node, "unit");
-    AUTO_STR text = trimmed_text(node);
+    AUTO_STR text = host_trimmed_text(node);
     unsigned long long value;
     bool exact;
     int rc;
@@ -299,7 +260,7 @@ parse_cell_pages(struct nst_cell *cell, const xmlNode *node, char **err)
 {
     AUTO_STR unit = nst_attr(node, "unit");
     AUTO_STR size = nst_attr(node, "size");
-    AUTO_STR text = trimmed_text(node);
+    AUTO_STR text = host_trimmed_text(node);
     struct nst_pages pages = { 0 };
     unsigned long long value;
     bool exact;
@@ -551,87 +512,6 @@ parse_topology(struct nst_host *host, const xmlNode *root, char **err)
     return 0;
 }
 
-/* ---------------------------------------------------------- domain caps */
-
-static int
-parse_domcaps(struct nst_host *host, const char *text, size_t len,
-              char **err)
-{
-    AUTO_DOC doc = parse_xml(text, len, "domain capabilities", err);
-    const xmlNode *root;
-    const xmlNode *host_model = NULL;
-
-    if (!doc)
-        return -1;
-    root = expect_root(doc, "domainCapabilities", "domain capabilities",
-                       err);
-    if (!root)
-        return -1;
-
-    /* Domain capabilities are per emulator binary: another architecture's
-     * say nothing about this host's CPU. */
-    const xmlNode *arch = nst_child(root, "arch");
-    if (arch) {
-        AUTO_STR name = trimmed_text(arch);
-        if (!name) {
-            nst_set_error(err, "out of memory reading domain capabilities");
-            return -1;
-        }
-        if (strcmp(name, host->arch) != 0) {
-            nst_set_error(err, "domain capabilities are for architecture "
-                          "'%s', the host is '%s'", name, host->arch);
-            return -1;
-        }
-    }
-
-    FOR_EACH_CHILD(mode, nst_child(root, "cpu"), "mode") {
-        AUTO_STR name = nst_attr(mode, "name");
-        AUTO_STR supported = NULL;
-
-        if (!name)
-            continue;
-        if (same(name, "host-model")) {
-            host_model = mode;
-            continue;
-        }
-        if (!same(name, "host-passthrough"))
-            continue;
-        supported = nst_attr(mode, "supported");
-        if (!supported)
-            continue;
-        if (same(supported, "yes")) {
-            host->passthrough_supported = NST_TRISTATE_YES;
-        } else if (same(supported, "no")) {
-            host->passthrough_supported = NST_TRISTATE_NO;
-        } else {
-            nst_set_error(err, "invalid supported='%s' of cpu mode "
-                          "'host-passthrough' in domain capabilities",
-                          (const char *)supported);
-            return -1;
-        }
-    }
-
-    /*
-     * Capabilities from a host whose CPU libvirt could not decode (or
-     * from the test driver) name no vendor; the host-model CPU that
-     * domain capabilities describe does, with its vmx/svm.
-     */
-    if (host->vendor == NST_VENDOR_UNKNOWN && host_model) {
-        const xmlNode *vendor = nst_child(host_model, "vendor");
-        if (vendor) {
-            AUTO_STR name = trimmed_text(vendor);
-            if (!name) {
-                nst_set_error(err, "out of memory reading domain "
-                              "capabilities");
-                return -1;
-            }
-            host->vendor = vendor_from_name(name);
-            read_virt_features(host, host_model, true);
-        }
-    }
-    return 0;
-}
-
 /* ---------------------------------------------------------- public API */
 
 const char *
@@ -667,10 +547,10 @@ nst_host_parse(const char *caps, size_t caps_len,
         nst_set_error(err, "no capabilities document given");
         return -1;
     }
-    doc = parse_xml(caps, caps_len, "capabilities", err);
+    doc = host_parse_xml(caps, caps_len, "capabilities", err);
     if (!doc)
         return -1;
-    root = expect_root(doc, "capabilities", "capabilities", err);
+    root = host_expect_root(doc, "capabilities", "capabilities", err);
     if (!root)
         return -1;
 
@@ -681,124 +561,12 @@ nst_host_parse(const char *caps, size_t caps_len,
     }
     if (parse_host_cpu(host, root, err) < 0 ||
         parse_topology(host, root, err) < 0 ||
-        (domcaps && parse_domcaps(host, domcaps, domcaps_len, err) < 0)) {
+        (domcaps && host_parse_domcaps(host, domcaps, domcaps_len, err) < 0)) {
         nst_host_free(host);
         return -1;
     }
     *out = host;
     return 0;
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-free_names(char **names, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        free(names[i]);
-    free(names);
-}
-
-/*
- * Replaces host->known_features with the <feature name> list of a
- * cpu_map features file; on error the earlier list (if any) stays.
- * Only <feature> names count: libvirt 9.0 rejects the <alias> names
- * ("md_clear") in domain XML with "Unknown CPU feature".
- */
-int
-nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
-                      char **err)
-{
-    AUTO_DOC doc = parse_xml(xml ? xml : "", xml ? len : 0, "cpu map", err);
-    const xmlNode *root;
-    char **names = NULL;
-    size_t count = 0, kept = 0;
-
-    if (!doc)
-        return -1;
-    root = expect_root(doc, "cpus", "cpu map", err);
-    if (!root)
-        return -1;
-
-    FOR_EACH_CHILD(feature, root, "feature")
-        count++;
-    if (!count) {
-        nst_set_error(err, "cpu map defines no features");
-        return -1;
-    }
-    names = calloc(count, sizeof(*names));
-    if (!names) {
-        nst_set_error(err, "out of memory reading cpu map");
-        return -1;
-    }
-    FOR_EACH_CHILD(feature, root, "feature") {
-        AUTO_STR name = nst_attr(feature, "name");
-        if (!name || !*name) {
-            nst_set_error(err, "cpu map has a <feature> without a name");
-            free_names(names, kept);
-            return -1;
-        }
-        names[kept] = copy_string((const char *)name);
-        if (!names[kept]) {
-            nst_set_error(err, "out of memory reading cpu map");
-            free_names(names, kept);
-            return -1;
-        }
-        kept++;
-    }
-
-    qsort(names, count, sizeof(*names), compare_names);
-    kept = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (kept && !strcmp(names[kept - 1], names[i]))
-            free(names[i]);
-        else
-            names[kept++] = names[i];
-    }
-
-    free_names(host->known_features, host->nknown_features);
-    host->known_features = names;
-    host->nknown_features = kept;
-    return 0;
-}
-
-/*
- * A host CPU model implies the features its cpu_map file lists: libvirt
- * reports only the features beyond the model, so an EPYC-Rome host shows
- * no <feature name='svm'/> although it has SVM.  Reads the model's file
- * (<cpus><model name='X'>...) and records vmx/svm when the model has
- * them.  A file for another model is an error.
- */
-int
-nst_host_load_cpu_model(struct nst_host *host, const char *xml, size_t len,
-                        char **err)
-{
-    AUTO_DOC doc = parse_xml(xml ? xml : "", xml ? len : 0, "cpu model",
-                             err);
-    const xmlNode *root;
-
-    if (!doc || !(root = expect_root(doc, "cpus", "cpu model", err)))
-        return -1;
-    FOR_EACH_CHILD(model, root, "model") {
-        AUTO_STR name = nst_attr(model, "name");
-        if (!name || !host->model || strcmp((const char *)name, host->model))
-            continue;
-        FOR_EACH_CHILD(feature, model, "feature") {
-            AUTO_STR fname = nst_attr(feature, "name");
-            if (fname && !strcmp((const char *)fname, "vmx"))
-                host->has_vmx = true;
-            if (fname && !strcmp((const char *)fname, "svm"))
-                host->has_svm = true;
-        }
-        return 0;
-    }
-    nst_set_error(err, "cpu model file does not define the host's model '%s'",
-                  host->model ? host->model : "(none)");
-    return -1;
 }
 
 /*
@@ -987,120 +755,8 @@ nst_host_free(struct nst_host *host)
     free(host->model);
     free(host->cells);
     free(host->cpus);
-    free_names(host->known_features, host->nknown_features);
+    host_free_names(host->known_features, host->nknown_features);
     free(host);
-}
-
-bool
-nst_host_feature_unknown(const struct nst_host *host, const char *name)
-{
-    if (!name)
-        return true;
-    if (!host || !host->known_features)
-        return nst_feature_is_known_bogus(name);
-    return !bsearch(&name, host->known_features, host->nknown_features,
-                    sizeof(*host->known_features), compare_names);
-}
-
-/*
- * Linux prints these in /proc/cpuinfo ("flags" before 5.8, "vmx flags"
- * since), guides copy them into <feature policy='require'>, and none is
- * in libvirt 9.0's cpu_map/x86_features.xml (checked one by one; the
- * test suite re-checks against the installed file).  Sorted for bsearch.
- */
-static const char *const bogus_features[] = {
-    "apicv",
-    "bus_lock_detect",
-    "ept",
-    "ept_1gb",
-    "ept_5level",
-    "ept_ad",
-    "ept_mode_based_exec",
-    "ept_x_only",
-    "flexpriority",
-    "invvpid",
-    "mtf",
-    "notify_vm_exiting",
-    "ple",
-    "pml",
-    "posted_intr",
-    "preemption_timer",
-    "shadow_vmcs",
-    "tpr_shadow",
-    "tsc_offset",
-    "tsc_scaling",
-    "unrestricted_guest",
-    "usr_wait_pause",
-    "vapic",
-    "vapic_reg",
-    "vid",
-    "vnmi",
-    "vpid",
-    "vtpr",
-};
-
-static int
-compare_name_key(const void *key, const void *elem)
-{
-    return strcmp(key, *(const char *const *)elem);
-}
-
-bool
-nst_feature_is_known_bogus(const char *name)
-{
-    if (!name)
-        return false;
-    return bsearch(name, bogus_features,
-                   sizeof(bogus_features) / sizeof(bogus_features[0]),
-                   sizeof(bogus_features[0]), compare_name_key) != NULL;
-}
-
-bool
-nst_feature_is_mitigation(const char *name)
-{
-    static const char *const mitigations[] = {
-        "spec-ctrl",    /* IBRS/IBPB MSR: Spectre v2 (Intel) */
-        "stibp",        /* single-thread indirect branch predictors:
-                           Spectre v2 across SMT siblings */
-        "ssbd",         /* speculative store bypass disable: Spectre v4 */
-        "ibpb",         /* indirect branch prediction barrier (AMD) */
-        "amd-ssbd",     /* Spectre v4 on AMD (its own SSBD bit) */
-        "virt-ssbd",    /* Spectre v4 via the virtualised SSBD MSR, for
-                           AMD hosts without amd-ssbd */
-        "amd-stibp",    /* Spectre v2 across SMT siblings on AMD */
-        "md-clear",     /* VERW clears CPU buffers: MDS (ZombieLoad,
-                           RIDL, Fallout) */
-    };
-
-    if (!name)
-        return false;
-    for (size_t i = 0; i < sizeof(mitigations) / sizeof(mitigations[0]);
-         i++)
-        if (!strcmp(name, mitigations[i]))
-            return true;
-    return false;
-}
-
-/* vmx on Intel, svm on AMD: requiring the other one is accepted by
- * libvirt and gives a guest without virtualization. */
-const char *
-nst_host_virt_feature(const struct nst_host *host)
-{
-    if (!host)
-        return NULL;
-    if (host->vendor == NST_VENDOR_INTEL && host->has_vmx)
-        return "vmx";
-    if (host->vendor == NST_VENDOR_AMD && host->has_svm)
-        return "svm";
-    if (host->vendor == NST_VENDOR_UNKNOWN)
-        return host->has_vmx ? "vmx" : host->has_svm ? "svm" : NULL;
-    return NULL;
-}
-
-bool
-nst_feature_is_virt(const char *name)
-{
-    return name && (strcmp(name, "vmx") == 0 || strcmp(name, "svm") == 0);
 }
 
 const struct nst_pages *

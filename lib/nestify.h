@@ -412,6 +412,7 @@ struct nst_finding {
 struct nst_findings {
     size_t n;
     struct nst_finding *items;
+    size_t alloc;        /* items allocated (the library grows them) */
 };
 
 size_t nst_findings_count(const struct nst_findings *list,
@@ -659,6 +660,7 @@ struct nst_page_count {
 struct nst_page_counts {
     struct nst_page_count *items;
     size_t n;
+    size_t alloc;        /* items allocated (the library grows them) */
 };
 /* Adds (sign 1) or subtracts (-1); -1 when out of memory. */
 int nst_page_counts_add_uses(struct nst_page_counts *p,

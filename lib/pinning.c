@@ -115,9 +115,68 @@ ctx_free(struct ctx *c)
 }
 
 /*
+ * Adds the core of cpu, the lowest cpu of host cell ci not yet seen, to
+ * c: cpu and its siblings in the cell that are not seen yet (siblings
+ * outside the cell are ignored, so cells never share a core), counted
+ * into the cell's info.  *nthreads is the count of c->threads.
+ */
+static void
+add_core(struct ctx *c, size_t ci, unsigned int cpu, struct nst_cpuset *seen,
+         unsigned int *nthreads)
+{
+    const struct nst_cpuset *cpus = &c->host->cells[ci].cpus;
+    const struct nst_cpuset *housekeeping = c->req->housekeeping;
+    struct cell_info *info = &c->cells[ci];
+    struct core *core = &c->cores[c->ncores];
+    const struct nst_host_cpu *hc = find_cpu(c->host, cpu);
+
+    core->off = *nthreads;
+    /* cpu is the lowest unseen cpu of the cell, so it comes first */
+    for (int t = (int)cpu; t >= 0;
+         t = hc ? nst_cpuset_next(&hc->siblings, (unsigned int)t + 1) : -1) {
+        unsigned int id = (unsigned int)t;
+        if (id != cpu &&
+            (!nst_cpuset_test(cpus, id) || nst_cpuset_test(seen, id)))
+            continue;
+        nst_cpuset_set(seen, id);
+        c->threads[(*nthreads)++] = id;
+        c->core_of[id] = c->ncores;
+        core->nthreads++;
+        info->ncpus++;
+        if (nst_cpuset_test(&c->usable, id))
+            core->nusable++;
+        else if (housekeeping && nst_cpuset_test(housekeeping, id))
+            info->nhousekeeping++;
+        else
+            info->ntaken++;
+    }
+    if (core->nthreads > c->smt)
+        c->smt = core->nthreads;
+    info->nusable += core->nusable;
+    c->ncores++;
+}
+
+/* Full cores need the final threads per core, so they are counted once
+ * every core is known. */
+static void
+count_full_cores(struct ctx *c)
+{
+    for (size_t ci = 0; ci < c->host->ncells; ci++) {
+        struct cell_info *info = &c->cells[ci];
+        for (unsigned int k = 0; k < info->ncores; k++) {
+            const struct core *core = &c->cores[info->first_core + k];
+            if (core->nusable != core->nthreads)
+                continue;
+            info->nfull++;
+            if (core->nthreads == c->smt)
+                info->nfull_smt++;
+        }
+    }
+}
+
+/*
  * Splits every host cell into cores and counts what each cell has.  A
- * cpu listed by two cells belongs to the first; siblings outside the
- * cell are ignored, so cells never share a core.  Returns -1 when out of
+ * cpu listed by two cells belongs to the first.  Returns -1 when out of
  * memory.
  */
 static int
@@ -151,58 +210,14 @@ ctx_init(struct ctx *c, const struct nst_host *host,
     nst_cpuset_clear_all(&seen);
     for (size_t ci = 0; ci < host->ncells; ci++) {
         const struct nst_cpuset *cpus = &host->cells[ci].cpus;
-        struct cell_info *info = &c->cells[ci];
-        info->first_core = c->ncores;
-
+        c->cells[ci].first_core = c->ncores;
         for (int cpu = nst_cpuset_next(cpus, 0); cpu >= 0;
-             cpu = nst_cpuset_next(cpus, (unsigned int)cpu + 1)) {
-            if (nst_cpuset_test(&seen, (unsigned int)cpu))
-                continue;
-            struct core *core = &c->cores[c->ncores];
-            const struct nst_host_cpu *hc = find_cpu(host, (unsigned int)cpu);
-            core->off = nthreads;
-
-            /* cpu is the lowest unseen cpu of the cell, so it comes first */
-            for (int t = cpu; t >= 0;
-                 t = hc ? nst_cpuset_next(&hc->siblings, (unsigned int)t + 1)
-                        : -1) {
-                unsigned int id = (unsigned int)t;
-                if (t != cpu &&
-                    (!nst_cpuset_test(cpus, id) || nst_cpuset_test(&seen, id)))
-                    continue;
-                nst_cpuset_set(&seen, id);
-                c->threads[nthreads++] = id;
-                c->core_of[id] = c->ncores;
-                core->nthreads++;
-                info->ncpus++;
-                if (nst_cpuset_test(&c->usable, id))
-                    core->nusable++;
-                else if (req->housekeeping &&
-                         nst_cpuset_test(req->housekeeping, id))
-                    info->nhousekeeping++;
-                else
-                    info->ntaken++;
-            }
-            if (core->nthreads > c->smt)
-                c->smt = core->nthreads;
-            info->nusable += core->nusable;
-            c->ncores++;
-        }
-        info->ncores = c->ncores - info->first_core;
+             cpu = nst_cpuset_next(cpus, (unsigned int)cpu + 1))
+            if (!nst_cpuset_test(&seen, (unsigned int)cpu))
+                add_core(c, ci, (unsigned int)cpu, &seen, &nthreads);
+        c->cells[ci].ncores = c->ncores - c->cells[ci].first_core;
     }
-
-    /* full cores need the final threads-per-core, so count them last */
-    for (size_t ci = 0; ci < host->ncells; ci++) {
-        struct cell_info *info = &c->cells[ci];
-        for (unsigned int k = 0; k < info->ncores; k++) {
-            const struct core *core = &c->cores[info->first_core + k];
-            if (core->nusable != core->nthreads)
-                continue;
-            info->nfull++;
-            if (core->nthreads == c->smt)
-                info->nfull_smt++;
-        }
-    }
+    count_full_cores(c);
     if (!c->smt)
         c->smt = 1;
     return 0;
@@ -552,29 +567,13 @@ explain_split(const struct ctx *c, struct nst_buf *buf, bool show_mem,
     }
 }
 
-/*
- * See nestify.h and the top of this file.  *out is overwritten, never
- * freed: clear an earlier placement first.  On success out->pins is a
- * new array the caller owns (nst_placement_clear frees it); on -1 out is
- * empty and *reason (which must be NULL or a string nst_place may free)
- * holds a new message the caller frees.  reason may be NULL.
- */
-int
-nst_place(const struct nst_host *host,
-          const struct nst_placement_request *req,
-          struct nst_placement *out, char **reason)
+/* Refuses a request no host can meet; -1 with *reason set. */
+static int
+check_request(const struct nst_host *host,
+              const struct nst_placement_request *req, char **reason)
 {
-    struct ctx c;
-    struct nst_buf buf = { 0 };
-    size_t idx[NST_MAX_GUEST_CELLS];
-    unsigned int n = req->vcpus, best_left = 0;
-    bool show_mem = false, any_divisor = false;
-    size_t best, kmax;
-    char *text;
-    int ret = -1;
+    unsigned int n = req->vcpus;
 
-    memset(out, 0, sizeof(*out));
-    memset(&c, 0, sizeof(c));
     if ((unsigned int)req->policy >= NST_THREAD_LAST) {
         nst_set_error(reason, "unknown thread policy %d", (int)req->policy);
         return -1;
@@ -592,30 +591,29 @@ nst_place(const struct nst_host *host,
         nst_set_error(reason, "host has no numa cells to place the guest in");
         return -1;
     }
-    if (ctx_init(&c, host, req) < 0)
-        goto oom;
-    if (req->policy == NST_THREAD_REQUIRE && c.smt < 2) {
-        nst_set_error(reason, "thread policy 'require' needs an SMT host and "
-                      "this one has 1 thread per core");
-        goto cleanup;
-    }
-    if (req->policy == NST_THREAD_REQUIRE && n % c.smt) {
-        /* no cell count helps: every share would hold a partial core */
-        explain_single(&c, &buf);
-        goto refuse;
-    }
+    return 0;
+}
 
-    /* one cell: best fit, ties to the lowest id; with prefer_hugepages,
-     * the cells that can back the memory with hugepages first */
-    best = host->ncells;
+/* The one cell for the whole guest: best fit, ties to the lowest id;
+ * with prefer_hugepages, the cells that can back the memory with
+ * hugepages first.  host->ncells when none fits (*show_mem set when
+ * one had the CPUs but not the memory). */
+static size_t
+pick_single_cell(const struct ctx *c, bool *show_mem)
+{
+    const struct nst_host *host = c->host;
+    const struct nst_placement_request *req = c->req;
+    unsigned int n = req->vcpus, best_left = 0;
+    size_t best = host->ncells;
     bool best_huge = false;
+
     for (size_t ci = 0; ci < host->ncells; ci++) {
-        if (!cell_fits(&c, ci, n, req->memory_kib)) {
-            if (cell_fits_cpus(&c, ci, n))
-                show_mem = true;
+        if (!cell_fits(c, ci, n, req->memory_kib)) {
+            if (cell_fits_cpus(c, ci, n))
+                *show_mem = true;
             continue;
         }
-        unsigned int left = c.cells[ci].nusable - cell_consumed(&c, ci, n);
+        unsigned int left = c->cells[ci].nusable - cell_consumed(c, ci, n);
         bool huge = req->prefer_hugepages &&
                     nst_cell_hugepage_size(&host->cells[ci],
                                            req->memory_kib) != 0;
@@ -626,46 +624,96 @@ nst_place(const struct nst_host *host,
             best_huge = huge;
         }
     }
-    if (best < host->ncells) {
-        idx[0] = best;
-        if (place_cells(&c, idx, 1, out) < 0)
+    return best;
+}
+
+/* The smallest even split (see the top of this file): the count of
+ * cells, their indexes in idx; 0 when none fits (*show_mem set when
+ * cells had the CPUs but not the memory, *any_divisor when some count
+ * divided the vCPUs). */
+static size_t
+pick_split(const struct ctx *c, size_t kmax, size_t *idx, bool *show_mem,
+           bool *any_divisor)
+{
+    const struct nst_placement_request *req = c->req;
+    unsigned int n = req->vcpus;
+
+    for (size_t k = 2; k <= kmax; k++) {
+        unsigned int share = n / (unsigned int)k;
+        unsigned long long mem = req->memory_kib;
+        unsigned long long last = mem - mem / k / 1024 * 1024 * (k - 1);
+        size_t found = 0, cpu_found = 0;
+
+        if (n % k || (req->policy == NST_THREAD_REQUIRE && share % c->smt))
+            continue;
+        *any_divisor = true;
+        for (size_t ci = 0; ci < c->host->ncells && found < k; ci++) {
+            if (cell_fits_cpus(c, ci, share))
+                cpu_found++;
+            if (cell_fits(c, ci, share, last))
+                idx[found++] = ci;
+        }
+        if (found == k)
+            return k;
+        if (cpu_found >= k)
+            *show_mem = true;
+    }
+    return 0;
+}
+
+/*
+ * See nestify.h and the top of this file.  *out is overwritten, never
+ * freed: clear an earlier placement first.  On success out->pins is a
+ * new array the caller owns (nst_placement_clear frees it); on -1 out is
+ * empty and *reason (which must be NULL or a string nst_place may free)
+ * holds a new message the caller frees.  reason may be NULL.
+ */
+int
+nst_place(const struct nst_host *host,
+          const struct nst_placement_request *req,
+          struct nst_placement *out, char **reason)
+{
+    struct ctx c;
+    struct nst_buf buf = { 0 };
+    size_t idx[NST_MAX_GUEST_CELLS], k = 0;
+    bool show_mem = false, any_divisor = false;
+    char *text;
+    int ret = -1;
+
+    memset(out, 0, sizeof(*out));
+    memset(&c, 0, sizeof(c));
+    if (check_request(host, req, reason) < 0)
+        return -1;
+    if (ctx_init(&c, host, req) < 0)
+        goto oom;
+    if (req->policy == NST_THREAD_REQUIRE && c.smt < 2) {
+        nst_set_error(reason, "thread policy 'require' needs an SMT host and "
+                      "this one has 1 thread per core");
+        goto cleanup;
+    }
+    if (req->policy == NST_THREAD_REQUIRE && req->vcpus % c.smt) {
+        /* no cell count helps: every share would hold a partial core */
+        explain_single(&c, &buf);
+        goto refuse;
+    }
+
+    size_t kmax = host->ncells < NST_MAX_GUEST_CELLS ? host->ncells
+                                                     : NST_MAX_GUEST_CELLS;
+    idx[0] = pick_single_cell(&c, &show_mem);
+    if (idx[0] < host->ncells)
+        k = 1;
+    else if (req->allow_split && kmax >= 2)
+        k = pick_split(&c, kmax, idx, &show_mem, &any_divisor);
+    if (k) {
+        if (place_cells(&c, idx, k, out) < 0)
             goto oom;
         ret = 0;
         goto cleanup;
     }
-
-    kmax = host->ncells < NST_MAX_GUEST_CELLS ? host->ncells
-                                              : NST_MAX_GUEST_CELLS;
-    if (req->allow_split && kmax >= 2) {
-        for (size_t k = 2; k <= kmax; k++) {
-            unsigned int share = n / (unsigned int)k;
-            unsigned long long mem = req->memory_kib;
-            unsigned long long last = mem - mem / k / 1024 * 1024 * (k - 1);
-            size_t found = 0, cpu_found = 0;
-
-            if (n % k || (req->policy == NST_THREAD_REQUIRE &&
-                          share % c.smt))
-                continue;
-            any_divisor = true;
-            for (size_t ci = 0; ci < host->ncells && found < k; ci++) {
-                if (cell_fits_cpus(&c, ci, share))
-                    cpu_found++;
-                if (cell_fits(&c, ci, share, last))
-                    idx[found++] = ci;
-            }
-            if (found == k) {
-                if (place_cells(&c, idx, k, out) < 0)
-                    goto oom;
-                ret = 0;
-                goto cleanup;
-            }
-            if (cpu_found >= k)
-                show_mem = true;
-        }
+    if (req->allow_split && kmax >= 2)
         explain_split(&c, &buf, show_mem, any_divisor, kmax);
-    } else {
+    else
         explain_single(&c, &buf);
-    }
  refuse:
     text = nst_buf_finish(&buf, NULL);
     if (!text)

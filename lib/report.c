@@ -23,18 +23,13 @@ nst_findings_add(struct nst_findings *list, enum nst_severity severity,
                  const char *id, const char *rule, char *target,
                  char *message, char *fix)
 {
-    struct nst_finding *items = NULL;
-
-    if (message)
-        items = realloc(list->items, (list->n + 1) * sizeof(*items));
-    if (!items) {
+    if (!message || NST_GROW(list->items, list->n + 1, list->alloc) < 0) {
         free(target);
         free(message);
         free(fix);
         return -1;
     }
-    list->items = items;
-    items[list->n++] = (struct nst_finding){
+    list->items[list->n++] = (struct nst_finding){
         .severity = severity, .id = id, .rule = rule, .target = target,
         .message = message, .fix = fix,
     };
@@ -248,8 +243,8 @@ nst_lint_format_text(const struct nst_lint_result *result)
         nst_buf_addf(&buf, "%s: note: no host capabilities, rules ",
                      result->label);
         add_host_rule_ids(&buf);
-        nst_buf_adds(&buf, " skipped (give --host-caps, or lint on a "
-                     "connection)\n");
+        nst_buf_adds(&buf, " skipped (they need the host's capabilities "
+                     "or a connection)\n");
     }
     return nst_buf_finish(&buf, NULL);
 }

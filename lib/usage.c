@@ -21,11 +21,8 @@ add_one(struct nst_page_counts *p, unsigned int cell,
             return 0;
         }
     }
-    struct nst_page_count *grown = realloc(p->items,
-                                           (p->n + 1) * sizeof(*grown));
-    if (!grown)
+    if (NST_GROW(p->items, p->n + 1, p->alloc) < 0)
         return -1;
-    p->items = grown;
     p->items[p->n++] = (struct nst_page_count){ cell, size_kib, pages };
     return 0;
 }
@@ -79,6 +76,7 @@ nst_page_counts_clear(struct nst_page_counts *p)
     free(p->items);
     p->items = NULL;
     p->n = 0;
+    p->alloc = 0;
 }
 
 void

@@ -186,7 +186,7 @@ START_TEST(test_confidential_guests)
 
         apply(&res, xml, "intel-e5-2697v4", "perf", NULL, true, NULL);
         ck_assert_int_eq(res.ret, -1);
-        SAYS(res, "(--strict)");
+        SAYS(res, "(strict mode)");
         result_clear(&res);
         free(xml);
     }
@@ -268,7 +268,7 @@ START_TEST(test_perf_strict_turns_warning_into_error)
           true, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "hugepages");
-    SAYS(res, "(--strict)");
+    SAYS(res, "(strict mode)");
     result_clear(&res);
 }
 END_TEST
@@ -779,7 +779,7 @@ START_TEST(test_perf_no_hugepages_beside_ondemand)
     apply(&res, BACKED("4194304", ONDEMAND), "intel-e5-2697v4", "perf",
           NULL, true, NULL);
     ck_assert_int_eq(res.ret, -1);
-    SAYS(res, "(--strict)");
+    SAYS(res, "(strict mode)");
     result_clear(&res);
 }
 END_TEST
@@ -1053,7 +1053,7 @@ START_TEST(test_numa_stale_distances_dropped)
     apply(&res, CELLS_DOMAIN("4", "4194304", FOUR_CELLS, ""),
           "intel-e5-2697v4", "perf", NULL, true, NULL);
     ck_assert_int_eq(res.ret, -1);
-    SAYS(res, "(--strict)");
+    SAYS(res, "(strict mode)");
     result_clear(&res);
 
     /* Without host distances (one host cell) a lone cell stays as is. */

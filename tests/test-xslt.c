@@ -267,11 +267,11 @@ START_TEST(test_differential)
 }
 END_TEST
 
-/* The stylesheet's list of unknown features is lib/host.c's. */
+/* The stylesheet's list of unknown features is lib/host-features.c's. */
 START_TEST(test_unknown_list_in_sync)
 {
     size_t len;
-    char *host_c = test_read_srcfile("lib/host.c", &len);
+    char *host_c = test_read_srcfile("lib/host-features.c", &len);
     char *start = strstr(host_c, "bogus_features[] = {");
     ck_assert(start);
     char *end = strstr(start, "};");
@@ -301,7 +301,7 @@ START_TEST(test_unknown_list_in_sync)
     ck_assert(n >= 2 && lit[0] == '\'' && lit[n - 1] == '\'');
     ck_assert_msg(strlen(from_c) == n - 2 &&
                   strncmp(from_c, lit + 1, n - 2) == 0,
-                  "nested.xsl's unknown-features is not lib/host.c's "
+                  "nested.xsl's unknown-features is not lib/host-features.c's "
                   "bogus_features[]:\n  C:    '%s'\n  XSLT: %s", from_c, lit);
     /* and every name is one the engine treats as unknown */
     for (char *name = from_c + 1, *sp; (sp = strchr(name, ' '));

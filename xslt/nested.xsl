@@ -23,7 +23,7 @@
     features) are kept;
   - of the <feature> elements of <cpu>, these are removed: one without a
     name, one libvirt 9.0 does not know (the names guides copy from
-    /proc/cpuinfo: the built-in list of lib/host.c, kept equal by
+    /proc/cpuinfo: the built-in list of lib/host-features.c, kept equal by
     tests/test-xslt.c), the other vendor's flag, a disable or forbid of
     the vendor's flag, and every later duplicate of it;
   - exactly one <feature policy='require'> of vmx (Intel) or svm (AMD)
@@ -55,7 +55,7 @@
     </xsl:choose>
   </xsl:variable>
 
-  <!-- Features libvirt 9.0's cpu_map does not define (lib/host.c,
+  <!-- Features libvirt 9.0's cpu_map does not define (lib/host-features.c,
        bogus_features[]): a domain requiring one defines and then fails
        to start with "unknown CPU feature".  One space between names and
        around the list: a name matches when " NAME " is in it. -->
