@@ -17,8 +17,8 @@
 static int
 read_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
 {
-    xmlNodePtr devices = nst_child(root, "devices");
-    size_t count = nst_count_children(devices, "memory");
+    xmlNodePtr devices = nsti_child(root, "devices");
+    size_t count = nsti_count_children(devices, "memory");
 
     *devs = NULL;
     *n = 0;
@@ -26,26 +26,26 @@ read_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
         return 0;
     if (!(*devs = calloc(count, sizeof(**devs))))
         return -2;
-    for (xmlNodePtr m = nst_child(devices, "memory"); m;
-         m = nst_next(m, "memory")) {
+    for (xmlNodePtr m = nsti_child(devices, "memory"); m;
+         m = nsti_next(m, "memory")) {
         struct nst_memdev *d = &(*devs)[*n];
-        xmlNodePtr target = nst_child(m, "target");
-        xmlNodePtr size = nst_child(target, "size");
-        xmlNodePtr node = nst_child(target, "node");
-        xmlNodePtr requested = nst_child(target, "requested");
+        xmlNodePtr target = nsti_child(m, "target");
+        xmlNodePtr size = nsti_child(target, "size");
+        xmlNodePtr node = nsti_child(target, "node");
+        xmlNodePtr requested = nsti_child(target, "requested");
         unsigned long long id;
 
         d->node = m;
-        d->model = nst_attr_is(m, "model", "dimm") ? "dimm" :
-                   nst_attr_is(m, "model", "nvdimm") ? "nvdimm" :
-                   nst_attr_is(m, "model", "virtio-pmem") ? "virtio-pmem" :
-                   nst_attr_is(m, "model", "virtio-mem") ? "virtio-mem" :
-                   nst_attr_is(m, "model", "sgx-epc") ? "sgx-epc" : "";
+        d->model = nsti_attr_is(m, "model", "dimm") ? "dimm" :
+                   nsti_attr_is(m, "model", "nvdimm") ? "nvdimm" :
+                   nsti_attr_is(m, "model", "virtio-pmem") ? "virtio-pmem" :
+                   nsti_attr_is(m, "model", "virtio-mem") ? "virtio-mem" :
+                   nsti_attr_is(m, "model", "sgx-epc") ? "sgx-epc" : "";
         d->target = -1;
-        if (!size || nst_read_kib(size, &d->size_kib) < 0)
+        if (!size || nsti_read_kib(size, &d->size_kib) < 0)
             goto bad;
         if (node) {
-            char *text = nst_text(node);
+            char *text = nsti_text(node);
             int bad = !text || nst_parse_ull(text, NST_MAX_CPUS - 1, &id) < 0;
             free(text);
             if (bad)
@@ -55,7 +55,7 @@ read_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
         if (strcmp(d->model, "dimm") == 0)
             d->ram_kib = d->size_kib;
         else if (strcmp(d->model, "virtio-mem") == 0 && requested &&
-                 nst_read_kib(requested, &d->ram_kib) < 0)
+                 nsti_read_kib(requested, &d->ram_kib) < 0)
             goto bad;
         (*n)++;
     }
@@ -68,14 +68,14 @@ read_memdevs(const xmlNode *root, struct nst_memdev **devs, size_t *n)
 }
 
 bool
-nst_feature_policy_removes(const char *policy)
+nsti_feature_policy_removes(const char *policy)
 {
     return policy && (strcmp(policy, "disable") == 0 ||
                       strcmp(policy, "forbid") == 0);
 }
 
 bool
-nst_feature_policy_adds(const char *policy)
+nsti_feature_policy_adds(const char *policy)
 {
     return !policy || strcmp(policy, "require") == 0 ||
            strcmp(policy, "force") == 0;
@@ -84,24 +84,24 @@ nst_feature_policy_adds(const char *policy)
 static bool
 backing_conflict(const xmlNode *backing, struct nst_backing_conflict *out)
 {
-    xmlNodePtr allocation = nst_child(backing, "allocation");
-    xmlNodePtr source = nst_child(backing, "source");
+    xmlNodePtr allocation = nsti_child(backing, "allocation");
+    xmlNodePtr source = nsti_child(backing, "source");
 
-    if (allocation && nst_attr_is(allocation, "mode", "ondemand")) {
+    if (allocation && nsti_attr_is(allocation, "mode", "ondemand")) {
         *out = (struct nst_backing_conflict){
             "<allocation mode='ondemand'/>",
             "libvirt refuses hugepages with memory allocated on demand, "
             "since hugepages are taken whole when QEMU starts", true };
         return true;
     }
-    if (source && nst_attr_is(source, "type", "anonymous")) {
+    if (source && nsti_attr_is(source, "type", "anonymous")) {
         *out = (struct nst_backing_conflict){
             "<source type='anonymous'/>",
             "libvirt refuses hugepages with an anonymous memory source, "
             "which is not hugetlbfs", true };
         return true;
     }
-    if (source && nst_attr_is(source, "type", "file")) {
+    if (source && nsti_attr_is(source, "type", "file")) {
         *out = (struct nst_backing_conflict){
             "<source type='file'/>",
             "hugepages would take the place of the file-backed memory "
@@ -118,7 +118,7 @@ backing_conflict(const xmlNode *backing, struct nst_backing_conflict *out)
 static bool
 sev_policy_es(const xmlNode *ls)
 {
-    char *text = nst_text(nst_child(ls, "policy"));
+    char *text = nsti_text(nsti_child(ls, "policy"));
     char *end = NULL;
     unsigned long long policy = text ? strtoull(text, &end, 16) : 0;
     bool es = text && end != text && !*end && (policy & SEV_POLICY_ES);
@@ -127,7 +127,7 @@ sev_policy_es(const xmlNode *ls)
 }
 
 int
-nst_domain_confidential(const xmlNode *root, struct nst_confidential *out)
+nsti_domain_confidential(const xmlNode *root, struct nst_confidential *out)
 {
     /* Why each cannot nest: an SEV guest's kernel refuses to load
      * kvm_amd ("KVM is unsupported when running as an SEV guest"); a TD
@@ -147,12 +147,12 @@ nst_domain_confidential(const xmlNode *root, struct nst_confidential *out)
           "cannot host KVM guests itself", "s390x",
           NST_VENDOR_UNKNOWN },
     };
-    xmlNodePtr ls = nst_child(root, "launchSecurity");
+    xmlNodePtr ls = nsti_child(root, "launchSecurity");
 
     memset(out, 0, sizeof(*out));
     if (!ls)
         return 0;
-    out->type = nst_attr(ls, "type");
+    out->type = nsti_attr(ls, "type");
     if (!out->type && !(out->type = strdup("")))
         return -1;
     out->what = "a confidential guest";
@@ -184,8 +184,8 @@ read_pin(struct nst_domain *d, enum nst_pin_kind kind, xmlNodePtr node,
     memset(p, 0, sizeof(*p));
     p->kind = kind;
     p->node = node;
-    p->id = id_attr ? nst_attr(node, id_attr) : NULL;
-    p->text = nst_attr(node, "cpuset");
+    p->id = id_attr ? nsti_attr(node, id_attr) : NULL;
+    p->text = nsti_attr(node, "cpuset");
     p->valid = p->text && nst_cpuset_parse(p->text, &p->cpus, NULL) == 0;
     if (kind == NST_PIN_VCPU && p->id &&
         nst_parse_ull(p->id, NST_MAX_CPUS - 1, &vcpu) == 0) {
@@ -200,13 +200,13 @@ read_pin(struct nst_domain *d, enum nst_pin_kind kind, xmlNodePtr node,
 static int
 read_pins(struct nst_domain *d)
 {
-    xmlNodePtr vcpu = nst_child(d->root, "vcpu");
+    xmlNodePtr vcpu = nsti_child(d->root, "vcpu");
 
     if (vcpu && xmlHasProp(vcpu, BAD_CAST "cpuset") &&
         read_pin(d, NST_PIN_VCPU_CPUSET, vcpu, NULL) < 0)
         return -1;
-    for (xmlNodePtr c = nst_child(nst_child(d->root, "cputune"), NULL); c;
-         c = nst_next(c, NULL)) {
+    for (xmlNodePtr c = nsti_child(nsti_child(d->root, "cputune"), NULL); c;
+         c = nsti_next(c, NULL)) {
         const char *name = (const char *)c->name;
         int ret = 0;
         if (strcmp(name, "vcpupin") == 0)
@@ -236,14 +236,14 @@ read_bind(struct nst_numa_bind *b, xmlNodePtr node, bool memnode)
         return;
     b->node = node;
     /* A mode libvirt does not know is its to refuse; read as strict. */
-    b->mode_valid = nst_prop_enum(node, "mode", modes, 0, NULL, &mode,
+    b->mode_valid = nsti_prop_enum(node, "mode", modes, 0, NULL, &mode,
                                   NULL) >= 0;
     b->mode = (enum nst_numa_mode)mode;
-    b->nodeset = nst_attr(node, "nodeset");
+    b->nodeset = nsti_attr(node, "nodeset");
     b->has_nodes = b->nodeset &&
                    nst_cpuset_parse(b->nodeset, &b->nodes, NULL) == 0;
     if (memnode) {
-        b->cellid = nst_attr(node, "cellid");
+        b->cellid = nsti_attr(node, "cellid");
         if (b->cellid && nst_parse_ull(b->cellid, NST_MAX_CPUS - 1,
                                        &cell) == 0)
             b->cell = (long)cell;
@@ -260,16 +260,16 @@ bind_clear(struct nst_numa_bind *b)
 static int
 read_numatune(struct nst_domain *d)
 {
-    xmlNodePtr tune = nst_child(d->root, "numatune");
-    size_t count = nst_count_children(tune, "memnode");
+    xmlNodePtr tune = nsti_child(d->root, "numatune");
+    size_t count = nsti_count_children(tune, "memnode");
 
-    read_bind(&d->numa_memory, nst_child(tune, "memory"), false);
+    read_bind(&d->numa_memory, nsti_child(tune, "memory"), false);
     if (!count)
         return 0;
     if (!(d->memnodes = calloc(count, sizeof(*d->memnodes))))
         return -1;
-    for (xmlNodePtr m = nst_child(tune, "memnode"); m;
-         m = nst_next(m, "memnode"))
+    for (xmlNodePtr m = nsti_child(tune, "memnode"); m;
+         m = nsti_next(m, "memnode"))
         read_bind(&d->memnodes[d->nmemnodes++], m, true);
     return 0;
 }
@@ -277,8 +277,8 @@ read_numatune(struct nst_domain *d)
 static int
 read_cells(struct nst_domain *d)
 {
-    xmlNodePtr numa = nst_child(nst_child(d->root, "cpu"), "numa");
-    size_t count = nst_count_children(numa, "cell");
+    xmlNodePtr numa = nsti_child(nsti_child(d->root, "cpu"), "numa");
+    size_t count = nsti_count_children(numa, "cell");
     unsigned long long id;
 
     d->has_numa = numa != NULL;
@@ -286,17 +286,17 @@ read_cells(struct nst_domain *d)
         return 0;
     if (!(d->cells = calloc(count, sizeof(*d->cells))))
         return -1;
-    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
+    for (xmlNodePtr c = nsti_child(numa, "cell"); c; c = nsti_next(c, "cell")) {
         struct nst_dom_cell *cell = &d->cells[d->ncells++];
         cell->node = c;
-        if (nst_prop_ull(c, "id", NST_MAX_CPUS - 1, NST_PROP_REQUIRED, NULL,
+        if (nsti_prop_ull(c, "id", NST_MAX_CPUS - 1, NST_PROP_REQUIRED, NULL,
                          &id, NULL) > 0) {
             cell->has_id = true;
             cell->id = (unsigned int)id;
         }
-        cell->has_cpus = nst_prop_cpuset(c, "cpus", NST_PROP_REQUIRED, NULL,
+        cell->has_cpus = nsti_prop_cpuset(c, "cpus", NST_PROP_REQUIRED, NULL,
                                          &cell->cpus, NULL) > 0;
-        cell->has_memory = nst_prop_kib(c, "memory", NST_PROP_REQUIRED,
+        cell->has_memory = nsti_prop_kib(c, "memory", NST_PROP_REQUIRED,
                                         NULL, &cell->memory_kib, NULL) > 0;
     }
     return 0;
@@ -305,9 +305,9 @@ read_cells(struct nst_domain *d)
 static int
 read_pages(struct nst_domain *d)
 {
-    xmlNodePtr backing = nst_child(d->root, "memoryBacking");
-    xmlNodePtr huge = nst_child(backing, "hugepages");
-    size_t count = nst_count_children(huge, "page");
+    xmlNodePtr backing = nsti_child(d->root, "memoryBacking");
+    xmlNodePtr huge = nsti_child(backing, "hugepages");
+    size_t count = nsti_count_children(huge, "page");
 
     d->hugepages = huge != NULL;
     d->has_backing_conflict = backing_conflict(backing, &d->backing_conflict);
@@ -315,14 +315,14 @@ read_pages(struct nst_domain *d)
         return 0;
     if (!(d->pages = calloc(count, sizeof(*d->pages))))
         return -1;
-    for (xmlNodePtr p = nst_child(huge, "page"); p; p = nst_next(p, "page")) {
+    for (xmlNodePtr p = nsti_child(huge, "page"); p; p = nsti_next(p, "page")) {
         struct nst_dom_page *page = &d->pages[d->npages++];
         page->node = p;
-        page->size = nst_attr(p, "size");
-        page->unit = nst_attr(p, "unit");
-        page->nodeset = nst_attr(p, "nodeset");
+        page->size = nsti_attr(p, "size");
+        page->unit = nsti_attr(p, "unit");
+        page->nodeset = nsti_attr(p, "nodeset");
         page->has_size = page->size &&
-                         nst_scaled_kib(page->size, page->unit,
+                         nsti_scaled_kib(page->size, page->unit,
                                         &page->size_kib) == 0 &&
                          page->size_kib;
         page->has_cells = page->nodeset &&
@@ -336,11 +336,11 @@ read_pages(struct nst_domain *d)
 static void
 read_vcpus(struct nst_domain *d)
 {
-    xmlNodePtr vcpu = nst_child(d->root, "vcpu");
+    xmlNodePtr vcpu = nsti_child(d->root, "vcpu");
     unsigned long long n = 1;
 
     if (vcpu) {
-        char *text = nst_text(vcpu);
+        char *text = nsti_text(vcpu);
         bool bad = !text || nst_parse_ull(text, NST_MAX_CPUS, &n) < 0 || !n;
         free(text);
         if (bad)
@@ -351,31 +351,31 @@ read_vcpus(struct nst_domain *d)
 }
 
 int
-nst_domain_read(const xmlNode *root, struct nst_domain *d)
+nsti_domain_read(const xmlNode *root, struct nst_domain *d)
 {
-    xmlNodePtr memory = nst_child(root, "memory");
-    xmlNodePtr max = nst_child(root, "maxMemory");
+    xmlNodePtr memory = nsti_child(root, "memory");
+    xmlNodePtr max = nsti_child(root, "maxMemory");
 
     memset(d, 0, sizeof(*d));
     d->root = (xmlNodePtr)root;
     read_vcpus(d);
-    d->has_memory = memory && nst_read_kib(memory, &d->memory_kib) == 0 &&
+    d->has_memory = memory && nsti_read_kib(memory, &d->memory_kib) == 0 &&
                     d->memory_kib;
-    d->has_max_memory = max && nst_read_kib(max, &d->max_memory_kib) == 0;
+    d->has_max_memory = max && nsti_read_kib(max, &d->max_memory_kib) == 0;
     int devs = read_memdevs(root, &d->memdevs, &d->nmemdevs);
     d->memdevs_valid = devs == 0;
-    int launch = nst_domain_confidential(root, &d->launch);
+    int launch = nsti_domain_confidential(root, &d->launch);
     d->confidential = launch > 0;
     if (devs == -2 || launch < 0 || read_pins(d) < 0 ||
         read_numatune(d) < 0 || read_cells(d) < 0 || read_pages(d) < 0) {
-        nst_domain_clear(d);
+        nsti_domain_clear(d);
         return -1;
     }
     return 0;
 }
 
 void
-nst_domain_clear(struct nst_domain *d)
+nsti_domain_clear(struct nst_domain *d)
 {
     for (size_t i = 0; i < d->npins; i++) {
         free(d->pins[i].id);
@@ -399,7 +399,7 @@ nst_domain_clear(struct nst_domain *d)
 }
 
 const struct nst_numa_bind *
-nst_domain_binding(const struct nst_domain *d, long cell)
+nsti_domain_binding(const struct nst_domain *d, long cell)
 {
     for (size_t i = 0; cell >= 0 && i < d->nmemnodes; i++)
         if (d->memnodes[i].cell == cell)
@@ -408,7 +408,7 @@ nst_domain_binding(const struct nst_domain *d, long cell)
 }
 
 bool
-nst_numa_bind_confines(const struct nst_numa_bind *b,
+nsti_numa_bind_confines(const struct nst_numa_bind *b,
                        struct nst_cpuset *nodes)
 {
     if (!b || !b->has_nodes || b->mode == NST_NUMA_PREFERRED)
@@ -418,7 +418,7 @@ nst_numa_bind_confines(const struct nst_numa_bind *b,
 }
 
 long
-nst_numa_bind_node(const struct nst_numa_bind *b)
+nsti_numa_bind_node(const struct nst_numa_bind *b)
 {
     if (!b || !b->has_nodes || nst_cpuset_count(&b->nodes) != 1)
         return -1;
@@ -426,7 +426,7 @@ nst_numa_bind_node(const struct nst_numa_bind *b)
 }
 
 int
-nst_domain_cell_ram(const struct nst_domain *d,
+nsti_domain_cell_ram(const struct nst_domain *d,
                     const struct nst_dom_cell *cell, unsigned long long *kib)
 {
     if (!cell->has_id || !cell->has_memory)

@@ -1,6 +1,6 @@
 /*
  * domain.h: the domain model, what the rules read from a domain document,
- * parsed once (nst_domain_read) the way the host is (struct nst_host),
+ * parsed once (nsti_domain_read) the way the host is (struct nst_host),
  * shared by the policy (policy.c), its accounting and the linter (lint.c)
  * so that all understand a domain the same way; not installed.  The model
  * only reads: every edit goes through xmledit.h.
@@ -32,11 +32,11 @@ struct nst_memdev {
 
 /* Whether a <feature policy='...'> takes the feature away from the
  * guest ("disable", "forbid"). */
-bool nst_feature_policy_removes(const char *policy);
+bool nsti_feature_policy_removes(const char *policy);
 
 /* Whether a <feature policy='...'> gives the feature to the guest:
  * "require", "force", or no policy (libvirt's default is require). */
-bool nst_feature_policy_adds(const char *policy);
+bool nsti_feature_policy_adds(const char *policy);
 
 /*
  * What a <memoryBacking> holds that hugepages cannot go with, each an
@@ -75,7 +75,7 @@ struct nst_confidential {
 
 /* Returns 1 with *out filled (free out->type) when the domain has a
  * <launchSecurity>, 0 when it has none, -1 when out of memory. */
-int nst_domain_confidential(const xmlNode *root,
+int nsti_domain_confidential(const xmlNode *root,
                             struct nst_confidential *out);
 
 /* ------------------------------------------------------------ the model */
@@ -173,34 +173,34 @@ struct nst_domain {
     struct nst_confidential launch;
 };
 
-/* Reads the domain under root into *d (free with nst_domain_clear).
+/* Reads the domain under root into *d (free with nsti_domain_clear).
  * What is not valid is recorded as such (has_*, valid), for the rules
  * to refuse or report.  Returns 0, -1 when out of memory. */
-int nst_domain_read(const xmlNode *root, struct nst_domain *d);
-void nst_domain_clear(struct nst_domain *d);
+int nsti_domain_read(const xmlNode *root, struct nst_domain *d);
+void nsti_domain_clear(struct nst_domain *d);
 
 /* The binding that governs guest cell id's memory (-1: the memory of a
  * domain without guest cells): its <memnode>, else <memory>, by
  * libvirt's rule that a memnode overrides <memory> for its cell.  NULL
  * when <numatune> binds it nowhere. */
-const struct nst_numa_bind *nst_domain_binding(const struct nst_domain *d,
+const struct nst_numa_bind *nsti_domain_binding(const struct nst_domain *d,
                                                long cell);
 
 /* Whether b keeps the memory to its nodes (*nodes): strict, interleave
  * and restrictive do; preferred falls back to any node, and a binding
  * without a node list (placement='auto') names none. */
-bool nst_numa_bind_confines(const struct nst_numa_bind *b,
+bool nsti_numa_bind_confines(const struct nst_numa_bind *b,
                             struct nst_cpuset *nodes);
 
 /* The host node b takes the memory from first: its one node (for
  * preferred too: that node gives the memory while it has it), or -1
  * when it names none or several. */
-long nst_numa_bind_node(const struct nst_numa_bind *b);
+long nsti_numa_bind_node(const struct nst_numa_bind *b);
 
 /* A guest cell's memory with the RAM of the memory devices that target
  * it, what the host gives the cell.  Returns 0, or -1 when the cell has
  * no valid id or size. */
-int nst_domain_cell_ram(const struct nst_domain *d,
+int nsti_domain_cell_ram(const struct nst_domain *d,
                         const struct nst_dom_cell *cell,
                         unsigned long long *kib);
 

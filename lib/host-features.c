@@ -28,7 +28,7 @@ host_parse_domcaps(struct nst_host *host, const char *text, size_t len,
 
     /* Domain capabilities are per emulator binary: another architecture's
      * say nothing about this host's CPU. */
-    const xmlNode *arch = nst_child(root, "arch");
+    const xmlNode *arch = nsti_child(root, "arch");
     if (arch) {
         AUTO_STR name = host_trimmed_text(arch);
         if (!name) {
@@ -42,8 +42,8 @@ host_parse_domcaps(struct nst_host *host, const char *text, size_t len,
         }
     }
 
-    FOR_EACH_CHILD(mode, nst_child(root, "cpu"), "mode") {
-        AUTO_STR name = nst_attr(mode, "name");
+    FOR_EACH_CHILD(mode, nsti_child(root, "cpu"), "mode") {
+        AUTO_STR name = nsti_attr(mode, "name");
         AUTO_STR supported = NULL;
 
         if (!name)
@@ -54,7 +54,7 @@ host_parse_domcaps(struct nst_host *host, const char *text, size_t len,
         }
         if (!same(name, "host-passthrough"))
             continue;
-        supported = nst_attr(mode, "supported");
+        supported = nsti_attr(mode, "supported");
         if (!supported)
             continue;
         if (same(supported, "yes")) {
@@ -75,7 +75,7 @@ host_parse_domcaps(struct nst_host *host, const char *text, size_t len,
      * domain capabilities describe does, with its vmx/svm.
      */
     if (host->vendor == NST_VENDOR_UNKNOWN && host_model) {
-        const xmlNode *vendor = nst_child(host_model, "vendor");
+        const xmlNode *vendor = nsti_child(host_model, "vendor");
         if (vendor) {
             AUTO_STR name = host_trimmed_text(vendor);
             if (!name) {
@@ -139,7 +139,7 @@ nst_host_load_cpu_map(struct nst_host *host, const char *xml, size_t len,
         return -1;
     }
     FOR_EACH_CHILD(feature, root, "feature") {
-        AUTO_STR name = nst_attr(feature, "name");
+        AUTO_STR name = nsti_attr(feature, "name");
         if (!name || !*name) {
             nst_set_error(err, "cpu map has a <feature> without a name");
             host_free_names(names, kept);
@@ -187,11 +187,11 @@ nst_host_load_cpu_model(struct nst_host *host, const char *xml, size_t len,
     if (!doc || !(root = host_expect_root(doc, "cpus", "cpu model", err)))
         return -1;
     FOR_EACH_CHILD(model, root, "model") {
-        AUTO_STR name = nst_attr(model, "name");
+        AUTO_STR name = nsti_attr(model, "name");
         if (!name || !host->model || strcmp((const char *)name, host->model))
             continue;
         FOR_EACH_CHILD(feature, model, "feature") {
-            AUTO_STR fname = nst_attr(feature, "name");
+            AUTO_STR fname = nsti_attr(feature, "name");
             if (fname && !strcmp((const char *)fname, "vmx"))
                 host->has_vmx = true;
             if (fname && !strcmp((const char *)fname, "svm"))

@@ -34,11 +34,11 @@ host_doc_cleanup(xmlDoc **p)
 #define AUTO_STR __attribute__((cleanup(host_str_cleanup))) char *
 #define AUTO_DOC __attribute__((cleanup(host_doc_cleanup))) xmlDoc *
 
-/* The element reading is xmledit.h's (nst_child, nst_next, nst_attr)
+/* The element reading is xmledit.h's (nsti_child, nsti_next, nsti_attr)
  * and xmlprop.h's, as for the domain. */
 #define FOR_EACH_CHILD(var, parent, name) \
-    for (const xmlNode *var = nst_child(parent, name); var; \
-         var = nst_next(var, name))
+    for (const xmlNode *var = nsti_child(parent, name); var; \
+         var = nsti_next(var, name))
 
 /* Whether a (may be NULL) is s. */
 static inline bool
@@ -48,7 +48,7 @@ same(const char *a, const char *s)
 }
 
 /*
- * Parses text as an XML document with nst_xml_parse (no network, no
+ * Parses text as an XML document with nsti_xml_parse (no network, no
  * file, no DOCTYPE).  label names it in errors ("capabilities").
  * Returns a document the caller frees with xmlFreeDoc, or NULL with
  * *err set.

@@ -15,7 +15,7 @@
 /* ------------------------------------------------------------- parsing */
 
 /*
- * Parses text as an XML document with nst_xml_parse (no network, no
+ * Parses text as an XML document with nsti_xml_parse (no network, no
  * file, no DOCTYPE).  label names it in errors ("capabilities").  Any
  * encoding libxml2 decodes is read (UTF-16 too): these documents are only
  * read, unlike a domain, whose bytes the edit keeps and so must be UTF-8.
@@ -27,7 +27,7 @@ host_parse_xml(const char *text, size_t len, const char *label, char **err)
 {
     bool doctype = false;
     char *why = NULL;
-    xmlDoc *doc = nst_xml_parse(text, len, &doctype, &why);
+    xmlDoc *doc = nsti_xml_parse(text, len, &doctype, &why);
 
     if (doctype)
         nst_set_error(err, "%s document must not contain a DOCTYPE", label);
@@ -68,7 +68,7 @@ host_expect_root(const xmlDoc *doc, const char *name, const char *label,
 char *
 host_trimmed_text(const xmlNode *node)
 {
-    AUTO_STR content = nst_text(node);
+    AUTO_STR content = nsti_text(node);
     const char *start = content;
     size_t len;
 
@@ -88,7 +88,7 @@ host_trimmed_text(const xmlNode *node)
 
 /*
  * Converts value given in unit to KiB, the unit read as libvirt reads it
- * (nst_unit_bytes); no unit (NULL or "") means KiB, the unit libvirt
+ * (nsti_unit_bytes); no unit (NULL or "") means KiB, the unit libvirt
  * itself writes.  The result is rounded down, *exact says whether
  * anything was dropped.  Returns 0, or -1 for an unknown unit (-2 when
  * the result does not fit).
@@ -100,7 +100,7 @@ scale_to_kib(unsigned long long value, const char *unit,
     unsigned long long scale = 1024;
     unsigned __int128 bytes;
 
-    if (unit && *unit && nst_unit_bytes(unit, &scale) < 0)
+    if (unit && *unit && nsti_unit_bytes(unit, &scale) < 0)
         return -1;
     /* value < 2^64 and scale <= 1024^6 = 2^60, so this cannot overflow */
     bytes = (unsigned __int128)value * scale;
@@ -137,8 +137,8 @@ host_read_virt_features(struct nst_host *host, const xmlNode *cpu,
                    bool check_policy)
 {
     FOR_EACH_CHILD(feature, cpu, "feature") {
-        AUTO_STR name = nst_attr(feature, "name");
-        AUTO_STR policy = check_policy ? nst_attr(feature, "policy") : NULL;
+        AUTO_STR name = nsti_attr(feature, "name");
+        AUTO_STR policy = check_policy ? nsti_attr(feature, "policy") : NULL;
 
         if (!name)
             continue;
@@ -155,7 +155,7 @@ host_read_virt_features(struct nst_host *host, const xmlNode *cpu,
 static int
 parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
 {
-    const xmlNode *cpu = nst_child(nst_child(root, "host"), "cpu");
+    const xmlNode *cpu = nsti_child(nsti_child(root, "host"), "cpu");
     const xmlNode *node;
 
     if (!cpu) {
@@ -163,7 +163,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
                       "missing)");
         return -1;
     }
-    node = nst_child(cpu, "arch");
+    node = nsti_child(cpu, "arch");
     if (node)
         host->arch = host_trimmed_text(node);
     if (!host->arch || !*host->arch) {
@@ -172,7 +172,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
         return -1;
     }
 
-    node = nst_child(cpu, "model");
+    node = nsti_child(cpu, "model");
     if (node) {
         host->model = host_trimmed_text(node);
         if (!host->model)
@@ -183,7 +183,7 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
         }
     }
 
-    node = nst_child(cpu, "vendor");
+    node = nsti_child(cpu, "vendor");
     if (node) {
         AUTO_STR vendor = host_trimmed_text(node);
         if (!vendor)
@@ -225,7 +225,7 @@ compare_pages(const void *a, const void *b)
 static int
 parse_cell_memory(struct nst_cell *cell, const xmlNode *node, char **err)
 {
-    AUTO_STR unit = nst_attr(node, "unit");
+    AUTO_STR unit = nsti_attr(node, "unit");
     AUTO_STR text = host_trimmed_text(node);
     unsigned long long value;
     bool exact;
@@ -258,8 +258,8 @@ parse_cell_memory(struct nst_cell *cell, const xmlNode *node, char **err)
 static int
 parse_cell_pages(struct nst_cell *cell, const xmlNode *node, char **err)
 {
-    AUTO_STR unit = nst_attr(node, "unit");
-    AUTO_STR size = nst_attr(node, "size");
+    AUTO_STR unit = nsti_attr(node, "unit");
+    AUTO_STR size = nsti_attr(node, "size");
     AUTO_STR text = host_trimmed_text(node);
     struct nst_pages pages = { 0 };
     unsigned long long value;
@@ -320,8 +320,8 @@ static int
 parse_cpu(struct nst_host_cpu *cpu, const struct nst_cell *cell,
           const xmlNode *node, struct nst_cpuset *seen, char **err)
 {
-    AUTO_STR id = nst_attr(node, "id");
-    AUTO_STR siblings = nst_attr(node, "siblings");
+    AUTO_STR id = nsti_attr(node, "id");
+    AUTO_STR siblings = nsti_attr(node, "siblings");
     AUTO_STR what = NULL;
     unsigned long long value;
 
@@ -355,15 +355,15 @@ parse_cpu(struct nst_host_cpu *cpu, const struct nst_cell *cell,
      * it with other CPUs by mistake.
      */
     value = 0;
-    if (nst_prop_ull(node, "socket_id", UINT_MAX, 0, what, &value, err) < 0)
+    if (nsti_prop_ull(node, "socket_id", UINT_MAX, 0, what, &value, err) < 0)
         return -1;
     cpu->socket_id = (unsigned int)value;
     value = 0;
-    if (nst_prop_ull(node, "die_id", UINT_MAX, 0, what, &value, err) < 0)
+    if (nsti_prop_ull(node, "die_id", UINT_MAX, 0, what, &value, err) < 0)
         return -1;
     cpu->die_id = (unsigned int)value;
     value = cpu->id;
-    if (nst_prop_ull(node, "core_id", UINT_MAX, 0, what, &value, err) < 0)
+    if (nsti_prop_ull(node, "core_id", UINT_MAX, 0, what, &value, err) < 0)
         return -1;
     cpu->core_id = (unsigned int)value;
 
@@ -387,7 +387,7 @@ static int
 parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
            struct nst_cpuset *seen, char **err)
 {
-    AUTO_STR id = nst_attr(node, "id");
+    AUTO_STR id = nsti_attr(node, "id");
     unsigned long long value;
     const xmlNode *memory;
 
@@ -405,7 +405,7 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
     cell->id = (unsigned int)value;
 
     /* libvirt leaves <memory> out when it does not know the size */
-    memory = nst_child(node, "memory");
+    memory = nsti_child(node, "memory");
     if (memory && parse_cell_memory(cell, memory, err) < 0)
         return -1;
 
@@ -417,9 +417,9 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
 
     /* Distances: what the guest's cells are told when a rule builds
      * them on these cells (libvirt's values are 10..255). */
-    FOR_EACH_CHILD(sibling, nst_child(node, "distances"), "sibling") {
-        AUTO_STR sid = nst_attr(sibling, "id");
-        AUTO_STR svalue = nst_attr(sibling, "value");
+    FOR_EACH_CHILD(sibling, nsti_child(node, "distances"), "sibling") {
+        AUTO_STR sid = nsti_attr(sibling, "id");
+        AUTO_STR svalue = nsti_attr(sibling, "value");
         unsigned long long to, dist;
         if (!sid || !svalue ||
             nst_parse_ull((const char *)sid, NST_MAX_CPUS - 1, &to) < 0 ||
@@ -435,7 +435,7 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
     }
 
     /* a memory-only cell (no <cpus>) is valid: it just gets no vCPUs */
-    FOR_EACH_CHILD(cpu, nst_child(node, "cpus"), "cpu") {
+    FOR_EACH_CHILD(cpu, nsti_child(node, "cpus"), "cpu") {
         struct nst_host_cpu *hcpu = &host->cpus[host->ncpus];
         if (parse_cpu(hcpu, cell, cpu, seen, err) < 0)
             return -1;
@@ -448,7 +448,7 @@ parse_cell(struct nst_host *host, struct nst_cell *cell, const xmlNode *node,
 static int
 parse_topology(struct nst_host *host, const xmlNode *root, char **err)
 {
-    const xmlNode *cells = nst_child(nst_child(nst_child(root, "host"), "topology"),
+    const xmlNode *cells = nsti_child(nsti_child(nsti_child(root, "host"), "topology"),
                           "cells");
     struct nst_cpuset seen;
     struct nst_cpuset all;
@@ -461,7 +461,7 @@ parse_topology(struct nst_host *host, const xmlNode *root, char **err)
     }
     FOR_EACH_CHILD(cell, cells, "cell") {
         ncells++;
-        FOR_EACH_CHILD(cpu, nst_child(cell, "cpus"), "cpu")
+        FOR_EACH_CHILD(cpu, nsti_child(cell, "cpus"), "cpu")
             ncpus++;
     }
     if (!ncells) {

@@ -13,7 +13,7 @@
 
 /* The value of the profile's on/off key ("pinning"); false for a key
  * that is no switch. */
-bool nst_profile_switch(const struct nst_profile *p, const char *key);
+bool nsti_profile_switch(const struct nst_profile *p, const char *key);
 
 /*
  * Appends a finding to list, taking target, message and fix (target and
@@ -21,7 +21,7 @@ bool nst_profile_switch(const struct nst_profile *p, const char *key);
  * rule are static.  Returns 0, or -1 when out of memory (the strings
  * freed).
  */
-int nst_findings_add(struct nst_findings *list, enum nst_severity severity,
+int nsti_findings_add(struct nst_findings *list, enum nst_severity severity,
                      const char *id, const char *rule, char *target,
                      char *message, char *fix);
 

@@ -12,13 +12,13 @@
 static void
 rule_features(struct lint *l)
 {
-    xmlNodePtr cpu = nst_child(l->root, "cpu");
+    xmlNodePtr cpu = nsti_child(l->root, "cpu");
     const char *want = nst_host_virt_feature(l->host);
 
-    for (xmlNodePtr f = nst_child(cpu, "feature"); f;
-         f = nst_next(f, "feature")) {
-        char *name = nst_attr(f, "name");
-        char *policy = nst_attr(f, "policy");
+    for (xmlNodePtr f = nsti_child(cpu, "feature"); f;
+         f = nsti_next(f, "feature")) {
+        char *name = nsti_attr(f, "name");
+        char *policy = nsti_attr(f, "policy");
         char *target = name ? nst_printf("/domain/cpu/feature[@name='%s']",
                                          name) : NULL;
         if (!target) {
@@ -52,7 +52,7 @@ rule_features(struct lint *l)
             free(alt);
         } else if (l->host && want && nst_feature_is_virt(name) &&
                    strcmp(name, want) != 0 &&
-                   nst_feature_policy_adds(policy)) {
+                   nsti_feature_policy_adds(policy)) {
             lint_add(l, R_VIRT_FEATURE, lint_copy(target),
                 nst_printf("the domain requires '%s', but the host's CPU "
                            "(vendor %s) has %s: libvirt accepts it and the "
@@ -62,7 +62,7 @@ rule_features(struct lint *l)
                            "name='%s'/>", want, want));
         }
         if (nst_feature_is_mitigation(name) &&
-            nst_feature_policy_removes(policy))
+            nsti_feature_policy_removes(policy))
             lint_add(l, R_MITIGATION, lint_copy(target),
                 nst_printf("policy '%s' of '%s' turns off a Spectre/MDS "
                            "mitigation: the guest is exposed to attacks "
@@ -79,11 +79,11 @@ rule_features(struct lint *l)
 static void
 rule_migratable(struct lint *l)
 {
-    xmlNodePtr cpu = nst_child(l->root, "cpu");
+    xmlNodePtr cpu = nsti_child(l->root, "cpu");
     const char *want = nst_host_virt_feature(l->host);
 
-    if (!want || !nst_attr_is(cpu, "mode", "host-passthrough") ||
-        !nst_attr_is(cpu, "migratable", "on"))
+    if (!want || !nsti_attr_is(cpu, "mode", "host-passthrough") ||
+        !nsti_attr_is(cpu, "migratable", "on"))
         return;
     lint_add(l, R_MIGRATABLE, lint_copy("/domain/cpu/@migratable"),
         nst_printf("host-passthrough with migratable='on' on a host with "
@@ -98,7 +98,7 @@ rule_migratable(struct lint *l)
 static unsigned long long
 topo_attr(const xmlNode *topo, const char *name, unsigned long long def)
 {
-    char *text = nst_attr(topo, name);
+    char *text = nsti_attr(topo, name);
     unsigned long long n = def;
     if (text && nst_parse_ull(text, NST_MAX_CPUS, &n) < 0)
         n = 0;
@@ -109,7 +109,7 @@ topo_attr(const xmlNode *topo, const char *name, unsigned long long def)
 static void
 rule_topology(struct lint *l)
 {
-    xmlNodePtr topo = nst_child(nst_child(l->root, "cpu"), "topology");
+    xmlNodePtr topo = nsti_child(nsti_child(l->root, "cpu"), "topology");
     if (!topo || !l->dom.has_vcpus)
         return;
     unsigned long long sockets = topo_attr(topo, "sockets", 0);
@@ -143,11 +143,11 @@ rule_topology(struct lint *l)
 static void
 rule_size(struct lint *l)
 {
-    xmlNodePtr vcpu = nst_child(l->root, "vcpu");
-    xmlNodePtr memory = nst_child(l->root, "memory");
+    xmlNodePtr vcpu = nsti_child(l->root, "vcpu");
+    xmlNodePtr memory = nsti_child(l->root, "memory");
 
     if (!l->dom.has_vcpus) {
-        char *text = nst_text(vcpu);
+        char *text = nsti_text(vcpu);
         lint_add(l, R_SIZE, lint_copy("/domain/vcpu"),
             nst_printf("<vcpu> '%s' is not a vCPU count from 1 to %d: "
                        "libvirt refuses the domain or cannot start it",
@@ -157,8 +157,8 @@ rule_size(struct lint *l)
         free(text);
     }
     if (!l->dom.has_memory) {
-        char *text = memory ? nst_text(memory) : NULL;
-        char *unit = memory ? nst_attr(memory, "unit") : NULL;
+        char *text = memory ? nsti_text(memory) : NULL;
+        char *unit = memory ? nsti_attr(memory, "unit") : NULL;
         lint_add(l, R_SIZE, lint_copy("/domain/memory"),
             memory ?
             nst_printf("<memory unit='%s'> '%s' is not a size libvirt "
@@ -222,11 +222,11 @@ lint_launch_security(struct lint *l)
                        "which leaves the guest's memory readable by the "
                        "host", need, sep, c.arch));
     }
-    for (xmlNodePtr f = nst_child(nst_child(l->root, "cpu"), "feature"); f;
-         f = nst_next(f, "feature")) {
-        char *name = nst_attr(f, "name");
-        char *policy = nst_attr(f, "policy");
-        if (nst_feature_is_virt(name) && nst_feature_policy_adds(policy))
+    for (xmlNodePtr f = nsti_child(nsti_child(l->root, "cpu"), "feature"); f;
+         f = nsti_next(f, "feature")) {
+        char *name = nsti_attr(f, "name");
+        char *policy = nsti_attr(f, "policy");
+        if (nst_feature_is_virt(name) && nsti_feature_policy_adds(policy))
             lint_add(l, R_LS_NESTED,
                 nst_printf("/domain/cpu/feature[@name='%s']", name),
                 nst_printf("the domain requires '%s', but <launchSecurity "

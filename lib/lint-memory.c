@@ -65,7 +65,7 @@ rule_page_nodeset(struct lint *l)
  * The host cells the memory of the guest cells in ids may come from
  * (NULL or empty: all the guest's memory, that is of every guest cell,
  * or the whole memory of a guest without cells): for each, the nodes
- * its <numatune> binding keeps it to (nst_domain_binding), every cell
+ * its <numatune> binding keeps it to (nsti_domain_binding), every cell
  * where none does.
  */
 static void
@@ -83,14 +83,14 @@ memory_cells(struct lint *l, const struct nst_cpuset *ids,
     }
     nst_cpuset_clear_all(cells);
     if (nst_cpuset_is_empty(ids)) {
-        if (nst_numa_bind_confines(nst_domain_binding(&l->dom, -1), &nodes))
+        if (nsti_numa_bind_confines(nsti_domain_binding(&l->dom, -1), &nodes))
             nst_cpuset_union(cells, &nodes);
         else
             *cells = all;
     }
     for (int id = nst_cpuset_next(ids, 0); id >= 0;
          id = nst_cpuset_next(ids, (unsigned int)id + 1)) {
-        if (nst_numa_bind_confines(nst_domain_binding(&l->dom, id), &nodes))
+        if (nsti_numa_bind_confines(nsti_domain_binding(&l->dom, id), &nodes))
             nst_cpuset_union(cells, &nodes);
         else
             nst_cpuset_union(cells, &all);
@@ -376,10 +376,10 @@ rule_hugepages_backing(struct lint *l)
 static void
 rule_hard_limit(struct lint *l)
 {
-    xmlNodePtr hard = nst_child(nst_child(l->root, "memtune"), "hard_limit");
+    xmlNodePtr hard = nsti_child(nsti_child(l->root, "memtune"), "hard_limit");
     unsigned long long limit;
 
-    if (!hard || !l->dom.has_memory || nst_read_kib(hard, &limit) < 0 ||
+    if (!hard || !l->dom.has_memory || nsti_read_kib(hard, &limit) < 0 ||
         limit >= l->dom.memory_kib)
         return;
     lint_add(l, R_HARD_LIMIT, lint_copy("/domain/memtune/hard_limit"),

@@ -90,7 +90,7 @@ lint_add(struct lint *l, int rule, char *target, char *message, char *fix)
         l->oom = true;
         return;
     }
-    l->oom |= nst_findings_add(&l->res->findings, rules[rule].severity,
+    l->oom |= nsti_findings_add(&l->res->findings, rules[rule].severity,
                                rules[rule].id, rules[rule].name, target,
                                message, fix) < 0;
 }
@@ -118,7 +118,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
          const char *label, struct nst_lint_result *out)
 {
     struct lint l = {
-        .root = nst_doc_root(doc),
+        .root = nsti_doc_root(doc),
         .host = opts->host,
         .taken = opts->taken,
         .res = out,
@@ -133,7 +133,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
         nst_lint_result_clear(out);
         return -1;
     }
-    if (nst_domain_read(l.root, &l.dom) < 0) {
+    if (nsti_domain_read(l.root, &l.dom) < 0) {
         nst_lint_result_clear(out);
         return -1;
     }
@@ -144,7 +144,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     lint_pinning(&l);
     lint_memory(&l);
     lint_launch_security(&l);
-    nst_domain_clear(&l.dom);
+    nsti_domain_clear(&l.dom);
 
     /* Findings in the order of the rule table, each rule's in document
      * order: a stable sort by rule. */

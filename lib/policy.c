@@ -55,7 +55,7 @@ policy_warn(struct run *run, const char *rule, const char *target,
 static int
 read_domain(struct run *run)
 {
-    if (nst_domain_read(run->root, &run->dom) < 0)
+    if (nsti_domain_read(run->root, &run->dom) < 0)
         return policy_oom(run);
     if (!run->dom.has_vcpus)
         return policy_refuse(run, "domain", "/domain/vcpu",
@@ -73,7 +73,7 @@ nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
     struct nst_domain d;
     int ret = 0;
 
-    if (nst_domain_read(nst_doc_root(doc), &d) < 0) {
+    if (nsti_domain_read(nsti_doc_root(doc), &d) < 0) {
         nst_set_error(err, "out of memory");
         return -1;
     }
@@ -87,7 +87,7 @@ nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
         else    /* parsed again for nst_cpuset_parse's own message */
             ret = nst_cpuset_parse(pin->text, &set, err) < 0 ? -1 : 0;
     }
-    nst_domain_clear(&d);
+    nsti_domain_clear(&d);
     return ret;
 }
 
@@ -122,7 +122,7 @@ add_page_use(struct page_uses *uses, long cell, unsigned long long size_kib,
 /*
  * The hugepages d takes of each host cell: the pages of a guest cell (or
  * of the whole memory without guest cells) go to the one host node its
- * <numatune> binding names (nst_numa_bind_node); memory bound to no
+ * <numatune> binding names (nsti_numa_bind_node); memory bound to no
  * single node is not counted.  Into uses, which starts empty.  Returns 0,
  * -1 when a size is invalid, -2 when out of memory.
  */
@@ -140,7 +140,7 @@ domain_page_use(const struct nst_domain *d, struct page_uses *uses)
             return -1;
         if (!d->has_numa) {
             if (add_page_use(uses,
-                             nst_numa_bind_node(nst_domain_binding(d, -1)),
+                             nsti_numa_bind_node(nsti_domain_binding(d, -1)),
                              page->size_kib, d->memory_kib) < 0)
                 return -2;
             continue;
@@ -148,11 +148,11 @@ domain_page_use(const struct nst_domain *d, struct page_uses *uses)
         for (size_t c = 0; c < d->ncells; c++) {
             const struct nst_dom_cell *cell = &d->cells[c];
             unsigned long long kib;
-            if (nst_domain_cell_ram(d, cell, &kib) < 0)
+            if (nsti_domain_cell_ram(d, cell, &kib) < 0)
                 return -1;
             if ((!page->nodeset || nst_cpuset_test(&page->cells, cell->id))
-                && add_page_use(uses, nst_numa_bind_node(
-                                    nst_domain_binding(d, cell->id)),
+                && add_page_use(uses, nsti_numa_bind_node(
+                                    nsti_domain_binding(d, cell->id)),
                                 page->size_kib, kib) < 0)
                 return -2;
         }
@@ -168,9 +168,9 @@ nst_doc_page_use(const struct nst_doc *doc, struct nst_page_use **uses,
     struct page_uses found = { 0 };
     int ret = -2;
 
-    if (nst_domain_read(nst_doc_root(doc), &d) == 0) {
+    if (nsti_domain_read(nsti_doc_root(doc), &d) == 0) {
         ret = domain_page_use(&d, &found);
-        nst_domain_clear(&d);
+        nsti_domain_clear(&d);
     }
     *uses = ret == 0 ? found.items : NULL;
     *n = ret == 0 ? found.n : 0;
@@ -313,9 +313,9 @@ policy_sync_pins(struct run *run, xmlNodePtr parent, const char *name,
     int failed = 0;
 
     /* Update or drop the existing ones. */
-    for (xmlNodePtr pin = nst_child(parent, name), next; pin; pin = next) {
-        next = nst_next(pin, name);
-        char *id_text = nst_attr(pin, id_attr);
+    for (xmlNodePtr pin = nsti_child(parent, name), next; pin; pin = next) {
+        next = nsti_next(pin, name);
+        char *id_text = nsti_attr(pin, id_attr);
         unsigned long long id;
         size_t i = n;
         if (id_text && nst_parse_ull(id_text, UINT32_MAX, &id) == 0)
@@ -323,21 +323,21 @@ policy_sync_pins(struct run *run, xmlNodePtr parent, const char *name,
                 ;
         free(id_text);
         if (i == n) {
-            *any |= changed(&failed, nst_remove(run->doc, pin));
+            *any |= changed(&failed, nsti_remove(run->doc, pin));
             continue;
         }
         if (mode)
-            *any |= changed(&failed, nst_set_attr(run->doc, pin, "mode",
+            *any |= changed(&failed, nsti_set_attr(run->doc, pin, "mode",
                                                   mode));
-        *any |= changed(&failed, nst_set_attr(run->doc, pin, value_attr,
+        *any |= changed(&failed, nsti_set_attr(run->doc, pin, value_attr,
                                               values[i]));
     }
     /* Add the missing ones after the last of their kind. */
     for (size_t i = 0; i < n && !failed; i++) {
         bool present = false;
-        for (xmlNodePtr pin = nst_child(parent, name); pin;
-             pin = nst_next(pin, name)) {
-            char *id_text = nst_attr(pin, id_attr);
+        for (xmlNodePtr pin = nsti_child(parent, name); pin;
+             pin = nsti_next(pin, name)) {
+            char *id_text = nsti_attr(pin, id_attr);
             unsigned long long id;
             if (id_text && nst_parse_ull(id_text, UINT32_MAX, &id) == 0 &&
                 id == ids[i])
@@ -346,11 +346,11 @@ policy_sync_pins(struct run *run, xmlNodePtr parent, const char *name,
         }
         if (present)
             continue;
-        xmlNodePtr pin = nst_insert(run->doc, parent, name,
+        xmlNodePtr pin = nsti_insert(run->doc, parent, name,
                                     nst_order_cputune);
         if (!pin || set_number_attr(run->doc, pin, id_attr, ids[i]) < 0 ||
-            (mode && nst_set_attr(run->doc, pin, "mode", mode) < 0) ||
-            nst_set_attr(run->doc, pin, value_attr, values[i]) < 0)
+            (mode && nsti_set_attr(run->doc, pin, "mode", mode) < 0) ||
+            nsti_set_attr(run->doc, pin, value_attr, values[i]) < 0)
             failed = 1;
         *any = true;
     }
@@ -419,7 +419,7 @@ nst_rule_enabled(const struct nst_profile *p, enum nst_rule rule)
     if (!keys[0])
         return true;
     for (; *keys; keys++)
-        if (nst_profile_switch(p, *keys))
+        if (nsti_profile_switch(p, *keys))
             return true;
     return false;
 }
@@ -468,7 +468,7 @@ fill_plan(struct run *run, struct nst_plan *plan)
 {
     struct nst_domain d;
 
-    if (nst_domain_read(run->root, &d) < 0)
+    if (nsti_domain_read(run->root, &d) < 0)
         return policy_oom(run);
     for (size_t i = 0; i < d.npins; i++) {
         const struct nst_pin *pin = &d.pins[i];
@@ -484,7 +484,7 @@ fill_plan(struct run *run, struct nst_plan *plan)
     int ret = domain_page_use(&d, &pages);
     plan->pages = pages.items;
     plan->npages = pages.n;
-    nst_domain_clear(&d);
+    nsti_domain_clear(&d);
     if (ret == -1)
         nst_plan_clear(plan);
     return ret == -2 ? policy_oom(run) : 0;
@@ -496,7 +496,7 @@ nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
 {
     struct run run = {
         .doc = doc,
-        .root = nst_doc_root(doc),
+        .root = nsti_doc_root(doc),
         .opts = opts,
         .profile = opts->profile,
         .host = opts->host,
@@ -515,7 +515,7 @@ nst_apply(struct nst_doc *doc, const struct nst_apply_options *opts,
     }
     if (run.placed)
         nst_placement_clear(&run.placement);
-    nst_domain_clear(&run.dom);
+    nsti_domain_clear(&run.dom);
     free(run.memdev_cell);
     return ret;
 }

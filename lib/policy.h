@@ -64,7 +64,7 @@ set_number_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
 {
     char text[32];
     snprintf(text, sizeof(text), "%llu", value);
-    return nst_set_attr(doc, node, name, text);
+    return nsti_set_attr(doc, node, name, text);
 }
 
 static inline int
@@ -73,7 +73,7 @@ set_number_text(struct nst_doc *doc, xmlNodePtr node,
 {
     char text[32];
     snprintf(text, sizeof(text), "%llu", value);
-    return nst_set_text(doc, node, text);
+    return nsti_set_text(doc, node, text);
 }
 
 /*

@@ -70,7 +70,7 @@ static const struct key_def keys[] = {
 #undef FIELD
 
 bool
-nst_profile_switch(const struct nst_profile *p, const char *key)
+nsti_profile_switch(const struct nst_profile *p, const char *key)
 {
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (keys[i].type == KEY_BOOL && strcmp(keys[i].name, key) == 0)

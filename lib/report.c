@@ -19,7 +19,7 @@ static const char *const severity_names[NST_SEVERITY_LAST] = {
 /* ------------------------------------------------------------ the list */
 
 int
-nst_findings_add(struct nst_findings *list, enum nst_severity severity,
+nsti_findings_add(struct nst_findings *list, enum nst_severity severity,
                  const char *id, const char *rule, char *target,
                  char *message, char *fix)
 {
@@ -97,7 +97,7 @@ nst_report_add(struct nst_report *report, enum nst_severity severity,
         free(message);
         return;
     }
-    nst_findings_add(&report->findings, severity, NULL, rule, copy, message,
+    nsti_findings_add(&report->findings, severity, NULL, rule, copy, message,
                      NULL);
 }
 

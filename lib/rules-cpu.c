@@ -33,11 +33,11 @@ check_confidential(struct run *run)
     /* A vmx/svm the domain already requires stays too: say it is
      * useless (lint's VN402 reports it). */
     const char *virt = NULL;
-    for (xmlNodePtr f = nst_child(nst_child(run->root, "cpu"), "feature");
-         f && !virt; f = nst_next(f, "feature")) {
-        char *name = nst_attr(f, "name");
-        char *policy = nst_attr(f, "policy");
-        if (nst_feature_is_virt(name) && nst_feature_policy_adds(policy))
+    for (xmlNodePtr f = nsti_child(nsti_child(run->root, "cpu"), "feature");
+         f && !virt; f = nsti_next(f, "feature")) {
+        char *name = nsti_attr(f, "name");
+        char *policy = nsti_attr(f, "policy");
+        if (nst_feature_is_virt(name) && nsti_feature_policy_adds(policy))
             virt = strcmp(name, "vmx") == 0 ? "vmx" : "svm";
         free(name);
         free(policy);
@@ -95,8 +95,8 @@ cpu_mode_possible(struct run *run)
                       "supported on this host");
         return NULL;
     }
-    if (!nst_attr_is(run->root, "type", "kvm")) {
-        char *type = nst_attr(run->root, "type");
+    if (!nsti_attr_is(run->root, "type", "kvm")) {
+        char *type = nsti_attr(run->root, "type");
         char *msg = nst_printf("domain type '%s' is not 'kvm': "
                                "host-passthrough needs KVM and will not "
                                "start under TCG", type ? type : "");
@@ -118,12 +118,12 @@ drop_model_vendor(struct run *run, xmlNodePtr cpu)
     int failed = 0;
 
     for (size_t i = 0; i < 2; i++) {
-        xmlNodePtr node = nst_child(cpu, replaced[i]);
+        xmlNodePtr node = nsti_child(cpu, replaced[i]);
         if (!node)
             continue;
-        char *text = nst_text(node);
+        char *text = nsti_text(node);
         char *target = nst_printf("/domain/cpu/%s", replaced[i]);
-        if (nst_remove(run->doc, node) < 0)
+        if (nsti_remove(run->doc, node) < 0)
             failed = 1;
         nst_report_add(run->report, NST_CHANGE, "cpu-mode", target,
                        "removed <%s>%s</%s>: host-passthrough uses the "
@@ -143,18 +143,18 @@ rule_cpu_mode(struct run *run)
 
     if (!feature)
         return -1;
-    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
+    xmlNodePtr cpu = nsti_ensure(run->doc, run->root, "cpu",
                                 nst_order_domain, &created);
     if (!cpu)
         return policy_oom(run);
-    char *old_mode = nst_attr(cpu, "mode");
-    char *old_check = nst_attr(cpu, "check");
-    bool mode = changed(&failed, nst_set_attr(run->doc, cpu, "mode",
+    char *old_mode = nsti_attr(cpu, "mode");
+    char *old_check = nsti_attr(cpu, "check");
+    bool mode = changed(&failed, nsti_set_attr(run->doc, cpu, "mode",
                                               "host-passthrough"));
-    bool check = changed(&failed, nst_set_attr(run->doc, cpu, "check",
+    bool check = changed(&failed, nsti_set_attr(run->doc, cpu, "check",
                                                "none"));
     /* match= only means something for custom mode. */
-    bool match = changed(&failed, nst_remove_attr(run->doc, cpu, "match"));
+    bool match = changed(&failed, nsti_remove_attr(run->doc, cpu, "match"));
     if (failed) {
         free(old_mode);
         free(old_check);
@@ -181,14 +181,14 @@ static int
 rule_cpu_features(struct run *run)
 {
     const char *want = nst_host_virt_feature(run->host);
-    xmlNodePtr cpu = nst_child(run->root, "cpu");
+    xmlNodePtr cpu = nsti_child(run->root, "cpu");
     xmlNodePtr found = NULL;
     int failed = 0;
 
-    for (xmlNodePtr f = nst_child(cpu, "feature"), next; f; f = next) {
-        next = nst_next(f, "feature");
-        char *name = nst_attr(f, "name");
-        char *policy = nst_attr(f, "policy");
+    for (xmlNodePtr f = nsti_child(cpu, "feature"), next; f; f = next) {
+        next = nsti_next(f, "feature");
+        char *name = nsti_attr(f, "name");
+        char *policy = nsti_attr(f, "policy");
         char *target = nst_printf("/domain/cpu/feature[@name='%s']",
                                   name ? name : "");
         const char *why = NULL;
@@ -204,7 +204,7 @@ rule_cpu_features(struct run *run)
                   "svm is AMD's; on this Intel host the guest needs vmx" :
                   "vmx is Intel's; on this AMD host the guest needs svm";
         } else if (nst_feature_is_virt(name) &&
-                   nst_feature_policy_removes(policy)) {
+                   nsti_feature_policy_removes(policy)) {
             why = "it hides virtualization from the guest";
         } else if (strcmp(name, want) == 0 && !found) {
             found = f;
@@ -212,7 +212,7 @@ rule_cpu_features(struct run *run)
             why = "duplicate";
         }
         if (why) {
-            if (nst_remove(run->doc, f) < 0)
+            if (nsti_remove(run->doc, f) < 0)
                 failed = 1;
             nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
                            "removed %s of '%s': %s",
@@ -230,9 +230,9 @@ rule_cpu_features(struct run *run)
     if (!target)
         return policy_oom(run);
     if (!found) {
-        found = nst_insert(run->doc, cpu, "feature", nst_order_cpu);
-        if (!found || nst_set_attr(run->doc, found, "policy", "require") < 0 ||
-            nst_set_attr(run->doc, found, "name", want) < 0) {
+        found = nsti_insert(run->doc, cpu, "feature", nst_order_cpu);
+        if (!found || nsti_set_attr(run->doc, found, "policy", "require") < 0 ||
+            nsti_set_attr(run->doc, found, "name", want) < 0) {
             free(target);
             return policy_oom(run);
         }
@@ -241,8 +241,8 @@ rule_cpu_features(struct run *run)
                        "it to run its own VMs", want,
                        nst_vendor_name(run->host->vendor));
     } else {
-        char *policy = nst_attr(found, "policy");
-        int r = nst_set_attr(run->doc, found, "policy", "require");
+        char *policy = nsti_attr(found, "policy");
+        int r = nsti_set_attr(run->doc, found, "policy", "require");
         if (r > 0)
             nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
                            "policy '%s' -> 'require' for '%s': the guest "
@@ -261,18 +261,18 @@ rule_cpu_features(struct run *run)
 int
 policy_mitigations(struct run *run)
 {
-    xmlNodePtr cpu = nst_child(run->root, "cpu");
+    xmlNodePtr cpu = nsti_child(run->root, "cpu");
     if (!cpu)
         return 0;
-    for (xmlNodePtr f = nst_child(cpu, "feature"), next; f; f = next) {
-        next = nst_next(f, "feature");
-        char *name = nst_attr(f, "name");
-        char *policy = nst_attr(f, "policy");
+    for (xmlNodePtr f = nsti_child(cpu, "feature"), next; f; f = next) {
+        next = nsti_next(f, "feature");
+        char *name = nsti_attr(f, "name");
+        char *policy = nsti_attr(f, "policy");
         if (name && nst_feature_is_mitigation(name) &&
-            nst_feature_policy_removes(policy)) {
+            nsti_feature_policy_removes(policy)) {
             char *target = nst_printf("/domain/cpu/feature[@name='%s']",
                                       name);
-            nst_remove(run->doc, f);
+            nsti_remove(run->doc, f);
             nst_report_add(run->report, NST_CHANGE, "mitigations", target,
                            "removed %s of '%s': it is a Spectre/MDS "
                            "mitigation and the guest must keep it",
@@ -307,12 +307,12 @@ policy_cpu_limits(struct run *run)
     int failed = 0;
     bool any = false;
 
-    xmlNodePtr cputune = nst_ensure(run->doc, run->root, "cputune",
+    xmlNodePtr cputune = nsti_ensure(run->doc, run->root, "cputune",
                                     nst_order_domain, NULL);
     if (!cputune)
         return policy_oom(run);
     for (size_t i = 0; i < 3; i++) {
-        xmlNodePtr node = nst_ensure(run->doc, cputune, names[i],
+        xmlNodePtr node = nsti_ensure(run->doc, cputune, names[i],
                                      nst_order_cputune, NULL);
         if (!node)
             return policy_oom(run);

@@ -188,8 +188,8 @@ hugepages_unfit(struct run *run, xmlNodePtr backing, xmlNodePtr huge)
         free(why);
         return ret;
     }
-    if (!why || nst_remove(run->doc,
-                           nst_count_children(backing, NULL) == 1 ?
+    if (!why || nsti_remove(run->doc,
+                           nsti_count_children(backing, NULL) == 1 ?
                            backing : huge) < 0) {
         free(why);
         return policy_oom(run);
@@ -211,21 +211,21 @@ write_page(struct run *run, unsigned long long size)
     int failed = 0;
     bool any = false;
 
-    xmlNodePtr backing = nst_ensure(run->doc, run->root, "memoryBacking",
+    xmlNodePtr backing = nsti_ensure(run->doc, run->root, "memoryBacking",
                                     nst_order_domain, NULL);
-    xmlNodePtr huge = backing ? nst_ensure(run->doc, backing, "hugepages",
+    xmlNodePtr huge = backing ? nsti_ensure(run->doc, backing, "hugepages",
                                            nst_order_memory_backing,
                                            NULL) : NULL;
     if (!huge)
         return -1;
-    xmlNodePtr page = nst_child(huge, "page");
-    for (xmlNodePtr p = page ? nst_next(page, "page") : NULL, next; p;
+    xmlNodePtr page = nsti_child(huge, "page");
+    for (xmlNodePtr p = page ? nsti_next(page, "page") : NULL, next; p;
          p = next) {
-        next = nst_next(p, "page");
-        any |= changed(&failed, nst_remove(run->doc, p));
+        next = nsti_next(p, "page");
+        any |= changed(&failed, nsti_remove(run->doc, p));
     }
     if (!page) {
-        page = nst_insert(run->doc, huge, "page",
+        page = nsti_insert(run->doc, huge, "page",
                           (const char *[]){ "page", NULL });
         if (!page)
             return -1;
@@ -238,12 +238,12 @@ write_page(struct run *run, unsigned long long size)
     if (!cells)
         return -1;
     any |= changed(&failed, set_number_attr(run->doc, page, "size", size));
-    any |= changed(&failed, nst_set_attr(run->doc, page, "unit", "KiB"));
+    any |= changed(&failed, nsti_set_attr(run->doc, page, "unit", "KiB"));
     if (run->profile->numa)
-        any |= changed(&failed, nst_set_attr(run->doc, page, "nodeset",
+        any |= changed(&failed, nsti_set_attr(run->doc, page, "nodeset",
                                              cells));
     else
-        any |= changed(&failed, nst_remove_attr(run->doc, page, "nodeset"));
+        any |= changed(&failed, nsti_remove_attr(run->doc, page, "nodeset"));
     free(cells);
     return failed ? -1 : any;
 }
@@ -254,8 +254,8 @@ int
 policy_hugepages(struct run *run)
 {
     const struct nst_placement *pl = &run->placement;
-    xmlNodePtr backing = nst_child(run->root, "memoryBacking");
-    xmlNodePtr huge = nst_child(backing, "hugepages");
+    xmlNodePtr backing = nsti_child(run->root, "memoryBacking");
+    xmlNodePtr huge = nsti_child(backing, "hugepages");
 
     int ret = hugepages_conflict(run, huge);
     if (ret <= 0)
@@ -305,32 +305,32 @@ policy_memtune(struct run *run)
     int failed = 0;
     bool any = false;
 
-    xmlNodePtr memtune = nst_ensure(run->doc, run->root, "memtune",
+    xmlNodePtr memtune = nsti_ensure(run->doc, run->root, "memtune",
                                     nst_order_domain, NULL);
     if (!memtune)
         return policy_oom(run);
     for (size_t i = 0; i < 2; i++) {
-        xmlNodePtr node = nst_ensure(run->doc, memtune, names[i],
+        xmlNodePtr node = nsti_ensure(run->doc, memtune, names[i],
                                      nst_order_memtune, NULL);
         unsigned long long have;
         if (!node)
             return policy_oom(run);
-        if (nst_read_kib(node, &have) == 0 && have == values[i] &&
-            nst_attr_is(node, "unit", "KiB"))
+        if (nsti_read_kib(node, &have) == 0 && have == values[i] &&
+            nsti_attr_is(node, "unit", "KiB"))
             continue;
         any |= changed(&failed, set_number_text(run->doc, node, values[i]));
-        any |= changed(&failed, nst_set_attr(run->doc, node, "unit", "KiB"));
+        any |= changed(&failed, nsti_set_attr(run->doc, node, "unit", "KiB"));
     }
     /* libvirt's memtune refuses a swap limit below the hard limit, and
      * cgroup v1 cannot apply one.  The operator set it, so the report
      * says what it was. */
-    xmlNodePtr swap = nst_child(memtune, "swap_hard_limit");
+    xmlNodePtr swap = nsti_child(memtune, "swap_hard_limit");
     unsigned long long swap_kib;
-    bool swap_raised = swap && nst_read_kib(swap, &swap_kib) == 0 &&
+    bool swap_raised = swap && nsti_read_kib(swap, &swap_kib) == 0 &&
                        swap_kib < hard;
     if (swap_raised) {
         changed(&failed, set_number_text(run->doc, swap, hard));
-        changed(&failed, nst_set_attr(run->doc, swap, "unit", "KiB"));
+        changed(&failed, nsti_set_attr(run->doc, swap, "unit", "KiB"));
     }
     if (failed)
         return policy_oom(run);

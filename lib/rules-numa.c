@@ -35,7 +35,7 @@ old_cells_free(struct old_cell *cells, size_t n)
 static struct old_cell *
 old_cells_read(xmlNodePtr numa, size_t *n, bool *failed)
 {
-    size_t count = nst_count_children(numa, "cell");
+    size_t count = nsti_count_children(numa, "cell");
     struct old_cell *cells = count ? calloc(count, sizeof(*cells)) : NULL;
 
     *n = 0;
@@ -43,13 +43,13 @@ old_cells_read(xmlNodePtr numa, size_t *n, bool *failed)
         *failed = true;
         return NULL;
     }
-    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
+    for (xmlNodePtr c = nsti_child(numa, "cell"); c; c = nsti_next(c, "cell")) {
         struct old_cell *o = &cells[(*n)++];
-        char *text = nst_attr(c, "cpus");
+        char *text = nsti_attr(c, "cpus");
         o->has_cpus = text && nst_cpuset_parse(text, &o->cpus, NULL) == 0;
         free(text);
-        o->mem_access = nst_attr(c, "memAccess");
-        o->discard = nst_attr(c, "discard");
+        o->mem_access = nsti_attr(c, "memAccess");
+        o->discard = nsti_attr(c, "discard");
     }
     return cells;
 }
@@ -100,8 +100,8 @@ merge_cell_attrs(struct run *run, xmlNodePtr cell, size_t id,
             continue;
         if (mixed)
             value = a == 0 && shared ? "shared" : NULL;
-        int r = value ? nst_set_attr(run->doc, cell, names[a], value) :
-                        nst_remove_attr(run->doc, cell, names[a]);
+        int r = value ? nsti_set_attr(run->doc, cell, names[a], value) :
+                        nsti_remove_attr(run->doc, cell, names[a]);
         changed(&failed, r);
         if (!mixed)
             continue;
@@ -138,8 +138,8 @@ merge_cell_attrs(struct run *run, xmlNodePtr cell, size_t id,
 static xmlNodePtr
 find_cell(xmlNodePtr numa, unsigned long long want)
 {
-    for (xmlNodePtr c = nst_child(numa, "cell"); c; c = nst_next(c, "cell")) {
-        char *text = nst_attr(c, "id");
+    for (xmlNodePtr c = nsti_child(numa, "cell"); c; c = nsti_next(c, "cell")) {
+        char *text = nsti_attr(c, "id");
         unsigned long long id;
         bool match = text && nst_parse_ull(text, UINT32_MAX, &id) == 0 &&
                      id == want;
@@ -154,7 +154,7 @@ find_cell(xmlNodePtr numa, unsigned long long want)
 static bool
 names_cell(const xmlNode *node, const char *name, size_t k)
 {
-    char *text = nst_attr(node, name);
+    char *text = nsti_attr(node, name);
     unsigned long long id;
     bool ok = text && nst_parse_ull(text, UINT32_MAX, &id) == 0 && id < k;
     free(text);
@@ -190,9 +190,9 @@ drop_stale_siblings(struct run *run, xmlNodePtr dist, size_t i,
 {
     int failed = 0;
 
-    for (xmlNodePtr s = nst_child(dist, "sibling"), next; s; s = next) {
-        next = nst_next(s, "sibling");
-        char *text = nst_attr(s, "id");
+    for (xmlNodePtr s = nsti_child(dist, "sibling"), next; s; s = next) {
+        next = nsti_next(s, "sibling");
+        char *text = nsti_attr(s, "id");
         unsigned long long id;
         bool valid = text &&
                      nst_parse_ull(text, NST_MAX_CPUS - 1, &id) == 0;
@@ -200,7 +200,7 @@ drop_stale_siblings(struct run *run, xmlNodePtr dist, size_t i,
             if (valid)
                 nst_cpuset_set(stale, (unsigned int)id);
             nst_cpuset_set(stale_in, (unsigned int)i);
-            if (nst_remove(run->doc, s) < 0)
+            if (nsti_remove(run->doc, s) < 0)
                 failed = 1;
         }
         free(text);
@@ -220,7 +220,7 @@ write_host_distances(struct run *run, xmlNodePtr cell, size_t i, bool *any)
     char *values[NST_MAX_GUEST_CELLS] = { 0 };
     int failed = 0;
 
-    xmlNodePtr dist = nst_ensure(run->doc, cell, "distances", order, NULL);
+    xmlNodePtr dist = nsti_ensure(run->doc, cell, "distances", order, NULL);
     for (size_t j = 0; j < k && dist; j++) {
         ids[j] = (unsigned int)j;
         values[j] = nst_printf("%u", nst_host_distance(
@@ -296,13 +296,13 @@ numa_distances(struct run *run, xmlNodePtr numa)
     nst_cpuset_clear_all(&stale_in);
     for (size_t i = 0; i < run->placement.ncells && !failed; i++) {
         xmlNodePtr cell = find_cell(numa, i);
-        xmlNodePtr dist = nst_child(cell, "distances");
+        xmlNodePtr dist = nsti_child(cell, "distances");
         if (drop_stale_siblings(run, dist, i, &stale, &stale_in) < 0)
             failed = 1;
         else if (from_host)
             failed = write_host_distances(run, cell, i, &any) < 0;
-        else if (dist && !nst_child(dist, "sibling") &&
-                 nst_remove(run->doc, dist) < 0)
+        else if (dist && !nsti_child(dist, "sibling") &&
+                 nsti_remove(run->doc, dist) < 0)
             failed = 1;
     }
     if (failed)
@@ -314,17 +314,17 @@ numa_distances(struct run *run, xmlNodePtr numa)
 static bool
 cell_has_cache(xmlNodePtr numa, const xmlNode *entry)
 {
-    char *level = nst_attr(entry, "cache");
-    char *target = nst_attr(entry, "target");
+    char *level = nsti_attr(entry, "cache");
+    char *target = nsti_attr(entry, "target");
     unsigned long long id;
     bool found = false;
 
     if (!level)
         found = true;
     else if (target && nst_parse_ull(target, UINT32_MAX, &id) == 0)
-        for (xmlNodePtr c = nst_child(find_cell(numa, id), "cache"); c &&
-             !found; c = nst_next(c, "cache"))
-            found = nst_attr_is(c, "level", level);
+        for (xmlNodePtr c = nsti_child(find_cell(numa, id), "cache"); c &&
+             !found; c = nsti_next(c, "cache"))
+            found = nsti_attr_is(c, "level", level);
     free(level);
     free(target);
     return found;
@@ -340,20 +340,20 @@ cell_has_cache(xmlNodePtr numa, const xmlNode *entry)
 static int
 numa_interconnects(struct run *run, xmlNodePtr numa)
 {
-    xmlNodePtr list = nst_child(numa, "interconnects");
+    xmlNodePtr list = nsti_child(numa, "interconnects");
     size_t k = run->placement.ncells, dropped = 0;
     int failed = 0;
 
-    for (xmlNodePtr e = nst_child(list, NULL), next; e; e = next) {
-        next = nst_next(e, NULL);
+    for (xmlNodePtr e = nsti_child(list, NULL), next; e; e = next) {
+        next = nsti_next(e, NULL);
         if (names_cell(e, "initiator", k) && names_cell(e, "target", k) &&
             cell_has_cache(numa, e))
             continue;
         dropped++;
-        if (nst_remove(run->doc, e) < 0)
+        if (nsti_remove(run->doc, e) < 0)
             failed = 1;
     }
-    if (list && !nst_child(list, NULL) && nst_remove(run->doc, list) < 0)
+    if (list && !nsti_child(list, NULL) && nsti_remove(run->doc, list) < 0)
         failed = 1;
     if (failed)
         return policy_oom(run);
@@ -389,12 +389,12 @@ numa_memdevs(struct run *run)
         if (cell < 0)
             continue;
         unsigned int host_cell = run->placement.cells[cell].host_cell;
-        xmlNodePtr target = nst_child(m->node, "target");
-        xmlNodePtr node = nst_ensure(run->doc, target, "node", target_order,
+        xmlNodePtr target = nsti_child(m->node, "target");
+        xmlNodePtr node = nsti_ensure(run->doc, target, "node", target_order,
                                      NULL);
-        xmlNodePtr mask = nst_child(nst_child(m->node, "source"), "nodemask");
+        xmlNodePtr mask = nsti_child(nsti_child(m->node, "source"), "nodemask");
         char *path = nst_printf("/domain/devices/memory[%zu]", d + 1);
-        char *old_mask = mask ? nst_text(mask) : NULL;
+        char *old_mask = mask ? nsti_text(mask) : NULL;
         if (!node || !path)
             failed = 1;
         else if (changed(&failed, set_number_text(run->doc, node,
@@ -432,7 +432,7 @@ numa_page_nodesets(struct run *run)
     if (run->profile->hugepages)
         return 0;
 
-    xmlNodePtr huge = nst_child(nst_child(run->root, "memoryBacking"),
+    xmlNodePtr huge = nsti_child(nsti_child(run->root, "memoryBacking"),
                                 "hugepages");
     struct nst_cpuset kept_cells;
     int failed = 0;
@@ -440,28 +440,28 @@ numa_page_nodesets(struct run *run)
     nst_cpuset_clear_all(&kept_cells);
     for (size_t i = 0; i < run->placement.ncells; i++)
         nst_cpuset_set(&kept_cells, (unsigned int)i);
-    for (xmlNodePtr page = nst_child(huge, "page"), next; page && !failed;
+    for (xmlNodePtr page = nsti_child(huge, "page"), next; page && !failed;
          page = next) {
-        next = nst_next(page, "page");
-        char *old_text = nst_attr(page, "nodeset");
+        next = nsti_next(page, "page");
+        char *old_text = nsti_attr(page, "nodeset");
         struct nst_cpuset cells;
         if (!old_text || nst_cpuset_parse(old_text, &cells, NULL) < 0) {
             free(old_text);     /* none, or libvirt's own error to give */
             continue;
         }
         nst_cpuset_intersect(&cells, &kept_cells);
-        bool last = !next && page == nst_child(huge, "page");
+        bool last = !next && page == nsti_child(huge, "page");
         char *new_text = nst_cpuset_is_empty(&cells) ? NULL :
                          nst_cpuset_format(&cells);
         const char *what = NULL;
         if (new_text && strcmp(new_text, old_text) != 0) {
-            failed = nst_set_attr(run->doc, page, "nodeset", new_text) < 0;
+            failed = nsti_set_attr(run->doc, page, "nodeset", new_text) < 0;
             what = "keeps the guest cells that still exist";
         } else if (!new_text && last) {
-            failed = nst_remove_attr(run->doc, page, "nodeset") < 0;
+            failed = nsti_remove_attr(run->doc, page, "nodeset") < 0;
             what = "now covers every guest cell: the cells it named are gone";
         } else if (!new_text) {
-            failed = nst_remove(run->doc, page) < 0;
+            failed = nsti_remove(run->doc, page) < 0;
             what = "removed: every guest cell it named is gone";
         }
         if (what && !failed)
@@ -495,16 +495,16 @@ drop_cells(struct run *run, xmlNodePtr numa, struct nst_cpuset *cached)
     bool any = false;
 
     nst_cpuset_clear_all(cached);
-    for (xmlNodePtr c = nst_child(numa, "cell"), next; c; c = next) {
-        next = nst_next(c, "cell");
-        char *id_text = nst_attr(c, "id");
+    for (xmlNodePtr c = nsti_child(numa, "cell"), next; c; c = next) {
+        next = nsti_next(c, "cell");
+        char *id_text = nsti_attr(c, "id");
         unsigned long long id;
         if (!id_text || nst_parse_ull(id_text, UINT32_MAX, &id) < 0 ||
             id >= run->placement.ncells) {
-            if (id_text && nst_child(c, "cache") &&
+            if (id_text && nsti_child(c, "cache") &&
                 nst_parse_ull(id_text, NST_MAX_CPUS - 1, &id) == 0)
                 nst_cpuset_set(cached, (unsigned int)id);
-            any |= changed(&failed, nst_remove(run->doc, c));
+            any |= changed(&failed, nsti_remove(run->doc, c));
         }
         free(id_text);
     }
@@ -525,7 +525,7 @@ write_cells(struct run *run, xmlNodePtr numa)
         struct nst_cpuset vcpus;
         xmlNodePtr cell = find_cell(numa, i);
         if (!cell) {
-            cell = nst_insert(run->doc, numa, "cell", (const char *[]){
+            cell = nsti_insert(run->doc, numa, "cell", (const char *[]){
                                   "cell", NULL });
             if (!cell)
                 return -1;
@@ -536,10 +536,10 @@ write_cells(struct run *run, xmlNodePtr numa)
         if (!text)
             return -1;
         any |= changed(&failed, set_number_attr(run->doc, cell, "id", i));
-        any |= changed(&failed, nst_set_attr(run->doc, cell, "cpus", text));
+        any |= changed(&failed, nsti_set_attr(run->doc, cell, "cpus", text));
         any |= changed(&failed, set_number_attr(run->doc, cell, "memory",
                                                 run->cell_kib[i]));
-        any |= changed(&failed, nst_set_attr(run->doc, cell, "unit", "KiB"));
+        any |= changed(&failed, nsti_set_attr(run->doc, cell, "unit", "KiB"));
         free(text);
     }
     return failed ? -1 : any;
@@ -588,17 +588,17 @@ write_numatune(struct run *run, const char *nodes_text, bool *any)
     const struct nst_placement *pl = &run->placement;
     int failed = 0;
 
-    xmlNodePtr tune = nst_ensure(run->doc, run->root, "numatune",
+    xmlNodePtr tune = nsti_ensure(run->doc, run->root, "numatune",
                                  nst_order_domain, NULL);
-    xmlNodePtr memory = tune ? nst_ensure(run->doc, tune, "memory",
+    xmlNodePtr memory = tune ? nsti_ensure(run->doc, tune, "memory",
                                           nst_order_numatune, NULL) : NULL;
     if (!memory)
         return -1;
-    *any |= changed(&failed, nst_set_attr(run->doc, memory, "mode",
+    *any |= changed(&failed, nsti_set_attr(run->doc, memory, "mode",
                                           "strict"));
-    *any |= changed(&failed, nst_set_attr(run->doc, memory, "nodeset",
+    *any |= changed(&failed, nsti_set_attr(run->doc, memory, "nodeset",
                                           nodes_text));
-    *any |= changed(&failed, nst_remove_attr(run->doc, memory,
+    *any |= changed(&failed, nsti_remove_attr(run->doc, memory,
                                              "placement"));
     unsigned int *ids = calloc(pl->ncells, sizeof(*ids));
     char **sets = calloc(pl->ncells, sizeof(*sets));
@@ -631,9 +631,9 @@ policy_numa(struct run *run)
     bool tune_changed = false, read_failed = false;
     size_t nold = 0;
 
-    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
+    xmlNodePtr cpu = nsti_ensure(run->doc, run->root, "cpu",
                                 nst_order_domain, NULL);
-    xmlNodePtr numa = cpu ? nst_ensure(run->doc, cpu, "numa", nst_order_cpu,
+    xmlNodePtr numa = cpu ? nsti_ensure(run->doc, cpu, "numa", nst_order_cpu,
                                        NULL) : NULL;
     if (!numa)
         return policy_oom(run);

@@ -218,16 +218,16 @@ housekeeping_near(struct run *run, struct nst_cpuset *out)
 static size_t
 iothread_ids(struct run *run, unsigned int **ids)
 {
-    xmlNodePtr list = nst_child(run->root, "iothreadids");
-    xmlNodePtr count = nst_child(run->root, "iothreads");
+    xmlNodePtr list = nsti_child(run->root, "iothreadids");
+    xmlNodePtr count = nsti_child(run->root, "iothreads");
     unsigned long long n = 0;
     size_t k = 0;
 
     *ids = NULL;
     if (list)
-        n = nst_count_children(list, "iothread");
+        n = nsti_count_children(list, "iothread");
     else if (count) {
-        char *text = nst_text(count);
+        char *text = nsti_text(count);
         if (!text || nst_parse_ull(text, 65536, &n) < 0)
             n = 0;
         free(text);
@@ -235,9 +235,9 @@ iothread_ids(struct run *run, unsigned int **ids)
     if (!n || !(*ids = calloc(n, sizeof(**ids))))
         return 0;
     if (list) {
-        for (xmlNodePtr t = nst_child(list, "iothread"); t;
-             t = nst_next(t, "iothread")) {
-            char *text = nst_attr(t, "id");
+        for (xmlNodePtr t = nsti_child(list, "iothread"); t;
+             t = nsti_next(t, "iothread")) {
+            char *text = nsti_attr(t, "id");
             unsigned long long id;
             if (text && nst_parse_ull(text, UINT32_MAX, &id) == 0)
                 (*ids)[k++] = (unsigned int)id;
@@ -310,15 +310,15 @@ pin_iothreads(struct run *run, xmlNodePtr cputune, char *near, size_t *n,
 static int
 unpin_vcpu_element(struct run *run)
 {
-    xmlNodePtr vcpu = nst_child(run->root, "vcpu");
+    xmlNodePtr vcpu = nsti_child(run->root, "vcpu");
     int failed = 0;
     bool any = false;
 
     if (!vcpu)
         return 0;
-    any |= changed(&failed, nst_remove_attr(run->doc, vcpu, "cpuset"));
-    if (nst_attr_is(vcpu, "placement", "auto"))
-        any |= changed(&failed, nst_set_attr(run->doc, vcpu, "placement",
+    any |= changed(&failed, nsti_remove_attr(run->doc, vcpu, "cpuset"));
+    if (nsti_attr_is(vcpu, "placement", "auto"))
+        any |= changed(&failed, nsti_set_attr(run->doc, vcpu, "placement",
                                              "static"));
     return failed ? -1 : any;
 }
@@ -364,18 +364,18 @@ policy_pinning(struct run *run)
     int failed = 0, vcpu_changed = 0;
     size_t nio = 0;
 
-    xmlNodePtr cputune = nst_ensure(run->doc, run->root, "cputune",
+    xmlNodePtr cputune = nsti_ensure(run->doc, run->root, "cputune",
                                     nst_order_domain, NULL);
     if (!cputune || pin_vcpus(run, cputune, &vcpu_cpus, &pins) < 0)
         return policy_oom(run);
     housekeeping_near(run, &near);
-    xmlNodePtr ep = nst_ensure(run->doc, cputune, "emulatorpin",
+    xmlNodePtr ep = nsti_ensure(run->doc, cputune, "emulatorpin",
                                nst_order_cputune, NULL);
     if (!ep || !(near_text = nst_cpuset_format(&near)) ||
         !(vcpu_text = nst_cpuset_format(&vcpu_cpus)))
         failed = 1;
     else
-        emulator = changed(&failed, nst_set_attr(run->doc, ep, "cpuset",
+        emulator = changed(&failed, nsti_set_attr(run->doc, ep, "cpuset",
                                                  near_text));
     if (failed || pin_iothreads(run, cputune, near_text, &nio, &io) < 0 ||
         (vcpu_changed = unpin_vcpu_element(run)) < 0) {
@@ -400,15 +400,15 @@ policy_topology(struct run *run)
     int failed = 0;
     bool any = false;
 
-    xmlNodePtr cpu = nst_ensure(run->doc, run->root, "cpu",
+    xmlNodePtr cpu = nsti_ensure(run->doc, run->root, "cpu",
                                 nst_order_domain, NULL);
-    xmlNodePtr topo = cpu ? nst_ensure(run->doc, cpu, "topology",
+    xmlNodePtr topo = cpu ? nsti_ensure(run->doc, cpu, "topology",
                                        nst_order_cpu, NULL) : NULL;
     if (!topo)
         return policy_oom(run);
     any |= changed(&failed, set_number_attr(run->doc, topo, "sockets",
                                             sockets));
-    any |= changed(&failed, nst_set_attr(run->doc, topo, "dies", "1"));
+    any |= changed(&failed, nsti_set_attr(run->doc, topo, "dies", "1"));
     any |= changed(&failed, set_number_attr(run->doc, topo, "cores", cores));
     any |= changed(&failed, set_number_attr(run->doc, topo, "threads",
                                             threads));

@@ -27,7 +27,7 @@ is_element(const xmlNode *node, const char *name)
 }
 
 xmlNodePtr
-nst_child(const xmlNode *parent, const char *name)
+nsti_child(const xmlNode *parent, const char *name)
 {
     if (!parent)
         return NULL;
@@ -38,7 +38,7 @@ nst_child(const xmlNode *parent, const char *name)
 }
 
 xmlNodePtr
-nst_next(const xmlNode *node, const char *name)
+nsti_next(const xmlNode *node, const char *name)
 {
     for (node = node->next; node; node = node->next)
         if (is_element(node, name))
@@ -47,17 +47,17 @@ nst_next(const xmlNode *node, const char *name)
 }
 
 size_t
-nst_count_children(const xmlNode *parent, const char *name)
+nsti_count_children(const xmlNode *parent, const char *name)
 {
     size_t n = 0;
-    for (xmlNodePtr node = nst_child(parent, name); node;
-         node = nst_next(node, name))
+    for (xmlNodePtr node = nsti_child(parent, name); node;
+         node = nsti_next(node, name))
         n++;
     return n;
 }
 
 char *
-nst_attr(const xmlNode *node, const char *name)
+nsti_attr(const xmlNode *node, const char *name)
 {
     xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
     if (!value)
@@ -68,7 +68,7 @@ nst_attr(const xmlNode *node, const char *name)
 }
 
 bool
-nst_attr_is(const xmlNode *node, const char *name, const char *value)
+nsti_attr_is(const xmlNode *node, const char *name, const char *value)
 {
     xmlChar *have = xmlGetNoNsProp(node, (const xmlChar *)name);
     bool same = have && strcmp((const char *)have, value) == 0;
@@ -77,7 +77,7 @@ nst_attr_is(const xmlNode *node, const char *name, const char *value)
 }
 
 char *
-nst_text(const xmlNode *node)
+nsti_text(const xmlNode *node)
 {
     xmlChar *content = xmlNodeGetContent(node);
     char *copy = nst_printf("%s", content ? (const char *)content : "");
@@ -102,10 +102,10 @@ mark(xmlNodePtr node, unsigned int flags)
 }
 
 int
-nst_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
+nsti_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
              const char *value)
 {
-    if (nst_attr_is(node, name, value))
+    if (nsti_attr_is(node, name, value))
         return 0;
     if (!xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)value))
         return -1;
@@ -114,9 +114,9 @@ nst_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
 }
 
 int
-nst_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name)
+nsti_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name)
 {
-    /* the attribute in no namespace, as nst_attr reads it */
+    /* the attribute in no namespace, as nsti_attr reads it */
     xmlAttrPtr attr = xmlHasNsProp(node, (const xmlChar *)name, NULL);
     if (!attr)
         return 0;
@@ -137,9 +137,9 @@ is_blank_text(const xmlNode *node)
 }
 
 int
-nst_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text)
+nsti_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text)
 {
-    char *have = nst_text(node);
+    char *have = nsti_text(node);
     if (!have)
         return -1;
     bool same = strcmp(have, text) == 0 && !xmlFirstElementChild(node);
@@ -160,7 +160,7 @@ nst_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text)
 }
 
 int
-nst_remove(struct nst_doc *doc, xmlNodePtr node)
+nsti_remove(struct nst_doc *doc, xmlNodePtr node)
 {
     xmlNodePtr parent = node->parent;
     xmlNodePtr before = node->prev;
@@ -238,7 +238,7 @@ indent_unit(const struct nst_doc *doc, const char **unit, size_t *len)
 }
 
 xmlNodePtr
-nst_insert(struct nst_doc *doc, xmlNodePtr parent, const char *name,
+nsti_insert(struct nst_doc *doc, xmlNodePtr parent, const char *name,
            const char *const *order)
 {
     xmlNodePtr node = xmlNewNode(NULL, (const xmlChar *)name);
@@ -249,7 +249,7 @@ nst_insert(struct nst_doc *doc, xmlNodePtr parent, const char *name,
      * in its order (a foreign element sorts last, as unknown names). */
     size_t want = order_index(order, name);
     xmlNodePtr after = NULL, first = xmlFirstElementChild(parent);
-    for (xmlNodePtr c = nst_child(parent, NULL); c; c = nst_next(c, NULL))
+    for (xmlNodePtr c = nsti_child(parent, NULL); c; c = nsti_next(c, NULL))
         if (order_index(order, (const char *)c->name) <= want)
             after = c;
 
@@ -308,11 +308,11 @@ nst_insert(struct nst_doc *doc, xmlNodePtr parent, const char *name,
 }
 
 xmlNodePtr
-nst_ensure(struct nst_doc *doc, xmlNodePtr parent, const char *name,
+nsti_ensure(struct nst_doc *doc, xmlNodePtr parent, const char *name,
            const char *const *order, bool *created)
 {
-    xmlNodePtr node = nst_child(parent, name);
+    xmlNodePtr node = nsti_child(parent, name);
     if (created)
         *created = !node;
-    return node ? node : nst_insert(doc, parent, name, order);
+    return node ? node : nsti_insert(doc, parent, name, order);
 }

@@ -130,7 +130,7 @@ secret_values(const xmlNode *node, struct secret_values *values)
         if (strcmp((const char *)node->name, secrets[i].element) != 0)
             continue;
         const char *attr = secrets[i].attr;
-        char *value = attr ? nst_attr(node, attr) : nst_text(node);
+        char *value = attr ? nsti_attr(node, attr) : nsti_text(node);
         if (!value && (!attr || xmlHasNsProp(node, (const xmlChar *)attr,
                                              NULL)))
             return -1;                           /* out of memory */

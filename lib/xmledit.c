@@ -290,7 +290,7 @@ record_error(void *ctx, xmlErrorPtr error)
 }
 
 xmlDocPtr
-nst_xml_parse(const char *text, size_t len, bool *doctype, char **err)
+nsti_xml_parse(const char *text, size_t len, bool *doctype, char **err)
 {
     struct parse_state state = { 0 };
     xmlParserCtxtPtr ctxt;
@@ -362,7 +362,7 @@ nst_doc_parse(const char *text, size_t len, const char *label,
 
     bool doctype;
     char *why = NULL;
-    doc->xml = nst_xml_parse(text, len, &doctype, &why);
+    doc->xml = nsti_xml_parse(text, len, &doctype, &why);
     if (!doc->xml) {
         if (doctype)
             nst_set_error(err, "%s: a DOCTYPE is not allowed in domain XML "
@@ -387,10 +387,10 @@ nst_doc_parse(const char *text, size_t len, const char *label,
         nst_set_error(err, "%s: cannot map the document's bytes", label);
         goto error;
     }
-    xmlNodePtr name = nst_child(doc->root, "name");
-    xmlNodePtr uuid = nst_child(doc->root, "uuid");
-    if ((name && !(doc->name = nst_text(name))) ||
-        (uuid && !(doc->uuid = nst_text(uuid))))
+    xmlNodePtr name = nsti_child(doc->root, "name");
+    xmlNodePtr uuid = nsti_child(doc->root, "uuid");
+    if ((name && !(doc->name = nsti_text(name))) ||
+        (uuid && !(doc->uuid = nsti_text(uuid))))
         goto oom;
     *out = doc;
     return 0;
@@ -417,7 +417,7 @@ nst_doc_free(struct nst_doc *doc)
 }
 
 xmlNodePtr
-nst_doc_root(const struct nst_doc *doc)
+nsti_doc_root(const struct nst_doc *doc)
 {
     return doc->root;
 }

@@ -26,40 +26,40 @@
  * frees with xmlFreeDoc, or NULL with *err set to "line N: message" (or
  * *doctype true when a DOCTYPE was the reason).
  */
-xmlDocPtr nst_xml_parse(const char *text, size_t len, bool *doctype,
+xmlDocPtr nsti_xml_parse(const char *text, size_t len, bool *doctype,
                         char **err);
 
 /* The <domain> root element; owned by doc. */
-xmlNodePtr nst_doc_root(const struct nst_doc *doc);
+xmlNodePtr nsti_doc_root(const struct nst_doc *doc);
 
 /* First element child of parent named name (any name when NULL); NULL
- * when parent is NULL, so lookups chain: nst_child(nst_child(r, "cpu"),
+ * when parent is NULL, so lookups chain: nsti_child(nsti_child(r, "cpu"),
  * "numa"). */
-xmlNodePtr nst_child(const xmlNode *parent, const char *name);
+xmlNodePtr nsti_child(const xmlNode *parent, const char *name);
 /* Next element sibling after node named name (any name when NULL). */
-xmlNodePtr nst_next(const xmlNode *node, const char *name);
+xmlNodePtr nsti_next(const xmlNode *node, const char *name);
 /* Number of element children named name. */
-size_t nst_count_children(const xmlNode *parent, const char *name);
+size_t nsti_count_children(const xmlNode *parent, const char *name);
 
 /* Returns a new copy of the attribute (caller frees) or NULL. */
-char *nst_attr(const xmlNode *node, const char *name);
+char *nsti_attr(const xmlNode *node, const char *name);
 /* Returns true when the attribute exists and equals value. */
-bool nst_attr_is(const xmlNode *node, const char *name, const char *value);
+bool nsti_attr_is(const xmlNode *node, const char *name, const char *value);
 /* Returns a new copy of the element's text (caller frees), never NULL
  * unless out of memory. */
-char *nst_text(const xmlNode *node);
+char *nsti_text(const xmlNode *node);
 
 /*
  * Each edit returns 1 when it changed the document, 0 when the document
  * already was that way, -1 when out of memory.
  */
-int nst_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
+int nsti_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
                  const char *value);
-int nst_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name);
+int nsti_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name);
 /* Replaces the element's content with text. */
-int nst_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text);
+int nsti_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text);
 /* Removes node and the whitespace before it. */
-int nst_remove(struct nst_doc *doc, xmlNodePtr node);
+int nsti_remove(struct nst_doc *doc, xmlNodePtr node);
 
 /*
  * Inserts a new empty element named name under parent at libvirt's
@@ -67,12 +67,12 @@ int nst_remove(struct nst_doc *doc, xmlNodePtr node);
  * name).  Returns the new node (owned by the document) or NULL when out
  * of memory.
  */
-xmlNodePtr nst_insert(struct nst_doc *doc, xmlNodePtr parent,
+xmlNodePtr nsti_insert(struct nst_doc *doc, xmlNodePtr parent,
                       const char *name, const char *const *order);
 
-/* The first child named name, inserted by nst_insert when missing;
+/* The first child named name, inserted by nsti_insert when missing;
  * *created (optional) tells which. */
-xmlNodePtr nst_ensure(struct nst_doc *doc, xmlNodePtr parent,
+xmlNodePtr nsti_ensure(struct nst_doc *doc, xmlNodePtr parent,
                       const char *name, const char *const *order,
                       bool *created);
 

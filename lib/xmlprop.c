@@ -16,7 +16,7 @@ static char *
 prop_value(const xmlNode *node, const char *name, unsigned int flags,
            const char *what, int *ret, char **err)
 {
-    char *value = node ? nst_attr(node, name) : NULL;
+    char *value = node ? nsti_attr(node, name) : NULL;
 
     *ret = 0;
     if (!value && (flags & NST_PROP_REQUIRED)) {
@@ -45,7 +45,7 @@ prop_invalid(const xmlNode *node, const char *name, char *value,
 }
 
 int
-nst_prop_ull(const xmlNode *node, const char *name, unsigned long long max,
+nsti_prop_ull(const xmlNode *node, const char *name, unsigned long long max,
              unsigned int flags, const char *what, unsigned long long *out,
              char **err)
 {
@@ -64,7 +64,7 @@ nst_prop_ull(const xmlNode *node, const char *name, unsigned long long max,
 }
 
 int
-nst_prop_enum(const xmlNode *node, const char *name,
+nsti_prop_enum(const xmlNode *node, const char *name,
               const char *const *values, unsigned int flags,
               const char *what, int *out, char **err)
 {
@@ -84,7 +84,7 @@ nst_prop_enum(const xmlNode *node, const char *name,
 }
 
 int
-nst_prop_cpuset(const xmlNode *node, const char *name, unsigned int flags,
+nsti_prop_cpuset(const xmlNode *node, const char *name, unsigned int flags,
                 const char *what, struct nst_cpuset *out, char **err)
 {
     int ret;
@@ -99,7 +99,7 @@ nst_prop_cpuset(const xmlNode *node, const char *name, unsigned int flags,
 }
 
 int
-nst_prop_kib(const xmlNode *node, const char *name, unsigned int flags,
+nsti_prop_kib(const xmlNode *node, const char *name, unsigned int flags,
              const char *what, unsigned long long *kib, char **err)
 {
     int ret;
@@ -108,8 +108,8 @@ nst_prop_kib(const xmlNode *node, const char *name, unsigned int flags,
 
     if (!value)
         return ret;
-    char *unit = nst_attr(node, "unit");
-    bool ok = nst_scaled_kib(value, unit, &n) == 0 &&
+    char *unit = nsti_attr(node, "unit");
+    bool ok = nsti_scaled_kib(value, unit, &n) == 0 &&
               (n || !(flags & NST_PROP_NONZERO));
     free(unit);
     if (!ok)
@@ -135,7 +135,7 @@ same_word(const char *a, const char *b)
 }
 
 int
-nst_unit_bytes(const char *unit, unsigned long long *bytes)
+nsti_unit_bytes(const char *unit, unsigned long long *bytes)
 {
     /* libvirt's rule (virScaleInteger), any case: "b", "byte", "bytes";
      * or a power letter alone or with "iB" (1024) or with "B" (1000). */
@@ -166,12 +166,12 @@ nst_unit_bytes(const char *unit, unsigned long long *bytes)
 }
 
 int
-nst_scaled_kib(const char *value, const char *unit, unsigned long long *kib)
+nsti_scaled_kib(const char *value, const char *unit, unsigned long long *kib)
 {
     const unsigned long long max_bytes = LLONG_MAX;
     unsigned long long n, unit_bytes = 1024;
 
-    if (!value || (unit && *unit && nst_unit_bytes(unit, &unit_bytes) < 0) ||
+    if (!value || (unit && *unit && nsti_unit_bytes(unit, &unit_bytes) < 0) ||
         nst_parse_ull(value, max_bytes / unit_bytes, &n) < 0)
         return -1;
     unsigned long long bytes = n * unit_bytes;
@@ -183,11 +183,11 @@ nst_scaled_kib(const char *value, const char *unit, unsigned long long *kib)
 }
 
 int
-nst_read_kib(const xmlNode *node, unsigned long long *kib)
+nsti_read_kib(const xmlNode *node, unsigned long long *kib)
 {
-    char *text = nst_text(node);
-    char *unit = nst_attr(node, "unit");
-    int ret = nst_scaled_kib(text, unit, kib);
+    char *text = nsti_text(node);
+    char *unit = nsti_attr(node, "unit");
+    int ret = nsti_scaled_kib(text, unit, kib);
     free(text);
     free(unit);
     return ret;

@@ -27,24 +27,24 @@ enum nst_prop_flags {
 };
 
 /* A whole decimal number from 0 to max. */
-int nst_prop_ull(const xmlNode *node, const char *name,
+int nsti_prop_ull(const xmlNode *node, const char *name,
                  unsigned long long max, unsigned int flags,
                  const char *what, unsigned long long *out, char **err);
 
 /* One of values (NULL-terminated, compared exactly): *out is its index. */
-int nst_prop_enum(const xmlNode *node, const char *name,
+int nsti_prop_enum(const xmlNode *node, const char *name,
                   const char *const *values, unsigned int flags,
                   const char *what, int *out, char **err);
 
 /* A CPU or node list ("0-3,^2,8"), as nst_cpuset_parse reads it. */
-int nst_prop_cpuset(const xmlNode *node, const char *name,
+int nsti_prop_cpuset(const xmlNode *node, const char *name,
                     unsigned int flags, const char *what,
                     struct nst_cpuset *out, char **err);
 
 /* A size in attribute name, its unit in the attribute "unit" (KiB
- * without one), as KiB by nst_scaled_kib: <cell memory='4' unit='GiB'/>,
+ * without one), as KiB by nsti_scaled_kib: <cell memory='4' unit='GiB'/>,
  * <page size='2' unit='M'/>. */
-int nst_prop_kib(const xmlNode *node, const char *name, unsigned int flags,
+int nsti_prop_kib(const xmlNode *node, const char *name, unsigned int flags,
                  const char *what, unsigned long long *kib, char **err);
 
 /*
@@ -52,7 +52,7 @@ int nst_prop_kib(const xmlNode *node, const char *name, unsigned int flags,
  * as a multiplier of bytes, by libvirt's own rule (virScaleInteger).
  * Returns 0, or -1 for a unit libvirt rejects.
  */
-int nst_unit_bytes(const char *unit, unsigned long long *bytes);
+int nsti_unit_bytes(const char *unit, unsigned long long *bytes);
 
 /*
  * A memory or hugepage size, value in unit (NULL or "": KiB), as KiB by
@@ -61,11 +61,11 @@ int nst_unit_bytes(const char *unit, unsigned long long *bytes);
  * value is not a number, the unit unknown or the size too large
  * (tests/test-define.c holds this against libvirt's own parser).
  */
-int nst_scaled_kib(const char *value, const char *unit,
+int nsti_scaled_kib(const char *value, const char *unit,
                    unsigned long long *kib);
 
 /* Reads an element like <memory unit='GiB'>8</memory> as KiB (the
  * default unit is KiB).  Returns 0, or -1 when it is not a size. */
-int nst_read_kib(const xmlNode *node, unsigned long long *kib);
+int nsti_read_kib(const xmlNode *node, unsigned long long *kib);
 
 #endif /* NESTIFY_XMLPROP_H */

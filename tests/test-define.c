@@ -272,7 +272,7 @@ END_TEST
 /*
  * libvirt's own parser decides which sizes exist: each memory size and
  * hugepage size below is defined on test:///default, and libvirt must
- * accept exactly those nst_scaled_kib accepts, storing the same KiB.
+ * accept exactly those nsti_scaled_kib accepts, storing the same KiB.
  */
 static const struct { const char *value, *unit; } sizes[] = {
     { "8", "KiB" }, { "8", "kib" }, { "8", "k" }, { "8", "KB" },
@@ -328,7 +328,7 @@ START_TEST(test_sizes_as_libvirt)
         for (int page = 0; page <= 1; page++) {
             unsigned long long ours = 0;
             const char *unit = sizes[i].unit;
-            if (nst_scaled_kib(sizes[i].value, unit, &ours) < 0)
+            if (nsti_scaled_kib(sizes[i].value, unit, &ours) < 0)
                 ours = 0;
             unsigned long long theirs =
                 libvirt_kib(test, sizes[i].value, unit, page);

@@ -372,7 +372,7 @@ START_TEST(test_lint_golden_outputs)
         struct nst_confidential conf;
         ck_assert_int_eq(nst_doc_parse(in, in_len, in_path, &in_doc, &err),
                          0);
-        int confidential = nst_domain_confidential(nst_doc_root(in_doc),
+        int confidential = nsti_domain_confidential(nsti_doc_root(in_doc),
                                                    &conf);
         ck_assert_int_ge(confidential, 0);
         free(conf.type);

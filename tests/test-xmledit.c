@@ -101,12 +101,12 @@ START_TEST(test_set_attr_touches_one_tag)
         "  <on_crash>destroy</on_crash>\n"
         "</domain>";
     struct nst_doc *doc = parse_ok(text);
-    xmlNodePtr cpu = nst_child(nst_doc_root(doc), "cpu");
-    ck_assert_int_eq(nst_set_attr(doc, cpu, "mode", "custom"), 0);
-    ck_assert_int_eq(nst_set_attr(doc, cpu, "mode", "host-passthrough"), 1);
-    ck_assert_int_eq(nst_remove_attr(doc, cpu, "match"), 1);
-    ck_assert_int_eq(nst_remove_attr(doc, cpu, "match"), 0);
-    ck_assert_int_eq(nst_set_attr(doc, cpu, "check", "none"), 1);
+    xmlNodePtr cpu = nsti_child(nsti_doc_root(doc), "cpu");
+    ck_assert_int_eq(nsti_set_attr(doc, cpu, "mode", "custom"), 0);
+    ck_assert_int_eq(nsti_set_attr(doc, cpu, "mode", "host-passthrough"), 1);
+    ck_assert_int_eq(nsti_remove_attr(doc, cpu, "match"), 1);
+    ck_assert_int_eq(nsti_remove_attr(doc, cpu, "match"), 0);
+    ck_assert_int_eq(nsti_set_attr(doc, cpu, "check", "none"), 1);
     /* The document quotes with ", so does the regenerated tag. */
     check_output(doc,
         "<domain type=\"kvm\">\n"
@@ -133,29 +133,29 @@ START_TEST(test_insert_in_libvirt_order)
         "  <devices/>\n"
         "</domain>\n";
     struct nst_doc *doc = parse_ok(text);
-    xmlNodePtr root = nst_doc_root(doc);
+    xmlNodePtr root = nsti_doc_root(doc);
     bool created;
     /* cputune goes after vcpu, memtune after memory. */
-    xmlNodePtr tune = nst_ensure(doc, root, "cputune", nst_order_domain,
+    xmlNodePtr tune = nsti_ensure(doc, root, "cputune", nst_order_domain,
                                  &created);
     ck_assert(created);
-    xmlNodePtr pin = nst_insert(doc, tune, "vcpupin", nst_order_cputune);
-    nst_set_attr(doc, pin, "vcpu", "0");
-    nst_set_attr(doc, pin, "cpuset", "1");
-    xmlNodePtr shares = nst_insert(doc, tune, "shares", nst_order_cputune);
-    nst_set_text(doc, shares, "200");
-    xmlNodePtr mt = nst_insert(doc, root, "memtune", nst_order_domain);
-    xmlNodePtr hard = nst_insert(doc, mt, "hard_limit", nst_order_memtune);
-    nst_set_attr(doc, hard, "unit", "KiB");
-    nst_set_text(doc, hard, "2048");
+    xmlNodePtr pin = nsti_insert(doc, tune, "vcpupin", nst_order_cputune);
+    nsti_set_attr(doc, pin, "vcpu", "0");
+    nsti_set_attr(doc, pin, "cpuset", "1");
+    xmlNodePtr shares = nsti_insert(doc, tune, "shares", nst_order_cputune);
+    nsti_set_text(doc, shares, "200");
+    xmlNodePtr mt = nsti_insert(doc, root, "memtune", nst_order_domain);
+    xmlNodePtr hard = nsti_insert(doc, mt, "hard_limit", nst_order_memtune);
+    nsti_set_attr(doc, hard, "unit", "KiB");
+    nsti_set_text(doc, hard, "2048");
     /* Children into a self-closing element. */
-    xmlNodePtr cpu = nst_child(root, "cpu");
-    xmlNodePtr feat = nst_insert(doc, cpu, "feature", nst_order_cpu);
-    nst_set_attr(doc, feat, "policy", "require");
-    nst_set_attr(doc, feat, "name", "vmx");
-    xmlNodePtr topo = nst_insert(doc, cpu, "topology", nst_order_cpu);
-    nst_set_attr(doc, topo, "sockets", "1");
-    ck_assert_ptr_eq(nst_ensure(doc, root, "cputune", nst_order_domain,
+    xmlNodePtr cpu = nsti_child(root, "cpu");
+    xmlNodePtr feat = nsti_insert(doc, cpu, "feature", nst_order_cpu);
+    nsti_set_attr(doc, feat, "policy", "require");
+    nsti_set_attr(doc, feat, "name", "vmx");
+    xmlNodePtr topo = nsti_insert(doc, cpu, "topology", nst_order_cpu);
+    nsti_set_attr(doc, topo, "sockets", "1");
+    ck_assert_ptr_eq(nsti_ensure(doc, root, "cputune", nst_order_domain,
                                 &created), tune);
     ck_assert(!created);
     check_output(doc,
@@ -196,9 +196,9 @@ START_TEST(test_remove_takes_whitespace)
         "  </memoryBacking>\n"
         "</domain>";
     struct nst_doc *doc = parse_ok(text);
-    xmlNodePtr root = nst_doc_root(doc);
-    xmlNodePtr cpu = nst_child(root, "cpu");
-    ck_assert_int_eq(nst_remove(doc, nst_child(cpu, "vendor")), 1);
+    xmlNodePtr root = nsti_doc_root(doc);
+    xmlNodePtr cpu = nsti_child(root, "cpu");
+    ck_assert_int_eq(nsti_remove(doc, nsti_child(cpu, "vendor")), 1);
     check_output(doc,
         "<domain type='kvm'>\n"
         "  <cpu mode='custom'>\n"
@@ -209,13 +209,13 @@ START_TEST(test_remove_takes_whitespace)
         "  </memoryBacking>\n"
         "</domain>");
     /* The last child gone: the element closes itself. */
-    nst_remove(doc, nst_child(cpu, "model"));
+    nsti_remove(doc, nsti_child(cpu, "model"));
     /* Children into an empty element nested two deep. */
-    xmlNodePtr huge = nst_child(nst_child(root, "memoryBacking"),
+    xmlNodePtr huge = nsti_child(nsti_child(root, "memoryBacking"),
                                 "hugepages");
-    xmlNodePtr page = nst_insert(doc, huge, "page",
+    xmlNodePtr page = nsti_insert(doc, huge, "page",
                                  (const char *[]){ "page", NULL });
-    nst_set_attr(doc, page, "size", "2048");
+    nsti_set_attr(doc, page, "size", "2048");
     check_output(doc,
         "<domain type='kvm'>\n"
         "  <cpu mode='custom'/>\n"
@@ -232,10 +232,10 @@ END_TEST
 START_TEST(test_set_text_escapes)
 {
     struct nst_doc *doc = parse_ok("<domain><title>old</title></domain>");
-    xmlNodePtr title = nst_child(nst_doc_root(doc), "title");
-    ck_assert_int_eq(nst_set_text(doc, title, "a<b&c"), 1);
-    ck_assert_int_eq(nst_set_text(doc, title, "a<b&c"), 0);
-    nst_set_attr(doc, title, "q", "it's \"x\"");
+    xmlNodePtr title = nsti_child(nsti_doc_root(doc), "title");
+    ck_assert_int_eq(nsti_set_text(doc, title, "a<b&c"), 1);
+    ck_assert_int_eq(nsti_set_text(doc, title, "a<b&c"), 0);
+    nsti_set_attr(doc, title, "q", "it's \"x\"");
     check_output(doc, "<domain><title q='it&apos;s &quot;x&quot;'>"
                       "a&lt;b&amp;c</title></domain>");
     nst_doc_free(doc);
@@ -279,7 +279,7 @@ reparse(const char *out)
 {
     bool doctype;
     char *err = NULL;
-    xmlDocPtr xml = nst_xml_parse(out, strlen(out), &doctype, &err);
+    xmlDocPtr xml = nsti_xml_parse(out, strlen(out), &doctype, &err);
     ck_assert_msg(xml != NULL, "output does not parse: %s\n%s", err, out);
     return xml;
 }
@@ -300,18 +300,18 @@ START_TEST(test_foreign_elements_left_alone)
         "  <vcpu xmlns:z='urn:z' z:placement='auto'>2</vcpu>\n"
         "</domain>\n";
     struct nst_doc *doc = parse_ok(text);
-    xmlNodePtr root = nst_doc_root(doc);
-    ck_assert_ptr_null(nst_child(root, "cpu"));
-    ck_assert_uint_eq(nst_count_children(root, "cpu"), 0);
-    ck_assert_ptr_null(nst_child(nst_child(root, "metadata"), NULL));
-    xmlNodePtr vcpu = nst_child(root, "vcpu");
-    ck_assert_ptr_null(nst_attr(vcpu, "placement"));
-    ck_assert_int_eq(nst_remove_attr(doc, vcpu, "placement"), 0);
+    xmlNodePtr root = nsti_doc_root(doc);
+    ck_assert_ptr_null(nsti_child(root, "cpu"));
+    ck_assert_uint_eq(nsti_count_children(root, "cpu"), 0);
+    ck_assert_ptr_null(nsti_child(nsti_child(root, "metadata"), NULL));
+    xmlNodePtr vcpu = nsti_child(root, "vcpu");
+    ck_assert_ptr_null(nsti_attr(vcpu, "placement"));
+    ck_assert_int_eq(nsti_remove_attr(doc, vcpu, "placement"), 0);
     bool created = false;
-    xmlNodePtr cpu = nst_ensure(doc, root, "cpu", nst_order_domain, &created);
+    xmlNodePtr cpu = nsti_ensure(doc, root, "cpu", nst_order_domain, &created);
     ck_assert(created);
-    ck_assert_int_eq(nst_set_attr(doc, cpu, "mode", "host-passthrough"), 1);
-    ck_assert_ptr_nonnull(nst_insert(doc, cpu, "feature", nst_order_cpu));
+    ck_assert_int_eq(nsti_set_attr(doc, cpu, "mode", "host-passthrough"), 1);
+    ck_assert_ptr_nonnull(nsti_insert(doc, cpu, "feature", nst_order_cpu));
     check_output(doc,
         "<domain>\n"
         "  <metadata><app:cpu xmlns:app='urn:app' mode='a'/></metadata>\n"
@@ -342,10 +342,10 @@ START_TEST(test_tags_match_in_namespaces)
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
         struct nst_doc *doc = parse_ok(texts[i]);
-        xmlNodePtr parent = xmlFirstElementChild(nst_doc_root(doc));
-        ck_assert_ptr_nonnull(nst_insert(doc, parent, "feature",
+        xmlNodePtr parent = xmlFirstElementChild(nsti_doc_root(doc));
+        ck_assert_ptr_nonnull(nsti_insert(doc, parent, "feature",
                                          nst_order_cpu));
-        nst_set_attr(doc, parent, "mode", "b");
+        nsti_set_attr(doc, parent, "mode", "b");
         char *out = nst_doc_serialize(doc, NULL);
         xmlDocPtr xml = reparse(out);
         xmlNodePtr back = xmlFirstElementChild(xmlDocGetRootElement(xml));
