@@ -34,10 +34,9 @@ fi
 # --- build -----------------------------------------------------------------
 # The library's sources straight into each target: one sanitizer and
 # coverage build of everything the input reaches.
-LIB_SOURCES="util cpuset host profile pinning xmledit domain policy lint report diff"
 set --
-for f in $LIB_SOURCES; do
-    set -- "$@" "$S/lib/$f.c"
+for f in "$S"/lib/*.c; do
+    set -- "$@" "$f"
 done
 set -- "$@" "$FUZZ_BUILDDIR/lib/profiles-builtin.c" "$S/fuzz/fuzz-common.c"
 for t in $FUZZ_TARGETS; do
