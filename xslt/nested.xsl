@@ -14,7 +14,7 @@
         -xslt nested.xsl -xslt-param vendor=Intel
 
   It makes the same edits as the rules cpu-mode and cpu-feature of
-  lib/policy.c (docs/profiles.md explains each):
+  lib/rules-cpu.c (docs/profiles.md explains each):
 
   - <cpu mode='host-passthrough' check='none'>, created where libvirt
     puts it when the domain has none; match= goes, and so do the first
