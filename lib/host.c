@@ -201,18 +201,20 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
 
 /* ------------------------------------------------------------- topology */
 
+/* Orders cells and CPUs by id, their first member: one comparison for
+ * the sort and for the lookup by id (find_by_id). */
 static int
-compare_cells(const void *a, const void *b)
+compare_ids(const void *a, const void *b)
 {
-    const struct nst_cell *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
+    unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+    return (x > y) - (x < y);
 }
 
-static int
-compare_cpus(const void *a, const void *b)
+/* The element with that id in an array sorted by compare_ids, or NULL. */
+static const void *
+find_by_id(const void *array, size_t n, size_t size, unsigned int id)
 {
-    const struct nst_host_cpu *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
+    return array && n ? bsearch(&id, array, n, size, compare_ids) : NULL;
 }
 
 static int
@@ -492,7 +494,7 @@ parse_topology(struct nst_host *host, const xmlNode *root, char **err)
         host->ncells++;
     }
 
-    qsort(host->cells, host->ncells, sizeof(*host->cells), compare_cells);
+    qsort(host->cells, host->ncells, sizeof(*host->cells), compare_ids);
     for (size_t i = 1; i < host->ncells; i++) {
         if (host->cells[i].id == host->cells[i - 1].id) {
             nst_set_error(err, "cell %u is listed twice in capabilities",
@@ -500,7 +502,7 @@ parse_topology(struct nst_host *host, const xmlNode *root, char **err)
             return -1;
         }
     }
-    qsort(host->cpus, host->ncpus, sizeof(*host->cpus), compare_cpus);
+    qsort(host->cpus, host->ncpus, sizeof(*host->cpus), compare_ids);
 
     /*
      * A sibling libvirt did not list (an offline CPU) must never be
@@ -606,12 +608,8 @@ nst_host_set_free_pages(struct nst_host *host, unsigned int cell_id,
 const struct nst_cell *
 nst_host_cell(const struct nst_host *host, unsigned int cell_id)
 {
-    struct nst_cell key = { .id = cell_id };
-
-    if (!host || !host->ncells)
-        return NULL;
-    return bsearch(&key, host->cells, host->ncells, sizeof(*host->cells),
-                   compare_cells);
+    return host ? find_by_id(host->cells, host->ncells, sizeof(*host->cells),
+                             cell_id) : NULL;
 }
 
 unsigned int
@@ -653,12 +651,8 @@ nst_cell_hugepage_size(const struct nst_cell *cell,
 const struct nst_host_cpu *
 nst_host_cpu(const struct nst_host *host, unsigned int cpu_id)
 {
-    struct nst_host_cpu key = { .id = cpu_id };
-
-    if (!host || !host->ncpus)
-        return NULL;
-    return bsearch(&key, host->cpus, host->ncpus, sizeof(*host->cpus),
-                   compare_cpus);
+    return host ? find_by_id(host->cpus, host->ncpus, sizeof(*host->cpus),
+                             cpu_id) : NULL;
 }
 
 void

@@ -94,7 +94,7 @@ struct nst_distance {
 };
 
 struct nst_cell {
-    unsigned int id;
+    unsigned int id;             /* first: host.c sorts and finds by it */
     unsigned long long memory_kib;
     struct nst_cpuset cpus;
     size_t npages;
@@ -104,7 +104,7 @@ struct nst_cell {
 };
 
 struct nst_host_cpu {
-    unsigned int id;
+    unsigned int id;             /* first: host.c sorts and finds by it */
     unsigned int socket_id;
     unsigned int die_id;
     unsigned int core_id;
