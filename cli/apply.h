@@ -13,6 +13,11 @@
 #include "tool.h"
 #include "transform.h"
 
+/* libvirt's types, for virConnectPtr and virDomainPtr, without its
+ * header (the offline program does not see libvirt). */
+struct _virConnect;
+struct _virDomain;
+
 /* The options of apply, the default command (see usage() in cmd-apply.c). */
 enum vn_color { VN_COLOR_AUTO, VN_COLOR_ALWAYS, VN_COLOR_NEVER };
 
@@ -50,9 +55,9 @@ struct vn_apply_opts {
     enum vn_output output;
     /* Test seam (C tests only): runs after the backup is written and
      * before the domain is dumped again, with the virDomainPtr. */
-    void (*test_before_define)(void *dom, void *opaque);
+    void (*test_before_define)(struct _virDomain *dom, void *opaque);
     /* ... and after the define, once it is read back. */
-    void (*test_after_define)(void *dom, void *opaque);
+    void (*test_after_define)(struct _virDomain *dom, void *opaque);
     void *test_opaque;
 };
 
@@ -121,16 +126,13 @@ struct vn_dom_run {
  * and what the skipped domains hold now is theirs again.
  * Returns an exit status: VN_EXIT_OK, or the failure's with *err set.
  */
-struct _virConnect;              /* libvirt's, for virConnectPtr */
-struct _virDomain;               /* ... and virDomainPtr */
 int vn_live_prepare(struct _virConnect *conn, const struct vn_plan_opts *o,
                     struct _virDomain **skip, size_t nskip,
                     struct nst_host **host, struct nst_cpuset *taken,
                     char **err);
 
 /*
- * One domain of a live run on an open connection (the void * are
- * virConnectPtr and virDomainPtr): plan against host with taken CPUs,
+ * One domain of a live run on an open connection: plan against host with taken CPUs,
  * print its report and diff (unless VN_LIVE_COLLECT: the caller prints
  * JSON for many), then, unless reviewing, back up, define and verify,
  * re-checking what the other domains hold right before and after the
@@ -140,14 +142,16 @@ int vn_live_prepare(struct _virConnect *conn, const struct vn_plan_opts *o,
  * restart: see vn_live_restart.
  */
 enum { VN_LIVE_COLLECT = 1 };
-int vn_live_domain(void *conn, void *dom, const struct nst_host *host,
+int vn_live_domain(struct _virConnect *conn, struct _virDomain *dom,
+                   const struct nst_host *host,
                    const struct nst_cpuset *taken,
                    const struct vn_apply_opts *o,
                    const struct nst_profile *profile, unsigned int flags,
                    struct vn_dom_run *run);
 /* --restart for a domain vn_live_domain defined while it ran; the
  * running domain is checked on the host as it is then. */
-int vn_live_restart(void *conn, void *dom, const struct vn_apply_opts *o,
+int vn_live_restart(struct _virConnect *conn, struct _virDomain *dom,
+                    const struct vn_apply_opts *o,
                     const struct nst_profile *profile, struct vn_dom_run *run);
 /* Whether a run with o changes definitions (and so takes the run lock):
  * not --dry-run or --check. */

@@ -611,7 +611,7 @@ record_pins(struct vn_dom_run *run, const struct vn_result *r,
 }
 
 int
-vn_live_domain(void *conn, void *dom,
+vn_live_domain(virConnectPtr conn, virDomainPtr dom,
                const struct nst_host *host, const struct nst_cpuset *taken,
                const struct vn_apply_opts *o,
                const struct nst_profile *profile, unsigned int flags,
@@ -685,7 +685,8 @@ vn_live_domain(void *conn, void *dom,
 }
 
 int
-vn_live_restart(void *conn, void *dom, const struct vn_apply_opts *o,
+vn_live_restart(virConnectPtr conn, virDomainPtr dom,
+                const struct vn_apply_opts *o,
                 const struct nst_profile *profile, struct vn_dom_run *run)
 {
     struct live l = { .o = o, .profile = profile, .conn = conn, .dom = dom,

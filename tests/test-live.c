@@ -248,7 +248,7 @@ END_TEST
 /* Redefines the domain between planning and define, as another tool
  * might. */
 static void
-redefine_meanwhile(void *dom, void *opaque)
+redefine_meanwhile(virDomainPtr dom, void *opaque)
 {
     char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
     char *changed = nst_printf("%.*s<description>edited</description>%s",
@@ -267,8 +267,9 @@ redefine_meanwhile(void *dom, void *opaque)
  * was said.
  */
 static int
-run_live_hooked(const char *domain, void (*before)(void *, void *),
-                void (*after)(void *, void *), void *opaque, char **errors)
+run_live_hooked(const char *domain, void (*before)(virDomainPtr, void *),
+                void (*after)(virDomainPtr, void *), void *opaque,
+                char **errors)
 {
     struct vn_apply_opts o = {
         .plan = { .connect = "test:///default", .host_caps = intel },
@@ -362,7 +363,7 @@ planned_again(const char *errors)
 }
 
 static void
-rival_takes_most(void *dom, void *opaque)
+rival_takes_most(virDomainPtr dom, void *opaque)
 {
     define_rival("0-63");
 }
@@ -382,7 +383,7 @@ END_TEST
 /* The rival of a run that defined at the same time: it pins what we
  * just stored (once). */
 static void
-rival_takes_ours(void *dom, void *opaque)
+rival_takes_ours(virDomainPtr dom, void *opaque)
 {
     int *times = opaque;
     if ((*times)++)
@@ -412,7 +413,7 @@ END_TEST
  * pins every CPU: ours would have to step back, but the definition is
  * no longer ours to replace. */
 static void
-edit_after_define(void *dom, void *opaque)
+edit_after_define(virDomainPtr dom, void *opaque)
 {
     redefine_meanwhile(dom, opaque);
     define_rival("0-71");
@@ -437,7 +438,7 @@ END_TEST
 
 /* A domain removed after our define is not re-created. */
 static void
-undefine_after_define(void *dom, void *opaque)
+undefine_after_define(virDomainPtr dom, void *opaque)
 {
     ck_assert_int_eq(virDomainUndefine(dom), 0);
     define_rival("0-71");
@@ -506,7 +507,7 @@ END_TEST
 
 /* Kills the daemon serving the connection between planning and define. */
 static void
-kill_daemon(void *dom, void *opaque)
+kill_daemon(virDomainPtr dom, void *opaque)
 {
     pid_t pid = *(pid_t *)opaque;
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
