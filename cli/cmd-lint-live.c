@@ -13,7 +13,7 @@
 
 #include <libvirt/virterror.h>
 
-#include "apply.h"
+#include "transform.h"
 #include "conn.h"
 #include "nestify.h"
 #include "lint.h"

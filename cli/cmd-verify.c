@@ -27,7 +27,7 @@
 #include <libxml/xpath.h>
 #include <json.h>
 
-#include "apply.h"
+#include "transform.h"
 #include "conn.h"
 #include "nestify.h"
 #include "options.h"

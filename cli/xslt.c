@@ -43,7 +43,7 @@
 #include <libxslt/xsltutils.h>
 #include <libexslt/exslt.h>
 
-#include "apply.h"
+#include "transform.h"
 #include "nestify.h"
 #include "tool.h"
 
