@@ -18,7 +18,8 @@
 struct _virConnect;
 struct _virDomain;
 
-/* The options of apply, the default command (see usage() in cmd-apply.c). */
+/* The options of apply, the default command (the option table in options.c
+ * says which; its --help is made there). */
 enum vn_color { VN_COLOR_AUTO, VN_COLOR_ALWAYS, VN_COLOR_NEVER };
 
 struct vn_apply_opts {
