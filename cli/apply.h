@@ -18,10 +18,11 @@
 struct _virConnect;
 struct _virDomain;
 
-/* The options of apply, the default command (the option table in options.c
- * says which; its --help is made there). */
+/* --color. */
 enum vn_color { VN_COLOR_AUTO, VN_COLOR_ALWAYS, VN_COLOR_NEVER };
 
+/* The options of apply, the default command (the option table in options.c
+ * says which; its --help is made there). */
 struct vn_apply_opts {
     /* -c (the first), -H, --domcaps, --cpu-map, --taken, the profile
      * options, --strict and --xslt: what planning a document needs */
