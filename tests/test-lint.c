@@ -240,26 +240,18 @@ START_TEST(test_lint_rules_covered)
 }
 END_TEST
 
-/* The value of key in the JSON object obj, which must have it. */
-static struct json_object *
-member(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    ck_assert_msg(json_object_object_get_ex(obj, key, &v), "no \"%s\" in %s",
-                  key, json_object_to_json_string(obj));
-    return v;
-}
-
 /* Checks the totals of a lint document and returns its domains. */
 static struct json_object *
 lint_document(struct json_object *doc, long long errors, long long warnings,
               size_t ndomains)
 {
-    ck_assert(json_object_is_type(member(doc, "errors"), json_type_int));
-    ck_assert_int_eq(json_object_get_int64(member(doc, "errors")), errors);
-    ck_assert_int_eq(json_object_get_int64(member(doc, "warnings")),
+    ck_assert(json_object_is_type(
+                  test_json_member(doc, "errors"), json_type_int));
+    ck_assert_int_eq(json_object_get_int64(test_json_member(doc, "errors")),
+                     errors);
+    ck_assert_int_eq(json_object_get_int64(test_json_member(doc, "warnings")),
                      warnings);
-    struct json_object *domains = member(doc, "domains");
+    struct json_object *domains = test_json_member(doc, "domains");
     ck_assert(json_object_is_type(domains, json_type_array));
     ck_assert_uint_eq(json_object_array_length(domains), ndomains);
     return domains;
@@ -277,10 +269,10 @@ START_TEST(test_lint_json_many)
     struct json_object *doc = nst_json_parse(json, strlen(json), &err);
     ck_assert_msg(doc, "%s: %s", err, json);
     struct json_object *domains = lint_document(doc, 3, 1, 2);
-    ck_assert_str_eq(json_object_get_string(member(
+    ck_assert_str_eq(json_object_get_string(test_json_member(
                          json_object_array_get_idx(domains, 0), "domain")),
                      "lint-unknown-feature");
-    ck_assert_str_eq(json_object_get_string(member(
+    ck_assert_str_eq(json_object_get_string(test_json_member(
                          json_object_array_get_idx(domains, 1), "domain")),
                      "lint-passthrough-migratable");
     json_object_put(doc);

@@ -74,16 +74,6 @@ base64(const char *data, size_t len)
     return nst_buf_finish(&buf, NULL);
 }
 
-/* The member key of obj, which must be there (its value may be null). */
-static struct json_object *
-member(struct json_object *obj, const char *key)
-{
-    struct json_object *v = NULL;
-    ck_assert_msg(json_object_object_get_ex(obj, key, &v), "no \"%s\" in %s",
-                  key, json_object_to_json_string(obj));
-    return v;
-}
-
 /* Argument i of a guest-exec's "arg", or "" */
 static const char *
 arg(struct json_object *args, size_t i)
@@ -147,26 +137,28 @@ fake_agent(virDomainPtr dom, const char *cmd, int timeout, unsigned int flags)
     }
     struct json_object *req = nst_json_parse(cmd, strlen(cmd), &err);
     ck_assert_msg(req != NULL, "bad request '%s': %s", cmd, err);
-    const char *exec = json_object_get_string(member(req, "execute"));
+    const char *exec = json_object_get_string(test_json_member(req, "execute"));
     struct json_object *args = NULL;
     json_object_object_get_ex(req, "arguments", &args);
     ck_assert_ptr_nonnull(exec);
     if (strcmp(exec, "guest-ping") == 0) {
         reply = nst_printf("{\"return\": {}}");
     } else if (strcmp(exec, "guest-exec") == 0) {
-        ck_assert(json_object_get_boolean(member(args, "capture-output")));
+        ck_assert(json_object_get_boolean(
+                      test_json_member(args, "capture-output")));
         if (guest.exec_disabled) {
             reply = nst_printf("{\"error\": {\"class\": \"GenericError\", "
                                "\"desc\": \"The command guest-exec has been "
                                "disabled for this instance\"}}");
         } else {
-            fake_exec(json_object_get_string(member(args, "path")),
-                      member(args, "arg"));
+            fake_exec(json_object_get_string(test_json_member(args, "path")),
+                      test_json_member(args, "arg"));
             polls = 0;
             reply = nst_printf("{\"return\": {\"pid\": 4242}}");
         }
     } else if (strcmp(exec, "guest-exec-status") == 0) {
-        ck_assert_int_eq(json_object_get_int64(member(args, "pid")), 4242);
+        ck_assert_int_eq(json_object_get_int64(test_json_member(args, "pid")),
+                         4242);
         /* Still running at the first look, as a real process may be. */
         if (polls++ == 0 || guest.never_exits)
             reply = nst_printf("{\"return\": {\"exited\": false}}");
@@ -637,11 +629,13 @@ START_TEST(test_json)
     ck_assert_int_eq(ret, 1);
     struct json_object *doc = nst_json_parse(out, strlen(out), &why);
     ck_assert_msg(doc != NULL, "%s: %s", why, out);
-    ck_assert_str_eq(json_object_get_string(member(doc, "domain")), "guest");
-    ck_assert_str_eq(json_object_get_string(member(doc, "profile")),
+    ck_assert_str_eq(json_object_get_string(test_json_member(doc, "domain")),
+                     "guest");
+    ck_assert_str_eq(json_object_get_string(test_json_member(doc, "profile")),
                      "nested");
-    ck_assert_str_eq(json_object_get_string(member(doc, "result")), "fail");
-    struct json_object *checks = member(doc, "checks");
+    ck_assert_str_eq(json_object_get_string(test_json_member(doc, "result")),
+                     "fail");
+    struct json_object *checks = test_json_member(doc, "checks");
     ck_assert_uint_eq(json_object_array_length(checks), 8);
     static const char *const ids[] = {
         "live-cpu-mode", "live-cpu-feature", "live-vcpu-pins", "live-other",
@@ -651,20 +645,22 @@ START_TEST(test_json)
                                            "pass", "pass", "fail", "pass" };
     for (size_t i = 0; i < 8; i++) {
         struct json_object *c = json_object_array_get_idx(checks, i);
-        ck_assert_str_eq(json_object_get_string(member(c, "check")), ids[i]);
-        ck_assert_str_eq(json_object_get_string(member(c, "result")),
+        ck_assert_str_eq(json_object_get_string(test_json_member(c, "check")),
+                         ids[i]);
+        ck_assert_str_eq(json_object_get_string(test_json_member(c, "result")),
                          results[i]);
-        ck_assert(json_object_is_type(member(c, "message"),
+        ck_assert(json_object_is_type(test_json_member(c, "message"),
                                       json_type_string));
-        ck_assert(json_object_is_type(member(c, "fix"),
+        ck_assert(json_object_is_type(test_json_member(c, "fix"),
                                       i == 6 ? json_type_string :
                                       json_type_null));
     }
-    struct json_object *sum = member(doc, "summary");
-    ck_assert(json_object_is_type(member(sum, "pass"), json_type_int));
-    ck_assert_int_eq(json_object_get_int64(member(sum, "pass")), 5);
-    ck_assert_int_eq(json_object_get_int64(member(sum, "fail")), 1);
-    ck_assert_int_eq(json_object_get_int64(member(sum, "skip")), 2);
+    struct json_object *sum = test_json_member(doc, "summary");
+    ck_assert(json_object_is_type(
+                  test_json_member(sum, "pass"), json_type_int));
+    ck_assert_int_eq(json_object_get_int64(test_json_member(sum, "pass")), 5);
+    ck_assert_int_eq(json_object_get_int64(test_json_member(sum, "fail")), 1);
+    ck_assert_int_eq(json_object_get_int64(test_json_member(sum, "skip")), 2);
     json_object_put(doc);
     free(out);
     free(err);

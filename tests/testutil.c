@@ -2,6 +2,7 @@
  * testutil.c: helpers for the Check suites
  */
 #include <check.h>
+#include <json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,4 +160,13 @@ test_run_suite(Suite *suite)
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+struct json_object *
+test_json_member(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    ck_assert_msg(json_object_object_get_ex(obj, key, &v), "no \"%s\" in %s",
+                  key, json_object_to_json_string(obj));
+    return v;
 }

@@ -54,6 +54,12 @@ int test_run_command(int (*command)(int argc, char **argv),
  */
 void test_compare_expected(const char *relpath, const char *actual);
 
+/* The member key of the JSON object obj, which must be there (its value
+ * may be null); a failed check names the key and the object. */
+struct json_object;
+struct json_object *test_json_member(struct json_object *obj,
+                                     const char *key);
+
 /* Runs the suite with Check; returns the process exit status. */
 struct Suite;
 int test_run_suite(struct Suite *suite);
