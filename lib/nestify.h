@@ -375,8 +375,9 @@ struct nst_page_use {
  * page size: for each <hugepages><page>, the memory of the guest cells
  * it covers (<numa><cell> with the RAM of the memory devices that
  * target the cell, or the whole <memory> without guest NUMA) in pages of
- * its size, on the host cell that <numatune> binds that memory to.  Memory not bound to exactly one host cell, and <hugepages>
- * without a <page> size, are not counted: which cell or size the kernel
+ * its size, on the host cell that <numatune> binds that memory to.
+ * Memory not bound to exactly one host cell, and <hugepages> without a
+ * <page> size, are not counted: which cell or size the kernel
  * picks is not in the definition.  Sets *uses to a new array of *n
  * entries (NULL when none), one per cell and size; returns 0, or -1
  * with *err set when an attribute is invalid or out of memory.
