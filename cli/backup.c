@@ -29,7 +29,7 @@
 #define STATE_SUBDIR "virt-nestify/backups"
 
 /* The length of "YYYYmmddTHHMMSS.NNNNNNNNNZ". */
-#define STAMP_LEN 26
+#define STAMP_LEN VN_STAMP_LEN
 /* Enough of a long domain name to recognise it, within NAME_MAX. */
 #define MAX_NAME_PART 128
 
@@ -196,21 +196,6 @@ valid_uuid(const char *uuid)
     return true;
 }
 
-/* "YYYYmmddTHHMMSS.NNNNNNNNNZ" of ts, in UTC, into buf. */
-static int
-format_stamp(const struct timespec *ts, char buf[STAMP_LEN + 1])
-{
-    struct tm tm;
-    if (!gmtime_r(&ts->tv_sec, &tm) ||
-        strftime(buf, STAMP_LEN + 1, "%Y%m%dT%H%M%S", &tm) != 15)
-        return -1;
-    unsigned int ns = (unsigned int)(ts->tv_nsec % 1000000000L);
-    char frac[24];
-    snprintf(frac, sizeof(frac), ".%09uZ", ns);
-    memcpy(buf + 15, frac, STAMP_LEN + 1 - 15);
-    return 0;
-}
-
 /*
  * Renames the written backup tmp (in dfd) to UUID-STAMP-NAME.xml, never
  * over another file.  Nanoseconds make names unique in practice; on a
@@ -225,7 +210,7 @@ commit_stamped(int dfd, const char *tmp, const char *uuid, const char *name,
     clock_gettime(CLOCK_REALTIME, &ts);
     for (int attempt = 0;; attempt++) {
         char stamp[STAMP_LEN + 1];
-        if (format_stamp(&ts, stamp) < 0) {
+        if (vn_format_stamp(&ts, stamp) < 0) {
             errno = EOVERFLOW;
             return -1;
         }

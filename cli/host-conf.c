@@ -215,15 +215,13 @@ static char *
 backup(int dfd, const struct vn_conf_file *f, char **err)
 {
     struct timespec ts;
-    struct tm tm;
-    char stamp[32];
+    char stamp[VN_STAMP_LEN + 1] = "";
     struct stat st;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-    char *name = nst_printf("%s.%s.%09ldZ.bak", f->name, stamp, ts.tv_nsec);
-    char *host = nst_printf("%s.%s.%09ldZ.bak", f->host, stamp, ts.tv_nsec);
+    vn_format_stamp(&ts, stamp);
+    char *name = nst_printf("%s.%s.bak", f->name, stamp);
+    char *host = nst_printf("%s.%s.bak", f->host, stamp);
     mode_t mode = fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
                   st.st_mode & 0777 : 0644;
     char *tmp = NULL;

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nestify.h"
@@ -539,4 +540,18 @@ vn_not_connected(char **err)
     else
         vn_error("%s", msg);
     return VN_EXIT_SYSTEM;
+}
+
+int
+vn_format_stamp(const struct timespec *ts, char buf[VN_STAMP_LEN + 1])
+{
+    struct tm tm;
+    if (!gmtime_r(&ts->tv_sec, &tm) ||
+        strftime(buf, VN_STAMP_LEN + 1, "%Y%m%dT%H%M%S", &tm) != 15)
+        return -1;
+    unsigned int ns = (unsigned int)(ts->tv_nsec % 1000000000L);
+    char frac[24];
+    snprintf(frac, sizeof(frac), ".%09uZ", ns);
+    memcpy(buf + 15, frac, VN_STAMP_LEN + 1 - 15);
+    return 0;
 }

@@ -68,6 +68,11 @@ char *vn_read_file(const char *path, size_t *len, char **err);
  * after it).
  */
 int vn_write_all(int fd, const char *data, size_t len);
+/* "YYYYmmddTHHMMSS.NNNNNNNNNZ" of ts, in UTC, into buf: the time in the
+ * names of backups, which sorts as it happened.  Returns 0, or -1. */
+#define VN_STAMP_LEN 26
+struct timespec;
+int vn_format_stamp(const struct timespec *ts, char buf[VN_STAMP_LEN + 1]);
 /* Makes the names in directory path (below dirfd) durable: 0, or -1. */
 int vn_sync_dir_at(int dirfd, const char *path);
 int vn_temp_write_at(int dirfd, const char *stem, mode_t mode,
