@@ -57,6 +57,12 @@ vn_agent_ping_request(void)
 }
 
 char *
+vn_agent_osinfo_request(void)
+{
+    return request("guest-get-osinfo", NULL, true);
+}
+
+char *
 vn_agent_exec_request(const char *path, const char *const *args,
                       size_t nargs)
 {
@@ -154,6 +160,40 @@ vn_agent_parse_exec(const char *reply, long long *pid, char **err)
     }
     json_object_put(doc);
     return ret;
+}
+
+int
+vn_agent_parse_osinfo(const char *reply, bool *windows, char **name,
+                      char **err)
+{
+    struct json_object *doc, *val;
+
+    *windows = false;
+    *name = NULL;
+    if (vn_agent_parse_return(reply, "guest-get-osinfo", &doc, &val,
+                              err) < 0)
+        return -1;
+    if (!json_object_is_type(val, json_type_object)) {
+        nst_set_error(err, "the reply to 'guest-get-osinfo' is not an "
+                      "object");
+        json_object_put(doc);
+        return -1;
+    }
+    /* Every member is optional (qemu-ga leaves out what os-release
+     * lacks); "mswindows" is the id qemu-ga for Windows always gives. */
+    const char *id = get_string(val, "id");
+    const char *pretty = get_string(val, "pretty-name");
+    if (!pretty)
+        pretty = get_string(val, "name");
+    *windows = id && strcmp(id, "mswindows") == 0;
+    if (pretty) {
+        *name = nst_printf("%.80s", pretty);
+        for (char *c = *name; c && *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+    }
+    json_object_put(doc);
+    return 0;
 }
 
 /* Reads an optional boolean member; -1 (with *err) on a wrong type. */
@@ -347,4 +387,173 @@ vn_nested_param_parse(const char *text, size_t len)
         return -1;
     return text[0] == 'Y' || text[0] == '1' ? 1 :
            text[0] == 'N' || text[0] == '0' ? 0 : -1;
+}
+
+/* -------------------------------------------------------- Windows guests */
+
+/*
+ * What verify asks a Windows guest, as powershell.exe's arguments.
+ *
+ * PowerShell and its ConvertTo-Json, not systeminfo: systeminfo's
+ * "Hyper-V Requirements" are translated with Windows's display language
+ * (names and "Yes"/"No" alike), and it prints none of them as soon as
+ * the CPU says a hypervisor is present ("A hypervisor has been
+ * detected..."), which is so in every KVM guest (KVM sets that CPUID
+ * bit), so it would tell nothing here.  The CIM classes' property names
+ * and values are the same in every language.  Win32_ComputerSystem's
+ * HypervisorPresent is not asked for the same reason.
+ *
+ * Win32_Processor gives the Hyper-V requirements per socket: VT-x or
+ * AMD-V (VMMonitorModeExtensions), SLAT, and virtualization enabled in
+ * firmware (IA32_FEATURE_CONTROL, which the guest's firmware sets).
+ * Once the Windows hypervisor runs in the guest (Hyper-V, WSL2, VBS),
+ * Windows runs on top of it and reports them false (the hypervisor
+ * does not pass VT-x or AMD-V on to it); Win32_DeviceGuard (Windows 10 and later;
+ * null before) then says whether it runs (VirtualizationBasedSecurity
+ * Status 2) and whether the hypervisor can run (AvailableSecurity
+ * Properties holds 1), with or without it running.  No double quotes:
+ * qemu-ga hands the arguments to Windows's command line parser.
+ */
+const char *const vn_windows_query_args[] = {
+    "-NoProfile", "-NonInteractive", "-Command",
+    "$g = Get-CimInstance -Namespace root/Microsoft/Windows/DeviceGuard "
+    "-ClassName Win32_DeviceGuard -ErrorAction SilentlyContinue; "
+    "[pscustomobject]@{ Processors = @(Get-CimInstance -ClassName "
+    "Win32_Processor | Select-Object VMMonitorModeExtensions, "
+    "SecondLevelAddressTranslationExtensions, "
+    "VirtualizationFirmwareEnabled); "
+    "VirtualizationBasedSecurityStatus = "
+    "$g.VirtualizationBasedSecurityStatus; "
+    "AvailableSecurityProperties = $g.AvailableSecurityProperties } | "
+    "ConvertTo-Json -Compress -Depth 3",
+};
+const size_t vn_windows_query_nargs = sizeof(vn_windows_query_args) /
+                                      sizeof(vn_windows_query_args[0]);
+
+/*
+ * The elements of a list member as Windows PowerShell 5.1 writes it:
+ * an array, a single value for a list of one, or {"value": [...],
+ * "Count": n} for an array it wrapped (its ConvertTo-Json does that to
+ * some arrays).  Returns the array or the single value (*single set),
+ * NULL for null or a missing member.
+ */
+static struct json_object *
+ps_list(struct json_object *obj, const char *key, bool *single)
+{
+    struct json_object *v, *inner;
+    *single = false;
+    if (!json_object_object_get_ex(obj, key, &v) || !v)
+        return NULL;
+    if (json_object_is_type(v, json_type_object) &&
+        json_object_object_get_ex(v, "value", &inner) &&
+        json_object_is_type(inner, json_type_array))
+        return inner;
+    *single = !json_object_is_type(v, json_type_array);
+    return v;
+}
+
+static size_t
+ps_length(struct json_object *list, bool single)
+{
+    return !list ? 0 : single ? 1 : json_object_array_length(list);
+}
+
+static struct json_object *
+ps_item(struct json_object *list, bool single, size_t i)
+{
+    return single ? list : json_object_array_get_idx(list, i);
+}
+
+/* A processor's boolean property: 1 true, 0 false or null (Windows
+ * leaves it null where it cannot tell), -1 another type. */
+static int
+ps_bool(struct json_object *cpu, const char *key)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(cpu, key, &v) || !v)
+        return 0;
+    if (!json_object_is_type(v, json_type_boolean))
+        return -1;
+    return json_object_get_boolean(v) ? 1 : 0;
+}
+
+int
+vn_windows_virt_parse(const char *text, size_t len,
+                      struct vn_windows_virt *w, char **err)
+{
+    static const char *const props[] = {
+        "VMMonitorModeExtensions", "SecondLevelAddressTranslationExtensions",
+        "VirtualizationFirmwareEnabled" };
+    char *why = NULL;
+    int ret = -1;
+    bool single;
+
+    memset(w, 0, sizeof(*w));
+    w->vbs = -1;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
+                       text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--;
+    struct json_object *doc = nst_json_parse(text, len, &why);
+    if (why) {
+        nst_set_error(err, "not JSON (%s)", why);
+        free(why);
+        return -1;
+    }
+    if (!json_object_is_type(doc, json_type_object)) {
+        nst_set_error(err, "not a JSON object");
+        goto out;
+    }
+    struct json_object *cpus = ps_list(doc, "Processors", &single);
+    if (!ps_length(cpus, single) ||
+        (single && !json_object_is_type(cpus, json_type_object))) {
+        nst_set_error(err, "no \"Processors\"");
+        goto out;
+    }
+    for (size_t i = 0; i < ps_length(cpus, single); i++) {
+        struct json_object *cpu = ps_item(cpus, single, i);
+        unsigned int *counts[] = { &w->vmx, &w->slat, &w->firmware };
+        if (!json_object_is_type(cpu, json_type_object)) {
+            nst_set_error(err, "a processor that is not an object");
+            goto out;
+        }
+        for (size_t k = 0; k < 3; k++) {
+            int b = ps_bool(cpu, props[k]);
+            if (b < 0) {
+                nst_set_error(err, "a \"%s\" that is not true or false",
+                              props[k]);
+                goto out;
+            }
+            *counts[k] += (unsigned int)b;
+        }
+        w->cpus++;
+    }
+    struct json_object *vbs;
+    if (json_object_object_get_ex(doc, "VirtualizationBasedSecurityStatus",
+                                  &vbs) && vbs) {
+        if (!json_object_is_type(vbs, json_type_int) ||
+            json_object_get_int64(vbs) < 0 ||
+            json_object_get_int64(vbs) > 255) {
+            nst_set_error(err, "a \"VirtualizationBasedSecurityStatus\" "
+                          "that is not a status");
+            goto out;
+        }
+        w->vbs = (int)json_object_get_int64(vbs);
+    }
+    struct json_object *avail = ps_list(doc, "AvailableSecurityProperties",
+                                        &single);
+    for (size_t i = 0; i < ps_length(avail, single); i++) {
+        struct json_object *p = ps_item(avail, single, i);
+        if (!json_object_is_type(p, json_type_int)) {
+            nst_set_error(err, "an \"AvailableSecurityProperties\" that is "
+                          "not a list of numbers");
+            goto out;
+        }
+        /* 1: "hypervisor support is available" (Win32_DeviceGuard). */
+        if (json_object_get_int64(p) == 1)
+            w->hypervisor_support = true;
+    }
+    ret = 0;
+ out:
+    json_object_put(doc);
+    return ret;
 }

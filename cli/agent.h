@@ -3,10 +3,12 @@
  * speaks it through libvirt's agent passthrough
  *
  * No libvirt here (the offline parts of the tool must not need it): this
- * builds the requests (guest-ping, guest-exec, guest-exec-status) as JSON
- * texts and reads the replies (both with json-c), decodes the base64 of
- * the captured output, and reads the kvm module's nested parameter as
- * verify reads it in the guest (its /proc/cpuinfo is cpuinfo.c's).
+ * builds the requests (guest-ping, guest-get-osinfo, guest-exec,
+ * guest-exec-status) as JSON texts and reads the replies (both with
+ * json-c), decodes the base64 of the captured output, and reads the kvm
+ * module's nested parameter as verify reads it in a Linux guest (its
+ * /proc/cpuinfo is cpuinfo.c's) and the answer of a Windows guest to
+ * verify's PowerShell query.
  */
 #ifndef NESTIFY_AGENT_H
 #define NESTIFY_AGENT_H
@@ -21,6 +23,7 @@ struct json_object;
 /* The requests as JSON texts: new strings the caller frees, NULL only
  * when out of memory.  Every string is escaped as JSON needs. */
 char *vn_agent_ping_request(void);
+char *vn_agent_osinfo_request(void);
 /* guest-exec of path with args (nargs of them), output captured. */
 char *vn_agent_exec_request(const char *path, const char *const *args,
                             size_t nargs);
@@ -42,6 +45,18 @@ int vn_agent_parse_return(const char *reply, const char *command,
 /* guest-exec's reply: {"return": {"pid": N}}.  Returns 0 with *pid set,
  * or -1 with *err set. */
 int vn_agent_parse_exec(const char *reply, long long *pid, char **err);
+
+/*
+ * guest-get-osinfo's reply (qemu-ga 2.10 and later).  Returns 0 with
+ * *windows true when its "id" is "mswindows" (what qemu-ga for Windows
+ * says) and *name the OS's "pretty-name" (else "name"; NULL when it has
+ * neither), a new string, at most 80 characters, control characters as
+ * '?': it is the guest's text, printed in one line.  A reply with
+ * "error" (an agent without the command, or one that blocks it) and a
+ * malformed one give -1 with *err set.
+ */
+int vn_agent_parse_osinfo(const char *reply, bool *windows, char **name,
+                          char **err);
 
 /* What guest-exec-status says of a process. */
 struct vn_agent_exec_status {
@@ -85,5 +100,31 @@ int vn_base64_decode(const char *in, size_t len, char **out, size_t *out_len,
  * One trailing newline is allowed.
  */
 int vn_nested_param_parse(const char *text, size_t len);
+
+/*
+ * A Windows guest's hardware virtualization, as Windows itself reports
+ * it: what verify runs there (vn_windows_query_args, for powershell.exe)
+ * prints one JSON document (ConvertTo-Json) that
+ * vn_windows_virt_parse reads.
+ */
+struct vn_windows_virt {
+    unsigned int cpus;           /* Win32_Processor instances (sockets) */
+    unsigned int vmx;            /* ... with VMMonitorModeExtensions */
+    unsigned int slat;           /* ... SecondLevelAddressTranslation... */
+    unsigned int firmware;       /* ... VirtualizationFirmwareEnabled */
+    int vbs;                     /* Win32_DeviceGuard's
+                                  * VirtualizationBasedSecurityStatus
+                                  * (2: running), -1 when not reported */
+    bool hypervisor_support;     /* its AvailableSecurityProperties has 1 */
+};
+extern const char *const vn_windows_query_args[];
+extern const size_t vn_windows_query_nargs;
+/*
+ * Reads the query's output (trailing white space allowed, as PowerShell
+ * ends it with CRLF).  Returns 0, or -1 with *err set when it is not the
+ * document the query prints.
+ */
+int vn_windows_virt_parse(const char *text, size_t len,
+                          struct vn_windows_virt *w, char **err);
 
 #endif /* NESTIFY_AGENT_H */

@@ -1,10 +1,13 @@
 /*
  * verify-guest.c: verify's checks inside the guest, through the QEMU
  * guest agent (libvirt's agent passthrough, guest-exec and
- * guest-exec-status): the agent answers, vmx or svm in /proc/cpuinfo,
- * /dev/kvm, and the kvm module's nested parameter.  All of it within
- * --timeout: an agent that does not answer is a FAIL saying so, not a
- * hang.  The protocol itself is agent.c's.
+ * guest-exec-status): the agent answers; in a Linux guest vmx or svm in
+ * /proc/cpuinfo, /dev/kvm, and the kvm module's nested parameter; in a
+ * Windows guest (guest-get-osinfo says which, asked once) what Windows
+ * reports of the Hyper-V requirements, the rest being Linux's and not
+ * checkable there.  All of it within --timeout: an agent that does not
+ * answer is a FAIL saying so, not a hang.  The protocol itself is
+ * agent.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +252,18 @@ check_agent(struct verify *v)
     return ok;
 }
 
+/* The fix when the guest sees no hardware virtualization. */
+static void
+cpu_fix(struct verify *v, enum check_id id)
+{
+    char cbuf[512];
+    const char *conn = vn_verify_connect_arg(v, cbuf, sizeof(cbuf));
+    vn_fix(v, id, "give the domain host-passthrough with vmx (Intel) or "
+           "svm (AMD) required and power-cycle it (virt-nestify%s --domain "
+           "%s --profile nested --restart), with nested on in the host's "
+           "kvm module (virt-nestify host)", conn, v->name);
+}
+
 /* guest-cpu-flags; returns the kvm module of the guest's vendor
  * ("kvm_intel", "kvm_amd"), NULL when unknown, or "" to stop. */
 static const char *
@@ -257,9 +272,8 @@ check_cpu_flags(struct verify *v)
     static const char *const args[] = { "/proc/cpuinfo" };
     struct vn_agent_exec_status st;
     struct vn_cpuinfo info;
-    char *why = NULL, cbuf[512];
+    char *why = NULL;
     const char *module = NULL;
-    const char *conn = vn_verify_connect_arg(v, cbuf, sizeof(cbuf));
 
     enum agent_status s = guest_run(v, "cat", args, 1, &st, &why);
     if (s != AGENT_OK) {
@@ -292,11 +306,7 @@ check_cpu_flags(struct verify *v)
                 vn_check(v, GUEST_CPU_FLAGS, CHECK_FAIL, "no vmx or svm in "
                          "the guest's /proc/cpuinfo (%u vCPUs): the guest "
                          "has no hardware virtualization", info.cpus);
-            vn_fix(v, GUEST_CPU_FLAGS, "give the domain host-passthrough "
-                   "with vmx (Intel) or svm (AMD) required and power-cycle "
-                   "it (virt-nestify%s --domain %s --profile nested "
-                   "--restart), with nested on in the host's kvm module "
-                   "(virt-nestify host)", conn, v->name);
+            cpu_fix(v, GUEST_CPU_FLAGS);
         }
     }
     vn_agent_exec_status_clear(&st);
@@ -386,6 +396,130 @@ check_kvm_nested(struct verify *v, const char *module)
     free(path);
 }
 
+/*
+ * Asks the agent once which OS the guest runs (guest-get-osinfo), after
+ * guest-ping passed.  Returns 1 for Windows (guest-agent's message then
+ * names it), 0 for anything else, and -1 to stop when the agent stopped
+ * answering or libvirt failed (guest-agent then fails).  An agent that
+ * refuses the command (qemu-ga before 2.10, or one that blocks it) or
+ * gives a reply that cannot be read is taken for a Linux guest, as
+ * verify did before it asked.
+ */
+static int
+guest_os(struct verify *v)
+{
+    char *req = vn_agent_osinfo_request(), *reply = NULL, *why = NULL;
+    char *name = NULL;
+    bool windows = false;
+    int ret = 0;
+
+    enum agent_status s = agent_call(v, req, &reply, &why);
+    free(req);
+    if (s == AGENT_SILENT || s == AGENT_FAILED) {
+        agent_trouble(v, GUEST_AGENT, s, "asking the guest's operating "
+                      "system", why);
+        ret = -1;
+    } else if (s == AGENT_OK &&
+               vn_agent_parse_osinfo(reply, &windows, &name, NULL) == 0 &&
+               windows) {
+        vn_check(v, GUEST_AGENT, CHECK_PASS, "the guest agent answers, in "
+                 "%s", name ? name : "Windows");
+        ret = 1;
+    }
+    free(name);
+    free(reply);
+    free(why);
+    return ret;
+}
+
+/* What the Windows guest lacks of the Hyper-V requirements, for a
+ * message: "no A on 1 of 2 processors, no B" (a new string). */
+static char *
+windows_missing(const struct vn_windows_virt *w)
+{
+    const struct {
+        unsigned int have;
+        const char *what;
+    } reqs[] = {
+        { w->vmx, "VM monitor mode extensions (VT-x or AMD-V)" },
+        { w->slat, "second level address translation" },
+        { w->firmware, "virtualization enabled in firmware" },
+    };
+    struct nst_buf buf = { 0 };
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        if (reqs[i].have == w->cpus)
+            continue;
+        nst_buf_addf(&buf, "%sno %s", buf.len ? ", " : "", reqs[i].what);
+        if (reqs[i].have)
+            nst_buf_addf(&buf, " on %u of %u processors",
+                         w->cpus - reqs[i].have, w->cpus);
+    }
+    return nst_buf_finish(&buf, NULL);
+}
+
+/*
+ * A Windows guest: guest-cpu-flags is what Windows reports of the
+ * Hyper-V requirements (agent.c, vn_windows_query_args, says what is
+ * asked and why so); guest-kvm-device and guest-kvm-nested are Linux's
+ * and not checkable there, which is a SKIP, not a pass nor a failure.
+ */
+static void
+check_windows(struct verify *v)
+{
+    struct vn_agent_exec_status st;
+    struct vn_windows_virt w;
+    char *why = NULL;
+
+    enum agent_status s = guest_run(v, "powershell.exe",
+                                    vn_windows_query_args,
+                                    vn_windows_query_nargs, &st, &why);
+    if (s != AGENT_OK) {
+        agent_trouble(v, GUEST_CPU_FLAGS, s, "asking Windows for the "
+                      "Hyper-V requirements", why);
+    } else if (!st.has_exitcode || st.exitcode != 0) {
+        char *line = first_line(&st);
+        vn_check(v, GUEST_CPU_FLAGS, CHECK_FAIL, "the PowerShell query of "
+                 "the Hyper-V requirements failed in the guest (%s %d): %s",
+                 st.has_exitcode ? "exit" : "signal",
+                 st.has_exitcode ? st.exitcode : st.signal, line);
+        free(line);
+    } else if (vn_windows_virt_parse(st.out ? st.out : "", st.out_len, &w,
+                                     &why) < 0) {
+        vn_check(v, GUEST_CPU_FLAGS, CHECK_FAIL, "cannot read what the "
+                 "PowerShell query of the Hyper-V requirements printed in "
+                 "the guest: %s", why);
+    } else if (w.vmx == w.cpus && w.slat == w.cpus &&
+               w.firmware == w.cpus) {
+        vn_check(v, GUEST_CPU_FLAGS, CHECK_PASS, "Windows in the guest "
+                 "reports VM monitor mode extensions, second level address "
+                 "translation and virtualization enabled in firmware on "
+                 "every processor (%u): Hyper-V can start", w.cpus);
+    } else if (w.vbs == 2) {
+        /* Windows then runs on the hypervisor, which hides VT-x or
+         * AMD-V from it: the processors' answers say nothing. */
+        vn_check(v, GUEST_CPU_FLAGS, CHECK_PASS, "virtualization-based "
+                 "security runs in the Windows guest: its hypervisor "
+                 "started, on the guest's VT-x or AMD-V with SLAT");
+    } else if (w.hypervisor_support) {
+        vn_check(v, GUEST_CPU_FLAGS, CHECK_PASS, "Windows in the guest "
+                 "reports hypervisor support available (Win32_DeviceGuard): "
+                 "Hyper-V can start");
+    } else {
+        char *missing = windows_missing(&w);
+        vn_check(v, GUEST_CPU_FLAGS, CHECK_FAIL, "Windows in the guest "
+                 "reports %s, and no hypervisor support: Hyper-V, WSL2 and "
+                 "VBS cannot start", missing ? missing : "?");
+        free(missing);
+        cpu_fix(v, GUEST_CPU_FLAGS);
+    }
+    vn_check(v, GUEST_KVM_DEVICE, CHECK_SKIP, "not checkable in a Windows "
+             "guest: /dev/kvm is Linux's");
+    vn_check(v, GUEST_KVM_NESTED, CHECK_SKIP, "not checkable in a Windows "
+             "guest: the kvm module's nested parameter is Linux's");
+    vn_agent_exec_status_clear(&st);
+    free(why);
+}
+
 /* The <launchSecurity> of the live XML, or NULL. */
 static xmlNodePtr
 launch_security(const struct verify *v)
@@ -418,6 +552,13 @@ vn_verify_guest(struct verify *v)
     v->deadline.tv_sec += v->o->timeout;
     if (!check_agent(v))
         return;
+    int windows = guest_os(v);
+    if (windows < 0)
+        return;
+    if (windows) {
+        check_windows(v);
+        return;
+    }
     const char *fallback = v->host->vendor == NST_VENDOR_AMD ? "kvm_amd" :
                            "kvm_intel";
     const char *module = check_cpu_flags(v);

@@ -4,9 +4,10 @@
  *
  * test:///default has no guest agent passthrough (it is QEMU's), so the
  * command reaches the agent through its test seam (agent_command), here
- * a fake that answers guest-ping, guest-exec and guest-exec-status as
- * qemu-ga does, from a guest described by struct guest: its
- * /proc/cpuinfo, whether it has /dev/kvm, its nested parameter.  The
+ * a fake that answers guest-ping, guest-get-osinfo, guest-exec and
+ * guest-exec-status as qemu-ga does, from a guest described by struct
+ * guest: its OS, its /proc/cpuinfo, whether it has /dev/kvm, its nested
+ * parameter, or, for Windows, what PowerShell prints.  The
  * test host has no vmx, so planning uses --host-caps with the Intel
  * fixture.  The domain 'guest' runs with an agent channel; the stock
  * domain 'test' runs without one.
@@ -35,7 +36,28 @@ static char *intel, tmpdir[64];
 
 /* ------------------------------------------------------- the fake agent */
 
+/* guest-get-osinfo's "return" as qemu-ga writes it, for Ubuntu 22.04
+ * and for Windows (the Windows shape is the QAPI schema's, qga's
+ * GuestOSInfo: id "mswindows", the product name as pretty-name). */
+static const char ubuntu_osinfo[] =
+    "{\"name\": \"Ubuntu\", \"kernel-release\": \"5.15.0-91-generic\", "
+    "\"version\": \"22.04.3 LTS (Jammy Jellyfish)\", \"pretty-name\": "
+    "\"Ubuntu 22.04.3 LTS\", \"version-id\": \"22.04\", "
+    "\"kernel-version\": \"#101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023\", "
+    "\"machine\": \"x86_64\", \"id\": \"ubuntu\"}";
+static const char windows_osinfo[] =
+    "{\"name\": \"Microsoft Windows\", \"kernel-release\": \"19045\", "
+    "\"version\": \"Microsoft Windows 10\", \"variant\": \"client\", "
+    "\"pretty-name\": \"Windows 10 Pro\", \"version-id\": \"10\", "
+    "\"variant-id\": \"client\", \"kernel-version\": \"10.0\", "
+    "\"machine\": \"x86_64\", \"id\": \"mswindows\"}";
+
 struct guest {
+    const char *osinfo;          /* guest-get-osinfo's "return"; NULL: an
+                                  * agent without it (before qemu-ga 2.10) */
+    const char *windows;         /* what PowerShell prints: a fixture
+                                  * under tests/fixtures/guest */
+    int windows_exit;            /* powershell.exe's exit status */
     const char *cpuinfo;         /* fixture under tests/fixtures/guest */
     bool kvm_device;
     const char *nested;          /* the parameter's text; NULL: no module */
@@ -45,7 +67,7 @@ struct guest {
 };
 
 static struct guest guest;
-static unsigned int calls, polls;
+static unsigned int calls, polls, linux_runs, windows_runs;
 static int last_timeout;          /* what the last call was given */
 static char last_module[32];
 
@@ -93,7 +115,23 @@ fake_exec(const char *path, struct json_object *args)
     free(out_data);
     out_data = NULL;
     exitcode = 1;
-    if (strcmp(path, "cat") == 0 && strcmp(arg0, "/proc/cpuinfo") == 0) {
+    if (strcmp(path, "powershell.exe") == 0) {
+        /* Only a Windows guest has it; the query is one -Command. */
+        ck_assert_ptr_nonnull(guest.windows);
+        ck_assert_uint_eq(json_object_array_length(args), 4);
+        ck_assert_str_eq(arg0, "-NoProfile");
+        ck_assert_str_eq(arg(args, 2), "-Command");
+        ck_assert_ptr_nonnull(strstr(arg(args, 3), "ConvertTo-Json"));
+        windows_runs++;
+        char *rel = nst_printf("tests/fixtures/guest/%s", guest.windows);
+        text = test_read_srcfile(rel, &len);
+        free(rel);
+        exitcode = guest.windows_exit;
+    } else if (guest.windows) {
+        /* A Linux command in a Windows guest: qemu-ga cannot start it. */
+        ck_abort_msg("'%s' run in a Windows guest", path);
+    } else if (strcmp(path, "cat") == 0 &&
+               strcmp(arg0, "/proc/cpuinfo") == 0) {
         char *rel = nst_printf("tests/fixtures/guest/%s", guest.cpuinfo);
         text = test_read_srcfile(rel, &len);
         free(rel);
@@ -114,6 +152,8 @@ fake_exec(const char *path, struct json_object *args)
     } else {
         exitcode = 127;
     }
+    if (strcmp(path, "powershell.exe") != 0)
+        linux_runs++;
     if (text)
         out_data = base64(text, len);
     free(text);
@@ -143,6 +183,13 @@ fake_agent(virDomainPtr dom, const char *cmd, int timeout, unsigned int flags)
     ck_assert_ptr_nonnull(exec);
     if (strcmp(exec, "guest-ping") == 0) {
         reply = nst_printf("{\"return\": {}}");
+    } else if (strcmp(exec, "guest-get-osinfo") == 0) {
+        /* qemu's QAPI dispatcher's words for a command it lacks. */
+        reply = guest.osinfo ?
+                nst_printf("{\"return\": %s}", guest.osinfo) :
+                nst_printf("{\"error\": {\"class\": \"CommandNotFound\", "
+                           "\"desc\": \"The command guest-get-osinfo has "
+                           "not been found\"}}");
     } else if (strcmp(exec, "guest-exec") == 0) {
         ck_assert(json_object_get_boolean(
                       test_json_member(args, "capture-output")));
@@ -211,9 +258,10 @@ setup(void)
                        test_srcdir());
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/nst-verify-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-    guest = (struct guest){ .cpuinfo = "cpuinfo-intel-vmx",
+    guest = (struct guest){ .osinfo = ubuntu_osinfo,
+                            .cpuinfo = "cpuinfo-intel-vmx",
                             .kvm_device = true, .nested = "Y\n" };
-    calls = 0;
+    calls = linux_runs = windows_runs = 0;
     last_module[0] = '\0';
 }
 
@@ -323,8 +371,9 @@ START_TEST(test_all_pass)
     has(out, "6 passed, 0 failed, 2 skipped\n");
     ck_assert_ptr_null(strstr(out, "fix:"));
     ck_assert_str_eq(last_module, "kvm_intel");
-    /* ping, then exec + 2 polls for each of the three programs */
-    ck_assert_uint_eq(calls, 10);
+    /* ping, osinfo, then exec + 2 polls for each of the three programs */
+    ck_assert_uint_eq(calls, 11);
+    ck_assert_uint_eq(linux_runs, 3);
     ck_assert_int_eq(last_timeout, 30);
     free(out);
     free(err);
@@ -487,6 +536,148 @@ START_TEST(test_exec_disabled)
              "(GenericError)\n      fix: allow guest-exec and "
              "guest-exec-status in the guest's qemu-guest-agent");
     has(out, "SKIP  guest-kvm-nested: not checked");
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* An agent without guest-get-osinfo (qemu-ga before 2.10): the Linux
+ * checks, as before verify asked. */
+START_TEST(test_old_agent)
+{
+    char *out, *err;
+    guest.osinfo = NULL;
+    capture_begin();
+    int ret = run(LIVE, "-d", "guest", NULL);
+    capture_end(&out, &err);
+    ck_assert_msg(ret == 0, "exit %d: %s%s", ret, out, err);
+    has(out, "PASS  guest-agent: the guest agent answers\n");
+    has(out, "PASS  guest-kvm-nested: the guest's kvm_intel reports "
+             "nested=Y\n");
+    has(out, "6 passed, 0 failed, 2 skipped\n");
+    ck_assert_uint_eq(linux_runs, 3);
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* verify on a Windows guest, with what PowerShell prints there. */
+static char *
+windows_run(const char *fixture, int want)
+{
+    char *out, *err;
+    guest.osinfo = windows_osinfo;
+    guest.windows = fixture;
+    capture_begin();
+    int ret = run(LIVE, "-d", "guest", NULL);
+    capture_end(&out, &err);
+    ck_assert_msg(ret == want, "exit %d: %s%s", ret, out, err);
+    ck_assert_str_eq(err, "");
+    /* Asked once which OS; no Linux command, one PowerShell query. */
+    ck_assert_uint_eq(linux_runs, 0);
+    ck_assert_uint_eq(windows_runs, 1);
+    free(err);
+    return out;
+}
+
+/* The Linux checks are not checkable there: skipped, saying why. */
+static void
+windows_skips(const char *out)
+{
+    has(out, "SKIP  guest-kvm-device: not checkable in a Windows guest: "
+             "/dev/kvm is Linux's\n");
+    has(out, "SKIP  guest-kvm-nested: not checkable in a Windows guest: the "
+             "kvm module's nested parameter is Linux's\n");
+}
+
+/* Windows reports every Hyper-V requirement: a pass, exit 0. */
+START_TEST(test_windows_ready)
+{
+    char *out = windows_run("windows-hyperv-ready.json", 0);
+    has(out, "PASS  guest-agent: the guest agent answers, in Windows 10 "
+             "Pro\n");
+    has(out, "PASS  guest-cpu-flags: Windows in the guest reports VM monitor "
+             "mode extensions, second level address translation and "
+             "virtualization enabled in firmware on every processor (1): "
+             "Hyper-V can start\n");
+    windows_skips(out);
+    has(out, "4 passed, 0 failed, 4 skipped\n");
+    /* ping, osinfo, exec + 2 polls */
+    ck_assert_uint_eq(calls, 5);
+    free(out);
+}
+END_TEST
+
+/* The Windows hypervisor already runs in the guest: Windows on top of
+ * it reports no VT-x, which is no failure. */
+START_TEST(test_windows_hypervisor_runs)
+{
+    char *out = windows_run("windows-vbs-running.json", 0);
+    has(out, "PASS  guest-cpu-flags: virtualization-based security runs in "
+             "the Windows guest: its hypervisor started, on the guest's "
+             "VT-x or AMD-V with SLAT\n");
+    windows_skips(out);
+    free(out);
+
+    /* Hyper-V or WSL2 without VBS: Device Guard's word. */
+    windows_runs = 0;
+    out = windows_run("windows-hypervisor-runs.json", 0);
+    has(out, "PASS  guest-cpu-flags: Windows in the guest reports hypervisor "
+             "support available (Win32_DeviceGuard): Hyper-V can start\n");
+    free(out);
+}
+END_TEST
+
+/* No virtualization in the Windows guest: a FAIL with the fix, exit 1. */
+START_TEST(test_windows_no_virt)
+{
+    char *out = windows_run("windows-no-virt.json", 1);
+    has(out, "FAIL  guest-cpu-flags: Windows in the guest reports no VM "
+             "monitor mode extensions (VT-x or AMD-V), no second level "
+             "address translation, no virtualization enabled in firmware, "
+             "and no hypervisor support: Hyper-V, WSL2 and VBS cannot "
+             "start\n"
+             "      fix: give the domain host-passthrough with vmx (Intel) "
+             "or svm (AMD) required and power-cycle it (virt-nestify -c "
+             "'test:///default' --domain guest --profile nested "
+             "--restart)");
+    windows_skips(out);
+    has(out, "3 passed, 1 failed, 4 skipped\n");
+    free(out);
+}
+END_TEST
+
+/* PowerShell fails, or prints what the query does not: a FAIL saying
+ * so; an agent that refuses guest-exec, as on Linux. */
+START_TEST(test_windows_query_fails)
+{
+    guest.windows_exit = 1;
+    char *out = windows_run("windows-hyperv-ready.json", 1);
+    has(out, "FAIL  guest-cpu-flags: the PowerShell query of the Hyper-V "
+             "requirements failed in the guest (exit 1): no message\n");
+    windows_skips(out);
+    free(out);
+
+    guest.windows_exit = 0;
+    windows_runs = 0;
+    out = windows_run("cpuinfo-intel-vmx", 1);
+    has(out, "FAIL  guest-cpu-flags: cannot read what the PowerShell query "
+             "of the Hyper-V requirements printed in the guest: not JSON (");
+    free(out);
+
+    char *err;
+    guest.exec_disabled = true;
+    capture_begin();
+    int ret = run(LIVE, "-d", "guest", NULL);
+    capture_end(&out, &err);
+    ck_assert_int_eq(ret, 1);
+    has(out, "PASS  guest-agent: the guest agent answers, in Windows 10 "
+             "Pro\n");
+    has(out, "FAIL  guest-cpu-flags: asking Windows for the Hyper-V "
+             "requirements through the guest agent failed: the guest agent "
+             "refused 'guest-exec': The command guest-exec has been disabled "
+             "for this instance (GenericError)\n      fix: allow guest-exec");
+    windows_skips(out);
     free(out);
     free(err);
 }
@@ -757,6 +948,11 @@ main(void)
     tcase_add_test(tc, test_agent_silent);
     tcase_add_test(tc, test_exec_never_finishes);
     tcase_add_test(tc, test_exec_disabled);
+    tcase_add_test(tc, test_old_agent);
+    tcase_add_test(tc, test_windows_ready);
+    tcase_add_test(tc, test_windows_hypervisor_runs);
+    tcase_add_test(tc, test_windows_no_virt);
+    tcase_add_test(tc, test_windows_query_fails);
     tcase_add_test(tc, test_no_channel);
     tcase_add_test(tc, test_confidential_guest);
     tcase_add_test(tc, test_pins_follow_the_profile);
