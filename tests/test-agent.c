@@ -45,6 +45,9 @@ START_TEST(test_requests)
                         "{\"path\":\"true\",\"arg\":[],"
                         "\"capture-output\":true}}");
     free(r);
+    r = vn_agent_osinfo_request();
+    ck_assert_str_eq(r, "{\"execute\":\"guest-get-osinfo\"}");
+    free(r);
     r = vn_agent_exec_status_request(4242);
     ck_assert_str_eq(r, "{\"execute\":\"guest-exec-status\","
                         "\"arguments\":{\"pid\":4242}}");
@@ -335,6 +338,202 @@ START_TEST(test_nested_param)
 }
 END_TEST
 
+/* ------------------------------------------------------ guest-get-osinfo */
+
+static void
+osinfo_ok(const char *reply, bool windows, const char *name)
+{
+    char *err = NULL, *got = NULL;
+    bool w = !windows;
+    int r = vn_agent_parse_osinfo(reply, &w, &got, &err);
+    ck_assert_msg(r == 0, "'%s': %s", reply, err);
+    ck_assert_msg(w == windows, "'%s': windows %d", reply, w);
+    if (name)
+        ck_assert_str_eq(got, name);
+    else
+        ck_assert_ptr_null(got);
+    free(got);
+}
+
+static void
+osinfo_bad(const char *reply, const char *part)
+{
+    char *err = NULL, *got = NULL;
+    bool w = true;
+    ck_assert_int_eq(vn_agent_parse_osinfo(reply, &w, &got, &err), -1);
+    ck_assert(!w);
+    ck_assert_ptr_null(got);
+    ck_assert_msg(err && strstr(err, part), "'%s': '%s' lacks '%s'",
+                  reply ? reply : "NULL", err, part);
+    free(err);
+}
+
+START_TEST(test_reply_osinfo)
+{
+    /* qemu-ga for Windows: id "mswindows" (qga's QAPI schema). */
+    osinfo_ok("{\"return\": {\"name\": \"Microsoft Windows\", "
+              "\"kernel-release\": \"22631\", \"version\": \"Microsoft "
+              "Windows 11\", \"variant\": \"client\", \"pretty-name\": "
+              "\"Windows 11 Enterprise\", \"version-id\": \"11\", "
+              "\"variant-id\": \"client\", \"kernel-version\": \"10.0\", "
+              "\"machine\": \"x86_64\", \"id\": \"mswindows\"}}", true,
+              "Windows 11 Enterprise");
+    /* A Linux guest's os-release, and one without os-release at all. */
+    osinfo_ok("{\"return\": {\"name\": \"Fedora Linux\", \"id\": "
+              "\"fedora\", \"pretty-name\": \"Fedora Linux 38 (Server "
+              "Edition)\", \"machine\": \"x86_64\"}}", false,
+              "Fedora Linux 38 (Server Edition)");
+    osinfo_ok("{\"return\": {\"kernel-release\": \"6.1.0\", \"machine\": "
+              "\"x86_64\"}}", false, NULL);
+    /* No pretty-name: the name; the id decides, not the name. */
+    osinfo_ok("{\"return\": {\"name\": \"Microsoft Windows\", \"id\": "
+              "\"mswindows\"}}", true, "Microsoft Windows");
+    osinfo_ok("{\"return\": {\"name\": \"Microsoft Windows\", \"id\": "
+              "\"windows\"}}", false, "Microsoft Windows");
+    osinfo_ok("{\"return\": {\"id\": 7}}", false, NULL);
+    /* The guest's text is printed in one line, and not at any length. */
+    osinfo_ok("{\"return\": {\"id\": \"mswindows\", \"pretty-name\": "
+              "\"Win\\ndows\\u001b[31m\"}}", true, "Win?dows?[31m");
+    char *err = NULL, *got = NULL;
+    bool w;
+    char *longname = nst_printf("{\"return\": {\"id\": \"mswindows\", "
+                                "\"pretty-name\": \"%0200d\"}}", 0);
+    ck_assert_int_eq(vn_agent_parse_osinfo(longname, &w, &got, &err), 0);
+    ck_assert_uint_eq(strlen(got), 80);
+    free(got);
+    free(longname);
+
+    /* Old agents lack the command; some block it. */
+    osinfo_bad("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The "
+               "command guest-get-osinfo has not been found\"}}",
+               "the guest agent refused 'guest-get-osinfo': The command "
+               "guest-get-osinfo has not been found (CommandNotFound)");
+    osinfo_bad(NULL, "no reply to 'guest-get-osinfo'");
+    osinfo_bad("{\"return\": [\"mswindows\"]}", "is not an object");
+    osinfo_bad("{\"return\": {\"id\": \"mswindows\"}", "not JSON");
+}
+END_TEST
+
+/* ------------------------------------------------------ Windows guests */
+
+static void
+windows_ok(const char *text, unsigned int cpus, unsigned int vmx,
+           unsigned int slat, unsigned int firmware, int vbs, bool support)
+{
+    struct vn_windows_virt w;
+    char *err = NULL;
+    int r = vn_windows_virt_parse(text, strlen(text), &w, &err);
+    ck_assert_msg(r == 0, "'%s': %s", text, err);
+    ck_assert_uint_eq(w.cpus, cpus);
+    ck_assert_uint_eq(w.vmx, vmx);
+    ck_assert_uint_eq(w.slat, slat);
+    ck_assert_uint_eq(w.firmware, firmware);
+    ck_assert_int_eq(w.vbs, vbs);
+    ck_assert_int_eq(w.hypervisor_support, support);
+}
+
+static void
+windows_bad(const char *text, const char *part)
+{
+    struct vn_windows_virt w;
+    char *err = NULL;
+    ck_assert_int_eq(vn_windows_virt_parse(text, strlen(text), &w, &err), -1);
+    ck_assert_msg(err && strstr(err, part), "'%s': '%s' lacks '%s'", text,
+                  err, part);
+    free(err);
+}
+
+#define CPU(a, b, c) \
+    "{\"VMMonitorModeExtensions\":" a ",\"SecondLevelAddressTranslation" \
+    "Extensions\":" b ",\"VirtualizationFirmwareEnabled\":" c "}"
+
+START_TEST(test_windows_virt)
+{
+    /* The fixtures verify's tests answer with. */
+    static const struct {
+        const char *file;
+        unsigned int have;
+        int vbs;
+        bool support;
+    } files[] = {
+        { "windows-hyperv-ready.json", 1, 0, true },
+        { "windows-vbs-running.json", 0, 2, true },
+        { "windows-hypervisor-runs.json", 0, 0, true },
+        { "windows-no-virt.json", 0, 0, false },
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *rel = nst_printf("tests/fixtures/guest/%s", files[i].file);
+        size_t len;
+        char *text = test_read_srcfile(rel, &len);
+        ck_assert_ptr_nonnull(text);
+        /* PowerShell ends its output with CRLF. */
+        ck_assert(len > 2 && strcmp(text + len - 2, "\r\n") == 0);
+        windows_ok(text, 1, files[i].have, files[i].have, files[i].have,
+                   files[i].vbs, files[i].support);
+        free(text);
+        free(rel);
+    }
+
+    /* Two sockets, one without SLAT; Windows without Device Guard
+     * (null), and null where Windows cannot tell. */
+    windows_ok("{\"Processors\":[" CPU("true", "true", "true") ","
+               CPU("true", "false", "true") "],"
+               "\"VirtualizationBasedSecurityStatus\":null,"
+               "\"AvailableSecurityProperties\":null}", 2, 2, 1, 2, -1,
+               false);
+    windows_ok("{\"Processors\":[" CPU("true", "null", "true") "]}", 1, 1, 0,
+               1, -1, false);
+    /* Windows PowerShell 5.1's other shapes of a list: one element
+     * alone, and an array it wrapped as {"value": [...], "Count": n}. */
+    windows_ok("{\"Processors\":" CPU("true", "true", "false") ","
+               "\"AvailableSecurityProperties\":1}", 1, 1, 1, 0, -1, true);
+    windows_ok("{\"Processors\":{\"value\":[" CPU("true", "true", "true") ","
+               CPU("true", "true", "true") "],\"Count\":2},"
+               "\"AvailableSecurityProperties\":{\"value\":[2,1],"
+               "\"Count\":2}}", 2, 2, 2, 2, -1, true);
+
+    windows_bad("", "not JSON");
+    windows_bad("Get-CimInstance : Invalid namespace\r\n", "not JSON");
+    windows_bad("[]", "not a JSON object");
+    windows_bad("{}", "no \"Processors\"");
+    windows_bad("{\"Processors\":[]}", "no \"Processors\"");
+    windows_bad("{\"Processors\":null}", "no \"Processors\"");
+    windows_bad("{\"Processors\":true}", "no \"Processors\"");
+    windows_bad("{\"Processors\":[1]}", "a processor that is not an object");
+    windows_bad("{\"Processors\":[" CPU("\"True\"", "true", "true") "]}",
+                "a \"VMMonitorModeExtensions\" that is not true or false");
+    windows_bad("{\"Processors\":[" CPU("true", "true", "true") "],"
+                "\"VirtualizationBasedSecurityStatus\":\"2\"}",
+                "not a status");
+    windows_bad("{\"Processors\":[" CPU("true", "true", "true") "],"
+                "\"AvailableSecurityProperties\":[\"1\"]}",
+                "not a list of numbers");
+    windows_bad("{\"Processors\":[" CPU("true", "true", "true") "]} {}",
+                "not JSON");
+}
+END_TEST
+
+/* The query: one -Command for powershell.exe, printing JSON, with no
+ * double quote (Windows's command line parser would take it). */
+START_TEST(test_windows_query)
+{
+    ck_assert_uint_eq(vn_windows_query_nargs, 4);
+    ck_assert_str_eq(vn_windows_query_args[2], "-Command");
+    const char *q = vn_windows_query_args[3];
+    for (size_t i = 0; i < vn_windows_query_nargs; i++)
+        ck_assert_ptr_null(strchr(vn_windows_query_args[i], '"'));
+    /* It asks what the parser reads. */
+    static const char *const names[] = {
+        "Processors", "VMMonitorModeExtensions",
+        "SecondLevelAddressTranslationExtensions",
+        "VirtualizationFirmwareEnabled",
+        "VirtualizationBasedSecurityStatus", "AvailableSecurityProperties",
+        "ConvertTo-Json" };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        ck_assert_msg(strstr(q, names[i]), "the query lacks %s", names[i]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -347,6 +546,9 @@ main(void)
     tcase_add_test(tc, test_base64);
     tcase_add_test(tc, test_cpuinfo);
     tcase_add_test(tc, test_nested_param);
+    tcase_add_test(tc, test_reply_osinfo);
+    tcase_add_test(tc, test_windows_virt);
+    tcase_add_test(tc, test_windows_query);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
