@@ -8,7 +8,9 @@
  *     requirement, its vCPU pins and the rest of what the profile sets;
  *   - inside the guest, through the QEMU guest agent (libvirt's agent
  *     passthrough, guest-exec and guest-exec-status): vmx or svm in
- *     /proc/cpuinfo, /dev/kvm, and the kvm module's nested parameter.
+ *     /proc/cpuinfo, /dev/kvm, and the kvm module's nested parameter;
+ *     in a Windows guest, what Windows reports of the Hyper-V
+ *     requirements instead.
  * The agent is never waited for longer than --timeout in all: a guest
  * without an agent channel, or whose agent does not answer, gets a FAIL
  * saying so, not a hang.  This file holds the command, the live XML
