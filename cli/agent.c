@@ -408,11 +408,14 @@ vn_nested_param_parse(const char *text, size_t len)
  * firmware (IA32_FEATURE_CONTROL, which the guest's firmware sets).
  * Once the Windows hypervisor runs in the guest (Hyper-V, WSL2, VBS),
  * Windows runs on top of it and reports them false (the hypervisor
- * does not pass VT-x or AMD-V on to it); Win32_DeviceGuard (Windows 10 and later;
- * null before) then says whether it runs (VirtualizationBasedSecurity
- * Status 2) and whether the hypervisor can run (AvailableSecurity
- * Properties holds 1), with or without it running.  No double quotes:
- * qemu-ga hands the arguments to Windows's command line parser.
+ * does not pass VT-x or AMD-V on to it); Win32_DeviceGuard (Windows 10
+ * and later; null before) then says whether it runs (VBS: its
+ * VirtualizationBasedSecurityStatus is 2) and whether the hypervisor
+ * can run (AvailableSecurityProperties holds 1), running or not.
+ *
+ * No double quotes: the arguments pass through Windows's command line
+ * (quoted by qemu-ga's GLib, split again by powershell.exe), and the
+ * two need not agree on quotes.
  */
 const char *const vn_windows_query_args[] = {
     "-NoProfile", "-NonInteractive", "-Command",

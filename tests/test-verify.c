@@ -62,6 +62,7 @@ struct guest {
     bool kvm_device;
     const char *nested;          /* the parameter's text; NULL: no module */
     bool silent;                 /* never answers */
+    bool osinfo_silent;          /* answers the ping only */
     bool exec_disabled;          /* guest-exec blocked (--block-rpcs) */
     bool never_exits;            /* every program hangs */
 };
@@ -183,6 +184,10 @@ fake_agent(virDomainPtr dom, const char *cmd, int timeout, unsigned int flags)
     ck_assert_ptr_nonnull(exec);
     if (strcmp(exec, "guest-ping") == 0) {
         reply = nst_printf("{\"return\": {}}");
+    } else if (strcmp(exec, "guest-get-osinfo") == 0 &&
+               guest.osinfo_silent) {
+        struct timespec t = { timeout, 0 };
+        nanosleep(&t, NULL);
     } else if (strcmp(exec, "guest-get-osinfo") == 0) {
         /* qemu's QAPI dispatcher's words for a command it lacks. */
         reply = guest.osinfo ?
@@ -556,6 +561,27 @@ START_TEST(test_old_agent)
              "nested=Y\n");
     has(out, "6 passed, 0 failed, 2 skipped\n");
     ck_assert_uint_eq(linux_runs, 3);
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* An agent that stops answering after the ping: guest-agent fails, the
+ * rest is skipped, nothing is run in the guest. */
+START_TEST(test_osinfo_silent)
+{
+    char *out, *err;
+    guest.osinfo_silent = true;
+    capture_begin();
+    int ret = run(LIVE, "-d", "guest", "--timeout", "1", NULL);
+    capture_end(&out, &err);
+    ck_assert_msg(ret == 1, "exit %d: %s%s", ret, out, err);
+    has(out, "FAIL  guest-agent: gave up asking the guest's operating "
+             "system: no answer within 1 s\n");
+    has(out, "SKIP  guest-cpu-flags: not checked: the guest agent stopped "
+             "answering\n");
+    ck_assert_uint_eq(calls, 2);
+    ck_assert_uint_eq(linux_runs, 0);
     free(out);
     free(err);
 }
@@ -949,6 +975,7 @@ main(void)
     tcase_add_test(tc, test_exec_never_finishes);
     tcase_add_test(tc, test_exec_disabled);
     tcase_add_test(tc, test_old_agent);
+    tcase_add_test(tc, test_osinfo_silent);
     tcase_add_test(tc, test_windows_ready);
     tcase_add_test(tc, test_windows_hypervisor_runs);
     tcase_add_test(tc, test_windows_no_virt);
