@@ -25,6 +25,7 @@ static const char *const domains[] = {
     "memory-file", "memory-memfd-locked", "memory-file-hugepages",
     "sev-guest", "sev-es-nested", "numa-distances", "memory-hotplug",
     "numa-memaccess-mixed", "vcpu-auto-numa", "numa-pages-per-cell",
+    "win10-guest", "win11-guest", "windows-enlightened",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {
