@@ -103,6 +103,22 @@ windows_why(const struct run *run)
     }
 }
 
+/* Whether the report already has an entry of this rule. */
+static bool
+told(const struct run *run)
+{
+    const struct nst_findings *f = &run->report->findings;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->items[i].rule && strcmp(f->items[i].rule, RULE) == 0)
+            return true;
+    return false;
+}
+
+/* Two "%s" arguments ending the rule's first report entry with why the
+ * guest is treated as Windows, "" on the others. */
+#define WHY(run) told(run) ? "" : "; a Windows guest: ", \
+                 told(run) ? "" : windows_why(run)
+
 static bool
 is_on(const xmlNode *node)
 {
@@ -136,7 +152,7 @@ warn_off(struct run *run, const char *target, const char *what,
          const char *why)
 {
     char *msg = nst_printf("%s is off: nested Hyper-V needs it (%s); left "
-                           "as the domain sets it", what, why);
+                           "as the domain sets it%s%s", what, why, WHY(run));
     int ret = msg ? policy_warn(run, RULE, target, msg) : policy_oom(run);
     free(msg);
     return ret;
@@ -160,10 +176,10 @@ add_enlightenment(struct run *run, xmlNodePtr hyperv, const struct want *w)
     }
     char *target = nst_printf(HV_PATH "/%s", w->name);
     nst_report_add(run->report, NST_CHANGE, RULE, target,
-                   "added <%s state='on'%s%s: %s", w->name,
+                   "added <%s state='on'%s%s: %s%s%s", w->name,
                    strcmp(w->name, "spinlocks") == 0 ? " retries='8191'" : "",
                    strcmp(w->name, "stimer") == 0 ? "> with <direct "
-                   "state='on'/>" : "/>", w->why);
+                   "state='on'/>" : "/>", w->why, WHY(run));
     free(target);
     return 0;
 }
@@ -186,7 +202,8 @@ stimer_direct(struct run *run, xmlNodePtr hyperv)
         return policy_oom(run);
     nst_report_add(run->report, NST_CHANGE, RULE, HV_PATH "/stimer/direct",
                    "added <direct state='on'/> to <stimer>: nested Hyper-V "
-                   "can only use synthetic timers in direct mode");
+                   "can only use synthetic timers in direct mode%s%s",
+                   WHY(run));
     return 0;
 }
 
@@ -213,7 +230,7 @@ add_hypervclock(struct run *run)
                    "/domain/clock/timer[@name='hypervclock']",
                    "added <timer name='hypervclock' present='yes'/>: the "
                    "Hyper-V reference clock (hv-time), which the synthetic "
-                   "timers need");
+                   "timers need%s%s", WHY(run));
     return 0;
 }
 
@@ -245,7 +262,7 @@ drop_amd_evmcs(struct run *run, xmlNodePtr hyperv)
     nst_report_add(run->report, NST_CHANGE, RULE, HV_PATH "/evmcs",
                    "removed <evmcs state='on'/>: Enlightened VMCS is Intel "
                    "only, and QEMU refuses to start a guest with it on this "
-                   "AMD host");
+                   "AMD host%s%s", WHY(run));
     return 0;
 }
 
@@ -257,8 +274,8 @@ warn_unsupported(struct run *run, const struct nst_buf *missing)
         return 0;
     char *msg = nst_printf("the host's libvirt (its KVM domain "
                            "capabilities) does not support %.*s, which "
-                           "nested Hyper-V needs: left out",
-                           (int)missing->len, missing->data);
+                           "nested Hyper-V needs: left out%s%s",
+                           (int)missing->len, missing->data, WHY(run));
     int ret = msg ? policy_warn(run, RULE, HV_PATH, msg) : policy_oom(run);
     free(msg);
     return ret;
@@ -334,9 +351,10 @@ rule_hyperv(struct run *run, const char *why)
         if (blocked) {
             char *msg = nst_printf("<%s> is left out: it needs %s, which "
                                    "the domain sets off (QEMU refuses one "
-                                   "without the other)", w->name,
+                                   "without the other)%s%s", w->name,
                                    strcmp(blocked, "time") == 0 ?
-                                   "the hypervclock timer" : blocked);
+                                   "the hypervclock timer" : blocked,
+                                   WHY(run));
             target = nst_printf(HV_PATH "/%s", w->name);
             ret = msg && target ? policy_warn(run, RULE, target, msg) :
                   policy_oom(run);
