@@ -591,6 +591,10 @@ START_TEST(test_rule_table)
     ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_MODE));
     ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_FEATURE));
     ck_assert(!nst_rule_enabled(&p, NST_RULE_MEMTUNE));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_HYPERV));
+    ck_assert_int_eq(nst_profile_set(&p, "hyperv=on", "--set", &err), 0);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_HYPERV));
+    ck_assert_str_eq(rules[NST_RULE_HYPERV].name, "hyperv");
     nst_profile_clear(&p);
 }
 END_TEST
@@ -1584,6 +1588,19 @@ START_TEST(test_hyperv_only_for_windows)
           false, "nested=off", NULL);
     ck_assert_int_eq(res.ret, 0);
     LACKS(res, "<hyperv");
+    result_clear(&res);
+
+    /* no <features>, no <clock>: both made where libvirt puts them, the
+     * clock with libvirt's default offset */
+    apply(&res, "<domain type='kvm'>\n  <name>t</name>\n" WIN_META
+          "  <memory unit='KiB'>4194304</memory>\n  <vcpu>2</vcpu>\n"
+          "  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
+          "  <on_poweroff>destroy</on_poweroff>\n</domain>\n",
+          "intel-e5-2697v4", "nested", NULL, false, NULL);
+    HAS(res, "  </os>\n  <features>\n    <hyperv mode='custom'>\n");
+    HAS(res, "  </cpu>\n  <clock offset='utc'>\n"
+             "    <timer name='hypervclock' present='yes'/>\n  </clock>\n"
+             "  <on_poweroff>");
     result_clear(&res);
 
     /* a confidential guest cannot nest: the rule steps aside */
