@@ -1444,6 +1444,7 @@ START_TEST(test_hyperv_intel_and_amd)
           NULL, false, NULL);
     HAS(res, "<ipi state='on'/>");
     LACKS(res, "evmcs");
+    ck_assert_msg(!strstr(res.report, "<evmcs"), "%s", res.report);
     result_clear(&res);
 
     apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
