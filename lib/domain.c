@@ -170,6 +170,43 @@ nsti_domain_confidential(const xmlNode *root, struct nst_confidential *out)
     return 1;
 }
 
+/* The first element child of parent in the namespace ns named name:
+ * libvirt keeps foreign elements in <metadata>, which nsti_child (no
+ * namespace) never finds. */
+static const xmlNode *
+ns_child(const xmlNode *parent, const char *ns, const char *name)
+{
+    for (const xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
+            xmlStrEqual(c->ns->href, BAD_CAST ns) &&
+            xmlStrEqual(c->name, BAD_CAST name))
+            return c;
+    return NULL;
+}
+
+int
+nsti_domain_windows(const xmlNode *root, char **why)
+{
+    static const char microsoft[] = "http://microsoft.com/win/";
+    const xmlNode *os = ns_child(ns_child(nsti_child(root, "metadata"),
+                                          NST_LIBOSINFO_NS, "libosinfo"),
+                                 NST_LIBOSINFO_NS, "os");
+    char *id = os ? nsti_attr(os, "id") : NULL;
+
+    *why = NULL;
+    if (id && strncmp(id, microsoft, sizeof(microsoft) - 1) == 0)
+        *why = nst_printf("its libosinfo metadata names %s", id);
+    else if (nsti_child(nsti_child(root, "features"), "hyperv"))
+        *why = nst_printf("it has Hyper-V enlightenments "
+                          "(<features><hyperv>)");
+    else {
+        free(id);
+        return 0;
+    }
+    free(id);
+    return *why ? 1 : -1;
+}
+
 /* ------------------------------------------------------------ the model */
 
 static int
@@ -366,7 +403,8 @@ nsti_domain_read(const xmlNode *root, struct nst_domain *d)
     d->memdevs_valid = devs == 0;
     int launch = nsti_domain_confidential(root, &d->launch);
     d->confidential = launch > 0;
-    if (devs == -2 || launch < 0 || read_pins(d) < 0 ||
+    if (devs == -2 || launch < 0 ||
+        nsti_domain_windows(root, &d->windows_why) < 0 || read_pins(d) < 0 ||
         read_numatune(d) < 0 || read_cells(d) < 0 || read_pages(d) < 0) {
         nsti_domain_clear(d);
         return -1;
@@ -395,6 +433,7 @@ nsti_domain_clear(struct nst_domain *d)
     }
     free(d->pages);
     free(d->launch.type);
+    free(d->windows_why);
     memset(d, 0, sizeof(*d));
 }
 

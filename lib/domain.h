@@ -171,7 +171,36 @@ struct nst_domain {
     struct nst_backing_conflict backing_conflict;
     bool confidential;           /* <launchSecurity> */
     struct nst_confidential launch;
+    /* A Windows guest, as the domain itself says (profile key guest-os
+     * = auto): why, for messages ("its libosinfo metadata names
+     * http://microsoft.com/win/10"), or NULL.  See nsti_domain_windows. */
+    char *windows_why;
 };
+
+/* libvirt's namespace for the OS that virt-install and virt-manager
+ * record in <metadata> (<libosinfo:os id='...'/>). */
+#define NST_LIBOSINFO_NS "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+
+/*
+ * Whether the domain is a Windows guest: libosinfo metadata naming a
+ * Microsoft OS (an id under http://microsoft.com/win/, matched by the
+ * namespace URI, whatever the prefix), or a <features><hyperv> element
+ * (only Windows and Hyper-V use the enlightenments).  Returns 1 with
+ * *why set (a new string, the reason for messages), 0 when neither
+ * says so, -1 when out of memory.
+ */
+int nsti_domain_windows(const xmlNode *root, char **why);
+
+/*
+ * The enlightenments nested Hyper-V needs that the domain under root
+ * lacks or sets off, as the hyperv rule gives them for host (NULL: no
+ * evmcs, libvirt 9.0's list), appended to out as "vpindex, stimer
+ * (off), the hypervclock timer"; evmcs set off is a choice and not
+ * named.  Nothing for mode='passthrough'.  Returns 0, -1 when out of
+ * memory.  (rules-hyperv.c, beside the rule's list.)
+ */
+int nsti_hyperv_missing(const xmlNode *root, const struct nst_host *host,
+                       struct nst_buf *out);
 
 /* Reads the domain under root into *d (free with nsti_domain_clear).
  * What is not valid is recorded as such (has_*, valid), for the rules

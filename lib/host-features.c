@@ -10,6 +10,61 @@
 
 #include "host-parse.h"
 
+static int compare_names(const void *a, const void *b);
+
+/*
+ * The Hyper-V enlightenments of domain capabilities (<features><hyperv
+ * supported='yes'><enum name='features'><value>...), into
+ * host->hyperv_features.  Only KVM's count: domain capabilities are per
+ * virtualization type, and libvirt 9.0 lists for TCG only spinlocks and
+ * vendor_id, which says nothing of what a KVM guest on the same host
+ * gets.  Capabilities of another type, or without <hyperv> (libvirt
+ * before 8.x did not report it), leave the floor (libvirt 9.0's schema)
+ * in place; supported='no' is an empty list.
+ */
+static int
+host_read_hyperv(struct nst_host *host, const xmlNode *root, char **err)
+{
+    const xmlNode *domain = nsti_child(root, "domain");
+    const xmlNode *hv = nsti_child(nsti_child(root, "features"), "hyperv");
+    const xmlNode *values = NULL;
+    size_t n = 0;
+
+    if (!domain || !hv)
+        return 0;
+    AUTO_STR type = host_trimmed_text(domain);
+    if (!type)
+        goto oom;
+    if (!same(type, "kvm"))
+        return 0;
+    if (nsti_attr_is(hv, "supported", "yes"))
+        FOR_EACH_CHILD(e, hv, "enum")
+            if (nsti_attr_is(e, "name", "features"))
+                values = e;
+    FOR_EACH_CHILD(v, values, "value")
+        n++;
+    char **names = calloc(n ? n : 1, sizeof(*names));
+    size_t kept = 0;
+    if (!names)
+        goto oom;
+    FOR_EACH_CHILD(v, values, "value") {
+        if (!(names[kept] = host_trimmed_text(v))) {
+            host_free_names(names, kept);
+            goto oom;
+        }
+        kept++;
+    }
+    qsort(names, kept, sizeof(*names), compare_names);
+    host_free_names(host->hyperv_features, host->nhyperv_features);
+    host->hyperv_features = names;
+    host->nhyperv_features = kept;
+    host->hyperv_known = true;
+    return 0;
+ oom:
+    nst_set_error(err, "out of memory reading domain capabilities");
+    return -1;
+}
+
 /* Reads domain capabilities into host (see host-parse.h). */
 int
 host_parse_domcaps(struct nst_host *host, const char *text, size_t len,
@@ -68,6 +123,9 @@ host_parse_domcaps(struct nst_host *host, const char *text, size_t len,
             return -1;
         }
     }
+
+    if (host_read_hyperv(host, root, err) < 0)
+        return -1;
 
     /*
      * Capabilities from a host whose CPU libvirt could not decode (or
@@ -316,4 +374,29 @@ bool
 nst_feature_is_virt(const char *name)
 {
     return name && (strcmp(name, "vmx") == 0 || strcmp(name, "svm") == 0);
+}
+
+/*
+ * libvirt 9.0's <hyperv> children (domaincommon.rng, define "hyperv"),
+ * the floor when domain capabilities do not say; sorted for bsearch.
+ * Later libvirt adds emsr_bitmap and xmm_input (10.7) and tlbflush's
+ * direct and extended modes (11.0), which 9.0 refuses.
+ */
+static const char *const hyperv_floor[] = {
+    "avic", "evmcs", "frequencies", "ipi", "reenlightenment", "relaxed",
+    "reset", "runtime", "spinlocks", "stimer", "synic", "tlbflush", "vapic",
+    "vendor_id", "vpindex",
+};
+
+bool
+nst_host_hyperv_supported(const struct nst_host *host, const char *name)
+{
+    if (!name)
+        return false;
+    if (host && host->hyperv_known)
+        return bsearch(&name, host->hyperv_features, host->nhyperv_features,
+                       sizeof(*host->hyperv_features), compare_names) != NULL;
+    return bsearch(name, hyperv_floor,
+                   sizeof(hyperv_floor) / sizeof(hyperv_floor[0]),
+                   sizeof(hyperv_floor[0]), compare_name_key) != NULL;
 }

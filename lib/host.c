@@ -698,6 +698,21 @@ nst_host_default_housekeeping(const struct nst_host *host,
     }
 }
 
+/* A copy of a name list (NULL stays NULL); on failure *out holds what
+ * was copied, for nst_host_free. */
+static int
+copy_names(char *const *names, size_t n, char ***out, size_t *nout)
+{
+    if (!names)
+        return 0;
+    if (!(*out = calloc(n ? n : 1, sizeof(**out))))
+        return -1;
+    for (; *nout < n; (*nout)++)
+        if (!((*out)[*nout] = copy_string(names[*nout])))
+            return -1;
+    return 0;
+}
+
 struct nst_host *
 nst_host_clone(const struct nst_host *host)
 {
@@ -708,8 +723,8 @@ nst_host_clone(const struct nst_host *host)
     copy->arch = copy->model = NULL;
     copy->cells = NULL;
     copy->cpus = NULL;
-    copy->known_features = NULL;
-    copy->nknown_features = 0;
+    copy->known_features = copy->hyperv_features = NULL;
+    copy->nknown_features = copy->nhyperv_features = 0;
     if (!(copy->arch = copy_string(host->arch)) ||
         (host->model && !(copy->model = copy_string(host->model))) ||
         !(copy->cells = calloc(host->ncells ? host->ncells : 1,
@@ -719,21 +734,11 @@ nst_host_clone(const struct nst_host *host)
         goto fail;
     memcpy(copy->cells, host->cells, host->ncells * sizeof(*copy->cells));
     memcpy(copy->cpus, host->cpus, host->ncpus * sizeof(*copy->cpus));
-    if (host->known_features) {
-        copy->known_features = calloc(host->nknown_features ?
-                                      host->nknown_features : 1,
-                                      sizeof(*copy->known_features));
-        if (!copy->known_features)
-            goto fail;
-        for (; copy->nknown_features < host->nknown_features;
-             copy->nknown_features++) {
-            char *name = copy_string(
-                host->known_features[copy->nknown_features]);
-            if (!name)
-                goto fail;
-            copy->known_features[copy->nknown_features] = name;
-        }
-    }
+    if (copy_names(host->known_features, host->nknown_features,
+                   &copy->known_features, &copy->nknown_features) < 0 ||
+        copy_names(host->hyperv_features, host->nhyperv_features,
+                   &copy->hyperv_features, &copy->nhyperv_features) < 0)
+        goto fail;
     return copy;
  fail:
     nst_host_free(copy);
@@ -750,6 +755,7 @@ nst_host_free(struct nst_host *host)
     free(host->cells);
     free(host->cpus);
     host_free_names(host->known_features, host->nknown_features);
+    host_free_names(host->hyperv_features, host->nhyperv_features);
     free(host);
 }
 

@@ -17,6 +17,8 @@ enum {
     R_MIGRATABLE,
     R_TOPOLOGY,
     R_SIZE,
+    R_HYPERV_NESTED,
+    R_EVMCS_AMD,
     R_PIN_HOST,
     R_PIN_CELLS,
     R_PIN_SHARED,
@@ -56,5 +58,6 @@ void lint_cpu_model(struct lint *l);         /* lint-cpu.c */
 void lint_launch_security(struct lint *l);
 void lint_pinning(struct lint *l);           /* lint-pinning.c */
 void lint_memory(struct lint *l);            /* lint-memory.c */
+void lint_hyperv(struct lint *l);            /* lint-hyperv.c */
 
 #endif /* NESTIFY_LINT_RULES_H */

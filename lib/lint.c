@@ -11,6 +11,7 @@
  *
  * This file holds the rule table and the run; the rules live by what
  * they look at: lint-cpu.c (the CPU model, confidential guests),
+ * lint-hyperv.c (Windows guests' Hyper-V enlightenments),
  * lint-pinning.c (pins and numatune nodes), lint-memory.c (hugepages,
  * memory limits).
  */
@@ -38,6 +39,12 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_SIZE] = { "VN106", "invalid-size", NST_ERROR, false,
         "<vcpu>, <memory> or a hugepage size missing or not a value "
         "libvirt accepts: the domain does not define" },
+    [R_HYPERV_NESTED] = { "VN107", "hyperv-nested", NST_WARNING, false,
+        "a Windows guest with nested virtualization without the Hyper-V "
+        "enlightenments nested Hyper-V (WSL2, VBS) needs" },
+    [R_EVMCS_AMD] = { "VN108", "evmcs-amd", NST_ERROR, true,
+        "Enlightened VMCS (evmcs) on an AMD host: QEMU does not start the "
+        "guest" },
     [R_PIN_HOST] = { "VN201", "pin-outside-host", NST_ERROR, true,
         "a CPU pin names CPUs the host does not have" },
     [R_PIN_CELLS] = { "VN202", "pin-spans-cells", NST_WARNING, true,
@@ -144,6 +151,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     lint_pinning(&l);
     lint_memory(&l);
     lint_launch_security(&l);
+    lint_hyperv(&l);
     nsti_domain_clear(&l.dom);
 
     /* Findings in the order of the rule table, each rule's in document

@@ -133,6 +133,17 @@ struct nst_host {
      */
     char **known_features;
     size_t nknown_features;
+
+    /*
+     * The Hyper-V enlightenments the target libvirt supports for KVM
+     * guests: the <hyperv> <enum name='features'> values of KVM domain
+     * capabilities (<domain>kvm</domain>), sorted, when hyperv_known;
+     * otherwise libvirt 9.0's schema is the floor (see
+     * nst_host_hyperv_supported).
+     */
+    char **hyperv_features;
+    size_t nhyperv_features;
+    bool hyperv_known;
 };
 
 /*
@@ -232,6 +243,15 @@ const char *nst_host_virt_feature(const struct nst_host *host);
 /* True for "vmx" and "svm". */
 bool nst_feature_is_virt(const char *name);
 
+/*
+ * Whether the host's libvirt accepts the Hyper-V enlightenment name (a
+ * <features><hyperv> child: "evmcs", "emsr_bitmap") for a KVM guest:
+ * listed in its KVM domain capabilities, or without them one of libvirt
+ * 9.0's (relaxed ... avic; not emsr_bitmap, not xmm_input).
+ */
+bool nst_host_hyperv_supported(const struct nst_host *host,
+                               const char *name);
+
 /* -------------------------------------------------------------- profiles */
 
 enum nst_thread_policy {
@@ -242,6 +262,16 @@ enum nst_thread_policy {
 };
 
 const char *nst_thread_policy_name(enum nst_thread_policy policy);
+
+/* What the guest runs, for the rules that depend on it (hyperv). */
+enum nst_guest_os {
+    NST_GUEST_OS_AUTO,    /* detected: libosinfo metadata, <hyperv> */
+    NST_GUEST_OS_WINDOWS,
+    NST_GUEST_OS_OTHER,   /* never treated as Windows */
+    NST_GUEST_OS_LAST
+};
+
+const char *nst_guest_os_name(enum nst_guest_os os);
 
 /*
  * A profile is the result of applying settings ("key = value") over the
@@ -276,6 +306,11 @@ struct nst_profile {
     unsigned int cpu_quota_percent;
 
     bool mitigations;            /* remove disables of mitigations */
+
+    /* Windows guests (docs/profiles.md, "Windows guests") */
+    enum nst_guest_os guest_os;  /* auto: detected from the domain */
+    bool hyperv;                 /* Hyper-V enlightenments for nesting */
+    bool hyperv_evmcs;           /* Enlightened VMCS on Intel hosts */
 };
 
 /* A profile text and where it came from (for error messages). */
@@ -460,6 +495,7 @@ enum nst_rule {
                                     can use */
     NST_RULE_CPU_MODE,
     NST_RULE_CPU_FEATURE,
+    NST_RULE_HYPERV,             /* Windows guests: nested Hyper-V */
     NST_RULE_MITIGATIONS,
     NST_RULE_PLACEMENT,
     NST_RULE_VCPU_PINNING,

@@ -368,6 +368,9 @@ static const struct nst_rule_def rule_defs[NST_RULE_LAST] = {
         "supported" },
     [NST_RULE_CPU_FEATURE] = { "cpu-feature", { "nested", NULL }, true,
         "requires the host's virtualization feature (vmx or svm)" },
+    [NST_RULE_HYPERV] = { "hyperv", { "hyperv", NULL }, true,
+        "gives a Windows guest with nested on the Hyper-V enlightenments "
+        "nested Hyper-V (WSL2, VBS) needs" },
     [NST_RULE_MITIGATIONS] = { "mitigations", { "mitigations", NULL }, true,
         "removes the disables of Spectre/MDS mitigations" },
     [NST_RULE_PLACEMENT] = { "placement",
@@ -438,6 +441,7 @@ static int (*const steps[NST_RULE_LAST])(struct run *) = {
     [NST_RULE_DOMAIN] = step_domain,
     [NST_RULE_CPU_MODE] = policy_cpu_mode,
     [NST_RULE_CPU_FEATURE] = policy_cpu_features,
+    [NST_RULE_HYPERV] = policy_hyperv,
     [NST_RULE_MITIGATIONS] = policy_mitigations,
     [NST_RULE_PLACEMENT] = policy_place,
     [NST_RULE_VCPU_PINNING] = policy_pinning,

@@ -99,5 +99,6 @@ int policy_topology(struct run *run);
 int policy_numa(struct run *run);           /* rules-numa.c */
 int policy_hugepages(struct run *run);      /* rules-memory.c */
 int policy_memtune(struct run *run);
+int policy_hyperv(struct run *run);         /* rules-hyperv.c */
 
 #endif /* NESTIFY_POLICY_H */

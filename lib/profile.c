@@ -30,6 +30,7 @@ enum key_type {
     KEY_UINT,            /* unsigned int within [min, max] */
     KEY_THREAD_POLICY,   /* enum nst_thread_policy */
     KEY_HOUSEKEEPING,    /* housekeeping_auto + housekeeping */
+    KEY_GUEST_OS,        /* enum nst_guest_os */
 };
 
 struct key_def {
@@ -65,6 +66,9 @@ static const struct key_def keys[] = {
     { "cpu-quota-percent", KEY_UINT, FIELD(cpu_quota_percent), 1, 100,
       "100" },
     { "mitigations", KEY_BOOL, FIELD(mitigations), 0, 0, "off" },
+    { "guest-os", KEY_GUEST_OS, FIELD(guest_os), 0, 0, "auto" },
+    { "hyperv", KEY_BOOL, FIELD(hyperv), 0, 0, "off" },
+    { "hyperv-evmcs", KEY_BOOL, FIELD(hyperv_evmcs), 0, 0, "on" },
 };
 
 #undef FIELD
@@ -76,6 +80,20 @@ nsti_profile_switch(const struct nst_profile *p, const char *key)
         if (keys[i].type == KEY_BOOL && strcmp(keys[i].name, key) == 0)
             return *(const bool *)((const char *)p + keys[i].offset);
     return false;
+}
+
+static const char *const guest_os_names[NST_GUEST_OS_LAST] = {
+    [NST_GUEST_OS_AUTO] = "auto",
+    [NST_GUEST_OS_WINDOWS] = "windows",
+    [NST_GUEST_OS_OTHER] = "other",
+};
+
+const char *
+nst_guest_os_name(enum nst_guest_os os)
+{
+    if ((unsigned int)os >= NST_GUEST_OS_LAST)
+        return "unknown";
+    return guest_os_names[os];
 }
 
 /* Spellings of booleans, true ones at even indexes. */
@@ -178,6 +196,10 @@ expected_text(const struct key_def *def)
                           thread_policy_names[NST_THREAD_REQUIRE]);
     case KEY_HOUSEKEEPING:
         return nst_printf("auto or a cpu list such as 0-1,28-29");
+    case KEY_GUEST_OS:
+        return nst_printf("%s, %s or %s", guest_os_names[NST_GUEST_OS_AUTO],
+                          guest_os_names[NST_GUEST_OS_WINDOWS],
+                          guest_os_names[NST_GUEST_OS_OTHER]);
     case KEY_TEXT:
         break;
     }
@@ -220,6 +242,14 @@ set_value(struct nst_profile *profile, const struct key_def *def,
         for (int i = 0; i < NST_THREAD_LAST; i++) {
             if (strcmp(value, thread_policy_names[i]) == 0) {
                 profile->thread_policy = (enum nst_thread_policy)i;
+                return 0;
+            }
+        }
+        goto invalid;
+    case KEY_GUEST_OS:
+        for (int i = 0; i < NST_GUEST_OS_LAST; i++) {
+            if (strcmp(value, guest_os_names[i]) == 0) {
+                profile->guest_os = (enum nst_guest_os)i;
                 return 0;
             }
         }

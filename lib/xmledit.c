@@ -46,6 +46,21 @@ const char *const nst_order_memory_backing[] = {
 const char *const nst_order_memtune[] = {
     "hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit", NULL
 };
+/* virDomainFeature's order, in which libvirt formats <features>. */
+const char *const nst_order_features[] = {
+    "acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm",
+    "pvspinlock", "capabilities", "pmu", "vmport", "gic", "smm", "ioapic",
+    "hpt", "vmcoreinfo", "htm", "nested-hv", "msrs", "ccf-assist", "xen",
+    "cfpc", "sbbc", "ibs", "tcg", "async-teardown", NULL
+};
+/* virDomainHyperv's order, in which libvirt formats <hyperv>. */
+const char *const nst_order_hyperv[] = {
+    "relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic", "stimer",
+    "reset", "vendor_id", "frequencies", "reenlightenment", "tlbflush", "ipi",
+    "evmcs", "avic", "emsr_bitmap", "xmm_input", NULL
+};
+/* <clock>'s timers stay in the order given: a new one goes last. */
+const char *const nst_order_clock[] = { "timer", NULL };
 
 /* ------------------------------------------------------------- scanning */
 

@@ -83,5 +83,8 @@ extern const char *const nst_order_cputune[];
 extern const char *const nst_order_numatune[];
 extern const char *const nst_order_memory_backing[];
 extern const char *const nst_order_memtune[];
+extern const char *const nst_order_features[];
+extern const char *const nst_order_hyperv[];
+extern const char *const nst_order_clock[];
 
 #endif /* NESTIFY_XMLEDIT_H */

@@ -25,6 +25,7 @@ static const char *const domains[] = {
     "memory-file", "memory-memfd-locked", "memory-file-hugepages",
     "sev-guest", "sev-es-nested", "numa-distances", "memory-hotplug",
     "numa-memaccess-mixed", "vcpu-auto-numa", "numa-pages-per-cell",
+    "win10-guest", "win11-guest", "windows-enlightened",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {
@@ -61,6 +62,12 @@ load_profile(const char *names, struct nst_profile *profile)
 static const char *const managed[] = {
     "vcpu", "cputune", "memoryBacking", "memtune", "numatune", "cpu",
 };
+/* ... and, inside them, <features><hyperv> and <clock>'s timers (the
+ * hyperv rule's; only its hypervclock is added, so any other timer
+ * changing would still show in the goldens' diff). */
+static const char *const managed_children[][2] = {
+    { "features", "hyperv" }, { "clock", "timer" },
+};
 
 static bool
 is_managed(xmlNodePtr node)
@@ -70,6 +77,12 @@ is_managed(xmlNodePtr node)
     if (xmlStrEqual(node->name, BAD_CAST "memory") && node->parent &&
         xmlStrEqual(node->parent->name, BAD_CAST "devices"))
         return true;
+    for (size_t i = 0; i < sizeof(managed_children) /
+         sizeof(*managed_children); i++)
+        if (xmlStrEqual(node->name, BAD_CAST managed_children[i][1]) &&
+            node->parent && xmlStrEqual(node->parent->name,
+                                        BAD_CAST managed_children[i][0]))
+            return true;
     if (node->parent && node->parent->type == XML_ELEMENT_NODE &&
         xmlStrEqual(node->parent->name, BAD_CAST "domain") &&
         !node->parent->parent->parent)

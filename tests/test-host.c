@@ -892,6 +892,54 @@ START_TEST(test_domcaps)
 }
 END_TEST
 
+/* Domain capabilities of virtualization type TYPE whose <hyperv> says
+ * SUPPORTED and lists VALUES ("<value>..</value>..."). */
+#define HYPERV_DOMCAPS(type, supported, values) \
+    "<domainCapabilities><domain>" type "</domain><arch>x86_64</arch>" \
+    "<features><hyperv supported='" supported "'><enum name='features'>" \
+    values "</enum></hyperv></features></domainCapabilities>"
+
+/* The Hyper-V enlightenments libvirt supports: KVM domain capabilities'
+ * list, never TCG's (libvirt 9.0 lists only spinlocks and vendor_id for
+ * TCG); without a KVM list, libvirt 9.0's schema. */
+START_TEST(test_domcaps_hyperv)
+{
+    struct nst_host *host, *copy;
+
+    host = parse_ok(intel_caps, HYPERV_DOMCAPS("kvm", "yes",
+        "<value>vapic</value><value>relaxed</value>"
+        "<value>emsr_bitmap</value>"));
+    ck_assert(host->hyperv_known);
+    ck_assert_uint_eq(host->nhyperv_features, 3);
+    ck_assert(nst_host_hyperv_supported(host, "emsr_bitmap"));
+    ck_assert(nst_host_hyperv_supported(host, "relaxed"));
+    ck_assert(!nst_host_hyperv_supported(host, "evmcs"));
+    copy = nst_host_clone(host);
+    ck_assert(copy->hyperv_known);
+    ck_assert(nst_host_hyperv_supported(copy, "emsr_bitmap"));
+    ck_assert_ptr_ne(copy->hyperv_features, host->hyperv_features);
+    nst_host_free(copy);
+    nst_host_free(host);
+
+    host = parse_ok(intel_caps, HYPERV_DOMCAPS("qemu", "yes",
+        "<value>spinlocks</value><value>vendor_id</value>"));
+    ck_assert(!host->hyperv_known);
+    ck_assert(nst_host_hyperv_supported(host, "evmcs"));
+    ck_assert(nst_host_hyperv_supported(host, "stimer"));
+    ck_assert(!nst_host_hyperv_supported(host, "emsr_bitmap"));
+    ck_assert(!nst_host_hyperv_supported(host, "xmm_input"));
+    nst_host_free(host);
+
+    host = parse_ok(intel_caps, HYPERV_DOMCAPS("kvm", "no", ""));
+    ck_assert(host->hyperv_known);
+    ck_assert(!nst_host_hyperv_supported(host, "relaxed"));
+    nst_host_free(host);
+
+    ck_assert(nst_host_hyperv_supported(NULL, "avic"));
+    ck_assert(!nst_host_hyperv_supported(NULL, NULL));
+}
+END_TEST
+
 START_TEST(test_domcaps_errors)
 {
     char *domcaps = nst_printf(DOMCAPS_FMT, "x86_64", "maybe", "Intel",
@@ -1340,6 +1388,7 @@ host_suite(void)
 
     tc = tcase_create("domcaps");
     tcase_add_test(tc, test_domcaps);
+    tcase_add_test(tc, test_domcaps_hyperv);
     tcase_add_test(tc, test_domcaps_errors);
     suite_add_tcase(suite, tc);
 

@@ -62,6 +62,11 @@ static const struct lint_case cases[] = {
     { "nested-confidential", "nested-confidential", "amd-epyc-7502p-nps4",
       NULL },
     { "nested-confidential--nohost", "nested-confidential", NULL, NULL },
+    { "hyperv-nested", "hyperv-nested", "intel-e5-2697v4", NULL },
+    { "hyperv-nested--amd", "hyperv-nested", "amd-epyc-7502p-nps4", NULL },
+    { "hyperv-nested--nohost", "hyperv-nested", NULL, NULL },
+    { "evmcs-amd", "evmcs-amd", "amd-epyc-7502p-nps4", NULL },
+    { "evmcs-amd--intel", "evmcs-amd", "intel-e5-2697v4", NULL },
 };
 #define NCASES (sizeof(cases) / sizeof(*cases))
 

@@ -591,6 +591,10 @@ START_TEST(test_rule_table)
     ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_MODE));
     ck_assert(nst_rule_enabled(&p, NST_RULE_CPU_FEATURE));
     ck_assert(!nst_rule_enabled(&p, NST_RULE_MEMTUNE));
+    ck_assert(!nst_rule_enabled(&p, NST_RULE_HYPERV));
+    ck_assert_int_eq(nst_profile_set(&p, "hyperv=on", "--set", &err), 0);
+    ck_assert(nst_rule_enabled(&p, NST_RULE_HYPERV));
+    ck_assert_str_eq(rules[NST_RULE_HYPERV].name, "hyperv");
     nst_profile_clear(&p);
 }
 END_TEST
@@ -1336,6 +1340,300 @@ START_TEST(test_lint_counts_dimms)
 }
 END_TEST
 
+/* ---------------------------------------------------------- hyperv rule */
+
+#define WIN_META \
+    "  <metadata>\n" \
+    "    <libosinfo:libosinfo xmlns:libosinfo=" \
+    "\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n" \
+    "      <libosinfo:os id=\"http://microsoft.com/win/10\"/>\n" \
+    "    </libosinfo:libosinfo>\n" \
+    "  </metadata>\n"
+#define WIN_DOMAIN(metadata, features) \
+    "<domain type='kvm'>\n" \
+    "  <name>t</name>\n" \
+    metadata \
+    "  <memory unit='KiB'>4194304</memory>\n" \
+    "  <vcpu placement='static'>2</vcpu>\n" \
+    "  <os>\n" \
+    "    <type arch='x86_64'>hvm</type>\n" \
+    "  </os>\n" \
+    features \
+    "  <clock offset='localtime'>\n" \
+    "    <timer name='rtc' tickpolicy='catchup'/>\n" \
+    "  </clock>\n" \
+    "</domain>\n"
+#define WIN_HYPERV(children) \
+    "  <features>\n" \
+    "    <acpi/>\n" \
+    "    <hyperv mode='custom'>\n" children "    </hyperv>\n" \
+    "  </features>\n"
+
+static int
+compare_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Like apply() with the nested profile and one --set (or NULL), on a
+ * host whose KVM domain capabilities list the Hyper-V enlightenments hv
+ * (comma-separated). */
+static void
+apply_hv(struct result *res, const char *xml, const char *host_name,
+         const char *hv, const char *set)
+{
+    struct nst_host *host = test_load_host(host_name, NULL);
+    struct nst_profile profile;
+    struct nst_doc *doc = NULL;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    char *err = NULL;
+    host->hyperv_known = true;
+    host->hyperv_features = calloc(32, sizeof(char *));
+    for (const char *p = hv; *p;) {
+        size_t len = strcspn(p, ",");
+        host->hyperv_features[host->nhyperv_features++] = strndup(p, len);
+        p += len + (p[len] == ',');
+    }
+    qsort(host->hyperv_features, host->nhyperv_features, sizeof(char *),
+          compare_str);
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "nested", src, n, &err),
+                     0);
+    if (set)
+        ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0,
+                      "%s", err);
+    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
+    nst_report_init(&res->r, "t", profile.name);
+    struct nst_apply_options opts = { &profile, host, NULL, false };
+    res->ret = nst_apply(doc, &opts, &res->r, NULL);
+    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
+    res->report = nst_report_format_text(&res->r);
+    nst_doc_free(doc);
+    nst_profile_clear(&profile);
+    nst_host_free(host);
+}
+
+/* A Windows guest: the set on Intel with evmcs, on AMD without; the
+ * hypervclock timer with stimer; hyperv-evmcs=off leaves evmcs out. */
+START_TEST(test_hyperv_intel_and_amd)
+{
+    struct result res = { 0 };
+
+    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+          false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "  <features>\n    <hyperv mode='custom'>\n"
+             "      <relaxed state='on'/>\n      <vapic state='on'/>\n"
+             "      <spinlocks state='on' retries='8191'/>\n"
+             "      <vpindex state='on'/>\n      <runtime state='on'/>\n"
+             "      <synic state='on'/>\n      <stimer state='on'>\n"
+             "        <direct state='on'/>\n      </stimer>\n"
+             "      <frequencies state='on'/>\n"
+             "      <tlbflush state='on'/>\n      <ipi state='on'/>\n"
+             "      <evmcs state='on'/>\n    </hyperv>\n  </features>\n");
+    HAS(res, "    <timer name='rtc' tickpolicy='catchup'/>\n"
+             "    <timer name='hypervclock' present='yes'/>\n  </clock>");
+    LACKS(res, "emsr_bitmap");
+    LACKS(res, "reset");
+    SAYS(res, "a Windows guest (its libosinfo metadata names "
+              "http://microsoft.com/win/10)");
+    result_clear(&res);
+
+    apply(&res, WIN_DOMAIN(WIN_META, ""), "amd-epyc-7502p-nps4", "nested",
+          NULL, false, NULL);
+    HAS(res, "<ipi state='on'/>");
+    LACKS(res, "evmcs");
+    ck_assert_msg(!strstr(res.report, "<evmcs"), "%s", res.report);
+    result_clear(&res);
+
+    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+          false, "hyperv-evmcs=off", NULL);
+    HAS(res, "<ipi state='on'/>");
+    LACKS(res, "evmcs");
+    result_clear(&res);
+}
+END_TEST
+
+/* What the domain sets stays: an enlightenment set off is warned about
+ * and kept, and what needs it is left out (QEMU refuses stimer without
+ * synic); the user's spinlocks retries stay; evmcs on an AMD host goes,
+ * since QEMU does not start it there. */
+START_TEST(test_hyperv_keeps_what_is_set)
+{
+    struct result res = { 0 };
+
+    apply(&res, WIN_DOMAIN("", WIN_HYPERV(
+              "      <spinlocks state='on' retries='4095'/>\n"
+              "      <synic state='off'/>\n"
+              "      <evmcs state='on'/>\n")),
+          "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<spinlocks state='on' retries='4095'/>");
+    HAS(res, "<synic state='off'/>");
+    HAS(res, "<vpindex state='on'/>");
+    HAS(res, "<tlbflush state='on'/>");
+    LACKS(res, "stimer");
+    LACKS(res, "hypervclock");
+    LACKS(res, "evmcs");
+    SAYS(res, "warning  hyperv /domain/features/hyperv/synic: <synic> is "
+              "off");
+    SAYS(res, "<stimer> is left out: it needs synic");
+    SAYS(res, "removed <evmcs state='on'/>");
+    SAYS(res, "it has Hyper-V enlightenments (<features><hyperv>)");
+    result_clear(&res);
+
+    /* strict: the warning stops the run */
+    apply(&res, WIN_DOMAIN("", WIN_HYPERV("      <synic state='off'/>\n")),
+          "intel-e5-2697v4", "nested", NULL, true, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "(strict mode)");
+    result_clear(&res);
+
+    /* evmcs set off on Intel is the trade-off, made: kept, no warning */
+    apply(&res, WIN_DOMAIN("", WIN_HYPERV("      <evmcs state='off'/>\n")),
+          "intel-e5-2697v4", "nested", NULL, true, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<evmcs state='off'/>");
+    result_clear(&res);
+
+    /* passthrough has them all: nothing changes */
+    apply(&res, WIN_DOMAIN(WIN_META, "  <features>\n"
+                           "    <hyperv mode='passthrough'/>\n"
+                           "  </features>\n"),
+          "intel-e5-2697v4", "nested", NULL, false, NULL);
+    HAS(res, "<hyperv mode='passthrough'/>");
+    LACKS(res, "hypervclock");
+    ck_assert_msg(!strstr(res.report, " hyperv "), "%s", res.report);
+    result_clear(&res);
+}
+END_TEST
+
+/* emsr_bitmap only where the host's KVM domain capabilities list it
+ * (and on Intel only beside evmcs); tlbflush's direct mode never (no
+ * domain capabilities say a libvirt has it); what they lack is left out
+ * with a warning. */
+START_TEST(test_hyperv_domcaps)
+{
+    static const char all[] = "relaxed,vapic,spinlocks,vpindex,runtime,"
+        "synic,stimer,reset,vendor_id,frequencies,reenlightenment,tlbflush,"
+        "ipi,evmcs,avic";
+    char *with_emsr = nst_printf("%s,emsr_bitmap,xmm_input", all);
+    struct result res = { 0 };
+
+    apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", with_emsr,
+             NULL);
+    HAS(res, "      <evmcs state='on'/>\n      <emsr_bitmap state='on'/>\n"
+             "    </hyperv>");
+    HAS(res, "<tlbflush state='on'/>");
+    LACKS(res, "<direct state='on'/>\n      </tlbflush>");
+    LACKS(res, "xmm_input");
+    result_clear(&res);
+
+    apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "amd-epyc-7502p-nps4", with_emsr,
+             NULL);
+    HAS(res, "<emsr_bitmap state='on'/>");
+    LACKS(res, "evmcs");
+    result_clear(&res);
+
+    apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", with_emsr,
+             "hyperv-evmcs=off");
+    LACKS(res, "emsr_bitmap");
+    result_clear(&res);
+
+    apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", all, NULL);
+    LACKS(res, "emsr_bitmap");
+    HAS(res, "<evmcs state='on'/>");
+    result_clear(&res);
+
+    apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4",
+             "relaxed,vapic,spinlocks,vpindex,synic,stimer", NULL);
+    HAS(res, "<stimer state='on'>");
+    LACKS(res, "tlbflush");
+    SAYS(res, "does not support runtime, frequencies, tlbflush, ipi, "
+              "evmcs, which nested Hyper-V needs: left out");
+    result_clear(&res);
+    free(with_emsr);
+}
+END_TEST
+
+/* Only a Windows guest, only with nested on, only with hyperv on, and
+ * never a confidential one; guest-os overrides the detection. */
+START_TEST(test_hyperv_only_for_windows)
+{
+    struct result res = { 0 };
+
+    apply(&res, WIN_DOMAIN("", ""), "intel-e5-2697v4", "nested", NULL, false,
+          NULL);
+    LACKS(res, "hyperv");
+    result_clear(&res);
+
+    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+          false, "guest-os=other", NULL);
+    LACKS(res, "<hyperv");
+    result_clear(&res);
+
+    apply(&res, WIN_DOMAIN("", ""), "intel-e5-2697v4", "nested", NULL, false,
+          "guest-os=windows", NULL);
+    HAS(res, "<evmcs state='on'/>");
+    SAYS(res, "a Windows guest (the profile says guest-os = windows)");
+    result_clear(&res);
+
+    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+          false, "hyperv=off", NULL);
+    LACKS(res, "<hyperv");
+    result_clear(&res);
+
+    /* hyperv on without nested: not this rule's job */
+    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "secure", NULL,
+          false, "nested=off", NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "<hyperv");
+    result_clear(&res);
+
+    /* no <features>, no <clock>: both made where libvirt puts them, the
+     * clock with libvirt's default offset */
+    apply(&res, "<domain type='kvm'>\n  <name>t</name>\n" WIN_META
+          "  <memory unit='KiB'>4194304</memory>\n  <vcpu>2</vcpu>\n"
+          "  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
+          "  <on_poweroff>destroy</on_poweroff>\n</domain>\n",
+          "intel-e5-2697v4", "nested", NULL, false, NULL);
+    HAS(res, "  </os>\n  <features>\n    <hyperv mode='custom'>\n");
+    HAS(res, "  </cpu>\n  <clock offset='utc'>\n"
+             "    <timer name='hypervclock' present='yes'/>\n  </clock>\n"
+             "  <on_poweroff>");
+    result_clear(&res);
+
+    /* a confidential guest cannot nest: the rule steps aside */
+    apply(&res, "<domain type='kvm'>\n  <name>t</name>\n" WIN_META
+          "  <memory unit='KiB'>4194304</memory>\n  <vcpu>2</vcpu>\n"
+          "  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
+          "  <launchSecurity type='sev'>\n    <policy>0x0003</policy>\n"
+          "  </launchSecurity>\n</domain>\n",
+          "amd-epyc-7502p-nps4", "secure", NULL, false, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "<hyperv");
+    result_clear(&res);
+
+    /* a libosinfo id outside Microsoft's is no Windows; the prefix does
+     * not matter, the namespace does */
+    apply(&res, WIN_DOMAIN("  <metadata>\n    <o:libosinfo xmlns:o="
+          "\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n"
+          "      <o:os id=\"http://ubuntu.com/ubuntu/22.04\"/>\n"
+          "    </o:libosinfo>\n  </metadata>\n", ""),
+          "intel-e5-2697v4", "nested", NULL, false, NULL);
+    LACKS(res, "<hyperv");
+    result_clear(&res);
+    apply(&res, WIN_DOMAIN("  <metadata>\n    <o:libosinfo xmlns:o="
+          "\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n"
+          "      <o:os id=\"http://microsoft.com/win/11\"/>\n"
+          "    </o:libosinfo>\n  </metadata>\n", ""),
+          "intel-e5-2697v4", "nested", NULL, false, NULL);
+    HAS(res, "<hyperv mode='custom'>");
+    result_clear(&res);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1378,6 +1676,10 @@ main(void)
     tcase_add_test(tc, test_memory_devices_not_ram);
     tcase_add_test(tc, test_page_use_with_dimms);
     tcase_add_test(tc, test_lint_counts_dimms);
+    tcase_add_test(tc, test_hyperv_intel_and_amd);
+    tcase_add_test(tc, test_hyperv_keeps_what_is_set);
+    tcase_add_test(tc, test_hyperv_domcaps);
+    tcase_add_test(tc, test_hyperv_only_for_windows);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

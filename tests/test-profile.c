@@ -13,7 +13,8 @@ static const char *const all_keys[] = {
     "description", "nested", "pinning", "thread-policy", "housekeeping",
     "split", "numa", "hugepages", "memtune", "memtune-overhead-min",
     "memtune-overhead-percent", "cpu-limits", "cpu-shares-per-vcpu",
-    "cpu-period", "cpu-quota-percent", "mitigations",
+    "cpu-period", "cpu-quota-percent", "mitigations", "guest-os", "hyperv",
+    "hyperv-evmcs",
 };
 #define NKEYS (sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -57,6 +58,12 @@ field_text(const struct nst_profile *p, const char *key)
         return nst_printf("%u", p->memtune_overhead_min_mib);
     if (strcmp(key, "memtune-overhead-percent") == 0)
         return nst_printf("%u", p->memtune_overhead_percent);
+    if (strcmp(key, "guest-os") == 0)
+        return nst_printf("%s", nst_guest_os_name(p->guest_os));
+    if (strcmp(key, "hyperv") == 0)
+        return nst_printf("%s", onoff(p->hyperv));
+    if (strcmp(key, "hyperv-evmcs") == 0)
+        return nst_printf("%s", onoff(p->hyperv_evmcs));
     if (strcmp(key, "cpu-limits") == 0)
         return nst_printf("%s", onoff(p->cpu_limits));
     if (strcmp(key, "cpu-shares-per-vcpu") == 0)
@@ -152,7 +159,10 @@ static const char defaults_dump[] =
     "cpu-shares-per-vcpu=100\n"
     "cpu-period=100000\n"
     "cpu-quota-percent=100\n"
-    "mitigations=off\n";
+    "mitigations=off\n"
+    "guest-os=auto\n"
+    "hyperv=off\n"
+    "hyperv-evmcs=on\n";
 
 START_TEST(test_thread_policy_name)
 {
@@ -162,6 +172,8 @@ START_TEST(test_thread_policy_name)
     ck_assert_str_eq(nst_thread_policy_name(NST_THREAD_LAST), "unknown");
     ck_assert_str_eq(nst_thread_policy_name((enum nst_thread_policy)-1),
                      "unknown");
+    ck_assert_str_eq(nst_guest_os_name(NST_GUEST_OS_WINDOWS), "windows");
+    ck_assert_str_eq(nst_guest_os_name(NST_GUEST_OS_LAST), "unknown");
 }
 END_TEST
 
@@ -239,6 +251,11 @@ static const struct good_case good_cases[] = {
     { "cpu-quota-percent = 100", "cpu-quota-percent", "50", "100" },
     { "cpu-quota-percent = 050", "cpu-quota-percent", NULL, "50" },
     { "mitigations = on", "mitigations", NULL, "on" },
+    { "guest-os = windows", "guest-os", NULL, "windows" },
+    { "guest-os = other", "guest-os", NULL, "other" },
+    { "guest-os = auto", "guest-os", "other", "auto" },
+    { "hyperv = on", "hyperv", NULL, "on" },
+    { "hyperv-evmcs = off", "hyperv-evmcs", NULL, "off" },
 };
 #define NGOOD (sizeof(good_cases) / sizeof(good_cases[0]))
 
@@ -346,6 +363,13 @@ static const struct bad_case bad_cases[] = {
     { "thread-policy = Prefer",
       "invalid value 'Prefer' for 'thread-policy' "
       "(expected prefer, isolate or require)" },
+    { "guest-os = Windows",
+      "invalid value 'Windows' for 'guest-os' "
+      "(expected auto, windows or other)" },
+    { "guest-os = linux",
+      "invalid value 'linux' for 'guest-os' "
+      "(expected auto, windows or other)" },
+    { "hyperv-evmcs = maybe", BOOL_MSG("maybe", "hyperv-evmcs") },
     { "housekeeping = x", HK_MSG("x") },
     { "housekeeping =", HK_MSG("") },
     { "housekeeping = 4096", HK_MSG("4096") },
@@ -786,7 +810,10 @@ START_TEST(test_builtin_files)
                    "cpu-shares-per-vcpu=100\n"
                    "cpu-period=100000\n"
                    "cpu-quota-percent=100\n"
-                   "mitigations=off\n");
+                   "mitigations=off\n"
+                   "guest-os=auto\n"
+                   "hyperv=on\n"
+                   "hyperv-evmcs=on\n");
     assert_compose(b.src, 3, "perf",
                    "name=perf\n"
                    "description=" PERF_DESC "\n"
@@ -804,7 +831,10 @@ START_TEST(test_builtin_files)
                    "cpu-shares-per-vcpu=100\n"
                    "cpu-period=100000\n"
                    "cpu-quota-percent=100\n"
-                   "mitigations=off\n");
+                   "mitigations=off\n"
+                   "guest-os=auto\n"
+                   "hyperv=on\n"
+                   "hyperv-evmcs=on\n");
     assert_compose(b.src, 3, "secure",
                    "name=secure\n"
                    "description=" SECURE_DESC "\n"
@@ -822,7 +852,10 @@ START_TEST(test_builtin_files)
                    "cpu-shares-per-vcpu=100\n"
                    "cpu-period=100000\n"
                    "cpu-quota-percent=100\n"
-                   "mitigations=on\n");
+                   "mitigations=on\n"
+                   "guest-os=auto\n"
+                   "hyperv=on\n"
+                   "hyperv-evmcs=on\n");
     free_builtins(&b);
 }
 END_TEST
@@ -849,7 +882,10 @@ START_TEST(test_compose_perf_secure)
         "cpu-shares-per-vcpu=100\n"
         "cpu-period=100000\n"
         "cpu-quota-percent=100\n"
-        "mitigations=on\n";
+        "mitigations=on\n"
+        "guest-os=auto\n"
+        "hyperv=on\n"
+        "hyperv-evmcs=on\n";
     assert_compose(b.src, 3, "perf,secure", expected);
     /* Blanks around names do not matter and do not reach the name. */
     assert_compose(b.src, 3, "  perf ,\tsecure  ", expected);

@@ -31,6 +31,17 @@
     new one after the last of <cpu>'s model, vendor, topology, cache,
     maxphysaddr and feature children (libvirt's order).
 
+  - a Windows guest (libosinfo metadata naming a microsoft.com/win OS,
+    or a <features><hyperv>) gets the Hyper-V enlightenments of the rule
+    hyperv (lib/rules-hyperv.c) as it gives them without domain
+    capabilities: relaxed, vapic, spinlocks retries 8191, vpindex,
+    runtime, synic, stimer with direct mode, frequencies, tlbflush, ipi,
+    evmcs on Intel, and the hypervclock timer; what the domain sets stays
+    (and what needs one it sets off is left out), stimer gets direct mode,
+    evmcs goes on AMD, mode='passthrough' is kept.  Unlike the engine it
+    does not create a missing <features> or <clock> (libvirt's Windows
+    guests have both), and it writes the children of a <hyperv> in
+    libvirt's order.
   What it cannot do, because it needs the host: check that the host has
   VT-x/AMD-V and supports host-passthrough, pick the vendor (the vendor
   parameter says it: Intel or AMD), or read libvirt's own cpu_map
@@ -41,7 +52,9 @@
   xsltproc's serialisation, not the input's bytes.
 -->
 <xsl:stylesheet version="1.0"
-                xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+                xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+                xmlns:lo="http://libosinfo.org/xmlns/libvirt/domain/1.0"
+                exclude-result-prefixes="lo">
 
   <xsl:output method="xml" encoding="UTF-8" omit-xml-declaration="yes"/>
 
@@ -263,6 +276,188 @@
         <xsl:value-of select="concat($outer, '  ')"/>
         <feature policy="require" name="{$want}"/>
         <xsl:value-of select="$outer"/>
+      </xsl:if>
+    </xsl:copy>
+  </xsl:template>
+
+  <!-- ======================================================= hyperv -->
+
+  <xsl:variable name="hv" select="/domain/features[1]/hyperv[1]"/>
+  <!-- Windows, as lib/domain.c reads it: the first libosinfo os names a
+       Microsoft OS, or the domain has <hyperv>. -->
+  <xsl:variable name="windows"
+                select="boolean(/domain/metadata[1]/lo:libosinfo[1]/lo:os[1][starts-with(@id, 'http://microsoft.com/win/')] or $hv)"/>
+  <xsl:variable name="hv-custom" select="$windows and not($hv/@mode = 'passthrough')"/>
+  <xsl:variable name="hvclock" select="/domain/clock[1]/timer[@name = 'hypervclock'][1]"/>
+  <!-- <hyperv>'s children in libvirt's order (nst_order_hyperv), and
+       those the rule gives, in that order. -->
+  <xsl:variable name="hv-order"
+                select="' relaxed vapic spinlocks vpindex runtime synic stimer reset vendor_id frequencies reenlightenment tlbflush ipi evmcs avic emsr_bitmap xmm_input '"/>
+  <xsl:variable name="hv-wanted">
+    <xsl:text>relaxed vapic spinlocks vpindex runtime synic stimer frequencies tlbflush ipi </xsl:text>
+    <xsl:if test="$vendor = 'Intel'">evmcs </xsl:if>
+  </xsl:variable>
+  <!-- <features>' children before <hyperv> (nst_order_features). -->
+  <xsl:variable name="before-hyperv" select="' acpi apic pae hap viridian privnet hyperv '"/>
+
+  <!-- 'yes' when the rule adds enlightenment n: absent, and nothing it
+       needs set off (the hypervclock timer for stimer). -->
+  <xsl:template name="hv-adds">
+    <xsl:param name="n"/>
+    <xsl:variable name="deps">
+      <xsl:choose>
+        <xsl:when test="$n = 'synic' or $n = 'tlbflush' or $n = 'ipi'"> vpindex </xsl:when>
+        <xsl:when test="$n = 'stimer'"> vpindex synic </xsl:when>
+        <xsl:when test="$n = 'evmcs'"> vapic </xsl:when>
+      </xsl:choose>
+    </xsl:variable>
+    <xsl:if test="not($hv/*[local-name() = $n])
+                  and not($hv/*[contains($deps, concat(' ', local-name(), ' '))]
+                          [not(@state = 'on')])
+                  and not($n = 'stimer' and $hvclock/@present = 'no')">yes</xsl:if>
+  </xsl:template>
+
+  <!-- The new enlightenments of list whose place in libvirt's order is
+       after lo and before hi (string offsets in hv-order). -->
+  <xsl:template name="hv-new">
+    <xsl:param name="list" select="$hv-wanted"/>
+    <xsl:param name="lo" select="-1"/>
+    <xsl:param name="hi" select="9999"/>
+    <xsl:param name="indent"/>
+    <xsl:if test="normalize-space($list) != ''">
+      <xsl:variable name="n" select="substring-before($list, ' ')"/>
+      <xsl:variable name="at"
+                    select="string-length(substring-before($hv-order, concat(' ', $n, ' ')))"/>
+      <xsl:variable name="adds">
+        <xsl:call-template name="hv-adds">
+          <xsl:with-param name="n" select="$n"/>
+        </xsl:call-template>
+      </xsl:variable>
+      <xsl:if test="$adds = 'yes' and $at &gt; $lo and $at &lt; $hi">
+        <xsl:value-of select="$indent"/>
+        <xsl:element name="{$n}">
+          <xsl:attribute name="state">on</xsl:attribute>
+          <xsl:if test="$n = 'spinlocks'">
+            <xsl:attribute name="retries">8191</xsl:attribute>
+          </xsl:if>
+          <xsl:if test="$n = 'stimer'">
+            <direct state="on"/>
+          </xsl:if>
+        </xsl:element>
+      </xsl:if>
+      <xsl:call-template name="hv-new">
+        <xsl:with-param name="list" select="substring-after($list, ' ')"/>
+        <xsl:with-param name="lo" select="$lo"/>
+        <xsl:with-param name="hi" select="$hi"/>
+        <xsl:with-param name="indent" select="$indent"/>
+      </xsl:call-template>
+    </xsl:if>
+  </xsl:template>
+
+  <!-- A custom <hyperv>: each new enlightenment goes before the first
+       child that libvirt writes after it. -->
+  <xsl:template match="/domain/features[1]/hyperv[1][not(@mode = 'passthrough')]">
+    <xsl:variable name="indent">
+      <xsl:call-template name="indent-of">
+        <xsl:with-param name="n" select="*[1]"/>
+      </xsl:call-template>
+    </xsl:variable>
+    <xsl:copy>
+      <xsl:apply-templates select="@*"/>
+      <xsl:for-each select="node()">
+        <xsl:if test="self::*">
+          <xsl:call-template name="hv-new">
+            <xsl:with-param name="lo"
+                            select="string-length(substring-before($hv-order, concat(' ', local-name(preceding-sibling::*[1]), ' ')))"/>
+            <xsl:with-param name="hi"
+                            select="string-length(substring-before($hv-order, concat(' ', local-name(), ' ')))"/>
+            <xsl:with-param name="indent" select="$indent"/>
+          </xsl:call-template>
+        </xsl:if>
+        <xsl:apply-templates select="."/>
+      </xsl:for-each>
+      <xsl:call-template name="hv-new">
+        <xsl:with-param name="lo"
+                        select="string-length(substring-before($hv-order, concat(' ', local-name(*[last()]), ' ')))"/>
+        <xsl:with-param name="indent" select="$indent"/>
+      </xsl:call-template>
+    </xsl:copy>
+  </xsl:template>
+
+  <!-- stimer on without direct mode gets it. -->
+  <xsl:template match="/domain/features[1]/hyperv[1][not(@mode = 'passthrough')]/stimer[@state = 'on'][not(direct[@state = 'on'])][not(direct)]">
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+      <direct state="on"/>
+    </xsl:copy>
+  </xsl:template>
+
+  <!-- evmcs is Intel's: QEMU does not start it on AMD. -->
+  <xsl:template match="/domain/features[1]/hyperv[1][not(@mode = 'passthrough')]/evmcs[@state = 'on']">
+    <xsl:if test="$vendor != 'AMD'">
+      <xsl:copy-of select="."/>
+    </xsl:if>
+  </xsl:template>
+
+  <!-- A Windows guest by its libosinfo metadata, without <hyperv>. -->
+  <xsl:template match="/domain/features[1][not(hyperv)]">
+    <xsl:choose>
+      <xsl:when test="$windows">
+        <xsl:variable name="anchor"
+                      select="*[contains($before-hyperv, concat(' ', local-name(), ' '))][last()]"/>
+        <xsl:variable name="indent">
+          <xsl:call-template name="indent-of">
+            <xsl:with-param name="n" select="*[1]"/>
+          </xsl:call-template>
+        </xsl:variable>
+        <xsl:copy>
+          <xsl:apply-templates select="@*"/>
+          <xsl:if test="not($anchor)">
+            <xsl:call-template name="new-hyperv">
+              <xsl:with-param name="indent" select="$indent"/>
+            </xsl:call-template>
+          </xsl:if>
+          <xsl:for-each select="node()">
+            <xsl:apply-templates select="."/>
+            <xsl:if test="generate-id(.) = generate-id($anchor)">
+              <xsl:call-template name="new-hyperv">
+                <xsl:with-param name="indent" select="$indent"/>
+              </xsl:call-template>
+            </xsl:if>
+          </xsl:for-each>
+        </xsl:copy>
+      </xsl:when>
+      <xsl:otherwise>
+        <xsl:copy>
+          <xsl:apply-templates select="@*|node()"/>
+        </xsl:copy>
+      </xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
+  <xsl:template name="new-hyperv">
+    <xsl:param name="indent"/>
+    <xsl:value-of select="$indent"/>
+    <hyperv mode="custom">
+      <xsl:call-template name="hv-new">
+        <xsl:with-param name="indent" select="concat($indent, '  ')"/>
+      </xsl:call-template>
+      <xsl:value-of select="$indent"/>
+    </hyperv>
+  </xsl:template>
+
+  <!-- stimer needs the hypervclock timer (hv-time): added last. -->
+  <xsl:template match="/domain/clock[1]">
+    <xsl:variable name="stimer-adds">
+      <xsl:call-template name="hv-adds">
+        <xsl:with-param name="n" select="'stimer'"/>
+      </xsl:call-template>
+    </xsl:variable>
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+      <xsl:if test="$hv-custom and not($hvclock) and
+                    ($hv/stimer/@state = 'on' or $stimer-adds = 'yes')">
+        <timer name="hypervclock" present="yes"/>
       </xsl:if>
     </xsl:copy>
   </xsl:template>

@@ -9,3 +9,8 @@ description = Host CPU passthrough with VMX/SVM required, so the guest can run i
 # the host's vendor: without the flag the guest has no hardware
 # virtualization and its own VMs fall back to slow emulation.
 nested = on
+
+# A Windows guest (libosinfo metadata, or <hyperv> already set) also gets
+# the Hyper-V enlightenments nested Hyper-V needs (WSL2, VBS,
+# Credential Guard): a Linux guest is not touched.
+hyperv = on

@@ -8,6 +8,11 @@ description = Nested, plus vCPUs pinned NUMA-local on whole cores, guest NUMA ce
 # The guest still gets to run its own VMs.
 nested = on
 
+# A Windows guest (libosinfo metadata, or <hyperv> already set) also gets
+# the Hyper-V enlightenments nested Hyper-V needs (WSL2, VBS,
+# Credential Guard): a Linux guest is not touched.
+hyperv = on
+
 # Dedicated host CPUs: no migration between cores and warm caches.
 pinning = on
 

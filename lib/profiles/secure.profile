@@ -8,6 +8,11 @@ description = Nested, plus memory and CPU limits and no disabled Spectre/MDS mit
 # The guest still gets to run its own VMs.
 nested = on
 
+# A Windows guest (libosinfo metadata, or <hyperv> already set) also gets
+# the Hyper-V enlightenments nested Hyper-V needs (WSL2, VBS,
+# Credential Guard): a Linux guest is not touched.
+hyperv = on
+
 # A hard memory limit so a runaway guest cannot push the host into swap
 # or the OOM killer; the overhead leaves room for QEMU itself.
 memtune = on

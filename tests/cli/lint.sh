@@ -63,6 +63,11 @@ golden launch-security-host--tdx launch-security-tdx amd-epyc-7502p-nps4 ""
 golden launch-security-host--sev-on-amd launch-security-host amd-epyc-7502p-nps4 ""
 golden nested-confidential nested-confidential amd-epyc-7502p-nps4 ""
 golden nested-confidential--nohost nested-confidential "" ""
+golden hyperv-nested hyperv-nested intel-e5-2697v4 ""
+golden hyperv-nested--amd hyperv-nested amd-epyc-7502p-nps4 ""
+golden hyperv-nested--nohost hyperv-nested "" ""
+golden evmcs-amd evmcs-amd amd-epyc-7502p-nps4 ""
+golden evmcs-amd--intel evmcs-amd intel-e5-2697v4 ""
 
 # Warnings only: exit 0.  stdin is labelled "stdin".
 run 0 lint --file - --host-caps "$H/intel-e5-2697v4.xml" \
