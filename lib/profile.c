@@ -24,12 +24,19 @@ static const char *const thread_policy_names[NST_THREAD_LAST] = {
     [NST_THREAD_REQUIRE] = "require",
 };
 
+static const char *const cpu_mode_names[NST_CPU_MODE_LAST] = {
+    [NST_CPU_PASSTHROUGH] = "passthrough",
+    [NST_CPU_HOST_MODEL] = "host-model",
+    [NST_CPU_BASELINE] = "baseline",
+};
+
 enum key_type {
     KEY_TEXT,            /* char *, free text, "" means none */
     KEY_BOOL,            /* bool, on/off and friends */
     KEY_UINT,            /* unsigned int within [min, max] */
     KEY_THREAD_POLICY,   /* enum nst_thread_policy */
     KEY_HOUSEKEEPING,    /* housekeeping_auto + housekeeping */
+    KEY_CPU_MODE,        /* enum nst_cpu_mode */
 };
 
 struct key_def {
@@ -65,6 +72,7 @@ static const struct key_def keys[] = {
     { "cpu-quota-percent", KEY_UINT, FIELD(cpu_quota_percent), 1, 100,
       "100" },
     { "mitigations", KEY_BOOL, FIELD(mitigations), 0, 0, "off" },
+    { "cpu-mode", KEY_CPU_MODE, FIELD(cpu_mode), 0, 0, "passthrough" },
 };
 
 #undef FIELD
@@ -89,6 +97,14 @@ nst_thread_policy_name(enum nst_thread_policy policy)
     if ((unsigned int)policy >= NST_THREAD_LAST)
         return "unknown";
     return thread_policy_names[policy];
+}
+
+const char *
+nst_cpu_mode_name(enum nst_cpu_mode mode)
+{
+    if ((unsigned int)mode >= NST_CPU_MODE_LAST)
+        return "unknown";
+    return cpu_mode_names[mode];
 }
 
 /*
@@ -178,6 +194,10 @@ expected_text(const struct key_def *def)
                           thread_policy_names[NST_THREAD_REQUIRE]);
     case KEY_HOUSEKEEPING:
         return nst_printf("auto or a cpu list such as 0-1,28-29");
+    case KEY_CPU_MODE:
+        return nst_printf("%s, %s or %s", cpu_mode_names[NST_CPU_PASSTHROUGH],
+                          cpu_mode_names[NST_CPU_HOST_MODEL],
+                          cpu_mode_names[NST_CPU_BASELINE]);
     case KEY_TEXT:
         break;
     }
@@ -220,6 +240,14 @@ set_value(struct nst_profile *profile, const struct key_def *def,
         for (int i = 0; i < NST_THREAD_LAST; i++) {
             if (strcmp(value, thread_policy_names[i]) == 0) {
                 profile->thread_policy = (enum nst_thread_policy)i;
+                return 0;
+            }
+        }
+        goto invalid;
+    case KEY_CPU_MODE:
+        for (int i = 0; i < NST_CPU_MODE_LAST; i++) {
+            if (strcmp(value, cpu_mode_names[i]) == 0) {
+                profile->cpu_mode = (enum nst_cpu_mode)i;
                 return 0;
             }
         }
