@@ -95,7 +95,8 @@ apply_one(const char *text, size_t len, size_t p)
 
     nst_report_init(&report, nst_doc_domain_name(doc), profiles[p].name);
     struct nst_apply_options opts = {
-        &profiles[p], host, p == 0 ? NULL : &taken, false,
+        .profile = &profiles[p], .host = host,
+        .taken = p == 0 ? NULL : &taken,
     };
     int ret = nst_apply(doc, &opts, &report, NULL);
     free(nst_report_format_text(&report));

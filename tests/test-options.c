@@ -98,10 +98,12 @@ START_TEST(test_scan_keeps_argv)
                                               &given), 0);
     ck_assert(o.dry_run && o.quiet);
     ck_assert_str_eq(o.file, "d.xml");
-    ck_assert_str_eq(o.plan.host_caps, "c");
+    ck_assert_uint_eq(o.plan.nfleet_caps, 1);
+    ck_assert_str_eq(o.plan.fleet_caps[0], "c");
     ck_assert_str_eq(o.plan.profile, "perf");
     ck_assert_uint_eq(given.count[VN_OPT_DRY_RUN], 1);
     free(o.plan.profile);
+    free(o.plan.fleet_caps);
 }
 END_TEST
 

@@ -40,7 +40,8 @@ apply(struct result *res, const char *xml, const char *host_name,
     ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
                   "%s", err);
     nst_report_init(&res->r, "t", profile.name);
-    struct nst_apply_options opts = { &profile, host, taken, strict };
+    struct nst_apply_options opts = {
+        .profile = &profile, .host = host, .taken = taken, .strict = strict };
     res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
@@ -888,7 +889,7 @@ apply_on_host(struct result *res, const char *xml, struct nst_host *host)
     ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err),
                      0);
     nst_report_init(&res->r, "t", profile.name);
-    struct nst_apply_options opts = { &profile, host, NULL, false };
+    struct nst_apply_options opts = { .profile = &profile, .host = host };
     res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
