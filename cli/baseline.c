@@ -9,10 +9,14 @@
  * --host-caps files: virConnectBaselineCPU on an in-process
  * test:///default connection, which computes it from libvirt's cpu_map).
  * We never compute a CPU model ourselves.  Before asking, a fleet that
- * mixes vendors is refused (nst_fleet_check_vendors).
+ * mixes vendors is refused (nst_fleet_check_vendors).  A live run does
+ * its libvirt work in child processes (in_child).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -202,87 +206,204 @@ vn_baseline_files(char *const *files, size_t n, char *const *domcaps,
     return ret;
 }
 
+/*
+ * Runs fn(arg) in a child process and returns its exit status, with what
+ * it wrote to the file it is given in *out (a new string, *len bytes).
+ * Each host's libvirt work runs in a child of its own: the embedded
+ * QEMU driver (qemu:///embed) opens once per process, so one process
+ * could not open two hosts, and the fleet's children, forked later,
+ * must not inherit an open one.
+ */
+static int
+in_child(int (*fn)(void *arg, FILE *fp), void *arg, char **out, size_t *len,
+         char **err)
+{
+    FILE *fp = tmpfile();
+    int status;
+
+    *out = NULL;
+    if (!fp) {
+        nst_set_error(err, "cannot create a temporary file");
+        return VN_EXIT_SYSTEM;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int ret = fn(arg, fp);
+        _exit(fflush(fp) == 0 ? ret : VN_EXIT_SYSTEM);
+    }
+    if (pid < 0) {
+        fclose(fp);
+        nst_set_error(err, "cannot start a process");
+        return VN_EXIT_SYSTEM;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    struct nst_buf buf = { 0 };
+    char chunk[65536];
+    size_t n;
+    rewind(fp);
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        nst_buf_add(&buf, chunk, n);
+    fclose(fp);
+    *out = nst_buf_finish(&buf, len);
+    if (!*out) {
+        nst_set_error(err, "out of memory");
+        return VN_EXIT_SYSTEM;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : VN_EXIT_SYSTEM;
+}
+
+/* A child's failure: its message is what it wrote. */
+static int
+child_failed(int ret, char *text, char **err)
+{
+    nst_set_error(err, "%s", text && *text ? text : "the process died");
+    free(text);
+    return ret == VN_EXIT_OK ? VN_EXIT_SYSTEM : ret;
+}
+
+/* In the child: the capabilities, a NUL, then the domain capabilities
+ * (nothing when the driver has none) of the host at uri. */
+static int
+read_host(void *arg, FILE *fp)
+{
+    const char *uri = arg;
+    char *err = NULL, *caps = NULL, *dc = NULL;
+    virConnectPtr conn = vn_conn_open(uri, &err);
+
+    if (conn && !(caps = virConnectGetCapabilities(conn)))
+        nst_set_error(&err, "%s: cannot read the host's capabilities: %s",
+                      uri ? uri : "the default hypervisor",
+                      vn_libvirt_error());
+    if (caps) {
+        dc = virConnectGetDomainCapabilities(conn, NULL, NULL, NULL, NULL,
+                                             0);
+        fputs(caps, fp);
+        fputc('\0', fp);
+        if (dc)
+            fputs(dc, fp);
+    } else {
+        fputs(err ? err : "out of memory", fp);
+    }
+    vn_conn_close(conn);
+    free(caps);
+    free(dc);
+    free(err);
+    return caps ? VN_EXIT_OK : VN_EXIT_SYSTEM;
+}
+
+struct compute {
+    const char *uri;             /* the first host */
+    const char **hypervisor;     /* host-model CPUs, or NULL */
+    const char **host;           /* the capabilities' host CPUs */
+    size_t n;
+};
+
+/* In the child: the baseline on the first host's connection. */
+static int
+compute(void *arg, FILE *fp)
+{
+    const struct compute *c = arg;
+    char *err = NULL, *cpu = NULL;
+    virConnectPtr conn = vn_conn_open(c->uri, &err);
+
+    if (conn && c->hypervisor)
+        cpu = virConnectBaselineHypervisorCPU(
+            conn, NULL, NULL, NULL, NULL, c->hypervisor, (unsigned int)c->n,
+            VIR_CONNECT_BASELINE_CPU_MIGRATABLE);
+    if (conn && !cpu) {
+        virResetLastError();
+        cpu = baseline_cpus(conn, c->host, c->n);
+    }
+    if (conn && !cpu)
+        nst_set_error(&err, "libvirt computed no baseline CPU of %s%s: %s",
+                      c->uri ? c->uri : "the default hypervisor",
+                      c->n > 1 ? " and the other hosts" : "",
+                      vn_libvirt_error());
+    fputs(cpu ? cpu : err ? err : "out of memory", fp);
+    int ret = cpu ? VN_EXIT_OK : conn ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
+    vn_conn_close(conn);
+    free(cpu);
+    free(err);
+    return ret;
+}
+
 int
 vn_baseline_connections(char *const *uris, size_t n, const char *cpu_map,
                         char **out, char **err)
 {
     /* No -c: the default connection alone. */
     static char *const default_uri[] = { NULL };
-    const char *const *labels;
     size_t m = n ? n : 1;
-    virConnectPtr *conns = calloc(m, sizeof(*conns));
     char **caps = calloc(m, sizeof(*caps));
-    char **cpus = calloc(m, sizeof(*cpus));
+    char **hyp = calloc(m, sizeof(*hyp));
+    char **host = calloc(m, sizeof(*host));
     char **names = calloc(m, sizeof(*names));
     int ret = VN_EXIT_SYSTEM;
 
     *out = NULL;
     if (!n)
         uris = default_uri;
-    if (!conns || !caps || !cpus || !names) {
+    if (!caps || !hyp || !host || !names) {
         nst_set_error(err, "out of memory");
         goto out;
     }
+    /* Each host's capabilities (caps[i], its CPU host[i]) and the
+     * host-model of its domain capabilities (hyp[i]): what its guests
+     * can really have.  Any host without one (the test driver has no
+     * domain capabilities) sends every host to the fallback. */
+    bool hypervisor = true;
     for (size_t i = 0; i < m; i++) {
+        size_t len;
+        char *text = NULL;
         if (!(names[i] = nst_printf("%s", uris[i] ? uris[i] :
                                     "the default hypervisor"))) {
             nst_set_error(err, "out of memory");
             goto out;
         }
-        if (!(conns[i] = vn_conn_open(uris[i], err)))
-            goto out;
-        if (!(caps[i] = virConnectGetCapabilities(conns[i]))) {
-            nst_set_error(err, "%s: cannot read the host's capabilities: %s",
-                          names[i], vn_libvirt_error());
+        ret = in_child(read_host, uris[i], &text, &len, err);
+        if (ret != VN_EXIT_OK) {
+            ret = text ? child_failed(ret, text, err) : ret;
             goto out;
         }
-    }
-    labels = (const char *const *)names;
-    if (check_vendors(caps, labels, m, cpu_map, err) < 0) {
-        ret = VN_EXIT_INPUT;
-        goto out;
-    }
-    /* Each host's host-model as its hypervisor gives it: what its
-     * guests can really have.  Any host without one (no domain
-     * capabilities, no host-model) sends every host to the fallback. */
-    bool hypervisor = true;
-    for (size_t i = 0; i < m && hypervisor; i++) {
-        char *dc = virConnectGetDomainCapabilities(conns[i], NULL, NULL,
-                                                   NULL, NULL, 0);
+        size_t caps_len = strlen(text);
+        const char *dc = caps_len < len ? text + caps_len + 1 : "";
         char *why = NULL;
-        virResetLastError();
-        if (!dc || !(cpus[i] = cpu_xml(dc, names[i], true, false, &why)))
+        if (!*dc || !(hyp[i] = cpu_xml(dc, names[i], true, false, &why)))
             hypervisor = false;
         free(why);
-        free(dc);
-    }
-    if (hypervisor)
-        *out = virConnectBaselineHypervisorCPU(
-            conns[0], NULL, NULL, NULL, NULL, (const char **)cpus,
-            (unsigned int)m, VIR_CONNECT_BASELINE_CPU_MIGRATABLE);
-    if (!*out) {
-        virResetLastError();
-        for (size_t i = 0; i < m; i++) {
-            free(cpus[i]);
-            if (!(cpus[i] = cpu_xml(caps[i], names[i], false, false, err)))
-                goto out;
+        if (!(host[i] = cpu_xml(text, names[i], false, false, err))) {
+            free(text);
+            ret = VN_EXIT_INPUT;
+            goto out;
         }
-        *out = baseline_cpus(conns[0], (const char **)cpus, m);
+        text[caps_len] = '\0';
+        caps[i] = text;
     }
-    if (!*out) {
-        nst_set_error(err, "libvirt computed no baseline CPU of %s%s: %s",
-                      names[0], m > 1 ? " and the other hosts" : "",
-                      vn_libvirt_error());
+    if (check_vendors(caps, (const char *const *)names, m, cpu_map, err) < 0) {
         ret = VN_EXIT_INPUT;
         goto out;
     }
-    ret = VN_EXIT_OK;
+    struct compute c = {
+        .uri = uris[0],
+        .hypervisor = hypervisor ? (const char **)hyp : NULL,
+        .host = (const char **)host,
+        .n = m,
+    };
+    char *cpu = NULL;
+    size_t len;
+    ret = in_child(compute, &c, &cpu, &len, err);
+    if (ret != VN_EXIT_OK) {
+        ret = cpu ? child_failed(ret, cpu, err) : ret;
+        goto out;
+    }
+    *out = cpu;
  out:
-    for (size_t i = 0; conns && i < m; i++)
-        vn_conn_close(conns[i]);
-    free(conns);
     free_all(caps, m);
-    free_all(cpus, m);
+    free_all(hyp, m);
+    free_all(host, m);
     free_all(names, m);
     return ret;
 }
