@@ -274,9 +274,10 @@ static const struct vn_opt_use lint_uses[] = {
     FLAG(VN_OPT_ALL, L, all, "live: every domain of the connection"),
     STRING(VN_OPT_CONNECT, L, connect,
            "live: libvirt URI (default: $LIBVIRT_DEFAULT_URI)"),
-    STRING(VN_OPT_HOST_CAPS, L, host_caps,
-           "host capabilities XML (virsh capabilities);\n"
-           "offline without it, host rules are skipped"),
+    LIST(VN_OPT_HOST_CAPS, L, fleet_caps, nfleet_caps,
+         "host capabilities XML (virsh capabilities);\n"
+         "offline without it, host rules are skipped;\n"
+         "offline, repeat it for every host of a fleet"),
     STRING(VN_OPT_DOMCAPS, L, domcaps,
            "domain capabilities XML (with --host-caps)"),
     STRING(VN_OPT_CPU_MAP, L, cpu_map, NULL),
@@ -454,6 +455,9 @@ static const struct vn_opt_rule lint_rules[] = {
     { .when = { .any = B(VN_OPT_DOMCAPS) },
       .unless = { .any = B(VN_OPT_HOST_CAPS) },
       .msg = "--domcaps need --host-caps" },
+    { .when = { .several = B(VN_OPT_HOST_CAPS) },
+      .unless = { .any = B(VN_OPT_FILE) },
+      .msg = "several --host-caps make an offline fleet: they need --file" },
 };
 
 static const struct vn_opt_rule rollback_rules[] = {

@@ -30,6 +30,7 @@ enum {
     R_PAGE_PIECES,
     R_LS_HOST,
     R_LS_NESTED,
+    R_MIXED_FLEET,
     R_LAST
 };
 
@@ -38,6 +39,8 @@ struct lint {
     xmlNodePtr root;
     const struct nst_host *host;
     const struct nst_cpuset *taken;
+    const struct nst_host *const *fleet;    /* nst_lint_options' */
+    size_t nfleet;
     struct nst_lint_result *res;
     bool oom;
     struct nst_domain dom;       /* read once, for every rule */
@@ -54,6 +57,7 @@ char *lint_copy(const char *text);
  * l->host is NULL. */
 void lint_cpu_model(struct lint *l);         /* lint-cpu.c */
 void lint_launch_security(struct lint *l);
+void lint_fleet(struct lint *l);
 void lint_pinning(struct lint *l);           /* lint-pinning.c */
 void lint_memory(struct lint *l);            /* lint-memory.c */
 

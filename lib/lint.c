@@ -70,6 +70,9 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_LS_NESTED] = { "VN402", "nested-confidential", NST_ERROR, false,
         "vmx or svm required by a confidential guest, which cannot run VMs "
         "of its own" },
+    [R_MIXED_FLEET] = { "VN109", "passthrough-mixed-fleet", NST_WARNING,
+        true, "host-passthrough on a domain whose fleet's hosts have "
+        "different CPUs: it cannot migrate between them" },
 };
 
 const struct nst_lint_rule *
@@ -121,6 +124,8 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
         .root = nsti_doc_root(doc),
         .host = opts->host,
         .taken = opts->taken,
+        .fleet = opts->fleet,
+        .nfleet = opts->nfleet,
         .res = out,
     };
     const char *name = nst_doc_domain_name(doc);
@@ -144,6 +149,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     lint_pinning(&l);
     lint_memory(&l);
     lint_launch_security(&l);
+    lint_fleet(&l);
     nsti_domain_clear(&l.dom);
 
     /* Findings in the order of the rule table, each rule's in document

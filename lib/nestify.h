@@ -596,6 +596,10 @@ struct nst_lint_options {
     const struct nst_host *host;
     /* CPUs other domains pin their vCPUs to; NULL for none */
     const struct nst_cpuset *taken;
+    /* Every host of the domain's fleet, host first (VN109); nfleet 0 or
+     * 1: no fleet */
+    const struct nst_host *const *fleet;
+    size_t nfleet;
 };
 
 /*

@@ -91,4 +91,17 @@ run 2 --file "$FX/domains/ubuntu-guest.xml" -H "$E5" -p nested \
     --set cpu-mode=fastest &&
     one_error "bad cpu-mode" "invalid value 'fastest' for 'cpu-mode' (expected passthrough, host-model or baseline)"
 
+# lint: VN109 for host-passthrough on a fleet that is not uniform, none
+# on identical hosts or for the baseline's custom CPU.
+BIG="$FX/domains/big-guest.xml"
+run 0 lint --file "$BIG" -H "$E5" -H "$GOLD" &&
+    grep -q "^$BIG: warning VN109: host-passthrough on a fleet of 2 hosts whose CPUs differ" "$TMP/out" ||
+    fail "lint: no VN109 on a mixed fleet: $(cat "$TMP/out")"
+run 0 lint --file "$BIG" -H "$E5" -H "$E5" &&
+    ! grep -q VN109 "$TMP/out" || fail "lint: VN109 on identical hosts"
+run 0 lint --file "$EXP/intel-2.xml" -H "$E5" -H "$GOLD" &&
+    ! grep -q VN109 "$TMP/out" || fail "lint: VN109 on the baseline's CPU"
+run 2 lint --domain web1 -H "$E5" -H "$GOLD" &&
+    one_error "lint live fleet" "several --host-caps make an offline fleet: they need --file"
+
 finish
