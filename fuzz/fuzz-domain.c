@@ -66,7 +66,8 @@ read_definition(const struct nst_doc *doc)
     free(err);
 
     for (int with_host = 0; with_host < 2; with_host++) {
-        struct nst_lint_options lo = { with_host ? host : NULL, &taken };
+        struct nst_lint_options lo = { .host = with_host ? host : NULL,
+                                       .taken = &taken };
         struct nst_lint_result result;
         memset(&result, 0, sizeof(result));
         if (nst_lint(doc, &lo, "fuzz.xml", &result) == 0) {

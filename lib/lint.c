@@ -70,8 +70,10 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_LS_NESTED] = { "VN402", "nested-confidential", NST_ERROR, false,
         "vmx or svm required by a confidential guest, which cannot run VMs "
         "of its own" },
+    /* Needs a fleet, which includes the host: not "skipped without a
+     * host" (no fleet, nothing to check). */
     [R_MIXED_FLEET] = { "VN109", "passthrough-mixed-fleet", NST_WARNING,
-        true, "host-passthrough on a domain whose fleet's hosts have "
+        false, "host-passthrough on a domain whose fleet's hosts have "
         "different CPUs: it cannot migrate between them" },
 };
 

@@ -138,8 +138,10 @@ START_TEST(test_parse_values)
     ck_assert_int_eq(vn_options_parse_checked(VN_CMD_LINT, ARGC(lint), lint,
                                               &l, &given), 0);
     ck_assert_uint_eq(l.ndomains, 2);
-    ck_assert_str_eq(l.host_caps, "caps");
+    ck_assert_uint_eq(l.nfleet_caps, 1);
+    ck_assert_str_eq(l.fleet_caps[0], "caps");
     free(l.domains);
+    free(l.fleet_caps);
 }
 END_TEST
 

@@ -1319,7 +1319,7 @@ START_TEST(test_lint_counts_dimms)
         "<devices><memory model='dimm'><target><size unit='GiB'>4</size>"
         "<node>0</node></target></memory></devices></domain>";
     struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
-    struct nst_lint_options opts = { host, NULL };
+    struct nst_lint_options opts = { .host = host };
     struct nst_lint_result res;
     struct nst_doc *doc = NULL;
     char *err = NULL;
