@@ -171,6 +171,7 @@ START_TEST(test_refusals)
         free(o.domains);
         free(o.plan.profile);
         free(o.plan.xslt_params);
+        free(o.plan.fleet_caps);
     }
     struct vn_apply_opts o = { 0 };
     char **ok = ARGV("vn", "-d", "a", "--restart", "--timeout", "5", "-p",
