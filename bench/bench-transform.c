@@ -90,7 +90,7 @@ main(int argc, char **argv)
             return 2;
         }
         nst_report_init(&report, "d", profile.name);
-        struct nst_apply_options opts = { &profile, host, NULL, false };
+        struct nst_apply_options opts = { .profile = &profile, .host = host };
         if (nst_apply(doc, &opts, &report, NULL) < 0) {
             fprintf(stderr, "bench: profile refused\n");
             return 2;

@@ -83,6 +83,21 @@ bool vn_use_color(const struct vn_apply_opts *o);
  * --exclude or several --domain). */
 bool vn_apply_is_bulk(const struct vn_apply_opts *o);
 
+/*
+ * cpu-mode=baseline (baseline.c): libvirt's baseline CPU of a fleet, a
+ * new <cpu> text in *out.  Of the capabilities files (offline, on an
+ * in-process test:///default connection; the domain capabilities
+ * files, the Nth of the Nth host, give its host-model instead; the
+ * caller has refused mixed vendors), or of the hosts at uris (n 0: the
+ * default connection), whose vendors must not mix.  Returns an
+ * exit status: VN_EXIT_OK, or the failure's with *err set.
+ */
+int vn_baseline_files(char *const *files, size_t n, char *const *domcaps,
+                      size_t ndomcaps, const char *cpu_map, char **out,
+                      char **err);
+int vn_baseline_connections(char *const *uris, size_t n, const char *cpu_map,
+                            char **out, char **err);
+
 /* Fleets: a bulk run on every --connect, --jobs at a time. */
 int vn_apply_fleet(const struct vn_apply_opts *o,
                    const struct nst_profile *profile);

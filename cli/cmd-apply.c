@@ -40,6 +40,15 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
         return r;
     o->domain = o->ndomains ? o->domains[0] : NULL;
     o->plan.connect = o->nconnects ? o->connects[0] : NULL;
+    o->plan.host_caps = o->plan.nfleet_caps ? o->plan.fleet_caps[0] : NULL;
+    o->plan.domcaps = o->plan.nfleet_domcaps ? o->plan.fleet_domcaps[0] :
+                      NULL;
+    if (o->plan.nfleet_domcaps > o->plan.nfleet_caps) {
+        vn_error("--domcaps given %zu times for %zu --host-caps: the Nth "
+                 "goes with the Nth --host-caps", o->plan.nfleet_domcaps,
+                 o->plan.nfleet_caps);
+        return -1;
+    }
     if (vn_xslt_check_params(o->plan.xslt_params, o->plan.nxslt_params,
                              &err) < 0) {
         vn_error("%s", err ? err : "out of memory");
@@ -49,23 +58,60 @@ parse_options(int argc, char **argv, struct vn_apply_opts *o)
     return 0;
 }
 
-/* The host from --host-caps (and --domcaps) files. */
+/* The i-th host of the fleet from its --host-caps (and --domcaps)
+ * files. */
 static struct nst_host *
-build_host(const struct vn_apply_opts *o, char **err)
+build_host(const struct vn_apply_opts *o, size_t i, char **err)
 {
+    const char *caps_file = o->plan.fleet_caps[i];
+    const char *domcaps_file = i < o->plan.nfleet_domcaps ?
+                               o->plan.fleet_domcaps[i] : NULL;
     char *caps = NULL, *domcaps = NULL;
     size_t caps_len, domcaps_len = 0;
     struct nst_host *host = NULL;
 
-    if ((caps = vn_read_file(o->plan.host_caps, &caps_len, err)) &&
-        (!o->plan.domcaps ||
-         (domcaps = vn_read_file(o->plan.domcaps, &domcaps_len, err))))
-        host = vn_host_build_labelled(caps, caps_len, o->plan.host_caps,
-                                      domcaps, domcaps_len, o->plan.domcaps,
+    if ((caps = vn_read_file(caps_file, &caps_len, err)) &&
+        (!domcaps_file ||
+         (domcaps = vn_read_file(domcaps_file, &domcaps_len, err))))
+        host = vn_host_build_labelled(caps, caps_len, caps_file,
+                                      domcaps, domcaps_len, domcaps_file,
                                       o->plan.cpu_map, err);
     free(caps);
     free(domcaps);
     return host;
+}
+
+/*
+ * The host planned on (the first --host-caps), every other host of an
+ * offline fleet read and checked too: a fleet mixing vendors is refused
+ * before anything is written.  NULL with *err set.
+ */
+static struct nst_host *
+build_fleet(const struct vn_apply_opts *o, char **err)
+{
+    size_t n = o->plan.nfleet_caps;
+    struct nst_host **hosts = calloc(n ? n : 1, sizeof(*hosts));
+    struct nst_host *first = NULL;
+    size_t built = 0;
+
+    if (!hosts) {
+        nst_set_error(err, "out of memory");
+        return NULL;
+    }
+    for (; built < n; built++)
+        if (!(hosts[built] = build_host(o, built, err)))
+            goto out;
+    if (nst_fleet_check_vendors((const struct nst_host *const *)hosts,
+                                (const char *const *)o->plan.fleet_caps, n,
+                                err) == 0) {
+        first = hosts[0];
+        hosts[0] = NULL;
+    }
+ out:
+    for (size_t i = 0; i < built; i++)
+        nst_host_free(hosts[i]);
+    free(hosts);
+    return first;
 }
 
 int
@@ -176,19 +222,40 @@ vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
     return ret;
 }
 
-/* --file: the document from a file, the result to stdout or the file. */
+/* --file: the document from a file, the result to stdout or the file.
+ * live: for cpu-mode=baseline, which only virt-nestify-live computes. */
 static int
-apply_offline(const struct vn_apply_opts *o, const struct nst_profile *profile)
+apply_offline(const struct vn_apply_opts *opts,
+              const struct nst_profile *profile,
+              const struct vn_connected *live)
 {
+    struct vn_apply_opts mine = *opts;
+    const struct vn_apply_opts *o = &mine;
     struct nst_host *host = NULL;
     struct vn_result r = { 0 };
-    char *err = NULL, *text = NULL;
+    char *err = NULL, *text = NULL, *baseline = NULL;
     size_t len = 0;
     int ret = VN_EXIT_INPUT;
 
     const char *label = strcmp(o->file, "-") ? o->file : "stdin";
-    if (!(host = build_host(o, &err)) ||
-        !(text = vn_read_file(o->file, &len, &err)) ||
+    if (!(host = build_fleet(o, &err))) {
+        vn_error("%s", err ? err : "out of memory");
+        goto out;
+    }
+    if (profile->nested && profile->cpu_mode == NST_CPU_BASELINE) {
+        /* vn_cmd_apply handed the run over when there is no live */
+        ret = live->baseline_files(o->plan.fleet_caps, o->plan.nfleet_caps,
+                                   o->plan.fleet_domcaps,
+                                   o->plan.nfleet_domcaps, o->plan.cpu_map,
+                                   &baseline, &err);
+        if (ret != VN_EXIT_OK) {
+            vn_error("%s", err ? err : "out of memory");
+            goto out;
+        }
+        mine.plan.baseline_cpu = baseline;
+        ret = VN_EXIT_INPUT;
+    }
+    if (!(text = vn_read_file(o->file, &len, &err)) ||
         vn_transform(&o->plan, profile, host,
                      o->plan.has_taken ? &o->plan.taken : NULL,
                      text, len, label, &r, &err) < 0) {
@@ -225,6 +292,7 @@ apply_offline(const struct vn_apply_opts *o, const struct nst_profile *profile)
  out:
     free(err);
     free(text);
+    free(baseline);
     vn_result_clear(&r);
     nst_host_free(host);
     return ret;
@@ -254,8 +322,11 @@ vn_cmd_apply(int argc, char **argv, const struct vn_connected *live)
         vn_error("%s", err ? err : "out of memory");
         ret = VN_EXIT_INPUT;
     } else {
-        /* main.c handed connected runs over to virt-nestify-live */
-        ret = o.file ? apply_offline(&o, &profile) :
+        /* main.c handed connected runs over to virt-nestify-live; an
+         * offline baseline is known only now, from the profile */
+        ret = o.file && !live && profile.nested &&
+              profile.cpu_mode == NST_CPU_BASELINE ? VN_EXIT_HANDOFF :
+              o.file ? apply_offline(&o, &profile, live) :
               live ? live->apply(&o, &profile) : vn_not_connected(NULL);
     }
     free(o.plan.profile);
@@ -264,6 +335,8 @@ vn_cmd_apply(int argc, char **argv, const struct vn_connected *live)
     free(o.domains);
     free(o.excludes);
     free(o.connects);
+    free(o.plan.fleet_caps);
+    free(o.plan.fleet_domcaps);
     free(o.plan.xslt_params);
     vn_xslt_free(o.plan.xslt_sheet);
     free(err);

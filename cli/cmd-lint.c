@@ -40,6 +40,26 @@ build_host(const struct vn_lint_opts *o, struct nst_host **host, char **err)
     return *host ? 0 : -1;
 }
 
+/* The other hosts of an offline fleet (every --host-caps after the
+ * first), appended to fleet after host; -1 with *err set. */
+static int
+build_fleet(const struct vn_lint_opts *o, const struct nst_host **fleet,
+            char **err)
+{
+    for (size_t i = 1; i < o->nfleet_caps; i++) {
+        char *caps;
+        size_t len;
+        if (!(caps = vn_read_file(o->fleet_caps[i], &len, err)))
+            return -1;
+        fleet[i] = vn_host_build_labelled(caps, len, o->fleet_caps[i], NULL,
+                                          0, NULL, o->cpu_map, err);
+        free(caps);
+        if (!fleet[i])
+            return -1;
+    }
+    return 0;
+}
+
 /* --file: one document, labelled by its file name. */
 static int
 lint_file(const struct vn_lint_opts *o, struct vn_lint_results *out,
@@ -51,9 +71,17 @@ lint_file(const struct vn_lint_opts *o, struct vn_lint_results *out,
     size_t len;
     int ret = VN_EXIT_INPUT;
     const char *label = strcmp(o->file, "-") ? o->file : "stdin";
+    size_t nfleet = o->nfleet_caps;
+    const struct nst_host **fleet = calloc(nfleet ? nfleet : 1,
+                                           sizeof(*fleet));
 
+    if (!fleet) {
+        nst_set_error(err, "out of memory");
+        return VN_EXIT_SYSTEM;
+    }
     /* Without a host, --taken is only compared with the domain's pins. */
     if (build_host(o, &host, err) < 0 ||
+        build_fleet(o, fleet, err) < 0 ||
         (host && o->has_taken &&
          nst_host_check_cpus(host, &o->taken, "--taken", err) < 0) ||
         !(text = vn_read_file(o->file, &len, err)) ||
@@ -66,7 +94,10 @@ lint_file(const struct vn_lint_opts *o, struct vn_lint_results *out,
     struct nst_lint_options opts = {
         .host = host,
         .taken = o->has_taken ? &o->taken : NULL,
+        .fleet = fleet,
+        .nfleet = nfleet,
     };
+    fleet[0] = host;
     if (nst_lint(doc, &opts, label, &out->items[0]) < 0) {
         nst_set_error(err, "out of memory");
         ret = VN_EXIT_SYSTEM;
@@ -78,6 +109,9 @@ lint_file(const struct vn_lint_opts *o, struct vn_lint_results *out,
     nst_doc_free(doc);
     free(text);
     nst_host_free(host);
+    for (size_t i = 1; i < nfleet; i++)
+        nst_host_free((struct nst_host *)fleet[i]);
+    free(fleet);
     return ret;
 }
 
@@ -131,6 +165,7 @@ vn_cmd_lint(int argc, char **argv, const struct vn_connected *live)
         ret = r > 0 ? VN_EXIT_OK : VN_EXIT_INPUT;
         goto out;
     }
+    o.host_caps = o.nfleet_caps ? o.fleet_caps[0] : NULL;
     /* main.c handed --domain and --all over to virt-nestify-live */
     ret = o.file ? lint_file(&o, &results, &err) :
           live ? live->lint(&o, &results, &err) : vn_not_connected(&err);
@@ -148,6 +183,7 @@ vn_cmd_lint(int argc, char **argv, const struct vn_connected *live)
  out:
     for (size_t i = 0; i < results.count; i++)
         nst_lint_result_clear(&results.items[i]);
+    free(o.fleet_caps);
     free(results.items);
     free(o.domains);
     free(err);

@@ -25,7 +25,11 @@ struct vn_lint_opts {
     bool all;                    /* live: --all */
     const char *connect;         /* live: -c URI */
     const char *host_caps;       /* offline: the host; live: instead of
-                                    the connection's */
+                                    the connection's (the first of: */
+    char **fleet_caps;           /* every --host-caps: offline, several
+                                    make a fleet, VN109) */
+    size_t nfleet_caps;
+    size_t fleet_caps_alloc;
     const char *domcaps;
     const char *cpu_map;
     bool has_taken;              /* --taken: CPUs also taken, */

@@ -145,7 +145,12 @@ main(int argc, char **argv)
         return vn_handoff(argv);
 #endif
     xmlInitParser();
-    ret = check_stdout(cmd->run(argc - shift, argv + shift));
+    ret = cmd->run(argc - shift, argv + shift);
     xmlCleanupParser();
+#ifndef VN_LIVE_PROGRAM
+    if (ret == VN_EXIT_HANDOFF)
+        return vn_handoff(argv);
+#endif
+    ret = check_stdout(ret);
     return ret;
 }

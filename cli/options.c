@@ -223,8 +223,14 @@ static const struct vn_opt_use apply_uses[] = {
     UINT(VN_OPT_TIMEOUT, A, timeout, NULL),
     FLAG(VN_OPT_FORCE, A, force, NULL),
     STRING(VN_OPT_FILE, A, file, NULL),
-    STRING(VN_OPT_HOST_CAPS, A, plan.host_caps, NULL),
-    STRING(VN_OPT_DOMCAPS, A, plan.domcaps, NULL),
+    LIST(VN_OPT_HOST_CAPS, A, plan.fleet_caps, plan.nfleet_caps,
+         "host capabilities XML (virsh capabilities);\n"
+         "live: plan against it instead of the host's;\n"
+         "offline: repeat it for every host of a fleet\n"
+         "(the first is the host planned on)"),
+    LIST(VN_OPT_DOMCAPS, A, plan.fleet_domcaps, plan.nfleet_domcaps,
+         "domain capabilities XML (virsh domcapabilities);\n"
+         "repeatable: the Nth goes with the Nth --host-caps"),
     STRING(VN_OPT_CPU_MAP, A, plan.cpu_map, NULL),
     PROFILE(VN_OPT_PROFILE, A, plan.profile, NULL),
     LIST(VN_OPT_PROFILE_FILE, A, plan.profile_files, plan.nprofile_files, NULL),
@@ -268,9 +274,10 @@ static const struct vn_opt_use lint_uses[] = {
     FLAG(VN_OPT_ALL, L, all, "live: every domain of the connection"),
     STRING(VN_OPT_CONNECT, L, connect,
            "live: libvirt URI (default: $LIBVIRT_DEFAULT_URI)"),
-    STRING(VN_OPT_HOST_CAPS, L, host_caps,
-           "host capabilities XML (virsh capabilities);\n"
-           "offline without it, host rules are skipped"),
+    LIST(VN_OPT_HOST_CAPS, L, fleet_caps, nfleet_caps,
+         "host capabilities XML (virsh capabilities);\n"
+         "offline without it, host rules are skipped;\n"
+         "offline, repeat it for every host of a fleet"),
     STRING(VN_OPT_DOMCAPS, L, domcaps,
            "domain capabilities XML (with --host-caps)"),
     STRING(VN_OPT_CPU_MAP, L, cpu_map, NULL),
@@ -397,6 +404,11 @@ static const struct vn_opt_rule apply_rules[] = {
     { .when = { .any = B(VN_OPT_XSLT_PARAM) },
       .unless = { .any = B(VN_OPT_XSLT) },
       .msg = "--xslt-param needs --xslt" },
+    /* A live run's fleet is its -c hosts. */
+    { .when = { .several = B(VN_OPT_HOST_CAPS) | B(VN_OPT_DOMCAPS) },
+      .unless = { .any = B(VN_OPT_FILE) },
+      .msg = "several --host-caps or --domcaps make an offline fleet: "
+             "they need --file (a live fleet is several --connect)" },
 };
 
 /* host: without --enable, its options are refused; with it, the
@@ -443,6 +455,9 @@ static const struct vn_opt_rule lint_rules[] = {
     { .when = { .any = B(VN_OPT_DOMCAPS) },
       .unless = { .any = B(VN_OPT_HOST_CAPS) },
       .msg = "--domcaps need --host-caps" },
+    { .when = { .several = B(VN_OPT_HOST_CAPS) },
+      .unless = { .any = B(VN_OPT_FILE) },
+      .msg = "several --host-caps make an offline fleet: they need --file" },
 };
 
 static const struct vn_opt_rule rollback_rules[] = {

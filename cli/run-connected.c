@@ -5,6 +5,8 @@
  * commands there.  virt-nestify has no such table; its main.c execs
  * virt-nestify-live for the runs that need one (handoff.c).
  */
+#include <stdlib.h>
+
 #include "apply.h"
 #include "backup.h"
 #include "host-doctor.h"
@@ -16,14 +18,32 @@ static int
 apply_connected(const struct vn_apply_opts *o,
                 const struct nst_profile *profile)
 {
-    return o->nconnects > 1 ? vn_apply_fleet(o, profile) :
-           vn_apply_is_bulk(o) ? vn_apply_bulk(o, profile) :
-           vn_apply_live(o, profile);
+    struct vn_apply_opts mine = *o;
+    char *baseline = NULL, *err = NULL;
+    int ret;
+
+    /* cpu-mode=baseline: one CPU for every host of the run, computed
+     * before any is touched, so every host's domains get the same. */
+    if (profile->nested && profile->cpu_mode == NST_CPU_BASELINE &&
+        (ret = vn_baseline_connections(o->connects, o->nconnects,
+                                       o->plan.cpu_map, &baseline,
+                                       &err)) != VN_EXIT_OK) {
+        vn_error("%s", err ? err : "out of memory");
+        free(err);
+        return ret;
+    }
+    mine.plan.baseline_cpu = baseline;
+    ret = o->nconnects > 1 ? vn_apply_fleet(&mine, profile) :
+          vn_apply_is_bulk(o) ? vn_apply_bulk(&mine, profile) :
+          vn_apply_live(&mine, profile);
+    free(baseline);
+    return ret;
 }
 
 const struct vn_connected vn_connected = {
     .apply = apply_connected,
     .lint = vn_lint_live,
+    .baseline_files = vn_baseline_files,
     .host_libvirt = vn_doctor_libvirt_check,
     .rollback = vn_cmd_rollback,
     .verify = vn_cmd_verify,

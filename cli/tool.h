@@ -210,6 +210,11 @@ struct vn_connected {
     /* host -c (host-libvirt.c) */
     int (*host_libvirt)(const char *uri, struct vn_doctor_libvirt *out,
                         char **err);
+    /* offline cpu-mode=baseline: libvirt's baseline of the --host-caps
+     * files (vn_baseline_files, baseline.c) */
+    int (*baseline_files)(char *const *files, size_t n,
+                          char *const *domcaps, size_t ndomcaps,
+                          const char *cpu_map, char **out, char **err);
     /* the commands that always need a connection */
     int (*rollback)(int argc, char **argv);
     int (*verify)(int argc, char **argv);
@@ -218,6 +223,11 @@ extern const struct vn_connected vn_connected;
 /* virt-nestify only (handoff.c): execs virt-nestify-live with argv, main()'s
  * own; returns VN_EXIT_SYSTEM (said) when it cannot. */
 int vn_handoff(char **argv);
+/* What a command of virt-nestify returns when, its options read, it
+ * finds it needs virt-nestify-live after all (an offline
+ * cpu-mode=baseline, which libvirt's baseline API computes): main.c
+ * hands the run over.  Nothing was printed or written. */
+#define VN_EXIT_HANDOFF (-2)
 /* Where a command meets a connected run without a vn_connected (never,
  * when main.c did its part): says so in *err (or on stderr when err is
  * NULL) and returns VN_EXIT_SYSTEM. */

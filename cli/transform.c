@@ -173,6 +173,7 @@ vn_transform(const struct vn_plan_opts *o, const struct nst_profile *profile,
         .host = host,
         .taken = taken,
         .strict = o->strict,
+        .baseline_cpu = o->baseline_cpu,
     };
     r->refused = nst_apply(doc, &opts, &r->report, &r->plan) < 0;
     if (!r->refused) {

@@ -39,6 +39,17 @@ struct vn_plan_opts {
     size_t nxslt_params;
     size_t xslt_params_alloc;
     struct vn_xslt *xslt_sheet;  /* ... loaded (vn_xslt_load), with them */
+    /* cpu-mode=baseline: libvirt's baseline <cpu> of the fleet
+     * (baseline.c), owned by whoever computed it */
+    const char *baseline_cpu;
+    /* apply: every --host-caps and --domcaps (a fleet when several;
+     * host_caps and domcaps are the first of each, the host planned on) */
+    char **fleet_caps;
+    size_t nfleet_caps;
+    size_t fleet_caps_alloc;
+    char **fleet_domcaps;
+    size_t nfleet_domcaps;
+    size_t fleet_domcaps_alloc;
 };
 
 /*

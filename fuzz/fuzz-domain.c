@@ -66,7 +66,8 @@ read_definition(const struct nst_doc *doc)
     free(err);
 
     for (int with_host = 0; with_host < 2; with_host++) {
-        struct nst_lint_options lo = { with_host ? host : NULL, &taken };
+        struct nst_lint_options lo = { .host = with_host ? host : NULL,
+                                       .taken = &taken };
         struct nst_lint_result result;
         memset(&result, 0, sizeof(result));
         if (nst_lint(doc, &lo, "fuzz.xml", &result) == 0) {
@@ -95,7 +96,8 @@ apply_one(const char *text, size_t len, size_t p)
 
     nst_report_init(&report, nst_doc_domain_name(doc), profiles[p].name);
     struct nst_apply_options opts = {
-        &profiles[p], host, p == 0 ? NULL : &taken, false,
+        .profile = &profiles[p], .host = host,
+        .taken = p == 0 ? NULL : &taken,
     };
     int ret = nst_apply(doc, &opts, &report, NULL);
     free(nst_report_format_text(&report));

@@ -28,7 +28,6 @@ host_read_hyperv(struct nst_host *host, const xmlNode *root, char **err)
     const xmlNode *domain = nsti_child(root, "domain");
     const xmlNode *hv = nsti_child(nsti_child(root, "features"), "hyperv");
     const xmlNode *values = NULL;
-    size_t n = 0;
 
     if (!domain || !hv)
         return 0;
@@ -41,23 +40,9 @@ host_read_hyperv(struct nst_host *host, const xmlNode *root, char **err)
         FOR_EACH_CHILD(e, hv, "enum")
             if (nsti_attr_is(e, "name", "features"))
                 values = e;
-    FOR_EACH_CHILD(v, values, "value")
-        n++;
-    char **names = calloc(n ? n : 1, sizeof(*names));
-    size_t kept = 0;
-    if (!names)
+    if (host_sorted_names(values, "value", NULL, &host->hyperv_features,
+                          &host->nhyperv_features) < 0)
         goto oom;
-    FOR_EACH_CHILD(v, values, "value") {
-        if (!(names[kept] = host_trimmed_text(v))) {
-            host_free_names(names, kept);
-            goto oom;
-        }
-        kept++;
-    }
-    qsort(names, kept, sizeof(*names), compare_names);
-    host_free_names(host->hyperv_features, host->nhyperv_features);
-    host->hyperv_features = names;
-    host->nhyperv_features = kept;
     host->hyperv_known = true;
     return 0;
  oom:

@@ -74,6 +74,13 @@ void host_read_virt_features(struct nst_host *host, const xmlNode *cpu,
  * with *err set. */
 int host_parse_domcaps(struct nst_host *host, const char *text, size_t len,
                        char **err);
+/*
+ * The sorted list of parent's <child> elements' attr values (their
+ * trimmed text when attr is NULL), into *out and *n (an array even when
+ * empty).  Returns 0, or -1 when out of memory.
+ */
+int host_sorted_names(const xmlNode *parent, const char *child,
+                      const char *attr, char ***out, size_t *n);
 /* Frees count names and the array. */
 void host_free_names(char **names, size_t count);
 

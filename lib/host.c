@@ -131,6 +131,40 @@ host_vendor_from_name(const char *name)
     return NST_VENDOR_UNKNOWN;
 }
 
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+host_sorted_names(const xmlNode *parent, const char *child,
+                  const char *attr, char ***out, size_t *n)
+{
+    size_t count = 0, kept = 0;
+
+    FOR_EACH_CHILD(node, parent, child)
+        count++;
+    char **names = calloc(count ? count : 1, sizeof(*names));
+    if (!names)
+        return -1;
+    FOR_EACH_CHILD(node, parent, child) {
+        char *name = attr ? nsti_attr(node, attr) : host_trimmed_text(node);
+        if (attr && !name)
+            continue;           /* a <feature> without a name says nothing */
+        if (!name) {
+            host_free_names(names, kept);
+            return -1;
+        }
+        names[kept++] = name;
+    }
+    qsort(names, kept, sizeof(*names), compare_names);
+    host_free_names(*out, *n);
+    *out = names;
+    *n = kept;
+    return 0;
+}
+
 /* Sets has_vmx/has_svm from the <feature name> children of cpu. */
 void
 host_read_virt_features(struct nst_host *host, const xmlNode *cpu,
@@ -192,6 +226,9 @@ parse_host_cpu(struct nst_host *host, const xmlNode *root, char **err)
     }
 
     host_read_virt_features(host, cpu, false);
+    if (host_sorted_names(cpu, "feature", "name", &host->cpu_features,
+                          &host->ncpu_features) < 0)
+        goto oom;
     return 0;
 
  oom:
@@ -724,7 +761,9 @@ nst_host_clone(const struct nst_host *host)
     copy->cells = NULL;
     copy->cpus = NULL;
     copy->known_features = copy->hyperv_features = NULL;
+    copy->cpu_features = NULL;
     copy->nknown_features = copy->nhyperv_features = 0;
+    copy->ncpu_features = 0;
     if (!(copy->arch = copy_string(host->arch)) ||
         (host->model && !(copy->model = copy_string(host->model))) ||
         !(copy->cells = calloc(host->ncells ? host->ncells : 1,
@@ -737,7 +776,9 @@ nst_host_clone(const struct nst_host *host)
     if (copy_names(host->known_features, host->nknown_features,
                    &copy->known_features, &copy->nknown_features) < 0 ||
         copy_names(host->hyperv_features, host->nhyperv_features,
-                   &copy->hyperv_features, &copy->nhyperv_features) < 0)
+                   &copy->hyperv_features, &copy->nhyperv_features) < 0 ||
+        copy_names(host->cpu_features, host->ncpu_features,
+                   &copy->cpu_features, &copy->ncpu_features) < 0)
         goto fail;
     return copy;
  fail:
@@ -756,6 +797,7 @@ nst_host_free(struct nst_host *host)
     free(host->cpus);
     host_free_names(host->known_features, host->nknown_features);
     host_free_names(host->hyperv_features, host->nhyperv_features);
+    host_free_names(host->cpu_features, host->ncpu_features);
     free(host);
 }
 

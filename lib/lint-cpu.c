@@ -239,3 +239,25 @@ lint_launch_security(struct lint *l)
         free(policy);
     }
 }
+
+/*
+ * VN109: host-passthrough gives the guest its host's exact CPU, so it
+ * migrates only between identical CPUs; a fleet whose hosts differ
+ * (vendor, model or virtualization feature) needs a CPU they share.
+ */
+void
+lint_fleet(struct lint *l)
+{
+    xmlNodePtr cpu = nsti_child(l->root, "cpu");
+    if (!l->host || l->nfleet < 2 ||
+        !nsti_attr_is(cpu, "mode", "host-passthrough") ||
+        nst_fleet_uniform(l->fleet, l->nfleet))
+        return;
+    lint_add(l, R_MIXED_FLEET, lint_copy("/domain/cpu/@mode"),
+        nst_printf("host-passthrough on a fleet of %zu hosts whose CPUs "
+                   "differ: the guest gets its host's exact CPU and cannot "
+                   "migrate to the others", l->nfleet),
+        lint_copy("give it the CPU every host of the fleet can run "
+                  "(profile key cpu-mode = baseline), or keep it on "
+                  "identical hosts"));
+}

@@ -19,6 +19,7 @@ enum {
     R_SIZE,
     R_HYPERV_NESTED,
     R_EVMCS_AMD,
+    R_MIXED_FLEET,
     R_PIN_HOST,
     R_PIN_CELLS,
     R_PIN_SHARED,
@@ -40,6 +41,8 @@ struct lint {
     xmlNodePtr root;
     const struct nst_host *host;
     const struct nst_cpuset *taken;
+    const struct nst_host *const *fleet;    /* nst_lint_options' */
+    size_t nfleet;
     struct nst_lint_result *res;
     bool oom;
     struct nst_domain dom;       /* read once, for every rule */
@@ -56,6 +59,7 @@ char *lint_copy(const char *text);
  * l->host is NULL. */
 void lint_cpu_model(struct lint *l);         /* lint-cpu.c */
 void lint_launch_security(struct lint *l);
+void lint_fleet(struct lint *l);
 void lint_pinning(struct lint *l);           /* lint-pinning.c */
 void lint_memory(struct lint *l);            /* lint-memory.c */
 void lint_hyperv(struct lint *l);            /* lint-hyperv.c */

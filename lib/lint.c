@@ -45,6 +45,11 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_EVMCS_AMD] = { "VN108", "evmcs-amd", NST_ERROR, true,
         "Enlightened VMCS (evmcs) on an AMD host: QEMU does not start the "
         "guest" },
+    /* Needs a fleet, which includes the host: not "skipped without a
+     * host" (no fleet, nothing to check). */
+    [R_MIXED_FLEET] = { "VN109", "passthrough-mixed-fleet", NST_WARNING,
+        false, "host-passthrough on a domain whose fleet's hosts have "
+        "different CPUs: it cannot migrate between them" },
     [R_PIN_HOST] = { "VN201", "pin-outside-host", NST_ERROR, true,
         "a CPU pin names CPUs the host does not have" },
     [R_PIN_CELLS] = { "VN202", "pin-spans-cells", NST_WARNING, true,
@@ -128,6 +133,8 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
         .root = nsti_doc_root(doc),
         .host = opts->host,
         .taken = opts->taken,
+        .fleet = opts->fleet,
+        .nfleet = opts->nfleet,
         .res = out,
     };
     const char *name = nst_doc_domain_name(doc);
@@ -152,6 +159,7 @@ nst_lint(const struct nst_doc *doc, const struct nst_lint_options *opts,
     lint_memory(&l);
     lint_launch_security(&l);
     lint_hyperv(&l);
+    lint_fleet(&l);
     nsti_domain_clear(&l.dom);
 
     /* Findings in the order of the rule table, each rule's in document

@@ -118,6 +118,10 @@ struct nst_host {
     enum nst_vendor vendor;
     bool has_vmx;
     bool has_svm;
+    /* The <feature name> list of the capabilities' host CPU beyond its
+     * model, sorted: what tells two hosts of one model apart. */
+    char **cpu_features;
+    size_t ncpu_features;
     /* from domain capabilities when given, else UNKNOWN */
     enum nst_tristate passthrough_supported;
 
@@ -252,6 +256,23 @@ bool nst_feature_is_virt(const char *name);
 bool nst_host_hyperv_supported(const struct nst_host *host,
                                const char *name);
 
+/*
+ * A fleet: the hosts a domain may run on, the first the one it is
+ * planned on (cpu-mode=baseline, lint's VN109).  labels[i] names
+ * hosts[i] in messages (a file, a URI).
+ *
+ * nst_fleet_check_vendors: a fleet that mixes Intel and AMD hosts has
+ * no virtualization feature in common (vmx or svm), so no nested CPU
+ * can migrate across it.  Returns 0, or -1 with *err naming the hosts
+ * of each vendor.
+ * nst_fleet_uniform: whether every host has the same CPU (vendor,
+ * model and feature list), the only fleet host-passthrough migrates in.
+ */
+int nst_fleet_check_vendors(const struct nst_host *const *hosts,
+                            const char *const *labels, size_t n,
+                            char **err);
+bool nst_fleet_uniform(const struct nst_host *const *hosts, size_t n);
+
 /* -------------------------------------------------------------- profiles */
 
 enum nst_thread_policy {
@@ -273,6 +294,17 @@ enum nst_guest_os {
 
 const char *nst_guest_os_name(enum nst_guest_os os);
 
+/* How the nested rules give the guest its CPU (profile key cpu-mode). */
+enum nst_cpu_mode {
+    NST_CPU_PASSTHROUGH,  /* host-passthrough: fastest, identical hosts */
+    NST_CPU_HOST_MODEL,   /* host-model: libvirt's expansion of the host */
+    NST_CPU_BASELINE,     /* custom: the fleet's baseline, migratable */
+    NST_CPU_MODE_LAST
+};
+
+/* "passthrough", "host-model", "baseline". */
+const char *nst_cpu_mode_name(enum nst_cpu_mode mode);
+
 /*
  * A profile is the result of applying settings ("key = value") over the
  * defaults; see docs/profiles.md for every key.  Profiles compose left to
@@ -283,6 +315,7 @@ struct nst_profile {
     char *description;
 
     bool nested;                 /* host-passthrough + vmx/svm */
+    enum nst_cpu_mode cpu_mode;  /* the <cpu> nested gives */
 
     bool pinning;                /* vcpupin/emulatorpin from the host */
     enum nst_thread_policy thread_policy;
@@ -534,6 +567,10 @@ struct nst_apply_options {
     /* CPUs other domains already pin; NULL for none */
     const struct nst_cpuset *taken;
     bool strict;                 /* warnings become errors */
+    /* cpu-mode=baseline: the <cpu> libvirt's baseline API returned for
+     * the fleet (virConnectBaselineHypervisorCPU or
+     * virConnectBaselineCPU), which the caller computes; NULL otherwise */
+    const char *baseline_cpu;
 };
 
 /*
@@ -599,6 +636,10 @@ struct nst_lint_options {
     const struct nst_host *host;
     /* CPUs other domains pin their vCPUs to; NULL for none */
     const struct nst_cpuset *taken;
+    /* Every host of the domain's fleet, host first (VN109); nfleet 0 or
+     * 1: no fleet */
+    const struct nst_host *const *fleet;
+    size_t nfleet;
 };
 
 /*

@@ -24,51 +24,75 @@ static const char *const thread_policy_names[NST_THREAD_LAST] = {
     [NST_THREAD_REQUIRE] = "require",
 };
 
+static const char *const cpu_mode_names[NST_CPU_MODE_LAST] = {
+    [NST_CPU_PASSTHROUGH] = "passthrough",
+    [NST_CPU_HOST_MODEL] = "host-model",
+    [NST_CPU_BASELINE] = "baseline",
+};
+
+static const char *const guest_os_names[NST_GUEST_OS_LAST] = {
+    [NST_GUEST_OS_AUTO] = "auto",
+    [NST_GUEST_OS_WINDOWS] = "windows",
+    [NST_GUEST_OS_OTHER] = "other",
+};
+
 enum key_type {
     KEY_TEXT,            /* char *, free text, "" means none */
     KEY_BOOL,            /* bool, on/off and friends */
     KEY_UINT,            /* unsigned int within [min, max] */
-    KEY_THREAD_POLICY,   /* enum nst_thread_policy */
+    KEY_ENUM,            /* an enum, one of names[0..count) */
     KEY_HOUSEKEEPING,    /* housekeeping_auto + housekeeping */
-    KEY_GUEST_OS,        /* enum nst_guest_os */
 };
 
 struct key_def {
     const char *name;
     enum key_type type;
     size_t offset;               /* of the field in struct nst_profile */
-    unsigned int min, max;       /* KEY_UINT only */
+    unsigned int min, max;       /* KEY_UINT: the range; KEY_ENUM: max is
+                                    the count of names */
     const char *def;             /* default, in profile syntax; NULL: none */
+    const char *const *names;    /* KEY_ENUM: the value of each member */
 };
+
+/* The enum fields are written as int: the members are small and
+ * non-negative, and GCC and Clang give such an enum int's size. */
+_Static_assert(sizeof(enum nst_thread_policy) == sizeof(int) &&
+               sizeof(enum nst_guest_os) == sizeof(int) &&
+               sizeof(enum nst_cpu_mode) == sizeof(int),
+               "profile enums are int-sized");
 
 #define FIELD(f) offsetof(struct nst_profile, f)
 
 static const struct key_def keys[] = {
-    { "description", KEY_TEXT, FIELD(description), 0, 0, NULL },
-    { "nested", KEY_BOOL, FIELD(nested), 0, 0, "off" },
-    { "pinning", KEY_BOOL, FIELD(pinning), 0, 0, "off" },
-    { "thread-policy", KEY_THREAD_POLICY, FIELD(thread_policy), 0, 0,
-      "prefer" },
-    { "housekeeping", KEY_HOUSEKEEPING, FIELD(housekeeping), 0, 0, "auto" },
-    { "split", KEY_BOOL, FIELD(split), 0, 0, "on" },
-    { "numa", KEY_BOOL, FIELD(numa), 0, 0, "off" },
-    { "hugepages", KEY_BOOL, FIELD(hugepages), 0, 0, "off" },
-    { "memtune", KEY_BOOL, FIELD(memtune), 0, 0, "off" },
+    { "description", KEY_TEXT, FIELD(description), 0, 0, NULL, NULL },
+    { "nested", KEY_BOOL, FIELD(nested), 0, 0, "off", NULL },
+    { "pinning", KEY_BOOL, FIELD(pinning), 0, 0, "off", NULL },
+    { "thread-policy", KEY_ENUM, FIELD(thread_policy), 0, NST_THREAD_LAST,
+      "prefer", thread_policy_names },
+    { "housekeeping", KEY_HOUSEKEEPING, FIELD(housekeeping), 0, 0, "auto",
+      NULL },
+    { "split", KEY_BOOL, FIELD(split), 0, 0, "on", NULL },
+    { "numa", KEY_BOOL, FIELD(numa), 0, 0, "off", NULL },
+    { "hugepages", KEY_BOOL, FIELD(hugepages), 0, 0, "off", NULL },
+    { "memtune", KEY_BOOL, FIELD(memtune), 0, 0, "off", NULL },
     { "memtune-overhead-min", KEY_UINT, FIELD(memtune_overhead_min_mib),
-      1, 1048576, "512" },
+      1, 1048576, "512", NULL },
     { "memtune-overhead-percent", KEY_UINT,
-      FIELD(memtune_overhead_percent), 0, 100, "10" },
-    { "cpu-limits", KEY_BOOL, FIELD(cpu_limits), 0, 0, "off" },
+      FIELD(memtune_overhead_percent), 0, 100, "10", NULL },
+    { "cpu-limits", KEY_BOOL, FIELD(cpu_limits), 0, 0, "off", NULL },
     { "cpu-shares-per-vcpu", KEY_UINT, FIELD(cpu_shares_per_vcpu),
-      1, 10000, "100" },
+      1, 10000, "100", NULL },
     { "cpu-period", KEY_UINT, FIELD(cpu_period_us), 1000, 1000000,
-      "100000" },
+      "100000", NULL },
     { "cpu-quota-percent", KEY_UINT, FIELD(cpu_quota_percent), 1, 100,
-      "100" },
-    { "mitigations", KEY_BOOL, FIELD(mitigations), 0, 0, "off" },
-    { "guest-os", KEY_GUEST_OS, FIELD(guest_os), 0, 0, "auto" },
-    { "hyperv", KEY_BOOL, FIELD(hyperv), 0, 0, "off" },
-    { "hyperv-evmcs", KEY_BOOL, FIELD(hyperv_evmcs), 0, 0, "on" },
+      "100", NULL },
+    { "mitigations", KEY_BOOL, FIELD(mitigations), 0, 0, "off", NULL },
+    { "guest-os", KEY_ENUM, FIELD(guest_os), 0, NST_GUEST_OS_LAST, "auto",
+      guest_os_names },
+    { "hyperv", KEY_BOOL, FIELD(hyperv), 0, 0, "off", NULL },
+    { "hyperv-evmcs", KEY_BOOL, FIELD(hyperv_evmcs), 0, 0, "on", NULL },
+    { "cpu-mode", KEY_ENUM, FIELD(cpu_mode), 0, NST_CPU_MODE_LAST,
+      "passthrough", cpu_mode_names },
 };
 
 #undef FIELD
@@ -81,12 +105,6 @@ nsti_profile_switch(const struct nst_profile *p, const char *key)
             return *(const bool *)((const char *)p + keys[i].offset);
     return false;
 }
-
-static const char *const guest_os_names[NST_GUEST_OS_LAST] = {
-    [NST_GUEST_OS_AUTO] = "auto",
-    [NST_GUEST_OS_WINDOWS] = "windows",
-    [NST_GUEST_OS_OTHER] = "other",
-};
 
 const char *
 nst_guest_os_name(enum nst_guest_os os)
@@ -107,6 +125,14 @@ nst_thread_policy_name(enum nst_thread_policy policy)
     if ((unsigned int)policy >= NST_THREAD_LAST)
         return "unknown";
     return thread_policy_names[policy];
+}
+
+const char *
+nst_cpu_mode_name(enum nst_cpu_mode mode)
+{
+    if ((unsigned int)mode >= NST_CPU_MODE_LAST)
+        return "unknown";
+    return cpu_mode_names[mode];
 }
 
 /*
@@ -180,6 +206,20 @@ parse_bool(const char *value, bool *out)
     return -1;
 }
 
+/* "a, b or c" for the n names; NULL when out of memory. */
+static char *
+expected_names(const char *const *names, unsigned int n)
+{
+    char *text = nst_printf("%s", names[0]);
+    for (unsigned int i = 1; text && i < n; i++) {
+        char *longer = nst_printf("%s%s%s", text, i + 1 < n ? ", " : " or ",
+                                  names[i]);
+        free(text);
+        text = longer;
+    }
+    return text;
+}
+
 /* Returns a new "(expected ...)" text for def, NULL when out of memory. */
 static char *
 expected_text(const struct key_def *def)
@@ -189,17 +229,10 @@ expected_text(const struct key_def *def)
         return nst_printf("on or off");
     case KEY_UINT:
         return nst_printf("a whole number from %u to %u", def->min, def->max);
-    case KEY_THREAD_POLICY:
-        return nst_printf("%s, %s or %s",
-                          thread_policy_names[NST_THREAD_PREFER],
-                          thread_policy_names[NST_THREAD_ISOLATE],
-                          thread_policy_names[NST_THREAD_REQUIRE]);
     case KEY_HOUSEKEEPING:
         return nst_printf("auto or a cpu list such as 0-1,28-29");
-    case KEY_GUEST_OS:
-        return nst_printf("%s, %s or %s", guest_os_names[NST_GUEST_OS_AUTO],
-                          guest_os_names[NST_GUEST_OS_WINDOWS],
-                          guest_os_names[NST_GUEST_OS_OTHER]);
+    case KEY_ENUM:
+        return expected_names(def->names, def->max);
     case KEY_TEXT:
         break;
     }
@@ -238,22 +271,15 @@ set_value(struct nst_profile *profile, const struct key_def *def,
         *(unsigned int *)(void *)field = (unsigned int)n;
         return 0;
     }
-    case KEY_THREAD_POLICY:
-        for (int i = 0; i < NST_THREAD_LAST; i++) {
-            if (strcmp(value, thread_policy_names[i]) == 0) {
-                profile->thread_policy = (enum nst_thread_policy)i;
-                return 0;
-            }
-        }
-        goto invalid;
-    case KEY_GUEST_OS:
-        for (int i = 0; i < NST_GUEST_OS_LAST; i++) {
-            if (strcmp(value, guest_os_names[i]) == 0) {
-                profile->guest_os = (enum nst_guest_os)i;
-                return 0;
-            }
-        }
-        goto invalid;
+    case KEY_ENUM: {
+        unsigned int i = 0;
+        while (i < def->max && strcmp(value, def->names[i]) != 0)
+            i++;
+        if (i == def->max)
+            goto invalid;
+        *(int *)(void *)field = (int)i;
+        return 0;
+    }
     case KEY_HOUSEKEEPING: {
         char *where = NULL;
         if (strcmp(value, "auto") == 0) {

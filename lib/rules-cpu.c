@@ -67,10 +67,11 @@ check_confidential(struct run *run)
 
 
 /*
- * What host-passthrough needs of the host and the domain: the host's
- * virtualization feature (returned), passthrough not ruled out by the
- * domain capabilities (both refused without), and KVM (TCG would not
- * start it: a warning).  NULL when the run stops.
+ * What the nested CPU needs of the host and the domain: the host's
+ * virtualization feature (returned; refused without), and for
+ * host-passthrough, passthrough not ruled out by the domain
+ * capabilities (refused) and KVM (TCG would not start it: a warning).
+ * NULL when the run stops.
  */
 static const char *
 cpu_mode_possible(struct run *run)
@@ -89,6 +90,8 @@ cpu_mode_possible(struct run *run)
         free(msg);
         return NULL;
     }
+    if (run->profile->cpu_mode != NST_CPU_PASSTHROUGH)
+        return feature;
     if (host->passthrough_supported == NST_TRISTATE_NO) {
         policy_refuse(run, "cpu-mode", "/domain/cpu",
                       "domain capabilities say host-passthrough is not "
@@ -110,9 +113,10 @@ cpu_mode_possible(struct run *run)
     return feature;
 }
 
-/* host-passthrough takes the host's model and vendor: the domain's go. */
+/* host-passthrough and host-model take the host's model and vendor: the
+ * domain's go. */
 static int
-drop_model_vendor(struct run *run, xmlNodePtr cpu)
+drop_model_vendor(struct run *run, xmlNodePtr cpu, const char *mode)
 {
     static const char *const replaced[] = { "model", "vendor" };
     int failed = 0;
@@ -126,8 +130,8 @@ drop_model_vendor(struct run *run, xmlNodePtr cpu)
         if (nsti_remove(run->doc, node) < 0)
             failed = 1;
         nst_report_add(run->report, NST_CHANGE, "cpu-mode", target,
-                       "removed <%s>%s</%s>: host-passthrough uses the "
-                       "host's", replaced[i], text ? text : "", replaced[i]);
+                       "removed <%s>%s</%s>: %s uses the host's",
+                       replaced[i], text ? text : "", replaced[i], mode);
         free(text);
         free(target);
     }
@@ -135,18 +139,10 @@ drop_model_vendor(struct run *run, xmlNodePtr cpu)
 }
 
 static int
-rule_cpu_mode(struct run *run)
+set_passthrough(struct run *run, xmlNodePtr cpu, bool created,
+                const char *feature)
 {
-    const char *feature = cpu_mode_possible(run);
     int failed = 0;
-    bool created;
-
-    if (!feature)
-        return -1;
-    xmlNodePtr cpu = nsti_ensure(run->doc, run->root, "cpu",
-                                nst_order_domain, &created);
-    if (!cpu)
-        return policy_oom(run);
     char *old_mode = nsti_attr(cpu, "mode");
     char *old_check = nsti_attr(cpu, "check");
     bool mode = changed(&failed, nsti_set_attr(run->doc, cpu, "mode",
@@ -174,7 +170,281 @@ rule_cpu_mode(struct run *run)
                        old_check ? old_check : "(none)", feature);
     free(old_mode);
     free(old_check);
-    return drop_model_vendor(run, cpu);
+    return drop_model_vendor(run, cpu, "host-passthrough");
+}
+
+/*
+ * Sets <cpu>'s mode and check as libvirt 9.0 stores them for mode
+ * (host-model and custom: check='partial'), and drops what that mode
+ * does not take: migratable= (libvirt 9.0 refuses it outside
+ * host-passthrough and maximum) and, for host-model, match=.  Reports
+ * the change with why.  Returns 0, or -1 when out of memory.
+ */
+static int
+set_mode(struct run *run, xmlNodePtr cpu, bool created, const char *mode,
+         const char *why)
+{
+    int failed = 0;
+    char *old_mode = nsti_attr(cpu, "mode");
+    bool custom = strcmp(mode, "custom") == 0;
+    bool any = changed(&failed, nsti_set_attr(run->doc, cpu, "mode", mode));
+    /* libvirt writes match before check: a new match goes before it */
+    if (custom && !nsti_attr_is(cpu, "match", "exact"))
+        any |= changed(&failed, nsti_remove_attr(run->doc, cpu, "check"));
+    if (custom)
+        any |= changed(&failed, nsti_set_attr(run->doc, cpu, "match",
+                                             "exact"));
+    else
+        any |= changed(&failed, nsti_remove_attr(run->doc, cpu, "match"));
+    any |= changed(&failed, nsti_set_attr(run->doc, cpu, "check",
+                                         "partial"));
+    any |= changed(&failed, nsti_remove_attr(run->doc, cpu, "migratable"));
+    if (!failed && (created || any))
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode", "/domain/cpu",
+                       "mode '%s' -> '%s'%s: %s",
+                       old_mode ? old_mode : "(none)", mode,
+                       custom ? " match='exact'" : "", why);
+    free(old_mode);
+    return failed ? policy_oom(run) : 0;
+}
+
+/* The element child name of cpu with text, made or changed; reported. */
+static int
+set_cpu_text(struct run *run, xmlNodePtr cpu, const char *name,
+             const char *text, const char *why)
+{
+    bool created;
+    xmlNodePtr node = nsti_ensure(run->doc, cpu, name, nst_order_cpu,
+                                  &created);
+    char *old = node && !created ? nsti_text(node) : NULL;
+    int r = node ? nsti_set_text(run->doc, node, text) : -1;
+    char *target = nst_printf("/domain/cpu/%s", name);
+    if (r > 0 || (r == 0 && created))
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode", target,
+                       "<%s> '%s' -> '%s': %s", name, old ? old : "(none)",
+                       text, why);
+    free(old);
+    free(target);
+    return r < 0 || !target ? policy_oom(run) : 0;
+}
+
+/*
+ * cpu-mode=baseline: the guest gets the custom CPU libvirt's baseline
+ * API computed for the whole fleet (the caller asked libvirt; we never
+ * compute a CPU model): its model with fallback='forbid' (a host
+ * lacking it must refuse to start the guest rather than give another
+ * CPU), its vendor, and each feature with the policy libvirt gave.
+ * Every vmx-* and svm-* sub-feature the libvirt knows (its cpu_map) and
+ * every host lists is already in libvirt's baseline: it keeps the
+ * features all the CPUs share beyond the model, so none is added here.
+ * The vendor's virtualization feature (and npt, nrip-save on AMD) are
+ * required by the cpu-feature rule, for any named model.
+ * No migratable='on': the issue asked for it, but libvirt 9.0 refuses
+ * it on a custom CPU ("Attribute migratable is only allowed for
+ * 'host-passthrough' / 'maximum' CPU mode"); a custom CPU migrates
+ * anyway, being the same on every host.
+ */
+static int
+set_baseline(struct run *run, xmlNodePtr cpu, bool created)
+{
+    const char *text = run->opts->baseline_cpu;
+    char *err = NULL, *model = NULL, *vendor = NULL;
+    bool doctype;
+    int ret = -1;
+
+    if (!text) {
+        return policy_refuse(run, "cpu-mode", "/domain/cpu",
+                             "cpu-mode 'baseline' needs the fleet's "
+                             "baseline CPU, computed with libvirt's "
+                             "baseline API, and none was given");
+    }
+    xmlDocPtr doc = nsti_xml_parse(text, strlen(text), &doctype, &err);
+    xmlNodePtr base = doc ? xmlDocGetRootElement(doc) : NULL;
+    xmlNodePtr model_node = nsti_child(base, "model");
+    if (!base || strcmp((const char *)base->name, "cpu") != 0 ||
+        !model_node) {
+        char *msg = nst_printf("the baseline CPU given is not a <cpu> "
+                               "with a <model>%s%s", err ? ": " : "",
+                               err ? err : "");
+        ret = policy_refuse(run, "cpu-mode", "/domain/cpu", msg ? msg : "");
+        free(msg);
+        goto out;
+    }
+    if (!(model = nsti_text(model_node)) ||
+        (nsti_child(base, "vendor") &&
+         !(vendor = nsti_text(nsti_child(base, "vendor"))))) {
+        ret = policy_oom(run);
+        goto out;
+    }
+    char *why = nst_printf("the baseline CPU libvirt computed for the "
+                           "fleet (model %s), which every host can run, "
+                           "so the guest can migrate between them",
+                           model);
+    if (!why || set_mode(run, cpu, created, "custom", why) < 0) {
+        free(why);
+        ret = policy_oom(run);
+        goto out;
+    }
+    free(why);
+    if (set_cpu_text(run, cpu, "model", model, "libvirt's baseline of the "
+                     "fleet") < 0 ||
+        nsti_set_attr(run->doc, nsti_child(cpu, "model"), "fallback",
+                      "forbid") < 0 ||
+        (vendor && set_cpu_text(run, cpu, "vendor", vendor,
+                                "libvirt's baseline of the fleet") < 0))
+        goto out;
+    if (!vendor) {
+        /* a vendor of the domain's own would not be the baseline's */
+        xmlNodePtr old = nsti_child(cpu, "vendor");
+        if (old && nsti_remove(run->doc, old) < 0) {
+            ret = policy_oom(run);
+            goto out;
+        }
+    }
+    size_t nfeatures = 0, nchanged = 0;
+    for (xmlNodePtr f = nsti_child(base, "feature"); f;
+         f = nsti_next(f, "feature"), nfeatures++) {
+        char *name = nsti_attr(f, "name");
+        char *policy = nsti_attr(f, "policy");
+        xmlNodePtr mine = NULL;
+        for (xmlNodePtr g = nsti_child(cpu, "feature"); g && name && !mine;
+             g = nsti_next(g, "feature"))
+            if (nsti_attr_is(g, "name", name))
+                mine = g;
+        if (name && !mine)
+            mine = nsti_insert(run->doc, cpu, "feature", nst_order_cpu);
+        int r = !name || !mine ? -1 :
+                nsti_set_attr(run->doc, mine, "policy",
+                              policy ? policy : "require");
+        int r2 = r < 0 ? -1 : nsti_set_attr(run->doc, mine, "name", name);
+        if (r2 < 0)
+            r = -1;
+        else if (r > 0 || r2 > 0)
+            nchanged++;
+        free(name);
+        free(policy);
+        if (r < 0) {
+            ret = policy_oom(run);
+            goto out;
+        }
+    }
+    if (nchanged)
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode",
+                       "/domain/cpu/feature",
+                       "%zu of the %zu features libvirt's baseline lists "
+                       "added or given its policy: the features every host "
+                       "of the fleet has beyond the model", nchanged,
+                       nfeatures);
+    ret = 0;
+ out:
+    free(err);
+    free(model);
+    free(vendor);
+    if (doc)
+        xmlFreeDoc(doc);
+    return ret;
+}
+
+/*
+ * Live migration of an AMD L1 while it runs L2 guests is not supported
+ * by the kernel (Documentation/virt/kvm/x86/running-nested-guests.rst):
+ * a CPU set up to migrate (host-model, baseline, or host-passthrough
+ * with migratable='on') on an AMD host gets a warning.
+ */
+static int
+warn_amd_migration(struct run *run, xmlNodePtr cpu)
+{
+    if (run->host->vendor != NST_VENDOR_AMD ||
+        (run->profile->cpu_mode == NST_CPU_PASSTHROUGH &&
+         !nsti_attr_is(cpu, "migratable", "on")))
+        return 0;
+    return policy_warn(run, "cpu-mode", "/domain/cpu",
+                       "AMD host: live migration of a guest while it runs "
+                       "nested guests of its own is not supported by the "
+                       "kernel (running-nested-guests.rst); stop the "
+                       "nested guests before migrating it");
+}
+
+static int
+rule_cpu_mode(struct run *run)
+{
+    const char *feature = cpu_mode_possible(run);
+    bool created;
+    int ret;
+
+    if (!feature)
+        return -1;
+    xmlNodePtr cpu = nsti_ensure(run->doc, run->root, "cpu",
+                                nst_order_domain, &created);
+    if (!cpu)
+        return policy_oom(run);
+    switch (run->profile->cpu_mode) {
+    case NST_CPU_HOST_MODEL:
+        ret = set_mode(run, cpu, created, "host-model",
+                       "libvirt expands it to the host's CPU model where "
+                       "the domain is defined and keeps that model, so "
+                       "the guest can migrate to hosts that have it");
+        if (ret == 0)
+            ret = drop_model_vendor(run, cpu, "host-model");
+        break;
+    case NST_CPU_BASELINE:
+        ret = set_baseline(run, cpu, created);
+        break;
+    default:
+        ret = set_passthrough(run, cpu, created, feature);
+        break;
+    }
+    return ret < 0 ? ret : warn_amd_migration(run, cpu);
+}
+
+/*
+ * Requires feature name in cpu, found the first of that name (NULL:
+ * added); why says why it is added.  Returns 0, or -1 when out of
+ * memory.
+ */
+static int
+require_feature(struct run *run, xmlNodePtr cpu, xmlNodePtr found,
+                const char *name, const char *why)
+{
+    char *target = nst_printf("/domain/cpu/feature[@name='%s']", name);
+    if (!target)
+        return policy_oom(run);
+    if (!found) {
+        found = nsti_insert(run->doc, cpu, "feature", nst_order_cpu);
+        if (!found || nsti_set_attr(run->doc, found, "policy", "require") < 0 ||
+            nsti_set_attr(run->doc, found, "name", name) < 0) {
+            free(target);
+            return policy_oom(run);
+        }
+        nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
+                       "added require of '%s': %s", name, why);
+    } else {
+        char *policy = nsti_attr(found, "policy");
+        int r = nsti_set_attr(run->doc, found, "policy", "require");
+        if (r > 0)
+            nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
+                           "policy '%s' -> 'require' for '%s': the guest "
+                           "must not start without it",
+                           policy ? policy : "", name);
+        free(policy);
+        if (r < 0) {
+            free(target);
+            return policy_oom(run);
+        }
+    }
+    free(target);
+    return 0;
+}
+
+/* The feature named name of cpu, or NULL. */
+static xmlNodePtr
+find_feature(xmlNodePtr cpu, const char *name)
+{
+    for (xmlNodePtr f = nsti_child(cpu, "feature"); f;
+         f = nsti_next(f, "feature"))
+        if (nsti_attr_is(f, "name", name))
+            return f;
+    return NULL;
 }
 
 static int
@@ -226,36 +496,26 @@ rule_cpu_features(struct run *run)
     if (failed)
         return policy_oom(run);
 
-    char *target = nst_printf("/domain/cpu/feature[@name='%s']", want);
-    if (!target)
-        return policy_oom(run);
-    if (!found) {
-        found = nsti_insert(run->doc, cpu, "feature", nst_order_cpu);
-        if (!found || nsti_set_attr(run->doc, found, "policy", "require") < 0 ||
-            nsti_set_attr(run->doc, found, "name", want) < 0) {
-            free(target);
-            return policy_oom(run);
-        }
-        nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
-                       "added require of '%s': %s host, the guest needs "
-                       "it to run its own VMs", want,
-                       nst_vendor_name(run->host->vendor));
-    } else {
-        char *policy = nsti_attr(found, "policy");
-        int r = nsti_set_attr(run->doc, found, "policy", "require");
-        if (r > 0)
-            nst_report_add(run->report, NST_CHANGE, "cpu-feature", target,
-                           "policy '%s' -> 'require' for '%s': the guest "
-                           "must not start without it",
-                           policy ? policy : "", want);
-        free(policy);
-        if (r < 0) {
-            free(target);
-            return policy_oom(run);
-        }
-    }
-    free(target);
-    return 0;
+    char *why = nst_printf("%s host, the guest needs it to run its own VMs",
+                           nst_vendor_name(run->host->vendor));
+    int ret = why ? require_feature(run, cpu, found, want, why) :
+                    policy_oom(run);
+    free(why);
+    /*
+     * A named model (custom mode) gives an AMD guest only the features
+     * it lists: nested paging (npt) and nrip-save, without which its L2
+     * guests run on shadow paging and slow exits, must be required too
+     * (host-passthrough and host-model pass the host's).
+     */
+    static const char *const amd_nested[] = { "npt", "nrip-save" };
+    for (size_t i = 0; ret == 0 && i < 2 &&
+         run->host->vendor == NST_VENDOR_AMD &&
+         nsti_attr_is(cpu, "mode", "custom"); i++)
+        ret = require_feature(run, cpu, find_feature(cpu, amd_nested[i]),
+                              amd_nested[i], "AMD guest with a named CPU "
+                              "model: its nested guests need it to run "
+                              "fast (nested paging, next-RIP save)");
+    return ret;
 }
 
 int

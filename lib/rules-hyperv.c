@@ -75,18 +75,16 @@ static const struct want wants[] = {
 };
 
 /*
- * Whether the profile makes the guest migratable.  mode='passthrough'
- * gives whatever enlightenments the host's KVM has, so such a guest
- * migrates only to an identical host: a guest meant to migrate gets
- * mode='custom' with the list instead.  The profile has no key for
- * migration yet (section 3 of issue 15 adds cpu-mode); until then a
- * passthrough <hyperv> is always kept.
+ * Whether the profile makes the guest migratable: cpu-mode host-model
+ * or baseline (passthrough ties it to identical hosts anyway).
+ * mode='passthrough' gives whatever enlightenments the host's KVM has,
+ * so such a guest would migrate only to an identical host: a guest
+ * meant to migrate gets mode='custom' with the list instead.
  */
 static bool
 guest_meant_to_migrate(const struct run *run)
 {
-    (void)run;
-    return false;
+    return run->profile->cpu_mode != NST_CPU_PASSTHROUGH;
 }
 
 /* Why the rule treats the guest as Windows, or NULL. */

@@ -5,6 +5,7 @@ set -u
 n=0
 failures=0
 for f in "$NST_SRCDIR"/tests/fixtures/expected/*.xml \
+         "$NST_SRCDIR"/tests/fixtures/expected-fleet/*.xml \
          "$NST_SRCDIR"/tests/fixtures/domains/*.xml; do
     n=$((n + 1))
     if ! out=$(virt-xml-validate "$f" domain 2>&1); then

@@ -164,7 +164,7 @@ check_one(const char *file)
                      0);
     struct nst_report report;
     nst_report_init(&report, domain, profile_name);
-    struct nst_apply_options opts = { &profile, host, NULL, false };
+    struct nst_apply_options opts = { .profile = &profile, .host = host };
     ck_assert_int_eq(nst_apply(doc, &opts, &report, NULL), 0);
     char *text = nst_report_format_text(&report);
     ck_assert_msg(nst_report_count(&report, NST_CHANGE) == 0,

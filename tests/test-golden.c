@@ -142,7 +142,7 @@ START_TEST(test_golden)
     load_profile(profiles[p], &profile);
     ck_assert_int_eq(nst_doc_parse(text, len, dom_path, &doc, &err), 0);
     nst_report_init(&report, nst_doc_domain_name(doc), profile.name);
-    struct nst_apply_options opts = { &profile, host, NULL, false };
+    struct nst_apply_options opts = { .profile = &profile, .host = host };
     struct nst_plan plan;
     int ret = nst_apply(doc, &opts, &report, &plan);
 

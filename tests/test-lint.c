@@ -67,21 +67,45 @@ static const struct lint_case cases[] = {
     { "hyperv-nested--nohost", "hyperv-nested", NULL, NULL },
     { "evmcs-amd", "evmcs-amd", "amd-epyc-7502p-nps4", NULL },
     { "evmcs-amd--intel", "evmcs-amd", "intel-e5-2697v4", NULL },
+    { "passthrough-mixed-fleet", "passthrough-mixed-fleet",
+      "intel-e5-2697v4", NULL },
+    { "passthrough-mixed-fleet--uniform", "passthrough-mixed-fleet",
+      "intel-e5-2697v4", NULL },
 };
 #define NCASES (sizeof(cases) / sizeof(*cases))
+
+/* The cases linted with a fleet: the second host of it (as host). */
+static const struct {
+    const char *name;
+    const char *other;
+} fleets[] = {
+    { "passthrough-mixed-fleet", "../fleet/intel-xeon-gold-6148" },
+    { "passthrough-mixed-fleet--uniform", "intel-e5-2697v4" },
+};
+
+static const char *
+case_fleet(const struct lint_case *c)
+{
+    for (size_t i = 0; i < sizeof(fleets) / sizeof(*fleets); i++)
+        if (strcmp(fleets[i].name, c->name) == 0)
+            return fleets[i].other;
+    return NULL;
+}
 
 /* Lints a text against host (may be NULL) into *res. */
 static void
 lint_text(const char *text, size_t len, const char *label,
           const struct nst_host *host, const struct nst_cpuset *taken,
-          struct nst_lint_result *res)
+          const struct nst_host *other, struct nst_lint_result *res)
 {
+    const struct nst_host *fleet[] = { host, other };
     struct nst_doc *doc = NULL;
     char *err = NULL;
 
     ck_assert_msg(nst_doc_parse(text, len, label, &doc, &err) == 0, "%s",
                   err);
-    struct nst_lint_options opts = { .host = host, .taken = taken };
+    struct nst_lint_options opts = { .host = host, .taken = taken,
+                                     .fleet = fleet, .nfleet = other ? 2 : 0 };
     ck_assert_int_eq(nst_lint(doc, &opts, label, res), 0);
     nst_doc_free(doc);
 }
@@ -95,10 +119,13 @@ run_case(const struct lint_case *c, struct nst_lint_result *res)
     struct nst_host *host = c->host ? test_load_host(c->host, NULL) : NULL;
     struct nst_cpuset taken;
 
+    const char *fleet = case_fleet(c);
+    struct nst_host *other = fleet ? test_load_host(fleet, NULL) : NULL;
     if (c->taken)
         ck_assert_int_eq(nst_cpuset_parse(c->taken, &taken, NULL), 0);
-    lint_text(text, len, path, host, c->taken ? &taken : NULL, res);
+    lint_text(text, len, path, host, c->taken ? &taken : NULL, other, res);
     nst_host_free(host);
+    nst_host_free(other);
     free(text);
     free(path);
 }
@@ -183,7 +210,7 @@ START_TEST(test_lint_numatune_modes)
 
     for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
         struct nst_lint_result res;
-        lint_text(modes[i].xml, strlen(modes[i].xml), "t.xml", host, NULL,
+        lint_text(modes[i].xml, strlen(modes[i].xml), "t.xml", host, NULL, NULL,
                   &res);
         const char *got = NULL;
         for (size_t k = 0; k < res.findings.n; k++)
@@ -363,8 +390,8 @@ START_TEST(test_lint_golden_outputs)
         char *out = test_read_srcfile(out_path, &out_len);
         char *in = test_read_srcfile(in_path, &in_len);
         struct nst_lint_result out_res, in_res;
-        lint_text(out, out_len, out_path, host, NULL, &out_res);
-        lint_text(in, in_len, in_path, host, NULL, &in_res);
+        lint_text(out, out_len, out_path, host, NULL, NULL, &out_res);
+        lint_text(in, in_len, in_path, host, NULL, NULL, &in_res);
         struct nst_doc *in_doc = NULL;
         struct nst_confidential conf;
         ck_assert_int_eq(nst_doc_parse(in, in_len, in_path, &in_doc, &err),

@@ -98,10 +98,12 @@ START_TEST(test_scan_keeps_argv)
                                               &given), 0);
     ck_assert(o.dry_run && o.quiet);
     ck_assert_str_eq(o.file, "d.xml");
-    ck_assert_str_eq(o.plan.host_caps, "c");
+    ck_assert_uint_eq(o.plan.nfleet_caps, 1);
+    ck_assert_str_eq(o.plan.fleet_caps[0], "c");
     ck_assert_str_eq(o.plan.profile, "perf");
     ck_assert_uint_eq(given.count[VN_OPT_DRY_RUN], 1);
     free(o.plan.profile);
+    free(o.plan.fleet_caps);
 }
 END_TEST
 
@@ -136,8 +138,10 @@ START_TEST(test_parse_values)
     ck_assert_int_eq(vn_options_parse_checked(VN_CMD_LINT, ARGC(lint), lint,
                                               &l, &given), 0);
     ck_assert_uint_eq(l.ndomains, 2);
-    ck_assert_str_eq(l.host_caps, "caps");
+    ck_assert_uint_eq(l.nfleet_caps, 1);
+    ck_assert_str_eq(l.fleet_caps[0], "caps");
     free(l.domains);
+    free(l.fleet_caps);
 }
 END_TEST
 
@@ -167,6 +171,7 @@ START_TEST(test_refusals)
         free(o.domains);
         free(o.plan.profile);
         free(o.plan.xslt_params);
+        free(o.plan.fleet_caps);
     }
     struct vn_apply_opts o = { 0 };
     char **ok = ARGV("vn", "-d", "a", "--restart", "--timeout", "5", "-p",

@@ -1426,7 +1426,8 @@ START_TEST(test_holdings_plan_many)
         ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "d", &doc, &err),
                          0);
         nst_report_init(&report, "d", profile.name);
-        struct nst_apply_options opts = { &profile, view, &taken, false };
+        struct nst_apply_options opts = {
+            .profile = &profile, .host = view, .taken = &taken };
         ck_assert_int_eq(nst_apply(doc, &opts, &report, &plan), 0);
         ck_assert_uint_eq(nst_cpuset_count(&plan.vcpus), 8);
         ck_assert(!nst_cpuset_intersects(&plan.vcpus, &all_pins));

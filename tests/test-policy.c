@@ -40,7 +40,8 @@ apply(struct result *res, const char *xml, const char *host_name,
     ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
                   "%s", err);
     nst_report_init(&res->r, "t", profile.name);
-    struct nst_apply_options opts = { &profile, host, taken, strict };
+    struct nst_apply_options opts = {
+        .profile = &profile, .host = host, .taken = taken, .strict = strict };
     res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
@@ -892,7 +893,7 @@ apply_on_host(struct result *res, const char *xml, struct nst_host *host)
     ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err),
                      0);
     nst_report_init(&res->r, "t", profile.name);
-    struct nst_apply_options opts = { &profile, host, NULL, false };
+    struct nst_apply_options opts = { .profile = &profile, .host = host };
     res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
@@ -1322,7 +1323,7 @@ START_TEST(test_lint_counts_dimms)
         "<devices><memory model='dimm'><target><size unit='GiB'>4</size>"
         "<node>0</node></target></memory></devices></domain>";
     struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
-    struct nst_lint_options opts = { host, NULL };
+    struct nst_lint_options opts = { .host = host };
     struct nst_lint_result res;
     struct nst_doc *doc = NULL;
     char *err = NULL;
@@ -1405,7 +1406,7 @@ apply_hv(struct result *res, const char *xml, const char *host_name,
                       "%s", err);
     ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
     nst_report_init(&res->r, "t", profile.name);
-    struct nst_apply_options opts = { &profile, host, NULL, false };
+    struct nst_apply_options opts = { .profile = &profile, .host = host };
     res->ret = nst_apply(doc, &opts, &res->r, NULL);
     res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
     res->report = nst_report_format_text(&res->r);
@@ -1634,6 +1635,163 @@ START_TEST(test_hyperv_only_for_windows)
 }
 END_TEST
 
+/* cpu-mode=baseline: nst_apply with the baseline CPU the tool would
+ * have from libvirt. */
+static void
+apply_baseline(struct result *res, const char *xml, const char *host_name,
+               const char *baseline)
+{
+    struct nst_host *host = test_load_host(host_name, NULL);
+    struct nst_profile profile;
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_set(&profile, "nested=on", "t", &err), 0);
+    ck_assert_int_eq(nst_profile_set(&profile, "cpu-mode=baseline", "t",
+                                     &err), 0);
+    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
+    nst_report_init(&res->r, "t", "nested");
+    struct nst_apply_options opts = {
+        .profile = &profile, .host = host, .baseline_cpu = baseline };
+    res->ret = nst_apply(doc, &opts, &res->r, NULL);
+    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
+    res->report = nst_report_format_text(&res->r);
+    nst_doc_free(doc);
+    nst_profile_clear(&profile);
+    nst_host_free(host);
+}
+
+#define PASSTHROUGH_MIGRATABLE \
+    "  <cpu mode='host-passthrough' check='none' migratable='on'/>\n"
+
+START_TEST(test_baseline_missing_refused)
+{
+    struct result res = { 0 };
+    apply_baseline(&res, DOMAIN("2", "1048576", ""), "intel-e5-2697v4",
+                   NULL);
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "cpu-mode 'baseline' needs the fleet's baseline CPU");
+    result_clear(&res);
+
+    apply_baseline(&res, DOMAIN("2", "1048576", ""), "intel-e5-2697v4",
+                   "<host/>");
+    ck_assert_int_eq(res.ret, -1);
+    SAYS(res, "the baseline CPU given is not a <cpu> with a <model>");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_baseline_amd_named_model)
+{
+    struct result res = { 0 };
+    apply_baseline(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
+                   "amd-epyc-7502p-nps4",
+                   "<cpu mode='custom' match='exact'>\n"
+                   "  <model fallback='forbid'>EPYC</model>\n"
+                   "  <vendor>AMD</vendor>\n"
+                   "  <feature policy='require' name='topoext'/>\n"
+                   "  <feature policy='disable' name='monitor'/>\n"
+                   "</cpu>\n");
+    ck_assert_int_eq(res.ret, 0);
+    /* libvirt 9.0 refuses migratable= on a custom CPU */
+    HAS(res, "<cpu mode='custom' match='exact' check='partial'>");
+    LACKS(res, "migratable");
+    HAS(res, "<model fallback='forbid'>EPYC</model>");
+    HAS(res, "<vendor>AMD</vendor>");
+    HAS(res, "<feature policy='require' name='topoext'/>");
+    HAS(res, "<feature policy='disable' name='monitor'/>");
+    HAS(res, "<feature policy='require' name='svm'/>");
+    HAS(res, "<feature policy='require' name='npt'/>");
+    HAS(res, "<feature policy='require' name='nrip-save'/>");
+    SAYS(res, "warning  cpu-mode /domain/cpu: AMD host: live migration");
+    result_clear(&res);
+
+    /* Intel: no npt, no AMD warning */
+    apply_baseline(&res, DOMAIN("2", "1048576", ""), "intel-e5-2697v4",
+                   "<cpu><model>Broadwell</model></cpu>");
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<cpu mode='custom' match='exact' check='partial'>");
+    HAS(res, "<feature policy='require' name='vmx'/>");
+    LACKS(res, "npt");
+    ck_assert_ptr_null(strstr(res.report, "warning"));
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_amd_passthrough_migratable_warns)
+{
+    struct result res = { 0 };
+    apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
+          "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
+    SAYS(res, "AMD host: live migration");
+    result_clear(&res);
+    apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
+          "amd-epyc-7502p-nps4", "nested", NULL, true, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    result_clear(&res);
+    apply(&res, DOMAIN("2", "1048576",
+                       "  <cpu mode='host-passthrough' migratable='off'/>\n"),
+          "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
+    ck_assert_ptr_null(strstr(res.report, "AMD host: live migration"));
+    result_clear(&res);
+    apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
+          "intel-e5-2697v4", "nested", NULL, false, NULL);
+    ck_assert_ptr_null(strstr(res.report, "live migration"));
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_fleet_vendors)
+{
+    struct nst_host *intel = test_load_host("intel-e5-2697v4", NULL);
+    struct nst_host *small = test_load_host("small-nosmt", NULL);
+    struct nst_host *amd = test_load_host("amd-epyc-7502p-nps4", NULL);
+    const struct nst_host *hosts[] = { intel, amd, small };
+    const char *labels[] = { "a.xml", "b.xml", "c.xml" };
+    char *err = NULL;
+
+    ck_assert_int_eq(nst_fleet_check_vendors(hosts, labels, 3, &err), -1);
+    ck_assert_str_eq(err, "the fleet mixes CPU vendors (Intel: a.xml, "
+                     "c.xml; AMD: b.xml): no virtualization feature (vmx "
+                     "or svm) is common to all its hosts, so no nested "
+                     "CPU can migrate between them");
+    free(err);
+    err = NULL;
+    const struct nst_host *intels[] = { intel, small, intel };
+    ck_assert_int_eq(nst_fleet_check_vendors(intels, labels, 3, &err), 0);
+    ck_assert_ptr_null(err);
+    ck_assert(!nst_fleet_uniform(intels, 3));
+    ck_assert(nst_fleet_uniform(intels, 1));
+    const struct nst_host *same[] = { intel, intel };
+    ck_assert(nst_fleet_uniform(same, 2));
+    nst_host_free(intel);
+    nst_host_free(small);
+    nst_host_free(amd);
+}
+END_TEST
+
+/* A guest meant to migrate (cpu-mode host-model or baseline) cannot
+ * keep <hyperv mode='passthrough'>, which gives what this host's KVM
+ * has: it gets mode='custom' with the list. */
+START_TEST(test_hyperv_passthrough_not_migratable)
+{
+    struct result res = { 0 };
+
+    apply(&res, WIN_DOMAIN(WIN_META, "  <features>\n"
+                           "    <hyperv mode='passthrough'/>\n"
+                           "  </features>\n"),
+          "intel-e5-2697v4", "nested", NULL, false, "cpu-mode=host-model",
+          NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "passthrough");
+    HAS(res, "<hyperv mode='custom'>\n      <relaxed state='on'/>");
+    HAS(res, "<evmcs state='on'/>");
+    SAYS(res, "mode 'passthrough' -> 'custom'");
+    result_clear(&res);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1680,6 +1838,11 @@ main(void)
     tcase_add_test(tc, test_hyperv_keeps_what_is_set);
     tcase_add_test(tc, test_hyperv_domcaps);
     tcase_add_test(tc, test_hyperv_only_for_windows);
+    tcase_add_test(tc, test_hyperv_passthrough_not_migratable);
+    tcase_add_test(tc, test_baseline_missing_refused);
+    tcase_add_test(tc, test_baseline_amd_named_model);
+    tcase_add_test(tc, test_amd_passthrough_migratable_warns);
+    tcase_add_test(tc, test_fleet_vendors);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

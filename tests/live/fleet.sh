@@ -39,6 +39,19 @@ run 4 -c "$H1" -c "$BAD" -c "$H2" $FLEET -o json &&
 }
 run 0 -c "$H1" -c "$H2" $FLEET --check ||
     fail "a converted fleet still has pending changes"
+# cpu-mode=baseline: one CPU computed by libvirt over both hosts (from
+# their domain capabilities, each read in a process of its own) before
+# either is touched, the same model for every domain of both.
+run 0 -c "$H1" -c "$H2" --host-caps "$INTEL" --backup-dir "$TMP/backups" \
+    -p nested --set cpu-mode=baseline --all \
+    --dry-run --color never &&
+{
+    models=$(grep "^+    <model fallback='forbid'>" "$TMP/out" | sort -u)
+    [ "$(grep -c "^+    <model fallback='forbid'>" "$TMP/out")" = 5 ] ||
+        fail "baseline: not every domain of both hosts got a model"
+    [ "$(echo "$models" | wc -l)" = 1 ] ||
+        fail "baseline: the hosts' domains got different models: $models"
+}
 run 2 -c "$H1" --jobs 2 $FLEET
 one_error "--jobs with one host" "--jobs is for several --connect"
 
