@@ -247,6 +247,21 @@ wanted(const struct nst_host *host, const struct want *w, bool intel,
     return true;
 }
 
+/* Whether the host's libvirt supports any enlightenment the rule
+ * would give. */
+static bool
+supports_any(const struct run *run)
+{
+    const char *virt = nst_host_virt_feature(run->host);
+    bool intel = virt && strcmp(virt, "vmx") == 0;
+
+    for (size_t i = 0; i < sizeof(wants) / sizeof(*wants); i++)
+        if (wanted(run->host, &wants[i], intel, run->profile->hyperv_evmcs) &&
+            nst_host_hyperv_supported(run->host, wants[i].name))
+            return true;
+    return false;
+}
+
 /* evmcs on an AMD host: QEMU refuses to start the guest. */
 static int
 drop_amd_evmcs(struct run *run, xmlNodePtr hyperv)
@@ -389,6 +404,18 @@ policy_hyperv(struct run *run)
 
     if (!run->profile->nested || run->no_nesting || !why)
         return 0;
+    if (!supports_any(run) &&
+        !nsti_child(nsti_child(run->root, "features"), "hyperv")) {
+        /* No empty <hyperv mode='custom'>: say why nothing came. */
+        char *msg = nst_printf("the host's libvirt (its KVM domain "
+                               "capabilities) supports none of the Hyper-V "
+                               "enlightenments nested Hyper-V needs: "
+                               "nothing added%s%s", WHY(run));
+        int ret = msg ? policy_warn(run, RULE, "/domain/features", msg) :
+                  policy_oom(run);
+        free(msg);
+        return ret;
+    }
     return rule_hyperv(run, why);
 }
 

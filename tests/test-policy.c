@@ -1554,6 +1554,15 @@ START_TEST(test_hyperv_domcaps)
     SAYS(res, "does not support runtime, frequencies, tlbflush, ipi, "
               "evmcs, which nested Hyper-V needs: left out");
     result_clear(&res);
+
+    /* <hyperv supported='no'>: no empty <hyperv mode='custom'> */
+    apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "", NULL);
+    ck_assert_int_eq(res.ret, 0);
+    LACKS(res, "<hyperv");
+    LACKS(res, "hypervclock");
+    SAYS(res, "supports none of the Hyper-V enlightenments nested Hyper-V "
+              "needs: nothing added");
+    result_clear(&res);
     free(with_emsr);
 }
 END_TEST
