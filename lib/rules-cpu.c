@@ -228,6 +228,46 @@ set_cpu_text(struct run *run, xmlNodePtr cpu, const char *name,
     return r < 0 || !target ? policy_oom(run) : 0;
 }
 
+/* Each feature of libvirt's baseline, with the policy libvirt gave,
+ * into the domain's <cpu> (one report entry for them all). */
+static int
+copy_baseline_features(struct run *run, xmlNodePtr cpu, xmlNodePtr base)
+{
+    size_t nfeatures = 0, nchanged = 0;
+    for (xmlNodePtr f = nsti_child(base, "feature"); f;
+         f = nsti_next(f, "feature"), nfeatures++) {
+        char *name = nsti_attr(f, "name");
+        char *policy = nsti_attr(f, "policy");
+        xmlNodePtr mine = NULL;
+        for (xmlNodePtr g = nsti_child(cpu, "feature"); g && name && !mine;
+             g = nsti_next(g, "feature"))
+            if (nsti_attr_is(g, "name", name))
+                mine = g;
+        if (name && !mine)
+            mine = nsti_insert(run->doc, cpu, "feature", nst_order_cpu);
+        int r = !name || !mine ? -1 :
+                nsti_set_attr(run->doc, mine, "policy",
+                              policy ? policy : "require");
+        int r2 = r < 0 ? -1 : nsti_set_attr(run->doc, mine, "name", name);
+        if (r2 < 0)
+            r = -1;
+        else if (r > 0 || r2 > 0)
+            nchanged++;
+        free(name);
+        free(policy);
+        if (r < 0)
+            return policy_oom(run);
+    }
+    if (nchanged)
+        nst_report_add(run->report, NST_CHANGE, "cpu-mode",
+                       "/domain/cpu/feature",
+                       "%zu of the %zu features libvirt's baseline lists "
+                       "added or given its policy: the features every host "
+                       "of the fleet has beyond the model", nchanged,
+                       nfeatures);
+    return 0;
+}
+
 /*
  * cpu-mode=baseline: the guest gets the custom CPU libvirt's baseline
  * API computed for the whole fleet (the caller asked libvirt; we never
@@ -239,8 +279,7 @@ set_cpu_text(struct run *run, xmlNodePtr cpu, const char *name,
  * features all the CPUs share beyond the model, so none is added here.
  * The vendor's virtualization feature (and npt, nrip-save on AMD) are
  * required by the cpu-feature rule, for any named model.
- * No migratable='on': the issue asked for it, but libvirt 9.0 refuses
- * it on a custom CPU ("Attribute migratable is only allowed for
+ * No migratable='on': libvirt 9.0 refuses it on a custom CPU ("Attribute migratable is only allowed for
  * 'host-passthrough' / 'maximum' CPU mode"); a custom CPU migrates
  * anyway, being the same on every host.
  */
@@ -301,40 +340,8 @@ set_baseline(struct run *run, xmlNodePtr cpu, bool created)
             goto out;
         }
     }
-    size_t nfeatures = 0, nchanged = 0;
-    for (xmlNodePtr f = nsti_child(base, "feature"); f;
-         f = nsti_next(f, "feature"), nfeatures++) {
-        char *name = nsti_attr(f, "name");
-        char *policy = nsti_attr(f, "policy");
-        xmlNodePtr mine = NULL;
-        for (xmlNodePtr g = nsti_child(cpu, "feature"); g && name && !mine;
-             g = nsti_next(g, "feature"))
-            if (nsti_attr_is(g, "name", name))
-                mine = g;
-        if (name && !mine)
-            mine = nsti_insert(run->doc, cpu, "feature", nst_order_cpu);
-        int r = !name || !mine ? -1 :
-                nsti_set_attr(run->doc, mine, "policy",
-                              policy ? policy : "require");
-        int r2 = r < 0 ? -1 : nsti_set_attr(run->doc, mine, "name", name);
-        if (r2 < 0)
-            r = -1;
-        else if (r > 0 || r2 > 0)
-            nchanged++;
-        free(name);
-        free(policy);
-        if (r < 0) {
-            ret = policy_oom(run);
-            goto out;
-        }
-    }
-    if (nchanged)
-        nst_report_add(run->report, NST_CHANGE, "cpu-mode",
-                       "/domain/cpu/feature",
-                       "%zu of the %zu features libvirt's baseline lists "
-                       "added or given its policy: the features every host "
-                       "of the fleet has beyond the model", nchanged,
-                       nfeatures);
+    if (copy_baseline_features(run, cpu, base) < 0)
+        goto out;
     ret = 0;
  out:
     free(err);

@@ -294,6 +294,58 @@ warn_unsupported(struct run *run, const struct nst_buf *missing)
     return ret;
 }
 
+/*
+ * One enlightenment w for the guest: kept when the domain sets it on,
+ * warned about when it sets it off or sets off what it needs, noted in
+ * *missing when the host's libvirt lacks it, added otherwise.  Returns
+ * 0, or -1 when the run stops.
+ */
+static int
+give_enlightenment(struct run *run, xmlNodePtr hyperv, xmlNodePtr timer,
+                   const struct want *w, bool intel, struct nst_buf *missing)
+{
+    const char *blocked = NULL;
+    char *target = NULL, *msg = NULL;
+    int ret;
+
+    if (!wanted(run->host, w, intel, run->profile->hyperv_evmcs))
+        return 0;
+    if (!nst_host_hyperv_supported(run->host, w->name)) {
+        nst_buf_addf(missing, "%s%s", missing->len ? ", " : "", w->name);
+        return 0;
+    }
+    switch (have(hyperv, timer, w->name)) {
+    case 1:
+        return 0;
+    case -1:
+        /* evmcs set off is the posted-interrupts trade-off, made. */
+        if (strcmp(w->name, "evmcs") == 0)
+            return 0;
+        msg = nst_printf("<%s>", w->name);
+        target = nst_printf(HV_PATH "/%s", w->name);
+        ret = target && msg ? warn_off(run, target, msg, w->why) :
+              policy_oom(run);
+        free(msg);
+        free(target);
+        return ret;
+    }
+    for (size_t d = 0; w->deps[d] && !blocked; d++)
+        if (have(hyperv, timer, w->deps[d]) < 0)
+            blocked = w->deps[d];
+    if (!blocked)
+        return add_enlightenment(run, hyperv, w);
+    msg = nst_printf("<%s> is left out: it needs %s, which the domain sets "
+                     "off (QEMU refuses one without the other)%s%s",
+                     w->name, strcmp(blocked, "time") == 0 ?
+                     "the hypervclock timer" : blocked, WHY(run));
+    target = nst_printf(HV_PATH "/%s", w->name);
+    ret = msg && target ? policy_warn(run, RULE, target, msg) :
+          policy_oom(run);
+    free(msg);
+    free(target);
+    return ret;
+}
+
 static int
 rule_hyperv(struct run *run, const char *why)
 {
@@ -331,53 +383,9 @@ rule_hyperv(struct run *run, const char *why)
     }
 
     xmlNodePtr timer = hypervclock(run->root);
-    for (size_t i = 0; i < sizeof(wants) / sizeof(*wants) && !ret; i++) {
-        const struct want *w = &wants[i];
-        const char *blocked = NULL;
-        char *target = NULL;
-
-        if (!wanted(run->host, w, intel, run->profile->hyperv_evmcs))
-            continue;
-        if (!nst_host_hyperv_supported(run->host, w->name)) {
-            nst_buf_addf(&missing, "%s%s", missing.len ? ", " : "",
-                         w->name);
-            continue;
-        }
-        switch (have(hyperv, timer, w->name)) {
-        case 1:
-            continue;
-        case -1: {
-            /* evmcs set off is the posted-interrupts trade-off, made. */
-            if (strcmp(w->name, "evmcs") == 0)
-                continue;
-            char *what = nst_printf("<%s>", w->name);
-            target = nst_printf(HV_PATH "/%s", w->name);
-            ret = target && what ? warn_off(run, target, what, w->why) :
-                  policy_oom(run);
-            free(what);
-            free(target);
-            continue;
-        }
-        }
-        for (size_t d = 0; w->deps[d] && !blocked; d++)
-            if (have(hyperv, timer, w->deps[d]) < 0)
-                blocked = w->deps[d];
-        if (blocked) {
-            char *msg = nst_printf("<%s> is left out: it needs %s, which "
-                                   "the domain sets off (QEMU refuses one "
-                                   "without the other)%s%s", w->name,
-                                   strcmp(blocked, "time") == 0 ?
-                                   "the hypervclock timer" : blocked,
-                                   WHY(run));
-            target = nst_printf(HV_PATH "/%s", w->name);
-            ret = msg && target ? policy_warn(run, RULE, target, msg) :
-                  policy_oom(run);
-            free(msg);
-            free(target);
-            continue;
-        }
-        ret = add_enlightenment(run, hyperv, w);
-    }
+    for (size_t i = 0; i < sizeof(wants) / sizeof(*wants) && !ret; i++)
+        ret = give_enlightenment(run, hyperv, timer, &wants[i], intel,
+                                 &missing);
     if (!ret)
         ret = stimer_direct(run, hyperv);
     /* stimer needs hv-time: the timer comes with it (or with the one the
