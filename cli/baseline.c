@@ -240,18 +240,11 @@ in_child(int (*fn)(void *arg, FILE *fp), void *arg, char **out, size_t *len,
     }
     while (waitpid(pid, &status, 0) < 0)
         ;
-    struct nst_buf buf = { 0 };
-    char chunk[65536];
-    size_t n;
     rewind(fp);
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        nst_buf_add(&buf, chunk, n);
+    *out = vn_read_fd(fileno(fp), "the baseline's child process", len, err);
     fclose(fp);
-    *out = nst_buf_finish(&buf, len);
-    if (!*out) {
-        nst_set_error(err, "out of memory");
+    if (!*out)
         return VN_EXIT_SYSTEM;
-    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : VN_EXIT_SYSTEM;
 }
 

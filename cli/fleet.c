@@ -80,19 +80,6 @@ host_document(const struct host_job *job, const char *text, size_t len)
     return doc;
 }
 
-/* The child's whole output, NUL-terminated; a new string. */
-static char *
-slurp(FILE *fp, size_t *len)
-{
-    struct nst_buf buf = { 0 };
-    char chunk[65536];
-    size_t n;
-    rewind(fp);
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        nst_buf_add(&buf, chunk, n);
-    return nst_buf_finish(&buf, len);
-}
-
 /* Each host's connection URI and the temporary file its child writes
  * to.  Returns 0, or -1 with the error reported and no file left open. */
 static int
@@ -161,8 +148,12 @@ vn_apply_fleet(const struct vn_apply_opts *o, const struct nst_profile *profile)
         list = json_object_new_array();
     }
     for (size_t i = 0; i < n; i++) {
-        size_t len;
-        char *text = slurp(hosts[i].out, &len);
+        size_t len = 0;
+        /* the child wrote through the same open file: read it from
+         * the start (NULL: as a host that printed nothing) */
+        rewind(hosts[i].out);
+        char *text = vn_read_fd(fileno(hosts[i].out), hosts[i].uri, &len,
+                                NULL);
         int code = hosts[i].exit;
         failed |= code != VN_EXIT_OK && code != VN_EXIT_PENDING;
         pending |= code == VN_EXIT_PENDING;
