@@ -278,7 +278,16 @@ policy_realtime(struct run *run)
                        p->rt_priority, cpus_text);
     free(rt_text);
     free(cpus_text);
-    if (added < 0 || check_isolated(run, &rt_cpus) < 0)
+    if (added < 0)
+        return -1;
+    /* The domain's own <vcpusched> kept: the host must isolate the CPUs
+     * of the vCPUs they make realtime. */
+    if (!added) {
+        policy_realtime_vcpus(run->root, &rt);
+        if (realtime_cpus(run, &rt, &rt_cpus) < 0)
+            return -1;
+    }
+    if (check_isolated(run, &rt_cpus) < 0)
         return -1;
     return lock_memory(run);
 }

@@ -1962,6 +1962,26 @@ START_TEST(test_realtime_host_isolation)
     apply_rt(&res, RT_DOMAIN, &isolated, true, NULL, NULL);
     ck_assert_int_eq(res.ret, -1);
     result_clear(&res);
+
+    /* A domain's own vcpusched, kept: its realtime vCPUs are checked. */
+    const char *own = "<domain type='kvm'>\n"
+        "  <name>t</name>\n"
+        "  <memory unit='KiB'>4194304</memory>\n"
+        "  <vcpu placement='static'>4</vcpu>\n"
+        "  <cputune>\n"
+        "    <vcpusched vcpus='0' scheduler='rr' priority='10'/>\n"
+        "  </cputune>\n"
+        "  <os>\n"
+        "    <type arch='x86_64'>hvm</type>\n"
+        "  </os>\n"
+        "</domain>\n";
+    nst_cpuset_parse("2-17,37-53", &isolated, NULL);
+    apply_rt(&res, own, &isolated, false, NULL, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<vcpusched vcpus='0' scheduler='rr' priority='10'/>");
+    SAYS(res, "host CPU 1 runs realtime vCPUs");
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 2);
+    result_clear(&res);
 }
 END_TEST
 
