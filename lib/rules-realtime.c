@@ -136,11 +136,13 @@ vcpusched_is_ours(struct run *run, xmlNodePtr cputune,
 {
     const struct nst_profile *p = run->profile;
     xmlNodePtr s = nsti_child(cputune, "vcpusched");
+    if (!s)
+        return false;
     char *list = nsti_attr(s, "vcpus");
     char *prio = nsti_attr(s, "priority");
     struct nst_cpuset set;
     unsigned long long priority;
-    bool ours = s && !nsti_next(s, "vcpusched") && list && prio &&
+    bool ours = !nsti_next(s, "vcpusched") && list && prio &&
                 nst_cpuset_parse(list, &set, NULL) == 0 &&
                 nst_cpuset_equal(&set, rt) &&
                 nsti_attr_is(s, "scheduler",
