@@ -135,6 +135,7 @@ static const enum check_id rule_checks[NST_RULE_LAST] = {
     [NST_RULE_DOMAIN] = LIVE_OTHER,
     [NST_RULE_CPU_MODE] = LIVE_CPU_MODE,
     [NST_RULE_CPU_FEATURE] = LIVE_CPU_FEATURE,
+    [NST_RULE_HYPERV] = LIVE_OTHER,
     [NST_RULE_MITIGATIONS] = LIVE_OTHER,
     [NST_RULE_PLACEMENT] = LIVE_VCPU_PINS,
     [NST_RULE_VCPU_PINNING] = LIVE_VCPU_PINS,
@@ -146,6 +147,7 @@ static const enum check_id rule_checks[NST_RULE_LAST] = {
     [NST_RULE_HUGEPAGES] = LIVE_OTHER,
     [NST_RULE_MEMTUNE] = LIVE_OTHER,
     [NST_RULE_CPU_LIMITS] = LIVE_OTHER,
+    [NST_RULE_REALTIME] = LIVE_OTHER,
 };
 
 /* Where the rule runs in nst_apply's order: a refusal by one means the

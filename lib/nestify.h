@@ -305,6 +305,17 @@ enum nst_cpu_mode {
 /* "passthrough", "host-model", "baseline". */
 const char *nst_cpu_mode_name(enum nst_cpu_mode mode);
 
+/* The realtime scheduler of the realtime vCPUs (profile key
+ * realtime-scheduler): libvirt's <vcpusched scheduler>. */
+enum nst_rt_scheduler {
+    NST_RT_FIFO,
+    NST_RT_RR,
+    NST_RT_SCHEDULER_LAST
+};
+
+/* "fifo", "rr". */
+const char *nst_rt_scheduler_name(enum nst_rt_scheduler scheduler);
+
 /*
  * A profile is the result of applying settings ("key = value") over the
  * defaults; see docs/profiles.md for every key.  Profiles compose left to
@@ -344,6 +355,15 @@ struct nst_profile {
     enum nst_guest_os guest_os;  /* auto: detected from the domain */
     bool hyperv;                 /* Hyper-V enlightenments for nesting */
     bool hyperv_evmcs;           /* Enlightened VMCS on Intel hosts */
+
+    /* Realtime vCPUs (docs/profiles.md, "realtime") */
+    bool realtime;               /* vcpusched + locked memory */
+    enum nst_rt_scheduler rt_scheduler;
+    unsigned int rt_priority;    /* 1..99 */
+    /* realtime-mask: the realtime vCPUs (rt_mask), or with
+     * rt_mask_excludes every vCPU but those of rt_mask ("^0") */
+    bool rt_mask_excludes;
+    struct nst_cpuset rt_mask;
 };
 
 /* A profile text and where it came from (for error messages). */
@@ -540,6 +560,7 @@ enum nst_rule {
     NST_RULE_HUGEPAGES,
     NST_RULE_MEMTUNE,
     NST_RULE_CPU_LIMITS,
+    NST_RULE_REALTIME,           /* after the pins and memory it builds on */
     NST_RULE_LAST
 };
 
@@ -571,6 +592,11 @@ struct nst_apply_options {
      * the fleet (virConnectBaselineHypervisorCPU or
      * virConnectBaselineCPU), which the caller computes; NULL otherwise */
     const char *baseline_cpu;
+    /* The host CPUs the host keeps its own processes and interrupts off
+     * (isolcpus, tuned's cpu-partitioning, systemd's AllowedCPUs), as
+     * the caller found them on the host; NULL: not known.  The realtime
+     * rule warns when a realtime vCPU's CPU is not among them. */
+    const struct nst_cpuset *isolated;
 };
 
 /*
@@ -585,6 +611,9 @@ struct nst_plan {
     struct nst_cpuset iothreads; /* of every <iothreadpin> */
     struct nst_page_use *pages;  /* hugepages per host cell and size, as */
     size_t npages;               /* nst_doc_page_use counts them */
+    /* Host CPUs of the vCPUs the domain runs realtime (<vcpusched> fifo
+     * or rr): CPUs the host must keep its own work off. */
+    struct nst_cpuset realtime;
 };
 
 void nst_plan_clear(struct nst_plan *plan);

@@ -396,6 +396,9 @@ static const struct nst_rule_def rule_defs[NST_RULE_LAST] = {
         "hard and soft memory limits with room for QEMU's overhead" },
     [NST_RULE_CPU_LIMITS] = { "cpu-limits", { "cpu-limits", NULL }, true,
         "CPU shares by vCPU count, and a quota per vCPU" },
+    [NST_RULE_REALTIME] = { "realtime", { "realtime", NULL }, true,
+        "puts the vCPUs but the housekeeping ones on a realtime scheduler "
+        "and locks the guest's memory" },
 };
 
 const struct nst_rule_def *
@@ -450,6 +453,7 @@ static int (*const steps[NST_RULE_LAST])(struct run *) = {
     [NST_RULE_HUGEPAGES] = policy_hugepages,
     [NST_RULE_MEMTUNE] = policy_memtune,
     [NST_RULE_CPU_LIMITS] = policy_cpu_limits,
+    [NST_RULE_REALTIME] = policy_realtime,
 };
 
 /* ------------------------------------------------------------------ run */
@@ -471,11 +475,16 @@ static int
 fill_plan(struct run *run, struct nst_plan *plan)
 {
     struct nst_domain d;
+    struct nst_cpuset rt;
 
     if (nsti_domain_read(run->root, &d) < 0)
         return policy_oom(run);
+    policy_realtime_vcpus(run->root, &rt);
     for (size_t i = 0; i < d.npins; i++) {
         const struct nst_pin *pin = &d.pins[i];
+        if (pin->kind == NST_PIN_VCPU && pin->valid && pin->has_vcpu &&
+            nst_cpuset_test(&rt, pin->vcpu))
+            nst_cpuset_union(&plan->realtime, &pin->cpus);
         struct nst_cpuset *to = pin->kind == NST_PIN_VCPU ? &plan->vcpus :
                                 pin->kind == NST_PIN_EMULATOR ?
                                 &plan->emulator :

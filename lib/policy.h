@@ -100,5 +100,10 @@ int policy_numa(struct run *run);           /* rules-numa.c */
 int policy_hugepages(struct run *run);      /* rules-memory.c */
 int policy_memtune(struct run *run);
 int policy_hyperv(struct run *run);         /* rules-hyperv.c */
+int policy_realtime(struct run *run);       /* rules-realtime.c */
+
+/* The vCPUs that root's <cputune><vcpusched> put on a realtime
+ * scheduler (fifo or rr), into *vcpus (rules-realtime.c). */
+void policy_realtime_vcpus(const xmlNode *root, struct nst_cpuset *vcpus);
 
 #endif /* NESTIFY_POLICY_H */

@@ -36,12 +36,18 @@ static const char *const guest_os_names[NST_GUEST_OS_LAST] = {
     [NST_GUEST_OS_OTHER] = "other",
 };
 
+static const char *const rt_scheduler_names[NST_RT_SCHEDULER_LAST] = {
+    [NST_RT_FIFO] = "fifo",
+    [NST_RT_RR] = "rr",
+};
+
 enum key_type {
     KEY_TEXT,            /* char *, free text, "" means none */
     KEY_BOOL,            /* bool, on/off and friends */
     KEY_UINT,            /* unsigned int within [min, max] */
     KEY_ENUM,            /* an enum, one of names[0..count) */
     KEY_HOUSEKEEPING,    /* housekeeping_auto + housekeeping */
+    KEY_VCPU_MASK,       /* rt_mask_excludes + rt_mask */
 };
 
 struct key_def {
@@ -58,7 +64,8 @@ struct key_def {
  * non-negative, and GCC and Clang give such an enum int's size. */
 _Static_assert(sizeof(enum nst_thread_policy) == sizeof(int) &&
                sizeof(enum nst_guest_os) == sizeof(int) &&
-               sizeof(enum nst_cpu_mode) == sizeof(int),
+               sizeof(enum nst_cpu_mode) == sizeof(int) &&
+               sizeof(enum nst_rt_scheduler) == sizeof(int),
                "profile enums are int-sized");
 
 #define FIELD(f) offsetof(struct nst_profile, f)
@@ -93,6 +100,11 @@ static const struct key_def keys[] = {
     { "hyperv-evmcs", KEY_BOOL, FIELD(hyperv_evmcs), 0, 0, "on", NULL },
     { "cpu-mode", KEY_ENUM, FIELD(cpu_mode), 0, NST_CPU_MODE_LAST,
       "passthrough", cpu_mode_names },
+    { "realtime", KEY_BOOL, FIELD(realtime), 0, 0, "off", NULL },
+    { "realtime-scheduler", KEY_ENUM, FIELD(rt_scheduler), 0,
+      NST_RT_SCHEDULER_LAST, "fifo", rt_scheduler_names },
+    { "realtime-priority", KEY_UINT, FIELD(rt_priority), 1, 99, "1", NULL },
+    { "realtime-mask", KEY_VCPU_MASK, FIELD(rt_mask), 0, 0, "^0", NULL },
 };
 
 #undef FIELD
@@ -125,6 +137,14 @@ nst_thread_policy_name(enum nst_thread_policy policy)
     if ((unsigned int)policy >= NST_THREAD_LAST)
         return "unknown";
     return thread_policy_names[policy];
+}
+
+const char *
+nst_rt_scheduler_name(enum nst_rt_scheduler scheduler)
+{
+    if ((unsigned int)scheduler >= NST_RT_SCHEDULER_LAST)
+        return "unknown";
+    return rt_scheduler_names[scheduler];
 }
 
 const char *
@@ -231,12 +251,50 @@ expected_text(const struct key_def *def)
         return nst_printf("a whole number from %u to %u", def->min, def->max);
     case KEY_HOUSEKEEPING:
         return nst_printf("auto or a cpu list such as 0-1,28-29");
+    case KEY_VCPU_MASK:
+        return nst_printf("a vCPU list such as 1-3, or exclusions "
+                          "only such as ^0");
     case KEY_ENUM:
         return expected_names(def->names, def->max);
     case KEY_TEXT:
         break;
     }
     return nst_printf("text");
+}
+
+/*
+ * realtime-mask, libvirt's cpuset syntax over vCPU ids as Nova's
+ * hw:cpu_realtime_mask and KubeVirt's realtime mask take it: a list of
+ * exclusions only ("^0", "^0,^4") means every vCPU of the guest but
+ * those (the guest's size is known only when applied), anything else is
+ * the realtime vCPUs themselves ("1-3", "0-3,^1").  A list that leaves
+ * no vCPU ("0,^0") is refused here.
+ */
+static int
+parse_vcpu_mask(const char *value, bool *excludes, struct nst_cpuset *set)
+{
+    bool only_exclusions = *value == '^';
+    for (const char *c = value; *c && only_exclusions; c++)
+        if (*c == ',' && c[1] != '^')
+            only_exclusions = false;
+    if (!only_exclusions)
+        return nst_cpuset_parse(value, set, NULL) < 0 ||
+               nst_cpuset_is_empty(set) ? -1 : (*excludes = false, 0);
+    /* "^0,^4" is the set "0,4" taken away from all of them. */
+    char *plain = nst_printf("%s", value);
+    char *out = plain;
+    if (!plain)
+        return -1;
+    for (const char *c = value; *c; c++)
+        if (*c != '^')
+            *out++ = *c;
+    *out = '\0';
+    int ret = nst_cpuset_parse(plain, set, NULL);
+    free(plain);
+    if (ret < 0)
+        return -1;
+    *excludes = true;
+    return 0;
 }
 
 /*
@@ -305,6 +363,11 @@ set_value(struct nst_profile *profile, const struct key_def *def,
         profile->housekeeping_origin = where;
         return 0;
     }
+    case KEY_VCPU_MASK:
+        if (parse_vcpu_mask(value, &profile->rt_mask_excludes,
+                            &profile->rt_mask) < 0)
+            goto invalid;
+        return 0;
     }
 
  invalid: {

@@ -39,6 +39,7 @@ for f in "$NST_BINDIR/virt-nestify" "$NST_PKGLIBEXECDIR/virt-nestify-live" \
     "$NST_BUILTINPROFILESDIR/nested.profile" \
     "$NST_BUILTINPROFILESDIR/perf.profile" \
     "$NST_BUILTINPROFILESDIR/secure.profile" \
+    "$NST_BUILTINPROFILESDIR/realtime.profile" \
     "$NST_BASHCOMPLETIONDIR/virt-nestify" \
     "$NST_LIBDIR/libnestify.so" "$NST_LIBDIR/libnestify.so.0" \
     "$NST_LIBDIR/libnestify.la" "$NST_INCLUDEDIR/nestify.h" \
@@ -92,7 +93,7 @@ runi 0 "$VNI" --file "$FX/domains/ubuntu-guest.xml" --host-caps "$INTEL" \
     { grep -q "^domain 'ubuntu-guest', profile 'perf': 8 changes" "$TMP/out" ||
         fail "installed offline dry run: no report line"; }
 runi 0 "$VNI" profiles &&
-    { [ "$(cut -d' ' -f1 "$TMP/out" | tr '\n' ' ')" = "nested perf secure " ] ||
+    { [ "$(cut -d' ' -f1 "$TMP/out" | tr '\n' ' ')" = "nested perf secure realtime " ] ||
         fail "installed profiles: $(cat "$TMP/out")"; }
 # The helper by itself: the whole tool, libvirt included.
 LIVE_ARGS="-c test:///default --domain test --host-caps $INTEL -p nested --dry-run --backup-dir $TMP/backups"

@@ -38,7 +38,22 @@ static const char *const profiles[] = {
     "nested", "perf", "secure", "perf,secure",
 };
 
+/*
+ * realtime is perf plus <vcpusched>, <locked/> and memtune, so it runs on
+ * the domains whose shapes those meet, not the whole matrix: a plain
+ * guest, one split over cells, the operator's own vcpusched (kept), pins
+ * and memtune to replace, memory already locked without memtune, a
+ * 1-vCPU guest (refused: no housekeeping vCPU), vCPU hotplug, a Windows
+ * guest and memory hotplug (the hard limit covers maxMemory).
+ */
+static const char *const realtime_domains[] = {
+    "ubuntu-guest", "big-guest", "cputune-full", "existing-tuning",
+    "memory-memfd-locked", "small-guest-1g-pages", "vcpus-hotplug",
+    "windows-guest", "memory-hotplug",
+};
+
 #define NDOMAINS (sizeof(domains) / sizeof(*domains))
+#define NRTDOMAINS (sizeof(realtime_domains) / sizeof(*realtime_domains))
 #define NHOSTS (sizeof(hosts) / sizeof(*hosts))
 #define NPROFILES (sizeof(profiles) / sizeof(*profiles))
 
@@ -124,13 +139,11 @@ unmanaged(const char *text, size_t len)
     return copy;
 }
 
-/* One case: _i indexes domains x hosts x profiles. */
-START_TEST(test_golden)
+/* One case: the domain fixture, hosts[h], the profile names. */
+static void
+run_case(const char *domain, size_t h, const char *profile_names)
 {
-    size_t d = (size_t)_i / (NHOSTS * NPROFILES);
-    size_t h = (size_t)_i / NPROFILES % NHOSTS;
-    size_t p = (size_t)_i % NPROFILES;
-    char *dom_path = nst_printf("tests/fixtures/domains/%s.xml", domains[d]);
+    char *dom_path = nst_printf("tests/fixtures/domains/%s.xml", domain);
     size_t len, out_len;
     char *text = test_read_srcfile(dom_path, &len);
     struct nst_host *host = test_load_host(hosts[h][0], hosts[h][1]);
@@ -139,15 +152,15 @@ START_TEST(test_golden)
     struct nst_report report;
     char *err = NULL;
 
-    load_profile(profiles[p], &profile);
+    load_profile(profile_names, &profile);
     ck_assert_int_eq(nst_doc_parse(text, len, dom_path, &doc, &err), 0);
     nst_report_init(&report, nst_doc_domain_name(doc), profile.name);
     struct nst_apply_options opts = { .profile = &profile, .host = host };
     struct nst_plan plan;
     int ret = nst_apply(doc, &opts, &report, &plan);
 
-    char *name = nst_printf("%s--%s--%s", domains[d], hosts[h][0],
-                            profiles[p]);
+    char *name = nst_printf("%s--%s--%s", domain, hosts[h][0],
+                            profile_names);
     for (char *c = name; *c; c++)
         if (*c == ',')
             *c = '+';
@@ -224,6 +237,22 @@ START_TEST(test_golden)
     free(text);
     free(dom_path);
 }
+
+/* _i indexes domains x hosts x profiles. */
+START_TEST(test_golden)
+{
+    run_case(domains[(size_t)_i / (NHOSTS * NPROFILES)],
+             (size_t)_i / NPROFILES % NHOSTS,
+             profiles[(size_t)_i % NPROFILES]);
+}
+END_TEST
+
+/* _i indexes realtime_domains x hosts. */
+START_TEST(test_golden_realtime)
+{
+    run_case(realtime_domains[(size_t)_i / NHOSTS], (size_t)_i % NHOSTS,
+             "realtime");
+}
 END_TEST
 
 int
@@ -233,6 +262,7 @@ main(void)
     TCase *tc = tcase_create("golden");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_golden, 0, NDOMAINS * NHOSTS * NPROFILES);
+    tcase_add_loop_test(tc, test_golden_realtime, 0, NRTDOMAINS * NHOSTS);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -1801,6 +1801,190 @@ START_TEST(test_hyperv_passthrough_not_migratable)
 }
 END_TEST
 
+/* ------------------------------------------------------------ realtime */
+
+/* The realtime profile on a 4-vCPU guest of the Intel host, with
+ * --set assignments (NULL-terminated), isolated CPUs (NULL: not known)
+ * and the plan into *plan when not NULL. */
+static void
+apply_rt(struct result *res, const char *xml, const struct nst_cpuset *isolated,
+         bool strict, struct nst_plan *plan, ...)
+{
+    struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
+    struct nst_profile profile;
+    struct nst_doc *doc = NULL;
+    size_t n;
+    const struct nst_profile_source *src = nst_builtin_profiles(&n);
+    char *err = NULL;
+    va_list ap;
+
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "realtime", src, n, &err),
+                     0);
+    va_start(ap, plan);
+    for (const char *set; (set = va_arg(ap, const char *));)
+        ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0,
+                      "%s", err);
+    va_end(ap);
+    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
+    nst_report_init(&res->r, "t", profile.name);
+    struct nst_apply_options opts = { .profile = &profile, .host = host,
+                                      .strict = strict,
+                                      .isolated = isolated };
+    res->ret = nst_apply(doc, &opts, &res->r, plan);
+    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
+    res->report = nst_report_format_text(&res->r);
+    nst_doc_free(doc);
+    nst_profile_clear(&profile);
+    nst_host_free(host);
+}
+
+#define RT_DOMAIN DOMAIN("4", "4194304", "")
+
+START_TEST(test_realtime_vcpusched_and_locked)
+{
+    struct result res = { 0 }, again = { 0 };
+    struct nst_plan plan;
+
+    apply_rt(&res, RT_DOMAIN, NULL, false, &plan, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    /* After the pins, in libvirt's order; vCPU 0 stays ordinary. */
+    HAS(res, "<emulatorpin cpuset='0,36'/>\n"
+             "    <vcpusched vcpus='1-3' scheduler='fifo' priority='1'/>\n"
+             "  </cputune>");
+    HAS(res, "<locked/>");
+    HAS(res, "<hard_limit unit='KiB'>");
+    SAYS(res, "off CPUs 2,37-38 (isolcpus");
+    /* The plan names the host CPUs of the realtime vCPUs only. */
+    char *rt = nst_cpuset_format(&plan.realtime);
+    ck_assert_str_eq(rt, "2,37-38");
+    free(rt);
+    ck_assert(!nst_cpuset_intersects(&plan.realtime, &plan.emulator));
+    nst_plan_clear(&plan);
+
+    /* Its own output, run again: the vcpusched is recognised. */
+    apply_rt(&again, res.xml, NULL, false, NULL, NULL);
+    ck_assert_int_eq(nst_report_count(&again.r, NST_CHANGE), 0);
+    ck_assert_int_eq(nst_report_count(&again.r, NST_WARNING), 0);
+    result_clear(&again);
+
+    /* A new priority on it: the vcpusched is now the domain's own. */
+    apply_rt(&again, res.xml, NULL, false, NULL, "realtime-priority=5",
+             NULL);
+    ck_assert_int_eq(again.ret, 0);
+    HAS(again, "priority='1'/>");
+    SAYS(again, "warning  realtime /domain/cputune/vcpusched: the domain's "
+                "own <vcpusched> kept: the profile's fifo priority 5 on "
+                "vCPUs 1-3 is not given");
+    result_clear(&again);
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_realtime_keys)
+{
+    struct result res = { 0 };
+
+    apply_rt(&res, RT_DOMAIN, NULL, false, NULL, "realtime-scheduler=rr",
+             "realtime-priority=50", "realtime-mask=^0-1", NULL);
+    HAS(res, "<vcpusched vcpus='2-3' scheduler='rr' priority='50'/>");
+    result_clear(&res);
+    /* A positive list names the realtime vCPUs themselves. */
+    apply_rt(&res, RT_DOMAIN, NULL, false, NULL, "realtime-mask=0,2", NULL);
+    HAS(res, "<vcpusched vcpus='0,2' scheduler='fifo' priority='1'/>");
+    result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_realtime_refusals)
+{
+    static const struct {
+        const char *set;
+        const char *says;
+    } cases[] = {
+        { "realtime-mask=1-4", "error    realtime /domain/vcpu: "
+          "realtime-mask names vCPU 4, but the guest has 4 vCPUs (0-3)" },
+        { "realtime-mask=0-3", "realtime-mask makes all 4 vCPUs realtime: "
+          "the guest needs at least one ordinary vCPU" },
+        { "realtime-mask=^0-3", "realtime-mask leaves none of the guest's 4 "
+          "vCPUs realtime" },
+        { "pinning=off", "error    realtime /domain/cputune: realtime "
+          "needs pinning = on" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct result res = { 0 };
+        apply_rt(&res, RT_DOMAIN, NULL, false, NULL, cases[i].set, NULL);
+        ck_assert_int_eq(res.ret, -1);
+        ck_assert_ptr_null(res.xml);
+        SAYS(res, cases[i].says);
+        ck_assert_uint_eq(nst_report_count(&res.r, NST_ERROR), 1);
+        result_clear(&res);
+    }
+}
+END_TEST
+
+START_TEST(test_realtime_memory_without_hard_limit)
+{
+    struct result res = { 0 };
+
+    apply_rt(&res, RT_DOMAIN, NULL, false, NULL, "memtune=off", NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<locked/>");
+    LACKS(res, "<memtune>");
+    SAYS(res, "warning  realtime /domain/memtune: locked memory without "
+              "<memtune><hard_limit>");
+    result_clear(&res);
+    apply_rt(&res, RT_DOMAIN, NULL, true, NULL, "memtune=off", NULL);
+    ck_assert_int_eq(res.ret, -1);
+    result_clear(&res);
+}
+END_TEST
+
+/* The host side: given the CPUs the host isolates, each realtime vCPU's
+ * CPU outside them is warned about; not known, nothing is said. */
+START_TEST(test_realtime_host_isolation)
+{
+    struct result res = { 0 };
+    struct nst_cpuset isolated;
+
+    nst_cpuset_parse("1-17,37-53", &isolated, NULL);
+    apply_rt(&res, RT_DOMAIN, &isolated, false, NULL, NULL);
+    ck_assert_int_eq(nst_report_count(&res.r, NST_WARNING), 0);
+    result_clear(&res);
+
+    nst_cpuset_parse("2-17,38-53", &isolated, NULL);
+    apply_rt(&res, RT_DOMAIN, &isolated, false, NULL, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    SAYS(res, "warning  realtime /domain/cputune/vcpusched: host CPU 37 "
+              "runs realtime vCPUs, but the host does not keep its own "
+              "processes and interrupts off it");
+    result_clear(&res);
+    apply_rt(&res, RT_DOMAIN, &isolated, true, NULL, NULL);
+    ck_assert_int_eq(res.ret, -1);
+    result_clear(&res);
+
+    /* A domain's own vcpusched, kept: its realtime vCPUs are checked. */
+    const char *own = "<domain type='kvm'>\n"
+        "  <name>t</name>\n"
+        "  <memory unit='KiB'>4194304</memory>\n"
+        "  <vcpu placement='static'>4</vcpu>\n"
+        "  <cputune>\n"
+        "    <vcpusched vcpus='0' scheduler='rr' priority='10'/>\n"
+        "  </cputune>\n"
+        "  <os>\n"
+        "    <type arch='x86_64'>hvm</type>\n"
+        "  </os>\n"
+        "</domain>\n";
+    nst_cpuset_parse("2-17,37-53", &isolated, NULL);
+    apply_rt(&res, own, &isolated, false, NULL, NULL);
+    ck_assert_int_eq(res.ret, 0);
+    HAS(res, "<vcpusched vcpus='0' scheduler='rr' priority='10'/>");
+    SAYS(res, "host CPU 1 runs realtime vCPUs");
+    ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 2);
+    result_clear(&res);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1852,6 +2036,11 @@ main(void)
     tcase_add_test(tc, test_baseline_amd_named_model);
     tcase_add_test(tc, test_amd_passthrough_migratable_warns);
     tcase_add_test(tc, test_fleet_vendors);
+    tcase_add_test(tc, test_realtime_vcpusched_and_locked);
+    tcase_add_test(tc, test_realtime_keys);
+    tcase_add_test(tc, test_realtime_refusals);
+    tcase_add_test(tc, test_realtime_memory_without_hard_limit);
+    tcase_add_test(tc, test_realtime_host_isolation);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

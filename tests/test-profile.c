@@ -14,7 +14,8 @@ static const char *const all_keys[] = {
     "split", "numa", "hugepages", "memtune", "memtune-overhead-min",
     "memtune-overhead-percent", "cpu-limits", "cpu-shares-per-vcpu",
     "cpu-period", "cpu-quota-percent", "mitigations", "guest-os", "hyperv",
-    "hyperv-evmcs",
+    "hyperv-evmcs", "realtime", "realtime-scheduler", "realtime-priority",
+    "realtime-mask",
 };
 #define NKEYS (sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -74,6 +75,26 @@ field_text(const struct nst_profile *p, const char *key)
         return nst_printf("%u", p->cpu_quota_percent);
     if (strcmp(key, "mitigations") == 0)
         return nst_printf("%s", onoff(p->mitigations));
+    if (strcmp(key, "realtime") == 0)
+        return nst_printf("%s", onoff(p->realtime));
+    if (strcmp(key, "realtime-scheduler") == 0)
+        return nst_printf("%s", nst_rt_scheduler_name(p->rt_scheduler));
+    if (strcmp(key, "realtime-priority") == 0)
+        return nst_printf("%u", p->rt_priority);
+    if (strcmp(key, "realtime-mask") == 0) {
+        /* Exclusions shown as such: "^0,^2-3" keeps its meaning. */
+        char *set = nst_cpuset_format(&p->rt_mask);
+        if (!p->rt_mask_excludes)
+            return set;
+        struct nst_buf buf = { 0 };
+        for (const char *c = set; *c; c++) {
+            if (c == set || c[-1] == ',')
+                nst_buf_adds(&buf, "^");
+            nst_buf_add(&buf, c, 1);
+        }
+        free(set);
+        return nst_buf_finish(&buf, NULL);
+    }
     ck_abort_msg("no such key %s", key);
     return NULL;
 }
@@ -162,7 +183,11 @@ static const char defaults_dump[] =
     "mitigations=off\n"
     "guest-os=auto\n"
     "hyperv=off\n"
-    "hyperv-evmcs=on\n";
+    "hyperv-evmcs=on\n"
+    "realtime=off\n"
+    "realtime-scheduler=fifo\n"
+    "realtime-priority=1\n"
+    "realtime-mask=^0\n";
 
 START_TEST(test_thread_policy_name)
 {
@@ -256,6 +281,19 @@ static const struct good_case good_cases[] = {
     { "guest-os = auto", "guest-os", "other", "auto" },
     { "hyperv = on", "hyperv", NULL, "on" },
     { "hyperv-evmcs = off", "hyperv-evmcs", NULL, "off" },
+    { "realtime = on", "realtime", NULL, "on" },
+    { "realtime-scheduler = rr", "realtime-scheduler", NULL, "rr" },
+    { "realtime-scheduler = fifo", "realtime-scheduler", "rr", "fifo" },
+    { "realtime-priority = 99", "realtime-priority", NULL, "99" },
+    { "realtime-priority = 1", "realtime-priority", "50", "1" },
+    /* Exclusions only: every vCPU but these (Nova's "^0"). */
+    { "realtime-mask = ^0-1", "realtime-mask", NULL, "^0-1" },
+    { "realtime-mask = ^0,^4", "realtime-mask", NULL, "^0,^4" },
+    /* Anything else: the realtime vCPUs themselves (KubeVirt's). */
+    { "realtime-mask = 1-3", "realtime-mask", NULL, "1-3" },
+    { "realtime-mask = 0-3,^1", "realtime-mask", NULL, "0,2-3" },
+    { "realtime-mask = ^0,2", "realtime-mask", NULL, "2" },
+    { "realtime-mask = ^0", "realtime-mask", "1", "^0" },
 };
 #define NGOOD (sizeof(good_cases) / sizeof(good_cases[0]))
 
@@ -347,6 +385,10 @@ struct bad_case {
     "invalid value '" v "' for 'housekeeping' " \
     "(expected auto or a cpu list such as 0-1,28-29)"
 
+#define RTMASK_MSG(v) \
+    "invalid value '" v "' for 'realtime-mask' " \
+    "(expected a vCPU list such as 1-3, or exclusions only such as ^0)"
+
 static const struct bad_case bad_cases[] = {
     { "foo = 1", "unknown key 'foo'" },
     { "Nested = on", "unknown key 'Nested'" },
@@ -412,6 +454,24 @@ static const struct bad_case bad_cases[] = {
     { "cpu-quota-percent = 1.5",
       UINT_MSG("1.5", "cpu-quota-percent", "1 to 100") },
     { "mitigations = offf", BOOL_MSG("offf", "mitigations") },
+    { "realtime = rt", BOOL_MSG("rt", "realtime") },
+    { "realtime-scheduler = other",
+      "invalid value 'other' for 'realtime-scheduler' "
+      "(expected fifo or rr)" },
+    { "realtime-scheduler = FIFO",
+      "invalid value 'FIFO' for 'realtime-scheduler' "
+      "(expected fifo or rr)" },
+    { "realtime-priority = 0",
+      UINT_MSG("0", "realtime-priority", "1 to 99") },
+    { "realtime-priority = 100",
+      UINT_MSG("100", "realtime-priority", "1 to 99") },
+    { "realtime-mask = 0,^0", RTMASK_MSG("0,^0") },
+    { "realtime-mask =", RTMASK_MSG("") },
+    { "realtime-mask = ^", RTMASK_MSG("^") },
+    { "realtime-mask = ^x", RTMASK_MSG("^x") },
+    { "realtime-mask = ^0,^", RTMASK_MSG("^0,^") },
+    { "realtime-mask = 4096", RTMASK_MSG("4096") },
+    { "realtime-mask = all", RTMASK_MSG("all") },
 };
 #define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
 
@@ -719,16 +779,17 @@ END_TEST
 /* ------------------------------------------------------ composition */
 
 struct builtins {
-    char *text[3];
-    struct nst_profile_source src[3];
+    char *text[4];
+    struct nst_profile_source src[4];
 };
 
 /* The real lib/profiles files, as the build embeds them. */
 static void
 load_builtins(struct builtins *b)
 {
-    static const char *const names[] = { "nested", "perf", "secure" };
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const names[] = { "nested", "perf", "secure",
+                                         "realtime" };
+    for (size_t i = 0; i < 4; i++) {
         char *path = nst_printf("lib/profiles/%s.profile", names[i]);
         size_t len;
         b->text[i] = test_read_srcfile(path, &len);
@@ -743,7 +804,7 @@ load_builtins(struct builtins *b)
 static void
 free_builtins(struct builtins *b)
 {
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 4; i++)
         free(b->text[i]);
 }
 
@@ -753,6 +814,9 @@ free_builtins(struct builtins *b)
 #define PERF_DESC \
     "Nested, plus vCPUs pinned NUMA-local on whole cores, guest NUMA cell, " \
     "strict memory binding and hugepages"
+#define REALTIME_DESC \
+    "Perf, plus vCPUs on a realtime scheduler but a housekeeping one, " \
+    "locked memory and a memory hard limit"
 #define SECURE_DESC \
     "Nested, plus memory and CPU limits and no disabled Spectre/MDS " \
     "mitigations"
@@ -813,7 +877,11 @@ START_TEST(test_builtin_files)
                    "mitigations=off\n"
                    "guest-os=auto\n"
                    "hyperv=on\n"
-                   "hyperv-evmcs=on\n");
+                   "hyperv-evmcs=on\n"
+                   "realtime=off\n"
+                   "realtime-scheduler=fifo\n"
+                   "realtime-priority=1\n"
+                   "realtime-mask=^0\n");
     assert_compose(b.src, 3, "perf",
                    "name=perf\n"
                    "description=" PERF_DESC "\n"
@@ -834,7 +902,11 @@ START_TEST(test_builtin_files)
                    "mitigations=off\n"
                    "guest-os=auto\n"
                    "hyperv=on\n"
-                   "hyperv-evmcs=on\n");
+                   "hyperv-evmcs=on\n"
+                   "realtime=off\n"
+                   "realtime-scheduler=fifo\n"
+                   "realtime-priority=1\n"
+                   "realtime-mask=^0\n");
     assert_compose(b.src, 3, "secure",
                    "name=secure\n"
                    "description=" SECURE_DESC "\n"
@@ -855,7 +927,37 @@ START_TEST(test_builtin_files)
                    "mitigations=on\n"
                    "guest-os=auto\n"
                    "hyperv=on\n"
-                   "hyperv-evmcs=on\n");
+                   "hyperv-evmcs=on\n"
+                   "realtime=off\n"
+                   "realtime-scheduler=fifo\n"
+                   "realtime-priority=1\n"
+                   "realtime-mask=^0\n");
+    /* realtime: perf's keys, the realtime ones and memtune. */
+    assert_compose(b.src, 4, "realtime",
+                   "name=realtime\n"
+                   "description=" REALTIME_DESC "\n"
+                   "nested=on\n"
+                   "pinning=on\n"
+                   "thread-policy=prefer\n"
+                   "housekeeping=auto\n"
+                   "split=on\n"
+                   "numa=on\n"
+                   "hugepages=on\n"
+                   "memtune=on\n"
+                   "memtune-overhead-min=512\n"
+                   "memtune-overhead-percent=10\n"
+                   "cpu-limits=off\n"
+                   "cpu-shares-per-vcpu=100\n"
+                   "cpu-period=100000\n"
+                   "cpu-quota-percent=100\n"
+                   "mitigations=off\n"
+                   "guest-os=auto\n"
+                   "hyperv=on\n"
+                   "hyperv-evmcs=on\n"
+                   "realtime=on\n"
+                   "realtime-scheduler=fifo\n"
+                   "realtime-priority=1\n"
+                   "realtime-mask=^0\n");
     free_builtins(&b);
 }
 END_TEST
@@ -885,7 +987,11 @@ START_TEST(test_compose_perf_secure)
         "mitigations=on\n"
         "guest-os=auto\n"
         "hyperv=on\n"
-        "hyperv-evmcs=on\n";
+        "hyperv-evmcs=on\n"
+        "realtime=off\n"
+        "realtime-scheduler=fifo\n"
+        "realtime-priority=1\n"
+        "realtime-mask=^0\n";
     assert_compose(b.src, 3, "perf,secure", expected);
     /* Blanks around names do not matter and do not reach the name. */
     assert_compose(b.src, 3, "  perf ,\tsecure  ", expected);

@@ -187,7 +187,7 @@ run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile site &&
 rm -f "$VIRT_NESTIFY_PROFILES_DIR"/*
 # An empty profiles.d, as "make install" leaves it (UBSan: no qsort of NULL).
 run 0 profiles && [ ! -s "$TMP/err" ] &&
-    [ "$(cut -d' ' -f1 "$TMP/out" | tr '\n' ' ')" = "nested perf secure " ] ||
+    [ "$(cut -d' ' -f1 "$TMP/out" | tr '\n' ' ')" = "nested perf secure realtime " ] ||
     fail "profiles: empty profiles.d"
 rm -rf "$VIRT_NESTIFY_PROFILES_DIR"
 
@@ -214,8 +214,15 @@ bad_input "entity bomb" "bomb.xml: a DOCTYPE is not allowed" --file "$TMP/bomb.x
 for f in malformed network xxe bomb; do
     cmp -s "$TMP/$f.xml" "$TMP/$f.orig" || fail "$f.xml was changed"
 done
-bad_input "unknown profile" "unknown profile 'turbo' (known: nested, perf, secure)" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p turbo
+bad_input "unknown profile" "unknown profile 'turbo' (known: nested, perf, realtime, secure)" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p turbo
 bad_input "malformed profile" "bad.profile:2: invalid value 'maybe' for 'pinning'" --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile-file "$TMP/bad.profile"
+# realtime: a guest without a vCPU to spare for housekeeping, and a mask
+# beyond the guest, are refused in one line naming the domain.
+cp "$FX/domains/small-guest-1g-pages.xml" "$TMP/rt1.xml"
+bad_input "realtime, 1 vCPU" "domain 'small-guest-1g-pages': realtime: realtime-mask leaves none of the guest's 1 vCPU realtime" --file "$TMP/rt1.xml" $INTEL -p realtime --in-place
+cmp -s "$TMP/rt1.xml" "$FX/domains/small-guest-1g-pages.xml" || fail "realtime refusal changed the file"
+bad_input "realtime mask beyond the guest" "domain 'ubuntu-guest': realtime: realtime-mask names vCPU 8, but the guest has 8 vCPUs (0-7)" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p realtime --set realtime-mask=0-8
+bad_input "realtime mask syntax" "--set: invalid value 'x' for 'realtime-mask'" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p realtime --set realtime-mask=x
 bad_input "unknown --set key" "--set: unknown key 'turbo'" --file "$FX/domains/ubuntu-guest.xml" $INTEL -p perf --set turbo=on
 bad_input "caps without topology" "no-topology.xml: " --file "$FX/domains/ubuntu-guest.xml" --host-caps "$FX/hosts/bad/no-topology.xml" -p nested
 bad_input "caps wrong root" "not-caps.xml: " --file "$FX/domains/ubuntu-guest.xml" --host-caps "$FX/hosts/bad/not-caps.xml" -p nested
