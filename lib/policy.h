@@ -100,5 +100,9 @@ int policy_numa(struct run *run);           /* rules-numa.c */
 int policy_hugepages(struct run *run);      /* rules-memory.c */
 int policy_memtune(struct run *run);
 int policy_hyperv(struct run *run);         /* rules-hyperv.c */
+int policy_iothreads(struct run *run);      /* rules-io.c */
+int policy_disk_cache(struct run *run);
+int policy_net_queues(struct run *run);
+int policy_balloon(struct run *run);
 
 #endif /* NESTIFY_POLICY_H */
