@@ -183,16 +183,16 @@ START_TEST(test_iothreads_of_the_domain_kept)
 }
 END_TEST
 
-/* Two domains planned in a row, the second with the first's vCPUs
- * taken (as a bulk run does): no vCPU of either lands on an I/O thread
- * CPU of the other. */
+/* Two domains planned in a row, the second with only the first's vCPUs
+ * taken, as a bulk run counts them (cli/bulk.c, nst_holdings): no vCPU
+ * of either lands on an I/O thread CPU of the other, since the I/O
+ * threads live on the housekeeping CPUs no placement gives a vCPU. */
 START_TEST(test_iothreads_planned_in_a_row)
 {
     struct result a, b;
     apply(&a, disks_xml, "perf", NULL, false, "iothreads=per-disk", NULL);
     ck_assert_int_eq(a.ret, 0);
     struct nst_cpuset taken = a.plan.vcpus;
-    nst_cpuset_union(&taken, &a.plan.iothreads);
     apply(&b, disks_xml, "perf", &taken, false, NULL);
     ck_assert_int_eq(b.ret, 0);
     ck_assert(!nst_cpuset_is_empty(&a.plan.iothreads));
