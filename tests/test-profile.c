@@ -752,7 +752,8 @@ free_builtins(struct builtins *b)
     "own VMs"
 #define PERF_DESC \
     "Nested, plus vCPUs pinned NUMA-local on whole cores, guest NUMA cell, " \
-    "strict memory binding and hugepages"
+    "strict memory binding, hugepages, an I/O thread, cache=none disks and " \
+    "multiqueue virtio-net"
 #define SECURE_DESC \
     "Nested, plus memory and CPU limits and no disabled Spectre/MDS " \
     "mitigations"

@@ -3,7 +3,7 @@
 # Built into virt-nestify; a file of the same name in the profiles.d
 # directory replaces it.  See docs/profiles.md for every key.
 
-description = Nested, plus vCPUs pinned NUMA-local on whole cores, guest NUMA cell, strict memory binding and hugepages
+description = Nested, plus vCPUs pinned NUMA-local on whole cores, guest NUMA cell, strict memory binding, hugepages, an I/O thread, cache=none disks and multiqueue virtio-net
 
 # The guest still gets to run its own VMs.
 nested = on
