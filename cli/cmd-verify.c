@@ -148,6 +148,10 @@ static const enum check_id rule_checks[NST_RULE_LAST] = {
     [NST_RULE_MEMTUNE] = LIVE_OTHER,
     [NST_RULE_CPU_LIMITS] = LIVE_OTHER,
     [NST_RULE_REALTIME] = LIVE_OTHER,
+    [NST_RULE_IOTHREADS] = LIVE_OTHER,
+    [NST_RULE_DISK_CACHE] = LIVE_OTHER,
+    [NST_RULE_NET_QUEUES] = LIVE_OTHER,
+    [NST_RULE_BALLOON] = LIVE_OTHER,
 };
 
 /* Where the rule runs in nst_apply's order: a refusal by one means the

@@ -315,6 +315,26 @@ enum nst_rt_scheduler {
 
 /* "fifo", "rr". */
 const char *nst_rt_scheduler_name(enum nst_rt_scheduler scheduler);
+/* The guest's I/O (docs/profiles.md, "I/O of the guest"). */
+enum nst_iothreads_mode {
+    NST_IOTHREADS_OFF,       /* the domain's I/O threads as they are */
+    NST_IOTHREADS_SHARED,    /* one I/O thread for every virtio disk */
+    NST_IOTHREADS_PER_DISK,  /* one each, up to iothreads-max */
+    NST_IOTHREADS_LAST
+};
+enum nst_disk_cache {
+    NST_DISK_CACHE_KEEP,               /* cache and io as they are */
+    NST_DISK_CACHE_NONE_NATIVE,        /* cache='none' io='native' */
+    NST_DISK_CACHE_NONE_IO_URING,      /* cache='none' io='io_uring' */
+    NST_DISK_CACHE_WRITEBACK_THREADS,  /* cache='writeback' io='threads' */
+    NST_DISK_CACHE_LAST
+};
+enum nst_balloon {
+    NST_BALLOON_KEEP,        /* the balloon stays (a warning where it
+                                cannot give memory back) */
+    NST_BALLOON_NONE,        /* model='none' where it cannot */
+    NST_BALLOON_LAST
+};
 
 /*
  * A profile is the result of applying settings ("key = value") over the
@@ -364,6 +384,13 @@ struct nst_profile {
      * rt_mask_excludes every vCPU but those of rt_mask ("^0") */
     bool rt_mask_excludes;
     struct nst_cpuset rt_mask;
+    /* I/O of the guest (docs/profiles.md, "I/O of the guest") */
+    enum nst_iothreads_mode iothreads;
+    unsigned int iothreads_max;  /* per-disk: at most this many */
+    enum nst_disk_cache disk_cache;
+    bool net_queues;             /* vhost with a queue per vCPU */
+    unsigned int net_queues_max;
+    enum nst_balloon balloon;
 };
 
 /* A profile text and where it came from (for error messages). */
@@ -551,6 +578,7 @@ enum nst_rule {
     NST_RULE_HYPERV,             /* Windows guests: nested Hyper-V */
     NST_RULE_MITIGATIONS,
     NST_RULE_PLACEMENT,
+    NST_RULE_IOTHREADS,          /* before the pinning that pins them */
     NST_RULE_VCPU_PINNING,
     NST_RULE_EMULATOR_PINNING,
     NST_RULE_IOTHREAD_PINNING,
@@ -561,6 +589,9 @@ enum nst_rule {
     NST_RULE_MEMTUNE,
     NST_RULE_CPU_LIMITS,
     NST_RULE_REALTIME,           /* after the pins and memory it builds on */
+    NST_RULE_DISK_CACHE,
+    NST_RULE_NET_QUEUES,
+    NST_RULE_BALLOON,            /* after hugepages: it reads them */
     NST_RULE_LAST
 };
 

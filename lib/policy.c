@@ -376,6 +376,9 @@ static const struct nst_rule_def rule_defs[NST_RULE_LAST] = {
     [NST_RULE_PLACEMENT] = { "placement",
         { "pinning", "numa", "hugepages", NULL }, false,
         "chooses the host cells and CPUs the guest gets" },
+    [NST_RULE_IOTHREADS] = { "iothreads", { "iothreads", NULL }, true,
+        "gives the virtio disks and virtio-scsi controllers I/O threads "
+        "(one shared, or one each)" },
     [NST_RULE_VCPU_PINNING] = { "vcpu-pinning", { "pinning", NULL }, true,
         "pins every vCPU to its host CPU (with the emulator and I/O "
         "threads)" },
@@ -399,6 +402,13 @@ static const struct nst_rule_def rule_defs[NST_RULE_LAST] = {
     [NST_RULE_REALTIME] = { "realtime", { "realtime", NULL }, true,
         "puts the vCPUs but the housekeeping ones on a realtime scheduler "
         "and locks the guest's memory" },
+    [NST_RULE_DISK_CACHE] = { "disk-cache", { "disk-cache", NULL }, true,
+        "cache and io mode of local file and block disks" },
+    [NST_RULE_NET_QUEUES] = { "net-queues", { "net-queues", NULL }, true,
+        "vhost with one queue per vCPU on virtio interfaces" },
+    [NST_RULE_BALLOON] = { "balloon", { "balloon", "hugepages", NULL }, true,
+        "the memory balloon of a guest whose memory it cannot give back "
+        "(hugepages, locked)" },
 };
 
 const struct nst_rule_def *
@@ -454,6 +464,10 @@ static int (*const steps[NST_RULE_LAST])(struct run *) = {
     [NST_RULE_MEMTUNE] = policy_memtune,
     [NST_RULE_CPU_LIMITS] = policy_cpu_limits,
     [NST_RULE_REALTIME] = policy_realtime,
+    [NST_RULE_IOTHREADS] = policy_iothreads,
+    [NST_RULE_DISK_CACHE] = policy_disk_cache,
+    [NST_RULE_NET_QUEUES] = policy_net_queues,
+    [NST_RULE_BALLOON] = policy_balloon,
 };
 
 /* ------------------------------------------------------------------ run */

@@ -105,5 +105,9 @@ int policy_realtime(struct run *run);       /* rules-realtime.c */
 /* The vCPUs that root's <cputune><vcpusched> put on a realtime
  * scheduler (fifo or rr), into *vcpus (rules-realtime.c). */
 void policy_realtime_vcpus(const xmlNode *root, struct nst_cpuset *vcpus);
+int policy_iothreads(struct run *run);      /* rules-io.c */
+int policy_disk_cache(struct run *run);
+int policy_net_queues(struct run *run);
+int policy_balloon(struct run *run);
 
 #endif /* NESTIFY_POLICY_H */

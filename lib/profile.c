@@ -41,6 +41,24 @@ static const char *const rt_scheduler_names[NST_RT_SCHEDULER_LAST] = {
     [NST_RT_RR] = "rr",
 };
 
+static const char *const iothreads_names[NST_IOTHREADS_LAST] = {
+    [NST_IOTHREADS_OFF] = "off",
+    [NST_IOTHREADS_SHARED] = "shared",
+    [NST_IOTHREADS_PER_DISK] = "per-disk",
+};
+
+static const char *const disk_cache_names[NST_DISK_CACHE_LAST] = {
+    [NST_DISK_CACHE_KEEP] = "keep",
+    [NST_DISK_CACHE_NONE_NATIVE] = "none-native",
+    [NST_DISK_CACHE_NONE_IO_URING] = "none-io_uring",
+    [NST_DISK_CACHE_WRITEBACK_THREADS] = "writeback-threads",
+};
+
+static const char *const balloon_names[NST_BALLOON_LAST] = {
+    [NST_BALLOON_KEEP] = "keep",
+    [NST_BALLOON_NONE] = "none",
+};
+
 enum key_type {
     KEY_TEXT,            /* char *, free text, "" means none */
     KEY_BOOL,            /* bool, on/off and friends */
@@ -65,7 +83,10 @@ struct key_def {
 _Static_assert(sizeof(enum nst_thread_policy) == sizeof(int) &&
                sizeof(enum nst_guest_os) == sizeof(int) &&
                sizeof(enum nst_cpu_mode) == sizeof(int) &&
-               sizeof(enum nst_rt_scheduler) == sizeof(int),
+               sizeof(enum nst_rt_scheduler) == sizeof(int) &&
+               sizeof(enum nst_iothreads_mode) == sizeof(int) &&
+               sizeof(enum nst_disk_cache) == sizeof(int) &&
+               sizeof(enum nst_balloon) == sizeof(int),
                "profile enums are int-sized");
 
 #define FIELD(f) offsetof(struct nst_profile, f)
@@ -105,16 +126,32 @@ static const struct key_def keys[] = {
       NST_RT_SCHEDULER_LAST, "fifo", rt_scheduler_names },
     { "realtime-priority", KEY_UINT, FIELD(rt_priority), 1, 99, "1", NULL },
     { "realtime-mask", KEY_VCPU_MASK, FIELD(rt_mask), 0, 0, "^0", NULL },
+    { "iothreads", KEY_ENUM, FIELD(iothreads), 0, NST_IOTHREADS_LAST,
+      "off", iothreads_names },
+    { "iothreads-max", KEY_UINT, FIELD(iothreads_max), 1, 64, "4", NULL },
+    { "disk-cache", KEY_ENUM, FIELD(disk_cache), 0, NST_DISK_CACHE_LAST,
+      "keep", disk_cache_names },
+    { "net-queues", KEY_BOOL, FIELD(net_queues), 0, 0, "off", NULL },
+    { "net-queues-max", KEY_UINT, FIELD(net_queues_max), 1, 256, "8", NULL },
+    { "balloon", KEY_ENUM, FIELD(balloon), 0, NST_BALLOON_LAST, "keep",
+      balloon_names },
 };
 
 #undef FIELD
 
+/* A boolean key, or an enum key whose first value is its "off" (keep,
+ * off): on when set to any other. */
 bool
 nsti_profile_switch(const struct nst_profile *p, const char *key)
 {
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (keys[i].type == KEY_BOOL && strcmp(keys[i].name, key) == 0)
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(keys[i].name, key) != 0)
+            continue;
+        if (keys[i].type == KEY_BOOL)
             return *(const bool *)((const char *)p + keys[i].offset);
+        if (keys[i].type == KEY_ENUM)
+            return *(const int *)((const char *)p + keys[i].offset) != 0;
+    }
     return false;
 }
 

@@ -344,8 +344,8 @@ report_pinning(struct run *run, bool pins, const char *vcpu_text,
     if (io)
         nst_report_add(run->report, NST_CHANGE, "iothread-pinning",
                        "/domain/cputune/iothreadpin",
-                       "%zu I/O threads on housekeeping CPUs %s", nio,
-                       near_text);
+                       "%zu I/O thread%s on housekeeping CPUs %s", nio,
+                       nio == 1 ? "" : "s", near_text);
     if (vcpu_changed)
         nst_report_add(run->report, NST_CHANGE, "vcpu-pinning",
                        "/domain/vcpu",

@@ -316,3 +316,32 @@ nsti_ensure(struct nst_doc *doc, xmlNodePtr parent, const char *name,
         *created = !node;
     return node ? node : nsti_insert(doc, parent, name, order);
 }
+
+int
+nsti_set_attr_ordered(struct nst_doc *doc, xmlNodePtr node, const char *name,
+                     const char *value, const char *const *order)
+{
+    bool is_new = !xmlHasNsProp(node, (const xmlChar *)name, NULL);
+    int ret = nsti_set_attr(doc, node, name, value);
+    if (ret <= 0 || !is_new)
+        return ret;
+    /* xmlSetProp appended it: move it before the first attribute that
+     * libvirt writes after it. */
+    xmlAttrPtr attr = xmlHasNsProp(node, (const xmlChar *)name, NULL);
+    size_t want = order_index(order, name);
+    xmlAttrPtr before = node->properties;
+    while (before != attr &&
+           order_index(order, (const char *)before->name) <= want)
+        before = before->next;
+    if (before == attr)
+        return 1;
+    attr->prev->next = NULL;          /* it was last */
+    attr->prev = before->prev;
+    attr->next = before;
+    if (before->prev)
+        before->prev->next = attr;
+    else
+        node->properties = attr;
+    before->prev = attr;
+    return 1;
+}

@@ -61,6 +61,43 @@ const char *const nst_order_hyperv[] = {
 };
 /* <clock>'s timers stay in the order given: a new one goes last. */
 const char *const nst_order_clock[] = { "timer", NULL };
+/* virDomainDefFormat's order of the device kinds. */
+const char *const nst_order_devices[] = {
+    "emulator", "disk", "controller", "lease", "filesystem", "interface",
+    "smartcard", "serial", "parallel", "console", "channel", "input", "tpm",
+    "graphics", "sound", "audio", "video", "hostdev", "redirdev",
+    "redirfilter", "hub", "watchdog", "memballoon", "rng", "panic", "shmem",
+    "memory", "iommu", "vsock", "crypto", NULL
+};
+/* virDomainDiskDefFormat: <driver> first, then the source. */
+const char *const nst_order_disk[] = {
+    "driver", "source", "backingStore", "backenddomain", "geometry",
+    "blockio", "target", NULL
+};
+/* The attributes of a disk's <driver>, as libvirt 9.0 writes them. */
+const char *const nst_order_disk_driver[] = {
+    "name", "type", "cache", "error_policy", "rerror_policy", "io",
+    "ioeventfd", "event_idx", "copy_on_read", "discard", "iothread",
+    "detect_zeroes", "queues", "queue_size", "iommu", "ats", "packed",
+    "page_per_vq", NULL
+};
+const char *const nst_order_controller[] = { "model", "driver", "target",
+                                             NULL };
+const char *const nst_order_controller_driver[] = {
+    "queues", "cmd_per_lun", "max_sectors", "ioeventfd", "iothread",
+    "iommu", "ats", "packed", "page_per_vq", NULL
+};
+/* virDomainNetDefFormat: <driver> right after <model>. */
+const char *const nst_order_interface[] = {
+    "mac", "source", "vlan", "virtualport", "ip", "route", "script",
+    "downscript", "backenddomain", "target", "guest", "model", "driver",
+    NULL
+};
+const char *const nst_order_interface_driver[] = {
+    "name", "txmode", "ioeventfd", "event_idx", "queues", "rx_queue_size",
+    "tx_queue_size", "rss", "rss_hash_report", "iommu", "ats", "packed",
+    "page_per_vq", NULL
+};
 
 /* ------------------------------------------------------------- scanning */
 

@@ -55,6 +55,11 @@ char *nsti_text(const xmlNode *node);
  */
 int nsti_set_attr(struct nst_doc *doc, xmlNodePtr node, const char *name,
                  const char *value);
+/* nsti_set_attr, a new attribute put where libvirt writes it: before
+ * the first one that comes after it in order (unknown names last). */
+int nsti_set_attr_ordered(struct nst_doc *doc, xmlNodePtr node,
+                         const char *name, const char *value,
+                         const char *const *order);
 int nsti_remove_attr(struct nst_doc *doc, xmlNodePtr node, const char *name);
 /* Replaces the element's content with text. */
 int nsti_set_text(struct nst_doc *doc, xmlNodePtr node, const char *text);
@@ -86,5 +91,13 @@ extern const char *const nst_order_memtune[];
 extern const char *const nst_order_features[];
 extern const char *const nst_order_hyperv[];
 extern const char *const nst_order_clock[];
+/* <devices> and the device parts the I/O rules write (rules-io.c). */
+extern const char *const nst_order_devices[];
+extern const char *const nst_order_disk[];
+extern const char *const nst_order_disk_driver[];
+extern const char *const nst_order_controller[];
+extern const char *const nst_order_controller_driver[];
+extern const char *const nst_order_interface[];
+extern const char *const nst_order_interface_driver[];
 
 #endif /* NESTIFY_XMLEDIT_H */

@@ -90,7 +90,7 @@ runi 0 "$VNI" --version &&
     { grep -q '^virt-nestify [0-9]' "$TMP/out" || fail "--version: $(cat "$TMP/out")"; }
 runi 0 "$VNI" --file "$FX/domains/ubuntu-guest.xml" --host-caps "$INTEL" \
     --domcaps "$FX/hosts/intel-e5-2697v4-domcaps.xml" -p perf --dry-run &&
-    { grep -q "^domain 'ubuntu-guest', profile 'perf': 8 changes" "$TMP/out" ||
+    { grep -q "^domain 'ubuntu-guest', profile 'perf': 13 changes" "$TMP/out" ||
         fail "installed offline dry run: no report line"; }
 runi 0 "$VNI" profiles &&
     { [ "$(cut -d' ' -f1 "$TMP/out" | tr '\n' ' ')" = "nested perf secure realtime " ] ||

@@ -26,6 +26,7 @@ static const char *const domains[] = {
     "sev-guest", "sev-es-nested", "numa-distances", "memory-hotplug",
     "numa-memaccess-mixed", "vcpu-auto-numa", "numa-pages-per-cell",
     "win10-guest", "win11-guest", "windows-enlightened",
+    "io-virtio-blk", "io-scsi-sata", "io-interfaces",
 };
 /* host fixture, domain capabilities fixture or NULL */
 static const char *const hosts[][2] = {
@@ -76,6 +77,15 @@ load_profile(const char *names, struct nst_profile *profile)
  */
 static const char *const managed[] = {
     "vcpu", "cputune", "memoryBacking", "memtune", "numatune", "cpu",
+    "iothreads",
+};
+/* The I/O rules (rules-io.c): these attributes of a device's <driver>,
+ * the <driver> itself when nothing else is left of it, and
+ * <memballoon>. */
+static const char *const managed_driver_attrs[][4] = {
+    { "disk", "cache", "io", "iothread" },
+    { "controller", "iothread", NULL, NULL },
+    { "interface", "name", "queues", NULL },
 };
 /* ... and, inside them, <features><hyperv> and <clock>'s timers (the
  * hyperv rule's; only its hypervclock is added, so any other timer
@@ -84,13 +94,39 @@ static const char *const managed_children[][2] = {
     { "features", "hyperv" }, { "clock", "timer" },
 };
 
+/* Drops the managed attributes of a device's <driver>; whether nothing
+ * is left of it. */
+static bool
+strip_driver(xmlNodePtr node)
+{
+    if (!xmlStrEqual(node->name, BAD_CAST "driver") || !node->parent)
+        return false;
+    for (size_t i = 0; i < sizeof(managed_driver_attrs) /
+         sizeof(*managed_driver_attrs); i++) {
+        if (!xmlStrEqual(node->parent->name,
+                         BAD_CAST managed_driver_attrs[i][0]))
+            continue;
+        for (size_t a = 1; a < 4 && managed_driver_attrs[i][a]; a++) {
+            xmlAttrPtr attr = xmlHasProp(node,
+                                         BAD_CAST managed_driver_attrs[i][a]);
+            if (attr)
+                xmlRemoveProp(attr);
+        }
+        return !node->properties && !xmlFirstElementChild(node);
+    }
+    return false;
+}
+
 static bool
 is_managed(xmlNodePtr node)
 {
     if (node->type != XML_ELEMENT_NODE)
         return false;
-    if (xmlStrEqual(node->name, BAD_CAST "memory") && node->parent &&
+    if ((xmlStrEqual(node->name, BAD_CAST "memory") ||
+         xmlStrEqual(node->name, BAD_CAST "memballoon")) && node->parent &&
         xmlStrEqual(node->parent->name, BAD_CAST "devices"))
+        return true;
+    if (strip_driver(node))
         return true;
     for (size_t i = 0; i < sizeof(managed_children) /
          sizeof(*managed_children); i++)

@@ -813,7 +813,8 @@ free_builtins(struct builtins *b)
     "own VMs"
 #define PERF_DESC \
     "Nested, plus vCPUs pinned NUMA-local on whole cores, guest NUMA cell, " \
-    "strict memory binding and hugepages"
+    "strict memory binding, hugepages, an I/O thread, cache=none disks and " \
+    "multiqueue virtio-net"
 #define REALTIME_DESC \
     "Perf, plus vCPUs on a realtime scheduler but a housekeeping one, " \
     "locked memory and a memory hard limit"

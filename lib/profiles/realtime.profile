@@ -21,6 +21,14 @@ split = on
 numa = on
 hugepages = on
 
+# perf's I/O: one I/O thread on the housekeeping CPUs, so disk I/O stays
+# off the realtime vCPUs; cache=none disks; multiqueue virtio-net; no
+# balloon (locked hugepage memory cannot be given back).
+iothreads = shared
+disk-cache = none-native
+net-queues = on
+balloon = none
+
 # vCPUs on the host's realtime scheduler (<vcpusched>), at the lowest
 # realtime priority: above every ordinary host thread, below the
 # kernel's own realtime threads (Nova and KubeVirt use fifo, priority 1).

@@ -22,7 +22,7 @@ bad_input() {
 # --- the README's main job: dry run of perf on ubuntu-guest -----------
 run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf --dry-run &&
 {
-    grep -q "^domain 'ubuntu-guest', profile 'perf': 8 changes" "$TMP/out" ||
+    grep -q "^domain 'ubuntu-guest', profile 'perf': 13 changes" "$TMP/out" ||
         fail "dry-run: no report line"
     grep -q "^+    <vcpupin vcpu='0' cpuset='1'/>" "$TMP/out" ||
         fail "dry-run: no vcpupin in the diff"
@@ -51,7 +51,7 @@ run 0 --file "$FX/domains/seed-bogus.xml" $INTEL --profile perf,secure &&
 {
     cmp -s "$TMP/out" "$FX/expected/seed-bogus--intel-e5-2697v4--perf+secure.xml" ||
         fail "stdout differs from golden seed-bogus perf,secure"
-    grep -q "16 changes" "$TMP/err" || fail "no report on stderr"
+    grep -q "21 changes" "$TMP/err" || fail "no report on stderr"
 }
 run 0 -q --file "$FX/domains/seed-bogus.xml" $INTEL -p nested &&
     { [ -s "$TMP/err" ] && fail "-q still reports"; }
