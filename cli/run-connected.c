@@ -45,6 +45,7 @@ const struct vn_connected vn_connected = {
     .lint = vn_lint_live,
     .baseline_files = vn_baseline_files,
     .host_libvirt = vn_doctor_libvirt_check,
+    .host_pins = vn_host_pins,
     .rollback = vn_cmd_rollback,
     .verify = vn_cmd_verify,
 };

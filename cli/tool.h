@@ -210,6 +210,9 @@ struct vn_connected {
     /* host -c (host-libvirt.c) */
     int (*host_libvirt)(const char *uri, struct vn_doctor_libvirt *out,
                         char **err);
+    /* host --isolate -c, and the doctor's pinning check (host-libvirt.c) */
+    int (*host_pins)(const char *uri, struct nst_cpuset *host_cpus,
+                     struct nst_cpuset *pinned, char **err);
     /* offline cpu-mode=baseline: libvirt's baseline of the --host-caps
      * files (vn_baseline_files, baseline.c) */
     int (*baseline_files)(char *const *files, size_t n,
