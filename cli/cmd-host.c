@@ -635,8 +635,8 @@ check_isolation(struct doctor *dr, const struct vn_host_opts *o,
         pinned = o->taken;
     if (!o->connect && !o->has_taken) {
         add(dr, "isolation", "PINNING", title, ST_SKIP,
-            nst_printf("the guests' pins are read with -c URI (or given "
-                       "with --taken)"), NULL);
+            nst_printf("no guests to compare with: give -c URI or "
+                       "--taken CPULIST"), NULL);
         return;
     }
     if (o->connect) {
