@@ -131,7 +131,7 @@ static const struct vn_option options[VN_OPT_LAST] = {
         .min = 1, .max = 3600,
         .bad = "--timeout must be a number of seconds from 1 to 3600" },
     [VN_OPT_ROOT] = { "root", 0, "DIR", false,
-        "read (and with --enable write) /proc, /sys, /dev\n"
+        "read (and with --enable, --isolate write) /proc,\n/sys, /dev "
         "and /etc under DIR (default /)" },
     [VN_OPT_ENABLE] = { "enable", 0, NULL, false,
         "write options kvm_intel|kvm_amd nested=1 to\n"
@@ -257,7 +257,8 @@ static const struct vn_opt_use host_uses[] = {
     STRING(VN_OPT_ROOT, H, root, NULL),
     OUTPUT(VN_OPT_OUTPUT, H, output, "the doctor's report format"),
     STRING(VN_OPT_CONNECT, H, connect,
-           "also check that libvirt at URI supports\nhost-passthrough"),
+           "also check that libvirt at URI supports\nhost-passthrough; "
+           "its guests' pins (--isolate)"),
     FLAG(VN_OPT_ENABLE, H, enable, NULL),
     FLAG(VN_OPT_RELOAD, H, reload, NULL),
     STRING(VN_OPT_HUGEPAGES, H, hugepages, NULL),
@@ -557,7 +558,7 @@ static const struct vn_cmd_spec commands[VN_CMD_LAST] = {
 "keeps the host's own processes and interrupts off the CPUs guests pin.\n"
 "\n",
 "\n"
-"Exit: 0 no check failed (or enabled), 1 a check failed, 2 usage, bad\n"
+"Exit: 0 no check failed (or done), 1 a check failed, 2 usage, bad\n"
 "input or refused, 3 libvirt or system failure.\n",
         "Try 'virt-nestify host --help'.\n", false,
         USES(host_uses), RULES(host_rules) },
