@@ -620,6 +620,69 @@ check_iommu(struct doctor *dr)
                        "grub2-mkconfig) and reboot"));
 }
 
+/* isolation: the host side of pinning, for the CPUs the guests of -c
+ * pin and --taken names (vn_isolation_missing, host-isolate.c). */
+static void
+check_isolation(struct doctor *dr, const struct vn_host_opts *o,
+                vn_host_pins_fn *pins)
+{
+    struct nst_cpuset pinned, host_cpus;
+    char *why = NULL, *err = NULL;
+    char *title = nst_printf("host side of pinning");
+
+    nst_cpuset_clear_all(&pinned);
+    if (o->has_taken)
+        pinned = o->taken;
+    if (!o->connect && !o->has_taken) {
+        add(dr, "isolation", "PINNING", title, ST_SKIP,
+            nst_printf("no guests to compare with: give -c URI or "
+                       "--taken CPULIST"), NULL);
+        return;
+    }
+    if (o->connect) {
+        struct nst_cpuset conn;
+        if (pins(o->connect, &host_cpus, &conn, &err) < 0) {
+            dr->libvirt_failed = true;
+            add(dr, "isolation", "PINNING", title, ST_FAIL, err,
+                nst_printf("check that libvirt runs and answers: virsh -c "
+                           "'%s' list --all", o->connect));
+            return;
+        }
+        nst_cpuset_union(&pinned, &conn);
+    }
+    if (nst_cpuset_is_empty(&pinned)) {
+        add(dr, "isolation", "PINNING", title, ST_SKIP,
+            nst_printf("no guest pins a CPU"), NULL);
+        return;
+    }
+    struct nst_cpuset missing;
+    char *list = nst_cpuset_format(&pinned);
+    if (vn_isolation_missing(dr->root, &pinned, &missing, &why, &err) < 0) {
+        add(dr, "isolation", "PINNING", title, ST_WARN, err,
+            nst_printf("make the systemd drop-in directories and "
+                       "/etc/default/irqbalance readable"));
+    } else if (nst_cpuset_is_empty(&missing)) {
+        add(dr, "isolation", "PINNING", title, ST_PASS,
+            nst_printf("pinned CPUs %s: kept free of the host's processes "
+                       "and interrupts", list ? list : "?"), NULL);
+    } else {
+        char *off = nst_cpuset_format(&missing);
+        char *taken = o->has_taken ? nst_cpuset_format(&o->taken) : NULL;
+        add(dr, "isolation", "PINNING", title, ST_WARN,
+            nst_printf("CPU%s %s pinned but not isolated: not kept free "
+                       "by %s", nst_cpuset_count(&missing) == 1 ? "" : "s",
+                       off ? off : "?", why ? why : "?"),
+            o->connect ? nst_printf("virt-nestify host --isolate -c '%s'",
+                                    o->connect) :
+                         nst_printf("virt-nestify host --isolate --taken %s",
+                                    taken ? taken : "?"));
+        free(off);
+        free(taken);
+    }
+    free(list);
+    free(why);
+}
+
 static void
 check_libvirt(struct doctor *dr, const char *uri, vn_doctor_libvirt_fn *fn)
 {
@@ -725,7 +788,8 @@ format_json(const struct doctor *dr, const size_t counts[ST_LAST])
 }
 
 static int
-doctor(const struct vn_host_opts *o, vn_doctor_libvirt_fn *libvirt_check)
+doctor(const struct vn_host_opts *o, vn_doctor_libvirt_fn *libvirt_check,
+       vn_host_pins_fn *pins)
 {
     struct doctor dr = { .root = o->root };
     char *cpu_err = NULL;
@@ -738,6 +802,7 @@ doctor(const struct vn_host_opts *o, vn_doctor_libvirt_fn *libvirt_check)
     check_kvm(&dr);
     check_hugepages(&dr);
     check_iommu(&dr);
+    check_isolation(&dr, o, pins);
     if (o->connect)
         check_libvirt(&dr, o->connect, libvirt_check);
 
@@ -803,7 +868,8 @@ parse_options(int argc, char **argv, struct vn_host_opts *o,
 }
 
 int
-vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check)
+vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check,
+             vn_host_pins_fn *pins)
 {
     struct vn_host_opts o = { .root = "/", .output = VN_OUTPUT_TEXT };
 
@@ -812,5 +878,7 @@ vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check)
     case -1: return VN_EXIT_INPUT;
     default: break;
     }
-    return o.enable ? vn_host_enable(&o) : doctor(&o, libvirt_check);
+    if (o.isolate)
+        return vn_host_isolate(&o, pins);
+    return o.enable ? vn_host_enable(&o) : doctor(&o, libvirt_check, pins);
 }

@@ -37,10 +37,24 @@ int vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
                             char **err);
 
 /*
- * The host command (cli/cmd-host.c): the doctor, or --enable.  libvirt_check
- * runs the -c check; NULL makes -c a usage error.  Returns the exit status.
+ * "host --isolate" and the doctor's pinning check on a connection
+ * (cli/host-libvirt.c, links libvirt): the host's CPUs (its
+ * capabilities) into *host_cpus and the CPUs the vCPUs of every domain
+ * pin (definition and, when running, live XML) into *pinned.  Returns
+ * 0, or -1 with *err set; the connection is closed.
  */
-int vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check);
+typedef int vn_host_pins_fn(const char *uri, struct nst_cpuset *host_cpus,
+                            struct nst_cpuset *pinned, char **err);
+int vn_host_pins(const char *uri, struct nst_cpuset *host_cpus,
+                 struct nst_cpuset *pinned, char **err);
+
+/*
+ * The host command (cli/cmd-host.c): the doctor, --enable or --isolate.
+ * libvirt_check runs the -c check and pins reads the guests' pins; NULL
+ * makes -c a usage error.  Returns the exit status.
+ */
+int vn_host_main(int argc, char **argv, vn_doctor_libvirt_fn *libvirt_check,
+                 vn_host_pins_fn *pins);
 
 struct vn_host_opts {
     const char *root;            /* "/" unless --root */
@@ -52,6 +66,10 @@ struct vn_host_opts {
     bool dry_run;
     const char *hugepages;       /* N[,SIZE] as given */
     const char *node;            /* --node N as given */
+    bool isolate;
+    struct nst_cpuset taken;     /* --taken: CPUs guests own */
+    bool has_taken;
+    const char *host_caps;       /* --host-caps: the host's CPUs */
 };
 
 /*
@@ -179,5 +197,45 @@ int vn_conf_file_write(const char *root, struct vn_conf_file *f);
 
 /* "host --enable": the options are checked by the caller. */
 int vn_host_enable(const struct vn_host_opts *o);
+
+/* ------------------------------------- host --isolate (host-isolate.c) */
+
+/* "host --isolate": the options are checked by the caller; pins reads
+ * the guests' pins with -c. */
+int vn_host_isolate(const struct vn_host_opts *o, vn_host_pins_fn *pins);
+
+/*
+ * Whether the host side of pinning is in place on root for the CPUs
+ * pinned (the doctor's check; a realtime guest's host wants it too):
+ * each pinned CPU must be outside the AllowedCPUs= systemd gives
+ * system.slice, user.slice and init.scope (their drop-ins, read as
+ * systemd does), and, when irqbalance is installed, on its banned list
+ * (/etc/default/irqbalance).  Fills *missing with the pinned CPUs that
+ * are not kept free and, when some are, *why with the parts that let
+ * the host's work on them ("system.slice, irqbalance"; free()).
+ * Returns 0, or -1 with *err set when a file cannot be read.
+ */
+int vn_isolation_missing(const char *root, const struct nst_cpuset *pinned,
+                         struct nst_cpuset *missing, char **why, char **err);
+
+/*
+ * The CPUs the host below root keeps its own work off (the complement
+ * of what vn_isolation_missing finds over every CPU id), for the
+ * realtime rule's check (nst_apply_options.isolated).  Returns 0, or -1
+ * with *err set when a file cannot be read.
+ */
+int vn_isolated_cpus(const char *root, struct nst_cpuset *isolated,
+                     char **err);
+
+/*
+ * text (a shell-style KEY=VALUE file such as /etc/default/irqbalance,
+ * or NULL for none) with every active KEY= line set to KEY=value and
+ * every active line of each key in retire (NULL-terminated, may be
+ * NULL) commented out; when no line sets KEY, "KEY=value" is appended
+ * after the comment line note.  Other lines are kept as they are.
+ * Returns a new string (free()), NULL when out of memory.
+ */
+char *vn_conf_assign(const char *text, const char *key, const char *value,
+                     const char *const *retire, const char *note);
 
 #endif /* NESTIFY_DOCTOR_H */

@@ -75,3 +75,58 @@ vn_doctor_libvirt_check(const char *uri, struct vn_doctor_libvirt *out,
     vn_conn_close(conn);
     return ret;
 }
+
+/* The guests' pins for "host --isolate" and the doctor: the vCPU pins
+ * only, as the allocator counts them (vn_domain_usage): emulator and
+ * I/O threads are pinned to the housekeeping CPUs, which the host
+ * shares with them. */
+int
+vn_host_pins(const char *uri, struct nst_cpuset *host_cpus,
+             struct nst_cpuset *pinned, char **err)
+{
+    virConnectPtr conn = vn_conn_open(uri, err);
+    virDomainPtr *doms = NULL;
+    struct nst_host *host = NULL;
+    char *caps = NULL;
+    int n = -1, ret = -1;
+
+    nst_cpuset_clear_all(host_cpus);
+    nst_cpuset_clear_all(pinned);
+    if (!conn)
+        return -1;
+    /* The CPUs only: no domain capabilities (which start QEMU) and no
+     * cpu_map are needed. */
+    if (!(caps = virConnectGetCapabilities(conn))) {
+        nst_set_error(err, "cannot read the capabilities of '%s': %s", uri,
+                      vn_libvirt_error());
+        goto out;
+    }
+    if (!(host = vn_host_build(caps, strlen(caps), "capabilities", NULL, 0,
+                               "none", err)))
+        goto out;
+    nst_host_all_cpus(host, host_cpus);
+    if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
+        nst_set_error(err, "cannot list the domains of '%s': %s", uri,
+                      vn_libvirt_error());
+        goto out;
+    }
+    ret = 0;
+    for (int i = 0; i < n; i++) {
+        struct nst_cpuset pins;
+        struct nst_page_counts defined = { 0 }, live = { 0 };
+        if (ret == 0 && vn_domain_usage(doms[i], &pins, &defined, &live,
+                                        err) < 0)
+            ret = -1;
+        else if (ret == 0)
+            nst_cpuset_union(pinned, &pins);
+        nst_page_counts_clear(&defined);
+        nst_page_counts_clear(&live);
+        virDomainFree(doms[i]);
+    }
+ out:
+    free(doms);
+    nst_host_free(host);
+    free(caps);
+    vn_conn_close(conn);
+    return ret;
+}

@@ -35,15 +35,6 @@ vn_lock_dir(void)
     return dir && dir[0] == '/' ? nst_printf("%s/virt-nestify", dir) : NULL;
 }
 
-/* Whether uri names a driver on this machine: no host after "//"
- * ("qemu:///system", "qemu+unix:///session", "qemu:///embed?root=D"). */
-static bool
-is_local(const char *uri)
-{
-    const char *sep = strstr(uri, "://");
-    return sep && sep[3] == '/';
-}
-
 /* The lock file's name: the URI hashed (FNV-1a, 64 bits), as a URI can
  * be longer than a file name and hold any character.  The file says
  * which URI it is for. */
@@ -109,7 +100,7 @@ vn_lock_take(virConnectPtr conn, unsigned int timeout, bool quiet,
     int fd = -1, ret = -1;
 
     *lock = NULL;
-    if (!uri || !is_local(uri) || !(dir = vn_lock_dir())) {
+    if (!uri || !vn_uri_is_local(uri) || !(dir = vn_lock_dir())) {
         ret = 0;
         goto out;
     }

@@ -52,7 +52,8 @@ cmd_apply(int argc, char **argv)
 static int
 cmd_host(int argc, char **argv)
 {
-    return vn_host_main(argc, argv, live ? live->host_libvirt : NULL);
+    return vn_host_main(argc, argv, live ? live->host_libvirt : NULL,
+                        live ? live->host_pins : NULL);
 }
 
 static int

@@ -131,7 +131,7 @@ static const struct vn_option options[VN_OPT_LAST] = {
         .min = 1, .max = 3600,
         .bad = "--timeout must be a number of seconds from 1 to 3600" },
     [VN_OPT_ROOT] = { "root", 0, "DIR", false,
-        "read (and with --enable write) /proc, /sys, /dev\n"
+        "read (and with --enable, --isolate write) /proc,\n/sys, /dev "
         "and /etc under DIR (default /)" },
     [VN_OPT_ENABLE] = { "enable", 0, NULL, false,
         "write options kvm_intel|kvm_amd nested=1 to\n"
@@ -149,6 +149,10 @@ static const struct vn_option options[VN_OPT_LAST] = {
     [VN_OPT_PERSIST] = { "persist", 0, NULL, false,
         "--hugepages: also in /etc/sysctl.d (default size,\n"
         "all nodes; else the kernel command line to use)" },
+    [VN_OPT_ISOLATE] = { "isolate", 0, NULL, false,
+        "keep the host's own work (system.slice, user.slice,\n"
+        "init.scope, irqbalance, tuned) off the CPUs guests\n"
+        "pin (-c URI) or --taken names" },
     [VN_OPT_LIST] = { "list", 0, NULL, false,
         "print the domain's backups, newest first" },
     [VN_OPT_BACKUP] = { "backup", 0, "FILE", false,
@@ -253,14 +257,22 @@ static const struct vn_opt_use host_uses[] = {
     STRING(VN_OPT_ROOT, H, root, NULL),
     OUTPUT(VN_OPT_OUTPUT, H, output, "the doctor's report format"),
     STRING(VN_OPT_CONNECT, H, connect,
-           "also check that libvirt at URI supports\nhost-passthrough"),
+           "also check that libvirt at URI supports\nhost-passthrough; "
+           "its guests' pins (--isolate)"),
     FLAG(VN_OPT_ENABLE, H, enable, NULL),
     FLAG(VN_OPT_RELOAD, H, reload, NULL),
     STRING(VN_OPT_HUGEPAGES, H, hugepages, NULL),
     STRING(VN_OPT_NODE, H, node, NULL),
     FLAG(VN_OPT_PERSIST, H, persist, NULL),
     FLAG(VN_OPT_DRY_RUN, H, dry_run,
-         "--enable: print the plan, change nothing"),
+         "--enable, --isolate: print the plan, change nothing"),
+    FLAG(VN_OPT_ISOLATE, H, isolate, NULL),
+    TAKEN(VN_OPT_TAKEN, H, taken, has_taken,
+          "--isolate and the checks: CPUs guests own\n"
+          "(added to the pins of -c URI's guests)"),
+    STRING(VN_OPT_HOST_CAPS, H, host_caps,
+           "--isolate: the host's CPUs from this capabilities\n"
+           "XML (default: -c URI's, else /sys)"),
     HELP(NULL),
 };
 #undef H
@@ -421,13 +433,28 @@ static const struct vn_opt_rule host_rules[] = {
     NEEDS_ENABLE(VN_OPT_HUGEPAGES, "--hugepages"),
     NEEDS_ENABLE(VN_OPT_NODE, "--node"),
     NEEDS_ENABLE(VN_OPT_PERSIST, "--persist"),
-    NEEDS_ENABLE(VN_OPT_DRY_RUN, "--dry-run"),
+    { .when = { .any = B(VN_OPT_DRY_RUN) },
+      .unless = { .any = B(VN_OPT_ENABLE) | B(VN_OPT_ISOLATE) },
+      .msg = "--dry-run needs --enable or --isolate" },
+    { .when = { .any = B(VN_OPT_ENABLE) },
+      .also = { .any = B(VN_OPT_ISOLATE) },
+      .msg = "--enable and --isolate are separate runs: give one" },
     { .when = { .any = B(VN_OPT_ENABLE) },
       .also = { .any = B(VN_OPT_CONNECT) },
       .msg = "--connect is for the checks, not --enable" },
-    { .when = { .any = B(VN_OPT_ENABLE) },
+    { .when = { .any = B(VN_OPT_ENABLE) | B(VN_OPT_ISOLATE) },
       .also = { .opt = VN_OPT_OUTPUT, .is = "json" },
-      .msg = "--output json is for the checks, not --enable" },
+      .msg = "--output json is for the checks, not --enable or --isolate" },
+    { .when = { .any = B(VN_OPT_ENABLE) },
+      .also = { .any = B(VN_OPT_TAKEN) },
+      .msg = "--taken is for --isolate and the checks, not --enable" },
+    { .when = { .any = B(VN_OPT_ISOLATE) },
+      .unless = { .any = B(VN_OPT_CONNECT) | B(VN_OPT_TAKEN) },
+      .msg = "--isolate needs the guests' CPUs: -c URI (their pins) or "
+             "--taken CPULIST" },
+    { .when = { .any = B(VN_OPT_HOST_CAPS) },
+      .unless = { .any = B(VN_OPT_ISOLATE) },
+      .msg = "--host-caps needs --isolate" },
     { .when = { .any = B(VN_OPT_NODE) },
       .unless = { .any = B(VN_OPT_HUGEPAGES) },
       .msg = "--node needs --hugepages" },
@@ -522,13 +549,16 @@ static const struct vn_cmd_spec commands[VN_CMD_LAST] = {
 "       virt-nestify host --enable [--root DIR] [--reload]\n"
 "                         [--hugepages N[,SIZE] [--node N] [--persist]]\n"
 "                         [--dry-run]\n"
+"       virt-nestify host --isolate [--root DIR] -c URI|--taken CPULIST\n"
+"                         [--host-caps CAPS.xml] [--dry-run]\n"
 "\n"
 "Checks what this host needs for nested virtualization and says how to\n"
 "fix what is missing (PASS, WARN or FAIL per check); with --enable, turns\n"
-"nested on in /etc/modprobe.d and reserves hugepages.\n"
+"nested on in /etc/modprobe.d and reserves hugepages; with --isolate,\n"
+"keeps the host's own processes and interrupts off the CPUs guests pin.\n"
 "\n",
 "\n"
-"Exit: 0 no check failed (or enabled), 1 a check failed, 2 usage, bad\n"
+"Exit: 0 no check failed (or done), 1 a check failed, 2 usage, bad\n"
 "input or refused, 3 libvirt or system failure.\n",
         "Try 'virt-nestify host --help'.\n", false,
         USES(host_uses), RULES(host_rules) },

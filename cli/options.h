@@ -44,6 +44,7 @@ enum vn_opt {
     VN_OPT_AGENT_TIMEOUT,        /* verify --timeout */
     VN_OPT_ROOT, VN_OPT_ENABLE, VN_OPT_RELOAD, VN_OPT_HUGEPAGES,
     VN_OPT_NODE, VN_OPT_PERSIST,
+    VN_OPT_ISOLATE,              /* host --isolate */
     VN_OPT_LIST, VN_OPT_BACKUP,
     VN_OPT_LAST
 };

@@ -6,6 +6,7 @@
  * virt-nestify-live for the runs that need one (handoff.c).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "apply.h"
 #include "backup.h"
@@ -33,6 +34,25 @@ apply_connected(const struct vn_apply_opts *o,
         return ret;
     }
     mine.plan.baseline_cpu = baseline;
+    /* realtime on a driver of this machine: its host side of pinning,
+     * read where systemd and irqbalance keep it, lets the rule warn
+     * about realtime vCPUs on CPUs the host still uses.  A test driver
+     * has no host; a remote one is another machine's. */
+    struct nst_cpuset isolated;
+    const char *uri = o->plan.connect;
+    if (profile->realtime && o->nconnects <= 1 &&
+        (!uri || (vn_uri_is_local(uri) && strncmp(uri, "test", 4) != 0))) {
+        /* VIRT_NESTIFY_HOST_ROOT: where that host's files are (tests) */
+        const char *root = getenv("VIRT_NESTIFY_HOST_ROOT");
+        if (vn_isolated_cpus(root && *root ? root : "/", &isolated,
+                             &err) == 0)
+            mine.plan.isolated = &isolated;
+        else
+            vn_warning("cannot tell which CPUs the host keeps free for "
+                       "realtime vCPUs: %s", err);
+        free(err);
+        err = NULL;
+    }
     ret = o->nconnects > 1 ? vn_apply_fleet(&mine, profile) :
           vn_apply_is_bulk(o) ? vn_apply_bulk(&mine, profile) :
           vn_apply_live(&mine, profile);
@@ -45,6 +65,7 @@ const struct vn_connected vn_connected = {
     .lint = vn_lint_live,
     .baseline_files = vn_baseline_files,
     .host_libvirt = vn_doctor_libvirt_check,
+    .host_pins = vn_host_pins,
     .rollback = vn_cmd_rollback,
     .verify = vn_cmd_verify,
 };

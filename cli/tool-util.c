@@ -139,6 +139,13 @@ vn_open_regular(int dirfd, const char *path, const char *label, int flags,
     return fd;
 }
 
+bool
+vn_uri_is_local(const char *uri)
+{
+    const char *sep = strstr(uri, "://");
+    return sep && sep[3] == '/';
+}
+
 char *
 vn_read_fd(int fd, const char *label, size_t *len, char **err)
 {

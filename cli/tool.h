@@ -46,6 +46,10 @@ int vn_open_regular(int dirfd, const char *path, const char *label,
 
 /* Reads fd to its end, at most 64 MiB ("LABEL: larger than 64 MiB").
  * Returns a new NUL-terminated buffer, or NULL with *err set. */
+/* Whether uri names a driver on this machine: no host after "//"
+ * ("qemu:///system", "qemu+unix:///session", "qemu:///embed?root=D"). */
+bool vn_uri_is_local(const char *uri);
+
 char *vn_read_fd(int fd, const char *label, size_t *len, char **err);
 
 /*
@@ -210,6 +214,9 @@ struct vn_connected {
     /* host -c (host-libvirt.c) */
     int (*host_libvirt)(const char *uri, struct vn_doctor_libvirt *out,
                         char **err);
+    /* host --isolate -c, and the doctor's pinning check (host-libvirt.c) */
+    int (*host_pins)(const char *uri, struct nst_cpuset *host_cpus,
+                     struct nst_cpuset *pinned, char **err);
     /* offline cpu-mode=baseline: libvirt's baseline of the --host-caps
      * files (vn_baseline_files, baseline.c) */
     int (*baseline_files)(char *const *files, size_t n,

@@ -174,6 +174,7 @@ vn_transform(const struct vn_plan_opts *o, const struct nst_profile *profile,
         .taken = taken,
         .strict = o->strict,
         .baseline_cpu = o->baseline_cpu,
+        .isolated = o->isolated,
     };
     r->refused = nst_apply(doc, &opts, &r->report, &r->plan) < 0;
     if (!r->refused) {

@@ -42,6 +42,9 @@ struct vn_plan_opts {
     /* cpu-mode=baseline: libvirt's baseline <cpu> of the fleet
      * (baseline.c), owned by whoever computed it */
     const char *baseline_cpu;
+    /* realtime on this machine: the CPUs its host keeps its own work
+     * off (vn_isolated_cpus), or NULL when not known */
+    const struct nst_cpuset *isolated;
     /* apply: every --host-caps and --domcaps (a fleet when several;
      * host_caps and domcaps are the first of each, the host planned on) */
     char **fleet_caps;

@@ -62,7 +62,7 @@ fresh() {
 
 # --- the doctor on every fixture root: text and JSON -------------------
 for case in intel-nested:0 intel-nested-off:1 amd:0 no-virt:1 \
-            no-module:1 no-hugepages:0; do
+            no-module:1 no-hugepages:0 pinning:0; do
     name=${case%:*}
     want=${case#*:}
     run "$want" host --root "$ROOTS/$name" &&
@@ -75,12 +75,12 @@ for case in intel-nested:0 intel-nested-off:1 amd:0 no-virt:1 \
         golden "$name.json"
         jq -e . "$TMP/out" >/dev/null || fail "$name: not JSON"
         # The document agrees with itself and with the exit status.
-        jq -e '(.checks | length) == 8 and
+        jq -e '(.checks | length) == 9 and
                ([.checks[].id] == ["cpu-virt", "cpu-paging", "dev-kvm",
                  "kvm-module", "nested", "nested-persist", "hugepages",
-                 "iommu"]) and
+                 "iommu", "isolation"]) and
                (.counts.pass + .counts.warn + .counts.fail + .counts.skip
-                == 8) and
+                == 9) and
                ([.checks[] | select(.status == "fail")] | length) ==
                 .counts.fail and
                all(.checks[]; (.status == "fail" or .status == "warn")
@@ -582,5 +582,156 @@ run 3 host --root "$R" --enable --reload &&
     grep -q "^virt-nestify: error: '$TMP/modprobe-fails -r kvm_intel' failed with exit status 1$" "$TMP/err" ||
     fail "failing modprobe: $(cat "$TMP/err")"
 unset VIRT_NESTIFY_MODPROBE FAKE_ROOT
+
+# --- host --isolate -------------------------------------------------------
+# The guests own 2-17,38-53 of the Xeon E5-2697 v4 (0-71, from the root's
+# /sys/devices/system/cpu/online): all but the first core of each socket.
+ISO="$EXPECTED/isolate"
+OWN=2-17,38-53
+SLICE=/etc/systemd/system/system.slice.d/50-virt-nestify.conf
+USER=/etc/systemd/system/user.slice.d/50-virt-nestify.conf
+SCOPE=/etc/systemd/system/init.scope.d/50-virt-nestify.conf
+# isolation WANT: the doctor's isolation check says WANT ("STATUS DETAIL").
+isolation() {
+    run 0 host --root "$R" -o json "$@" || return 1
+    got=$(jq -r '.checks[] | select(.id == "isolation") | .status + " " + .detail' "$TMP/out")
+    [ "$got" = "$ISO_WANT" ] || { echo "  isolation: $got"; return 1; }
+}
+
+fresh pinning
+ISO_WANT="warn CPUs 2-17,38-53 pinned but not isolated: not kept free by system.slice, user.slice, init.scope, irqbalance"
+isolation --taken $OWN || fail "isolate: the doctor does not see the host side missing"
+jq -r '.checks[] | select(.id == "isolation") | .fix' "$TMP/out" |
+    grep -qx "virt-nestify host --isolate --taken $OWN" || fail "isolate: doctor's fix"
+ISO_WANT="skip no guests to compare with: give -c URI or --taken CPULIST"
+isolation || fail "isolate: doctor without pins"
+
+# --dry-run: every file with its whole content (golden), nothing written.
+tree "$R" >"$TMP/before"
+run 0 host --root "$R" --isolate --taken $OWN --dry-run && golden isolate-dry-run.txt
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "isolate --dry-run changed the root"
+
+# The run: exactly the expected files, irqbalance's old file kept, the
+# operator's own drop-in untouched, tuned not installed.
+run 0 host --root "$R" --isolate --taken $OWN &&
+{
+    cmp -s "$R$SLICE" "$ISO/slice.conf" || fail "isolate: system.slice drop-in"
+    cmp -s "$R$USER" "$ISO/slice.conf" || fail "isolate: user.slice drop-in"
+    cmp -s "$R$SCOPE" "$ISO/scope.conf" || fail "isolate: init.scope drop-in"
+    cmp -s "$R/etc/default/irqbalance" "$ISO/irqbalance" || fail "isolate: irqbalance"
+    set -- "$R"/etc/default/irqbalance.*Z.bak
+    [ $# = 1 ] && cmp -s "$1" "$ROOTS/pinning/etc/default/irqbalance" ||
+        fail "isolate: irqbalance's old file not kept: $*"
+    cmp -s "$R/etc/systemd/system/user.slice.d/10-memory.conf" \
+        "$ROOTS/pinning/etc/systemd/system/user.slice.d/10-memory.conf" ||
+        fail "isolate: another drop-in changed"
+    [ -e "$R/etc/tuned" ] && fail "isolate: tuned written without tuned"
+    grep -qx "tuned: not installed, nothing to write" "$TMP/out" ||
+        fail "isolate: tuned not said"
+    grep -qx "next: systemctl restart irqbalance" "$TMP/out" ||
+        fail "isolate: no irqbalance step"
+    grep -qx "next: to keep the kernel's own work off them too, add 'isolcpus=managed_irq,domain,$OWN nohz_full=$OWN rcu_nocbs=$OWN' to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot" "$TMP/out" ||
+        fail "isolate: no kernel command line advice"
+    [ -s "$TMP/err" ] && fail "isolate: stderr: $(cat "$TMP/err")"
+}
+ISO_WANT="pass pinned CPUs $OWN: kept free of the host's processes and interrupts"
+isolation --taken $OWN || fail "isolate: the doctor does not see it done"
+ISO_WANT="warn CPUs 0-1 pinned but not isolated: not kept free by system.slice, user.slice, init.scope, irqbalance"
+isolation --taken 0-3 || fail "isolate: the doctor misses CPUs 0-1"
+# Again, same guests: nothing written, no backup, said so.
+tree "$R" >"$TMP/before"
+run 0 host --root "$R" --isolate --taken $OWN &&
+{
+    grep -qx "nothing written: the host side of pinning is already in place" "$TMP/out" ||
+        fail "isolate twice: not said"
+    [ "$(grep -c '^already in place: ' "$TMP/out")" = 4 ] || fail "isolate twice: files"
+    grep -q "daemon-reload\|^wrote " "$TMP/out" && fail "isolate twice: wrote"
+}
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "isolate twice: the root changed"
+# Other guests: rewritten, our earlier drop-in kept as a backup.
+run 0 host --root "$R" --isolate --taken 4-5 &&
+{
+    grep -qx "AllowedCPUs=0-3,6-71" "$R$SLICE" || fail "isolate again: not rewritten"
+    set -- "$R$SLICE".*Z.bak
+    [ $# = 1 ] && cmp -s "$1" "$ISO/slice.conf" || fail "isolate again: no backup: $*"
+    grep -qx "IRQBALANCE_BANNED_CPULIST=4-5" "$R/etc/default/irqbalance" ||
+        fail "isolate again: irqbalance"
+    [ "$(grep -c IRQBALANCE_BANNED_CPULIST= "$R/etc/default/irqbalance")" = 2 ] ||
+        fail "isolate again: irqbalance's list added twice"
+}
+
+# tuned installed (no irqbalance): isolated_cores set, its other lines kept.
+fresh pinning-tuned
+run 0 host --root "$R" --isolate --taken $OWN &&
+{
+    cmp -s "$R/etc/tuned/cpu-partitioning-variables.conf" "$ISO/tuned-variables.conf" ||
+        fail "tuned: variables file"
+    grep -qx "irqbalance: not installed, nothing to write" "$TMP/out" ||
+        fail "tuned: irqbalance not said"
+    [ -e "$R/etc/default/irqbalance" ] && fail "tuned: irqbalance written"
+}
+ISO_WANT="pass pinned CPUs $OWN: kept free of the host's processes and interrupts"
+isolation --taken $OWN || fail "tuned: the doctor does not see it done"
+
+# The host's CPUs from --host-caps: the same Xeon.
+fresh pinning
+rm "$R/sys/devices/system/cpu/online"
+run 0 host --root "$R" --isolate --taken 4 --host-caps "$FX/hosts/intel-e5-2697v4.xml" -n &&
+    grep -qx "guests own CPU 4; the host keeps 0-3,5-71 (of 0-71)" "$TMP/out" ||
+    fail "isolate --host-caps"
+# Without it, the host's CPUs are unknown: the environment's failure.
+run 3 host --root "$R" --isolate --taken 4 &&
+    one_error "isolate without a CPU list" "cannot read /sys/devices/system/cpu/online: No such file or directory$"
+# No cgroup v2 cpuset controller: written, with a warning.
+fresh pinning
+echo "cpu io memory pids" >"$R/sys/fs/cgroup/cgroup.controllers"
+run 0 host --root "$R" --isolate --taken $OWN &&
+    grep -q "^virt-nestify: warning: the cgroup v2 hierarchy has no cpuset controller" "$TMP/err" ||
+    fail "isolate: no cpuset warning"
+
+# Refusals: one line, exit 2, nothing written.
+fresh pinning
+tree "$R" >"$TMP/before"
+bad_input "isolate every CPU" "refusing: the guests own every CPU of this host (0-71), none would be left for the host's own work" \
+    host --root "$R" --isolate --taken 0-71
+bad_input "isolate beyond the host" "--taken: CPUs 72-80 not on this host (CPUs 0-71)" \
+    host --root "$R" --isolate --taken 70-80
+bad_input "isolate beyond the host, dry run" "--taken: CPU 72 not on this host" \
+    host --root "$R" --isolate --taken 72 -n
+# A drop-in read after ours (systemctl set-property's directory, a later
+# name) would set AllowedCPUs= again: refused, named.
+mkdir -p "$R/etc/systemd/system.control/init.scope.d"
+printf '[Scope]\nAllowedCPUs=0-71\n' >"$R/etc/systemd/system.control/init.scope.d/90-local.conf"
+tree "$R" >"$TMP/before"
+bad_input "later drop-in" "/etc/systemd/system.control/init.scope.d/90-local.conf sets AllowedCPUs= for init.scope again after $SCOPE: remove it first" \
+    host --root "$R" --isolate --taken $OWN
+bad_input "isolate usage" "--isolate needs the guests' CPUs: -c URI (their pins) or --taken CPULIST" \
+    host --root "$R" --isolate
+bad_input "isolate and enable" "--enable and --isolate are separate runs" \
+    host --root "$R" --isolate --enable --taken 2
+bad_input "isolate json" "--output json is for the checks, not --enable or --isolate" \
+    host --root "$R" --isolate --taken 2 -o json
+bad_input "--host-caps alone" "--host-caps needs --isolate" \
+    host --root "$R" --host-caps "$FX/hosts/intel-e5-2697v4.xml"
+bad_input "--taken with --enable" "--taken is for --isolate and the checks" \
+    host --root "$R" --enable --taken 2
+bad_input "bad --taken" "--taken: " host --root "$R" --isolate --taken 2-x
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "isolate refusals changed the root"
+# Earlier drop-ins (set-property's 50-AllowedCPUs.conf sorts before ours)
+# are fine: ours is read last.
+rm "$R/etc/systemd/system.control/init.scope.d/90-local.conf"
+printf '[Scope]\nAllowedCPUs=0-71\n' >"$R/etc/systemd/system.control/init.scope.d/50-AllowedCPUs.conf"
+run 0 host --root "$R" --isolate --taken $OWN || fail "isolate: earlier drop-in refused"
+ISO_WANT="pass pinned CPUs $OWN: kept free of the host's processes and interrupts"
+isolation --taken $OWN || fail "isolate: set-property's drop-in not read in order"
+# A link at the drop-in's name: refused, nothing written inside or out.
+fresh pinning
+mkdir -p "$R/etc/systemd/system/system.slice.d"
+ln -s "$TMP/outside/victim" "$R$SLICE"
+refused_root "link at the drop-in" "$SLICE: a symbolic link, not followed$" \
+    host --root "$R" --isolate --taken $OWN
 
 finish
