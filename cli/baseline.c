@@ -13,8 +13,8 @@
  * in-process test:///default connection, which computes it from
  * libvirt's cpu_map.  We never compute a CPU model ourselves.  Before
  * asking, a fleet that mixes vendors is refused
- * (nst_fleet_check_vendors).  A live run does
- * its libvirt work in child processes (in_child).
+ * (nst_fleet_check_vendors).  A live run does its libvirt work in child
+ * processes (in_child).
  */
 #include <stdio.h>
 #include <stdlib.h>
