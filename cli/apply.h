@@ -85,11 +85,13 @@ bool vn_apply_is_bulk(const struct vn_apply_opts *o);
 
 /*
  * cpu-mode=baseline (baseline.c): libvirt's baseline CPU of a fleet, a
- * new <cpu> text in *out.  Of the capabilities files (offline, on an
- * in-process test:///default connection; the domain capabilities
- * files, the Nth of the Nth host, give its host-model instead; the
- * caller has refused mixed vendors), or of the hosts at uris (n 0: the
- * default connection), whose vendors must not mix.  Returns an
+ * new <cpu> text in *out, always over each host's domain-capabilities
+ * host-model.  Of the capabilities files (offline, on an in-process
+ * test:///default connection, each with its domain capabilities file,
+ * the Nth of the Nth host, else refused; the caller has refused mixed
+ * vendors), or of the hosts at uris (n 0: the default connection),
+ * whose vendors must not mix and whose drivers must give domain
+ * capabilities.  Returns an
  * exit status: VN_EXIT_OK, or the failure's with *err set.
  */
 int vn_baseline_files(char *const *files, size_t n, char *const *domcaps,

@@ -1,16 +1,20 @@
 /*
  * baseline.c: cpu-mode=baseline's CPU, which libvirt computes for a fleet
  *
- * The one place that asks libvirt's baseline API, for every path: live
- * (the -c of a run: virConnectBaselineHypervisorCPU on the first host's
- * connection over every host's domain-capabilities host-model CPU,
- * falling back to virConnectBaselineCPU over the capabilities' host CPUs
- * where the driver has no hypervisor baseline) and offline (the
- * --host-caps files: virConnectBaselineCPU on an in-process
- * test:///default connection, which computes it from libvirt's cpu_map).
- * We never compute a CPU model ourselves.  Before asking, a fleet that
- * mixes vendors is refused (nst_fleet_check_vendors).  A live run does
- * its libvirt work in child processes (in_child).
+ * The one place that asks libvirt's baseline API, for every path, always
+ * over each host's domain-capabilities host-model CPU: what its
+ * hypervisor can really give a guest.  The capabilities' host CPU is
+ * never used: it lists features KVM does not give guests (ds, monitor,
+ * tm, invtsc, ...), and a guest that requires them defines but never
+ * starts.  Live (the -c of a run): virConnectBaselineHypervisorCPU on
+ * the first host's connection, falling back to virConnectBaselineCPU
+ * where the driver has no hypervisor baseline.  Offline (the
+ * --domcaps of every --host-caps): virConnectBaselineCPU on an
+ * in-process test:///default connection, which computes it from
+ * libvirt's cpu_map.  We never compute a CPU model ourselves.  Before
+ * asking, a fleet that mixes vendors is refused
+ * (nst_fleet_check_vendors).  A live run does its libvirt work in child
+ * processes (in_child).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,17 +43,17 @@ child(xmlNodePtr node, const char *name)
 }
 
 /*
- * The host CPU of a capabilities text (<host><cpu>) or, domcaps, the
- * host-model of a domain capabilities text (<cpu><mode
+ * The host-model of a domain capabilities text (<cpu><mode
  * name='host-model'>, renamed <cpu> and without attributes, as virsh's
- * hypervisor-cpu-baseline hands it to libvirt), as a <cpu> XML text;
- * with_arch, the domain capabilities' <arch> goes in too, which
- * virConnectBaselineCPU needs.  NULL with *err naming label when it
- * has none.
+ * hypervisor-cpu-baseline hands it to libvirt), as a <cpu> XML text.
+ * with_arch, for virConnectBaselineCPU: the domain capabilities' <arch>
+ * goes in, which that API needs, and the features the host-model
+ * disables go: it reads a host CPU, where every <feature> is one the
+ * host has, whatever its policy.  NULL with *err naming label when
+ * there is none.
  */
 static char *
-cpu_xml(const char *text, const char *label, bool domcaps, bool with_arch,
-        char **err)
+cpu_xml(const char *text, const char *label, bool with_arch, char **err)
 {
     /* No network, no entities (the library refused a DOCTYPE when it
      * read the same text). */
@@ -60,25 +64,32 @@ cpu_xml(const char *text, const char *label, bool domcaps, bool with_arch,
     xmlNodePtr cpu = NULL;
     char *out = NULL;
 
-    if (domcaps) {
-        for (xmlNodePtr m = child(child(root, "cpu"), "mode"); m && !cpu;
-             m = m->next) {
-            xmlChar *name = m->type == XML_ELEMENT_NODE ?
-                            xmlGetProp(m, (const xmlChar *)"name") : NULL;
-            if (name && strcmp((const char *)name, "host-model") == 0 &&
-                child(m, "model"))
-                cpu = m;
-            xmlFree(name);
-        }
-    } else {
-        cpu = child(child(root, "host"), "cpu");
+    for (xmlNodePtr m = child(child(root, "cpu"), "mode"); m && !cpu;
+         m = m->next) {
+        xmlChar *name = m->type == XML_ELEMENT_NODE ?
+                        xmlGetProp(m, (const xmlChar *)"name") : NULL;
+        if (name && strcmp((const char *)name, "host-model") == 0 &&
+            child(m, "model"))
+            cpu = m;
+        xmlFree(name);
     }
     xmlNodePtr copy = cpu ? xmlCopyNode(cpu, 1) : NULL;
     xmlBufferPtr buf = copy ? xmlBufferCreate() : NULL;
-    if (copy && domcaps) {
+    if (copy) {
         xmlNodeSetName(copy, (const xmlChar *)"cpu");
         while (copy->properties)
             xmlRemoveProp(copy->properties);
+        for (xmlNodePtr f = copy->children, next; f && with_arch; f = next) {
+            next = f->next;
+            xmlChar *policy = f->type == XML_ELEMENT_NODE &&
+                              strcmp((const char *)f->name, "feature") == 0 ?
+                              xmlGetProp(f, (const xmlChar *)"policy") : NULL;
+            if (policy && strcmp((const char *)policy, "disable") == 0) {
+                xmlUnlinkNode(f);
+                xmlFreeNode(f);
+            }
+            xmlFree(policy);
+        }
         xmlNodePtr arch = with_arch ? child(root, "arch") : NULL;
         xmlNodePtr arch_copy = arch ? xmlCopyNode(arch, 1) : NULL;
         if (arch_copy && copy->children)
@@ -89,8 +100,8 @@ cpu_xml(const char *text, const char *label, bool domcaps, bool with_arch,
     if (buf && xmlNodeDump(buf, doc, copy, 0, 0) >= 0)
         out = nst_printf("%s", (const char *)xmlBufferContent(buf));
     if (!cpu)
-        nst_set_error(err, "%s: no %s to compute the baseline CPU from",
-                      label, domcaps ? "host-model CPU" : "host CPU");
+        nst_set_error(err, "%s: no host-model CPU to compute the baseline "
+                      "CPU from", label);
     else if (!out)
         nst_set_error(err, "out of memory");
     xmlBufferFree(buf);
@@ -153,35 +164,56 @@ free_all(char **texts, size_t n)
     free(texts);
 }
 
+/* Refuses an offline fleet with a --host-caps that has no --domcaps:
+ * one line naming those files.  Returns 0 or -1 with *err set. */
+static int
+check_domcaps(char *const *files, size_t n, size_t ndomcaps, char **err)
+{
+    char *names = NULL;
+
+    for (size_t i = ndomcaps; i < n; i++) {
+        char *more = nst_printf("%s%s%s", names ? names : "",
+                                names ? ", " : "", files[i]);
+        free(names);
+        if (!(names = more)) {
+            nst_set_error(err, "out of memory");
+            return -1;
+        }
+    }
+    if (!names)
+        return 0;
+    nst_set_error(err, "cpu-mode=baseline offline needs each host's domain "
+                  "capabilities: no --domcaps for %s (the host CPU of a "
+                  "capabilities file lists features KVM does not give "
+                  "guests, such as monitor or invtsc, and a guest that "
+                  "requires them never starts; give each host's "
+                  "'virsh domcapabilities', the Nth --domcaps for the Nth "
+                  "--host-caps)", names);
+    free(names);
+    return -1;
+}
+
 int
 vn_baseline_files(char *const *files, size_t n, char *const *domcaps,
                   size_t ndomcaps, const char *cpu_map, char **out,
                   char **err)
 {
-    char **caps = calloc(n ? n : 1, sizeof(*caps));
     char **cpus = calloc(n ? n : 1, sizeof(*cpus));
     virConnectPtr conn = NULL;
     int ret = VN_EXIT_INPUT;
     size_t len;
 
     *out = NULL;
-    if (!caps || !cpus) {
+    if (!cpus) {
         nst_set_error(err, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        if (!(caps[i] = vn_read_file(files[i], &len, err)))
-            goto out;
-    /* A host with domain capabilities: their host-model, the CPU its
-     * hypervisor can give a guest (without the host-only features
-     * capabilities list, such as monitor or invtsc); else the host CPU
-     * of its capabilities. */
+    if (check_domcaps(files, n, ndomcaps, err) < 0)
+        goto out;
+    /* Each host's host-model: the CPU its hypervisor can give a guest. */
     for (size_t i = 0; i < n; i++) {
-        char *dc = i < ndomcaps ? vn_read_file(domcaps[i], &len, err) : NULL;
-        if (i < ndomcaps && !dc)
-            goto out;
-        cpus[i] = dc ? cpu_xml(dc, domcaps[i], true, true, err) :
-                       cpu_xml(caps[i], files[i], false, false, err);
+        char *dc = vn_read_file(domcaps[i], &len, err);
+        cpus[i] = dc ? cpu_xml(dc, domcaps[i], true, err) : NULL;
         free(dc);
         if (!cpus[i])
             goto out;
@@ -193,7 +225,7 @@ vn_baseline_files(char *const *files, size_t n, char *const *domcaps,
         goto out;
     if (!(*out = baseline_cpus(conn, (const char **)cpus, n))) {
         nst_set_error(err, "libvirt computed no baseline CPU of %s%s: %s",
-                      files[0], n > 1 ? " and the other --host-caps" : "",
+                      domcaps[0], n > 1 ? " and the other --domcaps" : "",
                       vn_libvirt_error());
         ret = VN_EXIT_INPUT;
         goto out;
@@ -201,7 +233,6 @@ vn_baseline_files(char *const *files, size_t n, char *const *domcaps,
     ret = VN_EXIT_OK;
  out:
     vn_conn_close(conn);
-    free_all(caps, n);
     free_all(cpus, n);
     return ret;
 }
@@ -289,8 +320,8 @@ read_host(void *arg, FILE *fp)
 
 struct compute {
     const char *uri;             /* the first host */
-    const char **hypervisor;     /* host-model CPUs, or NULL */
-    const char **host;           /* the capabilities' host CPUs */
+    const char **hypervisor;     /* host-model CPUs */
+    const char **host;           /* the same as host CPUs, with <arch> */
     size_t n;
 };
 
@@ -302,7 +333,7 @@ compute(void *arg, FILE *fp)
     char *err = NULL, *cpu = NULL;
     virConnectPtr conn = vn_conn_open(c->uri, &err);
 
-    if (conn && c->hypervisor)
+    if (conn)
         cpu = virConnectBaselineHypervisorCPU(
             conn, NULL, NULL, NULL, NULL, c->hypervisor, (unsigned int)c->n,
             VIR_CONNECT_BASELINE_CPU_MIGRATABLE);
@@ -343,11 +374,12 @@ vn_baseline_connections(char *const *uris, size_t n, const char *cpu_map,
         nst_set_error(err, "out of memory");
         goto out;
     }
-    /* Each host's capabilities (caps[i], its CPU host[i]) and the
-     * host-model of its domain capabilities (hyp[i]): what its guests
-     * can really have.  Any host without one (the test driver has no
-     * domain capabilities) sends every host to the fallback. */
-    bool hypervisor = true;
+    /* Each host's capabilities (caps[i], for its vendor) and the
+     * host-model of its domain capabilities (hyp[i], and host[i] as
+     * virConnectBaselineCPU reads it): what its guests can really have.
+     * A host without one (the test driver has no domain capabilities)
+     * is refused: its capabilities' host CPU lists features KVM does
+     * not give guests. */
     for (size_t i = 0; i < m; i++) {
         size_t len;
         char *text = NULL;
@@ -363,11 +395,17 @@ vn_baseline_connections(char *const *uris, size_t n, const char *cpu_map,
         }
         size_t caps_len = strlen(text);
         const char *dc = caps_len < len ? text + caps_len + 1 : "";
-        char *why = NULL;
-        if (!*dc || !(hyp[i] = cpu_xml(dc, names[i], true, false, &why)))
-            hypervisor = false;
-        free(why);
-        if (!(host[i] = cpu_xml(text, names[i], false, false, err))) {
+        if (!*dc) {
+            nst_set_error(err, "%s: the driver gives no domain capabilities, "
+                          "so no host-model CPU to compute the baseline CPU "
+                          "from (the host CPU of its capabilities lists "
+                          "features KVM does not give guests)", names[i]);
+            free(text);
+            ret = VN_EXIT_INPUT;
+            goto out;
+        }
+        if (!(hyp[i] = cpu_xml(dc, names[i], false, err)) ||
+            !(host[i] = cpu_xml(dc, names[i], true, err))) {
             free(text);
             ret = VN_EXIT_INPUT;
             goto out;
@@ -381,7 +419,7 @@ vn_baseline_connections(char *const *uris, size_t n, const char *cpu_map,
     }
     struct compute c = {
         .uri = uris[0],
-        .hypervisor = hypervisor ? (const char **)hyp : NULL,
+        .hypervisor = (const char **)hyp,
         .host = (const char **)host,
         .n = m,
     };

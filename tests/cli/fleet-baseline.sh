@@ -1,6 +1,7 @@
 #!/bin/sh
 # Offline fleets and cpu-mode (issue 15): libvirt's baseline CPU over
-# several --host-caps (two and three Intel hosts, two AMD hosts),
+# the --domcaps host-model of several --host-caps (two and three Intel
+# hosts, two AMD hosts), its refusal without them,
 # host-model on Intel and AMD, and the refusal of a fleet that mixes
 # vendors.  Each output is compared with tests/fixtures/expected-fleet/
 # (NST_TEST_REGENERATE_OUTPUT=1 rewrites them), passes libvirt's schema
@@ -14,6 +15,14 @@ GOLD="$FX/fleet/intel-xeon-gold-6148.xml"
 I7="$FX/hosts/small-nosmt.xml"
 ROME="$FX/hosts/amd-epyc-7502p-nps4.xml"
 NAPLES="$FX/fleet/amd-epyc-7601.xml"
+# Each host with its domain capabilities (FILE-domcaps.xml beside it),
+# as a baseline needs them: the Nth --domcaps goes with the Nth -H.
+with_dc() { echo "-H $1 --domcaps ${1%.xml}-domcaps.xml"; }
+E5_DC=$(with_dc "$E5")
+GOLD_DC=$(with_dc "$GOLD")
+I7_DC=$(with_dc "$I7")
+ROME_DC=$(with_dc "$ROME")
+NAPLES_DC=$(with_dc "$NAPLES")
 
 embed_root "$TMP/root"
 
@@ -44,17 +53,23 @@ golden() {
 }
 
 BASE="-p nested --set cpu-mode=baseline"
-golden intel-2 ubuntu-guest -H "$E5" -H "$GOLD" $BASE
-golden intel-3 ubuntu-guest -H "$E5" -H "$GOLD" -H "$I7" $BASE
-# with the first host's domain capabilities: its host-model, not the
-# host CPU of its capabilities, goes into the baseline
-golden intel-2-domcaps ubuntu-guest -H "$E5" \
-    --domcaps "$FX/hosts/intel-e5-2697v4-domcaps.xml" -H "$GOLD" $BASE
-golden amd-2 ubuntu-guest -H "$ROME" -H "$NAPLES" $BASE
+golden intel-2 ubuntu-guest $E5_DC $GOLD_DC $BASE
+golden intel-3 ubuntu-guest $E5_DC $GOLD_DC $I7_DC $BASE
+golden amd-2 ubuntu-guest $ROME_DC $NAPLES_DC $BASE
 golden host-model-intel custom-model -H "$E5" -H "$GOLD" \
     -p nested --set cpu-mode=host-model
 golden host-model-amd custom-model -H "$ROME" -p nested \
     --set cpu-mode=host-model
+
+# The baseline is over what KVM gives guests: none of the host-only
+# features the capabilities' host CPUs list.
+for name in intel-2 intel-3 amd-2; do
+    for f in ds acpi ht tm pbe dtes64 monitor ds_cpl smx est tm2 xtpr \
+             pdcm osxsave invtsc; do
+        ! grep -q "<feature policy='require' name='$f'/>" "$EXP/$name.xml" ||
+            fail "$name: requires the host-only feature $f"
+    done
+done
 
 # The AMD guest: svm, npt and nrip-save required on the named model.
 for f in svm npt nrip-save; do
@@ -63,9 +78,24 @@ for f in svm npt nrip-save; do
 done
 # Every host of the fleet yields to the baseline: the same model
 # whichever host comes first.
-run 0 --file "$FX/domains/ubuntu-guest.xml" -H "$GOLD" -H "$E5" $BASE &&
+run 0 --file "$FX/domains/ubuntu-guest.xml" $GOLD_DC $E5_DC $BASE &&
     cmp -s "$TMP/out" "$EXP/intel-2.xml" ||
     fail "the baseline depends on the order of the hosts"
+
+# Offline, a baseline needs every host's domain capabilities: the host
+# CPU of a capabilities file lists features KVM does not give guests.
+# One line naming the hosts without, exit 2, the file untouched.
+WHY="(the host CPU of a capabilities file lists features KVM does not give guests, such as monitor or invtsc, and a guest that requires them never starts; give each host's 'virsh domcapabilities', the Nth --domcaps for the Nth --host-caps)"
+cp "$FX/domains/ubuntu-guest.xml" "$TMP/nodc.xml"
+run 2 --file "$TMP/nodc.xml" $E5_DC -H "$GOLD" -H "$I7" $BASE --in-place &&
+{
+    one_error "baseline without --domcaps" "cpu-mode=baseline offline needs each host's domain capabilities: no --domcaps for $GOLD, $I7 $WHY"
+    cmp -s "$TMP/nodc.xml" "$FX/domains/ubuntu-guest.xml" ||
+        fail "baseline without --domcaps: the file was changed"
+    [ ! -s "$TMP/out" ] || fail "baseline without --domcaps: something on stdout"
+}
+run 2 --file "$FX/domains/ubuntu-guest.xml" -H "$E5" $BASE &&
+    one_error "one host without --domcaps" "cpu-mode=baseline offline needs each host's domain capabilities: no --domcaps for $E5 $WHY"
 
 # A fleet that mixes vendors: one line naming the hosts of each, exit 2,
 # the file untouched.

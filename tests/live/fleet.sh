@@ -52,6 +52,13 @@ run 0 -c "$H1" -c "$H2" --host-caps "$INTEL" --backup-dir "$TMP/backups" \
     [ "$(echo "$models" | wc -l)" = 1 ] ||
         fail "baseline: the hosts' domains got different models: $models"
 }
+# ... never over the capabilities' host CPUs: a driver without domain
+# capabilities (the test driver) is refused, one line, nothing done.
+run 2 -c test:///default --domain test -p nested --set cpu-mode=baseline &&
+{
+    one_error "baseline without domain capabilities" "test:///default: the driver gives no domain capabilities, so no host-model CPU to compute the baseline CPU from (the host CPU of its capabilities lists features KVM does not give guests)"
+    [ ! -s "$TMP/out" ] || fail "baseline without domain capabilities: something on stdout"
+}
 run 2 -c "$H1" --jobs 2 $FLEET
 one_error "--jobs with one host" "--jobs is for several --connect"
 
