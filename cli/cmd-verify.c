@@ -135,7 +135,9 @@ static const enum check_id rule_checks[NST_RULE_LAST] = {
     [NST_RULE_DOMAIN] = LIVE_OTHER,
     [NST_RULE_CPU_MODE] = LIVE_CPU_MODE,
     [NST_RULE_CPU_FEATURE] = LIVE_CPU_FEATURE,
-    [NST_RULE_HYPERV] = LIVE_OTHER,
+    /* Hyper-V enlightenments are how the guest's CPU presents itself
+     * (CPUID leaves), part of what nested gives a Windows guest */
+    [NST_RULE_HYPERV] = LIVE_CPU_MODE,
     [NST_RULE_MITIGATIONS] = LIVE_OTHER,
     [NST_RULE_PLACEMENT] = LIVE_VCPU_PINS,
     [NST_RULE_VCPU_PINNING] = LIVE_VCPU_PINS,
