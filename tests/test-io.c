@@ -3,77 +3,15 @@
  * net-queues and balloon, one behaviour per test
  */
 #include <check.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "testutil.h"
 
-struct result {
-    int ret;
-    char *xml;          /* NULL when refused */
-    char *report;
-    struct nst_report r;
-    struct nst_plan plan;
-};
-
-/* Applies profile (plus NULL-terminated --set assignments) to xml on the
- * Intel host. */
-static void
-apply(struct result *res, const char *xml, const char *profile_names,
-      const struct nst_cpuset *taken, bool strict, ...)
-{
-    struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
-    struct nst_profile profile;
-    struct nst_doc *doc = NULL;
-    size_t n;
-    const struct nst_profile_source *src = nst_builtin_profiles(&n);
-    char *err = NULL;
-    va_list ap;
-
-    nst_profile_init(&profile);
-    ck_assert_int_eq(nst_profile_compose(&profile, profile_names, src, n,
-                                         &err), 0);
-    va_start(ap, strict);
-    for (const char *set; (set = va_arg(ap, const char *));)
-        ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0,
-                      "%s", err);
-    va_end(ap);
-    ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
-                  "%s", err);
-    nst_report_init(&res->r, "t", profile.name);
-    struct nst_apply_options opts = {
-        .profile = &profile, .host = host, .taken = taken, .strict = strict };
-    res->ret = nst_apply(doc, &opts, &res->r, &res->plan);
-    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
-    res->report = nst_report_format_text(&res->r);
-    nst_doc_free(doc);
-    nst_profile_clear(&profile);
-    nst_host_free(host);
-}
-
-static void
-result_clear(struct result *res)
-{
-    free(res->xml);
-    free(res->report);
-    nst_report_clear(&res->r);
-    nst_plan_clear(&res->plan);
-}
-
-#define HAS(res, text) \
-    ck_assert_msg((res).xml && strstr((res).xml, text), \
-                  "missing %s in:\n%s", text, (res).xml)
-#define LACKS(res, text) \
-    ck_assert_msg((res).xml && !strstr((res).xml, text), \
-                  "unexpected %s in:\n%s", text, (res).xml)
-#define SAYS(res, text) \
-    ck_assert_msg(strstr((res).report, text), "report lacks %s:\n%s", text, \
-                  (res).report)
-#define SAYS_NOT(res, text) \
-    ck_assert_msg(!strstr((res).report, text), "report has %s:\n%s", text, \
-                  (res).report)
+/* test-io plans on the Intel host. */
+#define apply(res, xml, ...) \
+    test_apply(res, xml, "intel-e5-2697v4", __VA_ARGS__)
 
 #define DOMAIN(vcpus, head, devices) \
     "<domain type='kvm'>\n" \
@@ -109,7 +47,7 @@ static const char disks_xml[] = DOMAIN("4", "",
 
 START_TEST(test_iothreads_shared)
 {
-    struct result res;
+    struct test_applied res;
     apply(&res, disks_xml, "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "  <vcpu placement='static'>4</vcpu>\n  <iothreads>1</iothreads>\n"
@@ -129,13 +67,13 @@ START_TEST(test_iothreads_shared)
     HAS(res, "<iothreadpin iothread='1' cpuset='0,36'/>");
     ck_assert(!nst_cpuset_is_empty(&res.plan.iothreads));
     ck_assert(!nst_cpuset_intersects(&res.plan.iothreads, &res.plan.vcpus));
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_iothreads_per_disk_bounded)
 {
-    struct result res;
+    struct test_applied res;
     apply(&res, disks_xml, "perf", NULL, false, "iothreads=per-disk",
           "iothreads-max=2", NULL);
     ck_assert_int_eq(res.ret, 0);
@@ -146,11 +84,11 @@ START_TEST(test_iothreads_per_disk_bounded)
     HAS(res, "<iothreadpin iothread='1' cpuset='0,36'/>\n"
         "    <iothreadpin iothread='2' cpuset='0,36'/>");
     SAYS(res, "2 I/O threads (one per device)");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply(&res, disks_xml, "perf", NULL, false, "iothreads=per-disk", NULL);
     HAS(res, "<iothreads>3</iothreads>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -163,7 +101,7 @@ START_TEST(test_iothreads_of_the_domain_kept)
         "      <source file='/i/b.img'/>\n"
         "      <target dev='vdb' bus='virtio'/>\n"
         "    </disk>\n");
-    struct result res;
+    struct test_applied res;
     apply(&res, xml, "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<iothreads>2</iothreads>");
@@ -173,13 +111,13 @@ START_TEST(test_iothreads_of_the_domain_kept)
     SAYS_NOT(res, "iothreads /domain/iothreads");
     /* the operator's threads are pinned like ours */
     HAS(res, "<iothreadpin iothread='2' cpuset='0,36'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* nested leaves I/O alone */
     apply(&res, disks_xml, "nested", NULL, false, NULL);
     LACKS(res, "iothread");
     LACKS(res, "cache=");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -189,7 +127,7 @@ END_TEST
  * threads live on the housekeeping CPUs no placement gives a vCPU. */
 START_TEST(test_iothreads_planned_in_a_row)
 {
-    struct result a, b;
+    struct test_applied a, b;
     apply(&a, disks_xml, "perf", NULL, false, "iothreads=per-disk", NULL);
     ck_assert_int_eq(a.ret, 0);
     struct nst_cpuset taken = a.plan.vcpus;
@@ -199,8 +137,8 @@ START_TEST(test_iothreads_planned_in_a_row)
     ck_assert(!nst_cpuset_intersects(&b.plan.vcpus, &a.plan.iothreads));
     ck_assert(!nst_cpuset_intersects(&a.plan.vcpus, &b.plan.iothreads));
     ck_assert(!nst_cpuset_intersects(&b.plan.vcpus, &a.plan.vcpus));
-    result_clear(&a);
-    result_clear(&b);
+    test_applied_clear(&a);
+    test_applied_clear(&b);
 }
 END_TEST
 
@@ -237,7 +175,7 @@ START_TEST(test_disk_cache_which_disks)
         DISK("block", "<source dev='/dev/sdc'/>", "sdb", "scsi",
              "      <shareable/>\n"));
     char *tuned = NULL;
-    struct result res;
+    struct test_applied res;
 
     /* the operator's cache/io on vdc */
     const char *at = strstr(xml, "<source file='/i/tuned.img'/>");
@@ -263,7 +201,7 @@ START_TEST(test_disk_cache_which_disks)
         "      <source dev='/dev/sdc'/>");
     SAYS(res, "cache='none' io='native' on vda, vdb, sdb");
     SAYS(res, "kept as set: vdc (cache='writeback' io='threads')");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* the guide's writeback: never on a shareable disk */
     apply(&res, tuned, "perf", NULL, false, "disk-cache=writeback-threads",
@@ -271,14 +209,14 @@ START_TEST(test_disk_cache_which_disks)
     HAS(res, "cache='writeback' io='threads' discard='unmap'");
     HAS(res, "<driver name='qemu' type='raw'/>\n      <source dev='/dev/sdc'/>");
     SAYS(res, "shareable sdb left without cache='writeback'");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply(&res, tuned, "nested", NULL, false, "disk-cache=none-io_uring",
           NULL);
     HAS(res, "<driver name='qemu' type='qcow2' cache='none' io='io_uring' "
         "discard='unmap'/>");
     LACKS(res, "unsafe");
-    result_clear(&res);
+    test_applied_clear(&res);
     free(tuned);
 }
 END_TEST
@@ -312,7 +250,7 @@ static const char ifaces_xml[] = DOMAIN("12", "",
 
 START_TEST(test_net_queues)
 {
-    struct result res;
+    struct test_applied res;
     apply(&res, ifaces_xml, "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     /* 12 vCPUs, bounded by net-queues-max 8; <driver> after <model> */
@@ -326,18 +264,18 @@ START_TEST(test_net_queues)
     HAS(res, "<driver name='qemu'/>");
     LACKS(res, "function='0x1'/>\n      </source>\n      <driver");
     SAYS(res, "kept as set: bridge interface");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply(&res, ifaces_xml, "perf", NULL, false, "net-queues-max=3", NULL);
     HAS(res, "<driver name='vhost' queues='3'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* one vCPU: one queue, nothing to add */
     static const char one[] = DOMAIN("1", "",
         IFACE("network", "<source network='default'/>", "virtio", ""));
     apply(&res, one, "perf", NULL, false, NULL);
     LACKS(res, "<driver");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -355,29 +293,29 @@ static const char balloon_xml[] = DOMAIN("2", "",
 
 START_TEST(test_balloon)
 {
-    struct result res;
+    struct test_applied res;
     apply(&res, balloon_xml, "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "    <memballoon model='none'/>\n    <rng model='virtio'>");
     LACKS(res, "stats");
     LACKS(res, "autodeflate");
     SAYS(res, "with hugepages the balloon cannot give memory back");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* keep: a warning, and in strict mode a refusal */
     apply(&res, balloon_xml, "perf", NULL, false, "balloon=keep", NULL);
     HAS(res, "<stats period='10'/>");
     SAYS(res, "warning  balloon");
-    result_clear(&res);
+    test_applied_clear(&res);
     apply(&res, balloon_xml, "perf", NULL, true, "balloon=keep", NULL);
     ck_assert_int_eq(res.ret, -1);
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* normal pages: the balloon works, kept without a word */
     apply(&res, balloon_xml, "nested", NULL, false, "balloon=none", NULL);
     HAS(res, "<stats period='10'/>");
     SAYS_NOT(res, "balloon");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* locked memory, and no <memballoon> (libvirt would add one) */
     static const char locked[] = DOMAIN("2",
@@ -388,7 +326,7 @@ START_TEST(test_balloon)
     apply(&res, locked, "nested", NULL, false, "balloon=none", NULL);
     HAS(res, "    <memballoon model='none'/>\n    <rng model='virtio'>");
     SAYS(res, "with locked memory");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 

@@ -9,65 +9,6 @@
 #include "internal.h"
 #include "testutil.h"
 
-struct result {
-    int ret;
-    char *xml;          /* NULL when refused */
-    char *report;
-    struct nst_report r;
-};
-
-/* Applies profile (plus NULL-terminated --set assignments) to xml. */
-static void
-apply(struct result *res, const char *xml, const char *host_name,
-      const char *profile_names, const struct nst_cpuset *taken, bool strict,
-      ...)
-{
-    struct nst_host *host = test_load_host(host_name, NULL);
-    struct nst_profile profile;
-    struct nst_doc *doc = NULL;
-    size_t n;
-    const struct nst_profile_source *src = nst_builtin_profiles(&n);
-    char *err = NULL;
-    va_list ap;
-
-    nst_profile_init(&profile);
-    ck_assert_int_eq(nst_profile_compose(&profile, profile_names, src, n,
-                                         &err), 0);
-    va_start(ap, strict);
-    for (const char *set; (set = va_arg(ap, const char *));)
-        ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0, "%s", err);
-    va_end(ap);
-    ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
-                  "%s", err);
-    nst_report_init(&res->r, "t", profile.name);
-    struct nst_apply_options opts = {
-        .profile = &profile, .host = host, .taken = taken, .strict = strict };
-    res->ret = nst_apply(doc, &opts, &res->r, NULL);
-    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
-    res->report = nst_report_format_text(&res->r);
-    nst_doc_free(doc);
-    nst_profile_clear(&profile);
-    nst_host_free(host);
-}
-
-static void
-result_clear(struct result *res)
-{
-    free(res->xml);
-    free(res->report);
-    nst_report_clear(&res->r);
-}
-
-#define HAS(res, text) \
-    ck_assert_msg((res).xml && strstr((res).xml, text), \
-                  "missing %s in:\n%s", text, (res).xml)
-#define LACKS(res, text) \
-    ck_assert_msg((res).xml && !strstr((res).xml, text), \
-                  "unexpected %s in:\n%s", text, (res).xml)
-#define SAYS(res, text) \
-    ck_assert_msg(strstr((res).report, text), "report lacks %s:\n%s", text, \
-                  (res).report)
-
 #define DOMAIN(vcpus, mem_kib, cpu) \
     "<domain type='kvm'>\n" \
     "  <name>t</name>\n" \
@@ -91,9 +32,9 @@ START_TEST(test_nested_intel_and_amd)
         "    <feature policy='require' name='pcid'/>\n"
         "    <feature policy='require' name='ept'/>\n"
         "  </cpu>\n");
-    struct result intel = { 0 }, amd = { 0 };
+    struct test_applied intel = { 0 }, amd = { 0 };
 
-    apply(&intel, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
+    test_apply(&intel, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
     ck_assert_int_eq(intel.ret, 0);
     HAS(intel, "<cpu mode='host-passthrough' check='none'>");
     HAS(intel, "<feature policy='require' name='vmx'/>");
@@ -107,24 +48,24 @@ START_TEST(test_nested_intel_and_amd)
     HAS(intel, "<feature policy='require' name='pcid'/>");
     SAYS(intel, "svm is AMD's");
 
-    apply(&amd, xml, "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
+    test_apply(&amd, xml, "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
     ck_assert_int_eq(amd.ret, 0);
     HAS(amd, "<feature policy='require' name='svm'/>");
     LACKS(amd, "vmx");
-    result_clear(&intel);
-    result_clear(&amd);
+    test_applied_clear(&intel);
+    test_applied_clear(&amd);
 }
 END_TEST
 
 START_TEST(test_nested_refused_without_virt)
 {
-    struct result res = { 0 };
-    apply(&res, DOMAIN("2", "2097152", ""), "test-default", "nested", NULL,
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("2", "2097152", ""), "test-default", "nested", NULL,
           false, NULL);
     ck_assert_int_eq(res.ret, -1);
     ck_assert_ptr_null(res.xml);
     SAYS(res, "host CPU has no vmx or svm");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -134,12 +75,12 @@ START_TEST(test_nested_keeps_existing_require)
         "  <cpu mode='host-passthrough' check='none' migratable='on'>\n"
         "    <feature policy='optional' name='vmx'/>\n"
         "  </cpu>\n");
-    struct result res = { 0 };
-    apply(&res, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
+    struct test_applied res = { 0 };
+    test_apply(&res, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
     HAS(res, "<cpu mode='host-passthrough' check='none' migratable='on'>\n"
              "    <feature policy='require' name='vmx'/>\n  </cpu>");
     ck_assert_uint_eq(nst_report_count(&res.r, NST_CHANGE), 1);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -163,32 +104,32 @@ START_TEST(test_confidential_guests)
         { "<launchSecurity type='s390-pv'/>", "an IBM Secure Execution guest" },
         { "<launchSecurity type='cca'/>", "a confidential guest" },
     };
-    struct result res;
+    struct test_applied res;
 
     for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
         char *xml = nst_printf(DOMAIN("2", "2097152",
                                       "  <cpu mode='host-model'/>\n"
                                       "  %s\n"), kinds[i].element);
-        apply(&res, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
+        test_apply(&res, xml, "intel-e5-2697v4", "nested", NULL, false, NULL);
         ck_assert_int_eq(res.ret, -1);
         SAYS(res, "error    cpu-mode /domain/launchSecurity: ");
         SAYS(res, kinds[i].what);
         SAYS(res, "cannot run VMs of its own");
-        result_clear(&res);
+        test_applied_clear(&res);
 
-        apply(&res, xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
+        test_apply(&res, xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
         ck_assert_int_eq(res.ret, 0);
         SAYS(res, "warning  cpu-mode /domain/launchSecurity: ");
         HAS(res, kinds[i].element);
         HAS(res, "<cpu mode='host-model'>");
         LACKS(res, "vmx");
         HAS(res, "<vcpupin");
-        result_clear(&res);
+        test_applied_clear(&res);
 
-        apply(&res, xml, "intel-e5-2697v4", "perf", NULL, true, NULL);
+        test_apply(&res, xml, "intel-e5-2697v4", "perf", NULL, true, NULL);
         ck_assert_int_eq(res.ret, -1);
         SAYS(res, "(strict mode)");
-        result_clear(&res);
+        test_applied_clear(&res);
         free(xml);
     }
 
@@ -199,16 +140,16 @@ START_TEST(test_confidential_guests)
         "    <feature policy='require' name='vmx'/>\n"
         "  </cpu>\n"
         "  <launchSecurity type='tdx'/>\n");
-    apply(&res, kept, "intel-e5-2697v4", "secure", NULL, false, NULL);
+    test_apply(&res, kept, "intel-e5-2697v4", "secure", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     SAYS(res, "and the 'vmx' it requires gives it nothing");
     HAS(res, "<feature policy='require' name='vmx'/>");
-    result_clear(&res);
-    apply(&res, kept, "intel-e5-2697v4", "secure", NULL, false,
+    test_applied_clear(&res);
+    test_apply(&res, kept, "intel-e5-2697v4", "secure", NULL, false,
           "nested=off", NULL);
     ck_assert_int_eq(res.ret, 0);
     ck_assert_ptr_null(strstr(res.report, "launchSecurity"));
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -216,8 +157,8 @@ START_TEST(test_perf_pins_avoid_taken_and_housekeeping)
 {
     struct nst_cpuset taken;
     nst_cpuset_parse("1-10,37-46", &taken, NULL);
-    struct result res = { 0 };
-    apply(&res, DOMAIN("4", "4194304", ""), "intel-e5-2697v4", "perf",
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("4", "4194304", ""), "intel-e5-2697v4", "perf",
           &taken, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     /* Cell 0 still has room after the taken CPUs: 11,47,12,48. */
@@ -229,14 +170,14 @@ START_TEST(test_perf_pins_avoid_taken_and_housekeeping)
     HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'/>");
     HAS(res, "<memnode cellid='0' mode='strict' nodeset='0'/>");
     HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_perf_split_over_cells)
 {
-    struct result res = { 0 };
-    apply(&res, DOMAIN("48", "100663296", ""), "intel-e5-2697v4", "perf",
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("48", "100663296", ""), "intel-e5-2697v4", "perf",
           NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<cell id='0' cpus='0-23' memory='50331648' unit='KiB'>");
@@ -252,25 +193,25 @@ START_TEST(test_perf_split_over_cells)
     ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 1);
     SAYS(res, "warning  hugepages");
     LACKS(res, "<hugepages>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, DOMAIN("48", "100663296", ""), "intel-e5-2697v4", "perf",
+    test_apply(&res, DOMAIN("48", "100663296", ""), "intel-e5-2697v4", "perf",
           NULL, false, "split=off", NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "error    placement");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_perf_strict_turns_warning_into_error)
 {
-    struct result res = { 0 };
-    apply(&res, DOMAIN("2", "2097152", ""), "small-nosmt", "perf", NULL,
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("2", "2097152", ""), "small-nosmt", "perf", NULL,
           true, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "hugepages");
     SAYS(res, "(strict mode)");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -279,16 +220,16 @@ START_TEST(test_perf_hugepage_size_per_cell)
     /* AMD cell 0 has 1 GiB pages, cell 1 only 2 MiB pages. */
     struct nst_cpuset taken;
     nst_cpuset_parse("1-7,33-39", &taken, NULL);
-    struct result res = { 0 };
-    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
           NULL, false, NULL);
     HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
-    result_clear(&res);
-    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
+    test_applied_clear(&res);
+    test_apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
           &taken, false, NULL);
     HAS(res, "<memnode cellid='0' mode='strict' nodeset='1'/>");
     HAS(res, "<page size='2048' unit='KiB' nodeset='0'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -304,15 +245,15 @@ START_TEST(test_perf_iothreads_and_auto_placement)
         "    <memory mode='interleave' placement='auto'/>\n"
         "  </numatune>\n"
         "</domain>\n";
-    struct result res = { 0 };
-    apply(&res, xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
+    struct test_applied res = { 0 };
+    test_apply(&res, xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<vcpu placement='static'>2</vcpu>");
     HAS(res, "<iothreadpin iothread='1' cpuset='0,36'/>");
     HAS(res, "<iothreadpin iothread='2' cpuset='0,36'/>");
     HAS(res, "<memory mode='strict' nodeset='0'/>");
     HAS(res, "<cell id='0' cpus='0-1' memory='2097152' unit='KiB'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -326,8 +267,8 @@ START_TEST(test_secure_limits_and_mitigations)
         "    <feature policy='disable' name='invtsc'/>\n"
         "    <feature policy='require' name='spec-ctrl'/>\n"
         "  </cpu>\n");
-    struct result res = { 0 };
-    apply(&res, xml, "intel-e5-2697v4", "secure", NULL, false, NULL);
+    struct test_applied res = { 0 };
+    test_apply(&res, xml, "intel-e5-2697v4", "secure", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     LACKS(res, "md-clear");
     LACKS(res, "ssbd");
@@ -339,15 +280,15 @@ START_TEST(test_secure_limits_and_mitigations)
     HAS(res, "<shares>400</shares>");
     HAS(res, "<period>100000</period>");
     HAS(res, "<quota>100000</quota>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* A big guest: 10% overhead, shares capped at cgroup v2's 10000. */
-    apply(&res, DOMAIN("128", "268435456", ""), "intel-e5-2697v4", "secure",
+    test_apply(&res, DOMAIN("128", "268435456", ""), "intel-e5-2697v4", "secure",
           NULL, false, "cpu-quota-percent=50", NULL);
     HAS(res, "<hard_limit unit='KiB'>295279001</hard_limit>");
     HAS(res, "<shares>10000</shares>");
     HAS(res, "<quota>50000</quota>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -362,14 +303,14 @@ START_TEST(test_secure_replaces_low_hard_limit_in_other_units)
         "    <swap_hard_limit unit='GiB'>8</swap_hard_limit>\n"
         "  </memtune>\n"
         "</domain>\n";
-    struct result res = { 0 };
-    apply(&res, xml, "intel-e5-2697v4", "secure", NULL, false, NULL);
+    struct test_applied res = { 0 };
+    test_apply(&res, xml, "intel-e5-2697v4", "secure", NULL, false, NULL);
     HAS(res, "    <hard_limit unit='KiB'>9227468</hard_limit>\n"
              "    <soft_limit unit='KiB'>8388608</soft_limit>\n"
              "    <swap_hard_limit unit='KiB'>9227468</swap_hard_limit>\n");
     /* The operator's swap limit is not lost without a word. */
     SAYS(res, "swap_hard_limit 8388608 KiB -> 9227468 KiB");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -404,30 +345,30 @@ START_TEST(test_untouched_tuning_kept)
         "%s%s"
         "  </cputune>\n"
         "</domain>\n", pins, tuning);
-    struct result res = { 0 };
-    apply(&res, xml, "intel-e5-2697v4", "perf,secure", NULL, false, NULL);
+    struct test_applied res = { 0 };
+    test_apply(&res, xml, "intel-e5-2697v4", "perf,secure", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, pins);    /* the placement keeps a good one */
     HAS(res, tuning);
     HAS(res, "    <min_guarantee unit='KiB'>1048576</min_guarantee>\n");
-    result_clear(&res);
+    test_applied_clear(&res);
     free(xml);
 }
 END_TEST
 
 START_TEST(test_bad_domain_values)
 {
-    struct result res = { 0 };
-    apply(&res, DOMAIN("zero", "2097152", ""), "intel-e5-2697v4", "nested",
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("zero", "2097152", ""), "intel-e5-2697v4", "nested",
           NULL, false, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "<vcpu> is not a vCPU count");
-    result_clear(&res);
-    apply(&res, DOMAIN("2", "2 GiB", ""), "intel-e5-2697v4", "nested",
+    test_applied_clear(&res);
+    test_apply(&res, DOMAIN("2", "2 GiB", ""), "intel-e5-2697v4", "nested",
           NULL, false, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "<memory> is missing");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -437,21 +378,21 @@ START_TEST(test_existing_placement_is_kept)
 {
     struct nst_cpuset taken;
     nst_cpuset_parse("1-10,37-46", &taken, NULL);
-    struct result first = { 0 }, again = { 0 }, moved = { 0 };
-    apply(&first, DOMAIN("4", "4194304", ""), "intel-e5-2697v4", "perf",
+    struct test_applied first = { 0 }, again = { 0 }, moved = { 0 };
+    test_apply(&first, DOMAIN("4", "4194304", ""), "intel-e5-2697v4", "perf",
           &taken, false, NULL);
     HAS(first, "<vcpupin vcpu='0' cpuset='11'/>");
-    apply(&again, first.xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
+    test_apply(&again, first.xml, "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(again.ret, 0);
     ck_assert_uint_eq(nst_report_count(&again.r, NST_CHANGE), 0);
     ck_assert_str_eq(again.xml, first.xml);
     /* Now CPU 11 is someone else's: the guest moves. */
     nst_cpuset_parse("11", &taken, NULL);
-    apply(&moved, first.xml, "intel-e5-2697v4", "perf", &taken, false, NULL);
+    test_apply(&moved, first.xml, "intel-e5-2697v4", "perf", &taken, false, NULL);
     HAS(moved, "<vcpupin vcpu='0' cpuset='1'/>");
-    result_clear(&first);
-    result_clear(&again);
-    result_clear(&moved);
+    test_applied_clear(&first);
+    test_applied_clear(&again);
+    test_applied_clear(&moved);
 }
 END_TEST
 
@@ -461,10 +402,10 @@ END_TEST
 START_TEST(test_housekeeping_beyond_host_refused)
 {
     static const char *const profiles[] = { "perf", "nested" };
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
     for (size_t i = 0; i < 2; i++) {
-        apply(&res, DOMAIN("2", "2097152", ""), "intel-e5-2697v4",
+        test_apply(&res, DOMAIN("2", "2097152", ""), "intel-e5-2697v4",
               profiles[i], NULL, false, "housekeeping=72", NULL);
         ck_assert_int_eq(res.ret, -1);
         ck_assert_ptr_null(res.xml);
@@ -474,21 +415,21 @@ START_TEST(test_housekeeping_beyond_host_refused)
         ck_assert_str_eq(res.r.findings.items[0].message,
                          "--set housekeeping=72: CPU 72 does not exist on "
                          "the host (CPUs 0-71)");
-        result_clear(&res);
+        test_applied_clear(&res);
     }
     /* Every missing CPU is named. */
-    apply(&res, DOMAIN("2", "2097152", ""), "small-nosmt", "perf", NULL,
+    test_apply(&res, DOMAIN("2", "2097152", ""), "small-nosmt", "perf", NULL,
           false, "housekeeping=0,8-9,4095", NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "--set housekeeping=0,8-9,4095: CPUs 8-9,4095 do not exist "
               "on the host (CPUs 0-7)");
-    result_clear(&res);
+    test_applied_clear(&res);
     /* Within the host it is used. */
-    apply(&res, DOMAIN("2", "2097152", ""), "intel-e5-2697v4", "perf", NULL,
+    test_apply(&res, DOMAIN("2", "2097152", ""), "intel-e5-2697v4", "perf", NULL,
           false, "housekeeping=71", NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<emulatorpin cpuset='71'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -505,24 +446,24 @@ END_TEST
  * afresh and the report says why. */
 START_TEST(test_pins_beyond_host)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
-    apply(&res, PINNED("1", "80", "0"), "intel-e5-2697v4", "nested", NULL,
+    test_apply(&res, PINNED("1", "80", "0"), "intel-e5-2697v4", "nested", NULL,
           false, NULL);
     ck_assert_int_eq(res.ret, -1);
     ck_assert_uint_eq(nst_report_count(&res.r, NST_CHANGE), 0);
     SAYS(res, "/domain/cputune/vcpupin[@vcpu='1']: CPU 80 does not exist on "
               "the host (CPUs 0-71): libvirt defines the domain but cannot "
               "start it");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, PINNED("1", "2", "72-73"), "intel-e5-2697v4", "secure", NULL,
+    test_apply(&res, PINNED("1", "2", "72-73"), "intel-e5-2697v4", "secure", NULL,
           false, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "/domain/cputune/emulatorpin: CPUs 72-73 do not exist");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, PINNED("1", "80", "90"), "intel-e5-2697v4", "perf", NULL,
+    test_apply(&res, PINNED("1", "80", "90"), "intel-e5-2697v4", "perf", NULL,
           false, NULL);
     ck_assert_int_eq(res.ret, 0);
     SAYS(res, "the domain's pins name host CPUs 80,90, which the host does "
@@ -533,14 +474,14 @@ START_TEST(test_pins_beyond_host)
     HAS(res, "<emulatorpin cpuset='0,36'/>");
     LACKS(res, "'80'");
     LACKS(res, "'90'");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Pins within the host are nobody's business here. */
-    apply(&res, PINNED("1", "2", "0"), "intel-e5-2697v4", "nested", NULL,
+    test_apply(&res, PINNED("1", "2", "0"), "intel-e5-2697v4", "nested", NULL,
           false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<vcpupin vcpu='1' cpuset='2'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -549,13 +490,13 @@ START_TEST(test_deterministic)
     size_t len;
     char *xml = test_read_srcfile("tests/fixtures/domains/seed-bogus.xml",
                                   &len);
-    struct result a = { 0 }, b = { 0 };
-    apply(&a, xml, "amd-epyc-7502p-nps4", "perf,secure", NULL, false, NULL);
-    apply(&b, xml, "amd-epyc-7502p-nps4", "perf,secure", NULL, false, NULL);
+    struct test_applied a = { 0 }, b = { 0 };
+    test_apply(&a, xml, "amd-epyc-7502p-nps4", "perf,secure", NULL, false, NULL);
+    test_apply(&b, xml, "amd-epyc-7502p-nps4", "perf,secure", NULL, false, NULL);
     ck_assert_str_eq(a.xml, b.xml);
     ck_assert_str_eq(a.report, b.report);
-    result_clear(&a);
-    result_clear(&b);
+    test_applied_clear(&a);
+    test_applied_clear(&b);
     free(xml);
 }
 END_TEST
@@ -605,10 +546,10 @@ END_TEST
  * and bulk look up. */
 START_TEST(test_report_names_rules)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     int last = 0;
 
-    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4",
+    test_apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4",
           "perf,secure,nested", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     ck_assert_uint_gt(res.r.findings.n, 5);
@@ -619,7 +560,7 @@ START_TEST(test_report_names_rules)
                       nst_rules()[last].name);
         last = r;
     }
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -707,14 +648,14 @@ END_TEST
 /* What the hugepages rule plans is what nst_doc_page_use reads back. */
 START_TEST(test_page_use_of_a_plan)
 {
-    struct result res = { 0 };
-    apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("4", "4194304", ""), "amd-epyc-7502p-nps4", "perf",
           NULL, false, NULL);
     HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
     char *got = page_use(res.xml);
     ck_assert_str_eq(got, "0:1048576:4");
     free(got);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -760,8 +701,8 @@ END_TEST
  * allocation; perf keeps the operator's choice and says why. */
 START_TEST(test_perf_no_hugepages_beside_ondemand)
 {
-    struct result res = { 0 };
-    apply(&res, BACKED("4194304", ONDEMAND), "intel-e5-2697v4", "perf",
+    struct test_applied res = { 0 };
+    test_apply(&res, BACKED("4194304", ONDEMAND), "intel-e5-2697v4", "perf",
           NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     LACKS(res, "<hugepages");
@@ -770,22 +711,22 @@ START_TEST(test_perf_no_hugepages_beside_ondemand)
          "added: <memoryBacking> has <allocation mode='ondemand'/>, kept "
          "as chosen, and libvirt refuses hugepages");
     HAS(res, "<memnode cellid='0' mode='strict' nodeset='0'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* An anonymous source alone blocks them as well. */
-    apply(&res, BACKED("4194304", "    <source type='anonymous'/>\n"),
+    test_apply(&res, BACKED("4194304", "    <source type='anonymous'/>\n"),
           "intel-e5-2697v4", "perf", NULL, false, NULL);
     LACKS(res, "<hugepages");
     SAYS(res, "<source type='anonymous'/>, kept as chosen, and libvirt "
          "refuses hugepages with an anonymous memory source");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* --strict: the warning stops the run. */
-    apply(&res, BACKED("4194304", ONDEMAND), "intel-e5-2697v4", "perf",
+    test_apply(&res, BACKED("4194304", ONDEMAND), "intel-e5-2697v4", "perf",
           NULL, true, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "(strict mode)");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -793,8 +734,8 @@ END_TEST
  * operator's call, so perf refuses it. */
 START_TEST(test_perf_refuses_hugepages_with_ondemand)
 {
-    struct result res = { 0 };
-    apply(&res, BACKED("4194304",
+    struct test_applied res = { 0 };
+    test_apply(&res, BACKED("4194304",
                        "    <hugepages/>\n"
                        "    <allocation mode='ondemand'/>\n"),
           "intel-e5-2697v4", "perf", NULL, false, NULL);
@@ -804,15 +745,15 @@ START_TEST(test_perf_refuses_hugepages_with_ondemand)
          "<allocation mode='ondemand'/>: libvirt refuses hugepages with "
          "memory allocated on demand");
     SAYS(res, "remove one of them");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* The nested profile does not manage memory: it passes it through. */
-    apply(&res, BACKED("4194304",
+    test_apply(&res, BACKED("4194304",
                        "    <hugepages/>\n"
                        "    <allocation mode='ondemand'/>\n"),
           "intel-e5-2697v4", "nested", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -820,17 +761,17 @@ END_TEST
  * replace the file; none are added, chosen ones are kept and sized. */
 START_TEST(test_perf_file_source)
 {
-    struct result res = { 0 };
-    apply(&res, BACKED("4194304", "    <source type='file'/>\n"
+    struct test_applied res = { 0 };
+    test_apply(&res, BACKED("4194304", "    <source type='file'/>\n"
                        "    <access mode='shared'/>\n"),
           "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     LACKS(res, "<hugepages");
     SAYS(res, "<source type='file'/>, kept as chosen, and hugepages would "
          "take the place of the file-backed memory");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, BACKED("4194304",
+    test_apply(&res, BACKED("4194304",
                        "    <hugepages>\n"
                        "      <page size='2048' unit='KiB'/>\n"
                        "    </hugepages>\n"
@@ -840,7 +781,7 @@ START_TEST(test_perf_file_source)
     HAS(res, "<page size='1048576' unit='KiB' nodeset='0'/>");
     HAS(res, "<source type='file'/>");
     ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 0);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -855,8 +796,8 @@ START_TEST(test_perf_memfd_gets_hugepages)
         "    <access mode='shared'/>\n"
         "    <allocation mode='immediate' threads='2'/>\n"
         "    <discard/>\n";
-    struct result res = { 0 };
-    apply(&res, BACKED("4194304",
+    struct test_applied res = { 0 };
+    test_apply(&res, BACKED("4194304",
                        "    <nosharepages/>\n"
                        "    <locked/>\n"
                        "    <source type='memfd'/>\n"
@@ -874,13 +815,13 @@ START_TEST(test_perf_memfd_gets_hugepages)
      * <locked/> guest, is the memory plus QEMU's overhead */
     HAS(res, "<hard_limit unit='KiB'>4718592</hard_limit>");
     ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 0);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 /* Runs perf on xml against host (owned by the caller). */
 static void
-apply_on_host(struct result *res, const char *xml, struct nst_host *host)
+apply_on_host(struct test_applied *res, const char *xml, struct nst_host *host)
 {
     struct nst_profile profile;
     struct nst_doc *doc = NULL;
@@ -907,7 +848,7 @@ apply_on_host(struct result *res, const char *xml, struct nst_host *host)
 START_TEST(test_perf_hugepage_shortfall_says_what)
 {
     struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
     for (unsigned int cell = 0; cell < 2; cell++)
         ck_assert_int_eq(nst_host_set_free_pages(host, cell, 2048, 0, NULL),
@@ -924,7 +865,7 @@ START_TEST(test_perf_hugepage_shortfall_says_what)
          "guest's 219136 KiB: 2048 KiB pages: 107 needed, 0 free; 1048576 "
          "KiB pages are larger than the guest's memory, so the guest would "
          "not start with them");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* 215 MiB is not a whole number of 2 MiB pages: that is said, not a
      * count, although 8192 are free again. */
@@ -933,7 +874,7 @@ START_TEST(test_perf_hugepage_shortfall_says_what)
     SAYS(res, "2048 KiB pages do not divide the guest's memory (220160 KiB "
          "is not a whole number of them); 1048576 KiB pages are larger "
          "than the guest's memory");
-    result_clear(&res);
+    test_applied_clear(&res);
     nst_host_free(host);
 }
 END_TEST
@@ -998,8 +939,8 @@ END_TEST
 
 START_TEST(test_page_nodesets_follow_cells)
 {
-    struct result res = { 0 };
-    apply(&res, PAGES_DOMAIN("      <page size='1' unit='G' nodeset='0,2'/>\n"
+    struct test_applied res = { 0 };
+    test_apply(&res, PAGES_DOMAIN("      <page size='1' unit='G' nodeset='0,2'/>\n"
                              "      <page size='2' unit='M' nodeset='1,3'/>\n"),
           "intel-e5-2697v4", "perf", NULL, false, "hugepages=off", NULL);
     ck_assert_int_eq(res.ret, 0);
@@ -1009,14 +950,14 @@ START_TEST(test_page_nodesets_follow_cells)
               "<page nodeset='0,2'> keeps the guest cells that still exist");
     SAYS(res, "<page nodeset='1,3'> removed: every guest cell it named is "
               "gone");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, PAGES_DOMAIN("      <page size='2' unit='M' nodeset='3'/>\n"),
+    test_apply(&res, PAGES_DOMAIN("      <page size='2' unit='M' nodeset='3'/>\n"),
           "intel-e5-2697v4", "perf", NULL, false, "hugepages=off", NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<page size='2' unit='M'/>");
     SAYS(res, "<page nodeset='3'> now covers every guest cell");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1025,23 +966,23 @@ END_TEST
  * start; perf takes 2 MiB ones. */
 START_TEST(test_hugepages_divide_every_piece)
 {
-    struct result res = { 0 };
-    apply(&res, CELLS_DOMAIN("2", "2097152",
+    struct test_applied res = { 0 };
+    test_apply(&res, CELLS_DOMAIN("2", "2097152",
         "      <cell id='0' cpus='0-1' memory='1572864' unit='KiB'/>\n",
         DIMM("524288", "0")),
           "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<page size='2048' unit='KiB'");
     LACKS(res, "<page size='1048576'");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_numa_stale_distances_dropped)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     /* 4 cells folded into one: cell 0 keeps only its own distance. */
-    apply(&res, CELLS_DOMAIN("4", "4194304", FOUR_CELLS, ""),
+    test_apply(&res, CELLS_DOMAIN("4", "4194304", FOUR_CELLS, ""),
           "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'>\n"
@@ -1052,17 +993,17 @@ START_TEST(test_numa_stale_distances_dropped)
     LACKS(res, "<sibling id='1'");
     SAYS(res, "warning  guest-numa /domain/cpu/numa/cell/distances: dropped "
               "<distances> siblings naming guest cell(s) 1-3 from cell(s) 0");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* --strict: dropping what the user wrote stops the run. */
-    apply(&res, CELLS_DOMAIN("4", "4194304", FOUR_CELLS, ""),
+    test_apply(&res, CELLS_DOMAIN("4", "4194304", FOUR_CELLS, ""),
           "intel-e5-2697v4", "perf", NULL, true, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "(strict mode)");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Without host distances (one host cell) a lone cell stays as is. */
-    apply(&res, CELLS_DOMAIN("2", "2097152",
+    test_apply(&res, CELLS_DOMAIN("2", "2097152",
                              "      <cell id='0' cpus='0-1' memory='2097152' "
                              "unit='KiB'>\n        <distances>\n"
                              "          <sibling id='0' value='10'/>\n"
@@ -1071,16 +1012,16 @@ START_TEST(test_numa_stale_distances_dropped)
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<sibling id='0' value='10'/>");
     ck_assert(!strstr(res.report, "guest-numa /domain/cpu/numa/cell/dist"));
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_numa_distances_from_host)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     /* Split over both Intel cells: the guest gets the host's 10/21, the
      * input's siblings 2 and 3 go. */
-    apply(&res, CELLS_DOMAIN("48", "100663296", FOUR_CELLS, ""),
+    test_apply(&res, CELLS_DOMAIN("48", "100663296", FOUR_CELLS, ""),
           "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<cell id='0' cpus='0-23' memory='50331648' unit='KiB'>\n"
@@ -1096,7 +1037,7 @@ START_TEST(test_numa_distances_from_host)
     LACKS(res, "<sibling id='2'");
     SAYS(res, "guest cell distances are those of host cells 0-1");
     SAYS(res, "naming guest cell(s) 2-3 from cell(s) 0-1");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Host distances unknown: the remote value the input gave stays. */
     struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
@@ -1109,8 +1050,8 @@ END_TEST
 
 START_TEST(test_numa_interconnects_and_cache)
 {
-    struct result res = { 0 };
-    apply(&res, CELLS_DOMAIN("4", "4194304",
+    struct test_applied res = { 0 };
+    test_apply(&res, CELLS_DOMAIN("4", "4194304",
         "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB'>\n"
         "        <cache level='1' associativity='direct' policy='writeback'>\n"
         "          <size value='10' unit='KiB'/>\n"
@@ -1140,10 +1081,10 @@ START_TEST(test_numa_interconnects_and_cache)
     HAS(res, "<cache level='1'");
     SAYS(res, "dropped 2 <interconnects> entries");
     SAYS(res, "guest cell(s) 1 described memory-side caches");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Nothing left: <interconnects> goes too. */
-    apply(&res, CELLS_DOMAIN("2", "2097152",
+    test_apply(&res, CELLS_DOMAIN("2", "2097152",
         "      <cell id='0' cpus='0' memory='1048576' unit='KiB'/>\n"
         "      <cell id='1' cpus='1' memory='1048576' unit='KiB'/>\n"
         "      <interconnects>\n"
@@ -1152,15 +1093,15 @@ START_TEST(test_numa_interconnects_and_cache)
           "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     LACKS(res, "interconnects");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_numa_cell_attributes_merged)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     /* Mixed memAccess: shared wins; mixed discard goes, with a warning. */
-    apply(&res, CELLS_DOMAIN("4", "4194304",
+    test_apply(&res, CELLS_DOMAIN("4", "4194304",
         "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB' "
         "memAccess='private' discard='yes'/>\n"
         "      <cell id='1' cpus='2-3' memory='2097152' unit='KiB' "
@@ -1171,10 +1112,10 @@ START_TEST(test_numa_cell_attributes_merged)
              "memAccess='shared'/>");
     SAYS(res, "change   guest-numa /domain/cpu/numa/cell[@id='0']/@memAccess");
     SAYS(res, "warning  guest-numa /domain/cpu/numa/cell[@id='0']/@discard");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Agreeing cells keep their values. */
-    apply(&res, CELLS_DOMAIN("4", "4194304",
+    test_apply(&res, CELLS_DOMAIN("4", "4194304",
         "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB' "
         "memAccess='private' discard='no'/>\n"
         "      <cell id='1' cpus='2-3' memory='2097152' unit='KiB' "
@@ -1184,10 +1125,10 @@ START_TEST(test_numa_cell_attributes_merged)
     HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB' "
              "memAccess='private' discard='no'/>");
     ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 0);
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* private against the default: neither can stand for both. */
-    apply(&res, CELLS_DOMAIN("4", "4194304",
+    test_apply(&res, CELLS_DOMAIN("4", "4194304",
         "      <cell id='0' cpus='0-1' memory='2097152' unit='KiB' "
         "memAccess='private'/>\n"
         "      <cell id='1' cpus='2-3' memory='2097152' unit='KiB'/>\n", ""),
@@ -1195,15 +1136,15 @@ START_TEST(test_numa_cell_attributes_merged)
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'/>");
     SAYS(res, "warning  guest-numa /domain/cpu/numa/cell[@id='0']/@memAccess");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_memory_hotplug)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     /* 2 GiB of cells + two 1 GiB DIMMs; cell 1 goes, its DIMM moves. */
-    apply(&res, CELLS_DOMAIN("4", "4194304",
+    test_apply(&res, CELLS_DOMAIN("4", "4194304",
         "      <cell id='0' cpus='0-1' memory='1048576' unit='KiB'/>\n"
         "      <cell id='1' cpus='2-3' memory='1048576' unit='KiB'/>\n",
         DIMM("1048576", "0") DIMM("1048576", "1")),
@@ -1216,10 +1157,10 @@ START_TEST(test_memory_hotplug)
               "device of 1048576 KiB on guest cell 0");
     /* The DIMMs' RAM is part of the hugepage need: 4 x 1 GiB. */
     SAYS(res, "(4 needed)");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Split: the DIMMs keep cell 1 and host nodemask follows. */
-    apply(&res, CELLS_DOMAIN("48", "100663296",
+    test_apply(&res, CELLS_DOMAIN("48", "100663296",
         "      <cell id='0' cpus='0-23' memory='48234496' unit='KiB'/>\n"
         "      <cell id='1' cpus='24-47' memory='48234496' unit='KiB'/>\n",
         "    <memory model='dimm'>\n"
@@ -1239,35 +1180,35 @@ START_TEST(test_memory_hotplug)
     HAS(res, "<nodemask>1</nodemask>");
     HAS(res, "<node>1</node>");
     SAYS(res, "memory device's host nodes '0' -> '1'");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* What the host truly lacks is refused with the sizes. */
-    apply(&res, CELLS_DOMAIN("2", "41943040",
+    test_apply(&res, CELLS_DOMAIN("2", "41943040",
         "      <cell id='0' cpus='0-1' memory='8388608' unit='KiB'/>\n",
         DIMM("33554432", "0")),
           "small-nosmt", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "error    placement /domain/vcpu: guest needs 40 GiB of memory");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Devices as large as <memory>: libvirt refuses, so do we. */
-    apply(&res, CELLS_DOMAIN("2", "1048576",
+    test_apply(&res, CELLS_DOMAIN("2", "1048576",
         "      <cell id='0' cpus='0-1' memory='0' unit='KiB'/>\n",
         DIMM("1048576", "0")),
           "intel-e5-2697v4", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "the memory devices add up to 1048576 KiB, not less than "
               "<memory> 1048576 KiB");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_memory_devices_not_ram)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     /* An nvdimm is a mapped file: in <memory>, not in the host's RAM.
      * 24 GiB + a 16 GiB nvdimm fits small-nosmt's 32 GiB. */
-    apply(&res, CELLS_DOMAIN("2", "41943040",
+    test_apply(&res, CELLS_DOMAIN("2", "41943040",
         "      <cell id='0' cpus='0-1' memory='25165824' unit='KiB'/>\n",
         "    <memory model='nvdimm'>\n"
         "      <source>\n"
@@ -1281,7 +1222,7 @@ START_TEST(test_memory_devices_not_ram)
           "small-nosmt", "perf", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<cell id='0' cpus='0-1' memory='25165824' unit='KiB'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1380,7 +1321,7 @@ compare_str(const void *a, const void *b)
  * host whose KVM domain capabilities list the Hyper-V enlightenments hv
  * (comma-separated). */
 static void
-apply_hv(struct result *res, const char *xml, const char *host_name,
+apply_hv(struct test_applied *res, const char *xml, const char *host_name,
          const char *hv, const char *set)
 {
     struct nst_host *host = test_load_host(host_name, NULL);
@@ -1419,9 +1360,9 @@ apply_hv(struct result *res, const char *xml, const char *host_name,
  * hypervclock timer with stimer; hyperv-evmcs=off leaves evmcs out. */
 START_TEST(test_hyperv_intel_and_amd)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
-    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+    test_apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
           false, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "  <features>\n    <hyperv mode='custom'>\n"
@@ -1439,20 +1380,20 @@ START_TEST(test_hyperv_intel_and_amd)
     LACKS(res, "reset");
     SAYS(res, "a Windows guest (its libosinfo metadata names "
               "http://microsoft.com/win/10)");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, WIN_DOMAIN(WIN_META, ""), "amd-epyc-7502p-nps4", "nested",
+    test_apply(&res, WIN_DOMAIN(WIN_META, ""), "amd-epyc-7502p-nps4", "nested",
           NULL, false, NULL);
     HAS(res, "<ipi state='on'/>");
     LACKS(res, "evmcs");
     ck_assert_msg(!strstr(res.report, "<evmcs"), "%s", res.report);
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+    test_apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
           false, "hyperv-evmcs=off", NULL);
     HAS(res, "<ipi state='on'/>");
     LACKS(res, "evmcs");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1462,9 +1403,9 @@ END_TEST
  * since QEMU does not start it there. */
 START_TEST(test_hyperv_keeps_what_is_set)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
-    apply(&res, WIN_DOMAIN("", WIN_HYPERV(
+    test_apply(&res, WIN_DOMAIN("", WIN_HYPERV(
               "      <spinlocks state='on' retries='4095'/>\n"
               "      <synic state='off'/>\n"
               "      <evmcs state='on'/>\n")),
@@ -1482,31 +1423,31 @@ START_TEST(test_hyperv_keeps_what_is_set)
     SAYS(res, "<stimer> is left out: it needs synic");
     SAYS(res, "removed <evmcs state='on'/>");
     SAYS(res, "it has Hyper-V enlightenments (<features><hyperv>)");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* strict: the warning stops the run */
-    apply(&res, WIN_DOMAIN("", WIN_HYPERV("      <synic state='off'/>\n")),
+    test_apply(&res, WIN_DOMAIN("", WIN_HYPERV("      <synic state='off'/>\n")),
           "intel-e5-2697v4", "nested", NULL, true, NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "(strict mode)");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* evmcs set off on Intel is the trade-off, made: kept, no warning */
-    apply(&res, WIN_DOMAIN("", WIN_HYPERV("      <evmcs state='off'/>\n")),
+    test_apply(&res, WIN_DOMAIN("", WIN_HYPERV("      <evmcs state='off'/>\n")),
           "intel-e5-2697v4", "nested", NULL, true, NULL);
     ck_assert_int_eq(res.ret, 0);
     HAS(res, "<evmcs state='off'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* passthrough has them all: nothing changes */
-    apply(&res, WIN_DOMAIN(WIN_META, "  <features>\n"
+    test_apply(&res, WIN_DOMAIN(WIN_META, "  <features>\n"
                            "    <hyperv mode='passthrough'/>\n"
                            "  </features>\n"),
           "intel-e5-2697v4", "nested", NULL, false, NULL);
     HAS(res, "<hyperv mode='passthrough'/>");
     LACKS(res, "hypervclock");
     ck_assert_msg(!strstr(res.report, " hyperv "), "%s", res.report);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1520,7 +1461,7 @@ START_TEST(test_hyperv_domcaps)
         "synic,stimer,reset,vendor_id,frequencies,reenlightenment,tlbflush,"
         "ipi,evmcs,avic";
     char *with_emsr = nst_printf("%s,emsr_bitmap,xmm_input", all);
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
     apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", with_emsr,
              NULL);
@@ -1529,23 +1470,23 @@ START_TEST(test_hyperv_domcaps)
     HAS(res, "<tlbflush state='on'/>");
     LACKS(res, "<direct state='on'/>\n      </tlbflush>");
     LACKS(res, "xmm_input");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "amd-epyc-7502p-nps4", with_emsr,
              NULL);
     HAS(res, "<emsr_bitmap state='on'/>");
     LACKS(res, "evmcs");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", with_emsr,
              "hyperv-evmcs=off");
     LACKS(res, "emsr_bitmap");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", all, NULL);
     LACKS(res, "emsr_bitmap");
     HAS(res, "<evmcs state='on'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4",
              "relaxed,vapic,spinlocks,vpindex,synic,stimer", NULL);
@@ -1553,7 +1494,7 @@ START_TEST(test_hyperv_domcaps)
     LACKS(res, "tlbflush");
     SAYS(res, "does not support runtime, frequencies, tlbflush, ipi, "
               "evmcs, which nested Hyper-V needs: left out");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* <hyperv supported='no'>: no empty <hyperv mode='custom'> */
     apply_hv(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "", NULL);
@@ -1562,7 +1503,7 @@ START_TEST(test_hyperv_domcaps)
     LACKS(res, "hypervclock");
     SAYS(res, "supports none of the Hyper-V enlightenments nested Hyper-V "
               "needs: nothing added");
-    result_clear(&res);
+    test_applied_clear(&res);
     free(with_emsr);
 }
 END_TEST
@@ -1571,39 +1512,39 @@ END_TEST
  * never a confidential one; guest-os overrides the detection. */
 START_TEST(test_hyperv_only_for_windows)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
-    apply(&res, WIN_DOMAIN("", ""), "intel-e5-2697v4", "nested", NULL, false,
+    test_apply(&res, WIN_DOMAIN("", ""), "intel-e5-2697v4", "nested", NULL, false,
           NULL);
     LACKS(res, "hyperv");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+    test_apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
           false, "guest-os=other", NULL);
     LACKS(res, "<hyperv");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, WIN_DOMAIN("", ""), "intel-e5-2697v4", "nested", NULL, false,
+    test_apply(&res, WIN_DOMAIN("", ""), "intel-e5-2697v4", "nested", NULL, false,
           "guest-os=windows", NULL);
     HAS(res, "<evmcs state='on'/>");
     SAYS(res, "a Windows guest (the profile says guest-os = windows)");
-    result_clear(&res);
+    test_applied_clear(&res);
 
-    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
+    test_apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "nested", NULL,
           false, "hyperv=off", NULL);
     LACKS(res, "<hyperv");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* hyperv on without nested: not this rule's job */
-    apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "secure", NULL,
+    test_apply(&res, WIN_DOMAIN(WIN_META, ""), "intel-e5-2697v4", "secure", NULL,
           false, "nested=off", NULL);
     ck_assert_int_eq(res.ret, 0);
     LACKS(res, "<hyperv");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* no <features>, no <clock>: both made where libvirt puts them, the
      * clock with libvirt's default offset */
-    apply(&res, "<domain type='kvm'>\n  <name>t</name>\n" WIN_META
+    test_apply(&res, "<domain type='kvm'>\n  <name>t</name>\n" WIN_META
           "  <memory unit='KiB'>4194304</memory>\n  <vcpu>2</vcpu>\n"
           "  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
           "  <on_poweroff>destroy</on_poweroff>\n</domain>\n",
@@ -1612,10 +1553,10 @@ START_TEST(test_hyperv_only_for_windows)
     HAS(res, "  </cpu>\n  <clock offset='utc'>\n"
              "    <timer name='hypervclock' present='yes'/>\n  </clock>\n"
              "  <on_poweroff>");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* a confidential guest cannot nest: the rule steps aside */
-    apply(&res, "<domain type='kvm'>\n  <name>t</name>\n" WIN_META
+    test_apply(&res, "<domain type='kvm'>\n  <name>t</name>\n" WIN_META
           "  <memory unit='KiB'>4194304</memory>\n  <vcpu>2</vcpu>\n"
           "  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n"
           "  <launchSecurity type='sev'>\n    <policy>0x0003</policy>\n"
@@ -1623,31 +1564,31 @@ START_TEST(test_hyperv_only_for_windows)
           "amd-epyc-7502p-nps4", "secure", NULL, false, NULL);
     ck_assert_int_eq(res.ret, 0);
     LACKS(res, "<hyperv");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* a libosinfo id outside Microsoft's is no Windows; the prefix does
      * not matter, the namespace does */
-    apply(&res, WIN_DOMAIN("  <metadata>\n    <o:libosinfo xmlns:o="
+    test_apply(&res, WIN_DOMAIN("  <metadata>\n    <o:libosinfo xmlns:o="
           "\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n"
           "      <o:os id=\"http://ubuntu.com/ubuntu/22.04\"/>\n"
           "    </o:libosinfo>\n  </metadata>\n", ""),
           "intel-e5-2697v4", "nested", NULL, false, NULL);
     LACKS(res, "<hyperv");
-    result_clear(&res);
-    apply(&res, WIN_DOMAIN("  <metadata>\n    <o:libosinfo xmlns:o="
+    test_applied_clear(&res);
+    test_apply(&res, WIN_DOMAIN("  <metadata>\n    <o:libosinfo xmlns:o="
           "\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n"
           "      <o:os id=\"http://microsoft.com/win/11\"/>\n"
           "    </o:libosinfo>\n  </metadata>\n", ""),
           "intel-e5-2697v4", "nested", NULL, false, NULL);
     HAS(res, "<hyperv mode='custom'>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 /* cpu-mode=baseline: nst_apply with the baseline CPU the tool would
  * have from libvirt. */
 static void
-apply_baseline(struct result *res, const char *xml, const char *host_name,
+apply_baseline(struct test_applied *res, const char *xml, const char *host_name,
                const char *baseline)
 {
     struct nst_host *host = test_load_host(host_name, NULL);
@@ -1676,24 +1617,24 @@ apply_baseline(struct result *res, const char *xml, const char *host_name,
 
 START_TEST(test_baseline_missing_refused)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     apply_baseline(&res, DOMAIN("2", "1048576", ""), "intel-e5-2697v4",
                    NULL);
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "cpu-mode 'baseline' needs the fleet's baseline CPU");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     apply_baseline(&res, DOMAIN("2", "1048576", ""), "intel-e5-2697v4",
                    "<host/>");
     ck_assert_int_eq(res.ret, -1);
     SAYS(res, "the baseline CPU given is not a <cpu> with a <model>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_baseline_amd_named_model)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     apply_baseline(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
                    "amd-epyc-7502p-nps4",
                    "<cpu mode='custom' match='exact'>\n"
@@ -1714,7 +1655,7 @@ START_TEST(test_baseline_amd_named_model)
     HAS(res, "<feature policy='require' name='npt'/>");
     HAS(res, "<feature policy='require' name='nrip-save'/>");
     SAYS(res, "warning  cpu-mode /domain/cpu: AMD host: live migration");
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* Intel: no npt, no AMD warning */
     apply_baseline(&res, DOMAIN("2", "1048576", ""), "intel-e5-2697v4",
@@ -1724,30 +1665,30 @@ START_TEST(test_baseline_amd_named_model)
     HAS(res, "<feature policy='require' name='vmx'/>");
     LACKS(res, "npt");
     ck_assert_ptr_null(strstr(res.report, "warning"));
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_amd_passthrough_migratable_warns)
 {
-    struct result res = { 0 };
-    apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
+    struct test_applied res = { 0 };
+    test_apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
           "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
     SAYS(res, "AMD host: live migration");
-    result_clear(&res);
-    apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
+    test_applied_clear(&res);
+    test_apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
           "amd-epyc-7502p-nps4", "nested", NULL, true, NULL);
     ck_assert_int_eq(res.ret, -1);
-    result_clear(&res);
-    apply(&res, DOMAIN("2", "1048576",
+    test_applied_clear(&res);
+    test_apply(&res, DOMAIN("2", "1048576",
                        "  <cpu mode='host-passthrough' migratable='off'/>\n"),
           "amd-epyc-7502p-nps4", "nested", NULL, false, NULL);
     ck_assert_ptr_null(strstr(res.report, "AMD host: live migration"));
-    result_clear(&res);
-    apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
+    test_applied_clear(&res);
+    test_apply(&res, DOMAIN("2", "1048576", PASSTHROUGH_MIGRATABLE),
           "intel-e5-2697v4", "nested", NULL, false, NULL);
     ck_assert_ptr_null(strstr(res.report, "live migration"));
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1785,9 +1726,9 @@ END_TEST
  * has: it gets mode='custom' with the list. */
 START_TEST(test_hyperv_passthrough_not_migratable)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
-    apply(&res, WIN_DOMAIN(WIN_META, "  <features>\n"
+    test_apply(&res, WIN_DOMAIN(WIN_META, "  <features>\n"
                            "    <hyperv mode='passthrough'/>\n"
                            "  </features>\n"),
           "intel-e5-2697v4", "nested", NULL, false, "cpu-mode=host-model",
@@ -1797,7 +1738,7 @@ START_TEST(test_hyperv_passthrough_not_migratable)
     HAS(res, "<hyperv mode='custom'>\n      <relaxed state='on'/>");
     HAS(res, "<evmcs state='on'/>");
     SAYS(res, "mode 'passthrough' -> 'custom'");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1807,7 +1748,7 @@ END_TEST
  * --set assignments (NULL-terminated), isolated CPUs (NULL: not known)
  * and the plan into *plan when not NULL. */
 static void
-apply_rt(struct result *res, const char *xml, const struct nst_cpuset *isolated,
+apply_rt(struct test_applied *res, const char *xml, const struct nst_cpuset *isolated,
          bool strict, struct nst_plan *plan, ...)
 {
     struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
@@ -1843,7 +1784,7 @@ apply_rt(struct result *res, const char *xml, const struct nst_cpuset *isolated,
 
 START_TEST(test_realtime_vcpusched_and_locked)
 {
-    struct result res = { 0 }, again = { 0 };
+    struct test_applied res = { 0 }, again = { 0 };
     struct nst_plan plan;
 
     apply_rt(&res, RT_DOMAIN, NULL, false, &plan, NULL);
@@ -1866,7 +1807,7 @@ START_TEST(test_realtime_vcpusched_and_locked)
     apply_rt(&again, res.xml, NULL, false, NULL, NULL);
     ck_assert_int_eq(nst_report_count(&again.r, NST_CHANGE), 0);
     ck_assert_int_eq(nst_report_count(&again.r, NST_WARNING), 0);
-    result_clear(&again);
+    test_applied_clear(&again);
 
     /* A new priority on it: the vcpusched is now the domain's own. */
     apply_rt(&again, res.xml, NULL, false, NULL, "realtime-priority=5",
@@ -1876,23 +1817,23 @@ START_TEST(test_realtime_vcpusched_and_locked)
     SAYS(again, "warning  realtime /domain/cputune/vcpusched: the domain's "
                 "own <vcpusched> kept: the profile's fifo priority 5 on "
                 "vCPUs 1-3 is not given");
-    result_clear(&again);
-    result_clear(&res);
+    test_applied_clear(&again);
+    test_applied_clear(&res);
 }
 END_TEST
 
 START_TEST(test_realtime_keys)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
     apply_rt(&res, RT_DOMAIN, NULL, false, NULL, "realtime-scheduler=rr",
              "realtime-priority=50", "realtime-mask=^0-1", NULL);
     HAS(res, "<vcpusched vcpus='2-3' scheduler='rr' priority='50'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
     /* A positive list names the realtime vCPUs themselves. */
     apply_rt(&res, RT_DOMAIN, NULL, false, NULL, "realtime-mask=0,2", NULL);
     HAS(res, "<vcpusched vcpus='0,2' scheduler='fifo' priority='1'/>");
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1912,20 +1853,20 @@ START_TEST(test_realtime_refusals)
           "needs pinning = on" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct result res = { 0 };
+        struct test_applied res = { 0 };
         apply_rt(&res, RT_DOMAIN, NULL, false, NULL, cases[i].set, NULL);
         ck_assert_int_eq(res.ret, -1);
         ck_assert_ptr_null(res.xml);
         SAYS(res, cases[i].says);
         ck_assert_uint_eq(nst_report_count(&res.r, NST_ERROR), 1);
-        result_clear(&res);
+        test_applied_clear(&res);
     }
 }
 END_TEST
 
 START_TEST(test_realtime_memory_without_hard_limit)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
 
     apply_rt(&res, RT_DOMAIN, NULL, false, NULL, "memtune=off", NULL);
     ck_assert_int_eq(res.ret, 0);
@@ -1933,10 +1874,10 @@ START_TEST(test_realtime_memory_without_hard_limit)
     LACKS(res, "<memtune>");
     SAYS(res, "warning  realtime /domain/memtune: locked memory without "
               "<memtune><hard_limit>");
-    result_clear(&res);
+    test_applied_clear(&res);
     apply_rt(&res, RT_DOMAIN, NULL, true, NULL, "memtune=off", NULL);
     ck_assert_int_eq(res.ret, -1);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 
@@ -1944,13 +1885,13 @@ END_TEST
  * CPU outside them is warned about; not known, nothing is said. */
 START_TEST(test_realtime_host_isolation)
 {
-    struct result res = { 0 };
+    struct test_applied res = { 0 };
     struct nst_cpuset isolated;
 
     nst_cpuset_parse("1-17,37-53", &isolated, NULL);
     apply_rt(&res, RT_DOMAIN, &isolated, false, NULL, NULL);
     ck_assert_int_eq(nst_report_count(&res.r, NST_WARNING), 0);
-    result_clear(&res);
+    test_applied_clear(&res);
 
     nst_cpuset_parse("2-17,38-53", &isolated, NULL);
     apply_rt(&res, RT_DOMAIN, &isolated, false, NULL, NULL);
@@ -1958,10 +1899,10 @@ START_TEST(test_realtime_host_isolation)
     SAYS(res, "warning  realtime /domain/cputune/vcpusched: host CPU 37 "
               "runs realtime vCPUs, but the host does not keep its own "
               "processes and interrupts off it");
-    result_clear(&res);
+    test_applied_clear(&res);
     apply_rt(&res, RT_DOMAIN, &isolated, true, NULL, NULL);
     ck_assert_int_eq(res.ret, -1);
-    result_clear(&res);
+    test_applied_clear(&res);
 
     /* A domain's own vcpusched, kept: its realtime vCPUs are checked. */
     const char *own = "<domain type='kvm'>\n"
@@ -1981,7 +1922,7 @@ START_TEST(test_realtime_host_isolation)
     HAS(res, "<vcpusched vcpus='0' scheduler='rr' priority='10'/>");
     SAYS(res, "host CPU 1 runs realtime vCPUs");
     ck_assert_uint_eq(nst_report_count(&res.r, NST_WARNING), 2);
-    result_clear(&res);
+    test_applied_clear(&res);
 }
 END_TEST
 

@@ -4,7 +4,10 @@
 #ifndef NESTIFY_TESTUTIL_H
 #define NESTIFY_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "nestify.h"
 
 /*
  * Reads a file below the source tree ($NST_SRCDIR, "." when unset),
@@ -63,5 +66,40 @@ struct json_object *test_json_member(struct json_object *obj,
 /* Runs the suite with Check; returns the process exit status. */
 struct Suite;
 int test_run_suite(struct Suite *suite);
+
+/* One nst_apply of a test: its return, output (NULL when refused),
+ * report as text and as findings, and plan. */
+struct test_applied {
+    int ret;
+    char *xml;
+    char *report;
+    struct nst_report r;
+    struct nst_plan plan;
+};
+
+/*
+ * Applies the built-in profiles profile_names (plus the NULL-ended
+ * --set assignments after strict) to xml on the host of
+ * tests/fixtures/hosts/HOST_NAME.xml, with taken and strict as
+ * nst_apply_options has them.  Free with test_applied_clear.
+ */
+void test_apply(struct test_applied *res, const char *xml,
+                const char *host_name, const char *profile_names,
+                const struct nst_cpuset *taken, bool strict, ...);
+void test_applied_clear(struct test_applied *res);
+
+/* What a test_applied's output holds or lacks, and its report says. */
+#define HAS(res, text) \
+    ck_assert_msg((res).xml && strstr((res).xml, text), \
+                  "missing %s in:\n%s", text, (res).xml)
+#define LACKS(res, text) \
+    ck_assert_msg((res).xml && !strstr((res).xml, text), \
+                  "unexpected %s in:\n%s", text, (res).xml)
+#define SAYS(res, text) \
+    ck_assert_msg(strstr((res).report, text), "report lacks %s:\n%s", text, \
+                  (res).report)
+#define SAYS_NOT(res, text) \
+    ck_assert_msg(!strstr((res).report, text), "report has %s:\n%s", text, \
+                  (res).report)
 
 #endif /* NESTIFY_TESTUTIL_H */
