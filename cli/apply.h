@@ -131,6 +131,7 @@ struct vn_dom_run {
     char *error;                 /* first error, one line, or NULL */
     struct nst_report report;
     struct nst_cpuset pins;      /* the domain's vCPU pins afterwards */
+    struct nst_cpuset threads;   /* its emulator and I/O thread pins */
     struct nst_page_counts pages;       /* and the hugepages its definition uses */
     bool needs_restart;          /* defined while running */
 };

@@ -58,6 +58,7 @@ struct row {
     char *backup;                /* or NULL */
     char *error;                 /* or NULL */
     char *pins;                  /* the vCPU pins it holds in held */
+    char *threads;               /* its emulator and I/O thread pins */
     struct nst_page_counts pages;  /* the hugepages it holds in held */
     bool shared;                 /* --overcommit placed it on taken CPUs */
     bool needs_restart;          /* defined while running, --restart */
@@ -173,13 +174,14 @@ progress(const struct bulk *b, size_t i)
         fputs("\r\033[K", stderr);
 }
 
-/* The pins row i holds, parsed back from their text. */
+/* The pins row i holds (vCPUs', or threads'), parsed back from their
+ * text. */
 static void
-row_pins(const struct row *row, struct nst_cpuset *pins)
+row_pins(const char *text, struct nst_cpuset *pins)
 {
     nst_cpuset_clear_all(pins);
-    if (row->pins && *row->pins)
-        nst_cpuset_parse(row->pins, pins, NULL);
+    if (text && *text)
+        nst_cpuset_parse(text, pins, NULL);
 }
 
 /* Whether dom's plan is refused for want of free CPUs (a dry plan that
@@ -290,7 +292,7 @@ static void
 run_one(struct bulk *b, size_t i)
 {
     struct vn_dom_run run = { 0 };
-    struct nst_cpuset own, taken;
+    struct nst_cpuset own, own_threads, taken;
     struct nst_host *host = nst_holdings_host(&b->held, b->host,
                                               &b->rows[i].pages);
 
@@ -299,8 +301,9 @@ run_one(struct bulk *b, size_t i)
         b->rows[i].result = VN_DOM_FAILED;
         return;
     }
-    row_pins(&b->rows[i], &own);
-    nst_holdings_taken(&b->held, &own, &taken);
+    row_pins(b->rows[i].pins, &own);
+    row_pins(b->rows[i].threads, &own_threads);
+    nst_holdings_taken(&b->held, &own, &own_threads, &taken);
     b->rows[i].shared = b->o->overcommit &&
                         short_of_cpus(b, i, host, &taken);
     if (b->rows[i].shared) {
@@ -320,15 +323,21 @@ run_one(struct bulk *b, size_t i)
     }
     if (run.result == VN_DOM_CHANGED || run.result == VN_DOM_PENDING) {
         char *pins = nst_cpuset_format(&run.pins);
-        if (pins) {
-            nst_holdings_add(&b->held, &own, NULL, -1);
-            nst_holdings_add(&b->held, &run.pins, NULL, 1);
+        char *threads = nst_cpuset_format(&run.threads);
+        if (pins && threads) {
+            nst_holdings_add(&b->held, &own, &own_threads, NULL, -1);
+            nst_holdings_add(&b->held, &run.pins, &run.threads, NULL, 1);
             free(b->rows[i].pins);
             b->rows[i].pins = pins;
+            free(b->rows[i].threads);
+            b->rows[i].threads = threads;
+        } else {
+            free(pins);
+            free(threads);
         }
         struct nst_page_counts before = b->rows[i].pages;
-        if (nst_holdings_add(&b->held, NULL, &before, -1) == 0 &&
-            nst_holdings_add(&b->held, NULL, &run.pages, 1) == 0) {
+        if (nst_holdings_add(&b->held, NULL, NULL, &before, -1) == 0 &&
+            nst_holdings_add(&b->held, NULL, NULL, &run.pages, 1) == 0) {
             b->rows[i].pages = run.pages;
             run.pages = before;          /* freed with run */
         }
@@ -444,18 +453,20 @@ static int
 count_current_usage(struct bulk *b, char **err)
 {
     for (size_t i = 0; i < b->ndoms; i++) {
-        struct nst_cpuset pins;
+        struct nst_cpuset pins, threads;
         struct nst_page_counts live = { 0 };
-        int ret = vn_domain_usage(b->doms[i], &pins, &b->rows[i].pages,
-                                  &live, err);
+        int ret = vn_domain_usage(b->doms[i], &pins, &threads,
+                                  &b->rows[i].pages, &live, err);
         nst_page_counts_clear(&live);
         if (ret < 0)
             return -1;
-        if (nst_holdings_add(&b->held, &pins, &b->rows[i].pages, 1) < 0) {
+        if (nst_holdings_add(&b->held, &pins, &threads, &b->rows[i].pages,
+                             1) < 0) {
             nst_set_error(err, "out of memory");
             return -1;
         }
-        if (!(b->rows[i].pins = nst_cpuset_format(&pins))) {
+        if (!(b->rows[i].pins = nst_cpuset_format(&pins)) ||
+            !(b->rows[i].threads = nst_cpuset_format(&threads))) {
             nst_set_error(err, "out of memory");
             return -1;
         }
@@ -490,6 +501,7 @@ bulk_free(struct bulk *b)
         free(b->rows[i].backup);
         free(b->rows[i].error);
         free(b->rows[i].pins);
+        free(b->rows[i].threads);
         json_object_put(b->rows[i].report);
         nst_page_counts_clear(&b->rows[i].pages);
     }

@@ -98,11 +98,14 @@ read_usage(const struct vn_lint_opts *o, struct fleet *f, char **err)
 {
     for (int i = 0; i < f->nall; i++) {
         struct nst_page_counts live = { 0 };
-        int r = vn_domain_usage(f->all[i], &f->pins[i], &f->defined[i],
-                                &live, err);
+        /* vCPU pins only: VN203 is about vCPUs sharing CPUs; emulator
+         * and I/O threads may share housekeeping CPUs. */
+        int r = vn_domain_usage(f->all[i], &f->pins[i], NULL,
+                                &f->defined[i], &live, err);
         if (r == 0 &&
-            (nst_holdings_add(&f->held, &f->pins[i], &f->defined[i], 1) < 0 ||
-             (!o->host_caps && nst_holdings_add(&f->held, NULL, &live,
+            (nst_holdings_add(&f->held, &f->pins[i], NULL, &f->defined[i],
+                              1) < 0 ||
+             (!o->host_caps && nst_holdings_add(&f->held, NULL, NULL, &live,
                                                 -1) < 0))) {
             nst_set_error(err, "out of memory");
             r = -1;
@@ -129,7 +132,8 @@ lint_among(virDomainPtr dom, const struct nst_host *host,
         if (strcmp(uuid, other) == 0)
             own = i;
     }
-    nst_holdings_taken(&f->held, own >= 0 ? &f->pins[own] : NULL, &taken);
+    nst_holdings_taken(&f->held, own >= 0 ? &f->pins[own] : NULL, NULL,
+                       &taken);
     struct nst_host *view = nst_holdings_host(&f->held, host, own >= 0 ?
                                               &f->defined[own] : NULL);
     int r = view ? lint_domain(dom, view, &taken, out, err) : -1;

@@ -166,7 +166,8 @@ warn_shared_pins(virConnectPtr conn, virDomainPtr dom, const char *text)
     struct nst_doc *doc = NULL;
 
     nst_cpuset_clear_all(&ours);
-    if (vn_conn_others(conn, &dom, 1, false, &others, &pages, NULL) == 0 &&
+    if (vn_conn_others(conn, &dom, 1, false, &others, NULL, &pages,
+                       NULL) == 0 &&
         nst_doc_parse(text, strlen(text), "backup", &doc, NULL) == 0 &&
         nst_doc_vcpu_pins(doc, &ours, NULL) == 0) {
         nst_cpuset_intersect(&ours, &others);

@@ -213,11 +213,13 @@ vn_conn_host(virConnectPtr conn, const char *host_caps, const char *domcaps,
     return host;
 }
 
-/* Adds the vCPU pins and the hugepages of dom's definition (or live
- * XML) to pins and pages. */
+/* Adds the vCPU pins, the emulator and I/O thread pins (threads, when
+ * not NULL) and the hugepages of dom's definition (or live XML) to pins,
+ * threads and pages. */
 static int
 add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
-          struct nst_page_counts *pages, char **err)
+          struct nst_cpuset *threads, struct nst_page_counts *pages,
+          char **err)
 {
     char *xml = vn_domain_xml(dom, inactive, err);
     char *label = nst_printf("domain '%s'", vn_domain_name(dom));
@@ -229,6 +231,7 @@ add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
     if (xml && label &&
         nst_doc_parse(xml, strlen(xml), label, &doc, err) == 0 &&
         nst_doc_vcpu_pins(doc, pins, err) == 0 &&
+        (!threads || nst_doc_thread_pins(doc, threads, err) == 0) &&
         nst_doc_page_use(doc, &uses, &nuses, err) == 0) {
         ret = nst_page_counts_add_uses(pages, uses, nuses, 1);
         if (ret < 0)
@@ -243,25 +246,31 @@ add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
 
 int
 vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
-                struct nst_page_counts *defined, struct nst_page_counts *live, char **err)
+                struct nst_cpuset *threads, struct nst_page_counts *defined,
+                struct nst_page_counts *live, char **err)
 {
     nst_cpuset_clear_all(pins);
-    if (add_usage(dom, true, pins, defined, err) < 0)
+    if (threads)
+        nst_cpuset_clear_all(threads);
+    if (add_usage(dom, true, pins, threads, defined, err) < 0)
         return -1;
     return virDomainIsActive(dom) == 1 ?
-           add_usage(dom, false, pins, live, err) : 0;
+           add_usage(dom, false, pins, threads, live, err) : 0;
 }
 
 int
 vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
                bool live_counts, struct nst_cpuset *taken,
-               struct nst_page_counts *pages, char **err)
+               struct nst_cpuset *threads, struct nst_page_counts *pages,
+               char **err)
 {
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
     int ret = 0;
 
     nst_cpuset_clear_all(taken);
+    if (threads)
+        nst_cpuset_clear_all(threads);
     if (n < 0) {
         nst_set_error(err, "cannot list domains: %s", vn_libvirt_error());
         return -1;
@@ -275,10 +284,10 @@ vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
             vn_domain_uuid(skip[k], other);
             skipped = strcmp(uuid, other) == 0;
         }
-        struct nst_cpuset pins;
+        struct nst_cpuset pins, thread_pins;
         struct nst_page_counts defined = { 0 }, live = { 0 };
-        if (ret == 0 && vn_domain_usage(doms[i], &pins, &defined, &live,
-                                        err) < 0)
+        if (ret == 0 && vn_domain_usage(doms[i], &pins, &thread_pins,
+                                        &defined, &live, err) < 0)
             ret = -1;
         /* The connection's free counts leave out what runs: an other
          * domain takes what its definition needs beyond that, a skipped
@@ -290,6 +299,8 @@ vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
         }
         if (!skipped)
             nst_cpuset_union(taken, &pins);
+        if (!skipped && threads)
+            nst_cpuset_union(threads, &thread_pins);
         nst_page_counts_clear(&defined);
         nst_page_counts_clear(&live);
         virDomainFree(doms[i]);

@@ -62,17 +62,20 @@ struct nst_host *vn_conn_host(virConnectPtr conn, const char *host_caps,
 /*
  * What dom holds of the host: the CPUs its vCPUs are pinned to (its
  * definition's and, when it runs, its live ones), added to pins after
- * clearing it; the hugepages its definition uses, added to defined, and
+ * clearing it; the same of its emulator and I/O threads in threads (when
+ * not NULL); the hugepages its definition uses, added to defined, and
  * when it runs the ones its live XML uses, added to live.
  */
 int vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
+                    struct nst_cpuset *threads,
                     struct nst_page_counts *defined, struct nst_page_counts *live,
                     char **err);
 
 /*
  * What the connection's domains hold, except the nskip domains in skip
  * (the ones being planned): the CPUs their vCPUs are pinned to, in
- * taken, and in pages the hugepages their definitions use.  With
+ * taken, those of their emulator and I/O threads in threads (when not
+ * NULL), and in pages the hugepages their definitions use.  With
  * live_counts (the host's free page counts came from the connection, so
  * leave out what running domains hold), what running domains hold is
  * subtracted: the others' then count only what they will take more, the
@@ -80,6 +83,7 @@ int vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
  */
 int vn_conn_others(virConnectPtr conn, virDomainPtr *skip, size_t nskip,
                    bool live_counts, struct nst_cpuset *taken,
-                   struct nst_page_counts *pages, char **err);
+                   struct nst_cpuset *threads, struct nst_page_counts *pages,
+                   char **err);
 
 #endif /* NESTIFY_CONN_H */

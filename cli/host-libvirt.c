@@ -114,7 +114,7 @@ vn_host_pins(const char *uri, struct nst_cpuset *host_cpus,
     for (int i = 0; i < n; i++) {
         struct nst_cpuset pins;
         struct nst_page_counts defined = { 0 }, live = { 0 };
-        if (ret == 0 && vn_domain_usage(doms[i], &pins, &defined, &live,
+        if (ret == 0 && vn_domain_usage(doms[i], &pins, NULL, &defined, &live,
                                         err) < 0)
             ret = -1;
         else if (ret == 0)

@@ -583,7 +583,8 @@ plan_again(struct live *l, bool collect, unsigned int try, char **xml,
 }
 
 /*
- * What the domain pins after this run, for the bulk run's accounting:
+ * What the domain pins after this run (vCPUs, and emulator and I/O
+ * threads), for the bulk run's accounting:
  * the plan's when it landed (or would, in a review), else what xml, the
  * definition it had, pins.
  */
@@ -598,11 +599,14 @@ record_pins(struct vn_dom_run *run, const struct vn_result *r,
     if ((run->result == VN_DOM_CHANGED || run->result == VN_DOM_PENDING) &&
         r->out) {
         nst_cpuset_union(&run->pins, &r->plan.vcpus);
+        nst_cpuset_union(&run->threads, &r->plan.emulator);
+        nst_cpuset_union(&run->threads, &r->plan.iothreads);
         nst_page_counts_add_uses(&run->pages, r->plan.pages, r->plan.npages,
                                  1);
     } else if (xml && nst_doc_parse(xml, strlen(xml), "pins", &pinned,
                                     NULL) == 0) {
         nst_doc_vcpu_pins(pinned, &run->pins, NULL);
+        nst_doc_thread_pins(pinned, &run->threads, NULL);
         if (nst_doc_page_use(pinned, &uses, &nuses, NULL) == 0)
             nst_page_counts_add_uses(&run->pages, uses, nuses, 1);
     }
@@ -722,10 +726,16 @@ vn_live_prepare(virConnectPtr conn, const struct vn_plan_opts *o,
                                err)))
         return o->host_caps ? VN_EXIT_INPUT : VN_EXIT_SYSTEM;
     struct nst_page_counts pages = { 0 };
+    struct nst_cpuset threads;
     int ret = vn_conn_others(conn, skip, nskip,
-                             !o->host_caps, taken, &pages, err);
-    if (ret == 0)
+                             !o->host_caps, taken, &threads, &pages, err);
+    /* The others' emulator and I/O threads hold their CPUs too: no vCPU
+     * goes there (housekeeping CPUs, shared by threads, are never given
+     * to vCPUs anyway). */
+    if (ret == 0) {
+        nst_cpuset_union(taken, &threads);
         nst_page_counts_take(*host, &pages);
+    }
     nst_page_counts_clear(&pages);
     if (ret < 0)
         return VN_EXIT_SYSTEM;

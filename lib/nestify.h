@@ -471,12 +471,18 @@ char *nst_doc_mask_text(const struct nst_doc *doc, const char *text);
 
 /*
  * The host CPUs the domain's vCPUs are pinned to (every <vcpupin>
- * cpuset), added to *out.  Emulator and I/O thread pins are not counted:
- * they belong on the shared housekeeping CPUs.  Returns 0, or -1 with
+ * cpuset), added to *out.  Emulator and I/O thread pins are not counted
+ * (nst_doc_thread_pins): they may share housekeeping CPUs.  Returns 0, or -1 with
  * *err set when a cpuset is invalid.
  */
 int nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
                       char **err);
+/* The host CPUs the domain's emulator and I/O threads are pinned to
+ * (<emulatorpin>, every <iothreadpin>), added to *out: held too, so that
+ * no other domain's vCPUs are placed there (nst_holdings).  Returns 0,
+ * or -1 with *err set when a cpuset is invalid. */
+int nst_doc_thread_pins(const struct nst_doc *doc, struct nst_cpuset *out,
+                        char **err);
 
 /* Hugepages a definition uses on one host cell, of one size. */
 struct nst_page_use {
@@ -821,18 +827,29 @@ void nst_page_counts_clear(struct nst_page_counts *p);
 struct nst_holdings {
     struct nst_cpuset outside;   /* pins of domains outside the run */
     unsigned int holders[NST_MAX_CPUS];  /* domains of the run per CPU */
+    /* domains of the run whose emulator or I/O threads are pinned there,
+     * per CPU: no vCPU of another goes there, but threads of several
+     * domains sharing a CPU (housekeeping) is not an overlap */
+    unsigned int thread_holders[NST_MAX_CPUS];
     struct nst_page_counts pages;        /* hugepages of the run's */
 };
 
 void nst_holdings_clear(struct nst_holdings *h);
-/* Counts a domain's holding in (sign 1) or out (-1); -1 when out of
- * memory (the pins are counted then, the pages may not be). */
+/* Counts a domain's holding in (sign 1) or out (-1): its vCPU pins,
+ * its emulator and I/O thread pins (threads), its hugepages; each may be
+ * NULL.  -1 when out of memory (the pins are counted then, the pages may
+ * not be). */
 int nst_holdings_add(struct nst_holdings *h, const struct nst_cpuset *pins,
+                     const struct nst_cpuset *threads,
                      const struct nst_page_counts *pages, int sign);
-/* The CPUs taken for a domain of the run that holds own: those outside
- * and those of every other domain of the run. */
+/* The CPUs taken for the vCPUs of a domain of the run that holds own
+ * (vCPU pins) and own_threads (emulator and I/O thread pins): those
+ * outside and those of every other domain of the run, vCPUs' or
+ * threads'. */
 void nst_holdings_taken(const struct nst_holdings *h,
-                        const struct nst_cpuset *own, struct nst_cpuset *out);
+                        const struct nst_cpuset *own,
+                        const struct nst_cpuset *own_threads,
+                        struct nst_cpuset *out);
 /* The host as a domain of the run holding own_pages sees it: a copy of
  * host without the hugepages the others hold; NULL when out of memory. */
 struct nst_host *nst_holdings_host(const struct nst_holdings *h,

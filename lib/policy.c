@@ -66,9 +66,11 @@ read_domain(struct run *run)
     return 0;
 }
 
-int
-nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
-                  char **err)
+/* The cpusets of the domain's pins of the kinds wanted (indexed by enum
+ * nst_pin_kind), added to *out. */
+static int
+doc_pins(const struct nst_doc *doc, const bool *wanted, struct nst_cpuset *out,
+         char **err)
 {
     struct nst_domain d;
     int ret = 0;
@@ -80,7 +82,7 @@ nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
     for (size_t i = 0; i < d.npins && ret == 0; i++) {
         const struct nst_pin *pin = &d.pins[i];
         struct nst_cpuset set;
-        if (pin->kind != NST_PIN_VCPU || !pin->text)
+        if (!wanted[pin->kind] || !pin->text)
             continue;
         if (pin->valid)
             nst_cpuset_union(out, &pin->cpus);
@@ -89,6 +91,24 @@ nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
     }
     nsti_domain_clear(&d);
     return ret;
+}
+
+int
+nst_doc_vcpu_pins(const struct nst_doc *doc, struct nst_cpuset *out,
+                  char **err)
+{
+    static const bool vcpus[] = { [NST_PIN_VCPU] = true,
+                                  [NST_PIN_IOTHREAD] = false };
+    return doc_pins(doc, vcpus, out, err);
+}
+
+int
+nst_doc_thread_pins(const struct nst_doc *doc, struct nst_cpuset *out,
+                    char **err)
+{
+    static const bool threads[] = { [NST_PIN_EMULATOR] = true,
+                                    [NST_PIN_IOTHREAD] = true };
+    return doc_pins(doc, threads, out, err);
 }
 
 /* The page uses domain_page_use collects: the array, its count and

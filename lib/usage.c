@@ -6,6 +6,7 @@
  * CPUs or free hugepages twice: what the other domains hold is taken
  * off the host first.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,27 +87,49 @@ nst_holdings_clear(struct nst_holdings *h)
     memset(h, 0, sizeof(*h));
 }
 
-int
-nst_holdings_add(struct nst_holdings *h, const struct nst_cpuset *pins,
-                 const struct nst_page_counts *pages, int sign)
+/* Counts one domain per CPU of pins in (sign 1) or out (-1) of
+ * holders. */
+static void
+count_cpus(unsigned int *holders, const struct nst_cpuset *pins, int sign)
 {
     for (int cpu = pins ? nst_cpuset_next(pins, 0) : -1; cpu >= 0;
          cpu = nst_cpuset_next(pins, (unsigned int)cpu + 1)) {
         if (sign > 0)
-            h->holders[cpu]++;
-        else if (h->holders[cpu])
-            h->holders[cpu]--;
+            holders[cpu]++;
+        else if (holders[cpu])
+            holders[cpu]--;
     }
+}
+
+int
+nst_holdings_add(struct nst_holdings *h, const struct nst_cpuset *pins,
+                 const struct nst_cpuset *threads,
+                 const struct nst_page_counts *pages, int sign)
+{
+    count_cpus(h->holders, pins, sign);
+    count_cpus(h->thread_holders, threads, sign);
     return pages ? nst_page_counts_add(&h->pages, pages, sign) : 0;
+}
+
+/* Whether a domain other than the one holding own holds cpu in
+ * holders. */
+static bool
+held_by_other(const unsigned int *holders, const struct nst_cpuset *own,
+              unsigned int cpu)
+{
+    return holders[cpu] > (own && nst_cpuset_test(own, cpu) ? 1u : 0u);
 }
 
 void
 nst_holdings_taken(const struct nst_holdings *h,
-                   const struct nst_cpuset *own, struct nst_cpuset *out)
+                   const struct nst_cpuset *own,
+                   const struct nst_cpuset *own_threads,
+                   struct nst_cpuset *out)
 {
     *out = h->outside;
     for (unsigned int cpu = 0; cpu < NST_MAX_CPUS; cpu++)
-        if (h->holders[cpu] > (own && nst_cpuset_test(own, cpu) ? 1u : 0u))
+        if (held_by_other(h->holders, own, cpu) ||
+            held_by_other(h->thread_holders, own_threads, cpu))
             nst_cpuset_set(out, cpu);
 }
 

@@ -1337,17 +1337,17 @@ START_TEST(test_holdings_cpus)
     struct nst_cpuset taken;
 
     h.outside = cpus("0");
-    ck_assert_int_eq(nst_holdings_add(&h, &a, NULL, 1), 0);
-    ck_assert_int_eq(nst_holdings_add(&h, &b, NULL, 1), 0);
-    nst_holdings_taken(&h, &a, &taken);
+    ck_assert_int_eq(nst_holdings_add(&h, &a, NULL, NULL, 1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, &b, NULL, NULL, 1), 0);
+    nst_holdings_taken(&h, &a, NULL, &taken);
     ck_cpus(&taken, "0,2-3");
-    nst_holdings_taken(&h, &b, &taken);
+    nst_holdings_taken(&h, &b, NULL, &taken);
     ck_cpus(&taken, "0-2");
-    nst_holdings_taken(&h, NULL, &taken);        /* a domain holding none */
+    nst_holdings_taken(&h, NULL, NULL, &taken);        /* a domain holding none */
     ck_cpus(&taken, "0-3");
-    nst_holdings_add(&h, &a, NULL, -1);          /* a is planned anew */
-    nst_holdings_add(&h, &moved, NULL, 1);
-    nst_holdings_taken(&h, &b, &taken);
+    nst_holdings_add(&h, &a, NULL, NULL, -1);          /* a is planned anew */
+    nst_holdings_add(&h, &moved, NULL, NULL, 1);
+    nst_holdings_taken(&h, &b, NULL, &taken);
     ck_cpus(&taken, "0,4");
     nst_holdings_clear(&h);
 }
@@ -1368,9 +1368,9 @@ START_TEST(test_holdings_pages)
     ck_assert_int_eq(nst_page_counts_add_uses(&a, &use_a, 1, 1), 0);
     ck_assert_int_eq(nst_page_counts_add_uses(&b, &use_b, 1, 1), 0);
     ck_assert_int_eq(nst_page_counts_add_uses(&back, &use_back, 1, -1), 0);
-    ck_assert_int_eq(nst_holdings_add(&h, NULL, &a, 1), 0);
-    ck_assert_int_eq(nst_holdings_add(&h, NULL, &b, 1), 0);
-    ck_assert_int_eq(nst_holdings_add(&h, NULL, &back, 1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, NULL, NULL, &a, 1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, NULL, NULL, &b, 1), 0);
+    ck_assert_int_eq(nst_holdings_add(&h, NULL, NULL, &back, 1), 0);
 
     struct nst_host *view = nst_holdings_host(&h, host, &a);
     ck_assert_uint_eq(free_2m(view, 0), 4096 - 3500);
@@ -1422,7 +1422,7 @@ START_TEST(test_holdings_plan_many)
         struct nst_cpuset taken;
         struct nst_host *view = nst_holdings_host(&h, host, NULL);
 
-        nst_holdings_taken(&h, NULL, &taken);
+        nst_holdings_taken(&h, NULL, NULL, &taken);
         ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "d", &doc, &err),
                          0);
         nst_report_init(&report, "d", profile.name);
@@ -1436,7 +1436,7 @@ START_TEST(test_holdings_plan_many)
             pages += plan.pages[i].pages;
         ck_assert_int_eq(nst_page_counts_add_uses(&held, plan.pages,
                                                   plan.npages, 1), 0);
-        ck_assert_int_eq(nst_holdings_add(&h, &plan.vcpus, &held, 1), 0);
+        ck_assert_int_eq(nst_holdings_add(&h, &plan.vcpus, NULL, &held, 1), 0);
         nst_page_counts_clear(&held);
         nst_plan_clear(&plan);
         nst_report_clear(&report);
@@ -1455,6 +1455,95 @@ START_TEST(test_holdings_plan_many)
                       have->free);
     }
     ck_assert_uint_eq(nst_cpuset_count(&all_pins), 24);
+    nst_profile_clear(&profile);
+    nst_holdings_clear(&h);
+    nst_host_free(host);
+}
+END_TEST
+
+/* Emulator and I/O thread pins are held too: a domain whose threads an
+ * operator pinned to CPUs 5-6 (not housekeeping) keeps every other
+ * domain's vCPUs off them (the third 4-vCPU domain on host cell 0 would
+ * get 5-6 otherwise), while the perf domains planned after it still
+ * share cell 0's housekeeping CPUs for their own threads (no refusal,
+ * and those CPUs are never taken from their own threads). */
+START_TEST(test_holdings_threads)
+{
+    static const char held_xml[] =
+        "<domain type='kvm'><name>ops</name>"
+        "<memory unit='GiB'>1</memory><vcpu>1</vcpu>"
+        "<iothreads>1</iothreads>"
+        "<cputune><emulatorpin cpuset='5'/>"
+        "<iothreadpin iothread='1' cpuset='6'/></cputune>"
+        "<os><type arch='x86_64'>hvm</type></os></domain>";
+    static const char xml[] =
+        "<domain type='kvm'><name>d</name>"
+        "<memory unit='GiB'>4</memory><vcpu>4</vcpu>"
+        "<os><type arch='x86_64'>hvm</type>"
+        "</os><devices><disk type='file' device='disk'>"
+        "<driver name='qemu' type='qcow2'/>"
+        "<source file='/var/lib/libvirt/images/d.qcow2'/>"
+        "<target dev='vda' bus='virtio'/></disk></devices></domain>";
+    struct nst_host *host = test_load_host("amd-epyc-7502p-nps4", NULL);
+    struct nst_holdings h = { 0 };
+    struct nst_profile profile;
+    size_t nsrc;
+    const struct nst_profile_source *src = nst_builtin_profiles(&nsrc);
+    struct nst_cpuset ops_vcpus, ops_threads, first_threads, taken;
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+
+    nst_cpuset_clear_all(&ops_vcpus);
+    nst_cpuset_clear_all(&ops_threads);
+    ck_assert_int_eq(nst_doc_parse(held_xml, strlen(held_xml), "ops", &doc,
+                                   &err), 0);
+    ck_assert_int_eq(nst_doc_vcpu_pins(doc, &ops_vcpus, &err), 0);
+    ck_assert_int_eq(nst_doc_thread_pins(doc, &ops_threads, &err), 0);
+    nst_doc_free(doc);
+    ck_assert(nst_cpuset_is_empty(&ops_vcpus));
+    ck_cpus(&ops_threads, "5-6");
+    ck_assert_int_eq(nst_holdings_add(&h, &ops_vcpus, &ops_threads, NULL, 1),
+                     0);
+    /* its own threads' CPUs are not taken from it, only from others */
+    nst_holdings_taken(&h, &ops_vcpus, &ops_threads, &taken);
+    ck_assert(nst_cpuset_is_empty(&taken));
+    nst_holdings_taken(&h, NULL, NULL, &taken);
+    ck_cpus(&taken, "5-6");
+
+    nst_profile_init(&profile);
+    ck_assert_int_eq(nst_profile_compose(&profile, "perf", src, nsrc, &err),
+                     0);
+    nst_cpuset_clear_all(&first_threads);
+    for (int d = 0; d < 3; d++) {
+        struct nst_report report;
+        struct nst_plan plan;
+        struct nst_cpuset threads;
+
+        nst_holdings_taken(&h, NULL, NULL, &taken);
+        ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "d", &doc, &err),
+                         0);
+        nst_report_init(&report, "d", profile.name);
+        struct nst_apply_options opts = {
+            .profile = &profile, .host = host, .taken = &taken };
+        ck_assert_int_eq(nst_apply(doc, &opts, &report, &plan), 0);
+        ck_assert_uint_eq(nst_cpuset_count(&plan.vcpus), 4);
+        ck_assert_msg(!nst_cpuset_intersects(&plan.vcpus, &ops_threads),
+                      "domain %d: a vCPU on the threads' CPUs 5-6", d);
+        threads = plan.emulator;
+        nst_cpuset_union(&threads, &plan.iothreads);
+        ck_assert(!nst_cpuset_is_empty(&plan.emulator));
+        ck_assert(!nst_cpuset_is_empty(&plan.iothreads));
+        ck_assert(!nst_cpuset_intersects(&threads, &plan.vcpus));
+        if (d == 0)
+            first_threads = threads;
+        else        /* the housekeeping CPUs are shared, not refused */
+            ck_assert(nst_cpuset_equal(&threads, &first_threads));
+        ck_assert_int_eq(nst_holdings_add(&h, &plan.vcpus, &threads, NULL,
+                                          1), 0);
+        nst_plan_clear(&plan);
+        nst_report_clear(&report);
+        nst_doc_free(doc);
+    }
     nst_profile_clear(&profile);
     nst_holdings_clear(&h);
     nst_host_free(host);
@@ -1489,6 +1578,7 @@ pinning_suite(void)
     tcase_add_test(tc, test_many_cells);
     tcase_add_test(tc, test_holdings_cpus);
     tcase_add_test(tc, test_holdings_pages);
+    tcase_add_test(tc, test_holdings_threads);
     tcase_add_test(tc, test_holdings_plan_many);
     suite_add_tcase(s, tc);
 
