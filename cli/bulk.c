@@ -2,8 +2,9 @@
  * bulk.c: many domains of one host in one run
  *
  * One connection, the selected domains in name order.  CPU allocation is
- * host-wide: the vCPU pins of every domain outside the selection are
- * taken from the start.  For each selected domain, the CPUs of the
+ * host-wide: the vCPU, emulator and I/O thread pins of every domain
+ * outside the selection are taken from the start (threads' CPUs only
+ * from vCPUs: threads share the housekeeping CPUs).  For each selected domain, the CPUs of the
  * others are taken too: the new pins of those planned before it (their
  * current ones when they did not change), the current pins of those
  * after it.  So a domain already placed well keeps

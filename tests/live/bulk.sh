@@ -55,8 +55,9 @@ for n in $sizes; do
     domain "$name" "$n" "$mem" >"$TMP/$name.xml"
     cmds="$cmds define $TMP/$name.xml;"
 done
-# A domain outside the selection already pins CPUs 1-3 of cell 0.
-domain keeper 3 1024 | sed "s|</vcpu>|</vcpu>\n  <cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/><vcpupin vcpu='2' cpuset='3'/></cputune>|" >"$TMP/keeper.xml"
+# A domain outside the selection already pins CPUs 1-3 of cell 0, and its
+# emulator to CPU 4 (not a housekeeping CPU): held too.
+domain keeper 3 1024 | sed "s|</vcpu>|</vcpu>\n  <cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/><vcpupin vcpu='2' cpuset='3'/><emulatorpin cpuset='4'/></cputune>|" >"$TMP/keeper.xml"
 # virsh may crash at exit while the embedded driver still reconnects to
 # running guests (libvirt 9.0), so its effects are checked, not its
 # status, and definitions are read from the files libvirt keeps.
@@ -176,6 +177,8 @@ grep -A20 '<name>keeper</name>' "$TMP/after.xml" | grep -q "cpuset='1'" ||
     fail "keeper lost its pins"
 [ "$(grep -c "cpuset='[123]'/>" "$TMP/after.xml")" = 3 ] ||
     fail "CPUs 1-3 of keeper given to another domain"
+grep -q "<vcpupin vcpu='[0-9]*' cpuset='4'/>" "$TMP/after.xml" &&
+    fail "CPU 4 of keeper's emulator given to another domain's vCPU"
 running vm01 || fail "vm01 no longer running"
 
 # --- second run: vm07 now; the others keep their placement --------------
