@@ -42,16 +42,22 @@ run() {
     return 0
 }
 
-# one_error DESCRIPTION EXPECTED_PART: stderr is exactly one error line
-# that says it.  Lines that libraries print by themselves are not ours:
-# valgrind's ("==PID==" reports, "--PID--" warnings such as a syscall it
-# does not know: 3.19 lacks openat2), libvirt's log ("2026-01-01 00:00:00.000+0000: 123: error :
-# ...", the embedded QEMU driver failing to start) and libxml2's ("I/O
-# warning : ...", the test driver failing to read its file).
-one_error() {
+# our_stderr: drops from $TMP/err the lines libraries print by
+# themselves, which are not ours: valgrind's ("==PID==" reports, "--PID--"
+# warnings such as a syscall it does not know: 3.19 lacks openat2),
+# libvirt's log ("2026-01-01 00:00:00.000+0000: 123: error : ...", the
+# embedded QEMU driver failing to start) and libxml2's ("I/O warning :
+# ...", the test driver failing to read its file).
+our_stderr() {
     grep -Ev '^==[0-9]+==|^--[0-9]+-- |^[0-9-]+ [0-9:.+]+: [0-9]+: [a-z]+ : |^I/O warning : ' \
         "$TMP/err" >"$TMP/err.ours"
     mv "$TMP/err.ours" "$TMP/err"
+}
+
+# one_error DESCRIPTION EXPECTED_PART: stderr (our_stderr) is exactly one
+# error line that says it.
+one_error() {
+    our_stderr
     lines=$(wc -l <"$TMP/err")
     [ "$lines" = 1 ] || fail "$1: $lines lines on stderr: $(cat "$TMP/err")"
     grep -q "^virt-nestify: error: .*$2" "$TMP/err" ||

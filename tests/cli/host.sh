@@ -633,6 +633,7 @@ run 0 host --root "$R" --isolate --taken $OWN &&
         fail "isolate: no irqbalance step"
     grep -qx "next: to keep the kernel's own work off them too, add 'isolcpus=managed_irq,domain,$OWN nohz_full=$OWN rcu_nocbs=$OWN' to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot" "$TMP/out" ||
         fail "isolate: no kernel command line advice"
+    our_stderr
     [ -s "$TMP/err" ] && fail "isolate: stderr: $(cat "$TMP/err")"
 }
 ISO_WANT="pass pinned CPUs $OWN: kept free of the host's processes and interrupts"
