@@ -354,6 +354,50 @@ compute(void *arg, FILE *fp)
     return ret;
 }
 
+/*
+ * One host of a live fleet, read in a child process: its name for
+ * messages, its capabilities (*caps, for its vendor) and the host-model
+ * of its domain capabilities (*hyp, and *host as virConnectBaselineCPU
+ * reads it): what its guests can really have.  A host without one (the
+ * test driver has no domain capabilities) is refused: its capabilities'
+ * host CPU lists features KVM does not give guests.  Returns an exit
+ * status, with *err set when not VN_EXIT_OK.
+ */
+static int
+read_fleet_host(const char *uri, char **name, char **caps, char **hyp,
+                char **host, char **err)
+{
+    size_t len;
+    char *text = NULL;
+    int ret;
+
+    if (!(*name = nst_printf("%s", uri ? uri : "the default hypervisor"))) {
+        nst_set_error(err, "out of memory");
+        return VN_EXIT_SYSTEM;
+    }
+    ret = in_child(read_host, (void *)uri, &text, &len, err);
+    if (ret != VN_EXIT_OK)
+        return text ? child_failed(ret, text, err) : ret;
+    size_t caps_len = strlen(text);
+    const char *dc = caps_len < len ? text + caps_len + 1 : "";
+    if (!*dc) {
+        nst_set_error(err, "%s: the driver gives no domain capabilities, "
+                      "so no host-model CPU to compute the baseline CPU "
+                      "from (the host CPU of its capabilities lists "
+                      "features KVM does not give guests)", *name);
+        free(text);
+        return VN_EXIT_INPUT;
+    }
+    if (!(*hyp = cpu_xml(dc, *name, false, err)) ||
+        !(*host = cpu_xml(dc, *name, true, err))) {
+        free(text);
+        return VN_EXIT_INPUT;
+    }
+    text[caps_len] = '\0';
+    *caps = text;
+    return VN_EXIT_OK;
+}
+
 int
 vn_baseline_connections(char *const *uris, size_t n, const char *cpu_map,
                         char **out, char **err)
@@ -374,45 +418,10 @@ vn_baseline_connections(char *const *uris, size_t n, const char *cpu_map,
         nst_set_error(err, "out of memory");
         goto out;
     }
-    /* Each host's capabilities (caps[i], for its vendor) and the
-     * host-model of its domain capabilities (hyp[i], and host[i] as
-     * virConnectBaselineCPU reads it): what its guests can really have.
-     * A host without one (the test driver has no domain capabilities)
-     * is refused: its capabilities' host CPU lists features KVM does
-     * not give guests. */
-    for (size_t i = 0; i < m; i++) {
-        size_t len;
-        char *text = NULL;
-        if (!(names[i] = nst_printf("%s", uris[i] ? uris[i] :
-                                    "the default hypervisor"))) {
-            nst_set_error(err, "out of memory");
+    for (size_t i = 0; i < m; i++)
+        if ((ret = read_fleet_host(uris[i], &names[i], &caps[i], &hyp[i],
+                                   &host[i], err)) != VN_EXIT_OK)
             goto out;
-        }
-        ret = in_child(read_host, uris[i], &text, &len, err);
-        if (ret != VN_EXIT_OK) {
-            ret = text ? child_failed(ret, text, err) : ret;
-            goto out;
-        }
-        size_t caps_len = strlen(text);
-        const char *dc = caps_len < len ? text + caps_len + 1 : "";
-        if (!*dc) {
-            nst_set_error(err, "%s: the driver gives no domain capabilities, "
-                          "so no host-model CPU to compute the baseline CPU "
-                          "from (the host CPU of its capabilities lists "
-                          "features KVM does not give guests)", names[i]);
-            free(text);
-            ret = VN_EXIT_INPUT;
-            goto out;
-        }
-        if (!(hyp[i] = cpu_xml(dc, names[i], false, err)) ||
-            !(host[i] = cpu_xml(dc, names[i], true, err))) {
-            free(text);
-            ret = VN_EXIT_INPUT;
-            goto out;
-        }
-        text[caps_len] = '\0';
-        caps[i] = text;
-    }
     if (check_vendors(caps, (const char *const *)names, m, cpu_map, err) < 0) {
         ret = VN_EXIT_INPUT;
         goto out;

@@ -542,38 +542,78 @@ plan_systemd(const struct vn_host_opts *o, struct isolate *s, char **err)
     return VN_EXIT_OK;
 }
 
+/* Why systemd cannot apply AllowedCPUs= below root, or NULL: it needs
+ * cgroup v2 with the cpuset controller (systemd.resource-control(5)). */
+static const char *
+cgroup_warning(const char *root)
+{
+    char *controllers = vn_root_read_value(root,
+                                           "/sys/fs/cgroup/cgroup.controllers",
+                                           NULL);
+    bool cpuset = false;
+    for (const char *w = controllers; w && *w && !cpuset;) {
+        size_t n = strcspn(w, " \t\n");
+        cpuset = n == 6 && strncmp(w, "cpuset", 6) == 0;
+        w += n + strspn(w + n, " \t\n");
+    }
+    const char *why = cpuset ? NULL : controllers ?
+        "the cgroup v2 hierarchy has no cpuset controller "
+        "(/sys/fs/cgroup/cgroup.controllers): systemd cannot apply "
+        "AllowedCPUs= until it has" :
+        "no cgroup v2 hierarchy (/sys/fs/cgroup/cgroup.controllers): "
+        "systemd applies AllowedCPUs= only on cgroup v2 with the "
+        "cpuset controller";
+    free(controllers);
+    return why;
+}
+
+/*
+ * The host's CPUs and those the guests own (--taken and the pins of the
+ * guests of -c), both checked against the host, into s.  Returns an
+ * exit status, with *err set when not VN_EXIT_OK.
+ */
+static int
+owned_cpus(const struct vn_host_opts *o, vn_host_pins_fn *pins,
+           struct isolate *s, char **err)
+{
+    struct nst_cpuset conn_cpus, pinned;
+    int status = VN_EXIT_OK;
+
+    if (o->connect && pins(o->connect, &conn_cpus, &pinned, err) < 0)
+        status = VN_EXIT_SYSTEM;
+    if (status == VN_EXIT_OK)
+        status = host_cpus(o, o->connect ? &conn_cpus : NULL, &s->host,
+                           err);
+    if (status == VN_EXIT_OK && !(s->host_text = nst_cpuset_format(&s->host)))
+        status = oom(err);
+    if (status == VN_EXIT_OK && o->has_taken)
+        status = check_on_host(s, &o->taken, "--taken", err);
+    if (status == VN_EXIT_OK && o->connect) {
+        char *what = nst_printf("the guests of '%s' pin", o->connect);
+        status = what ? check_on_host(s, &pinned, what, err) : oom(err);
+        free(what);
+    }
+    if (status != VN_EXIT_OK)
+        return status;
+    if (o->has_taken)
+        s->owned = o->taken;
+    if (o->connect)
+        nst_cpuset_union(&s->owned, &pinned);
+    return VN_EXIT_OK;
+}
+
 /* Makes the plan; reports and returns an exit status when it cannot.
  * *nothing: no guest pins a CPU (said), nothing to do. */
 static int
 make_plan(const struct vn_host_opts *o, vn_host_pins_fn *pins,
           struct isolate *s, bool *nothing)
 {
-    struct nst_cpuset conn_cpus, pinned;
     char *err = NULL;
-    int status = VN_EXIT_OK;
+    int status;
 
     *nothing = false;
-    if (o->connect && pins(o->connect, &conn_cpus, &pinned, &err) < 0)
-        status = VN_EXIT_SYSTEM;
-    if (status == VN_EXIT_OK)
-        status = host_cpus(o, o->connect ? &conn_cpus : NULL, &s->host,
-                           &err);
-    if (status == VN_EXIT_OK && !(s->host_text = nst_cpuset_format(&s->host)))
-        status = oom(&err);
-    if (status == VN_EXIT_OK && o->has_taken)
-        status = check_on_host(s, &o->taken, "--taken", &err);
-    if (status == VN_EXIT_OK && o->connect) {
-        char *what = nst_printf("the guests of '%s' pin", o->connect);
-        status = what ? check_on_host(s, &pinned, what, &err) : oom(&err);
-        free(what);
-    }
-    if (status != VN_EXIT_OK)
+    if ((status = owned_cpus(o, pins, s, &err)) != VN_EXIT_OK)
         goto out;
-
-    if (o->has_taken)
-        s->owned = o->taken;
-    if (o->connect)
-        nst_cpuset_union(&s->owned, &pinned);
     s->housekeeping = s->host;
     nst_cpuset_subtract(&s->housekeeping, &s->owned);
     if (!(s->owned_text = nst_cpuset_format(&s->owned)) ||
@@ -614,26 +654,7 @@ make_plan(const struct vn_host_opts *o, vn_host_pins_fn *pins,
                              "virt-nestify host --isolate: the CPUs guests "
                              "pin", &err);
     }
-    /* AllowedCPUs= needs cgroup v2 with the cpuset controller
-     * (systemd.resource-control(5)). */
-    char *controllers = vn_root_read_value(o->root,
-                                           "/sys/fs/cgroup/cgroup.controllers",
-                                           NULL);
-    bool cpuset = false;
-    for (const char *w = controllers; w && *w && !cpuset;) {
-        size_t n = strcspn(w, " \t\n");
-        cpuset = n == 6 && strncmp(w, "cpuset", 6) == 0;
-        w += n + strspn(w + n, " \t\n");
-    }
-    if (!cpuset)
-        s->cgroup_warning = controllers ?
-            "the cgroup v2 hierarchy has no cpuset controller "
-            "(/sys/fs/cgroup/cgroup.controllers): systemd cannot apply "
-            "AllowedCPUs= until it has" :
-            "no cgroup v2 hierarchy (/sys/fs/cgroup/cgroup.controllers): "
-            "systemd applies AllowedCPUs= only on cgroup v2 with the "
-            "cpuset controller";
-    free(controllers);
+    s->cgroup_warning = cgroup_warning(o->root);
  out:
     if (status != VN_EXIT_OK)
         vn_error("%s", err ? err : "out of memory");

@@ -335,6 +335,40 @@ parse_vcpu_mask(const char *value, bool *excludes, struct nst_cpuset *set)
 }
 
 /*
+ * housekeeping = auto | CPULIST, keeping where a list was set for the
+ * later error when the host lacks one of its CPUs.  Returns 0, -1 for
+ * an invalid value, -2 when out of memory.
+ */
+static int
+set_housekeeping(struct nst_profile *profile, const struct key_def *def,
+                 const char *value, const char *origin, size_t line)
+{
+    char *where = NULL;
+
+    if (strcmp(value, "auto") == 0) {
+        profile->housekeeping_auto = true;
+        nst_cpuset_clear_all(&profile->housekeeping);
+    } else {
+        struct nst_cpuset set;
+        /* An empty set ("0,^0") would leave nowhere for the emulator. */
+        if (nst_cpuset_parse(value, &set, NULL) < 0 ||
+            nst_cpuset_is_empty(&set))
+            return -1;
+        /* Whether the host has these CPUs is known only when the
+         * profile is applied (nst_apply), which names this place. */
+        where = line ? nst_printf("%s:%zu: %s", origin, line, def->name)
+                     : nst_printf("%s %s=%s", origin, def->name, value);
+        if (!where)
+            return -2;
+        profile->housekeeping_auto = false;
+        profile->housekeeping = set;
+    }
+    free(profile->housekeeping_origin);
+    profile->housekeeping_origin = where;
+    return 0;
+}
+
+/*
  * Parses value for def into profile.  Returns 0, or -1 with *err set
  * (origin and line as for line_error).
  */
@@ -375,31 +409,14 @@ set_value(struct nst_profile *profile, const struct key_def *def,
         *(int *)(void *)field = (int)i;
         return 0;
     }
-    case KEY_HOUSEKEEPING: {
-        char *where = NULL;
-        if (strcmp(value, "auto") == 0) {
-            profile->housekeeping_auto = true;
-            nst_cpuset_clear_all(&profile->housekeeping);
-        } else {
-            struct nst_cpuset set;
-            /* An empty set ("0,^0") would leave nowhere for the
-             * emulator. */
-            if (nst_cpuset_parse(value, &set, NULL) < 0 ||
-                nst_cpuset_is_empty(&set))
-                goto invalid;
-            /* Whether the host has these CPUs is known only when the
-             * profile is applied (nst_apply), which names this place. */
-            where = line ? nst_printf("%s:%zu: %s", origin, line, def->name)
-                         : nst_printf("%s %s=%s", origin, def->name, value);
-            if (!where)
-                goto oom;
-            profile->housekeeping_auto = false;
-            profile->housekeeping = set;
+    case KEY_HOUSEKEEPING:
+        switch (set_housekeeping(profile, def, value, origin, line)) {
+        case -1:
+            goto invalid;
+        case -2:
+            goto oom;
         }
-        free(profile->housekeeping_origin);
-        profile->housekeeping_origin = where;
         return 0;
-    }
     case KEY_VCPU_MASK:
         if (parse_vcpu_mask(value, &profile->rt_mask_excludes,
                             &profile->rt_mask) < 0)
