@@ -1326,7 +1326,6 @@ apply_hv(struct test_applied *res, const char *xml, const char *host_name,
 {
     struct nst_host *host = test_load_host(host_name, NULL);
     struct nst_profile profile;
-    struct nst_doc *doc = NULL;
     size_t n;
     const struct nst_profile_source *src = nst_builtin_profiles(&n);
     char *err = NULL;
@@ -1345,13 +1344,8 @@ apply_hv(struct test_applied *res, const char *xml, const char *host_name,
     if (set)
         ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0,
                       "%s", err);
-    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
-    nst_report_init(&res->r, "t", profile.name);
     struct nst_apply_options opts = { .profile = &profile, .host = host };
-    res->ret = nst_apply(doc, &opts, &res->r, NULL);
-    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
-    res->report = nst_report_format_text(&res->r);
-    nst_doc_free(doc);
+    test_apply_options(res, xml, &opts);
     nst_profile_clear(&profile);
     nst_host_free(host);
 }
@@ -1593,21 +1587,16 @@ apply_baseline(struct test_applied *res, const char *xml, const char *host_name,
 {
     struct nst_host *host = test_load_host(host_name, NULL);
     struct nst_profile profile;
-    struct nst_doc *doc = NULL;
     char *err = NULL;
 
     nst_profile_init(&profile);
     ck_assert_int_eq(nst_profile_set(&profile, "nested=on", "t", &err), 0);
     ck_assert_int_eq(nst_profile_set(&profile, "cpu-mode=baseline", "t",
                                      &err), 0);
-    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
-    nst_report_init(&res->r, "t", "nested");
+    ck_assert((profile.name = strdup("nested")) != NULL);
     struct nst_apply_options opts = {
         .profile = &profile, .host = host, .baseline_cpu = baseline };
-    res->ret = nst_apply(doc, &opts, &res->r, NULL);
-    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
-    res->report = nst_report_format_text(&res->r);
-    nst_doc_free(doc);
+    test_apply_options(res, xml, &opts);
     nst_profile_clear(&profile);
     nst_host_free(host);
 }
@@ -1753,7 +1742,6 @@ apply_rt(struct test_applied *res, const char *xml, const struct nst_cpuset *iso
 {
     struct nst_host *host = test_load_host("intel-e5-2697v4", NULL);
     struct nst_profile profile;
-    struct nst_doc *doc = NULL;
     size_t n;
     const struct nst_profile_source *src = nst_builtin_profiles(&n);
     char *err = NULL;
@@ -1767,15 +1755,14 @@ apply_rt(struct test_applied *res, const char *xml, const struct nst_cpuset *iso
         ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0,
                       "%s", err);
     va_end(ap);
-    ck_assert_int_eq(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err), 0);
-    nst_report_init(&res->r, "t", profile.name);
     struct nst_apply_options opts = { .profile = &profile, .host = host,
                                       .strict = strict,
                                       .isolated = isolated };
-    res->ret = nst_apply(doc, &opts, &res->r, plan);
-    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
-    res->report = nst_report_format_text(&res->r);
-    nst_doc_free(doc);
+    test_apply_options(res, xml, &opts);
+    if (plan) {                  /* the caller's to clear */
+        *plan = res->plan;
+        memset(&res->plan, 0, sizeof(res->plan));
+    }
     nst_profile_clear(&profile);
     nst_host_free(host);
 }

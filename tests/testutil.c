@@ -172,13 +172,28 @@ test_json_member(struct json_object *obj, const char *key)
 }
 
 void
+test_apply_options(struct test_applied *res, const char *xml,
+                   const struct nst_apply_options *opts)
+{
+    struct nst_doc *doc = NULL;
+    char *err = NULL;
+
+    ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
+                  "%s", err);
+    nst_report_init(&res->r, "t", opts->profile->name);
+    res->ret = nst_apply(doc, opts, &res->r, &res->plan);
+    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
+    res->report = nst_report_format_text(&res->r);
+    nst_doc_free(doc);
+}
+
+void
 test_apply(struct test_applied *res, const char *xml, const char *host_name,
            const char *profile_names, const struct nst_cpuset *taken,
            bool strict, ...)
 {
     struct nst_host *host = test_load_host(host_name, NULL);
     struct nst_profile profile;
-    struct nst_doc *doc = NULL;
     size_t n;
     const struct nst_profile_source *src = nst_builtin_profiles(&n);
     char *err = NULL;
@@ -191,15 +206,9 @@ test_apply(struct test_applied *res, const char *xml, const char *host_name,
     for (const char *set; (set = va_arg(ap, const char *));)
         ck_assert_msg(nst_profile_set(&profile, set, "--set", &err) == 0, "%s", err);
     va_end(ap);
-    ck_assert_msg(nst_doc_parse(xml, strlen(xml), "t.xml", &doc, &err) == 0,
-                  "%s", err);
-    nst_report_init(&res->r, "t", profile.name);
     struct nst_apply_options opts = {
         .profile = &profile, .host = host, .taken = taken, .strict = strict };
-    res->ret = nst_apply(doc, &opts, &res->r, &res->plan);
-    res->xml = res->ret == 0 ? nst_doc_serialize(doc, NULL) : NULL;
-    res->report = nst_report_format_text(&res->r);
-    nst_doc_free(doc);
+    test_apply_options(res, xml, &opts);
     nst_profile_clear(&profile);
     nst_host_free(host);
 }

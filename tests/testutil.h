@@ -87,6 +87,10 @@ void test_apply(struct test_applied *res, const char *xml,
                 const char *host_name, const char *profile_names,
                 const struct nst_cpuset *taken, bool strict, ...);
 void test_applied_clear(struct test_applied *res);
+/* The part of test_apply after the profile and host: parses xml,
+ * applies with opts (opts->profile named in the report) into res. */
+void test_apply_options(struct test_applied *res, const char *xml,
+                        const struct nst_apply_options *opts);
 
 /* What a test_applied's output holds or lacks, and its report says. */
 #define HAS(res, text) \
