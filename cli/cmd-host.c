@@ -58,9 +58,8 @@ vn_root_read_value(const char *root, const char *path, char **err)
     return text;
 }
 
-/* Whether root has path (any kind of file). */
-static bool
-root_exists(const char *root, const char *path)
+bool
+vn_root_exists(const char *root, const char *path)
 {
     struct stat st;
     char *full = vn_root_path(root, path);
@@ -459,12 +458,12 @@ check_kvm(struct doctor *dr)
     /* The vendor module, or for an unknown vendor either of them. */
     if (module) {
         char *dir = nst_printf("/sys/module/%s", module);
-        loaded = dir && root_exists(dr->root, dir);
+        loaded = dir && vn_root_exists(dr->root, dir);
         free(dir);
-    } else if (root_exists(dr->root, "/sys/module/kvm_intel")) {
+    } else if (vn_root_exists(dr->root, "/sys/module/kvm_intel")) {
         module = "kvm_intel";
         loaded = true;
-    } else if (root_exists(dr->root, "/sys/module/kvm_amd")) {
+    } else if (vn_root_exists(dr->root, "/sys/module/kvm_amd")) {
         module = "kvm_amd";
         loaded = true;
     }

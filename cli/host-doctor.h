@@ -114,6 +114,8 @@ bool vn_kvm_verdict(const struct vn_kvm_trial *t, bool in_vm, char **detail,
 
 /* root joined with path (which starts with '/'); a new string, free(). */
 char *vn_root_path(const char *root, const char *path);
+/* Whether root has path (any kind of file). */
+bool vn_root_exists(const char *root, const char *path);
 
 /* Reads root's /proc/cpuinfo.  Returns 0, or -1 with *err set. */
 int vn_cpuinfo_read(const char *root, struct vn_cpuinfo *out, char **err);

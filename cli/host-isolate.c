@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "host-doctor.h"
 #include "nestify.h"
@@ -67,30 +66,20 @@ static const char *const unit_dirs[] = {
 #define TUNED_NAME "cpu-partitioning-variables.conf"
 #define TUNED_KEY "isolated_cores"
 
-/* Whether root has path (any kind of file). */
-static bool
-exists(const char *root, const char *path)
-{
-    struct stat st;
-    char *full = vn_root_path(root, path);
-    bool ok = full && stat(full, &st) == 0;
-    free(full);
-    return ok;
-}
-
 /* irqbalance >= 1.8 reads IRQBALANCE_BANNED_CPULIST from this file
  * (Debian's systemd unit's EnvironmentFile). */
 static bool
 irqbalance_installed(const char *root)
 {
-    return exists(root, IRQBALANCE_DIR "/" IRQBALANCE_NAME) ||
-           exists(root, "/usr/sbin/irqbalance");
+    return vn_root_exists(root, IRQBALANCE_DIR "/" IRQBALANCE_NAME) ||
+           vn_root_exists(root, "/usr/sbin/irqbalance");
 }
 
 static bool
 tuned_installed(const char *root)
 {
-    return exists(root, "/usr/sbin/tuned") || exists(root, TUNED_DIR);
+    return vn_root_exists(root, "/usr/sbin/tuned") ||
+           vn_root_exists(root, TUNED_DIR);
 }
 
 /* ------------------------------------------------------ reading files */
