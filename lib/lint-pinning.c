@@ -305,6 +305,64 @@ rule_pins_shared(struct lint *l)
     free(text);
 }
 
+/*
+ * A vCPU on fifo or rr runs until it yields: unpinned, the host's
+ * scheduler moves it over every CPU the guest may use, where it starves
+ * the host's own threads and other guests' vCPUs.  Nova and KubeVirt
+ * give realtime vCPUs only with dedicated pins; so does the realtime
+ * profile.  A <vcpu cpuset> is not a pin of its own.
+ */
+/* The vCPUs of a <vcpusched> element on fifo or rr that no vcpupin
+ * pins, into *rt; false when it is not a realtime one (or unreadable). */
+static bool
+realtime_unpinned(const struct lint *l, const xmlNode *sched,
+                  struct nst_cpuset *rt)
+{
+    char *list = nsti_attr(sched, "vcpus");
+    bool realtime = list && (nsti_attr_is(sched, "scheduler", "fifo") ||
+                             nsti_attr_is(sched, "scheduler", "rr")) &&
+                    nst_cpuset_parse(list, rt, NULL) == 0;
+
+    free(list);
+    if (!realtime)
+        return false;
+    for (size_t i = 0; i < l->dom.npins; i++) {
+        const struct nst_pin *p = &l->dom.pins[i];
+        if (p->kind == NST_PIN_VCPU && p->has_vcpu && p->valid &&
+            p->vcpu < NST_MAX_CPUS)
+            nst_cpuset_clear(rt, p->vcpu);
+    }
+    return true;
+}
+
+static void
+rule_realtime_unpinned(struct lint *l)
+{
+    xmlNodePtr cputune = nsti_child(l->root, "cputune");
+
+    for (xmlNodePtr s = nsti_child(cputune, "vcpusched"); s;
+         s = nsti_next(s, "vcpusched")) {
+        struct nst_cpuset rt;
+        if (!realtime_unpinned(l, s, &rt) || nst_cpuset_is_empty(&rt))
+            continue;
+        char *vcpus = nsti_attr(s, "vcpus");
+        char *sched = nsti_attr(s, "scheduler");
+        char *text = nst_cpuset_format(&rt);
+        lint_add(l, R_RT_UNPINNED,
+            nst_printf("/domain/cputune/vcpusched[@vcpus='%s']", vcpus),
+            nst_printf("vCPU(s) %s on the %s realtime scheduler without a "
+                       "<vcpupin>: they move over the host's CPUs and "
+                       "starve what else runs there", text ? text : "?",
+                       sched),
+            lint_copy("pin each realtime vCPU to a host CPU of its own, "
+                      "one the host keeps its own work off, as the "
+                      "realtime profile does"));
+        free(text);
+        free(vcpus);
+        free(sched);
+    }
+}
+
 /* Whether element a comes before element b among their siblings. */
 static bool
 precedes(const xmlNode *a, const xmlNode *b)
@@ -378,5 +436,6 @@ lint_pinning(struct lint *l)
     rule_pins_shared(l);
     if (l->host)
         rule_numa_nodes(l);
+    rule_realtime_unpinned(l);
     pins_free(pins, npins);
 }

@@ -24,6 +24,7 @@ enum {
     R_PIN_CELLS,
     R_PIN_SHARED,
     R_NUMA_NODE,
+    R_RT_UNPINNED,
     R_PAGE_SIZE,
     R_PAGES_FREE,
     R_PAGE_NODESET,

@@ -59,6 +59,9 @@ static const struct nst_lint_rule rules[R_LAST] = {
     [R_NUMA_NODE] = { "VN204", "numatune-node", NST_ERROR, true,
         "<numatune> binds memory to host NUMA nodes the host does not "
         "have" },
+    [R_RT_UNPINNED] = { "VN205", "realtime-unpinned", NST_WARNING, false,
+        "vCPUs on a realtime scheduler (fifo, rr) without a <vcpupin> of "
+        "their own" },
     [R_PAGE_SIZE] = { "VN301", "hugepage-size", NST_ERROR, true,
         "a hugepage size the host does not have" },
     [R_PAGES_FREE] = { "VN302", "hugepages-free", NST_ERROR, true,

@@ -46,6 +46,7 @@ static const struct lint_case cases[] = {
     { "pin-spans-cells", "pin-spans-cells", "amd-epyc-7502p-nps4", NULL },
     { "pin-shared", "pin-shared", "intel-e5-2697v4", "3-5" },
     { "numatune-node", "numatune-node", "small-nosmt", NULL },
+    { "realtime-unpinned", "realtime-unpinned", NULL, NULL },
     { "hugepage-size", "hugepage-size", "intel-e5-2697v4", NULL },
     { "hugepages-free", "hugepages-free", "amd-epyc-7502p-nps4", NULL },
     { "page-nodeset", "page-nodeset", "intel-e5-2697v4", NULL },

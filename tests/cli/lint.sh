@@ -51,6 +51,7 @@ golden pin-outside-host pin-outside-host small-nosmt ""
 golden pin-spans-cells pin-spans-cells amd-epyc-7502p-nps4 ""
 golden pin-shared pin-shared intel-e5-2697v4 3-5
 golden numatune-node numatune-node small-nosmt ""
+golden realtime-unpinned realtime-unpinned "" ""
 golden hugepage-size hugepage-size intel-e5-2697v4 ""
 golden hugepages-free hugepages-free amd-epyc-7502p-nps4 ""
 golden page-nodeset page-nodeset intel-e5-2697v4 ""
