@@ -42,11 +42,12 @@ def run_tool(module, args):
     return module.run_command(argv, environ_update={'LC_ALL': 'C'})
 
 
-def fail(module, rc, stdout, stderr, **extra):
-    """fail_json with the tool's one-line error, its exit status and
-    what it printed."""
-    module.fail_json(msg=tool_error(stderr, rc), rc=rc, stdout=stdout,
-                     stderr=stderr, **extra)
+def fail(module, status, stdout, stderr, **extra):
+    """fail_json with the tool's one-line error, its exit status (rc)
+    and what it printed; extra (the result so far) may hold rc too."""
+    extra.update(msg=tool_error(stderr, status), rc=status, stdout=stdout,
+                 stderr=stderr)
+    module.fail_json(**extra)
 
 
 def parse_json(module, rc, stdout, stderr):

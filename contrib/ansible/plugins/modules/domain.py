@@ -324,7 +324,9 @@ def main():
     if rc == EXIT_PARTIAL:
         # Failed, with the report: the other domains were handled.
         fail(module, rc, out, err, **result)
-    module.exit_json(**result)
+    # Explicit: Ansible takes a result with a non-zero rc and no
+    # 'failed' for a failure, and --check's 1 is a success here.
+    module.exit_json(failed=False, **result)
 
 
 if __name__ == '__main__':
