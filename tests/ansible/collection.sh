@@ -4,7 +4,8 @@
 # Python passes pyflakes, the domain module on a qemu:///embed root made
 # here (domain.yml: check mode, diff mode, apply, re-apply, a bad profile,
 # selection) and the host module on a fixture doctor root (host.yml:
-# facts, enable in check mode and for real, twice, a bad value).  The
+# facts, enable in check mode and for real, twice, a bad value), then
+# the role nested_fleet on both (role.yml).  The
 # assertions are ansible.builtin.assert tasks in the playbooks; a failed
 # one fails the playbook.  Hermetic: HOME and Ansible's temporary
 # directories are in $TMP.
@@ -88,5 +89,11 @@ play domain.yml -e uri="qemu:///embed?root=$ROOT" -e root="$ROOT" \
 cp -R "$FX/hostroots/intel-nested-off" "$TMP/hostroot"
 chmod -R u+w "$TMP/hostroot"
 play host.yml -e root="$TMP/hostroot"
+
+# --- the role: a fresh doctor root, the domains domain.yml left --------
+cp -R "$FX/hostroots/intel-nested-off" "$TMP/roleroot"
+chmod -R u+w "$TMP/roleroot"
+play role.yml -e root="$TMP/roleroot" -e uri="qemu:///embed?root=$ROOT" \
+    -e caps="$FX/hosts/intel-e5-2697v4.xml" -e backups="$TMP/backups"
 
 finish
