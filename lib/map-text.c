@@ -141,8 +141,9 @@ add_cell(struct nst_buf *buf, const struct nst_map *map,
 
     nst_buf_addf(buf, "\ncell %u: CPUs ", cell->id);
     add_cpuset(buf, &cell->cpus);
-    nst_buf_adds(buf, ", memory ");
-    add_size(buf, cell->memory_kib);
+    /* tenths of a GiB: a cell's memory is rarely a round number */
+    nst_buf_addf(buf, ", memory %.1f GiB",
+                 (double)cell->memory_kib / (1024.0 * 1024.0));
     nst_buf_adds(buf, "\n");
     for (size_t k = 0; k < n; k += per_line)
         add_cores(buf, map, cell, over, firsts + k,
