@@ -164,15 +164,15 @@ add_guests(struct nst_buf *buf, const struct nst_map *map)
         map_overcommitted(map, i, &over);
         nst_buf_addf(buf, "%c %s: vCPUs on ", map_mark(i), g->name);
         add_cpuset(buf, &g->vcpus);
-        nst_buf_addf(buf, " (%u CPUs), threads on ",
-                     nst_cpuset_count(&g->vcpus));
+        unsigned int n = nst_cpuset_count(&g->vcpus);
+        nst_buf_addf(buf, " (%u CPU%s), threads on ", n, n == 1 ? "" : "s");
         add_cpuset(buf, &g->threads);
         if (!nst_cpuset_is_empty(&over)) {
             nst_buf_adds(buf, "; overcommitted on ");
             add_cpuset(buf, &over);
         }
         if (g->note)
-            nst_buf_addf(buf, " (%s)", g->note);
+            nst_buf_addf(buf, "\n  %s", g->note);
         nst_buf_adds(buf, "\n");
     }
 }
@@ -192,9 +192,10 @@ nst_map_format_text(const struct nst_map *map, bool color)
          top >= 10; top /= 10)
         width++;
     map_all_overcommitted(map, &over);
-    nst_buf_addf(&buf, "host: %zu CPUs in %zu cells, %u threads per core; "
-                 "housekeeping ", h->ncpus, h->ncells,
-                 nst_host_threads_per_core(h));
+    unsigned int threads = nst_host_threads_per_core(h);
+    nst_buf_addf(&buf, "host: %zu CPUs in %zu cell%s, %u thread%s per core; "
+                 "housekeeping ", h->ncpus, h->ncells, h->ncells == 1 ? "" : "s",
+                 threads, threads == 1 ? "" : "s");
     add_cpuset(&buf, &map->housekeeping);
     nst_buf_adds(&buf, "\nmarks: A-Z a-z guests' vCPUs (below), "
                  "- housekeeping, = emulator/I/O threads,\n"
