@@ -90,10 +90,33 @@ guest_fill(size_t i)
     return guest_fills[i % (sizeof(guest_fills) / sizeof(*guest_fills))];
 }
 
+/* The cell's hugepages from y down, a line per size as the text has
+ * them (free after the guests); returns the y below. */
+static int
+draw_pages(struct svg *s, const struct nst_cell *cell,
+           const struct nst_cell *after, int y)
+{
+    for (size_t k = 0; k < cell->npages; k++) {
+        const struct nst_pages *p = &cell->pages[k];
+        const struct nst_pages *left = nst_cell_pages(after, p->size_kib);
+        if (p->size_kib <= 4)
+            continue;
+        char *line = nst_printf("hugepages %llu KiB: %llu total, %llu free",
+                                p->size_kib, p->total,
+                                left ? left->free : p->free);
+        s->ok = s->ok && line;
+        text_at(s, MARGIN, y + 13, NULL, line ? line : "");
+        free(line);
+        y += LINE;
+    }
+    return y;
+}
+
 /* One cell's cores from y down; returns the y below them. */
 static int
 draw_cell(struct svg *s, const struct nst_map *map,
-          const struct nst_cell *cell, const struct nst_cpuset *over, int y)
+          const struct nst_cell *cell, const struct nst_cell *after,
+          const struct nst_cpuset *over, int y)
 {
     unsigned int *firsts = calloc(nst_cpuset_count(&cell->cpus) + 1,
                                   sizeof(*firsts));
@@ -128,6 +151,7 @@ draw_cell(struct svg *s, const struct nst_map *map,
         }
     }
     y += n ? (int)rows * (BOX_H + 2) + GAP : 0;
+    y = draw_pages(s, cell, after, y);
     free(firsts);
     free(cpus);
     free(title);
@@ -141,11 +165,14 @@ draw_legend(struct svg *s, const struct nst_map *map, int y)
     static const enum map_role roles[] = {
         MAP_FREE, MAP_HOUSEKEEPING, MAP_THREADS, MAP_TAKEN, MAP_OVERCOMMITTED,
     };
+    static const char *const legend[] = {
+        "free", "housekeeping", "emulator/I/O threads",
+        "other domains (taken)", "overcommitted: shared with another",
+    };
     for (size_t k = 0; k < sizeof(roles) / sizeof(*roles); k++) {
         char label[4] = { map_role_mark(roles[k]), 0 };
         box(s, MARGIN, y, role_fills[roles[k]], label);
-        text_at(s, MARGIN + BOX_W + 8, y + 15, NULL,
-                map_role_name(roles[k]));
+        text_at(s, MARGIN + BOX_W + 8, y + 15, NULL, legend[k]);
         y += BOX_H + 2;
     }
     for (size_t i = 0; i < map->nguests; i++) {
@@ -191,8 +218,12 @@ nst_map_format_svg(const struct nst_map *map)
     attr(&s, bg, "width", "100%%");
     attr(&s, bg, "height", "100%%");
     attr(&s, bg, "fill", "#ffffff");
+    struct nst_host *after = map_host_after(map);
+    s.ok = s.ok && after;
     for (size_t c = 0; s.ok && c < map->host->ncells; c++)
-        y = draw_cell(&s, map, &map->host->cells[c], &over, y);
+        y = draw_cell(&s, map, &map->host->cells[c], &after->cells[c], &over,
+                      y);
+    nst_host_free(after);
     if (s.ok)
         y = draw_legend(&s, map, y + GAP);
     attr(&s, s.root, "width", "%d",
