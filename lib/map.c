@@ -77,16 +77,6 @@ nst_map_free(struct nst_map *map)
     free(map);
 }
 
-void
-nst_profile_housekeeping(const struct nst_profile *profile,
-                         const struct nst_host *host, struct nst_cpuset *out)
-{
-    if (!profile || profile->housekeeping_auto)
-        nst_host_default_housekeeping(host, out);
-    else
-        *out = profile->housekeeping;
-}
-
 /* ------------------------------------------------------------ the model */
 
 void
