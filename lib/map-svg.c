@@ -196,6 +196,25 @@ draw_legend(struct svg *s, const struct nst_map *map, int y)
     return y;
 }
 
+/* The picture's width: its widest cell's row of cores, and room for
+ * the legend's lines. */
+static int
+svg_width(const struct nst_map *map)
+{
+    size_t cols = 1;
+    for (size_t c = 0; c < map->host->ncells; c++) {
+        const struct nst_cell *cell = &map->host->cells[c];
+        unsigned int *firsts = calloc(nst_cpuset_count(&cell->cpus) + 1,
+                                      sizeof(*firsts));
+        size_t n = firsts ? map_cell_cores(map, cell, firsts) : 0;
+        if (n > cols)
+            cols = n < CORES_PER_ROW ? n : CORES_PER_ROW;
+        free(firsts);
+    }
+    int width = 2 * MARGIN + (int)cols * (BOX_W + GAP);
+    return width < 720 ? 720 : width;
+}
+
 char *
 nst_map_format_svg(const struct nst_map *map)
 {
@@ -226,8 +245,7 @@ nst_map_format_svg(const struct nst_map *map)
     nst_host_free(after);
     if (s.ok)
         y = draw_legend(&s, map, y + GAP);
-    attr(&s, s.root, "width", "%d",
-         2 * MARGIN + CORES_PER_ROW * (BOX_W + GAP));
+    attr(&s, s.root, "width", "%d", svg_width(map));
     attr(&s, s.root, "height", "%d", y + MARGIN);
     if (s.ok)
         xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
