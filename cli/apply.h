@@ -54,6 +54,7 @@ struct vn_apply_opts {
     bool dry_run;
     bool check;
     bool quiet;
+    bool map;                    /* bulk --dry-run: print the plan's map */
     enum vn_output output;
     /* Test seam (C tests only): runs after the backup is written and
      * before the domain is dumped again, with the virDomainPtr. */
@@ -78,6 +79,8 @@ int vn_print_report(const struct vn_apply_opts *o, const struct vn_result *r,
 /* Whether diffs get colours: --color, then NO_COLOR, then a terminal
  * on stdout. */
 bool vn_use_color(const struct vn_apply_opts *o);
+/* The same for any --color value (the map's). */
+bool vn_color_wanted(enum vn_color color);
 
 /* Whether the options ask for a bulk run (--all, --state, --match,
  * --exclude or several --domain). */

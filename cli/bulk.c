@@ -45,6 +45,7 @@
 #include "conn.h"
 #include "nestify.h"
 #include "lock.h"
+#include "map.h"
 #include "tool.h"
 
 static const char *const result_names[VN_DOM_LAST] = {
@@ -475,6 +476,35 @@ count_current_usage(struct bulk *b, char **err)
     return 0;
 }
 
+/* --map: the plan drawn after the summary, each domain of the run with
+ * what it holds in held (its new pins when it changed), the domains
+ * outside the run as taken. */
+static void
+print_map(struct bulk *b)
+{
+    struct nst_cpuset housekeeping;
+    struct nst_map *map;
+    bool ok;
+
+    nst_profile_housekeeping(b->profile, b->host, &housekeeping);
+    ok = (map = nst_map_new(b->host, &housekeeping, &b->held.outside));
+    for (size_t i = 0; ok && i < b->nrun; i++) {
+        struct nst_cpuset pins, threads;
+        row_pins(b->rows[i].pins, &pins);
+        row_pins(b->rows[i].threads, &threads);
+        ok = nst_map_add(map, vn_domain_name(b->doms[i]), &pins, &threads,
+                         &b->rows[i].pages,
+                         b->rows[i].shared ? "overcommitted by --overcommit" :
+                         NULL) == 0;
+    }
+    printf("\n");
+    if (!ok)
+        vn_error("cannot draw the map: out of memory");
+    if (!ok || vn_map_print(map, VN_MAP_TEXT, b->o->color) < 0)
+        b->write_failed = true;
+    nst_map_free(map);
+}
+
 /* The run's status: a write to stdout failed, a domain failed or was
  * refused (partial), one is pending under --check, or all is well. */
 static int
@@ -575,6 +605,8 @@ vn_apply_bulk(const struct vn_apply_opts *o, const struct nst_profile *profile)
         print_json_tail(b);
     else if (!o->quiet)
         print_summary(b);
+    if (o->map && o->output != VN_OUTPUT_JSON)
+        print_map(b);
     ret = exit_status(b);
     goto out;
 

@@ -136,12 +136,18 @@ vn_print_refusal(const struct vn_apply_opts *o, const struct vn_result *r)
 }
 
 bool
-vn_use_color(const struct vn_apply_opts *o)
+vn_color_wanted(enum vn_color color)
 {
     const char *no_color = getenv("NO_COLOR");
-    if (o->color != VN_COLOR_AUTO)
-        return o->color == VN_COLOR_ALWAYS;
+    if (color != VN_COLOR_AUTO)
+        return color == VN_COLOR_ALWAYS;
     return !(no_color && *no_color) && isatty(STDOUT_FILENO);
+}
+
+bool
+vn_use_color(const struct vn_apply_opts *o)
+{
+    return vn_color_wanted(o->color);
 }
 
 /* diff with ANSI colours: headers bold, hunks cyan, - red, + green. */

@@ -245,6 +245,16 @@ add_usage(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
 }
 
 int
+vn_domain_holding(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
+                  struct nst_cpuset *threads, struct nst_page_counts *pages,
+                  char **err)
+{
+    nst_cpuset_clear_all(pins);
+    nst_cpuset_clear_all(threads);
+    return add_usage(dom, inactive, pins, threads, pages, err);
+}
+
+int
 vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
                 struct nst_cpuset *threads, struct nst_page_counts *defined,
                 struct nst_page_counts *live, char **err)

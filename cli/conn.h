@@ -71,6 +71,13 @@ int vn_domain_usage(virDomainPtr dom, struct nst_cpuset *pins,
                     struct nst_page_counts *defined, struct nst_page_counts *live,
                     char **err);
 
+/* What dom's definition (inactive) or live XML holds, as
+ * vn_domain_usage counts it: pins and threads cleared first, pages
+ * added to. */
+int vn_domain_holding(virDomainPtr dom, bool inactive, struct nst_cpuset *pins,
+                      struct nst_cpuset *threads,
+                      struct nst_page_counts *pages, char **err);
+
 /*
  * What the connection's domains hold, except the nskip domains in skip
  * (the ones being planned): the CPUs their vCPUs are pinned to, in

@@ -75,10 +75,17 @@ cmd_verify(int argc, char **argv)
     return live ? live->verify(argc, argv) : vn_not_connected(NULL);
 }
 
+static int
+cmd_map(int argc, char **argv)
+{
+    return vn_cmd_map(argc, argv, live);
+}
+
 static const struct command commands[] = {
     { "apply", VN_CMD_APPLY, cmd_apply, OPTIONS_CONNECT },
     { "host", VN_CMD_HOST, cmd_host, OPTIONS_CONNECT },
     { "lint", VN_CMD_LINT, cmd_lint, OPTIONS_CONNECT },
+    { "map", VN_CMD_MAP, cmd_map, OPTIONS_CONNECT },
     { "profiles", VN_CMD_PROFILES, vn_cmd_profiles, 0 },
     { "rollback", VN_CMD_ROLLBACK, cmd_rollback, NEEDS_LIBVIRT },
     { "verify", VN_CMD_VERIFY, cmd_verify, NEEDS_LIBVIRT },

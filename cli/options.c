@@ -19,6 +19,7 @@
 #include "host-doctor.h"
 #include "nestify.h"
 #include "lint.h"
+#include "map.h"
 #include "options.h"
 #include "tool.h"
 #include "verify.h"
@@ -40,6 +41,8 @@ struct vn_option {
 };
 
 static const char *const states[] = { "running", "shutoff", "any", NULL };
+/* In the order of enum vn_map_output. */
+static const char *const map_outputs[] = { "text", "json", "svg", NULL };
 /* In the order of enum vn_color. */
 static const char *const colors[] = { "auto", "always", "never", NULL };
 
@@ -157,6 +160,14 @@ static const struct vn_option options[VN_OPT_LAST] = {
         "print the domain's backups, newest first" },
     [VN_OPT_BACKUP] = { "backup", 0, "FILE", false,
         "restore FILE instead of the newest backup" },
+    [VN_OPT_MAP_OUTPUT] = { "output", 'o', "text|json|svg", false,
+        "the map as text (default), one JSON document or\n"
+        "an SVG picture, on stdout",
+        .choices = map_outputs,
+        .bad = "--output must be 'text', 'json' or 'svg'" },
+    [VN_OPT_MAP] = { "map", 0, NULL, false,
+        "bulk --dry-run: also print the map of the plan\n"
+        "(as 'virt-nestify map' draws it)" },
 };
 
 /* ------------------------------------------------ the commands' lists */
@@ -173,6 +184,7 @@ enum vn_slot {
     SLOT_OUTPUT,                 /* enum vn_output (vn_parse_output) */
     SLOT_PROFILE,                /* char *, names joined (vn_profile_option) */
     SLOT_TAKEN,                  /* struct nst_cpuset and bool (vn_parse_taken) */
+    SLOT_MAP_OUTPUT,             /* enum vn_map_output */
 };
 
 struct vn_opt_use {
@@ -201,6 +213,8 @@ struct vn_opt_use {
     { opt, SLOT_UINT, AT(T, f, unsigned int), 0, help, 0 }
 #define COLOR(opt, T, f, help) \
     { opt, SLOT_COLOR, AT(T, f, enum vn_color), 0, help, 0 }
+#define MAP_OUTPUT(opt, T, f, help) \
+    { opt, SLOT_MAP_OUTPUT, AT(T, f, enum vn_map_output), 0, help, 0 }
 #define OUTPUT(opt, T, f, help) \
     { opt, SLOT_OUTPUT, AT(T, f, enum vn_output), 0, help, 0 }
 #define PROFILE(opt, T, f, help) \
@@ -248,6 +262,7 @@ static const struct vn_opt_use apply_uses[] = {
     FLAG(VN_OPT_IN_PLACE, A, in_place, NULL),
     OUTPUT(VN_OPT_OUTPUT, A, output, NULL),
     FLAG(VN_OPT_QUIET, A, quiet, NULL),
+    FLAG(VN_OPT_MAP, A, map, NULL),
     HELP(NULL),
 };
 #undef A
@@ -416,6 +431,20 @@ static const struct vn_opt_rule apply_rules[] = {
     { .when = { .any = B(VN_OPT_XSLT_PARAM) },
       .unless = { .any = B(VN_OPT_XSLT) },
       .msg = "--xslt-param needs --xslt" },
+    { .when = { .any = B(VN_OPT_MAP) },
+      .unless = { .any = APPLY_BULK, .several = B(VN_OPT_DOMAIN) },
+      .msg = "--map is for bulk runs (--all, --match, --state or several "
+             "--domain) with --dry-run or --check" },
+    { .when = { .any = B(VN_OPT_MAP) },
+      .unless = { .any = B(VN_OPT_DRY_RUN) | B(VN_OPT_CHECK) },
+      .msg = "--map is for bulk runs (--all, --match, --state or several "
+             "--domain) with --dry-run or --check" },
+    { .when = { .any = B(VN_OPT_MAP) },
+      .also = { .opt = VN_OPT_OUTPUT, .is = "json" },
+      .msg = "--map draws text; for its JSON use 'virt-nestify map -o json'" },
+    { .when = { .any = B(VN_OPT_MAP) },
+      .also = { .several = B(VN_OPT_CONNECT) },
+      .msg = "--map draws one host: give one --connect" },
     /* A live run's fleet is its -c hosts. */
     { .when = { .several = B(VN_OPT_HOST_CAPS) | B(VN_OPT_DOMCAPS) },
       .unless = { .any = B(VN_OPT_FILE) },
@@ -501,6 +530,48 @@ static const struct vn_opt_rule verify_rules[] = {
     { .when = { .any = B(VN_OPT_DOMCAPS) },
       .unless = { .any = B(VN_OPT_HOST_CAPS) },
       .msg = "--domcaps needs --host-caps" },
+};
+
+#define M struct vn_map_opts
+static const struct vn_opt_use map_uses[] = {
+    STRING(VN_OPT_CONNECT, M, plan.connect,
+           "the host of libvirt at URI and every domain's pins\n"
+           "(default: $LIBVIRT_DEFAULT_URI)"),
+    STRING(VN_OPT_HOST_CAPS, M, plan.host_caps,
+           "offline: the host from this capabilities XML;\n"
+           "with -c, instead of the connection's"),
+    STRING(VN_OPT_CPU_MAP, M, plan.cpu_map, NULL),
+    LIST(VN_OPT_FILE, M, files, nfiles,
+         "offline: a domain XML whose pins and hugepages\n"
+         "are drawn (repeatable)"),
+    TAKEN(VN_OPT_TAKEN, M, plan.taken, plan.has_taken,
+          "host CPUs other domains hold (drawn 'x')"),
+    PROFILE(VN_OPT_PROFILE, M, plan.profile,
+            "the profile whose housekeeping CPUs are drawn\n"
+            "(default: the first core of every cell)"),
+    LIST(VN_OPT_PROFILE_FILE, M, plan.profile_files, plan.nprofile_files,
+         NULL),
+    LIST(VN_OPT_SET, M, plan.sets, plan.nsets, NULL),
+    MAP_OUTPUT(VN_OPT_MAP_OUTPUT, M, output, NULL),
+    COLOR(VN_OPT_COLOR, M, color,
+          "text colours: auto (default: a terminal and no\n"
+          "$NO_COLOR), always, never"),
+    HELP(NULL),
+};
+#undef M
+
+static const struct vn_opt_rule map_rules[] = {
+    { .unless = { .any = B(VN_OPT_CONNECT) | B(VN_OPT_HOST_CAPS) },
+      .msg = "map needs a host: -c URI, or --host-caps FILE offline" },
+    { .when = { .any = B(VN_OPT_CONNECT) }, .also = { .any = B(VN_OPT_FILE) },
+      .msg = "--file is for an offline map (--host-caps): -c draws the "
+             "connection's domains" },
+    { .when = { .any = B(VN_OPT_COLOR) },
+      .also = { .opt = VN_OPT_MAP_OUTPUT, .is = "json" },
+      .msg = "--color is for the text map" },
+    { .when = { .any = B(VN_OPT_COLOR) },
+      .also = { .opt = VN_OPT_MAP_OUTPUT, .is = "svg" },
+      .msg = "--color is for the text map" },
 };
 
 /* -------------------------------------------------------- the commands */
@@ -607,6 +678,20 @@ static const struct vn_cmd_spec commands[VN_CMD_LAST] = {
 "domain or a domain that is not running, 3 libvirt or system failure.\n",
         "Try 'virt-nestify verify --help'.\n", false,
         USES(verify_uses), RULES(verify_rules) },
+    [VN_CMD_MAP] = { "map",
+"usage: virt-nestify map -c URI [--profile P] [options]\n"
+"       virt-nestify map --host-caps CAPS.xml [--file DOMAIN.xml]...\n"
+"                        [--taken CPULIST] [--profile P] [options]\n"
+"\n"
+"Draws the host's CPUs (a block per NUMA cell, a column per core, a row\n"
+"per SMT thread) with the guests pinned on them, housekeeping, emulator\n"
+"and I/O thread CPUs, free and overcommitted CPUs, and per cell the\n"
+"hugepages: total, free and each guest's.  Changes nothing.\n"
+"\n",
+"\n"
+"Exit: 0 done, 2 usage or bad input, 3 libvirt or system failure.\n",
+        "Try 'virt-nestify map --help'.\n", false,
+        USES(map_uses), RULES(map_rules) },
 };
 
 enum vn_cmd
@@ -693,6 +778,9 @@ store(const struct vn_opt_use *use, const char *arg, char *opts)
         break;
     case SLOT_COLOR:
         *(enum vn_color *)at = (enum vn_color)choice;
+        break;
+    case SLOT_MAP_OUTPUT:
+        *(enum vn_map_output *)at = (enum vn_map_output)choice;
         break;
     case SLOT_OUTPUT:
         return vn_parse_output(arg, (enum vn_output *)at);

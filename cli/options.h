@@ -26,6 +26,7 @@ enum vn_cmd {
     VN_CMD_PROFILES,
     VN_CMD_ROLLBACK,
     VN_CMD_VERIFY,
+    VN_CMD_MAP,
     VN_CMD_LAST
 };
 
@@ -46,6 +47,8 @@ enum vn_opt {
     VN_OPT_NODE, VN_OPT_PERSIST,
     VN_OPT_ISOLATE,              /* host --isolate */
     VN_OPT_LIST, VN_OPT_BACKUP,
+    VN_OPT_MAP_OUTPUT,           /* map --output text|json|svg */
+    VN_OPT_MAP,                  /* apply --map */
     VN_OPT_LAST
 };
 

@@ -12,6 +12,7 @@
 #include "backup.h"
 #include "host-doctor.h"
 #include "lint.h"
+#include "map.h"
 #include "tool.h"
 
 /* Which connected run the options ask for. */
@@ -63,6 +64,7 @@ apply_connected(const struct vn_apply_opts *o,
 const struct vn_connected vn_connected = {
     .apply = apply_connected,
     .lint = vn_lint_live,
+    .map = vn_map_live,
     .baseline_files = vn_baseline_files,
     .host_libvirt = vn_doctor_libvirt_check,
     .host_pins = vn_host_pins,

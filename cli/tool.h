@@ -204,6 +204,7 @@ struct vn_apply_opts;
 struct vn_lint_opts;
 struct vn_lint_results;
 struct vn_doctor_libvirt;
+struct vn_map_opts;
 struct vn_connected {
     /* apply --domain, bulk runs and fleets (run-connected.c) */
     int (*apply)(const struct vn_apply_opts *o,
@@ -222,6 +223,9 @@ struct vn_connected {
     int (*baseline_files)(char *const *files, size_t n,
                           char *const *domcaps, size_t ndomcaps,
                           const char *cpu_map, char **out, char **err);
+    /* map -c (cmd-map-live.c) */
+    int (*map)(const struct vn_map_opts *o, const struct nst_profile *profile,
+               struct nst_map **out, char **err);
     /* the commands that always need a connection */
     int (*rollback)(int argc, char **argv);
     int (*verify)(int argc, char **argv);
@@ -246,5 +250,6 @@ int vn_cmd_profiles(int argc, char **argv);
 int vn_cmd_rollback(int argc, char **argv);
 int vn_cmd_verify(int argc, char **argv);
 int vn_cmd_lint(int argc, char **argv, const struct vn_connected *live);
+int vn_cmd_map(int argc, char **argv, const struct vn_connected *live);
 
 #endif /* NESTIFY_TOOL_H */

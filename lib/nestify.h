@@ -866,6 +866,44 @@ struct nst_host *nst_holdings_host(const struct nst_holdings *h,
 char *nst_diff_unified(const char *a, size_t alen, const char *b, size_t blen,
                        const char *label_a, const char *label_b);
 
+/* ------------------------------------------------------------------- map */
+
+/*
+ * A map of the host's CPUs and hugepages with the guests on them
+ * (virt-nestify map, bulk --dry-run --map): the host, its housekeeping
+ * CPUs and what each named domain holds, counted as the allocator
+ * counts them (nst_holdings): a CPU is overcommitted where
+ * nst_holdings_taken says a guest's vCPU sits on what another holds.
+ * The renderers only format it: text (one block per host cell, a
+ * column per core, a row per SMT thread, at most 100 columns), JSON
+ * (docs/json.md, "The map document") and a self-contained SVG.
+ */
+struct nst_map;
+
+/* housekeeping and outside (CPUs held by domains not on the map) may be
+ * NULL; host is copied.  NULL when out of memory. */
+struct nst_map *nst_map_new(const struct nst_host *host,
+                            const struct nst_cpuset *housekeeping,
+                            const struct nst_cpuset *outside);
+/* Adds a domain: its vCPU pins, emulator and I/O thread pins, hugepages
+ * (each may be NULL) and a note shown beside it (NULL: none).  -1 when
+ * out of memory. */
+int nst_map_add(struct nst_map *map, const char *name,
+                const struct nst_cpuset *vcpus,
+                const struct nst_cpuset *threads,
+                const struct nst_page_counts *pages, const char *note);
+/* New strings the caller frees, NULL when out of memory; color: SGR
+ * escapes in the text. */
+char *nst_map_format_text(const struct nst_map *map, bool color);
+char *nst_map_format_json(const struct nst_map *map);
+char *nst_map_format_svg(const struct nst_map *map);
+void nst_map_free(struct nst_map *map);
+/* The housekeeping CPUs profile gives host (NULL profile: the default,
+ * nst_host_default_housekeeping), as the placement rules use them. */
+void nst_profile_housekeeping(const struct nst_profile *profile,
+                              const struct nst_host *host,
+                              struct nst_cpuset *out);
+
 /* ------------------------------------------------------ helpers for the tool
  *
  * Text, errors, arrays and JSON as the library writes them, exported for

@@ -861,3 +861,14 @@ nst_profile_compose(struct nst_profile *profile, const char *names,
     free(picked);
     return ret;
 }
+
+/* The placement rules' housekeeping CPUs, and the map's. */
+void
+nst_profile_housekeeping(const struct nst_profile *profile,
+                         const struct nst_host *host, struct nst_cpuset *out)
+{
+    if (!profile || profile->housekeeping_auto)
+        nst_host_default_housekeeping(host, out);
+    else
+        *out = profile->housekeeping;
+}

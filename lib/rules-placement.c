@@ -157,10 +157,7 @@ policy_place(struct run *run)
 
     if (!need_kib)
         return -1;
-    if (p->housekeeping_auto)
-        nst_host_default_housekeeping(run->host, &housekeeping);
-    else
-        housekeeping = p->housekeeping;
+    nst_profile_housekeeping(p, run->host, &housekeeping);
 
     struct nst_placement_request req = {
         .vcpus = run->dom.vcpus,
@@ -204,10 +201,7 @@ housekeeping_near(struct run *run, struct nst_cpuset *out)
         if (cell)
             nst_cpuset_union(&cells, &cell->cpus);
     }
-    if (run->profile->housekeeping_auto)
-        nst_host_default_housekeeping(run->host, out);
-    else
-        *out = run->profile->housekeeping;
+    nst_profile_housekeeping(run->profile, run->host, out);
     struct nst_cpuset near = *out;
     nst_cpuset_intersect(&near, &cells);
     if (!nst_cpuset_is_empty(&near))

@@ -47,7 +47,7 @@ check_completion() {
         fail "virt-nestify $*<TAB>: got '$got', expected '$want' $(cat "$TMP/err")"
 }
 
-check_completion "apply host lint profiles rollback verify" ""
+check_completion "apply host lint map profiles rollback verify" ""
 check_completion "rollback" "ro"
 check_completion "--profile --profile-file" "--pro"
 check_completion "--profile --profile-file" "verify" "--pro"
@@ -62,6 +62,7 @@ check_completion "secure" "--profile" "=" "se"
 check_completion "caps.xml" "--host-caps" "=" "c"
 check_completion "any running shutoff" "--all" "--state" ""
 check_completion "json" "lint" "-o" "j"
+check_completion "svg" "map" "-o" "s"
 check_completion "always auto" "--color" "a"
 check_completion "caps.xml" "--file" "c"
 check_completion "web1.xml web2.xml" "--file" "web"
@@ -82,7 +83,7 @@ check_completion "" "--xslt" "x.xsl" "--xslt-param" ""
 # "virt-nestify --list-options CMD": "[-x ]--name[ ARG]" per line): the
 # completion offers exactly the long names, and after each option that
 # takes an argument (by either name) completes its value, never options.
-for cmd in apply host lint profiles rollback verify; do
+for cmd in apply host lint map profiles rollback verify; do
     count=$((count + 1))
     "$NST_BUILDDIR/virt-nestify" --list-options "$cmd" >"$TMP/options" ||
         { fail "--list-options $cmd failed"; continue; }

@@ -21,7 +21,7 @@ section() {
 # The commands the program knows (its usage and command table), each an
 # entry (".TP" then ".B NAME" or "\fBNAME\fP") of COMMANDS.
 section COMMANDS >"$TMP/commands"
-for cmd in apply host lint profiles rollback verify; do
+for cmd in apply host lint map profiles rollback verify; do
     count=$((count + 1))
     "$NST_BUILDDIR/virt-nestify" "$cmd" --help >/dev/null 2>&1 ||
         fail "$cmd --help fails: is it still a command?"
@@ -30,7 +30,7 @@ for cmd in apply host lint profiles rollback verify; do
 done
 
 for pair in apply:OPTIONS host:HOST lint:LINT profiles:COMMANDS \
-    rollback:ROLLBACK verify:VERIFY; do
+    rollback:ROLLBACK verify:VERIFY map:MAP; do
     cmd=${pair%%:*}
     sect=${pair#*:}
     section "$sect" >"$TMP/section"
