@@ -91,19 +91,17 @@ guest_fill(size_t i)
 }
 
 /* The cell's hugepages from y down, a line per size as the text has
- * them (free after the guests); returns the y below. */
+ * them; returns the y below. */
 static int
-draw_pages(struct svg *s, const struct nst_cell *cell,
-           const struct nst_cell *after, int y)
+draw_pages(struct svg *s, const struct nst_map *map,
+           const struct nst_cell *cell, const struct nst_cell *after, int y)
 {
     for (size_t k = 0; k < cell->npages; k++) {
-        const struct nst_pages *p = &cell->pages[k];
-        const struct nst_pages *left = nst_cell_pages(after, p->size_kib);
-        if (p->size_kib <= 4)
+        if (cell->pages[k].size_kib <= 4)
             continue;
-        char *line = nst_printf("hugepages %llu KiB: %llu total, %llu free",
-                                p->size_kib, p->total,
-                                left ? left->free : p->free);
+        struct nst_buf buf = { 0 };
+        map_pages_line(&buf, map, cell, after, &cell->pages[k]);
+        char *line = nst_buf_finish(&buf, NULL);
         s->ok = s->ok && line;
         text_at(s, MARGIN, y + 13, NULL, line ? line : "");
         free(line);
@@ -151,7 +149,7 @@ draw_cell(struct svg *s, const struct nst_map *map,
         }
     }
     y += n ? (int)rows * (BOX_H + 2) + GAP : 0;
-    y = draw_pages(s, cell, after, y);
+    y = draw_pages(s, map, cell, after, y);
     free(firsts);
     free(cpus);
     free(title);

@@ -93,33 +93,41 @@ add_cores(struct nst_buf *buf, const struct nst_map *map,
     }
 }
 
-/* The cell's hugepages: per size, total, free after the guests, and
- * what each guest plans there. */
+/* See map.h. */
+void
+map_pages_line(struct nst_buf *buf, const struct nst_map *map,
+               const struct nst_cell *cell, const struct nst_cell *after,
+               const struct nst_pages *p)
+{
+    const struct nst_pages *left = nst_cell_pages(after, p->size_kib);
+    nst_buf_adds(buf, "hugepages ");
+    add_size(buf, p->size_kib);
+    nst_buf_addf(buf, ": %llu total, %llu free", p->total,
+                 left ? left->free : p->free);
+    const char *sep = "; planned ";
+    for (size_t g = 0; g < map->nguests; g++) {
+        const struct nst_page_counts *pc = &map->guests[g].pages;
+        for (size_t i = 0; i < pc->n; i++)
+            if (pc->items[i].cell == cell->id &&
+                pc->items[i].size_kib == p->size_kib &&
+                pc->items[i].pages > 0) {
+                nst_buf_addf(buf, "%s%c %lld", sep, map_mark(g),
+                             pc->items[i].pages);
+                sep = ", ";
+            }
+    }
+}
+
+/* The cell's hugepages, a line per size (base pages left out). */
 static void
 add_pages(struct nst_buf *buf, const struct nst_map *map,
           const struct nst_cell *cell, const struct nst_cell *after)
 {
     for (size_t k = 0; k < cell->npages; k++) {
-        const struct nst_pages *p = &cell->pages[k];
-        if (p->size_kib <= 4)
+        if (cell->pages[k].size_kib <= 4)
             continue;
-        const struct nst_pages *left = nst_cell_pages(after, p->size_kib);
-        nst_buf_adds(buf, "  hugepages ");
-        add_size(buf, p->size_kib);
-        nst_buf_addf(buf, ": %llu total, %llu free", p->total,
-                     left ? left->free : p->free);
-        const char *sep = "; planned ";
-        for (size_t g = 0; g < map->nguests; g++) {
-            const struct nst_page_counts *pc = &map->guests[g].pages;
-            for (size_t i = 0; i < pc->n; i++)
-                if (pc->items[i].cell == cell->id &&
-                    pc->items[i].size_kib == p->size_kib &&
-                    pc->items[i].pages > 0) {
-                    nst_buf_addf(buf, "%s%c %lld", sep, map_mark(g),
-                                 pc->items[i].pages);
-                    sep = ", ";
-                }
-        }
+        nst_buf_adds(buf, "  ");
+        map_pages_line(buf, map, cell, after, &cell->pages[k]);
         nst_buf_adds(buf, "\n");
     }
 }

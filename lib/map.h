@@ -63,6 +63,13 @@ char map_mark(size_t i);
 /* A mark per role other than a guest's ('.', '-', '=', 'x', '!'). */
 char map_role_mark(enum map_role role);
 const char *map_role_name(enum map_role role);
+/* One size of a cell's hugepages as a line (no newline): total, free
+ * after the guests (after: the cell in map_host_after) and each guest's
+ * pages there ("hugepages 2 MiB: 8192 total, 0 free; planned B 8192");
+ * map-text.c, for the text and the picture alike. */
+void map_pages_line(struct nst_buf *buf, const struct nst_map *map,
+                    const struct nst_cell *cell, const struct nst_cell *after,
+                    const struct nst_pages *p);
 /* The host after the guests' hugepages (a copy; NULL: no memory). */
 struct nst_host *map_host_after(const struct nst_map *map);
 
