@@ -270,7 +270,9 @@ static const struct vn_opt_use apply_uses[] = {
 #define H struct vn_host_opts
 static const struct vn_opt_use host_uses[] = {
     STRING(VN_OPT_ROOT, H, root, NULL),
-    OUTPUT(VN_OPT_OUTPUT, H, output, "the report format (the doctor's, or what\n--enable or --isolate did)"),
+    OUTPUT(VN_OPT_OUTPUT, H, output,
+           "the report format (the doctor's, or what\n--enable or --isolate "
+           "did)"),
     STRING(VN_OPT_CONNECT, H, connect,
            "also check that libvirt at URI supports\nhost-passthrough; "
            "its guests' pins (--isolate)"),
