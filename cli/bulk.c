@@ -305,11 +305,12 @@ print_json_entry(struct bulk *b, size_t i)
     else
         nst_json_add_null(entry, "report", &ok);
     r->report = NULL;
-    /* A restart that failed leaves the domain on no plan of ours. */
+    /* null for every refused or failed domain (docs/json.md), also one
+     * planned and defined whose restart then failed. */
     if (r->plan_pins && r->result != VN_DOM_REFUSED &&
-        r->result != VN_DOM_FAILED)
+        r->result != VN_DOM_FAILED) {
         nst_json_add(entry, "pins", r->plan_pins, &ok);
-    else {
+    } else {
         json_object_put(r->plan_pins);
         nst_json_add_null(entry, "pins", &ok);
     }
