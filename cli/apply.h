@@ -136,6 +136,10 @@ struct vn_dom_run {
     struct nst_cpuset pins;      /* the domain's vCPU pins afterwards */
     struct nst_cpuset threads;   /* its emulator and I/O thread pins */
     struct nst_page_counts pages;       /* and the hugepages its definition uses */
+    /* The plan of a changed, pending or unchanged domain (what it holds
+     * then, pin by pin), for -o json's "pins"; empty otherwise. */
+    struct nst_plan plan;
+    bool has_plan;
     bool needs_restart;          /* defined while running */
 };
 

@@ -67,6 +67,7 @@ struct row {
     /* -o json: its report document (NULL: none), waiting for its
      * restart */
     struct json_object *report;
+    struct json_object *plan_pins;  /* -o json: its "pins", or NULL */
 };
 
 struct bulk {
@@ -243,6 +244,48 @@ write_json(struct bulk *b, const char *before, struct json_object *val,
     write_out(b, &buf);
 }
 
+/* A cpuset for "pins": "" when there is none, so the value is always a
+ * string the caller can test for emptiness. */
+static void
+add_cpuset(struct json_object *obj, const char *key,
+           const struct nst_cpuset *set, bool *ok)
+{
+    char *text = nst_cpuset_format(set);
+    if (!text)
+        *ok = false;
+    nst_json_add_string(obj, key, text ? text : "", ok);
+    free(text);
+}
+
+/* "pins" of a domain entry (docs/json.md, the bulk document): what the
+ * plan has it hold, pin by pin; NULL when out of memory. */
+static struct json_object *
+plan_pins_json(const struct nst_plan *plan)
+{
+    struct json_object *pins = json_object_new_object();
+    struct json_object *pages = json_object_new_array();
+    bool ok = pins && pages;
+
+    add_cpuset(pins, "vcpus", &plan->vcpus, &ok);
+    add_cpuset(pins, "emulator", &plan->emulator, &ok);
+    add_cpuset(pins, "iothreads", &plan->iothreads, &ok);
+    for (size_t i = 0; i < plan->npages; i++) {
+        struct json_object *use = json_object_new_object();
+        nst_json_add_int(use, "cell", (long long)plan->pages[i].host_cell,
+                         &ok);
+        nst_json_add_int(use, "size_kib", (long long)plan->pages[i].size_kib,
+                         &ok);
+        nst_json_add_int(use, "pages", (long long)plan->pages[i].pages, &ok);
+        nst_json_append(pages, use, &ok);
+    }
+    nst_json_add(pins, "hugepages", pages, &ok);
+    if (!ok) {
+        json_object_put(pins);
+        return NULL;
+    }
+    return pins;
+}
+
 /* One entry of "domains"; hands the row's report over. */
 static void
 print_json_entry(struct bulk *b, size_t i)
@@ -262,6 +305,16 @@ print_json_entry(struct bulk *b, size_t i)
     else
         nst_json_add_null(entry, "report", &ok);
     r->report = NULL;
+    /* null for every refused or failed domain (docs/json.md), also one
+     * planned and defined whose restart then failed. */
+    if (r->plan_pins && r->result != VN_DOM_REFUSED &&
+        r->result != VN_DOM_FAILED) {
+        nst_json_add(entry, "pins", r->plan_pins, &ok);
+    } else {
+        json_object_put(r->plan_pins);
+        nst_json_add_null(entry, "pins", &ok);
+    }
+    r->plan_pins = NULL;
     write_json(b, b->njson++ ? ",\n    " : "    ", entry, 2, ok, "");
 }
 
@@ -282,6 +335,8 @@ keep_row(struct bulk *b, size_t i, struct vn_dom_run *run)
         /* A domain stopped before planning (transient) has no report. */
         if (run->report.domain &&
             !(row->report = nst_report_to_json(&run->report)))
+            b->write_failed = true;
+        if (run->has_plan && !(row->plan_pins = plan_pins_json(&run->plan)))
             b->write_failed = true;
         if (!row->needs_restart)
             print_json_entry(b, i);
@@ -396,6 +451,8 @@ restart_all(struct bulk *b)
             print_json_entry(b, i);
         json_object_put(b->rows[i].report);
         b->rows[i].report = NULL;
+        json_object_put(b->rows[i].plan_pins);
+        b->rows[i].plan_pins = NULL;
     }
 }
 
@@ -534,6 +591,7 @@ bulk_free(struct bulk *b)
         free(b->rows[i].pins);
         free(b->rows[i].threads);
         json_object_put(b->rows[i].report);
+        json_object_put(b->rows[i].plan_pins);
         nst_page_counts_clear(&b->rows[i].pages);
     }
     free(b->rows);

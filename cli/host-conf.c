@@ -10,12 +10,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <json.h>
 
 #include "host-doctor.h"
 #include "nestify.h"
@@ -243,9 +246,11 @@ backup(int dfd, const struct vn_conf_file *f, char **err)
     return host;
 }
 
-/* Writes f (backing up what it replaces); reports, returns 0 or -1. */
+/* Writes f (backing up what it replaces); reports (r: text, or the
+ * document's "files"), returns 0 or -1. */
 int
-vn_conf_file_write(const char *root, struct vn_conf_file *f)
+vn_conf_file_write(const char *root, struct vn_conf_file *f,
+                   struct vn_host_result *r)
 {
     char *err = NULL, *saved = NULL;
     int dfd = vn_host_open_dir(root, f->dir, true, &err);
@@ -261,9 +266,127 @@ vn_conf_file_write(const char *root, struct vn_conf_file *f)
         return -1;
     }
     close(dfd);
-    printf("wrote %s\n", f->host);
-    if (saved)
-        printf("  the previous content is in %s\n", saved);
+    if (r->json) {
+        vn_host_result_file(r, f->host, "written", saved);
+    } else {
+        printf("wrote %s\n", f->host);
+        if (saved)
+            printf("  the previous content is in %s\n", saved);
+    }
     free(saved);
     return 0;
+}
+
+/* ---------------------------------------- the document of -o json */
+
+void
+vn_host_result_init(struct vn_host_result *r, const struct vn_host_opts *o,
+                    const char *action)
+{
+    memset(r, 0, sizeof(*r));
+    r->json = o->output == VN_OUTPUT_JSON;
+    r->dry_run = o->dry_run;
+    r->ok = true;
+    if (!r->json)
+        return;
+    r->doc = json_object_new_object();
+    r->files = json_object_new_array();
+    r->commands = json_object_new_array();
+    r->next = json_object_new_array();
+    r->ok = r->doc && r->files && r->commands && r->next;
+    nst_json_add_string(r->doc, "action", action, &r->ok);
+    nst_json_add_bool(r->doc, "dry_run", o->dry_run, &r->ok);
+    /* Set for real by vn_host_result_finish; added here to come first. */
+    nst_json_add_bool(r->doc, "changed", false, &r->ok);
+}
+
+void
+vn_host_result_file(struct vn_host_result *r, const char *path,
+                    const char *what, const char *backup)
+{
+    if (strcmp(what, "unchanged") != 0)
+        r->changed = true;
+    if (!r->json)
+        return;
+    struct json_object *file = json_object_new_object();
+    nst_json_add_string(file, "path", path, &r->ok);
+    nst_json_add_string(file, "what", what, &r->ok);
+    nst_json_add_string(file, "backup", backup, &r->ok);
+    nst_json_append(r->files, file, &r->ok);
+}
+
+void
+vn_host_result_conf(struct vn_host_result *r, const struct vn_conf_file *f)
+{
+    vn_host_result_file(r, f->host, !f->write ? "unchanged" :
+                        r->dry_run ? "would-write" : "written", NULL);
+}
+
+void
+vn_host_result_command(struct vn_host_result *r, char *const argv[],
+                       int status)
+{
+    r->changed = true;
+    if (!r->json)
+        return;
+    struct json_object *cmd = json_object_new_object();
+    struct json_object *args = json_object_new_array();
+    for (size_t i = 0; argv[i]; i++)
+        nst_json_append(args, json_object_new_string(argv[i]), &r->ok);
+    nst_json_add(cmd, "argv", args, &r->ok);
+    if (status < 0)
+        nst_json_add_null(cmd, "status", &r->ok);
+    else
+        nst_json_add_int(cmd, "status", status, &r->ok);
+    nst_json_append(r->commands, cmd, &r->ok);
+}
+
+void
+vn_host_result_next(struct vn_host_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = nst_vprintf(fmt, ap);
+    va_end(ap);
+    if (!r->json)
+        printf("next: %s\n", text ? text : "?");
+    else if (!text)
+        r->ok = false;
+    else
+        nst_json_append(r->next, json_object_new_string(text), &r->ok);
+    free(text);
+}
+
+int
+vn_host_result_finish(struct vn_host_result *r)
+{
+    if (!r->json)
+        return fflush(stdout) == 0 ? 0 : -1;
+    nst_json_add_bool(r->doc, "changed", r->changed, &r->ok);
+    nst_json_add(r->doc, "files", r->files, &r->ok);
+    nst_json_add(r->doc, "commands", r->commands, &r->ok);
+    nst_json_add(r->doc, "next", r->next, &r->ok);
+    r->files = r->commands = r->next = NULL;
+    char *text = nst_json_finish(r->doc, r->ok);
+    r->doc = NULL;
+    int ret = 0;
+    if (!text) {
+        vn_error("out of memory");
+        ret = -1;
+    } else if (vn_write_stdout(text, strlen(text)) < 0) {
+        vn_error("cannot write to stdout: %s", strerror(errno));
+        ret = -1;
+    }
+    free(text);
+    return ret;
+}
+
+void
+vn_host_result_clear(struct vn_host_result *r)
+{
+    json_object_put(r->doc);
+    json_object_put(r->files);
+    json_object_put(r->commands);
+    json_object_put(r->next);
+    memset(r, 0, sizeof(*r));
 }

@@ -195,7 +195,41 @@ int vn_conf_file_prepare(const char *root, struct vn_conf_file *f,
                          char **err);
 int vn_host_check_knob(const char *root, const char *dir, const char *name,
                        const char *host, char **err);
-int vn_conf_file_write(const char *root, struct vn_conf_file *f);
+/*
+ * What "host --enable" and "--isolate" did (or, with --dry-run, would
+ * do), for --output json (docs/json.md, the host enable/isolate
+ * document): the files, the commands, what is left to the operator, and
+ * whether anything changed.  In text mode only the "next:" lines print
+ * through it; the rest is the callers' text.  changed is kept in both.
+ */
+struct vn_host_result {
+    bool json;
+    bool dry_run;
+    bool changed;                /* a file written, a command run (or would be) */
+    bool ok;                     /* false: out of memory */
+    struct json_object *doc;     /* the command's own keys go here */
+    struct json_object *files, *commands, *next;
+};
+void vn_host_result_init(struct vn_host_result *r,
+                         const struct vn_host_opts *o, const char *action);
+/* what: "written", "unchanged" or "would-write"; backup may be NULL. */
+void vn_host_result_file(struct vn_host_result *r, const char *path,
+                         const char *what, const char *backup);
+/* f as planned: unchanged, or would-write / written (no backup known). */
+void vn_host_result_conf(struct vn_host_result *r,
+                         const struct vn_conf_file *f);
+/* A command run (status its exit status) or that would run (-1). */
+void vn_host_result_command(struct vn_host_result *r, char *const argv[],
+                            int status);
+/* Text: "next: ...\n"; JSON: a string of "next". */
+void vn_host_result_next(struct vn_host_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* JSON: prints the document.  Returns 0, or -1 having reported. */
+int vn_host_result_finish(struct vn_host_result *r);
+void vn_host_result_clear(struct vn_host_result *r);
+
+int vn_conf_file_write(const char *root, struct vn_conf_file *f,
+                       struct vn_host_result *r);
 
 /* "host --enable": the options are checked by the caller. */
 int vn_host_enable(const struct vn_host_opts *o);

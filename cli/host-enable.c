@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "host-doctor.h"
 #include "nestify.h"
 
@@ -41,6 +43,9 @@ struct plan {
     long node;                   /* -1: all nodes */
     char *hp_host;               /* nr_hugepages as the host sees it */
     char *hp_dir;                /* its directory */
+    unsigned long long hp_before;  /* what hp_host says before the run */
+    unsigned long long hp_after;   /* and after it (the kernel's grant) */
+    bool hp_applied;               /* hp_after is known */
     struct vn_conf_file sysctl;
     bool sysctl_planned;
     char *cmdline;               /* the kernel command line that persists it */
@@ -421,6 +426,13 @@ plan_hugepages(const struct vn_host_opts *o, struct plan *p, char **err)
                  vn_host_check_knob(o->root, p->hp_dir, "nr_hugepages", p->hp_host,
                             err);
     }
+    if (status == VN_EXIT_OK) {
+        /* The count before, for --output json: unknown reads as 0. */
+        char *now = vn_root_read_value(o->root, p->hp_host, NULL);
+        if (!now || nst_parse_ull(now, ~0ULL, &p->hp_before) < 0)
+            p->hp_before = 0;
+        free(now);
+    }
     free(dir);
     if (status == VN_EXIT_OK && o->persist)
         status = plan_hugepages_persist(o, p, err);
@@ -516,9 +528,11 @@ make_plan(const struct vn_host_opts *o, struct plan *p)
     return VN_EXIT_OK;
 }
 
-/* Runs argv (argv[0] a path) and waits.  Returns 0 or -1, reported. */
+/* Runs argv (argv[0] a path) and waits.  Returns its exit status (a
+ * signal's death as the shell gives it, 128 + the signal; 127 when it
+ * could not run), reported when not 0. */
 static int
-run(char *const argv[])
+run_wait(char *const argv[])
 {
     fflush(stdout);
     pid_t pid = fork();
@@ -526,7 +540,7 @@ run(char *const argv[])
 
     if (pid < 0) {
         vn_error("cannot run %s: %s", argv[0], strerror(errno));
-        return -1;
+        return 127;
     }
     if (pid == 0) {
         execv(argv[0], argv);
@@ -535,7 +549,7 @@ run(char *const argv[])
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             vn_error("cannot wait for %s: %s", argv[0], strerror(errno));
-            return -1;
+            return 127;
         }
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -551,7 +565,18 @@ run(char *const argv[])
         vn_error("'%s' was killed by signal %d", text ? text : argv[0],
                  WTERMSIG(status));
     free(text);
-    return -1;
+    /* A signal's death as the shell gives it. */
+    return WIFEXITED(status) ? WEXITSTATUS(status) :
+           128 + WTERMSIG(status);
+}
+
+/* Runs argv, recording it in r.  Returns 0 or -1, reported. */
+static int
+run(char *const argv[], struct vn_host_result *r)
+{
+    int status = run_wait(argv);
+    vn_host_result_command(r, argv, status);
+    return status == 0 ? 0 : -1;
 }
 
 static void
@@ -589,30 +614,93 @@ print_plan(const struct vn_host_opts *o, const struct plan *p)
 
 /* What is left to the operator. */
 static void
-print_next(const struct vn_host_opts *o, const struct plan *p)
+print_next(const struct vn_host_opts *o, const struct plan *p,
+           struct vn_host_result *r)
 {
     if (p->cmdline)
-        printf("next: /etc/sysctl.d sets the default size on every node "
-               "only; to keep these hugepages across reboots, add '%s' to "
-               "the kernel command line\n", p->cmdline);
+        vn_host_result_next(r, "/etc/sysctl.d sets the default size on "
+                            "every node only; to keep these hugepages "
+                            "across reboots, add '%s' to the kernel command "
+                            "line", p->cmdline);
     if (!o->reload && !p->nested_now && p->loaded)
-        printf("next: the running %s has nested off; run again with "
-               "--reload (every VM stopped) or reboot\n", p->module);
+        vn_host_result_next(r, "the running %s has nested off; run again "
+                            "with --reload (every VM stopped) or reboot",
+                            p->module);
     else if (!o->reload && !p->loaded)
-        printf("next: %s is not loaded; load it with modprobe %s (or run "
-               "again with --reload)\n", p->module, p->module);
+        vn_host_result_next(r, "%s is not loaded; load it with modprobe %s "
+                            "(or run again with --reload)", p->module,
+                            p->module);
     if (!p->persisted_by && p->modprobe.write)
-        printf("next: %s, so that a %s loaded from the initramfs gets "
-               "nested=1 too\n",
-               p->initramfs ? p->initramfs :
-               "rebuild the initramfs (update-initramfs -u, dracut -f or "
-               "mkinitcpio -P, as the distribution does it)", p->module);
+        vn_host_result_next(r, "%s, so that a %s loaded from the initramfs "
+                            "gets nested=1 too",
+                            p->initramfs ? p->initramfs :
+                            "rebuild the initramfs (update-initramfs -u, "
+                            "dracut -f or mkinitcpio -P, as the "
+                            "distribution does it)", p->module);
+}
+
+/* The files and commands of a --dry-run, into r's document. */
+static void
+record_plan(const struct vn_host_opts *o, const struct plan *p,
+            struct vn_host_result *r)
+{
+    if (p->persisted_by)
+        vn_host_result_file(r, p->persisted_by, "unchanged", NULL);
+    else
+        vn_host_result_conf(r, &p->modprobe);
+    if (p->sysctl_planned)
+        vn_host_result_conf(r, &p->sysctl);
+    char *rm[] = { p->modprobe_cmd, (char *)"-r", (char *)p->module, NULL };
+    char *add[] = { p->modprobe_cmd, (char *)p->module, NULL };
+    if (o->reload && p->loaded)
+        vn_host_result_command(r, rm, -1);
+    if (o->reload)
+        vn_host_result_command(r, add, -1);
+}
+
+/* The keys of the enable document (docs/json.md) beside the files,
+ * commands and next steps; a hugepage count that moves is a change. */
+static void
+record_enable(const struct vn_host_opts *o, const struct plan *p,
+              struct vn_host_result *r)
+{
+    struct json_object *module = json_object_new_object();
+    const char *action = !o->reload ? NULL :
+                         o->dry_run ? (p->loaded ? "would-reload" :
+                                                   "would-load") :
+                         p->loaded ? "reloaded" : "loaded";
+    nst_json_add_string(module, "name", p->module, &r->ok);
+    nst_json_add_string(module, "action", action, &r->ok);
+    nst_json_add_bool(module, "nested", p->nested_now, &r->ok);
+    nst_json_add(r->doc, "module", module, &r->ok);
+    if (!p->hugepages) {
+        nst_json_add_null(r->doc, "hugepages", &r->ok);
+    } else {
+        struct json_object *hp = json_object_new_object();
+        nst_json_add_int(hp, "size_kib", (long long)p->kib, &r->ok);
+        if (p->node >= 0)
+            nst_json_add_int(hp, "node", p->node, &r->ok);
+        else
+            nst_json_add_null(hp, "node", &r->ok);
+        nst_json_add_int(hp, "asked", (long long)p->count, &r->ok);
+        nst_json_add_int(hp, "before", (long long)p->hp_before, &r->ok);
+        if (p->hp_applied)
+            nst_json_add_int(hp, "after", (long long)p->hp_after, &r->ok);
+        else
+            nst_json_add_null(hp, "after", &r->ok);
+        nst_json_add(r->doc, "hugepages", hp, &r->ok);
+        if (p->hp_applied ? p->hp_after != p->hp_before :
+            p->count != p->hp_before)
+            r->changed = true;
+    }
+    nst_json_add_string(r->doc, "kernel_cmdline", p->cmdline, &r->ok);
 }
 
 /* Writes the hugepage count into sysfs and says what the kernel
  * granted, then the sysctl file.  Returns 0, or -1 having reported. */
 static int
-apply_hugepages(const struct vn_host_opts *o, struct plan *p)
+apply_hugepages(const struct vn_host_opts *o, struct plan *p,
+                struct vn_host_result *r)
 {
     char *value = nst_printf("%llu\n", p->count);
     char *err = NULL;
@@ -647,10 +735,13 @@ apply_hugepages(const struct vn_host_opts *o, struct plan *p)
         return -1;
     }
     free(got);
+    p->hp_after = granted;
+    p->hp_applied = true;
     char *size = vn_size_text(p->kib);
-    printf("hugepages: asked for %llu of %s%s, the kernel has %llu\n",
-           p->count, size ? size : "?", p->node >= 0 ? " on this node" : "",
-           granted);
+    if (!r->json)
+        printf("hugepages: asked for %llu of %s%s, the kernel has %llu\n",
+               p->count, size ? size : "?",
+               p->node >= 0 ? " on this node" : "", granted);
     if (granted < p->count)
         vn_warning("the kernel reserved %llu of the %llu hugepages of %s "
                    "asked for (not enough free contiguous memory): free "
@@ -658,25 +749,30 @@ apply_hugepages(const struct vn_host_opts *o, struct plan *p)
                    size ? size : "?");
     free(size);
     if (p->sysctl_planned && !p->sysctl.write) {
-        printf("hugepages: %s already says vm.nr_hugepages = %llu\n",
-               p->sysctl.host, p->count);
+        if (r->json)
+            vn_host_result_conf(r, &p->sysctl);
+        else
+            printf("hugepages: %s already says vm.nr_hugepages = %llu\n",
+                   p->sysctl.host, p->count);
         return 0;
     }
-    return p->sysctl_planned ? vn_conf_file_write(o->root, &p->sysctl) : 0;
+    return p->sysctl_planned ? vn_conf_file_write(o->root, &p->sysctl, r) :
+           0;
 }
 
 /* --reload: the module out and in again, then nested must be on.
  * Returns 0, or -1 having reported. */
 static int
-reload_module(const struct vn_host_opts *o, struct plan *p)
+reload_module(const struct vn_host_opts *o, struct plan *p,
+              struct vn_host_result *r)
 {
     char *rm[] = { p->modprobe_cmd, (char *)"-r", (char *)p->module, NULL };
     char *add[] = { p->modprobe_cmd, (char *)p->module, NULL };
 
     /* modprobe -r fails for a module that is not loaded. */
-    if (p->loaded && run(rm) < 0)
+    if (p->loaded && run(rm, r) < 0)
         return -1;
-    if (run(add) < 0) {
+    if (run(add, r) < 0) {
         vn_error("%s is not loaded now: load it with modprobe %s", p->module,
                  p->module);
         return -1;
@@ -684,8 +780,9 @@ reload_module(const struct vn_host_opts *o, struct plan *p)
     char *param = nst_printf("/sys/module/%s/parameters/nested", p->module);
     char *v = param ? vn_root_read_value(o->root, param, NULL) : NULL;
     p->nested_now = v && (strcmp(v, "Y") == 0 || strcmp(v, "1") == 0);
-    printf("%s %s: nested=%s\n", p->loaded ? "reloaded" : "loaded",
-           p->module, v ? v : "?");
+    if (!r->json)
+        printf("%s %s: nested=%s\n", p->loaded ? "reloaded" : "loaded",
+               p->module, v ? v : "?");
     free(param);
     free(v);
     if (!p->nested_now) {
@@ -695,35 +792,56 @@ reload_module(const struct vn_host_opts *o, struct plan *p)
     return 0;
 }
 
+/* Carries the plan out (the files, the hugepages, the module).
+ * Returns 0, or -1 having reported. */
+static int
+apply_plan(const struct vn_host_opts *o, struct plan *p,
+           struct vn_host_result *r)
+{
+    if (p->persisted_by && r->json)
+        vn_host_result_file(r, p->persisted_by, "unchanged", NULL);
+    else if (p->persisted_by)
+        printf("nested: %s already sets nested=1 for %s: nothing "
+               "written\n", p->persisted_by, p->module);
+    else if (!p->modprobe.write && r->json)
+        vn_host_result_conf(r, &p->modprobe);
+    else if (!p->modprobe.write)
+        printf("nested: %s already says options %s nested=1\n",
+               p->modprobe.host, p->module);
+    else if (vn_conf_file_write(o->root, &p->modprobe, r) < 0)
+        return -1;
+    if ((p->hugepages && apply_hugepages(o, p, r) < 0) ||
+        (o->reload && reload_module(o, p, r) < 0))
+        return -1;
+    return 0;
+}
+
 int
 vn_host_enable(const struct vn_host_opts *o)
 {
     struct plan p = { 0 };
+    struct vn_host_result r;
     int ret = make_plan(o, &p);
 
+    vn_host_result_init(&r, o, "enable");
     if (ret != VN_EXIT_OK)
         goto out;
-    if (o->dry_run) {
+    if (o->dry_run && !r.json)
         print_plan(o, &p);
-        print_next(o, &p);
-        goto out;
-    }
-
-    ret = VN_EXIT_SYSTEM;
-    if (p.persisted_by)
-        printf("nested: %s already sets nested=1 for %s: nothing "
-               "written\n", p.persisted_by, p.module);
-    else if (!p.modprobe.write)
-        printf("nested: %s already says options %s nested=1\n",
-               p.modprobe.host, p.module);
-    else if (vn_conf_file_write(o->root, &p.modprobe) < 0)
-        goto out;
-    if ((p.hugepages && apply_hugepages(o, &p) < 0) ||
-        (o->reload && reload_module(o, &p) < 0))
-        goto out;
-    print_next(o, &p);
-    ret = fflush(stdout) == 0 ? VN_EXIT_OK : VN_EXIT_SYSTEM;
+    else if (o->dry_run)
+        record_plan(o, &p, &r);
+    /* Once something may have been done, the document says what, even
+     * when a step failed (the exit status and the error say which). */
+    ret = o->dry_run || apply_plan(o, &p, &r) == 0 ? VN_EXIT_OK :
+          VN_EXIT_SYSTEM;
+    if (ret == VN_EXIT_OK)
+        print_next(o, &p, &r);
+    if (r.json)
+        record_enable(o, &p, &r);
+    if (vn_host_result_finish(&r) < 0)
+        ret = VN_EXIT_SYSTEM;
  out:
+    vn_host_result_clear(&r);
     plan_clear(&p);
     return ret;
 }

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
+
 #include "host-doctor.h"
 #include "nestify.h"
 
@@ -398,6 +400,7 @@ enum { F_SYSTEMD, F_IRQBALANCE = NUNITS, F_TUNED, F_LAST };
 struct isolate {
     struct nst_cpuset host, owned, housekeeping;
     char *host_text, *owned_text, *hk_text;
+    char *cmdline;               /* the kernel command line advised */
     struct vn_conf_file files[F_LAST];
     bool planned[F_LAST];
     const char *cgroup_warning;
@@ -409,6 +412,7 @@ isolate_clear(struct isolate *s)
     free(s->host_text);
     free(s->owned_text);
     free(s->hk_text);
+    free(s->cmdline);
     for (size_t i = 0; i < F_LAST; i++)
         vn_conf_file_clear(&s->files[i]);
 }
@@ -592,7 +596,7 @@ owned_cpus(const struct vn_host_opts *o, vn_host_pins_fn *pins,
 }
 
 /* Makes the plan; reports and returns an exit status when it cannot.
- * *nothing: no guest pins a CPU (said), nothing to do. */
+ * *nothing: no guest pins a CPU, nothing to do. */
 static int
 make_plan(const struct vn_host_opts *o, vn_host_pins_fn *pins,
           struct isolate *s, bool *nothing)
@@ -611,9 +615,14 @@ make_plan(const struct vn_host_opts *o, vn_host_pins_fn *pins,
         goto out;
     }
     if (nst_cpuset_is_empty(&s->owned)) {
-        printf("no guest pins a CPU of this host (CPUs %s): nothing to "
-               "isolate, nothing written\n", s->host_text);
         *nothing = true;
+        goto out;
+    }
+    /* Advice only: a boot setting is the operator's to make. */
+    if (!(s->cmdline = nst_printf("isolcpus=managed_irq,domain,%s "
+                                  "nohz_full=%s rcu_nocbs=%s", s->owned_text,
+                                  s->owned_text, s->owned_text))) {
+        status = oom(&err);
         goto out;
     }
     if (nst_cpuset_is_empty(&s->housekeeping)) {
@@ -670,72 +679,112 @@ print_file_plan(const struct vn_conf_file *f)
     }
 }
 
-/* What is left to the operator; done: the files were written (or, in a
- * dry run, would be). */
+/* What is left to the operator; changed: the files written (or, in a
+ * dry run, that would be). */
 static void
-print_next(const struct isolate *s, const bool changed[F_LAST])
+print_next(const struct isolate *s, const bool changed[F_LAST],
+           struct vn_host_result *r)
 {
     bool systemd = false;
     for (size_t i = 0; i < NUNITS; i++)
         systemd = systemd || changed[F_SYSTEMD + i];
     if (systemd)
-        printf("next: systemctl daemon-reload (system.slice, user.slice and "
-               "init.scope take their CPUs then)\n");
+        vn_host_result_next(r, "systemctl daemon-reload (system.slice, "
+                            "user.slice and init.scope take their CPUs "
+                            "then)");
     if (changed[F_IRQBALANCE])
-        printf("next: systemctl restart irqbalance\n");
+        vn_host_result_next(r, "systemctl restart irqbalance");
     if (changed[F_TUNED])
-        printf("next: tuned-adm profile cpu-partitioning, to use "
-               "isolated_cores\n");
-    printf("next: to keep the kernel's own work off them too, add "
-           "'isolcpus=managed_irq,domain,%s nohz_full=%s rcu_nocbs=%s' to "
-           "the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, "
-           "then update-grub) and reboot\n", s->owned_text, s->owned_text,
-           s->owned_text);
+        vn_host_result_next(r, "tuned-adm profile cpu-partitioning, to use "
+                            "isolated_cores");
+    vn_host_result_next(r, "to keep the kernel's own work off them too, "
+                        "add '%s' to the kernel command line "
+                        "(GRUB_CMDLINE_LINUX in /etc/default/grub, then "
+                        "update-grub) and reboot", s->cmdline);
+}
+
+/* The text's account of the plan, before the files. */
+static void
+print_head(const struct isolate *s)
+{
+    printf("guests own CPU%s %s; the host keeps %s (of %s)\n",
+           nst_cpuset_count(&s->owned) == 1 ? "" : "s", s->owned_text,
+           s->hk_text, s->host_text);
+    printf("machine.slice: left as it is: it holds the guests, whose CPUs "
+           "libvirt sets from their pins\n");
+    if (!s->planned[F_IRQBALANCE])
+        printf("irqbalance: not installed, nothing to write\n");
+    if (!s->planned[F_TUNED])
+        printf("tuned: not installed, nothing to write\n");
+}
+
+/* Writes the planned files (--dry-run: shows them), recording each in
+ * r and in changed[].  Returns an exit status, reported. */
+static int
+write_files(const struct vn_host_opts *o, struct isolate *s,
+            struct vn_host_result *r, bool changed[F_LAST])
+{
+    bool any = false;
+    for (size_t i = 0; i < F_LAST; i++) {
+        struct vn_conf_file *f = &s->files[i];
+        if (!s->planned[i])
+            continue;
+        any = any || f->write;
+        changed[i] = f->write;
+        if (r->json && (o->dry_run || !f->write))
+            vn_host_result_conf(r, f);
+        else if (o->dry_run)
+            print_file_plan(f);
+        else if (!f->write)
+            printf("already in place: %s\n", f->host);
+        else if (vn_conf_file_write(o->root, f, r) < 0)
+            return VN_EXIT_SYSTEM;
+    }
+    if (!any && !r->json)
+        printf("nothing %s: the host side of pinning is already in place\n",
+               o->dry_run ? "to write" : "written");
+    return VN_EXIT_OK;
+}
+
+/* The keys of the isolate document (docs/json.md) beside the files and
+ * next steps. */
+static void
+record_isolate(const struct isolate *s, struct vn_host_result *r)
+{
+    struct json_object *cpus = json_object_new_object();
+    nst_json_add_string(cpus, "host", s->host_text, &r->ok);
+    nst_json_add_string(cpus, "guests", s->owned_text, &r->ok);
+    nst_json_add_string(cpus, "housekeeping", s->hk_text, &r->ok);
+    nst_json_add(r->doc, "cpus", cpus, &r->ok);
+    nst_json_add_string(r->doc, "kernel_cmdline", s->cmdline, &r->ok);
 }
 
 int
 vn_host_isolate(const struct vn_host_opts *o, vn_host_pins_fn *pins)
 {
     struct isolate s = { 0 };
+    struct vn_host_result r;
     bool nothing, changed[F_LAST] = { false };
     int ret = make_plan(o, pins, &s, &nothing);
 
-    if (ret != VN_EXIT_OK || nothing)
+    vn_host_result_init(&r, o, "isolate");
+    if (ret != VN_EXIT_OK)
         goto out;
-    if (s.cgroup_warning)
+    if (nothing && !r.json)
+        printf("no guest pins a CPU of this host (CPUs %s): nothing to "
+               "isolate, nothing written\n", s.host_text);
+    if (!nothing && s.cgroup_warning)
         vn_warning("%s", s.cgroup_warning);
-    printf("guests own CPU%s %s; the host keeps %s (of %s)\n",
-           nst_cpuset_count(&s.owned) == 1 ? "" : "s", s.owned_text,
-           s.hk_text, s.host_text);
-    printf("machine.slice: left as it is: it holds the guests, whose CPUs "
-           "libvirt sets from their pins\n");
-    if (!s.planned[F_IRQBALANCE])
-        printf("irqbalance: not installed, nothing to write\n");
-    if (!s.planned[F_TUNED])
-        printf("tuned: not installed, nothing to write\n");
-    for (size_t i = 0; i < F_LAST; i++) {
-        struct vn_conf_file *f = &s.files[i];
-        if (!s.planned[i])
-            continue;
-        changed[i] = f->write;
-        if (o->dry_run)
-            print_file_plan(f);
-        else if (!f->write)
-            printf("already in place: %s\n", f->host);
-        else if (vn_conf_file_write(o->root, f) < 0) {
-            ret = VN_EXIT_SYSTEM;
-            goto out;
-        }
-    }
-    bool any = false;
-    for (size_t i = 0; i < F_LAST; i++)
-        any = any || changed[i];
-    if (!any)
-        printf("nothing %s: the host side of pinning is already in place\n",
-               o->dry_run ? "to write" : "written");
-    print_next(&s, changed);
-    ret = fflush(stdout) == 0 ? VN_EXIT_OK : VN_EXIT_SYSTEM;
+    if (!nothing && !r.json)
+        print_head(&s);
+    if (!nothing && (ret = write_files(o, &s, &r, changed)) == VN_EXIT_OK)
+        print_next(&s, changed, &r);
+    if (r.json)
+        record_isolate(&s, &r);
+    if (vn_host_result_finish(&r) < 0)
+        ret = VN_EXIT_SYSTEM;
  out:
+    vn_host_result_clear(&r);
     isolate_clear(&s);
     return ret;
 }

@@ -679,6 +679,12 @@ vn_live_domain(virConnectPtr conn, virDomainPtr dom,
     }
  out:
     record_pins(run, &r, xml);
+    if (run->result == VN_DOM_CHANGED || run->result == VN_DOM_PENDING ||
+        run->result == VN_DOM_UNCHANGED) {
+        run->plan = r.plan;          /* the caller's now */
+        run->has_plan = true;
+        memset(&r.plan, 0, sizeof(r.plan));
+    }
     run->report = r.report;          /* the caller's now */
     memset(&r.report, 0, sizeof(r.report));
     free(l.clash);
@@ -714,6 +720,7 @@ vn_dom_run_clear(struct vn_dom_run *run)
     free(run->backup);
     nst_report_clear(&run->report);
     nst_page_counts_clear(&run->pages);
+    nst_plan_clear(&run->plan);
     memset(run, 0, sizeof(*run));
 }
 

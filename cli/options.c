@@ -270,7 +270,9 @@ static const struct vn_opt_use apply_uses[] = {
 #define H struct vn_host_opts
 static const struct vn_opt_use host_uses[] = {
     STRING(VN_OPT_ROOT, H, root, NULL),
-    OUTPUT(VN_OPT_OUTPUT, H, output, "the doctor's report format"),
+    OUTPUT(VN_OPT_OUTPUT, H, output,
+           "the report format (the doctor's, or what\n--enable or --isolate "
+           "did)"),
     STRING(VN_OPT_CONNECT, H, connect,
            "also check that libvirt at URI supports\nhost-passthrough; "
            "its guests' pins (--isolate)"),
@@ -471,9 +473,6 @@ static const struct vn_opt_rule host_rules[] = {
     { .when = { .any = B(VN_OPT_ENABLE) },
       .also = { .any = B(VN_OPT_CONNECT) },
       .msg = "--connect is for the checks, not --enable" },
-    { .when = { .any = B(VN_OPT_ENABLE) | B(VN_OPT_ISOLATE) },
-      .also = { .opt = VN_OPT_OUTPUT, .is = "json" },
-      .msg = "--output json is for the checks, not --enable or --isolate" },
     { .when = { .any = B(VN_OPT_ENABLE) },
       .also = { .any = B(VN_OPT_TAKEN) },
       .msg = "--taken is for --isolate and the checks, not --enable" },

@@ -91,7 +91,9 @@ play domain.yml -e uri="qemu:///embed?root=$ROOT" -e root="$ROOT" \
 # --- the host module on a fixture doctor root -------------------------
 cp -R "$FX/hostroots/intel-nested-off" "$TMP/hostroot"
 chmod -R u+w "$TMP/hostroot"
-play host.yml -e root="$TMP/hostroot"
+# --isolate writes systemd drop-ins: the directory every systemd host has.
+mkdir -p "$TMP/hostroot/etc/systemd/system"
+play host.yml -e root="$TMP/hostroot" -e caps="$FX/hosts/intel-e5-2697v4.xml"
 
 # --- the role: a fresh doctor root, the domains domain.yml left --------
 cp -R "$FX/hostroots/intel-nested-off" "$TMP/roleroot"

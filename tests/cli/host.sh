@@ -198,8 +198,6 @@ bad_input "--persist without --hugepages" "--persist needs --hugepages" \
     host --root "$ROOTS/amd" --enable --persist
 bad_input "-c with --enable" "--connect is for the checks" \
     host --root "$ROOTS/amd" --enable -c test:///default
-bad_input "json with --enable" "--output json is for the checks" \
-    host --root "$ROOTS/amd" --enable -o json
 bad_input "extra argument" "unexpected argument 'foo'" host --root "$ROOTS/amd" foo
 
 # --- the libvirt check: a driver without domain capabilities ------------
@@ -712,8 +710,6 @@ bad_input "isolate usage" "--isolate needs the guests' CPUs: -c URI (their pins)
     host --root "$R" --isolate
 bad_input "isolate and enable" "--enable and --isolate are separate runs" \
     host --root "$R" --isolate --enable --taken 2
-bad_input "isolate json" "--output json is for the checks, not --enable or --isolate" \
-    host --root "$R" --isolate --taken 2 -o json
 bad_input "--host-caps alone" "--host-caps needs --isolate" \
     host --root "$R" --host-caps "$FX/hosts/intel-e5-2697v4.xml"
 bad_input "--taken with --enable" "--taken is for --isolate and the checks" \
@@ -734,5 +730,86 @@ mkdir -p "$R/etc/systemd/system/system.slice.d"
 ln -s "$TMP/outside/victim" "$R$SLICE"
 refused_root "link at the drop-in" "$SLICE: a symbolic link, not followed$" \
     host --root "$R" --isolate --taken $OWN
+
+# --- --output json of --enable and --isolate ------------------------------
+# What a caller (the Ansible module) decides "changed" by.  The dry runs'
+# and a first run's documents are goldens; backups are named by the time,
+# so runs that keep one are checked with jq.
+fresh intel-nested-off
+tree "$R" >"$TMP/before"
+run 0 host --root "$R" --enable --hugepages 64 --persist -n -o json &&
+    golden enable-dry-run.json
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "enable json --dry-run changed the root"
+run 0 host --root "$R" --enable --hugepages 64 --persist -o json &&
+{
+    golden enable.json
+    [ -s "$TMP/err" ] && fail "enable json: stderr: $(cat "$TMP/err")"
+    [ "$(cat "$R/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")" = 64 ] ||
+        fail "enable json: hugepages not written"
+}
+run 0 host --root "$R" --enable --hugepages 64 --persist -o json &&
+    jq -e '.changed == false and ([.files[].what] == ["unchanged", "unchanged"])
+           and .hugepages.before == 64 and .hugepages.after == 64
+           and .commands == []' "$TMP/out" >/dev/null ||
+    fail "enable json again: $(cat "$TMP/out")"
+# A file that is replaced: its backup is named, and is there.
+printf 'options kvm_intel nested=0\n' >"$R/etc/modprobe.d/virt-nestify-kvm.conf"
+run 0 host --root "$R" --enable -o json &&
+{
+    jq -e '.changed and .files[0].what == "written" and
+           (.files[0].backup | test("^/etc/modprobe.d/virt-nestify-kvm.conf[.].*Z[.]bak$"))' \
+        "$TMP/out" >/dev/null || fail "enable json backup: $(cat "$TMP/out")"
+    grep -qx 'options kvm_intel nested=0' "$R$(jq -r '.files[0].backup' "$TMP/out")" ||
+        fail "enable json: the named backup does not hold the old file"
+}
+# --reload: the commands with their exit status, the module's state.
+VIRT_NESTIFY_MODPROBE="$TMP/modprobe"
+FAKE_ROOT=$R
+export VIRT_NESTIFY_MODPROBE FAKE_ROOT
+run 0 host --root "$R" --enable --reload -n -o json &&
+    jq -e --arg m "$TMP/modprobe" '.changed and .module.action == "would-reload"
+           and .commands == [{"argv": [$m, "-r", "kvm_intel"], "status": null},
+                             {"argv": [$m, "kvm_intel"], "status": null}]' \
+        "$TMP/out" >/dev/null || fail "reload json dry run: $(cat "$TMP/out")"
+run 0 host --root "$R" --enable --reload -o json &&
+    jq -e --arg m "$TMP/modprobe" '.changed and .module == {"name": "kvm_intel",
+           "action": "reloaded", "nested": true} and .next == []
+           and .commands == [{"argv": [$m, "-r", "kvm_intel"], "status": 0},
+                             {"argv": [$m, "kvm_intel"], "status": 0}]' \
+        "$TMP/out" >/dev/null || fail "reload json: $(cat "$TMP/out")"
+# A failing modprobe: exit 3, the error once, and the document still
+# says what was done (the file) and which command failed.
+fresh intel-nested-off
+VIRT_NESTIFY_MODPROBE="$TMP/modprobe-fails"
+run 3 host --root "$R" --enable --reload -o json &&
+{
+    jq -e '.changed and .files[0].what == "written" and
+           .commands[0].status == 1 and (.commands | length) == 1' \
+        "$TMP/out" >/dev/null || fail "failing modprobe json: $(cat "$TMP/out")"
+    one_error "failing modprobe json" "failed with exit status 1"
+}
+unset VIRT_NESTIFY_MODPROBE FAKE_ROOT
+
+fresh pinning
+tree "$R" >"$TMP/before"
+run 0 host --root "$R" --isolate --taken $OWN -n -o json &&
+    golden isolate-dry-run.json
+tree "$R" >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" || fail "isolate json --dry-run changed the root"
+run 0 host --root "$R" --isolate --taken $OWN -o json &&
+{
+    jq -e '.changed and ([.files[].what] | unique) == ["written"] and
+           ([.files[] | select(.backup != null) | .path] == ["/etc/default/irqbalance"])' \
+        "$TMP/out" >/dev/null || fail "isolate json: $(cat "$TMP/out")"
+    b=$(jq -r '.files[] | select(.backup != null) | .backup' "$TMP/out")
+    cmp -s "$R$b" "$ROOTS/pinning/etc/default/irqbalance" ||
+        fail "isolate json: the named backup ($b) is not the old irqbalance"
+}
+run 0 host --root "$R" --isolate --taken $OWN -o json &&
+    jq -e --arg own "$OWN" '.changed == false and
+           ([.files[].what] | unique) == ["unchanged"] and
+           .kernel_cmdline == "isolcpus=managed_irq,domain,\($own) nohz_full=\($own) rcu_nocbs=\($own)"' \
+        "$TMP/out" >/dev/null || fail "isolate json again: $(cat "$TMP/out")"
 
 finish

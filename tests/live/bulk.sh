@@ -168,6 +168,18 @@ with_full_stacks run 4 $PLAN --all --exclude keeper -o json &&
     jq -e '.domains[] | select(.name == "vm04") | .report.changes |
            map(.rule) | index("vcpu-pinning") != null' "$TMP/out" \
         >/dev/null || fail "json: vm04 has no pinning change"
+    # "pins": the plan's, as the definition has them; none for a failure.
+    jq -e '.domains[] | select(.name == "vm07") | has("pins") and .pins == null' \
+        "$TMP/out" >/dev/null || fail "json: the failed vm07 has pins"
+    jq -c '.domains[] | select(.name == "vm04") | .pins' "$TMP/out" \
+        >"$TMP/vm04-pins"
+    want=$(vsh dumpxml vm04 | sed -n "s/.*<vcpupin vcpu='[0-9]*' cpuset='\([0-9]*\)'.*/\1/p" |
+           sort -n | paste -sd, -)
+    jq -e --arg want "$want" '(.vcpus | split(",") | map(if test("-") then
+           (split("-") | map(tonumber)) as [$a, $b] | range($a; $b + 1)
+           else tonumber end) | sort | map(tostring) | join(",")) == $want
+           and .iothreads == "" and .hugepages == []' "$TMP/vm04-pins" \
+        >/dev/null || fail "json: vm04's pins $(cat "$TMP/vm04-pins") are not its vcpupins ($want)"
 }
 cmp -s "$TMP/vm07-before.xml" "$ROOT/etc/qemu/vm07.xml" ||
     fail "vm07 changed although libvirt refused it"
@@ -194,6 +206,11 @@ run 0 $PLAN --all --exclude keeper --check &&
     [ "$(grep -Ec ' unchanged ' "$TMP/out")" = 52 ] ||
     fail "third run is not a no-op"
 [ "$(find "$BK" -type f | wc -l)" = "$nb" ] || fail "a no-op run wrote backups"
+# An unchanged domain's "pins" are what it holds: vm04's as planned.
+run 0 $PLAN --all --exclude keeper --check -o json &&
+    jq -e --slurpfile was "$TMP/vm04-pins" '.domains[] | select(.name == "vm04")
+           | .result == "unchanged" and .pins == $was[0]' "$TMP/out" \
+        >/dev/null || fail "json --check: vm04's pins moved or missing"
 # A new domain that sorts first takes free CPUs, and moves nobody.
 domain aaa 4 1024 >"$TMP/aaa.xml"
 vsh define "$TMP/aaa.xml" >/dev/null 2>&1
@@ -210,6 +227,15 @@ pins_ok "$TMP/final.xml" || fail "pins shared after the second run"
 run 4 -c "$URI" --host-caps "$FX/hosts/small-nosmt.xml" --backup-dir "$BK" \
     -p perf --set nested=off --set hugepages=off --all --dry-run --color never &&
     grep -Eq '^vm04 +refused ' "$TMP/out" || fail "small host: vm04 not refused"
+# The same as JSON: a pending domain's pins are its plan's, a refused
+# one has none.
+run 4 -c "$URI" --host-caps "$FX/hosts/small-nosmt.xml" --backup-dir "$BK" \
+    -p perf --set nested=off --set hugepages=off --all --dry-run -o json &&
+    jq -e '(.domains[] | select(.name == "vm04") | .result == "refused" and
+            .pins == null) and
+           ([.domains[] | select(.result == "pending") | .pins.vcpus != ""]
+            | length > 0 and all)' "$TMP/out" >/dev/null ||
+    fail "small host json: pins $(jq -c '[.domains[] | [.name, .result, .pins.vcpus]]' "$TMP/out")"
 run 4 -c "$URI" --host-caps "$FX/hosts/small-nosmt.xml" --backup-dir "$BK" \
     -p perf --set nested=off --set hugepages=off --all --dry-run --fail-fast \
     --color never &&

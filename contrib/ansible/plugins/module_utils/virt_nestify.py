@@ -37,8 +37,9 @@ def run_tool(module, args):
     """Runs the tool (module.params['executable']) with args, never
     through a shell.  Returns (rc, stdout, stderr)."""
     argv = [module.params['executable']] + list(args)
-    # LC_ALL=C: the messages the modules read ("wrote ...") are the
-    # tool's own English ones whatever the managed host's locale.
+    # LC_ALL=C: the error lines passed on as msg are the tool's own
+    # English ones whatever the managed host's locale (the modules read
+    # only its JSON documents).
     return module.run_command(argv, environ_update={'LC_ALL': 'C'})
 
 

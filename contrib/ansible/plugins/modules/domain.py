@@ -131,6 +131,10 @@ EXAMPLES = r'''
 - name: Where their previous definitions went
   ansible.builtin.debug:
     var: nestify.backups
+
+- name: The host CPUs web1's vCPUs are pinned to
+  ansible.builtin.debug:
+    msg: "{{ nestify.pins.web1.vcpus }}"
 '''
 
 RETURN = r'''
@@ -142,9 +146,8 @@ domains:
   description:
     - One entry per domain that ran, from the report - C(name),
       C(result) (C(unchanged), C(changed), C(pending), C(refused),
-      C(failed)), C(changes), C(warnings), C(backup), C(error) and the
-      domain's C(report) with every change (the pins are the
-      C(vcpu-pinning) and C(emulator-pinning) changes).
+      C(failed)), C(changes), C(warnings), C(backup), C(error), the
+      domain's C(report) with every change, and its C(pins) (see I(pins)).
   returned: when the tool printed a report
   type: list
   elements: dict
@@ -159,6 +162,19 @@ backups:
   returned: when the tool printed a report
   type: dict
   sample: {"web1": "/var/lib/virt-nestify/backups/e05f...-web1.xml"}
+pins:
+  description:
+    - Domain name to what it holds once the run is done, from the tool's
+      plan - C(vcpus), C(emulator) and C(iothreads) (host CPUs in
+      libvirt's cpuset syntax, C("") when it pins none) and C(hugepages)
+      (a list of C(cell), C(size_kib), C(pages)).
+    - For C(changed), C(pending) and C(unchanged) domains; a refused or
+      failed domain has none (it is left out).
+    - In check mode, the pins the plan would give.
+  returned: when the tool printed a report
+  type: dict
+  sample: {"web1": {"vcpus": "1-2", "emulator": "0", "iothreads": "",
+           "hugepages": []}}
 pending:
   description: The domains with a change waiting (check mode).
   returned: when the tool printed a report
@@ -314,6 +330,8 @@ def main():
         summary=report.get('summary', {}),
         backups=dict((d['name'], d['backup']) for d in domains
                      if d.get('backup')),
+        pins=dict((d['name'], d['pins']) for d in domains
+                  if d.get('pins') is not None),
         pending=[d['name'] for d in domains if d.get('result') == 'pending'],
     )
     if module.check_mode:

@@ -19,11 +19,14 @@ description:
     on in modprobe.d, hugepages with I(hugepages)); with I(isolate),
     C(host --isolate) (the host's own work off the CPUs guests pin).
     The doctor then runs after them.
+  - Both run with C(--output json); their documents (docs/json.md, the
+    host enable/isolate document) are returned as I(enable) and
+    I(isolate), and C(changed) is theirs.
   - In check mode these run with C(--dry-run), so nothing is written, and
     C(changed) says whether something would be.
-  - C(changed) is true only when a file was written, the module was
-    reloaded or the reserved hugepages changed, so a second run reports
-    no change.
+  - C(changed) is true only when a file was written, a command ran (the
+    module reloaded) or the reserved hugepages changed, so a second run
+    reports no change.
   - Every failure of the tool fails the task with its own one-line error
     and its exit status.
 version_added: 0.1.0
@@ -144,30 +147,50 @@ nested:
   returned: always
   type: str
 next_steps:
-  description: What the tool says is left to do (its C(next:) lines -
-    the initramfs rebuild, a reload or reboot, systemctl daemon-reload).
+  description: What the tool says is left to do (the C(next) of the
+    I(enable) and I(isolate) documents - the initramfs rebuild, a reload
+    or reboot, systemctl daemon-reload).
   returned: always
   type: list
   elements: str
-output:
-  description: The lines C(host --enable) and C(host --isolate) printed.
+kernel_cmdline:
+  description: The words the tool advises adding to the kernel command
+    line (hugepages of a size or node sysctl cannot keep, the isolation's
+    isolcpus, nohz_full, rcu_nocbs), one string per action that has
+    advice.
   returned: always
   type: list
   elements: str
+enable:
+  description:
+    - What C(host --enable) did (in check mode, would do) - the host
+      enable/isolate document of docs/json.md.
+    - C(changed); C(files), each with C(path), C(what) (C(written),
+      C(unchanged), C(would-write)) and C(backup) (where the replaced
+      content went, or null); C(commands), each with C(argv) and
+      C(status) (its exit status, null when not run); C(module) (C(name),
+      C(action), C(nested)); C(hugepages) (C(size_kib), C(node),
+      C(asked), C(before), C(after)); C(kernel_cmdline); C(next).
+  returned: with I(enable)
+  type: dict
+  sample: {"action": "enable", "dry_run": false, "changed": true,
+           "files": [{"path": "/etc/modprobe.d/virt-nestify-kvm.conf",
+                      "what": "written", "backup": null}],
+           "commands": []}
+isolate:
+  description:
+    - What C(host --isolate) did (in check mode, would do), the same
+      document - C(changed), C(files), C(commands), C(cpus) (C(host),
+      C(guests), C(housekeeping)), C(kernel_cmdline), C(next).
+  returned: with I(isolate)
+  type: dict
 '''
 
 import json
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.virt_nestify.kvm.plugins.module_utils.virt_nestify import (
     EXIT_OK, EXIT_PENDING, fail, parse_json, run_tool)
-
-# Lines of host --enable and --isolate that say something was or would
-# be changed; "hugepages: ..." lines are judged against the doctor.
-CHANGE_LINE = re.compile(r'^(wrote |would write |would run: |reloaded |loaded )')
-HUGEPAGES_PLAN = re.compile(
-    r'^would write (\d+) to /sys/kernel/mm/hugepages/hugepages-(\d+)kB/')
 
 
 def root_args(p):
@@ -195,41 +218,29 @@ def doctor(module):
     return parse_json(module, rc, out, err)
 
 
-def reserved(doc):
-    """Hugepage size in KiB -> pages reserved, from the doctor."""
-    for check in doc.get('checks', []):
-        if check.get('id') == 'hugepages':
-            return dict((pg['size_kib'], pg['reserved'])
-                        for pg in check.get('pages', []))
-    return {}
-
-
-def action(module, args, before, result):
-    """Runs host --enable or --isolate (with --dry-run in check mode);
-    adds its lines to the result and returns whether it changed (or
-    would change) something."""
+def action(module, name, args, result):
+    """Runs host --enable or --isolate (name) with --output json (and
+    --dry-run in check mode); keeps its document as result[name] and
+    takes its "changed".  A failure after the run began still has a
+    document saying what was done: it goes with the failure."""
+    args = args + ['--output', 'json']
     if module.check_mode:
-        args = args + ['--dry-run']
+        args.append('--dry-run')
     rc, out, err = run_tool(module, args)
+    try:
+        doc = json.loads(out) if out.strip() else None
+    except ValueError:
+        doc = None
+    if doc is not None:
+        result[name] = doc
+        result['changed'] = result['changed'] or bool(doc.get('changed'))
+        result['next_steps'] += doc.get('next', [])
+        if doc.get('kernel_cmdline'):
+            result['kernel_cmdline'].append(doc['kernel_cmdline'])
     if rc != EXIT_OK:
         fail(module, rc, out, err, **result)
-    lines = out.splitlines()
-    result['output'] += lines
-    result['next_steps'] += [line[len('next: '):] for line in lines
-                             if line.startswith('next: ')]
-    changed = False
-    for line in lines:
-        plan = HUGEPAGES_PLAN.match(line)
-        if plan:
-            # The plan always names the hugepages write; it changes
-            # something only when the count differs.
-            count, size = int(plan.group(1)), int(plan.group(2))
-            changed = changed or reserved(before).get(size) != count
-        elif line.startswith('would write ') and '/node/node' in line:
-            changed = True    # one node's count, which the doctor lacks
-        elif CHANGE_LINE.match(line):
-            changed = True
-    return changed
+    if doc is None:
+        parse_json(module, rc, out, err)    # fails, saying why
 
 
 def main():
@@ -260,7 +271,7 @@ def main():
     if p['host_caps'] and not p['isolate']:
         module.fail_json(msg='host_caps needs isolate')
 
-    result = dict(changed=False, output=[], next_steps=[])
+    result = dict(changed=False, next_steps=[], kernel_cmdline=[])
     before = doctor(module)
     if p['enable']:
         args = ['host', '--enable'] + root_args(p)
@@ -272,7 +283,7 @@ def main():
             args += ['--node', str(p['node'])]
         if p['persist']:
             args.append('--persist')
-        result['changed'] |= action(module, args, before, result)
+        action(module, 'enable', args, result)
     if p['isolate']:
         args = ['host', '--isolate'] + root_args(p)
         if p['uri']:
@@ -281,14 +292,11 @@ def main():
             args += ['--taken', p['taken']]
         if p['host_caps']:
             args += ['--host-caps', p['host_caps']]
-        result['changed'] |= action(module, args, before, result)
+        action(module, 'isolate', args, result)
 
-    after = before
-    if not module.check_mode and (result['changed'] or p['hugepages']):
-        after = doctor(module)
-        # A real run prints what the kernel granted, not whether that
-        # differs: the doctor before and after says.
-        result['changed'] |= reserved(after) != reserved(before)
+    # The facts are the host as the run left it.
+    after = doctor(module) if result['changed'] and not module.check_mode \
+        else before
     result.update(
         host=after,
         ansible_facts=dict(virt_nestify_host=after),
