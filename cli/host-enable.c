@@ -658,6 +658,28 @@ record_plan(const struct vn_host_opts *o, const struct plan *p,
         vn_host_result_command(r, add, -1);
 }
 
+/* "initramfs": the distribution's command (argv) that makes a kvm module
+ * loaded from the initramfs read the modprobe.d file this run wrote (or
+ * would write), for a caller to run without reading "next"; null when no
+ * file was written or the distribution is not known. */
+static void
+record_initramfs(const struct plan *p, struct vn_host_result *r)
+{
+    char *words = !p->persisted_by && p->modprobe.write && p->initramfs ?
+                  strdup(p->initramfs) : NULL;
+    if (!words) {
+        nst_json_add_null(r->doc, "initramfs", &r->ok);
+        return;
+    }
+    struct json_object *argv = json_object_new_array();
+    char *save = NULL;
+    for (char *w = strtok_r(words, " ", &save); w;
+         w = strtok_r(NULL, " ", &save))
+        nst_json_append(argv, json_object_new_string(w), &r->ok);
+    nst_json_add(r->doc, "initramfs", argv, &r->ok);
+    free(words);
+}
+
 /* The keys of the enable document (docs/json.md) beside the files,
  * commands and next steps; a hugepage count that moves is a change. */
 static void
@@ -694,6 +716,7 @@ record_enable(const struct vn_host_opts *o, const struct plan *p,
             r->changed = true;
     }
     nst_json_add_string(r->doc, "kernel_cmdline", p->cmdline, &r->ok);
+    record_initramfs(p, r);
 }
 
 /* Writes the hugepage count into sysfs and says what the kernel
