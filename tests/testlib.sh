@@ -86,8 +86,39 @@ embed_root() {
         { fail "cannot make the embedded root $1"; return 1; }
 }
 
+# tcg_domain NAME VCPUS MEMORY_MIB [XML]: on stdout, a TCG guest (it starts
+# without KVM) of that size with no balloon, XML (a <cputune>, say) after
+# its <vcpu>.
+tcg_domain() {
+    cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>$3</memory>
+  <vcpu placement='static'>$2</vcpu>
+  ${4:-}
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <devices>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+# embed_stop_at_exit DIR: at exit, the QEMU processes started in the
+# qemu:///embed root DIR are killed (they outlive the process that
+# embedded the driver), then $TMP is removed.
+embed_stop_at_exit() {
+    NST_EMBED_STOP=$1
+    trap 'for pid in "$NST_EMBED_STOP"/run/qemu/*.pid; do
+              [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+          done
+          rm -rf "$TMP"' EXIT
+}
+
 # embed_domains DIR VCPUS NAME...: defines in the qemu:///embed root DIR
-# a TCG domain of VCPUS vCPUs and 1 GiB for each NAME, validated (one
+# a TCG domain of VCPUS vCPUs and 1 GiB (tcg_domain) for each NAME, validated (one
 # virsh run for all of them; its XML left in $TMP/NAME.xml).
 embed_domains() {
     root=$1
@@ -95,16 +126,7 @@ embed_domains() {
     shift 2
     cmds=""
     for name in "$@"; do
-        cat >"$TMP/$name.xml" <<XML
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu placement='static'>$vcpus</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-</domain>
-XML
+        tcg_domain "$name" "$vcpus" 1024 >"$TMP/$name.xml"
         cmds="$cmds define --validate $TMP/$name.xml;"
     done
     count=$((count + 1))

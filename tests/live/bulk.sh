@@ -13,34 +13,11 @@ BK="$TMP/backups"
 LARGE="$FX/hosts/large-4s-smt.xml"
 PLAN="-c $URI --host-caps $LARGE --backup-dir $BK -p perf --set hugepages=off"
 
-cleanup() {
-    for pid in "$ROOT"/run/qemu/*.pid; do
-        [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+embed_stop_at_exit "$ROOT"
 
 vsh() {
     count=$((count + 1))
     virsh -q -c "$URI" "$@"
-}
-
-# domain NAME VCPUS MEMORY_MIB: a TCG guest definition on stdout
-domain() {
-    cat <<XML
-<domain type='qemu'>
-  <name>$1</name>
-  <memory unit='MiB'>$3</memory>
-  <vcpu placement='static'>$2</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-  <devices>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-XML
 }
 
 embed_root "$ROOT"
@@ -52,12 +29,12 @@ for n in $sizes; do
     name=$(printf 'vm%02d' "$i")
     mem=$((n * 1024))
     [ "$i" -le 2 ] && mem=128      # the two that really run
-    domain "$name" "$n" "$mem" >"$TMP/$name.xml"
+    tcg_domain "$name" "$n" "$mem" >"$TMP/$name.xml"
     cmds="$cmds define $TMP/$name.xml;"
 done
 # A domain outside the selection already pins CPUs 1-3 of cell 0, and its
 # emulator to CPU 4 (not a housekeeping CPU): held too.
-domain keeper 3 1024 | sed "s|</vcpu>|</vcpu>\n  <cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/><vcpupin vcpu='2' cpuset='3'/><emulatorpin cpuset='4'/></cputune>|" >"$TMP/keeper.xml"
+tcg_domain keeper 3 1024 "<cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/><vcpupin vcpu='2' cpuset='3'/><emulatorpin cpuset='4'/></cputune>" >"$TMP/keeper.xml"
 # virsh may crash at exit while the embedded driver still reconnects to
 # running guests (libvirt 9.0), so its effects are checked, not its
 # status, and definitions are read from the files libvirt keeps.
@@ -212,7 +189,7 @@ run 0 $PLAN --all --exclude keeper --check -o json &&
            | .result == "unchanged" and .pins == $was[0]' "$TMP/out" \
         >/dev/null || fail "json --check: vm04's pins moved or missing"
 # A new domain that sorts first takes free CPUs, and moves nobody.
-domain aaa 4 1024 >"$TMP/aaa.xml"
+tcg_domain aaa 4 1024 >"$TMP/aaa.xml"
 vsh define "$TMP/aaa.xml" >/dev/null 2>&1
 run 0 $PLAN --all --exclude keeper &&
 {

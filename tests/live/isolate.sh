@@ -12,28 +12,8 @@ URI="qemu:///embed?root=$ROOT"
 CAPS="$FX/hosts/intel-e5-2697v4.xml"
 SLICE=/etc/systemd/system/system.slice.d/50-virt-nestify.conf
 
-cleanup() {
-    for pid in "$ROOT"/run/qemu/*.pid; do
-        [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+embed_stop_at_exit "$ROOT"
 
-# domain NAME CPUTUNE: a TCG guest of two vCPUs with CPUTUNE, on stdout
-domain() {
-    cat <<XML
-<domain type='qemu'>
-  <name>$1</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu placement='static'>2</vcpu>
-  $2
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-</domain>
-XML
-}
 # virsh may crash at exit while the embedded driver reconnects (libvirt
 # 9.0): its effects are checked, not its status.
 vsh() {
@@ -47,7 +27,7 @@ chmod -R u+w "$TMP/host"
 R="$TMP/host"
 
 # A guest that pins nothing: nothing to isolate, nothing written.
-domain plain "" >"$TMP/plain.xml"
+tcg_domain plain 2 128 "" >"$TMP/plain.xml"
 vsh define --validate "$TMP/plain.xml"
 run 0 host --root "$R" --isolate -c "$URI" --host-caps "$CAPS" &&
     grep -q "^no guest pins a CPU of this host (CPUs 0-71): nothing to isolate, nothing written$" "$TMP/out" ||
@@ -62,8 +42,8 @@ count=$((count + 1))
 
 # Two pinned guests: web (vCPUs on 2 and 3, the emulator on 0, which is
 # housekeeping and not counted) and db (vCPUs on 40-41, as a cpuset).
-domain web "<cputune><vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/><emulatorpin cpuset='0'/></cputune>" >"$TMP/web.xml"
-domain db "<cputune><vcpupin vcpu='0' cpuset='40-41'/><vcpupin vcpu='1' cpuset='40-41'/></cputune>" >"$TMP/db.xml"
+tcg_domain web 2 128 "<cputune><vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/><emulatorpin cpuset='0'/></cputune>" >"$TMP/web.xml"
+tcg_domain db 2 128 "<cputune><vcpupin vcpu='0' cpuset='40-41'/><vcpupin vcpu='1' cpuset='40-41'/></cputune>" >"$TMP/db.xml"
 vsh "define --validate $TMP/web.xml; define --validate $TMP/db.xml"
 [ "$(ls "$ROOT"/etc/qemu/*.xml | wc -l)" = 3 ] || fail "not 3 domains defined"
 
@@ -100,7 +80,7 @@ run 0 host --root "$R" --isolate -c "$URI" --host-caps "$CAPS" --taken 70 -n &&
 # (below VIRT_NESTIFY_HOST_ROOT here) and warns about realtime vCPUs on
 # CPUs the host still uses: none isolated, a warning; every CPU but the
 # housekeeping ones (0,18,36,54) isolated, none.
-domain rt "" | sed 's/>2</>4</' >"$TMP/rt.xml"
+tcg_domain rt 4 128 >"$TMP/rt.xml"
 vsh define --validate "$TMP/rt.xml"
 mkdir -p "$TMP/bare"
 export VIRT_NESTIFY_HOST_ROOT="$TMP/bare"

@@ -10,36 +10,12 @@ ROOT="$TMP/root"
 URI="qemu:///embed?root=$ROOT"
 SMALL="$FX/hosts/small-nosmt.xml"
 
-cleanup() {
-    for pid in "$ROOT"/run/qemu/*.pid; do
-        [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# domain NAME VCPUS CPUTUNE: a TCG guest definition on stdout
-domain() {
-    cat <<XML
-<domain type='qemu'>
-  <name>$1</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu placement='static'>$2</vcpu>
-  <cputune>$3</cputune>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-  <devices>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-XML
-}
+embed_stop_at_exit "$ROOT"
 
 embed_root "$ROOT"
-domain web1 2 "<vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/><emulatorpin cpuset='0'/>" >"$TMP/web1.xml"
-domain web2 2 "<vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/>" >"$TMP/web2.xml"
-domain db 1 "<vcpupin vcpu='0' cpuset='0'/>" >"$TMP/db.xml"
+tcg_domain web1 2 128 "<cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/><emulatorpin cpuset='0'/></cputune>" >"$TMP/web1.xml"
+tcg_domain web2 2 128 "<cputune><vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/></cputune>" >"$TMP/web2.xml"
+tcg_domain db 1 128 "<cputune><vcpupin vcpu='0' cpuset='0'/></cputune>" >"$TMP/db.xml"
 # virsh may crash at exit while the embedded driver reconnects to
 # running guests (libvirt 9.0): its effects are checked, not its status.
 virsh -q -c "$URI" "define $TMP/web1.xml; define $TMP/web2.xml; define $TMP/db.xml; start db" >/dev/null 2>&1
