@@ -244,19 +244,6 @@ write_json(struct bulk *b, const char *before, struct json_object *val,
     write_out(b, &buf);
 }
 
-/* A cpuset for "pins": "" when there is none, so the value is always a
- * string the caller can test for emptiness. */
-static void
-add_cpuset(struct json_object *obj, const char *key,
-           const struct nst_cpuset *set, bool *ok)
-{
-    char *text = nst_cpuset_format(set);
-    if (!text)
-        *ok = false;
-    nst_json_add_string(obj, key, text ? text : "", ok);
-    free(text);
-}
-
 /* "pins" of a domain entry (docs/json.md, the bulk document): what the
  * plan has it hold, pin by pin; NULL when out of memory. */
 static struct json_object *
@@ -266,9 +253,9 @@ plan_pins_json(const struct nst_plan *plan)
     struct json_object *pages = json_object_new_array();
     bool ok = pins && pages;
 
-    add_cpuset(pins, "vcpus", &plan->vcpus, &ok);
-    add_cpuset(pins, "emulator", &plan->emulator, &ok);
-    add_cpuset(pins, "iothreads", &plan->iothreads, &ok);
+    nst_json_add_cpuset(pins, "vcpus", &plan->vcpus, &ok);
+    nst_json_add_cpuset(pins, "emulator", &plan->emulator, &ok);
+    nst_json_add_cpuset(pins, "iothreads", &plan->iothreads, &ok);
     for (size_t i = 0; i < plan->npages; i++) {
         struct json_object *use = json_object_new_object();
         nst_json_add_int(use, "cell", (long long)plan->pages[i].host_cell,

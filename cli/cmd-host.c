@@ -152,16 +152,6 @@ vn_hugepage_sizes(const char *root, const char *dir,
     return (int)n;
 }
 
-char *
-vn_size_text(unsigned long long kib)
-{
-    if (kib && kib % (1024 * 1024) == 0)
-        return nst_printf("%llu GiB", kib / (1024 * 1024));
-    if (kib && kib % 1024 == 0)
-        return nst_printf("%llu MiB", kib / 1024);
-    return nst_printf("%llu kB", kib);
-}
-
 /* ------------------------------------------------------------- checks */
 
 enum status { ST_PASS, ST_WARN, ST_FAIL, ST_SKIP, ST_LAST };
@@ -509,7 +499,7 @@ check_hugepages(struct doctor *dr)
             pages[i].free = 0;
         reserved += pages[i].reserved;
         avail += pages[i].free;
-        char *size = vn_size_text(sizes[i]);
+        char *size = nst_size_text(sizes[i]);
         nst_buf_addf(&detail, "%s%s: %llu reserved, %llu free",
                      i ? "; " : "", size ? size : "?", pages[i].reserved,
                      pages[i].free);
@@ -526,7 +516,7 @@ check_hugepages(struct doctor *dr)
         c = add(dr, "hugepages", "MEMORY", title, ST_WARN, text, NULL);
         dr->oom = true;
     } else if (reserved == 0) {
-        char *size = vn_size_text(sizes[0]);
+        char *size = nst_size_text(sizes[0]);
         c = add(dr, "hugepages", "MEMORY", title, ST_WARN, text,
                 nst_printf("reserve some (N pages of %s; --node for one "
                            "NUMA node): virt-nestify host --enable "

@@ -161,9 +161,6 @@ int vn_kernel_bool(const char *v, size_t len);
 int vn_hugepage_sizes(const char *root, const char *dir,
                       unsigned long long **sizes, char **err);
 
-/* "2 MiB", "1 GiB", "64 kB": a new string, free(). */
-char *vn_size_text(unsigned long long kib);
-
 /*
  * Reads a small file (a sysfs value) under root, whitespace trimmed at
  * the end.  Returns a new string, or NULL with *err set.

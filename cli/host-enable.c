@@ -137,7 +137,7 @@ sizes_text(const unsigned long long *sizes, int n)
 {
     struct nst_buf buf = { 0 };
     for (int i = 0; i < n; i++) {
-        char *t = vn_size_text(sizes[i]);
+        char *t = nst_size_text(sizes[i]);
         nst_buf_addf(&buf, "%s%s", i ? ", " : "", t ? t : "?");
         free(t);
     }
@@ -361,7 +361,7 @@ plan_hugepage_size(const struct vn_host_opts *o, struct plan *p,
     for (int i = 0; i < n; i++)
         known = known || sizes[i] == p->kib;
     if (!known) {
-        char *size = vn_size_text(p->kib);
+        char *size = nst_size_text(p->kib);
         char *list = sizes_text(sizes, n);
         if (p->node >= 0)
             nst_set_error(err, "no %s hugepages on node %ld (sizes: %s)",
@@ -598,7 +598,7 @@ print_plan(const struct vn_host_opts *o, const struct plan *p)
     else if (o->reload)
         printf("would run: %s %s\n", p->modprobe_cmd, p->module);
     if (p->hugepages) {
-        char *size = vn_size_text(p->kib);
+        char *size = nst_size_text(p->kib);
         printf("would write %llu to %s (%s pages%s)\n", p->count, p->hp_host,
                size ? size : "?", p->node >= 0 ? ", one NUMA node" : "");
         free(size);
@@ -760,7 +760,7 @@ apply_hugepages(const struct vn_host_opts *o, struct plan *p,
     free(got);
     p->hp_after = granted;
     p->hp_applied = true;
-    char *size = vn_size_text(p->kib);
+    char *size = nst_size_text(p->kib);
     if (!r->json)
         printf("hugepages: asked for %llu of %s%s, the kernel has %llu\n",
                p->count, size ? size : "?",

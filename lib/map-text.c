@@ -23,12 +23,11 @@ static const char *const role_colors[MAP_ROLE_LAST] = {
 static void
 add_size(struct nst_buf *buf, unsigned long long kib)
 {
-    if (kib && kib % (1024 * 1024) == 0)
-        nst_buf_addf(buf, "%llu GiB", kib / (1024 * 1024));
-    else if (kib && kib % 1024 == 0)
-        nst_buf_addf(buf, "%llu MiB", kib / 1024);
-    else
-        nst_buf_addf(buf, "%llu KiB", kib);
+    char *text = nst_size_text(kib);
+    if (!text)
+        buf->oom = 1;
+    nst_buf_adds(buf, text ? text : "");
+    free(text);
 }
 
 static void
@@ -218,17 +217,6 @@ nst_map_format_text(const struct nst_map *map, bool color)
 
 /* ---------------------------------------------------------------- JSON */
 
-static void
-add_set(struct json_object *obj, const char *key,
-        const struct nst_cpuset *set, bool *ok)
-{
-    char *text = nst_cpuset_format(set);
-    if (!text)
-        *ok = false;
-    nst_json_add_string(obj, key, text ? text : "", ok);
-    free(text);
-}
-
 /* The names of the guests whose set (vCPUs or threads) holds cpu. */
 static struct json_object *
 holders_json(const struct nst_map *map, unsigned int cpu, bool threads,
@@ -315,7 +303,7 @@ cell_json(const struct nst_map *map, const struct nst_cell *cell,
 
     *ok = *ok && firsts;
     nst_json_add_int(obj, "id", cell->id, ok);
-    add_set(obj, "cpus", &cell->cpus, ok);
+    nst_json_add_cpuset(obj, "cpus", &cell->cpus, ok);
     nst_json_add_int(obj, "memory_kib", (long long)cell->memory_kib, ok);
     for (size_t k = 0; k < n; k++)
         nst_json_append(cores, core_json(map, cell, firsts[k], over, ok), ok);
@@ -337,9 +325,9 @@ guests_json(const struct nst_map *map, bool *ok)
         map_overcommitted(map, i, &over);
         nst_json_add_string(obj, "name", g->name, ok);
         nst_json_add_string(obj, "mark", mark, ok);
-        add_set(obj, "vcpus", &g->vcpus, ok);
-        add_set(obj, "threads", &g->threads, ok);
-        add_set(obj, "overcommitted", &over, ok);
+        nst_json_add_cpuset(obj, "vcpus", &g->vcpus, ok);
+        nst_json_add_cpuset(obj, "threads", &g->threads, ok);
+        nst_json_add_cpuset(obj, "overcommitted", &over, ok);
         nst_json_add_string(obj, "note", g->note, ok);
         nst_json_append(list, obj, ok);
     }
@@ -362,8 +350,8 @@ nst_map_format_json(const struct nst_map *map)
     nst_json_add_int(host, "threads_per_core",
                      nst_host_threads_per_core(map->host), &ok);
     nst_json_add(doc, "host", host, &ok);
-    add_set(doc, "housekeeping", &map->housekeeping, &ok);
-    add_set(doc, "taken", &map->outside, &ok);
+    nst_json_add_cpuset(doc, "housekeeping", &map->housekeeping, &ok);
+    nst_json_add_cpuset(doc, "taken", &map->outside, &ok);
     nst_json_add(doc, "guests", guests_json(map, &ok), &ok);
     for (size_t c = 0; after && c < map->host->ncells; c++)
         nst_json_append(cells, cell_json(map, &map->host->cells[c],

@@ -915,6 +915,9 @@ void nst_profile_housekeeping(const struct nst_profile *profile,
 char *nst_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *nst_vprintf(const char *fmt, va_list ap)
     __attribute__((format(printf, 1, 0)));
+/* A size in KiB in the largest unit that keeps it exact ("2 MiB",
+ * "1 GiB", "4 KiB"); NULL when out of memory. */
+char *nst_size_text(unsigned long long kib);
 
 /* Stores a new formatted message in *err (when err is not NULL). */
 void nst_set_error(char **err, const char *fmt, ...)
@@ -973,6 +976,9 @@ void nst_json_add_int(struct json_object *obj, const char *key, long long n,
                       bool *ok);
 void nst_json_add_bool(struct json_object *obj, const char *key, bool b,
                        bool *ok);
+/* The set in libvirt's syntax ("0-3,8"), "" when empty. */
+void nst_json_add_cpuset(struct json_object *obj, const char *key,
+                         const struct nst_cpuset *set, bool *ok);
 
 /*
  * The text of val as every --output json document is written

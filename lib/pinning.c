@@ -379,16 +379,15 @@ place_cells(const struct ctx *c, const size_t *idx, size_t k,
     return 0;
 }
 
-/* Formats a memory size in the largest unit that keeps it exact. */
+/* A memory size in the largest unit that keeps it exact. */
 static void
 add_mem(struct nst_buf *buf, unsigned long long kib)
 {
-    if (kib && kib % (1024 * 1024) == 0)
-        nst_buf_addf(buf, "%llu GiB", kib / (1024 * 1024));
-    else if (kib && kib % 1024 == 0)
-        nst_buf_addf(buf, "%llu MiB", kib / 1024);
-    else
-        nst_buf_addf(buf, "%llu KiB", kib);
+    char *text = nst_size_text(kib);
+    if (!text)
+        buf->oom = 1;
+    nst_buf_adds(buf, text ? text : "");
+    free(text);
 }
 
 /* "s" unless n is 1, for the counts in messages. */

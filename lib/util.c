@@ -187,6 +187,27 @@ nst_json_add_bool(struct json_object *obj, const char *key, bool b, bool *ok)
     nst_json_add(obj, key, json_object_new_boolean(b), ok);
 }
 
+void
+nst_json_add_cpuset(struct json_object *obj, const char *key,
+                    const struct nst_cpuset *set, bool *ok)
+{
+    char *text = nst_cpuset_format(set);
+    if (!text)
+        *ok = false;
+    nst_json_add_string(obj, key, text ? text : "", ok);
+    free(text);
+}
+
+char *
+nst_size_text(unsigned long long kib)
+{
+    if (kib && kib % (1024 * 1024) == 0)
+        return nst_printf("%llu GiB", kib / (1024 * 1024));
+    if (kib && kib % 1024 == 0)
+        return nst_printf("%llu MiB", kib / 1024);
+    return nst_printf("%llu KiB", kib);
+}
+
 /* Every document's flags: json-c's two-space pretty form with a space
  * after ':', and '/' left alone (XPath targets and file names are full
  * of them; escaping them is allowed, not needed). */
