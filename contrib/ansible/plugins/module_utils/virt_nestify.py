@@ -17,6 +17,10 @@ EXIT_PARTIAL = 4    # a bulk run finished, some domain refused or failed
 
 ERROR_PREFIX = 'virt-nestify: error: '
 
+# The option every module has (doc_fragments/virt_nestify.py documents
+# it): the program, found in PATH when not given.
+TOOL_ARGUMENT_SPEC = dict(executable=dict(type='path'))
+
 
 def tool_error(stderr, rc):
     """The tool's own one-line error: its last 'virt-nestify: error:'
@@ -34,9 +38,12 @@ def tool_error(stderr, rc):
 
 
 def run_tool(module, args):
-    """Runs the tool (module.params['executable']) with args, never
-    through a shell.  Returns (rc, stdout, stderr)."""
-    argv = [module.params['executable']] + list(args)
+    """Runs the tool (module.params['executable'], else virt-nestify
+    from PATH) with args, never through a shell.  Returns (rc, stdout,
+    stderr)."""
+    program = (module.params['executable'] or
+               module.get_bin_path('virt-nestify', required=True))
+    argv = [program] + list(args)
     # LC_ALL=C: the error lines passed on as msg are the tool's own
     # English ones whatever the managed host's locale (the modules read
     # only its JSON documents).

@@ -99,10 +99,8 @@ options:
       - Plan against this capabilities XML instead of the host's own
         (C(--host-caps)).
     type: path
-  executable:
-    description:
-      - The virt-nestify program; found in C(PATH) when omitted.
-    type: path
+extends_documentation_fragment:
+  - virt_nestify.kvm.virt_nestify
 notes:
   - Supports check mode and diff mode.
   - The tool's JSON is described in docs/json.md of virt-nestify (the
@@ -196,7 +194,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six import string_types
 from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.virt_nestify.kvm.plugins.module_utils.virt_nestify import (
-    EXIT_OK, EXIT_PENDING, EXIT_PARTIAL, fail, parse_json, run_tool)
+    TOOL_ARGUMENT_SPEC, EXIT_OK, EXIT_PENDING, EXIT_PARTIAL, fail, parse_json,
+    run_tool)
 
 
 def set_args(module, value):
@@ -279,7 +278,7 @@ def main():
             timeout=dict(type='int'),
             backup_dir=dict(type='path'),
             host_caps=dict(type='path'),
-            executable=dict(type='path'),
+            **TOOL_ARGUMENT_SPEC
         ),
         required_one_of=[['domain', 'all', 'match']],
         mutually_exclusive=[['domain', 'all']],
@@ -287,8 +286,6 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if not p['executable']:
-        p['executable'] = module.get_bin_path('virt-nestify', required=True)
     if p['force'] and not p['restart']:
         module.fail_json(msg='force needs restart')
 

@@ -87,10 +87,8 @@ options:
       - With I(isolate), the host's CPUs from this capabilities XML
         (C(--host-caps)).
     type: path
-  executable:
-    description:
-      - The virt-nestify program; found in C(PATH) when omitted.
-    type: path
+extends_documentation_fragment:
+  - virt_nestify.kvm.virt_nestify
 notes:
   - Supports check mode.
   - The facts are the host document of docs/json.md.
@@ -190,7 +188,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.virt_nestify.kvm.plugins.module_utils.virt_nestify import (
-    EXIT_OK, EXIT_PENDING, fail, parse_json, run_tool)
+    TOOL_ARGUMENT_SPEC, EXIT_OK, EXIT_PENDING, fail, parse_json, run_tool)
 
 
 def root_args(p):
@@ -256,15 +254,13 @@ def main():
             persist=dict(type='bool', default=False),
             isolate=dict(type='bool', default=False),
             host_caps=dict(type='path'),
-            executable=dict(type='path'),
+            **TOOL_ARGUMENT_SPEC
         ),
         required_by={'node': 'hugepages'},
         required_if=[('isolate', True, ('uri', 'taken'), True)],
         supports_check_mode=True,
     )
     p = module.params
-    if not p['executable']:
-        p['executable'] = module.get_bin_path('virt-nestify', required=True)
     for opt in ('reload', 'hugepages', 'persist'):
         if p[opt] and not p['enable']:
             module.fail_json(msg='%s needs enable' % opt)
