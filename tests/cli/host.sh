@@ -744,6 +744,7 @@ cmp -s "$TMP/before" "$TMP/after" || fail "enable json --dry-run changed the roo
 run 0 host --root "$R" --enable --hugepages 64 --persist -o json &&
 {
     golden enable.json
+    our_stderr
     [ -s "$TMP/err" ] && fail "enable json: stderr: $(cat "$TMP/err")"
     [ "$(cat "$R/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")" = 64 ] ||
         fail "enable json: hugepages not written"
