@@ -534,8 +534,7 @@ static const struct vn_opt_rule verify_rules[] = {
 #define M struct vn_map_opts
 static const struct vn_opt_use map_uses[] = {
     STRING(VN_OPT_CONNECT, M, plan.connect,
-           "the host of libvirt at URI and every domain's pins\n"
-           "(default: $LIBVIRT_DEFAULT_URI)"),
+           "the host of libvirt at URI and every domain's pins"),
     STRING(VN_OPT_HOST_CAPS, M, plan.host_caps,
            "offline: the host from this capabilities XML;\n"
            "with -c, instead of the connection's"),
