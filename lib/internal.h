@@ -25,4 +25,7 @@ int nsti_findings_add(struct nst_findings *list, enum nst_severity severity,
                      const char *id, const char *rule, char *target,
                      char *message, char *fix);
 
+/* Appends nst_size_text(kib) ("2 MiB") to buf. */
+void nsti_buf_add_size(struct nst_buf *buf, unsigned long long kib);
+
 #endif /* NESTIFY_INTERNAL_H */

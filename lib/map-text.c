@@ -21,16 +21,6 @@ static const char *const role_colors[MAP_ROLE_LAST] = {
 };
 
 static void
-add_size(struct nst_buf *buf, unsigned long long kib)
-{
-    char *text = nst_size_text(kib);
-    if (!text)
-        buf->oom = 1;
-    nst_buf_adds(buf, text ? text : "");
-    free(text);
-}
-
-static void
 add_cpuset(struct nst_buf *buf, const struct nst_cpuset *set)
 {
     char *text = nst_cpuset_format(set);
@@ -100,7 +90,7 @@ map_pages_line(struct nst_buf *buf, const struct nst_map *map,
 {
     const struct nst_pages *left = nst_cell_pages(after, p->size_kib);
     nst_buf_adds(buf, "hugepages ");
-    add_size(buf, p->size_kib);
+    nsti_buf_add_size(buf, p->size_kib);
     nst_buf_addf(buf, ": %llu total, %llu free", p->total,
                  left ? left->free : p->free);
     const char *sep = "; planned ";

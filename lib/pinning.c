@@ -379,17 +379,6 @@ place_cells(const struct ctx *c, const size_t *idx, size_t k,
     return 0;
 }
 
-/* A memory size in the largest unit that keeps it exact. */
-static void
-add_mem(struct nst_buf *buf, unsigned long long kib)
-{
-    char *text = nst_size_text(kib);
-    if (!text)
-        buf->oom = 1;
-    nst_buf_adds(buf, text ? text : "");
-    free(text);
-}
-
 /* "s" unless n is 1, for the counts in messages. */
 static const char *
 plural(unsigned int n)
@@ -460,10 +449,10 @@ explain_single(const struct ctx *c, struct nst_buf *buf)
                  host->cells[ci].memory_kib > host->cells[mbest].memory_kib))
                 mbest = ci;
         nst_buf_adds(buf, "guest needs ");
-        add_mem(buf, c->req->memory_kib);
+        nsti_buf_add_size(buf, c->req->memory_kib);
         nst_buf_addf(buf, " of memory but the most any host cell with room "
                      "for its %u cpu%s has is ", n, plural(n));
-        add_mem(buf, host->cells[mbest].memory_kib);
+        nsti_buf_add_size(buf, host->cells[mbest].memory_kib);
         nst_buf_addf(buf, " (cell %u)", host->cells[mbest].id);
         return;
     }
@@ -522,7 +511,7 @@ explain_split(const struct ctx *c, struct nst_buf *buf, bool show_mem,
         nst_buf_adds(buf, " on cores of their own (thread policy 'isolate')");
     if (show_mem) {
         nst_buf_adds(buf, " and ");
-        add_mem(buf, c->req->memory_kib);
+        nsti_buf_add_size(buf, c->req->memory_kib);
         nst_buf_adds(buf, " of memory");
     }
     nst_buf_addf(buf, " and cannot be split evenly over the host's %zu cells",
@@ -532,7 +521,7 @@ explain_split(const struct ctx *c, struct nst_buf *buf, bool show_mem,
         add_unit(c, buf, cell_capacity(c, 0));
         if (show_mem) {
             nst_buf_adds(buf, " and ");
-            add_mem(buf, host->cells[0].memory_kib);
+            nsti_buf_add_size(buf, host->cells[0].memory_kib);
             nst_buf_adds(buf, " of memory");
         }
         nst_buf_adds(buf, " each");
@@ -549,7 +538,7 @@ explain_split(const struct ctx *c, struct nst_buf *buf, bool show_mem,
                          host->cells[ci].id, cell_capacity(c, ci));
             if (show_mem) {
                 nst_buf_adds(buf, " and ");
-                add_mem(buf, host->cells[ci].memory_kib);
+                nsti_buf_add_size(buf, host->cells[ci].memory_kib);
             }
         }
         nst_buf_adds(buf, ")");

@@ -208,6 +208,16 @@ nst_size_text(unsigned long long kib)
     return nst_printf("%llu KiB", kib);
 }
 
+void
+nsti_buf_add_size(struct nst_buf *buf, unsigned long long kib)
+{
+    char *text = nst_size_text(kib);
+    if (!text)
+        buf->oom = 1;
+    nst_buf_adds(buf, text ? text : "");
+    free(text);
+}
+
 /* Every document's flags: json-c's two-space pretty form with a space
  * after ':', and '/' left alone (XPath targets and file names are full
  * of them; escaping them is allowed, not needed). */

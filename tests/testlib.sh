@@ -86,6 +86,18 @@ embed_root() {
         { fail "cannot make the embedded root $1"; return 1; }
 }
 
+# bad_input DESCRIPTION EXPECTED_PART ARGS...: "virt-nestify ARGS" is
+# refused as bad input: exit 2, nothing on stdout, and one error line
+# that says EXPECTED_PART (one_error).
+bad_input() {
+    desc=$1
+    part=$2
+    shift 2
+    run 2 "$@" || { echo "  ($desc)"; return; }
+    [ -s "$TMP/out" ] && fail "$desc: stdout not empty: $(cat "$TMP/out")"
+    one_error "$desc" "$part"
+}
+
 # tcg_domain NAME VCPUS MEMORY_MIB [XML]: on stdout, a TCG guest (it starts
 # without KVM) of that size with no balloon, XML (a <cputune>, say) after
 # its <vcpu>.

@@ -28,17 +28,6 @@ golden() {
     fi
 }
 
-# bad_input DESCRIPTION EXPECTED_STDERR_PART ARGS...: exit 2, nothing on
-# stdout, one error line that says it.
-bad_input() {
-    desc=$1
-    part=$2
-    shift 2
-    run 2 "$@" || { echo "  ($desc)"; return; }
-    [ -s "$TMP/out" ] && fail "$desc: stdout not empty: $(cat "$TMP/out")"
-    one_error "$desc" "$part"
-}
-
 # tree DIR: every path under DIR with the checksum of each file, to see
 # that nothing changed.
 tree() {

@@ -12,17 +12,6 @@ cd "$NST_SRCDIR" || exit 1
 LX=tests/fixtures/lint
 H=tests/fixtures/hosts
 
-# bad_input DESCRIPTION EXPECTED_STDERR_PART ARGS...: exit 2, nothing on
-# stdout, exactly one line on stderr that says what is wrong.
-bad_input() {
-    desc=$1
-    part=$2
-    shift 2
-    run 2 "$@" || { echo "  ($desc)"; return; }
-    [ -s "$TMP/out" ] && fail "$desc: stdout not empty"
-    one_error "$desc" "$part"
-}
-
 # golden CASE FIXTURE HOST|- TAKEN|-: text and JSON as test-lint expects,
 # exit 1 when the expected JSON counts errors, else 0.
 golden() {

@@ -15,15 +15,6 @@ E=tests/fixtures/expected
 A=$E/existing-tuning--intel-e5-2697v4--perf.xml
 B=$E/ubuntu-guest--intel-e5-2697v4--perf.xml
 
-bad_input() {
-    desc=$1
-    part=$2
-    shift 2
-    run 2 "$@" || { echo "  ($desc)"; return; }
-    [ -s "$TMP/out" ] && fail "$desc: stdout not empty"
-    one_error "$desc" "$part"
-}
-
 # Two guests planned alone both start after the housekeeping core:
 # their shared CPUs are overcommitted, --taken CPUs drawn 'x'.
 if run 0 map -H "$H" -f "$A" -f "$B" --taken 30-31; then

@@ -8,17 +8,6 @@ set -u
 INTEL="--host-caps $FX/hosts/intel-e5-2697v4.xml --domcaps $FX/hosts/intel-e5-2697v4-domcaps.xml"
 export VIRT_NESTIFY_PROFILES_DIR="$TMP/no-profiles.d"
 
-# bad_input DESCRIPTION EXPECTED_STDERR_PART ARGS...: exit 2, nothing on
-# stdout, exactly one line on stderr that says what is wrong.
-bad_input() {
-    desc=$1
-    part=$2
-    shift 2
-    run 2 "$@" || { echo "  ($desc)"; return; }
-    [ -s "$TMP/out" ] && fail "$desc: stdout not empty"
-    one_error "$desc" "$part"
-}
-
 # --- the README's main job: dry run of perf on ubuntu-guest -----------
 run 0 --file "$FX/domains/ubuntu-guest.xml" $INTEL --profile perf --dry-run &&
 {

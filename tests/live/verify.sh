@@ -32,14 +32,6 @@ cat >"$TMP/node.xml" <<'XML'
 XML
 
 # --- usage and bad input: exit 2, one error line, nothing on stdout ---
-bad_input() {
-    desc=$1
-    part=$2
-    shift 2
-    run 2 "$@" || { echo "  ($desc)"; return; }
-    [ -s "$TMP/out" ] && fail "$desc: stdout not empty"
-    one_error "$desc" "$part"
-}
 bad_input "no domain" "verify needs --domain" verify -c test:///default
 bad_input "bad timeout" "--timeout must be a number of seconds" \
     verify -d test --timeout 5s
